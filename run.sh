@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# ./run.sh          set up everything, start the API on http://127.0.0.1:8080 and serve until Ctrl-C
+# ./run.sh --check  the same, then wait until it is healthy and ready, and exit 0 (for automation)
+source "$(dirname "$0")/scripts/common.sh"
+
+mode=serve
+case "${1:-}" in
+  "") ;;
+  --check) mode=check ;;
+  *) die "unknown option '$1' (use: ./run.sh [--check])" ;;
+esac
+
+ensure_system_packages
+ensure_postgres
+api_pid=""
+cleanup() {
+  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+  stop_postgres
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+build_solution
+
+export FENTA_HTTP_PORT=${FENTA_HTTP_PORT:-8080}
+export FENTA_JWT_SIGNING_KEY=${FENTA_JWT_SIGNING_KEY:-$(local_secret jwt.key)}
+export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)}
+export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
+url="http://127.0.0.1:$FENTA_HTTP_PORT"
+
+say "starting the API on $url"
+dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
+api_pid=$!
+
+for _ in $(seq 1 120); do
+  kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in .local/api.log)"; }
+  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fsS "$url/healthz" >/dev/null || die "the API did not become healthy; see .local/api.log"
+curl -fsS "$url/readyz" >/dev/null || die "the API is up but not ready (database or migrations); see .local/api.log"
+
+cat <<INFO
+
+  FentaWeb API      $url   (OpenAPI: $url/openapi/v1.json)
+  demo user         demo@fentaweb.local / $FENTA_DEMO_PASSWORD
+  demo org          Demo Studio
+  demo API key      $FENTA_DEMO_API_KEY
+  try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
+  logs              .local/api.log
+
+INFO
+
+if [ "$mode" = check ]; then
+  say "healthy and ready; --check done"
+  exit 0
+fi
+say "serving; Ctrl-C stops the API and PostgreSQL"
+wait "$api_pid"

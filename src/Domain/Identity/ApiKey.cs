@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text;
+using FentaWeb.Domain.Common;
+
+namespace FentaWeb.Domain.Identity;
+
+public sealed class ApiKey : IHasId
+{
+    /// <summary>Every secret starts with this, so leaked keys are easy to grep for and to tell from JWTs.</summary>
+    public const string SecretPrefix = "fw_";
+    private const int VisiblePrefixLength = 11;
+
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string OrgId { get; init; }
+    public required string Name { get; set; }
+    public required string KeyHash { get; init; }
+    public required string KeyPrefix { get; init; }
+    public string[] Scopes { get; set; } = [];
+    public DateTimeOffset? LastUsedAt { get; set; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; private set; }
+
+    public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
+
+    public void Revoke(DateTimeOffset now) => RevokedAt ??= now;
+
+    /// <summary>Creates a key and returns its secret, which is never stored and cannot be shown again.</summary>
+    public static (ApiKey Key, string Secret) Issue(string userId, string orgId, string name, string[] scopes, DateTimeOffset? expiresAt, DateTimeOffset now)
+    {
+        var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var key = new ApiKey
+        {
+            Id = Ids.New("key"),
+            UserId = userId,
+            OrgId = orgId,
+            Name = name,
+            KeyHash = Hash(secret),
+            KeyPrefix = secret[..VisiblePrefixLength],
+            Scopes = scopes,
+            ExpiresAt = expiresAt,
+            CreatedAt = now,
+        };
+        return (key, secret);
+    }
+
+    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
+    internal static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,56 @@
+using FentaWeb.Domain.Common;
+namespace FentaWeb.Domain.Identity;
+
+public sealed class User : IHasId
+{
+    public required string Id { get; init; }
+    public required string Email { get; set; }
+    public required string PasswordHash { get; set; }
+    public required string Name { get; set; }
+    public string? AvatarUrl { get; set; }
+    public string Status { get; set; } = "active";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    public bool IsActive => Status == "active" && DeletedAt is null;
+
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+}
+
+public sealed class Org : IHasId
+{
+    public required string Id { get; init; }
+    public required string Name { get; set; }
+    public required string Slug { get; set; }
+    public required string OwnerId { get; set; }
+    public string Plan { get; set; } = "free";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+}
+
+public sealed class OrgMember : IHasId
+{
+    public required string Id { get; init; }
+    public required string OrgId { get; init; }
+    public required string UserId { get; init; }
+    public OrgRole Role { get; set; }
+    public string? InvitedBy { get; init; }
+    public DateTimeOffset JoinedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public User? User { get; init; }
+}
+
+public sealed class OrgInvitation : IHasId
+{
+    public required string Id { get; init; }
+    public required string OrgId { get; init; }
+    public required string Email { get; init; }
+    public OrgRole Role { get; set; }
+    public string? InvitedBy { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? AcceptedAt { get; set; }
+}

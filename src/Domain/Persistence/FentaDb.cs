@@ -1,0 +1,96 @@
+using System.Text.Json;
+using FentaWeb.Domain.Audit;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Templates;
+using FentaWeb.Domain.Workflows;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FentaWeb.Domain.Persistence;
+
+/// <summary>
+/// EF Core over the tables the SQL migrations create. The schema is owned by the migrations, not by EF:
+/// this model only maps names (snake_case) and JSON columns.
+/// </summary>
+public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Org> Orgs => Set<Org>();
+    public DbSet<OrgMember> OrgMembers => Set<OrgMember>();
+    public DbSet<OrgInvitation> OrgInvitations => Set<OrgInvitation>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<Template> Templates => Set<Template>();
+    public DbSet<Workflow> Workflows => Set<Workflow>();
+    public DbSet<WorkflowVersion> WorkflowVersions => Set<WorkflowVersion>();
+    public DbSet<AuditLog> AuditLogs => Set<AuditLog>();
+
+    /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString)
+            .ConfigureJsonOptions(FentaJson.Options)
+            .EnableDynamicJson()
+            .Build();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        var role = new Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<OrgRole, string>(
+            r => r.ToWire(), s => Enum.Parse<OrgRole>(s, true));
+
+        model.Entity<User>().ToTable("users");
+        model.Entity<Org>().ToTable("orgs");
+        model.Entity<OrgMember>(e =>
+        {
+            e.ToTable("org_members");
+            e.Property(m => m.Role).HasConversion(role);
+            e.HasOne(m => m.User).WithMany().HasForeignKey(m => m.UserId);
+        });
+        model.Entity<OrgInvitation>(e =>
+        {
+            e.ToTable("org_invitations");
+            e.Property(m => m.Role).HasConversion(role);
+        });
+        model.Entity<ApiKey>().ToTable("api_keys");
+        model.Entity<RefreshToken>().ToTable("refresh_tokens");
+        model.Entity<Template>(e =>
+        {
+            e.ToTable("templates");
+            e.Property(t => t.Spec).HasColumnType("jsonb");
+        });
+        model.Entity<Workflow>(e =>
+        {
+            e.ToTable("workflows");
+            e.Property(w => w.Graph).HasColumnType("jsonb");
+            e.Property(w => w.Variables).HasColumnType("jsonb");
+        });
+        model.Entity<WorkflowVersion>(e =>
+        {
+            e.ToTable("workflow_versions");
+            e.Property(w => w.Graph).HasColumnType("jsonb");
+            e.Property(w => w.Variables).HasColumnType("jsonb");
+        });
+        model.Entity<AuditLog>(e =>
+        {
+            e.ToTable("audit_logs");
+            e.Property(a => a.Changes).HasColumnType("jsonb");
+        });
+
+        // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).
+        model.Entity<Org>().HasOne<User>().WithMany().HasForeignKey(o => o.OwnerId);
+        model.Entity<OrgMember>().HasOne<Org>().WithMany().HasForeignKey(m => m.OrgId);
+        model.Entity<OrgInvitation>().HasOne<Org>().WithMany().HasForeignKey(i => i.OrgId);
+        model.Entity<ApiKey>().HasOne<User>().WithMany().HasForeignKey(k => k.UserId);
+        model.Entity<ApiKey>().HasOne<Org>().WithMany().HasForeignKey(k => k.OrgId);
+        model.Entity<RefreshToken>().HasOne<User>().WithMany().HasForeignKey(t => t.UserId);
+        model.Entity<Template>().HasOne<Org>().WithMany().HasForeignKey(t => t.OrgId);
+        model.Entity<Workflow>().HasOne<Org>().WithMany().HasForeignKey(w => w.OrgId);
+        model.Entity<WorkflowVersion>().HasOne<Workflow>().WithMany().HasForeignKey(v => v.WorkflowId);
+        model.Entity<AuditLog>().HasOne<Org>().WithMany().HasForeignKey(a => a.OrgId);
+        model.Entity<AuditLog>().HasOne<User>().WithMany().HasForeignKey(a => a.UserId);
+
+        foreach (var entity in model.Model.GetEntityTypes())
+        foreach (var property in entity.GetProperties())
+            property.SetColumnName(JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name));
+    }
+}

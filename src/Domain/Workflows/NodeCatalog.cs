@@ -1,0 +1,240 @@
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Rendering;
+using FentaWeb.Domain.Scheduling;
+
+namespace FentaWeb.Domain.Workflows;
+
+/// <summary>What flows along an edge.</summary>
+public enum PortType
+{
+    /// <summary>A script: title, hook, scenes with narration and visual terms.</summary>
+    Script,
+    /// <summary>An audio asset with timed segments (sentence and word level).</summary>
+    Audio,
+    /// <summary>Subtitle cues plus the narration audio they were timed against.</summary>
+    Subtitles,
+    /// <summary>An ordered list of image/video assets.</summary>
+    Media,
+    /// <summary>A render spec built from a template.</summary>
+    Timeline,
+    /// <summary>A rendered video asset.</summary>
+    Video,
+}
+
+/// <param name="Multiple">Whether several edges may feed this input; their values are concatenated in edge order.</param>
+public sealed record PortSpec(string Name, PortType Type, string Description, bool Required = true, bool Multiple = false);
+
+/// <summary>How the engine retries a failing activity of this node type (Durable Functions' RetryOptions).</summary>
+public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstInterval, double BackoffCoefficient, TimeSpan MaxInterval, TimeSpan Timeout)
+{
+    public static readonly RetryPolicy Local = new(3, TimeSpan.FromSeconds(2), 2, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5));
+    public static readonly RetryPolicy Remote = new(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
+    public static readonly RetryPolicy Generation = new(3, TimeSpan.FromSeconds(15), 2, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30));
+    public static readonly RetryPolicy Render = new(2, TimeSpan.FromSeconds(10), 2, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30));
+}
+
+/// <summary>The rules of one node type, checked when a workflow is saved.</summary>
+public sealed record NodeDefinition(
+    string Type,
+    string Category,
+    string Description,
+    IReadOnlyList<PortSpec> Inputs,
+    IReadOnlyList<PortSpec> Outputs,
+    IReadOnlyList<ParamSpec> Params,
+    RetryPolicy Retry,
+    Action<NodeCheck, FieldErrors>? Check = null);
+
+/// <summary>What a node-specific rule sees: the node, its params with defaults applied, and its connected inputs.</summary>
+public sealed record NodeCheck(GraphNode Node, string Path, IReadOnlyDictionary<string, System.Text.Json.JsonElement> Params, IReadOnlySet<string> ConnectedInputs)
+{
+    public string? Text(string name) => Params.TryGetValue(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+}
+
+/// <summary>The 14 node types of seed 000.</summary>
+public static class NodeCatalog
+{
+    private static readonly string[] Orientations = ["portrait", "landscape", "square"];
+    private static readonly string[] AspectRatios = ["9:16", "16:9", "1:1", "4:5"];
+    private static readonly string[] Genres = ["news", "story", "review", "education", "promo", "comedy", "motivation"];
+    private static readonly string[] SubtitleStyles = ["clean_box", "karaoke_bounce", "bold_outline", "minimal"];
+
+    private static PortSpec ScriptIn(bool required = true) => new("script", PortType.Script, "The script to work from.", required);
+    private static PortSpec MediaOut => new("media", PortType.Media, "The produced images or clips, in order.");
+
+    public static readonly IReadOnlyList<NodeDefinition> All =
+    [
+        new("Input.Upload", "input", "Uses assets the organization already uploaded.",
+            [], [MediaOut],
+            [ParamSpec.List("asset_ids", "Ids of the org's assets, in the order to use them.", 50, required: true, reference: ParamReference.Asset)],
+            RetryPolicy.Local),
+
+        new("Input.Stock", "input", "Finds stock clips (Pexels, or the local stock library without a key). Fed a script, searches per scene.",
+            [ScriptIn(required: false)], [MediaOut],
+            [
+                ParamSpec.Choice("provider", "Stock source; 'auto' uses Pexels when configured.", ["auto", "pexels", "local"], "auto"),
+                ParamSpec.Text("query", "Search terms; optional when a script supplies per-scene terms.", maxLength: 200),
+                ParamSpec.Choice("orientation", "Clip orientation.", Orientations, "portrait"),
+                ParamSpec.Int("count", "How many clips to fetch.", 1, 20, 5),
+                ParamSpec.Number("min_duration", "Shortest clip to accept, seconds.", 0, 60, 3),
+            ],
+            RetryPolicy.Remote,
+            (n, errors) =>
+            {
+                if (string.IsNullOrWhiteSpace(n.Text("query")) && !n.ConnectedInputs.Contains("script"))
+                    errors.Add($"{n.Path}.params.query", "is required unless a script is connected to supply per-scene search terms", n.Node.Id);
+            }),
+
+        new("Input.KAI.GenerateImage", "input", "Generates images on KIE.ai. Fed a script, generates one per scene in parallel.",
+            [ScriptIn(required: false)], [MediaOut],
+            [
+                ParamSpec.Text("model", "Model id from /v1/models.", @default: "flux-kontext-pro", maxLength: 100),
+                ParamSpec.Text("prompt", "What to draw; optional when a script supplies per-scene prompts.", maxLength: 4000),
+                ParamSpec.Choice("aspect_ratio", "Image aspect.", AspectRatios, "9:16"),
+                ParamSpec.Int("count", "Images per prompt.", 1, 4, 1),
+            ],
+            RetryPolicy.Generation, RequirePromptOrScript),
+
+        new("Input.KAI.GenerateVideo", "input", "Generates video clips on KIE.ai. Fed a script, generates one per scene in parallel.",
+            [ScriptIn(required: false)], [MediaOut],
+            [
+                ParamSpec.Text("model", "Model id from /v1/models.", @default: "veo3_fast", maxLength: 100),
+                ParamSpec.Text("prompt", "What to film; optional when a script supplies per-scene prompts.", maxLength: 4000),
+                ParamSpec.Choice("aspect_ratio", "Clip aspect.", AspectRatios, "9:16"),
+                ParamSpec.Int("duration", "Clip length, seconds.", 2, 20, 5),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
+            ],
+            RetryPolicy.Generation, RequirePromptOrScript),
+
+        new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend).",
+            [new("media", PortType.Media, "The clips to edit.")], [MediaOut],
+            [
+                ParamSpec.Text("model", "Model id from /v1/models.", @default: "runway-aleph", maxLength: 100),
+                ParamSpec.Text("prompt", "The edit to make.", required: true, maxLength: 4000),
+                ParamSpec.Choice("operation", "Kind of edit.", ["restyle", "inpaint", "extend"], "restyle"),
+            ],
+            RetryPolicy.Generation),
+
+        new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
+            [], [new("script", PortType.Script, "The script.")],
+            [
+                ParamSpec.Text("prompt", "Topic and angle.", required: true, maxLength: 4000),
+                ParamSpec.Choice("genre", "Tone and structure.", Genres, "story"),
+                ParamSpec.Text("lang", "Language (BCP 47, e.g. en, de, pt-BR).", @default: "en", maxLength: 16),
+                ParamSpec.Int("duration_seconds", "Target narration length.", 5, 180, 30),
+                ParamSpec.Int("scenes", "Number of scenes; 0 picks from the duration.", 0, 20, 0),
+                ParamSpec.Text("model", "LLM model when one is configured.", maxLength: 100),
+            ],
+            RetryPolicy.Remote),
+
+        new("Script.Transform", "script", "Translates, compresses or adapts a script.",
+            [ScriptIn()], [new("script", PortType.Script, "The transformed script.")],
+            [
+                ParamSpec.Choice("operation", "What to do.", ["translate", "compress", "adapt"], required: true),
+                ParamSpec.Text("target_lang", "Language to translate into.", maxLength: 16),
+                ParamSpec.Int("target_duration_seconds", "Length to compress to.", 5, 180),
+                ParamSpec.Text("instructions", "Audience or tone to adapt to.", maxLength: 2000),
+            ],
+            RetryPolicy.Remote,
+            (n, errors) =>
+            {
+                if (n.Text("operation") == "translate" && string.IsNullOrWhiteSpace(n.Text("target_lang")))
+                    errors.Add($"{n.Path}.params.target_lang", "is required when operation is 'translate'", n.Node.Id);
+            }),
+
+        new("Voice.TTS", "audio", "Reads the script aloud (espeak-ng offline, OpenAI speech when configured).",
+            [ScriptIn()], [new("audio", PortType.Audio, "Narration with sentence and word timings.")],
+            [
+                ParamSpec.Choice("provider", "Speech engine; 'auto' uses OpenAI when configured.", ["auto", "espeak", "openai"], "auto"),
+                ParamSpec.Text("voice", "Voice name of the provider.", @default: "alloy", maxLength: 64),
+                ParamSpec.Number("speed", "Speaking rate multiplier.", 0.5, 2.0, 1.0),
+                ParamSpec.Text("lang", "Language override; defaults to the script's.", maxLength: 16),
+            ],
+            RetryPolicy.Remote),
+
+        new("Audio.Mix", "audio", "Mixes narration with music, ducking the music under speech, normalized to about -14 LUFS.",
+            [new("voice", PortType.Audio, "Narration."), new("music", PortType.Audio, "Background music.", Required: false)],
+            [new("audio", PortType.Audio, "The mix, keeping the narration's timings.")],
+            [
+                ParamSpec.Text("music_asset_id", "An uploaded music asset, when no music input is connected.", maxLength: 100, reference: ParamReference.Asset),
+                ParamSpec.Number("music_volume", "Music gain before ducking (0-1).", 0, 1, 0.25),
+                ParamSpec.Flag("ducking", "Lower the music while someone speaks.", true),
+                ParamSpec.Number("target_lufs", "Integrated loudness target.", -30, -8, -14),
+            ],
+            RetryPolicy.Local),
+
+        new("Subtitle.Auto", "subtitle", "Makes subtitle cues from narration timings, or transcribes uploaded media.",
+            [new("audio", PortType.Audio, "Narration with timings.", Required: false),
+             new("media", PortType.Media, "Uploaded clips to transcribe.", Required: false)],
+            [new("subtitles", PortType.Subtitles, "Cues (SRT/ASS) plus the narration they follow.")],
+            [
+                ParamSpec.Choice("style", "Subtitle look.", SubtitleStyles, "clean_box"),
+                ParamSpec.Int("max_chars_per_line", "Line length limit.", 10, 80, 32),
+                ParamSpec.Int("max_lines", "Lines per cue.", 1, 3, 2),
+                ParamSpec.Number("min_cue_seconds", "Shortest cue.", 0.3, 5, 0.8),
+                ParamSpec.Number("max_cue_seconds", "Longest cue.", 1, 10, 4),
+            ],
+            RetryPolicy.Local,
+            (n, errors) =>
+            {
+                if (!n.ConnectedInputs.Contains("audio") && !n.ConnectedInputs.Contains("media"))
+                    errors.Add($"{n.Path}.inputs", "connect 'audio' (narration) or 'media' (clips to transcribe)", n.Node.Id);
+            }),
+
+        new("Edit.Timeline", "edit", "Lays media, narration, subtitles and overlays on a template's timeline.",
+            [
+                new("media", PortType.Media, "Clips and images for the scenes.", Multiple: true),
+                new("subtitles", PortType.Subtitles, "Subtitles (and the narration they carry).", Required: false),
+                new("audio", PortType.Audio, "Narration or mix, when not carried by the subtitles.", Required: false),
+                new("script", PortType.Script, "Script for titles and overlays.", Required: false),
+            ],
+            [new("timeline", PortType.Timeline, "The render spec.")],
+            [
+                ParamSpec.Text("template_id", "Template to follow.", @default: "tmpl_shorts_v1", maxLength: 100, reference: ParamReference.Template),
+                ParamSpec.Choice("transition", "Between scenes.", ["cut", "fade", "crossfade"], "crossfade"),
+                ParamSpec.Number("min_scene", "Overrides the template's shortest scene, seconds.", 0.5, 60),
+                ParamSpec.Number("max_scene", "Overrides the template's longest scene, seconds.", 0.5, 120),
+            ],
+            RetryPolicy.Local),
+
+        new("Output.Render", "output", "Renders the timeline to MP4 with FFmpeg.",
+            [new("timeline", PortType.Timeline, "What to render.")],
+            [new("video", PortType.Video, "The MP4, its thumbnail and SRT.")],
+            [
+                ParamSpec.Choice("profile", "Aspect and resolution.", OutputProfiles.All.Select(p => p.Id).ToArray(), "9x16_1080p"),
+                ParamSpec.Choice("quality", "Encoder effort.", ["draft", "standard", "high"], "standard"),
+                ParamSpec.Int("fps", "Frames per second.", 24, 60, 30),
+            ],
+            RetryPolicy.Render),
+
+        new("Output.Download", "output", "Publishes a time-limited signed download link to the render.",
+            [new("video", PortType.Video, "The render.")], [],
+            [
+                ParamSpec.Int("expires_in_seconds", "Link lifetime.", 60, 7 * 24 * 3600, 24 * 3600),
+                ParamSpec.Text("filename", "Download file name.", maxLength: 200),
+            ],
+            RetryPolicy.Local),
+
+        new("Schedule.Cron", "schedule", "Runs the workflow on a cron schedule.",
+            [], [],
+            [
+                ParamSpec.Text("cron", "Five-field cron expression, e.g. '0 10 * * *'.", required: true, maxLength: 100),
+                ParamSpec.Text("timezone", "IANA time zone.", @default: "UTC", maxLength: 64),
+            ],
+            RetryPolicy.Local,
+            (n, errors) =>
+            {
+                if (n.Text("cron") is { Length: > 0 } cron && !CronSchedule.TryParse(cron, n.Text("timezone") ?? "UTC", out _, out var error))
+                    errors.Add(error!.StartsWith("unknown time zone", StringComparison.Ordinal) ? $"{n.Path}.params.timezone" : $"{n.Path}.params.cron", error, n.Node.Id);
+            }),
+    ];
+
+    private static readonly Dictionary<string, NodeDefinition> ByType = All.ToDictionary(d => d.Type, StringComparer.Ordinal);
+
+    public static NodeDefinition? Find(string? type) => type is null ? null : ByType.GetValueOrDefault(type);
+
+    private static void RequirePromptOrScript(NodeCheck n, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
+            errors.Add($"{n.Path}.params.prompt", "is required unless a script is connected to supply per-scene prompts", n.Node.Id);
+    }
+}

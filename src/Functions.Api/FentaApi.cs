@@ -1,0 +1,36 @@
+using FentaWeb.Api.Health;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Identity;
+using FentaWeb.Api.Templates;
+using FentaWeb.Api.Workflows;
+
+namespace FentaWeb.Api;
+
+/// <summary>The API's table of contents: services, then middleware, then one Map call per feature.</summary>
+public static class FentaApi
+{
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        var options = FentaOptions.FromConfiguration(builder.Configuration);
+
+        builder.AddFentaServices(options);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json").DisableRateLimiting();
+        app.MapHealth();
+        app.MapAuth();
+        app.MapMembers();
+        app.MapApiKeys();
+        app.MapTemplates();
+        app.MapWorkflows();
+        return app;
+    }
+}

@@ -1,0 +1,67 @@
+using FentaWeb.Api.Identity;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FentaWeb.Api.Hosting;
+
+/// <summary>Applies migrations before the server takes traffic, then seeds the demo account when asked to.</summary>
+public sealed partial class DatabaseStartup(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, FentaOptions options,
+    TimeProvider clock, ILogger<DatabaseStartup> logger) : IHostedService
+{
+    public const string DemoEmail = "demo@fentaweb.local";
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var applied = await Migrator.ApplyAsync(dataSource, ct);
+        LogMigrated(logger, applied, Migrator.All.Count);
+        if (options.DemoApiKey is { } demoKey && options.DemoPassword is { } demoPassword)
+            await SeedDemoAsync(demoKey, demoPassword, ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private async Task SeedDemoAsync(string demoKey, string demoPassword, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FentaDb>();
+        var now = clock.GetUtcNow();
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Email == DemoEmail, ct);
+        string orgId;
+        if (user is null)
+        {
+            var (created, org) = await Accounts.CreateAsync(db, DemoEmail, "Demo", demoPassword, now, ct);
+            org.Name = "Demo Studio";
+            user = created;
+            orgId = org.Id;
+        }
+        else
+        {
+            orgId = await db.Orgs.Where(o => o.OwnerId == user.Id).OrderBy(o => o.CreatedAt).Select(o => o.Id).FirstAsync(ct);
+        }
+        var hash = ApiKey.Hash(demoKey);
+        if (!await db.ApiKeys.AnyAsync(k => k.KeyHash == hash, ct))
+        {
+            db.ApiKeys.Add(new ApiKey
+            {
+                Id = Domain.Common.Ids.New("key"),
+                UserId = user.Id,
+                OrgId = orgId,
+                Name = "Demo key (seeded by run.sh)",
+                KeyHash = hash,
+                KeyPrefix = demoKey[..11],
+                Scopes = [.. Scopes.All],
+                CreatedAt = now,
+            });
+        }
+        await db.SaveChangesAsync(ct);
+        LogDemoSeeded(logger, DemoEmail, orgId);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Database ready: {Applied} new of {Known} migrations applied")]
+    private static partial void LogMigrated(ILogger logger, int applied, int known);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Demo account {Email} in org {OrgId} is ready")]
+    private static partial void LogDemoSeeded(ILogger logger, string email, string orgId);
+}

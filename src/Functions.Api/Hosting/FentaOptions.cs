@@ -1,0 +1,41 @@
+namespace FentaWeb.Api.Hosting;
+
+/// <summary>Every setting of the API, read from <c>FENTA_*</c> environment variables (README lists them).</summary>
+public sealed class FentaOptions
+{
+    public required string Database { get; init; }
+    /// <summary>HMAC key for access tokens; every instance behind one URL must share it.</summary>
+    public required byte[] JwtSigningKey { get; init; }
+    public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
+    public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
+    public int RateLimitPerMinute { get; init; } = 100;
+    public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+    public string? DemoApiKey { get; init; }
+    public string? DemoPassword { get; init; }
+
+    public static FentaOptions FromConfiguration(IConfiguration config)
+    {
+        var database = config["FENTA_DB"];
+        if (string.IsNullOrWhiteSpace(database))
+            throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).");
+        var signingKey = config["FENTA_JWT_SIGNING_KEY"];
+        if (string.IsNullOrWhiteSpace(signingKey) || signingKey.Length < 32)
+            throw new InvalidOperationException("FENTA_JWT_SIGNING_KEY must be set to at least 32 characters (./run.sh generates one).");
+        return new FentaOptions
+        {
+            Database = database,
+            JwtSigningKey = System.Text.Encoding.UTF8.GetBytes(signingKey),
+            AccessTokenLifetime = TimeSpan.FromMinutes(Int(config, "FENTA_ACCESS_TOKEN_MINUTES", 15)),
+            RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
+            RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
+            MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
+            DemoApiKey = config["FENTA_DEMO_API_KEY"],
+            DemoPassword = config["FENTA_DEMO_PASSWORD"],
+        };
+    }
+
+    private static int Int(IConfiguration config, string key, int fallback) =>
+        config[key] is { Length: > 0 } text
+            ? int.TryParse(text, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive integer, not '{text}'.")
+            : fallback;
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace FentaWeb.Api.Hosting;
+
+/// <summary>The one place exceptions become RFC 9457 problem details, each with a stable <c>code</c>.</summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, code, detail, extensions) = Describe(exception);
+        if (status >= 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
+        var problem = new ProblemDetails { Status = status, Title = Titles.For(status), Detail = detail };
+        problem.Extensions["code"] = code;
+        foreach (var (key, value) in extensions) problem.Extensions[key] = value;
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static (int Status, string Code, string Detail, Dictionary<string, object?> Extensions) Describe(Exception exception) => exception switch
+    {
+        ValidationFailedException e => (400, e.Code, e.Message, new() { ["errors"] = e.Errors }),
+        NotFoundException e => (404, e.Code, e.Message, []),
+        UnauthorizedException e => (401, e.Code, e.Message, []),
+        ForbiddenException e => (403, e.Code, e.Message, new() { ["required_scope"] = e.RequiredScope, ["required_role"] = e.RequiredRole }),
+        ConflictException e => (e.Code == "PRECONDITION_FAILED" ? 412 : 409, e.Code, e.Message, []),
+        BadHttpRequestException { StatusCode: 413 } => (413, "PAYLOAD_TOO_LARGE", "The request body is larger than this API accepts.", []),
+        BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
+        JsonException json => InvalidJson(json),
+        BadHttpRequestException e => (e.StatusCode, e.StatusCode == 400 ? "BAD_REQUEST" : Titles.Code(e.StatusCode), e.Message, []),
+        _ => (500, "INTERNAL_ERROR", "Something went wrong on our side; the error was logged.", []),
+    };
+
+    /// <summary>A body that does not parse names the JSON path where it broke, e.g. <c>graph.nodes[0].params</c>.</summary>
+    private static (int, string, string, Dictionary<string, object?>) InvalidJson(JsonException json)
+    {
+        var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : json.Path.TrimStart('$', '.');
+        var message = json.Message.Split(" Path:")[0];
+        return (400, "VALIDATION_FAILED", $"{field}: {message}", new() { ["errors"] = new[] { new FieldError(field, message) } });
+    }
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}
+
+public static class Titles
+{
+    public static string For(int status) => status switch
+    {
+        400 => "The request is invalid",
+        401 => "Authentication required",
+        403 => "Not allowed",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        412 => "Precondition failed",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        _ => status >= 500 ? "Internal error" : "Request failed",
+    };
+
+    public static string Code(int status) => status switch
+    {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        409 => "CONFLICT",
+        413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        429 => "RATE_LIMITED",
+        503 => "UNAVAILABLE",
+        _ => status >= 500 ? "INTERNAL_ERROR" : "REQUEST_FAILED",
+    };
+
+    /// <summary>Fills in title, code and trace id for problems the framework writes itself (404 route, 405, 415).</summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        problem.Title ??= For(status);
+        problem.Extensions.TryAdd("code", Code(status));
+        problem.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
+    }
+}

@@ -1,0 +1,42 @@
+using FentaWeb.Api.Identity;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Persistence;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Hosting;
+
+public static class Services
+{
+    public static WebApplicationBuilder AddFentaServices(this WebApplicationBuilder builder, FentaOptions options)
+    {
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+
+        var dataSource = FentaDb.CreateDataSource(options.Database);
+        services.AddSingleton(dataSource);
+        services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
+        services.AddHostedService<DatabaseStartup>();
+
+        services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
+        // Bad input reaches the exception handler (and becomes a problem naming the field) instead of a bare 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        services.AddSingleton<TokenService>();
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddFentaRateLimits(options);
+
+        services.AddHttpContextAccessor();
+        services.AddScoped<AuditTrail>();
+        services.AddFentaOpenApi();
+        return builder;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Identity;
+
+/// <summary>Creating a user: the account, their personal org (as owner), and any invitations waiting for their email.</summary>
+public static partial class Accounts
+{
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NonSlug();
+
+    public static async Task<(User User, Org Org)> CreateAsync(FentaDb db, string email, string name, string password, DateTimeOffset now, CancellationToken ct)
+    {
+        email = User.NormalizeEmail(email);
+        if (await db.Users.AnyAsync(u => u.Email == email, ct))
+            throw new ConflictException("EMAIL_TAKEN", "An account with this email already exists.");
+
+        var user = new User { Id = Ids.New("user"), Email = email, Name = name.Trim(), PasswordHash = PasswordHasher.Hash(password), CreatedAt = now, UpdatedAt = now };
+        var slugBase = NonSlug().Replace(user.Name.ToLowerInvariant(), "-").Trim('-');
+        var org = new Org
+        {
+            Id = Ids.New("org"),
+            Name = $"{user.Name}'s workspace",
+            Slug = $"{(slugBase.Length == 0 ? "org" : slugBase[..Math.Min(slugBase.Length, 40)])}-{user.Id[^8..]}",
+            OwnerId = user.Id,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Users.Add(user);
+        db.Orgs.Add(org);
+        db.OrgMembers.Add(NewMember(org.Id, user.Id, OrgRole.Owner, null, now));
+
+        var invitations = await db.OrgInvitations.Where(i => i.Email == email && i.AcceptedAt == null).ToListAsync(ct);
+        foreach (var invitation in invitations)
+        {
+            invitation.AcceptedAt = now;
+            db.OrgMembers.Add(NewMember(invitation.OrgId, user.Id, invitation.Role, invitation.InvitedBy, now));
+        }
+        return (user, org);
+    }
+
+    public static OrgMember NewMember(string orgId, string userId, OrgRole role, string? invitedBy, DateTimeOffset now) => new()
+    {
+        Id = Ids.New("member"),
+        OrgId = orgId,
+        UserId = userId,
+        Role = role,
+        InvitedBy = invitedBy,
+        JoinedAt = now,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
+    /// <summary>Email, name and password rules for registration, every problem at once.</summary>
+    public static void Validate(string? email, string? name, string? password)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(email) || email.Length > 254 || !email.Contains('@') || email.Trim().Contains(' '))
+            errors.Add("email", "must be a valid email address");
+        if (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 100) errors.Add("name", "must be 1-100 characters");
+        if (password is null || password.Length < 10 || password.Length > 200) errors.Add("password", "must be 10-200 characters");
+        errors.ThrowIfAny();
+    }
+}

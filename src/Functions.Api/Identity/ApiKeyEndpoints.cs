@@ -1,0 +1,76 @@
+using FentaWeb.Api.Hosting;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Identity;
+
+public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Scopes, DateTimeOffset? ExpiresAt);
+public sealed record ApiKeyDto(string Id, string Name, string Prefix, IReadOnlyList<string> Scopes, string UserId,
+    DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <summary>The only response that ever contains the secret.</summary>
+public sealed record CreatedApiKeyDto(ApiKeyDto ApiKey, string Key);
+
+/// <summary>
+/// Personal access tokens for the caller's current org. Managed only from a signed-in session; a key acts as its
+/// owner within its scopes, and never above its owner's role. Admins see and revoke every key of the org.
+/// </summary>
+public static class ApiKeyEndpoints
+{
+    public static void MapApiKeys(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization().RequireSession();
+        group.MapPost("/", Create).WithSummary("Create a key. The secret is in this response only.");
+        group.MapGet("/", List).WithSummary("Your keys in this org (all keys of the org for admins).");
+        group.MapGet("/{keyId}", Get).WithSummary("One key, without its secret.");
+        group.MapDelete("/{keyId}", Revoke).WithSummary("Revoke a key; it stops working at once.");
+    }
+
+    private static async Task<Created<CreatedApiKeyDto>> Create(CreateApiKeyRequest body, Caller caller, FentaDb db, AuditTrail audit,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 100) errors.Add("name", "must be 1-100 characters");
+        var scopes = body.Scopes ?? [];
+        if (scopes.Count == 0) errors.Add("scopes", $"must list at least one of: {string.Join(", ", Scopes.All)}");
+        for (var i = 0; i < scopes.Count; i++)
+            if (!Scopes.All.Contains(scopes[i])) errors.Add($"scopes[{i}]", $"unknown scope '{scopes[i]}'; known: {string.Join(", ", Scopes.All)}");
+        if (body.ExpiresAt is { } expires && expires <= now) errors.Add("expires_at", "must be in the future");
+        errors.ThrowIfAny();
+
+        var (key, secret) = ApiKey.Issue(caller.UserId, caller.OrgId, body.Name!.Trim(), scopes.Distinct().ToArray(), body.ExpiresAt, now);
+        db.ApiKeys.Add(key);
+        audit.Record(caller, "create", "api_key", key.Id, new { key.Name, key.Scopes, key.ExpiresAt });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/api-keys/{key.Id}", new CreatedApiKeyDto(ToDto(key), secret));
+    }
+
+    private static async Task<Ok<Page<ApiKeyDto>>> List(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+        TypedResults.Ok(await Visible(db, caller).ToPageAsync(page, ToDto, ct));
+
+    private static async Task<Ok<ApiKeyDto>> Get(string keyId, Caller caller, FentaDb db, CancellationToken ct) =>
+        TypedResults.Ok(ToDto(await Visible(db, caller).SingleOrDefaultAsync(k => k.Id == keyId, ct) ?? throw new NotFoundException("API key", keyId)));
+
+    private static async Task<NoContent> Revoke(string keyId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    {
+        var key = await Visible(db, caller).SingleOrDefaultAsync(k => k.Id == keyId, ct) ?? throw new NotFoundException("API key", keyId);
+        if (key.RevokedAt is null)
+        {
+            key.Revoke(clock.GetUtcNow());
+            audit.Record(caller, "delete", "api_key", key.Id, new { key.Name });
+            await db.SaveChangesAsync(ct);
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static IQueryable<ApiKey> Visible(FentaDb db, Caller caller)
+    {
+        var (orgId, userId, seesAll) = (caller.OrgId, caller.UserId, caller.Role >= OrgRole.Admin);
+        return db.ApiKeys.Where(k => k.OrgId == orgId && (seesAll || k.UserId == userId));
+    }
+
+    private static ApiKeyDto ToDto(ApiKey k) => new(k.Id, k.Name, k.KeyPrefix, k.Scopes, k.UserId, k.LastUsedAt, k.ExpiresAt, k.CreatedAt, k.RevokedAt);
+}

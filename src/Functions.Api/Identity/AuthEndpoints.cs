@@ -1,0 +1,108 @@
+using FentaWeb.Api.Hosting;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Identity;
+
+public sealed record RegisterRequest(string? Email, string? Password, string? Name);
+public sealed record LoginRequest(string? Email, string? Password);
+public sealed record RefreshRequest(string? RefreshToken);
+public sealed record UserDto(string Id, string Email, string Name, DateTimeOffset CreatedAt);
+public sealed record OrgDto(string Id, string Name, string Slug, string Plan, DateTimeOffset CreatedAt);
+public sealed record MembershipDto(string OrgId, string OrgName, string Role);
+public sealed record SessionResponse(UserDto User, OrgDto Org, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
+public sealed record MeResponse(UserDto User, OrgDto Org, string Role, string? ApiKeyId, IReadOnlyList<string> Scopes, IReadOnlyList<MembershipDto> Memberships);
+
+public static class AuthEndpoints
+{
+    // Verifying against a real hash when the email is unknown keeps login time the same either way.
+    private static readonly Lazy<string> DecoyHash = new(() => PasswordHasher.Hash("decoy password for timing"));
+
+    public static void MapAuth(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/auth").WithTags("Auth");
+        group.MapPost("/register", Register).WithSummary("Create an account and its personal org; returns a session.");
+        group.MapPost("/login", Login).WithSummary("Sign in with email and password; returns a session.");
+        group.MapPost("/refresh", Refresh).WithSummary("Trade a refresh token for a new pair. Reusing a rotated token revokes the login.");
+        group.MapPost("/logout", Logout).WithSummary("Revoke the login a refresh token belongs to.");
+        group.MapGet("/me", Me).RequireAuthorization().WithSummary("The caller, their current org, role and memberships.");
+    }
+
+    private static async Task<Created<SessionResponse>> Register(RegisterRequest body, FentaDb db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    {
+        Accounts.Validate(body.Email, body.Name, body.Password);
+        var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
+        var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created("/v1/auth/me", Session(user, org, pair));
+    }
+
+    private static async Task<Ok<SessionResponse>> Login(LoginRequest body, FentaDb db, TokenService tokens, CancellationToken ct)
+    {
+        var email = User.NormalizeEmail(body.Email ?? "");
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email, ct);
+        if (!PasswordHasher.Verify(body.Password ?? "", user?.PasswordHash ?? DecoyHash.Value) || user is null || !user.IsActive)
+            throw new UnauthorizedException("The email or password is wrong.", "INVALID_CREDENTIALS");
+        var org = await DefaultOrgAsync(db, user.Id, ct);
+        var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(Session(user, org, pair));
+    }
+
+    private static async Task<Ok<SessionResponse>> Refresh(RefreshRequest body, FentaDb db, TokenService tokens, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(body.RefreshToken)) throw new ValidationFailedException("refresh_token", "is required");
+        var redeemed = await tokens.RedeemAsync(db, body.RefreshToken, ct)
+            ?? throw new UnauthorizedException("The refresh token is unknown or expired; sign in again.", "INVALID_REFRESH_TOKEN");
+        if (redeemed.Reused)
+            throw new UnauthorizedException("This refresh token was already used, so the login was revoked; sign in again.", "REFRESH_TOKEN_REUSED");
+        var user = await db.Users.SingleAsync(u => u.Id == redeemed.Token.UserId, ct);
+        if (!user.IsActive) throw new UnauthorizedException("The account is not active.", "ACCOUNT_INACTIVE");
+        var org = await DefaultOrgAsync(db, user.Id, ct);
+        var pair = tokens.Issue(db, user.Id, org.Id, redeemed.Token.FamilyId);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(Session(user, org, pair));
+    }
+
+    private static async Task<NoContent> Logout(RefreshRequest body, FentaDb db, TimeProvider clock, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(body.RefreshToken)) throw new ValidationFailedException("refresh_token", "is required");
+        var hash = ApiKey.Hash(body.RefreshToken);
+        var family = await db.RefreshTokens.Where(t => t.TokenHash == hash).Select(t => t.FamilyId).SingleOrDefaultAsync(ct);
+        if (family is not null)
+        {
+            var now = clock.GetUtcNow();
+            await db.RefreshTokens.Where(t => t.FamilyId == family && t.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<MeResponse>> Me(Caller caller, FentaDb db, CancellationToken ct)
+    {
+        var user = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
+        var org = await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct);
+        var memberships = await db.OrgMembers.Where(m => m.UserId == caller.UserId)
+            .Join(db.Orgs, m => m.OrgId, o => o.Id, (m, o) => new { o.Id, o.Name, m.Role, m.JoinedAt })
+            .OrderBy(m => m.JoinedAt).ToListAsync(ct);
+        return TypedResults.Ok(new MeResponse(ToDto(user), ToDto(org), caller.Role.ToWire(), caller.ApiKeyId,
+            caller.Scopes?.Order().ToList() ?? [.. Scopes.All],
+            memberships.Select(m => new MembershipDto(m.Id, m.Name, m.Role.ToWire())).ToList()));
+    }
+
+    /// <summary>The org a session starts in: the first one the user joined (their personal org).</summary>
+    private static async Task<Org> DefaultOrgAsync(FentaDb db, string userId, CancellationToken ct) =>
+        await db.OrgMembers.Where(m => m.UserId == userId).OrderBy(m => m.JoinedAt)
+            .Join(db.Orgs, m => m.OrgId, o => o.Id, (m, o) => o).FirstOrDefaultAsync(ct)
+        ?? throw new ForbiddenException("This account no longer belongs to any organization.");
+
+    private static SessionResponse Session(User user, Org org, TokenPair pair) =>
+        new(ToDto(user), ToDto(org), pair.AccessToken, pair.RefreshToken, pair.TokenType, pair.ExpiresIn);
+
+    public static UserDto ToDto(User user) => new(user.Id, user.Email, user.Name, user.CreatedAt);
+
+    public static OrgDto ToDto(Org org) => new(org.Id, org.Name, org.Slug, org.Plan, org.CreatedAt);
+}
