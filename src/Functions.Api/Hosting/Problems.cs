@@ -37,7 +37,13 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     private static (int, string, string, Dictionary<string, object?>) InvalidJson(JsonException json)
     {
         var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : json.Path.TrimStart('$', '.');
-        var message = json.Message.Split(" Path:")[0];
+        var message = json.Message switch
+        {
+            var m when m.Contains("could not be mapped", StringComparison.Ordinal) => "is not a known field",
+            var m when m.Contains("could not be converted", StringComparison.Ordinal) => "has the wrong JSON type",
+            var m when m.Contains("missing required properties", StringComparison.Ordinal) => "is missing required fields",
+            var m => $"is not valid JSON ({m.Split(" Path:")[0].Split(" LineNumber:")[0]})",
+        };
         return (400, "VALIDATION_FAILED", $"{field}: {message}", new() { ["errors"] = new[] { new FieldError(field, message) } });
     }
 
