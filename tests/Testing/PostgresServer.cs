@@ -74,6 +74,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var bin = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending()
             .Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
             ?? throw new InvalidOperationException("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb); run ./test.sh, which installs it.");
+        RemoveStoppedClusters();
         var data = Path.Combine(Path.GetTempPath(), $"fenta-test-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(data);
         if (IsRoot) await RunAsync("chown", [OsUser, data]);
@@ -111,6 +112,16 @@ public sealed class PostgresServer : IAsyncDisposable
         finally
         {
             Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    /// <summary>The test host may exit before its exit handler finishes deleting; sweep what earlier runs left.</summary>
+    private static void RemoveStoppedClusters()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "fenta-test-pg-*"))
+        {
+            if (File.Exists(Path.Combine(dir, "postmaster.pid"))) continue;
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 

@@ -177,7 +177,7 @@ public static partial class GraphValidator
             }
             else if (candidates.Count == 0)
             {
-                var field = edge.FromPort is not null && edge.ToPort is not null ? $"{edgePath}.toPort" : edgePath;
+                var field = edge.ToPort is not null ? $"{edgePath}.toPort" : edge.FromPort is not null ? $"{edgePath}.fromPort" : edgePath;
                 errors.Add(field,
                     $"no output of '{edge.From}' ({source.Type}: {Ports(source.Outputs)}) fits an input of '{edge.To}' ({target.Type}: {Ports(target.Inputs)})",
                     edge.To);

@@ -35,8 +35,10 @@ public static class OpenApi
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 var secured = metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any();
-                if (secured)
-                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", context.Document)] = [] }];
+                // Anonymous operations say so explicitly ("security: [{}]") rather than leaving it unstated.
+                operation.Security = secured
+                    ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", context.Document)] = [] }]
+                    : [new OpenApiSecurityRequirement()];
                 operation.Responses ??= new OpenApiResponses();
                 var problems = new List<(string, string)> { ("400", "Invalid input; `errors` names each field."), ("429", "Rate limited; see Retry-After.") };
                 if (secured) problems.AddRange([("401", "Missing or invalid credentials."), ("403", "Role or scope not enough."), ("404", "No such resource in this organization.")]);

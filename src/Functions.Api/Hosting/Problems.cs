@@ -29,6 +29,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         BadHttpRequestException { StatusCode: 413 } => (413, "PAYLOAD_TOO_LARGE", "The request body is larger than this API accepts.", []),
         BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
         JsonException json => InvalidJson(json),
+        BadHttpRequestException { StatusCode: 400 } e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
+            (400, "VALIDATION_FAILED", "body: a JSON body is required", new() { ["errors"] = new[] { new FieldError("body", "a JSON body is required") } }),
         BadHttpRequestException e => (e.StatusCode, e.StatusCode == 400 ? "BAD_REQUEST" : Titles.Code(e.StatusCode), e.Message, []),
         _ => (500, "INTERNAL_ERROR", "Something went wrong on our side; the error was logged.", []),
     };

@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FentaWeb.Api;
+using FentaWeb.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Npgsql;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// The real API on Kestrel at a loopback port, over its own fresh PostgreSQL database: tests talk HTTP to it
+/// and may read the database directly to check what was stored.
+/// </summary>
+public class ApiHost : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+
+    protected virtual int RateLimitPerMinute => 100_000;
+
+    public async Task InitializeAsync()
+    {
+        var server = await PostgresServer.SharedAsync();
+        var connectionString = await server.CreateDatabaseAsync(GetType().Name);
+        Db = NpgsqlDataSource.Create(connectionString);
+        _app = FentaApi.Build(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>
+        {
+            ["FENTA_DB"] = connectionString,
+            ["FENTA_JWT_SIGNING_KEY"] = "test-signing-key-test-signing-key-0123456789",
+            ["FENTA_RATE_LIMIT_PER_MINUTE"] = RateLimitPerMinute.ToString(),
+            ["FENTA_MAX_BODY_BYTES"] = (256 * 1024).ToString(),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
+        });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+
+    public HttpClient Client(string? bearer = null, string? orgId = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        if (orgId is not null) client.DefaultRequestHeaders.Add("X-Org-Id", orgId);
+        return client;
+    }
+
+    /// <summary>Registers a new user (with their personal org) and returns their signed-in session.</summary>
+    public async Task<Session> RegisterAsync(string? name = null)
+    {
+        name ??= "User " + Guid.NewGuid().ToString("N")[..6];
+        var email = $"{Guid.NewGuid():N}@example.test";
+        var response = await Client().PostAsJsonAsync("/v1/auth/register", new { email, password = "a long enough password", name });
+        var body = await response.ReadJsonAsync(201);
+        return new Session(this, body.GetProperty("user").GetProperty("id").GetString()!, email,
+            body.GetProperty("org").GetProperty("id").GetString()!,
+            body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!);
+    }
+
+    public async Task<long> CountAsync(string sql, params object[] args)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    public async Task<object?> ScalarAsync(string sql, params object[] args)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        foreach (var arg in args) cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        return await cmd.ExecuteScalarAsync();
+    }
+}
+
+public sealed record Session(ApiHost Host, string UserId, string Email, string OrgId, string AccessToken, string RefreshToken)
+{
+    public HttpClient Client(string? orgId = null) => Host.Client(AccessToken, orgId);
+
+    /// <summary>Creates an API key for this user in their current org; returns the secret and the key's id.</summary>
+    public async Task<(string Secret, string Id)> CreateKeyAsync(params string[] scopes)
+    {
+        var response = await Client().PostAsJsonAsync("/v1/api-keys", new { name = "test key", scopes });
+        var body = await response.ReadJsonAsync(201);
+        return (body.GetProperty("key").GetString()!, body.GetProperty("api_key").GetProperty("id").GetString()!);
+    }
+}
+
+public static class HttpAssertions
+{
+    /// <summary>Asserts the status and returns the JSON body; on a mismatch the message shows the body.</summary>
+    public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response, int expectedStatus)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == expectedStatus,
+            $"expected {expectedStatus}, got {(int)response.StatusCode} {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Asserts an RFC 9457 problem with this status and code; returns it.</summary>
+    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response, int expectedStatus, string expectedCode)
+    {
+        var problem = await response.ReadJsonAsync(expectedStatus);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(expectedStatus, problem.GetProperty("status").GetInt32());
+        Assert.Equal(expectedCode, problem.GetProperty("code").GetString());
+        return problem;
+    }
+
+    public static IEnumerable<string> Fields(this JsonElement problem) =>
+        problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()!);
+
+    public static Task<HttpResponseMessage> PatchAsJsonAsync<T>(this HttpClient client, string url, T body) =>
+        client.SendAsync(new HttpRequestMessage(HttpMethod.Patch, url) { Content = JsonContent.Create(body) });
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace FentaWeb.Api.Tests;
+
+public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.Host>
+{
+    public sealed class Host : ApiHost;
+
+    // Pinned: later Redocly releases need Node 22, and the lint verdict should not drift between runs.
+    private const string Redocly = "@redocly/cli@2.77.0";
+
+    [Fact]
+    public async Task DocumentDescribesEveryEndpointAndPassesRedoclyLint()
+    {
+        var response = await host.Client().GetAsync("/openapi/v1.json");
+        var document = await response.ReadJsonAsync(200);
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        string[] expected =
+        [
+            "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/me",
+            "/v1/org", "/v1/org/members", "/v1/org/members/{memberId}", "/v1/org/invitations", "/v1/org/invitations/{invitationId}",
+            "/v1/api-keys", "/v1/api-keys/{keyId}",
+            "/v1/templates", "/v1/templates/{templateId}", "/v1/templates/{templateId}/copy",
+            "/v1/workflows", "/v1/workflows/{workflowId}", "/v1/workflows/{workflowId}/versions", "/v1/workflows/{workflowId}/versions/{version}",
+            "/v1/nodes", "/healthz", "/readyz",
+        ];
+        foreach (var path in expected) Assert.True(paths.TryGetProperty(path, out _), $"missing path {path}");
+        var create = paths.GetProperty("/v1/workflows").GetProperty("post");
+        Assert.True(create.GetProperty("responses").TryGetProperty("403", out _));
+        Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("Problem", out _));
+
+        var file = Path.Combine(Path.GetTempPath(), $"fenta-openapi-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, document.GetRawText());
+        try
+        {
+            var (exit, output) = await RunAsync("npx", "--yes", Redocly, "lint", file, "--format=stylish");
+            Assert.True(exit == 0, $"redocly lint failed ({exit}):\n{output}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["NO_UPDATE_NOTIFIER"] = "1";
+        start.Environment["REDOCLY_TELEMETRY"] = "off";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net.Http.Json;
+
+namespace FentaWeb.Api.Tests;
+
+public class RoleTests(RoleTests.Host host) : IClassFixture<RoleTests.Host>
+{
+    public sealed class Host : ApiHost;
+
+    private async Task<(Session Owner, Session Member, string MemberId)> OrgWithMemberAsync(string role)
+    {
+        var owner = await host.RegisterAsync("Owner");
+        var member = await host.RegisterAsync("Member");
+        var added = await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = member.Email, role })).ReadJsonAsync(201);
+        return (owner, member, added.GetProperty("id").GetString()!);
+    }
+
+    [Fact]
+    public async Task ViewerReadsButCannotWrite()
+    {
+        var (owner, viewer, _) = await OrgWithMemberAsync("viewer");
+        var workflow = await (await owner.Client().PostAsJsonAsync("/v1/workflows", Samples.Workflow())).ReadJsonAsync(201);
+        var client = viewer.Client(owner.OrgId);
+
+        await (await client.GetAsync($"/v1/workflows/{workflow.GetProperty("id").GetString()}")).ReadJsonAsync(200);
+        var write = await client.PostAsJsonAsync("/v1/workflows", Samples.Workflow());
+        Assert.Equal("editor", (await write.ReadProblemAsync(403, "FORBIDDEN")).GetProperty("required_role").GetString());
+        var me = await (await client.GetAsync("/v1/auth/me")).ReadJsonAsync(200);
+        Assert.Equal("viewer", me.GetProperty("role").GetString());
+        Assert.Equal(2, me.GetProperty("memberships").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task EditorWritesButCannotManageMembers()
+    {
+        var (owner, editor, _) = await OrgWithMemberAsync("editor");
+        var client = editor.Client(owner.OrgId);
+        await (await client.PostAsJsonAsync("/v1/workflows", Samples.Workflow())).ReadJsonAsync(201);
+        await (await client.PostAsJsonAsync("/v1/templates", Samples.Template())).ReadJsonAsync(201);
+        var invite = await client.PostAsJsonAsync("/v1/org/members", new { email = "x@example.test", role = "viewer" });
+        Assert.Equal("admin", (await invite.ReadProblemAsync(403, "FORBIDDEN")).GetProperty("required_role").GetString());
+    }
+
+    [Fact]
+    public async Task AdminManagesMembersButNotOwners()
+    {
+        var (owner, admin, _) = await OrgWithMemberAsync("admin");
+        var client = admin.Client(owner.OrgId);
+        var third = await host.RegisterAsync("Third");
+        var added = await (await client.PostAsJsonAsync("/v1/org/members", new { email = third.Email, role = "editor" })).ReadJsonAsync(201);
+        var thirdId = added.GetProperty("id").GetString();
+        var promoted = await (await client.PatchAsJsonAsync($"/v1/org/members/{thirdId}", new { role = "viewer" })).ReadJsonAsync(200);
+        Assert.Equal("viewer", promoted.GetProperty("role").GetString());
+
+        var toOwner = await client.PatchAsJsonAsync($"/v1/org/members/{thirdId}", new { role = "owner" });
+        Assert.Equal("owner", (await toOwner.ReadProblemAsync(403, "FORBIDDEN")).GetProperty("required_role").GetString());
+        var members = await (await client.GetAsync("/v1/org/members")).ReadJsonAsync(200);
+        var ownerMemberId = members.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "owner").GetProperty("id").GetString();
+        await (await client.DeleteAsync($"/v1/org/members/{ownerMemberId}")).ReadProblemAsync(403, "FORBIDDEN");
+
+        await (await client.DeleteAsync($"/v1/org/members/{thirdId}")).ReadJsonAsync(204);
+        await (await third.Client(owner.OrgId).GetAsync("/v1/workflows")).ReadProblemAsync(401, "UNAUTHORIZED");
+        Assert.Equal(3, await host.CountAsync(
+            "SELECT count(*) FROM audit_logs WHERE org_id = $1 AND resource_type = 'member' AND user_id = $2", owner.OrgId, admin.UserId));
+    }
+
+    [Fact]
+    public async Task LastOwnerCannotLeaveOrBeDemoted()
+    {
+        var (owner, second, secondId) = await OrgWithMemberAsync("admin");
+        var members = await (await owner.Client().GetAsync("/v1/org/members")).ReadJsonAsync(200);
+        var ownerId = members.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("user_id").GetString() == owner.UserId).GetProperty("id").GetString();
+
+        await (await owner.Client().PatchAsJsonAsync($"/v1/org/members/{ownerId}", new { role = "admin" })).ReadProblemAsync(409, "LAST_OWNER");
+        await (await owner.Client().DeleteAsync($"/v1/org/members/{ownerId}")).ReadProblemAsync(409, "LAST_OWNER");
+
+        // With a second owner, the first may step down.
+        await (await owner.Client().PatchAsJsonAsync($"/v1/org/members/{secondId}", new { role = "owner" })).ReadJsonAsync(200);
+        await (await owner.Client().PatchAsJsonAsync($"/v1/org/members/{ownerId}", new { role = "viewer" })).ReadJsonAsync(200);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM org_members WHERE org_id = $1 AND role = 'owner'", owner.OrgId));
+        await (await second.Client(owner.OrgId).DeleteAsync($"/v1/org/members/{secondId}")).ReadProblemAsync(409, "LAST_OWNER");
+    }
+
+    [Fact]
+    public async Task InvitedEmailJoinsOnRegistration()
+    {
+        var owner = await host.RegisterAsync();
+        var email = $"{Guid.NewGuid():N}@example.test";
+        var invitation = await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email, role = "editor" })).ReadJsonAsync(202);
+        Assert.StartsWith("invite_", invitation.GetProperty("id").GetString());
+        await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email, role = "editor" })).ReadProblemAsync(409, "ALREADY_INVITED");
+        var pending = await (await owner.Client().GetAsync("/v1/org/invitations")).ReadJsonAsync(200);
+        Assert.Equal(1, pending.GetProperty("data").GetArrayLength());
+
+        var registered = await (await host.Client().PostAsJsonAsync("/v1/auth/register", new { email, password = "a long enough password", name = "Newcomer" })).ReadJsonAsync(201);
+        var token = registered.GetProperty("access_token").GetString();
+        var me = await (await host.Client(token, owner.OrgId).GetAsync("/v1/auth/me")).ReadJsonAsync(200);
+        Assert.Equal("editor", me.GetProperty("role").GetString());
+        Assert.Equal(0, (await (await owner.Client().GetAsync("/v1/org/invitations")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task MemberRequestsAreValidated()
+    {
+        var owner = await host.RegisterAsync();
+        var bad = await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = "nope", role = "superuser" });
+        Assert.Equal(["email", "role"], (await bad.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields().Order());
+        var again = await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = owner.Email, role = "viewer" });
+        await again.ReadProblemAsync(409, "ALREADY_MEMBER");
+    }
+}
