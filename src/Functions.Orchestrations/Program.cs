@@ -1,0 +1,4 @@
+using Microsoft.Extensions.Hosting;
+using FentaWeb.Orchestrations;
+
+await WorkerHost.Build(args).RunAsync();

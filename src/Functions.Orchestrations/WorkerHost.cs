@@ -1,0 +1,39 @@
+using FentaWeb.Domain.Persistence;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FentaWeb.Orchestrations;
+
+/// <summary>
+/// The orchestration worker process: several can run against one database. It migrates the schema on start
+/// (so a worker deployed before the API still finds its tables); the durable engine and its node activities
+/// are registered here as they land.
+/// </summary>
+public static class WorkerHost
+{
+    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        var database = builder.Configuration["FENTA_DB"];
+        if (string.IsNullOrWhiteSpace(database))
+            throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).");
+
+        builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
+        builder.Services.AddHostedService<MigrateOnStart>();
+        return builder.Build();
+    }
+}
+
+public sealed partial class MigrateOnStart(NpgsqlDataSource dataSource, ILogger<MigrateOnStart> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct) => LogMigrated(logger, await Migrator.ApplyAsync(dataSource, ct), Migrator.All.Count);
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Worker database ready: {Applied} new of {Known} migrations applied")]
+    private static partial void LogMigrated(ILogger logger, int applied, int known);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# ./test.sh   set up what the tests need (system packages, build) and run every test.
+# Tests start their own throwaway PostgreSQL cluster; nothing here depends on a database started by hand.
+source "$(dirname "$0")/scripts/common.sh"
+
+ensure_system_packages
+ensure_pg_os_user
+command -v npx >/dev/null || say "warning: npx (Node.js) is missing; the OpenAPI lint test will fail"
+
+mkdir -p "$LOCAL"
+say "building (Debug)"
+dotnet build "$ROOT/FentaWeb.sln" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
+  { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in .local/build.log"; }
+
+say "running every test"
+started=$(date +%s)
+dotnet test "$ROOT/FentaWeb.sln" --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$LOCAL/test.log"
+status=${PIPESTATUS[0]}
+
+# One closing line over every test project: "N passed, N failed".
+passed=$(grep -oE 'Passed: +[0-9]+' "$LOCAL/test.log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$LOCAL/test.log" | awk '{s+=$2} END {print s+0}')
+say "suite took $(( $(date +%s) - started )) s"
+echo "$passed passed, $failed failed"
+exit "$status"
