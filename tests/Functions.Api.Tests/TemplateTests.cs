@@ -100,13 +100,6 @@ public class TemplateTests(TemplateTests.Host host) : IClassFixture<TemplateTest
         Assert.Equal("Shorts Clean Bold", original.GetProperty("name").GetString());
     }
 
-    private async Task<List<string>> AuditActions(string resourceId)
-    {
-        await using var cmd = host.Db.CreateCommand("SELECT action FROM audit_logs WHERE resource_id = $1 ORDER BY action");
-        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = resourceId });
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var actions = new List<string>();
-        while (await reader.ReadAsync()) actions.Add(reader.GetString(0));
-        return actions;
-    }
+    private Task<List<string>> AuditActions(string resourceId) =>
+        host.StringsAsync("SELECT action FROM audit_logs WHERE resource_id = $1 ORDER BY action", resourceId);
 }

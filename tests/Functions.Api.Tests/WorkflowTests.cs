@@ -120,13 +120,6 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
         Assert.Equal("Script", tts.GetProperty("inputs")[0].GetProperty("type").GetString());
     }
 
-    private async Task<List<string>> Actions(string id)
-    {
-        await using var cmd = host.Db.CreateCommand("SELECT action FROM audit_logs WHERE resource_type = 'workflow' AND resource_id = $1 ORDER BY created_at, action");
-        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var actions = new List<string>();
-        while (await reader.ReadAsync()) actions.Add(reader.GetString(0));
-        return actions;
-    }
+    private Task<List<string>> Actions(string id) => host.StringsAsync(
+        "SELECT action FROM audit_logs WHERE resource_type = 'workflow' AND resource_id = $1 ORDER BY created_at, action", id);
 }
