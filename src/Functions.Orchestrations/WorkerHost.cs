@@ -3,18 +3,20 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FentaWeb.Orchestrations.Engine;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations;
 
 /// <summary>
 /// The orchestration worker process: several can run against one database. It migrates the schema on start
-/// (so a worker deployed before the API still finds its tables); the durable engine and its node activities
-/// are registered here as they land.
+/// (so a worker deployed before the API still finds its tables), then runs the durable engine with the node
+/// activities registered here.
 /// </summary>
 public static class WorkerHost
 {
-    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null)
+    /// <param name="configure">Extra registrations, e.g. test activities in a test worker process.</param>
+    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
@@ -24,6 +26,8 @@ public static class WorkerHost
 
         builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
         builder.Services.AddHostedService<MigrateOnStart>();
+        builder.Services.AddDurableEngine(builder.Configuration);
+        configure?.Invoke(builder.Services);
         return builder.Build();
     }
 }

@@ -76,6 +76,7 @@ public static partial class GraphValidator
                 var feeding = resolved.Count(e => e.To == nodeId && e.ToPort == port.Name);
                 if (feeding > 1) errors.Add($"{nodePath}.inputs.{port.Name}", $"input '{port.Name}' accepts one edge but {feeding} are connected", nodeId);
             }
+            CheckRetry(node, nodePath, errors);
             var effective = CheckParams(node, definition, nodePath, errors, references);
             definition.Check?.Invoke(new NodeCheck(node, nodePath, effective, inputs), errors);
         }
@@ -99,6 +100,17 @@ public static partial class GraphValidator
                 effective[spec.Name] = fallback;
         }
         return effective;
+    }
+
+    private static void CheckRetry(GraphNode node, string nodePath, FieldErrors errors)
+    {
+        if (node.Retry is not { } retry) return;
+        var path = $"{nodePath}.retry";
+        if (retry.MaxAttempts is { } attempts && attempts is < 1 or > 20) errors.Add($"{path}.max_attempts", "must be between 1 and 20", node.Id);
+        if (retry.FirstIntervalSeconds is { } first && first is < 0.01 or > 3600) errors.Add($"{path}.first_interval_seconds", "must be between 0.01 and 3600", node.Id);
+        if (retry.BackoffCoefficient is { } coefficient && coefficient is < 1 or > 10) errors.Add($"{path}.backoff_coefficient", "must be between 1 and 10", node.Id);
+        if (retry.MaxIntervalSeconds is { } max && max is < 0.01 or > 86400) errors.Add($"{path}.max_interval_seconds", "must be between 0.01 and 86400", node.Id);
+        if (retry.TimeoutSeconds is { } timeout && timeout is < 0.1 or > 6 * 3600) errors.Add($"{path}.timeout_seconds", "must be between 0.1 and 21600", node.Id);
     }
 
     private static Dictionary<string, JsonElement> CheckParams(

@@ -42,7 +42,16 @@ public sealed record NodeDefinition(
     IReadOnlyList<PortSpec> Outputs,
     IReadOnlyList<ParamSpec> Params,
     RetryPolicy Retry,
-    Action<NodeCheck, FieldErrors>? Check = null);
+    Action<NodeCheck, FieldErrors>? Check = null,
+    string? FanOutPort = null,
+    string Queue = NodeQueues.Default);
+
+public static class NodeQueues
+{
+    public const string Default = "default";
+    /// <summary>FFmpeg renders: CPU-heavy, so they get their own, small concurrency.</summary>
+    public const string Render = "render";
+}
 
 /// <summary>What a node-specific rule sees: the node, its params with defaults applied, and its connected inputs.</summary>
 public sealed record NodeCheck(GraphNode Node, string Path, IReadOnlyDictionary<string, System.Text.Json.JsonElement> Params, IReadOnlySet<string> ConnectedInputs)
@@ -82,7 +91,8 @@ public static class NodeCatalog
             {
                 if (string.IsNullOrWhiteSpace(n.Text("query")) && !n.ConnectedInputs.Contains("script"))
                     errors.Add($"{n.Path}.params.query", "is required unless a script is connected to supply per-scene search terms", n.Node.Id);
-            }),
+            },
+            FanOutPort: "script"),
 
         new("Input.KAI.GenerateImage", "input", "Generates images on KIE.ai. Fed a script, generates one per scene in parallel.",
             [ScriptIn(required: false)], [MediaOut],
@@ -92,7 +102,7 @@ public static class NodeCatalog
                 ParamSpec.Choice("aspect_ratio", "Image aspect.", AspectRatios, "9:16"),
                 ParamSpec.Int("count", "Images per prompt.", 1, 4, 1),
             ],
-            RetryPolicy.Generation, RequirePromptOrScript),
+            RetryPolicy.Generation, RequirePromptOrScript, FanOutPort: "script"),
 
         new("Input.KAI.GenerateVideo", "input", "Generates video clips on KIE.ai. Fed a script, generates one per scene in parallel.",
             [ScriptIn(required: false)], [MediaOut],
@@ -103,7 +113,7 @@ public static class NodeCatalog
                 ParamSpec.Int("duration", "Clip length, seconds.", 2, 20, 5),
                 ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
             ],
-            RetryPolicy.Generation, RequirePromptOrScript),
+            RetryPolicy.Generation, RequirePromptOrScript, FanOutPort: "script"),
 
         new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend).",
             [new("media", PortType.Media, "The clips to edit.")], [MediaOut],
@@ -204,7 +214,7 @@ public static class NodeCatalog
                 ParamSpec.Choice("quality", "Encoder effort.", ["draft", "standard", "high"], "standard"),
                 ParamSpec.Int("fps", "Frames per second.", 24, 60, 30),
             ],
-            RetryPolicy.Render),
+            RetryPolicy.Render, Queue: NodeQueues.Render),
 
         new("Output.Download", "output", "Publishes a time-limited signed download link to the render.",
             [new("video", PortType.Video, "The render.")], [],

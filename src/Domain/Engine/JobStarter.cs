@@ -1,0 +1,115 @@
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FentaWeb.Domain.Engine;
+
+/// <summary>What to run: a validated graph for an org, optionally from a workflow, a retry of a job, or keyed for idempotency.</summary>
+public sealed record JobRequest(
+    string OrgId,
+    string? CreatedBy,
+    JobConfig Config,
+    string? IdempotencyKey = null,
+    string? ParentJobId = null);
+
+/// <summary>
+/// Creates a job in one transaction: the job row, a node_runs row per node, and tasks for the nodes with no
+/// unfinished predecessor. A retry copies the parent's succeeded node outputs so only the rest runs again.
+/// </summary>
+public static class JobStarter
+{
+    public const string NotifyChannel = "fenta_tasks";
+
+    /// <summary>Returns the job id and whether it was created now (false: the idempotency key matched an earlier job).</summary>
+    public static async Task<(string JobId, bool Created)> StartAsync(NpgsqlDataSource dataSource, JobRequest request, CancellationToken ct = default)
+    {
+        var plan = JobPlan.Compile(request.Config.Graph);
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        var reused = request.ParentJobId is null ? [] : await ReusableOutputsAsync(conn, request.ParentJobId, plan, ct);
+        var jobId = Ids.New("job");
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO jobs (id, org_id, workflow_id, workflow_version, config, node_count, nodes_done, parent_job_id, retry_count,
+                              idempotency_key, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10)
+            ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id
+            """, conn, tx))
+        {
+            insert.Parameters.Add(new() { Value = jobId });
+            insert.Parameters.Add(new() { Value = request.OrgId });
+            insert.Parameters.Add(new() { Value = (object?)request.Config.WorkflowId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)request.Config.WorkflowVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(request.Config, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new() { Value = plan.Nodes.Count });
+            insert.Parameters.Add(new() { Value = reused.Count });
+            insert.Parameters.Add(new() { Value = (object?)request.ParentJobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)request.IdempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)request.CreatedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            if (await insert.ExecuteScalarAsync(ct) is null)
+            {
+                await tx.RollbackAsync(ct);
+                await using var existing = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
+                existing.Parameters.Add(new() { Value = request.OrgId });
+                existing.Parameters.Add(new() { Value = request.IdempotencyKey! });
+                return ((string)(await existing.ExecuteScalarAsync(ct))!, false);
+            }
+        }
+
+        var rows = plan.Order.Select(id => plan.Nodes[id]).Select(node =>
+        {
+            var done = reused.TryGetValue(node.Id, out var output);
+            var waitingOn = node.Predecessors.Count(p => !reused.ContainsKey(p));
+            return (node, done, output, waitingOn);
+        }).ToList();
+
+        await using (var nodes = new NpgsqlCommand("""
+            INSERT INTO node_runs (job_id, node_id, item_index, node_type, status, remaining_deps, output, reused, completed_at)
+            SELECT $1, r.node_id, r.item_index, r.node_type, r.status, r.remaining, r.output::jsonb, r.reused,
+                   CASE WHEN r.reused THEN now() END
+            FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[])
+                 AS r(node_id, item_index, node_type, status, remaining, output, reused)
+            """, conn, tx))
+        {
+            nodes.Parameters.Add(new() { Value = jobId });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.node.Id).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.node.NodeItem).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.node.Definition.Type).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? "succeeded" : "pending").ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.waitingOn).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? r.output.GetRawText() : null).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => r.done).ToArray() });
+            await nodes.ExecuteNonQueryAsync(ct);
+        }
+
+        var ready = rows.Where(r => !r.done && r.waitingOn == 0).Select(r => r.node).ToList();
+        await TaskStore.EnqueueAsync(conn, tx, jobId, ready.Select(n => (n.Id, n.NodeItem, n.Definition.Queue)).ToList(), ct);
+        await TaskStore.LogAsync(conn, tx, jobId, "info", "job",
+            request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused",
+            null, ct);
+        if (ready.Count == 0 && rows.All(r => r.done))
+            await TaskStore.CompleteJobAsync(conn, tx, jobId, plan, ct);
+        await tx.CommitAsync(ct);
+        return (jobId, true);
+    }
+
+    /// <summary>Outputs of the parent job's nodes that succeeded, by node id.</summary>
+    private static async Task<Dictionary<string, JsonElement>> ReusableOutputsAsync(NpgsqlConnection conn, string parentJobId, JobPlan plan, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT node_id, output FROM ({TaskStore.NodeRows}) n WHERE status = 'succeeded'", conn);
+        cmd.Parameters.Add(new() { Value = parentJobId });
+        cmd.Parameters.Add(new() { Value = plan.Nodes.Keys.ToArray() });
+        var outputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var nodeId = reader.GetString(0);
+            if (plan.Nodes.ContainsKey(nodeId) && !reader.IsDBNull(1))
+                outputs[nodeId] = JsonDocument.Parse(reader.GetString(1)).RootElement.Clone();
+        }
+        return outputs;
+    }
+}
