@@ -1,0 +1,98 @@
+using FentaWeb.Domain.Engine;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>Workers as separate processes: crashes and sharing work.</summary>
+public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    [Fact]
+    public async Task KilledWorkerIsReplacedAndResumesTheRecordedExternalIdWithoutRepeatingIt()
+    {
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}},
+                   {"id": "gen", "type": "Input.KAI.GenerateVideo", "params": {"prompt": "a fox", "model": "hold=60000"}},
+                   {"id": "t", "type": "Edit.Timeline"}],
+         "edges": [{"from": "s", "to": "gen", "toPort": "script"}, {"from": "gen", "to": "t"}]}
+        """);
+        using (var doomed = WorkerProcess.Start(host.ConnectionString))
+        {
+            // The generation is in flight: its side effect happened and its external id is recorded.
+            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0 AND external_ref IS NOT NULL)", job);
+            doomed.Kill();
+        }
+        Assert.Equal("processing", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
+
+        using var replacement = WorkerProcess.Start(host.ConnectionString);
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_side_effects WHERE job_id = $1", job));
+        var (attempt, output) = ((int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!,
+            await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job));
+        Assert.Equal(2, attempt);
+        var externalRef = (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!;
+        Assert.Equal($"video:{externalRef}", output[0].GetString());
+    }
+
+    [Fact]
+    public async Task TwoWorkerProcessesShareTheWorkAndRunEachItemToCompletionOnce()
+    {
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=300"}},
+                   {"id": "st", "type": "Input.Stock", "params": {"query": "sleep=20"}},
+                   {"id": "t", "type": "Edit.Timeline"}],
+         "edges": [{"from": "s", "to": "st"}, {"from": "st", "to": "t"}]}
+        """);
+        using var first = WorkerProcess.Start(host.ConnectionString);
+        using var second = WorkerProcess.Start(host.ConnectionString);
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(90)));
+
+        Assert.Equal(300, await host.CountAsync("SELECT count(*) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job));
+        Assert.Equal(300, await host.CountAsync("SELECT count(DISTINCT item_index) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job));
+        var perWorker = await host.JsonAsync("""
+            SELECT json_object_agg(worker, n)::text FROM (SELECT worker, count(*) AS n FROM test_executions WHERE job_id = $1 AND node_id = 'st' GROUP BY worker) w
+            """, job);
+        var counts = perWorker.EnumerateObject().ToDictionary(p => int.Parse(p.Name), p => p.Value.GetInt32());
+        Assert.Equal(new[] { first.Pid, second.Pid }.Order(), counts.Keys.Order());
+        Assert.All(counts.Values, n => Assert.True(n >= 30, $"a worker ran only {n} of 300 items: {perWorker}"));
+    }
+}
+
+/// <summary>The lease is the fence: a worker that lost it cannot finish the task, even if it comes back.</summary>
+public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.Host>
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    [Fact]
+    public async Task WorkerThatLostItsLeaseCannotCompleteTheTask()
+    {
+        var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
+        var stale = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+
+        // Worker A stalls past its lease; the rescuer hands the task to worker B.
+        await host.ExecAsync($"UPDATE durable_tasks SET lease_expires_at = now() - interval '1 second' WHERE id = {stale.TaskId}");
+        Assert.Equal(1, await TaskStore.RescueExpiredAsync(host.Db, CancellationToken.None));
+        await host.ExecAsync($"UPDATE durable_tasks SET run_at = now() WHERE id = {stale.TaskId}");
+        var fresh = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-b", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Equal((stale.TaskId, 2, 2), (fresh.TaskId, fresh.TaskAttempts, fresh.NodeAttempt));
+
+        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
+        var output = System.Text.Json.JsonDocument.Parse("\"from A\"").RootElement;
+        await Completer.ApplyAsync(host.Db, "worker-a", [new Completion.Success(stale, output, 0)], (_, _) => Task.FromResult(plan), CancellationToken.None);
+        Assert.Equal("running", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM durable_tasks WHERE job_id = $1", job));
+        await Assert.ThrowsAsync<LeaseLostException>(() => TaskStore.RecordExternalRefAsync(host.Db, stale, "worker-a", "x", CancellationToken.None));
+
+        var fromB = System.Text.Json.JsonDocument.Parse("\"from B\"").RootElement;
+        await Completer.ApplyAsync(host.Db, "worker-b", [new Completion.Success(fresh, fromB, 0)], (_, _) => Task.FromResult(plan), CancellationToken.None);
+        Assert.Equal("completed", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
+        Assert.Equal("from B", (await host.JsonAsync("SELECT result::text FROM jobs WHERE id = $1", job)).GetProperty("s").GetString());
+    }
+}

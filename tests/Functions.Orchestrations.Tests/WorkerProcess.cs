@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>The test worker as a separate OS process, so SIGKILL is a real crash.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private WorkerProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public static WorkerProcess Start(string connectionString)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "FentaWeb.TestWorker.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in EngineHost.WorkerSettings(connectionString))
+            start.Environment[key.Replace(":", "__")] = value;
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WorkerProcess(process);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no lease hand-back; the process just stops.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+    }
+}
