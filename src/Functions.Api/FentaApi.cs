@@ -1,6 +1,7 @@
 using FentaWeb.Api.Health;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
+using FentaWeb.Api.Jobs;
 using FentaWeb.Api.Templates;
 using FentaWeb.Api.Workflows;
 
@@ -31,6 +32,7 @@ public static class FentaApi
         app.MapApiKeys();
         app.MapTemplates();
         app.MapWorkflows();
+        app.MapJobs();
         return app;
     }
 }

@@ -6,6 +6,9 @@ using FentaWeb.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using FentaWeb.Orchestrations;
+using FentaWeb.TestWorker;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 
@@ -18,11 +21,15 @@ namespace FentaWeb.Api.Tests;
 public class ApiHost : IAsyncLifetime
 {
     private WebApplication? _app;
+    private IHost? _worker;
 
     public Uri BaseAddress { get; private set; } = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
 
     protected virtual int RateLimitPerMinute => 100_000;
+
+    /// <summary>Whether an engine worker with the test activities runs beside the API, for tests of running jobs.</summary>
+    protected virtual bool RunsWorker => false;
 
     public async Task InitializeAsync()
     {
@@ -39,12 +46,29 @@ public class ApiHost : IAsyncLifetime
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         });
         await _app.StartAsync();
+        if (RunsWorker)
+        {
+            await using (var schema = Db.CreateCommand(TestActivities.Schema)) await schema.ExecuteNonQueryAsync();
+            _worker = WorkerHost.Build([], new Dictionary<string, string?>
+            {
+                ["FENTA_DB"] = connectionString,
+                ["FENTA_WORKER_HEARTBEAT_SECONDS"] = "0.25",
+                ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
+                ["Logging:LogLevel:Default"] = "Warning",
+            }, services => services.AddTestActivities());
+            await _worker.StartAsync();
+        }
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
     }
 
     public async Task DisposeAsync()
     {
+        if (_worker is not null)
+        {
+            await _worker.StopAsync();
+            _worker.Dispose();
+        }
         if (_app is not null) await _app.DisposeAsync();
         await Db.DisposeAsync();
     }

@@ -24,6 +24,8 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
             "/v1/templates", "/v1/templates/{templateId}", "/v1/templates/{templateId}/copy",
             "/v1/workflows", "/v1/workflows/{workflowId}", "/v1/workflows/{workflowId}/versions", "/v1/workflows/{workflowId}/versions/{version}",
             "/v1/nodes", "/healthz", "/readyz",
+            "/v1/workflows/{workflowId}/run", "/v1/jobs", "/v1/jobs/{jobId}", "/v1/jobs/{jobId}/cancel", "/v1/jobs/{jobId}/retry",
+            "/v1/jobs/{jobId}/logs", "/v1/jobs/{jobId}/events",
         ];
         foreach (var path in expected) Assert.True(paths.TryGetProperty(path, out _), $"missing path {path}");
         var create = paths.GetProperty("/v1/workflows").GetProperty("post");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FentaWeb.Domain.Audit;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Templates;
 using FentaWeb.Domain.Workflows;
@@ -25,6 +26,9 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<Workflow> Workflows => Set<Workflow>();
     public DbSet<WorkflowVersion> WorkflowVersions => Set<WorkflowVersion>();
     public DbSet<AuditLog> AuditLogs => Set<AuditLog>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<NodeRun> NodeRuns => Set<NodeRun>();
+    public DbSet<JobLog> JobLogs => Set<JobLog>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString) =>
@@ -74,6 +78,26 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         {
             e.ToTable("audit_logs");
             e.Property(a => a.Changes).HasColumnType("jsonb");
+        });
+
+        model.Entity<Job>(e =>
+        {
+            e.ToTable("jobs");
+            e.Property(j => j.Config).HasColumnType("jsonb");
+            e.Property(j => j.Result).HasColumnType("jsonb");
+            e.Property(j => j.Error).HasColumnType("jsonb");
+        });
+        model.Entity<NodeRun>(e =>
+        {
+            e.ToTable("node_runs");
+            e.HasKey(n => new { n.JobId, n.NodeId, n.ItemIndex });
+            e.Property(n => n.Output).HasColumnType("jsonb");
+            e.Property(n => n.Error).HasColumnType("jsonb");
+        });
+        model.Entity<JobLog>(e =>
+        {
+            e.ToTable("job_logs");
+            e.Property(l => l.Data).HasColumnType("jsonb");
         });
 
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).

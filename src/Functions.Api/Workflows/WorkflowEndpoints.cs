@@ -59,7 +59,7 @@ public static class WorkflowEndpoints
         CheckVariables(body.Variables, errors);
         if (body.Graph is null) errors.Add("graph", "is required");
         errors.ThrowIfAny();
-        await ValidateGraphAsync(body.Graph!, caller, db, ct);
+        await GraphChecks.ValidateAsync(body.Graph!, caller, db, ct);
 
         var now = clock.GetUtcNow();
         var workflow = new Workflow
@@ -86,7 +86,7 @@ public static class WorkflowEndpoints
         CheckStatus(body.Status, errors);
         CheckVariables(body.Variables, errors);
         errors.ThrowIfAny();
-        if (body.Graph is not null) await ValidateGraphAsync(body.Graph, caller, db, ct);
+        if (body.Graph is not null) await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
 
         workflow.Name = body.Name?.Trim() ?? workflow.Name;
         workflow.Description = body.Description ?? workflow.Description;
@@ -127,20 +127,7 @@ public static class WorkflowEndpoints
         return TypedResults.Ok(ToDto(found));
     }
 
-    /// <summary>Graph rules (Domain), then what only the database knows: referenced templates must be readable by this org.</summary>
-    private static async Task ValidateGraphAsync(WorkflowGraph graph, Caller caller, FentaDb db, CancellationToken ct)
-    {
-        var validated = GraphValidator.Validate(graph);
-        var templateRefs = validated.References.Where(r => r.Kind == ParamReference.Template).ToList();
-        if (templateRefs.Count == 0) return;
-        var ids = templateRefs.Select(r => r.Id).Distinct().ToList();
-        var known = await TemplateEndpoints.Readable(db, caller.OrgId).Where(t => ids.Contains(t.Id)).Select(t => t.Id).ToListAsync(ct);
-        var missing = templateRefs.Where(r => !known.Contains(r.Id))
-            .Select(r => new FieldError(r.Field, $"no template '{r.Id}' in this organization or the built-in set", r.NodeId)).ToList();
-        if (missing.Count > 0) throw new ValidationFailedException(missing);
-    }
-
-    private static IQueryable<Workflow> Live(FentaDb db, string orgId) => db.Workflows.Where(w => w.OrgId == orgId && w.DeletedAt == null);
+    public static IQueryable<Workflow> Live(FentaDb db, string orgId) => db.Workflows.Where(w => w.OrgId == orgId && w.DeletedAt == null);
 
     private static async Task<Workflow> FindAsync(FentaDb db, Caller caller, string id, CancellationToken ct) =>
         await Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == id, ct) ?? throw new NotFoundException("workflow", id);

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using FentaWeb.Domain.Engine;
+
+namespace FentaWeb.Api.Jobs;
+
+/// <summary>Where to manage a job, as Durable Functions' check-status response lists them.</summary>
+public sealed record JobUrls(string Status, string Cancel, string Retry, string Events, string Logs);
+
+public sealed record JobCost(int Tokens, decimal RenderSeconds, int KaiCredits, decimal TotalUsd);
+
+public sealed record ItemCounts(int Total, int Succeeded, int Failed, int Running);
+
+public sealed record NodeDto(
+    string NodeId,
+    string Type,
+    string Status,
+    int Attempt,
+    bool Reused,
+    ItemCounts? Items,
+    JsonElement? Output,
+    JsonElement? Error,
+    string? ExternalRef,
+    decimal CostUsd,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    public static NodeDto From(NodeRun n, ItemCounts? items) =>
+        new(n.NodeId, n.NodeType, n.Status, n.Attempt, n.Reused, items, n.Output, n.Error, n.ExternalRef, n.CostUsd, n.StartedAt, n.CompletedAt);
+}
+
+public sealed record JobDto(
+    string Id,
+    string Status,
+    int Progress,
+    string? WorkflowId,
+    int? WorkflowVersion,
+    string? ParentJobId,
+    int RetryCount,
+    JsonElement? Result,
+    JsonElement? Error,
+    JobCost Cost,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset QueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    double? DurationSeconds,
+    IReadOnlyList<NodeDto>? Nodes,
+    JobUrls Urls)
+{
+    public static JobDto From(Job j, IReadOnlyList<NodeDto>? nodes) => new(
+        j.Id, j.Status, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, j.Result, j.Error,
+        new JobCost(j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd),
+        j.CreatedAt, j.QueuedAt, j.StartedAt, j.CompletedAt,
+        j is { StartedAt: { } start, CompletedAt: { } end } ? (end - start).TotalSeconds : null,
+        nodes,
+        new JobUrls($"/v1/jobs/{j.Id}", $"/v1/jobs/{j.Id}/cancel", $"/v1/jobs/{j.Id}/retry", $"/v1/jobs/{j.Id}/events", $"/v1/jobs/{j.Id}/logs"));
+}
+
+public sealed record JobLogDto(long Id, string Level, string? Stage, string Message, JsonElement? Data, DateTimeOffset CreatedAt)
+{
+    public static JobLogDto From(JobLog l) => new(l.Id, l.Level, l.Stage, l.Message, l.Data, l.CreatedAt);
+}

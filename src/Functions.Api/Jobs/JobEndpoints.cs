@@ -1,0 +1,242 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Workflows;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using FentaWeb.Domain.Workflows;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FentaWeb.Api.Jobs;
+
+public sealed record RunWorkflowRequest(JsonElement? Variables);
+public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variables);
+
+/// <summary>
+/// Jobs: durable runs of a graph. Starting one answers 202 with management URLs, as Durable Functions'
+/// HTTP API does; the engine workers do the rest.
+/// </summary>
+public static class JobEndpoints
+{
+    private const int MaxIdempotencyKeyLength = 255;
+
+    public static void MapJobs(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/workflows/{workflowId}/run", RunWorkflow).WithTags("Jobs").RequireAuthorization()
+            .RequireAccess(Scopes.JobsExecute, OrgRole.Editor)
+            .WithSummary("Run a workflow as a durable job. Send an Idempotency-Key header to make retries of this request safe.");
+
+        var group = routes.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
+        var execute = group.MapGroup("").RequireAccess(Scopes.JobsExecute, OrgRole.Editor);
+        execute.MapPost("/", CreateDirect).WithSummary("Run an inline graph as a job (a direct render job).");
+        execute.MapPost("/{jobId}/cancel", Cancel).WithSummary("Stop a job. Idempotent; running nodes stop when their activity next checks in.");
+        execute.MapPost("/{jobId}/retry", Retry).WithSummary("Run a failed or cancelled job again as a new job, reusing the outputs of nodes that succeeded.");
+
+        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
+        read.MapGet("/", List).WithSummary("Jobs, newest first; filter by status, workflow and creation time.");
+        read.MapGet("/{jobId}", Get).WithSummary("Status, progress, per-node state, outputs, costs and timings.");
+        read.MapGet("/{jobId}/logs", Logs).WithSummary("The job's log, oldest first.");
+        read.MapGet("/{jobId}/events", Events).WithSummary("Server-Sent Events: node and job transitions and progress; ends with the job.")
+            .Produces(200, contentType: "text/event-stream");
+    }
+
+    private static async Task<Accepted<JobDto>> RunWorkflow(string workflowId, RunWorkflowRequest? body, Caller caller, FentaDb db,
+        NpgsqlDataSource dataSource, HttpRequest request, HttpResponse response, CancellationToken ct)
+    {
+        var key = IdempotencyKey(request);
+        CheckVariables(body?.Variables);
+        var workflow = await WorkflowEndpoints.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
+            ?? throw new NotFoundException("workflow", workflowId);
+        var variables = Merge(workflow.Variables, body?.Variables);
+        var config = new JobConfig(JobPlan.ApplyVariables(workflow.Graph, variables), variables, workflow.Id, workflow.Version);
+        var (jobId, created) = await JobStarter.StartAsync(dataSource, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        if (created)
+            await db.Workflows.Where(w => w.Id == workflow.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
+        var job = await FindAsync(db, caller, jobId, ct);
+        if (!created && job.WorkflowId != workflow.Id)
+            throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
+        return Started(job, created, response);
+    }
+
+    private static async Task<Accepted<JobDto>> CreateDirect(CreateJobRequest body, Caller caller, FentaDb db, NpgsqlDataSource dataSource,
+        HttpRequest request, HttpResponse response, CancellationToken ct)
+    {
+        var key = IdempotencyKey(request);
+        if (body.Graph is null) throw new ValidationFailedException("graph", "is required");
+        CheckVariables(body.Variables);
+        await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
+        var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
+        var config = new JobConfig(JobPlan.ApplyVariables(body.Graph, variables), variables);
+        var (jobId, created) = await JobStarter.StartAsync(dataSource, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var job = await FindAsync(db, caller, jobId, ct);
+        if (!created && job.WorkflowId is not null)
+            throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
+        return Started(job, created, response);
+    }
+
+    private static async Task<Ok<Page<JobDto>>> List(Caller caller, [AsParameters] PageQuery page, string? status,
+        [FromQuery(Name = "workflow_id")] string? workflowId, [FromQuery(Name = "created_after")] string? after,
+        [FromQuery(Name = "created_before")] string? before, FentaDb db, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (status is not null && status is not ("queued" or "processing" or "completed" or "failed" or "cancelled"))
+            errors.Add("status", "must be one of: queued, processing, completed, failed, cancelled");
+        var createdAfter = Instant(after, "created_after", errors);
+        var createdBefore = Instant(before, "created_before", errors);
+        errors.ThrowIfAny();
+        var query = db.Jobs.Where(j => j.OrgId == caller.OrgId);
+        if (status is not null) query = query.Where(j => j.Status == status);
+        if (workflowId is not null) query = query.Where(j => j.WorkflowId == workflowId);
+        if (createdAfter is not null) query = query.Where(j => j.CreatedAt >= createdAfter);
+        if (createdBefore is not null) query = query.Where(j => j.CreatedAt < createdBefore);
+        return TypedResults.Ok(await query.ToPageAsync(page, j => JobDto.From(j, null), ct));
+    }
+
+    private static async Task<Ok<JobDto>> Get(string jobId, Caller caller, FentaDb db, CancellationToken ct)
+    {
+        var job = await FindAsync(db, caller, jobId, ct);
+        return TypedResults.Ok(JobDto.From(job, await NodesAsync(db, job.Id, ct)));
+    }
+
+    private static async Task<Accepted<JobDto>> Cancel(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        var status = await TaskStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
+        if (status != "cancelled")
+            throw new ConflictException("JOB_FINISHED", $"The job already {status}; there is nothing to cancel.");
+        var job = await FindAsync(db, caller, jobId, ct);
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await NodesAsync(db, job.Id, ct)));
+    }
+
+    private static async Task<Accepted<JobDto>> Retry(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource,
+        HttpRequest request, HttpResponse response, CancellationToken ct)
+    {
+        var key = IdempotencyKey(request);
+        var parent = await FindAsync(db, caller, jobId, ct);
+        if (parent.Status is not ("failed" or "cancelled"))
+            throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status}.");
+        var (newId, created) = await JobStarter.StartAsync(dataSource,
+            new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id), ct);
+        return Started(await FindAsync(db, caller, newId, ct), created, response);
+    }
+
+    private static async Task<Ok<Page<JobLogDto>>> Logs(string jobId, Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct)
+    {
+        await FindAsync(db, caller, jobId, ct);
+        var (limit, after) = page.Parse();
+        var afterId = after is null ? 0 : long.TryParse(after, out var id) ? id : throw new ValidationFailedException("cursor", "is not a cursor this API returned");
+        var rows = await db.JobLogs.Where(l => l.JobId == jobId && l.Id > afterId).OrderBy(l => l.Id).Take(limit + 1).ToListAsync(ct);
+        var hasMore = rows.Count > limit;
+        if (hasMore) rows.RemoveAt(limit);
+        return TypedResults.Ok(new Page<JobLogDto>(rows.Select(JobLogDto.From).ToList(),
+            hasMore ? PageQuery.Encode(rows[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null, hasMore));
+    }
+
+    private static async Task<ServerSentEventsResult<JsonElement>> Events(string jobId, Caller caller, FentaDb db, IServiceScopeFactory scopes,
+        CancellationToken ct)
+    {
+        await FindAsync(db, caller, jobId, ct);
+        return TypedResults.ServerSentEvents(Stream(scopes, caller, jobId, ct));
+    }
+
+    /// <summary>Polls the job a few times a second and sends what changed: node transitions, then job progress, until it ends.</summary>
+    private static async IAsyncEnumerable<SseItem<JsonElement>> Stream(IServiceScopeFactory scopes, Caller caller, string jobId,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lastJob = "";
+        var sequence = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<FentaDb>();
+            var job = await FindAsync(db, caller, jobId, ct);
+            foreach (var node in await NodesAsync(db, jobId, ct))
+            {
+                var state = $"{node.Status}/{node.Attempt}/{node.Items?.Succeeded}/{node.Items?.Failed}";
+                if (seen.GetValueOrDefault(node.NodeId) == state) continue;
+                seen[node.NodeId] = state;
+                yield return Item("node", new { job_id = jobId, node.NodeId, node.Type, node.Status, node.Attempt, node.Items, node.Error }, ++sequence);
+            }
+            var jobState = $"{job.Status}/{job.Progress}";
+            if (jobState != lastJob)
+            {
+                lastJob = jobState;
+                yield return Item("job", new { job.Id, job.Status, job.Progress, job.Error }, ++sequence);
+            }
+            if (job.IsFinished) yield break;
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+        }
+    }
+
+    private static SseItem<JsonElement> Item(string type, object data, int sequence) =>
+        new(JsonSerializer.SerializeToElement(data, FentaJson.Options), type) { EventId = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    private static Accepted<JobDto> Started(Job job, bool created, HttpResponse response)
+    {
+        if (!created) response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, null));
+    }
+
+    private static async Task<Job> FindAsync(FentaDb db, Caller caller, string jobId, CancellationToken ct) =>
+        await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("job", jobId);
+
+    /// <summary>One entry per node: its own row, plus counts of its items when it fanned out.</summary>
+    private static async Task<List<NodeDto>> NodesAsync(FentaDb db, string jobId, CancellationToken ct)
+    {
+        var rows = await db.NodeRuns.AsNoTracking().Where(n => n.JobId == jobId && n.ItemIndex <= 0).ToListAsync(ct);
+        var items = await db.NodeRuns.Where(n => n.JobId == jobId && n.ItemIndex >= 0)
+            .GroupBy(n => n.NodeId)
+            .Select(g => new
+            {
+                NodeId = g.Key,
+                Total = g.Count(),
+                Succeeded = g.Count(n => n.Status == "succeeded"),
+                Failed = g.Count(n => n.Status == "failed"),
+                Running = g.Count(n => n.Status == "running" || n.Status == "waiting"),
+            })
+            .ToDictionaryAsync(g => g.NodeId, ct);
+        return rows.GroupBy(r => r.NodeId).Select(g => g.MinBy(r => r.ItemIndex)!)
+            .Select(n => NodeDto.From(n, n.ItemIndex == -1 && items.TryGetValue(n.NodeId, out var c) ? new ItemCounts(c.Total, c.Succeeded, c.Failed, c.Running) : null))
+            .OrderBy(n => n.StartedAt ?? DateTimeOffset.MaxValue).ThenBy(n => n.NodeId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static DateTimeOffset? Instant(string? text, string field, FieldErrors errors)
+    {
+        if (text is null) return null;
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
+            return instant;
+        errors.Add(field, "must be an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z");
+        return null;
+    }
+
+    private static string? IdempotencyKey(HttpRequest request)
+    {
+        var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        if (key is not null && (key.Length is 0 or > MaxIdempotencyKeyLength))
+            throw new ValidationFailedException("Idempotency-Key", $"must be 1-{MaxIdempotencyKeyLength} characters");
+        return key;
+    }
+
+    private static void CheckVariables(JsonElement? variables)
+    {
+        if (variables is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+            throw new ValidationFailedException("variables", "must be a JSON object");
+    }
+
+    /// <summary>Run variables override the workflow's.</summary>
+    private static JsonElement Merge(JsonElement workflow, JsonElement? run)
+    {
+        var merged = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (workflow.ValueKind == JsonValueKind.Object) foreach (var p in workflow.EnumerateObject()) merged[p.Name] = p.Value;
+        if (run is { ValueKind: JsonValueKind.Object } r) foreach (var p in r.EnumerateObject()) merged[p.Name] = p.Value;
+        return JsonSerializer.SerializeToElement(merged);
+    }
+}
