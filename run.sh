@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ./run.sh          set up everything, start the API on http://127.0.0.1:8080 and serve until Ctrl-C
+# ./run.sh          set up everything, start the API on http://127.0.0.1:8080 and an engine worker; serve until Ctrl-C
 # ./run.sh --check  the same, then wait until it is healthy and ready, and exit 0 (for automation)
 source "$(dirname "$0")/scripts/common.sh"
 
@@ -13,8 +13,9 @@ esac
 ensure_system_packages
 ensure_postgres
 api_pid=""
+worker_pid=""
 cleanup() {
-  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+  for pid in $api_pid $worker_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   stop_postgres
 }
 trap cleanup EXIT
@@ -28,12 +29,15 @@ export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 
-say "starting the API on $url"
+say "starting the API on $url and an engine worker"
 dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
 api_pid=$!
+dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" > "$LOCAL/worker.log" 2>&1 &
+worker_pid=$!
 
 for _ in $(seq 1 120); do
   kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in .local/api.log)"; }
+  kill -0 "$worker_pid" 2>/dev/null || { tail -n 40 "$LOCAL/worker.log" >&2; die "the worker exited during start-up (log above, full log in .local/worker.log)"; }
   curl -fsS "$url/readyz" >/dev/null 2>&1 && break
   sleep 0.5
 done
@@ -47,7 +51,7 @@ cat <<INFO
   demo org          Demo Studio
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
-  logs              .local/api.log
+  logs              .local/api.log, .local/worker.log
 
 INFO
 
@@ -55,5 +59,5 @@ if [ "$mode" = check ]; then
   say "healthy and ready; --check done"
   exit 0
 fi
-say "serving; Ctrl-C stops the API and PostgreSQL"
-wait "$api_pid"
+say "serving; Ctrl-C stops the API, the worker and PostgreSQL"
+wait -n "$api_pid" "$worker_pid"

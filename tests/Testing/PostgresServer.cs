@@ -69,7 +69,13 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
-    private static async Task<PostgresServer> StartAsync()
+    /// <summary>
+    /// A cluster of its own, not shared. <paramref name="durable"/> keeps PostgreSQL's defaults (fsync and
+    /// synchronous_commit on), for benchmarks whose numbers must mean what production would see.
+    /// </summary>
+    public static Task<PostgresServer> StartDedicatedAsync(bool durable) => StartAsync(durable);
+
+    private static async Task<PostgresServer> StartAsync(bool durable = false)
     {
         var bin = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending()
             .Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
@@ -83,7 +89,8 @@ public sealed class PostgresServer : IAsyncDisposable
         await RunAsPgAsync(Path.Combine(bin, "pg_ctl"),
         [
             "-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300"
+                  + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
             "start",
         ]);
         var server = new PostgresServer(bin, data, port);
