@@ -85,13 +85,15 @@ public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.H
 
         var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
         var output = System.Text.Json.JsonDocument.Parse("\"from A\"").RootElement;
-        await Completer.ApplyAsync(host.Db, "worker-a", [new Completion.Success(stale, output, 0)], (_, _) => Task.FromResult(plan), CancellationToken.None);
+        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30), [new Completion.Success(stale, output, 0)],
+            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
         Assert.Equal("running", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
         Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM durable_tasks WHERE job_id = $1", job));
         await Assert.ThrowsAsync<LeaseLostException>(() => TaskStore.RecordExternalRefAsync(host.Db, stale, "worker-a", "x", CancellationToken.None));
 
         var fromB = System.Text.Json.JsonDocument.Parse("\"from B\"").RootElement;
-        await Completer.ApplyAsync(host.Db, "worker-b", [new Completion.Success(fresh, fromB, 0)], (_, _) => Task.FromResult(plan), CancellationToken.None);
+        await Completer.ApplyAsync(host.Db, "worker-b", TimeSpan.FromSeconds(30), [new Completion.Success(fresh, fromB, 0)],
+            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
         Assert.Equal("completed", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
         Assert.Equal("from B", (await host.JsonAsync("SELECT result::text FROM jobs WHERE id = $1", job)).GetProperty("s").GetString());
     }

@@ -127,6 +127,9 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "fenta-test-pg-*"))
         {
+            // Named fenta-test-pg-<pid>-…: leave those of test processes still running (they may be initializing).
+            var pid = Path.GetFileName(dir).Split('-')[3];
+            if (int.TryParse(pid, out var owner) && Directory.Exists($"/proc/{owner}")) continue;
             if (File.Exists(Path.Combine(dir, "postmaster.pid"))) continue;
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }

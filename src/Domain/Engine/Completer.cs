@@ -12,8 +12,14 @@ namespace FentaWeb.Domain.Engine;
 /// </summary>
 public static class Completer
 {
-    public static async Task ApplyAsync(NpgsqlDataSource db, string owner, IReadOnlyList<Completion> completions,
-        Func<string, CancellationToken, Task<JobPlan>> planOf, CancellationToken ct)
+    /// <param name="reserve">
+    /// Asks the worker for free slots on a queue (returns how many it grants). Successors that become ready are
+    /// leased straight to this worker up to that many and returned, so it runs them without a claim round trip.
+    /// </param>
+    /// <returns>The successor tasks leased to this worker (continuations), to run now.</returns>
+    public static async Task<IReadOnlyList<ClaimedTask>> ApplyAsync(NpgsqlDataSource db, string owner, TimeSpan lease,
+        IReadOnlyList<Completion> completions, Func<string, CancellationToken, Task<JobPlan>> planOf, Func<string, int, int> reserve,
+        CancellationToken ct)
     {
         var ordered = completions
             .OrderBy(c => c.Task.JobId, StringComparer.Ordinal).ThenBy(c => c.Task.NodeId, StringComparer.Ordinal).ThenBy(c => c.Task.ItemIndex)
@@ -23,117 +29,128 @@ public static class Completer
 
         for (var attempt = 1; ; attempt++)
         {
+            var batch = new Batch(owner, lease, plans, reserve);
             try
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await new Batch(conn, tx, owner, plans).ApplyAsync(ordered, ct);
+                var continuations = await batch.ApplyAsync(conn, tx, ordered, ct);
                 await tx.CommitAsync(ct);
-                return;
+                return continuations;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 5)
             {
+                batch.ReturnReservations();
                 await Task.Delay(Random.Shared.Next(5, 50) * attempt, ct);
+            }
+            catch
+            {
+                batch.ReturnReservations();
+                throw;
             }
         }
     }
 
-    private sealed class Batch(NpgsqlConnection conn, NpgsqlTransaction tx, string owner, Dictionary<string, JobPlan> plans)
+    private sealed class Batch(string owner, TimeSpan lease, Dictionary<string, JobPlan> plans, Func<string, int, int> reserve)
     {
-        private readonly List<(string JobId, string NodeId)> _nodesDone = [];
+        private NpgsqlConnection conn = null!;
+        private NpgsqlTransaction tx = null!;
+        private readonly List<(string JobId, string NodeId, string OrgId)> _nodesDone = [];
         private readonly List<(string JobId, string NodeId, int Item, string Queue)> _enqueue = [];
         private readonly Dictionary<string, decimal> _cost = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
 
-        public async Task ApplyAsync(List<Completion> completions, CancellationToken ct)
+        public async Task<IReadOnlyList<ClaimedTask>> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+            List<Completion> completions, CancellationToken ct)
         {
-            var held = await FenceAsync(completions, ct);
+            (conn, tx) = (connection, transaction);
+            var held = await FenceAndSucceedAsync(completions, ct);
             var valid = completions.Where(c => held.Contains(c.Task.TaskId)).ToList();
 
-            await SucceedAsync(valid.OfType<Completion.Success>().ToList(), ct);
+            await FanInAsync(valid.OfType<Completion.Success>().ToList(), ct);
             await RescheduleAsync(valid.OfType<Completion.Reschedule>().ToList(), ct);
             foreach (var cancelled in valid.OfType<Completion.Cancelled>())
                 await SetStatusAsync(cancelled.Task.JobId, cancelled.Task.NodeId, cancelled.Task.ItemIndex, "cancelled", null, ct);
             foreach (var expanded in valid.OfType<Completion.Expanded>()) await ExpandAsync(expanded, ct);
             foreach (var failure in valid.OfType<Completion.Failure>()) await FailAsync(failure, ct);
 
-            await FinishNodesAsync(ct);
+            var continuations = await FinishNodesAsync(ct);
             await TaskStore.EnqueueManyAsync(conn, tx, _enqueue, ct);
+            // Slots reserved for successors that did not become ready go back.
+            foreach (var (queue, count) in _reserved) reserve(queue, -(count - continuations.Count(c => Queue(c) == queue)));
+            _reserved.Clear();
+            return continuations;
         }
 
-        /// <summary>Only completions whose task this worker still holds, at the same attempt, count.</summary>
-        private async Task<HashSet<long>> FenceAsync(List<Completion> completions, CancellationToken ct)
+        public void ReturnReservations()
+        {
+            foreach (var (queue, count) in _reserved) reserve(queue, -count);
+            _reserved.Clear();
+        }
+
+        private string Queue(ClaimedTask task) => plans[task.JobId].Nodes[task.NodeId].Definition.Queue;
+
+        /// <summary>
+        /// Only completions whose task this worker still holds, at the same attempt, count. One round trip: delete or
+        /// re-time the fenced tasks and record the successes of those that passed.
+        /// </summary>
+        private async Task<HashSet<long>> FenceAndSucceedAsync(List<Completion> completions, CancellationToken ct)
         {
             var finishing = completions.Where(c => c is not Completion.Reschedule).ToList();
             var rescheduling = completions.OfType<Completion.Reschedule>().ToList();
-            await using var batch = new NpgsqlBatch(conn, tx)
-            {
-                BatchCommands =
-                {
-                    new NpgsqlBatchCommand("""
-                        DELETE FROM durable_tasks t USING unnest($1::bigint[], $2::int[]) u(id, attempts)
-                        WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $3
-                        RETURNING t.id
-                        """)
-                    {
-                        Parameters =
-                        {
-                            new() { Value = finishing.Select(c => c.Task.TaskId).ToArray() },
-                            new() { Value = finishing.Select(c => c.Task.TaskAttempts).ToArray() },
-                            new() { Value = owner },
-                        },
-                    },
-                    new NpgsqlBatchCommand("""
-                        UPDATE durable_tasks t SET lease_owner = NULL, lease_expires_at = NULL, run_at = now() + u.delay
-                        FROM unnest($1::bigint[], $2::int[], $3::interval[]) u(id, attempts, delay)
-                        WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $4
-                        RETURNING t.id
-                        """)
-                    {
-                        Parameters =
-                        {
-                            new() { Value = rescheduling.Select(c => c.Task.TaskId).ToArray() },
-                            new() { Value = rescheduling.Select(c => c.Task.TaskAttempts).ToArray() },
-                            new() { Value = rescheduling.Select(c => c.Delay).ToArray() },
-                            new() { Value = owner },
-                        },
-                    },
-                },
-            };
+            var successes = completions.OfType<Completion.Success>().ToList();
+            await using var cmd = new NpgsqlCommand("""
+                WITH fenced AS (
+                  DELETE FROM durable_tasks t USING unnest($1::bigint[], $2::int[]) u(id, attempts)
+                  WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $3
+                  RETURNING t.id),
+                moved AS (
+                  UPDATE durable_tasks t SET lease_owner = NULL, lease_expires_at = NULL, run_at = now() + u.delay
+                  FROM unnest($4::bigint[], $5::int[], $6::interval[]) u(id, attempts, delay)
+                  WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $3
+                  RETURNING t.id),
+                succeeded AS (
+                  UPDATE node_runs n SET status = 'succeeded', output = u.output::jsonb, cost_usd = u.cost, error = NULL,
+                                         completed_at = now(), updated_at = now()
+                  FROM unnest($7::bigint[], $8::text[], $9::text[], $10::int[], $11::text[], $12::numeric[])
+                       u(task_id, job_id, node_id, item_index, output, cost)
+                  WHERE u.task_id IN (SELECT id FROM fenced)
+                    AND n.job_id = u.job_id AND n.node_id = u.node_id AND n.item_index = u.item_index
+                    AND n.status IN ('pending', 'running', 'waiting')
+                  RETURNING 1)
+                SELECT id FROM fenced UNION ALL SELECT id FROM moved
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = finishing.Select(c => c.Task.TaskId).ToArray() });
+            cmd.Parameters.Add(new() { Value = finishing.Select(c => c.Task.TaskAttempts).ToArray() });
+            cmd.Parameters.Add(new() { Value = owner });
+            cmd.Parameters.Add(new() { Value = rescheduling.Select(c => c.Task.TaskId).ToArray() });
+            cmd.Parameters.Add(new() { Value = rescheduling.Select(c => c.Task.TaskAttempts).ToArray() });
+            cmd.Parameters.Add(new() { Value = rescheduling.Select(c => c.Delay).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.Task.TaskId).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.Task.JobId).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.Task.NodeId).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.Task.ItemIndex).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.Output.GetRawText()).ToArray() });
+            cmd.Parameters.Add(new() { Value = successes.Select(c => c.CostUsd).ToArray() });
             var held = new HashSet<long>();
-            await using var reader = await batch.ExecuteReaderAsync(ct);
-            do
-            {
-                while (await reader.ReadAsync(ct)) held.Add(reader.GetInt64(0));
-            } while (await reader.NextResultAsync(ct));
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) held.Add(reader.GetInt64(0));
             return held;
         }
 
-        private async Task SucceedAsync(List<Completion.Success> successes, CancellationToken ct)
+        /// <summary>Whole nodes that succeeded are done; items count down their node, which is done with its last item.</summary>
+        private async Task FanInAsync(List<Completion.Success> successes, CancellationToken ct)
         {
             if (successes.Count == 0) return;
-            await using (var cmd = new NpgsqlCommand("""
-                UPDATE node_runs n SET status = 'succeeded', output = u.output::jsonb, cost_usd = u.cost, error = NULL,
-                                       completed_at = now(), updated_at = now()
-                FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::numeric[]) u(job_id, node_id, item_index, output, cost)
-                WHERE n.job_id = u.job_id AND n.node_id = u.node_id AND n.item_index = u.item_index
-                  AND n.status IN ('pending', 'running', 'waiting')
-                """, conn, tx))
-            {
-                cmd.Parameters.Add(new() { Value = successes.Select(s => s.Task.JobId).ToArray() });
-                cmd.Parameters.Add(new() { Value = successes.Select(s => s.Task.NodeId).ToArray() });
-                cmd.Parameters.Add(new() { Value = successes.Select(s => s.Task.ItemIndex).ToArray() });
-                cmd.Parameters.Add(new() { Value = successes.Select(s => s.Output.GetRawText()).ToArray() });
-                cmd.Parameters.Add(new() { Value = successes.Select(s => s.CostUsd).ToArray() });
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
             foreach (var s in successes)
                 if (s.CostUsd != 0) _cost[s.Task.JobId] = _cost.GetValueOrDefault(s.Task.JobId) + s.CostUsd;
 
-            _nodesDone.AddRange(successes.Where(s => !IsItem(s.Task)).Select(s => (s.Task.JobId, s.Task.NodeId)));
+            _nodesDone.AddRange(successes.Where(s => !IsItem(s.Task)).Select(s => (s.Task.JobId, s.Task.NodeId, s.Task.OrgId)));
 
             // Items fan in: count down their node; the node is done when its last item is.
             var items = successes.Where(s => IsItem(s.Task)).GroupBy(s => (s.Task.JobId, s.Task.NodeId)).ToList();
             if (items.Count == 0) return;
+            var orgs = successes.GroupBy(s => s.Task.JobId).ToDictionary(g => g.Key, g => g.First().Task.OrgId, StringComparer.Ordinal);
             var finished = new List<(string JobId, string NodeId)>();
             await using (var cmd = new NpgsqlCommand("""
                 UPDATE node_runs n SET remaining_deps = n.remaining_deps - u.done, updated_at = now()
@@ -160,7 +177,7 @@ public static class Completer
                 await using (var reader = await cmd.ExecuteReaderAsync(ct))
                     while (await reader.ReadAsync(ct)) outputs.Add(TaskStore.Json(reader.GetString(0)));
                 await SetStatusAsync(jobId, nodeId, -1, "succeeded", null, ct, JobPlan.Aggregate(outputs));
-                _nodesDone.Add((jobId, nodeId));
+                _nodesDone.Add((jobId, nodeId, orgs[jobId]));
             }
         }
 
@@ -196,7 +213,7 @@ public static class Completer
             if (expanded.Items.Count == 0)
             {
                 await SetStatusAsync(task.JobId, task.NodeId, -1, "succeeded", null, ct, JobPlan.Aggregate([]));
-                _nodesDone.Add((task.JobId, task.NodeId));
+                _nodesDone.Add((task.JobId, task.NodeId, task.OrgId));
                 return;
             }
             var indexes = Enumerable.Range(0, expanded.Items.Count).ToArray();
@@ -250,60 +267,95 @@ public static class Completer
                 $"Job failed: {task.NodeId} ({task.NodeType}) {failure.Code}: {failure.Message}", new { task.ItemIndex, attempt = task.NodeAttempt }, ct);
         }
 
-        /// <summary>Whole nodes that finished: advance their jobs, count down successors, enqueue the ready ones.</summary>
-        private async Task FinishNodesAsync(CancellationToken ct)
+        /// <summary>
+        /// Whole nodes that finished, in one statement: advance their jobs, count down their successors, and enqueue
+        /// the ones that reach zero, leasing to this worker as many as it has free slots for (continuations).
+        /// </summary>
+        private async Task<List<ClaimedTask>> FinishNodesAsync(CancellationToken ct)
         {
-            foreach (var (jobId, cost) in _cost.Where(c => !_nodesDone.Any(n => n.JobId == c.Key)))
-                await AdvanceJobAsync(jobId, 0, cost, ct);
+            var jobs = _nodesDone.Select(n => n.JobId).Concat(_cost.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            if (jobs.Count == 0) return [];
 
-            var countdown = new Dictionary<(string JobId, string NodeId), int>();
-            foreach (var job in _nodesDone.GroupBy(n => n.JobId))
+            var candidates = _nodesDone
+                .SelectMany(n => plans[n.JobId].Nodes[n.NodeId].Successors.Select(successor => (n.JobId, NodeId: successor)))
+                .GroupBy(c => c).Select(g => (g.Key.JobId, g.Key.NodeId, Done: g.Count(), Queue: plans[g.Key.JobId].Nodes[g.Key.NodeId].Definition.Queue))
+                .OrderBy(c => c.JobId, StringComparer.Ordinal).ThenBy(c => c.NodeId, StringComparer.Ordinal).ToList();
+            var leaseToMe = new bool[candidates.Count];
+            foreach (var queue in candidates.GroupBy(c => c.Queue))
             {
-                var plan = plans[job.Key];
-                var progress = await AdvanceJobAsync(job.Key, job.Count(), _cost.GetValueOrDefault(job.Key), ct);
-                if (progress is not var (done, total)) continue; // the job already ended
-                if (done >= total)
+                var granted = reserve(queue.Key, queue.Count());
+                _reserved[queue.Key] = granted;
+                foreach (var i in Enumerable.Range(0, candidates.Count).Where(i => candidates[i].Queue == queue.Key).Take(granted)) leaseToMe[i] = true;
+            }
+
+            await using var cmd = new NpgsqlCommand("""
+                WITH advanced AS (
+                  UPDATE jobs j SET nodes_done = j.nodes_done + u.done, progress = LEAST(99, (j.nodes_done + u.done) * 100 / j.node_count),
+                                    cost_total_usd = j.cost_total_usd + u.cost, updated_at = now()
+                  FROM unnest($1::text[], $2::int[], $3::numeric[]) u(job_id, done, cost)
+                  WHERE j.id = u.job_id AND j.status IN ('queued', 'processing')
+                  RETURNING j.id, j.nodes_done, j.node_count),
+                counted AS (
+                  UPDATE node_runs n
+                  SET remaining_deps = n.remaining_deps - u.done,
+                      status = CASE WHEN n.remaining_deps = u.done AND u.mine AND n.item_index = 0 THEN 'running' ELSE n.status END,
+                      attempt = CASE WHEN n.remaining_deps = u.done AND u.mine AND n.item_index = 0 THEN n.attempt + 1 ELSE n.attempt END,
+                      started_at = CASE WHEN n.remaining_deps = u.done AND u.mine AND n.item_index = 0 THEN now() ELSE n.started_at END,
+                      updated_at = now()
+                  FROM unnest($4::text[], $5::text[], $6::int[], $7::text[], $8::bool[]) u(job_id, node_id, done, queue, mine)
+                  WHERE n.job_id = u.job_id AND n.node_id = u.node_id AND n.item_index IN (-1, 0) AND n.status = 'pending'
+                    AND n.job_id IN (SELECT id FROM advanced)
+                  RETURNING n.job_id, n.node_id, n.item_index, n.remaining_deps, n.attempt, n.node_type, u.queue,
+                            u.mine AND n.item_index = 0 AS mine),
+                added AS (
+                  INSERT INTO durable_tasks (queue, job_id, node_id, item_index, lease_owner, lease_expires_at, attempts)
+                  SELECT queue, job_id, node_id, item_index, CASE WHEN mine THEN $9 END, CASE WHEN mine THEN now() + $10 END,
+                         CASE WHEN mine THEN 1 ELSE 0 END
+                  FROM counted WHERE remaining_deps = 0
+                  RETURNING id, job_id, node_id, queue, lease_owner IS NOT NULL AS mine),
+                notified AS (
+                  SELECT pg_notify($11, queue) FROM (SELECT DISTINCT queue FROM added WHERE NOT mine) d)
+                SELECT 'job', a.id, NULL, a.nodes_done, a.node_count, NULL::bigint, NULL FROM advanced a
+                UNION ALL
+                SELECT 'task', t.job_id, t.node_id, c.item_index, c.attempt, t.id, c.node_type
+                FROM added t JOIN counted c ON c.job_id = t.job_id AND c.node_id = t.node_id WHERE t.mine
+                UNION ALL
+                SELECT 'notify', NULL, NULL, count(*)::int, 0, NULL, NULL FROM notified
+                """, conn, tx);
+            cmd.Parameters.Add(new() { Value = jobs.ToArray() });
+            cmd.Parameters.Add(new() { Value = jobs.Select(j => _nodesDone.Count(n => n.JobId == j)).ToArray() });
+            cmd.Parameters.Add(new() { Value = jobs.Select(j => _cost.GetValueOrDefault(j)).ToArray() });
+            cmd.Parameters.Add(new() { Value = candidates.Select(c => c.JobId).ToArray() });
+            cmd.Parameters.Add(new() { Value = candidates.Select(c => c.NodeId).ToArray() });
+            cmd.Parameters.Add(new() { Value = candidates.Select(c => c.Done).ToArray() });
+            cmd.Parameters.Add(new() { Value = candidates.Select(c => c.Queue).ToArray() });
+            cmd.Parameters.Add(new() { Value = leaseToMe });
+            cmd.Parameters.Add(new() { Value = owner });
+            cmd.Parameters.Add(new() { Value = lease });
+            cmd.Parameters.Add(new() { Value = JobStarter.NotifyChannel });
+
+            var finishedJobs = new List<string>();
+            var continuations = new List<ClaimedTask>();
+            var orgs = _nodesDone.GroupBy(n => n.JobId).ToDictionary(g => g.Key, g => g.First().OrgId, StringComparer.Ordinal);
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
                 {
-                    await TaskStore.CompleteJobAsync(conn, tx, job.Key, plan, ct);
-                    continue;
+                    switch (reader.GetString(0))
+                    {
+                        case "job" when reader.GetInt32(3) >= reader.GetInt32(4):
+                            finishedJobs.Add(reader.GetString(1));
+                            break;
+                        case "task":
+                            var jobId = reader.GetString(1);
+                            continuations.Add(new ClaimedTask(reader.GetInt64(5), 1, jobId, orgs[jobId], "processing", reader.GetString(2),
+                                reader.GetInt32(3), reader.GetString(6), reader.GetInt32(4), "running", null, null, null));
+                            break;
+                    }
                 }
-                foreach (var successor in job.SelectMany(n => plan.Nodes[n.NodeId].Successors))
-                    countdown[(job.Key, successor)] = countdown.GetValueOrDefault((job.Key, successor)) + 1;
             }
-            if (countdown.Count == 0) return;
-
-            var ordered = countdown.OrderBy(c => c.Key.JobId, StringComparer.Ordinal).ThenBy(c => c.Key.NodeId, StringComparer.Ordinal).ToList();
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE node_runs n SET remaining_deps = n.remaining_deps - u.done, updated_at = now()
-                FROM unnest($1::text[], $2::text[], $3::int[]) u(job_id, node_id, done)
-                WHERE n.job_id = u.job_id AND n.node_id = u.node_id AND n.item_index IN (-1, 0) AND n.status = 'pending'
-                RETURNING n.job_id, n.node_id, n.item_index, n.remaining_deps
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = ordered.Select(c => c.Key.JobId).ToArray() });
-            cmd.Parameters.Add(new() { Value = ordered.Select(c => c.Key.NodeId).ToArray() });
-            cmd.Parameters.Add(new() { Value = ordered.Select(c => c.Value).ToArray() });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                if (reader.GetInt32(3) != 0) continue;
-                var (jobId, nodeId) = (reader.GetString(0), reader.GetString(1));
-                _enqueue.Add((jobId, nodeId, reader.GetInt32(2), plans[jobId].Nodes[nodeId].Definition.Queue));
-            }
-        }
-
-        private async Task<(int Done, int Total)?> AdvanceJobAsync(string jobId, int nodesDone, decimal cost, CancellationToken ct)
-        {
-            await using var cmd = new NpgsqlCommand("""
-                UPDATE jobs SET nodes_done = nodes_done + $2, progress = LEAST(99, (nodes_done + $2) * 100 / node_count),
-                                cost_total_usd = cost_total_usd + $3, updated_at = now()
-                WHERE id = $1 AND status IN ('queued', 'processing')
-                RETURNING nodes_done, node_count
-                """, conn, tx);
-            cmd.Parameters.Add(new() { Value = jobId });
-            cmd.Parameters.Add(new() { Value = nodesDone });
-            cmd.Parameters.Add(new() { Value = cost });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct) ? (reader.GetInt32(0), reader.GetInt32(1)) : null;
+            foreach (var jobId in finishedJobs) await TaskStore.CompleteJobAsync(conn, tx, jobId, plans[jobId], ct);
+            return continuations;
         }
 
         private async Task SetStatusAsync(string jobId, string nodeId, int item, string status, string? error, CancellationToken ct, JsonElement? output = null)

@@ -36,8 +36,11 @@ public sealed partial class EngineWorker(
         public volatile string? StopReason;
     }
 
+    private CancellationToken _stopping;
+
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
+        _stopping = stopping;
         LogStarted(logger, options.WorkerId, string.Join(", ", options.Concurrency.Select(c => $"{c.Key}={c.Value}")),
             string.Join(", ", _activities.Keys.Order()));
         var completer = CompleteAsync();
@@ -68,9 +71,7 @@ public sealed partial class EngineWorker(
                     foreach (var task in claimed)
                     {
                         _running.AddOrUpdate(queue, 1, (_, n) => n + 1);
-                        var running = new Running(task, CancellationTokenSource.CreateLinkedTokenSource(stopping), queue);
-                        _tasks[task.TaskId] = running;
-                        _ = Task.Run(() => RunAsync(running, stopping), CancellationToken.None);
+                        Start(task, queue, stopping);
                     }
                     claimedAll = claimed.Count == want;
                 }
@@ -87,6 +88,32 @@ public sealed partial class EngineWorker(
             if (claimedAll && concurrency - _running.GetValueOrDefault(queue) > 0) continue;
             await wakeup.WaitAsync(options.Poll, stopping);
         }
+    }
+
+    /// <summary>Runs a task whose slot is already counted in <see cref="_running"/>.</summary>
+    private void Start(ClaimedTask task, string queue, CancellationToken stopping)
+    {
+        var running = new Running(task, CancellationTokenSource.CreateLinkedTokenSource(stopping), queue);
+        _tasks[task.TaskId] = running;
+        _ = Task.Run(() => RunAsync(running, stopping), CancellationToken.None);
+    }
+
+    /// <summary>Takes up to <paramref name="wanted"/> free slots of a queue (a negative number gives slots back).</summary>
+    private int Reserve(string queue, int wanted)
+    {
+        if (wanted <= 0)
+        {
+            if (wanted < 0)
+            {
+                _running.AddOrUpdate(queue, 0, (_, n) => n + wanted);
+                if (_wakeups.TryGetValue(queue, out var wakeup)) wakeup.Set();
+            }
+            return 0;
+        }
+        if (_stopping.IsCancellationRequested || !options.Concurrency.TryGetValue(queue, out var limit)) return 0;
+        var granted = 0;
+        _running.AddOrUpdate(queue, _ => granted = Math.Min(wanted, limit), (_, n) => n + (granted = Math.Clamp(limit - n, 0, wanted)));
+        return granted;
     }
 
     private async Task RunAsync(Running running, CancellationToken stopping)
@@ -188,9 +215,14 @@ public sealed partial class EngineWorker(
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             while (batch.Count < options.CompletionBatch && reader.TryRead(out var next)) batch.Add(next);
+            IReadOnlyList<ClaimedTask> continuations = [];
             try
             {
-                await Completer.ApplyAsync(db, options.WorkerId, batch, PlanAsync, CancellationToken.None);
+                continuations = await Completer.ApplyAsync(db, options.WorkerId, options.Lease, batch, PlanAsync, Reserve, CancellationToken.None);
+                // Outputs are immutable once committed: successors on this worker need not read them back.
+                foreach (var success in batch.OfType<Completion.Success>())
+                    if (!(await PlanAsync(success.Task.JobId, CancellationToken.None)).Nodes[success.Task.NodeId].FansOut)
+                        _outputs[(success.Task.JobId, success.Task.NodeId)] = success.Output;
             }
             catch (Exception e)
             {
@@ -201,6 +233,9 @@ public sealed partial class EngineWorker(
             {
                 if (_tasks.TryGetValue(completion.Task.TaskId, out var running)) Release(running);
             }
+            // Successors leased to this worker in the same transaction: run them now, no claim round trip.
+            foreach (var task in continuations)
+                Start(task, (await PlanAsync(task.JobId, CancellationToken.None)).Nodes[task.NodeId].Definition.Queue, _stopping);
             batch.Clear();
         }
     }
