@@ -118,6 +118,9 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
         Assert.Equal(("number", 0.5, 2.0, 1.0), (speed.GetProperty("kind").GetString(), speed.GetProperty("min").GetDouble(),
             speed.GetProperty("max").GetDouble(), speed.GetProperty("default").GetDouble()));
         Assert.Equal("Script", tts.GetProperty("inputs")[0].GetProperty("type").GetString());
+        var video = catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Input.KAI.GenerateVideo");
+        Assert.Equal("script", video.GetProperty("fan_out_port").GetString());
+        Assert.Equal("render", catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Output.Render").GetProperty("queue").GetString());
     }
 
     private Task<List<string>> Actions(string id) => host.StringsAsync(

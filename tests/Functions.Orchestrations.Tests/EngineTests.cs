@@ -189,6 +189,34 @@ public class EngineTests(EngineTests.Host host) : IClassFixture<EngineTests.Host
     }
 
     [Fact]
+    public async Task FinishedJobsPastTheRetentionArePrunedWithTheirHistory()
+    {
+        const string graph = """{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}], "edges": []}""";
+        var old = await host.StartJobAsync(graph);
+        var recent = await host.StartJobAsync(graph);
+        await host.WaitForJobAsync(old);
+        await host.WaitForJobAsync(recent);
+        await host.ExecAsync($"UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = '{old}'");
+
+        Assert.True(await TaskStore.PruneAsync(host.Db, TimeSpan.FromDays(30), CancellationToken.None) >= 1);
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE id = $1", old));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM node_runs WHERE job_id = $1", old));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1", old));
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE id = $1", recent));
+    }
+
+    [Fact]
+    public void VariablesFillPlaceholdersInStringParams()
+    {
+        var graph = System.Text.Json.JsonSerializer.Deserialize<WorkflowGraph>("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "News about {{ city }} in {{lang}}; {{unknown}} stays", "scenes": 3}}], "edges": []}
+            """, FentaWeb.Domain.Common.FentaJson.Options)!;
+        var applied = JobPlan.ApplyVariables(graph, JsonDocument.Parse("""{"city": "Lisbon", "lang": "pt"}""").RootElement);
+        Assert.Equal("News about Lisbon in pt; {{unknown}} stays", applied.Nodes[0].Params!["prompt"].GetString());
+        Assert.Equal(3, applied.Nodes[0].Params!["scenes"].GetInt32());
+    }
+
+    [Fact]
     public void BackoffGrowsGeometricallyWithinJitterAndCap()
     {
         var policy = new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1));

@@ -7,8 +7,9 @@ public sealed record PortDto(string Name, string Type, string Description, bool 
 public sealed record ParamDto(string Name, string Kind, string Description, bool Required, JsonElement? Default, double? Min, double? Max,
     int? MaxLength, IReadOnlyList<string>? Values, string? References);
 public sealed record RetryDto(int MaxAttempts, double FirstIntervalSeconds, double BackoffCoefficient, double MaxIntervalSeconds, double TimeoutSeconds);
+/// <param name="FanOutPort">Fed a list on this input (a script's scenes), the node runs once per element in parallel.</param>
 public sealed record NodeTypeDto(string Type, string Category, string Description, IReadOnlyList<PortDto> Inputs, IReadOnlyList<PortDto> Outputs,
-    IReadOnlyList<ParamDto> Params, RetryDto Retry);
+    IReadOnlyList<ParamDto> Params, RetryDto Retry, string? FanOutPort, string Queue);
 
 /// <summary>The node catalog as clients see it, so an editor can draw ports and render param forms.</summary>
 public static class NodeCatalogDto
@@ -18,7 +19,7 @@ public static class NodeCatalogDto
         d.Params.Select(p => new ParamDto(p.Name, Snake(p.Kind.ToString()), p.Description, p.Required, p.Default, p.Min, p.Max, p.MaxLength, p.Values,
             p.Reference == ParamReference.None ? null : p.Reference.ToString().ToLowerInvariant())).ToList(),
         new RetryDto(d.Retry.MaxAttempts, d.Retry.FirstInterval.TotalSeconds, d.Retry.BackoffCoefficient, d.Retry.MaxInterval.TotalSeconds,
-            d.Retry.Timeout.TotalSeconds))).ToList();
+            d.Retry.Timeout.TotalSeconds), d.FanOutPort, d.Queue)).ToList();
 
     private static PortDto Port(PortSpec p) => new(p.Name, p.Type.ToString(), p.Description, p.Required, p.Multiple);
 
