@@ -73,6 +73,7 @@ public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.H
     [Fact]
     public async Task WorkerThatLostItsLeaseCannotCompleteTheTask()
     {
+        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
         var stale = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
 
@@ -96,5 +97,38 @@ public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.H
             (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
         Assert.Equal("completed", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
         Assert.Equal("from B", (await host.JsonAsync("SELECT result::text FROM jobs WHERE id = $1", job)).GetProperty("s").GetString());
+    }
+
+    [Fact]
+    public async Task EventArrivingWhileTheActivityRunsCutsItsWaitShort()
+    {
+        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
+        var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
+        var task = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
+
+        // The callback lands after the activity looked for it but before it reports "wait 60 s".
+        await Task.Delay(20);
+        await TaskStore.RaiseEventAsync(host.Db, job, "s", 0, System.Text.Json.JsonDocument.Parse("{}").RootElement, CancellationToken.None);
+        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30),
+            [new Completion.Reschedule(task, TimeSpan.FromSeconds(60), false, null, "waiting")],
+            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
+
+        Assert.True((bool)(await host.ScalarAsync("SELECT run_at <= now() FROM durable_tasks WHERE job_id = $1", job))!);
+        Assert.Equal("waiting", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
+    }
+
+    [Fact]
+    public async Task WaitWithoutANewEventSleepsItsDelay()
+    {
+        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
+        var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
+        var task = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
+        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30),
+            [new Completion.Reschedule(task, TimeSpan.FromSeconds(60), false, null, "waiting")],
+            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
+        Assert.True((bool)(await host.ScalarAsync("SELECT run_at > now() + interval '50 seconds' FROM durable_tasks WHERE job_id = $1", job))!);
+        Assert.Equal(0, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1", job))!);
     }
 }

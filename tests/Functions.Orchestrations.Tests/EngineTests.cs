@@ -189,6 +189,17 @@ public class EngineTests(EngineTests.Host host) : IClassFixture<EngineTests.Host
     }
 
     [Fact]
+    public async Task ScheduleTriggerNodeCountsAsDoneInARun()
+    {
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "cron", "type": "Schedule.Cron", "params": {"cron": "0 10 * * *"}}, {"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}],
+         "edges": []}
+        """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        Assert.Equal("succeeded", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1 AND node_id = 'cron'", job))!);
+    }
+
+    [Fact]
     public async Task FinishedJobsPastTheRetentionArePrunedWithTheirHistory()
     {
         const string graph = """{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}], "edges": []}""";

@@ -105,8 +105,12 @@ public static class Completer
                   WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $3
                   RETURNING t.id),
                 moved AS (
-                  UPDATE durable_tasks t SET lease_owner = NULL, lease_expires_at = NULL, run_at = now() + u.delay
-                  FROM unnest($4::bigint[], $5::int[], $6::interval[]) u(id, attempts, delay)
+                  -- An event that arrived while the activity ran (after it looked) wakes the task at once.
+                  UPDATE durable_tasks t SET lease_owner = NULL, lease_expires_at = NULL,
+                         run_at = CASE WHEN EXISTS (SELECT 1 FROM node_runs n WHERE n.job_id = t.job_id AND n.node_id = t.node_id
+                                                    AND n.item_index = t.item_index AND n.event_at > u.claimed_at)
+                                       THEN now() ELSE now() + u.delay END
+                  FROM unnest($4::bigint[], $5::int[], $6::interval[], $13::timestamptz[]) u(id, attempts, delay, claimed_at)
                   WHERE t.id = u.id AND t.attempts = u.attempts AND t.lease_owner = $3
                   RETURNING t.id),
                 succeeded AS (
@@ -132,6 +136,7 @@ public static class Completer
             cmd.Parameters.Add(new() { Value = successes.Select(c => c.Task.ItemIndex).ToArray() });
             cmd.Parameters.Add(new() { Value = successes.Select(c => c.Output.GetRawText()).ToArray() });
             cmd.Parameters.Add(new() { Value = successes.Select(c => c.CostUsd).ToArray() });
+            cmd.Parameters.Add(new() { Value = rescheduling.Select(c => c.Task.ClaimedAt).ToArray() });
             var held = new HashSet<long>();
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) held.Add(reader.GetInt64(0));
@@ -315,12 +320,12 @@ public static class Completer
                   RETURNING id, job_id, node_id, queue, lease_owner IS NOT NULL AS mine),
                 notified AS (
                   SELECT pg_notify($11, queue) FROM (SELECT DISTINCT queue FROM added WHERE NOT mine) d)
-                SELECT 'job', a.id, NULL, a.nodes_done, a.node_count, NULL::bigint, NULL FROM advanced a
+                SELECT 'job', a.id, NULL, a.nodes_done, a.node_count, NULL::bigint, NULL, now() FROM advanced a
                 UNION ALL
-                SELECT 'task', t.job_id, t.node_id, c.item_index, c.attempt, t.id, c.node_type
+                SELECT 'task', t.job_id, t.node_id, c.item_index, c.attempt, t.id, c.node_type, now()
                 FROM added t JOIN counted c ON c.job_id = t.job_id AND c.node_id = t.node_id WHERE t.mine
                 UNION ALL
-                SELECT 'notify', NULL, NULL, count(*)::int, 0, NULL, NULL FROM notified
+                SELECT 'notify', NULL, NULL, count(*)::int, 0, NULL, NULL, now() FROM notified
                 """, conn, tx);
             cmd.Parameters.Add(new() { Value = jobs.ToArray() });
             cmd.Parameters.Add(new() { Value = jobs.Select(j => _nodesDone.Count(n => n.JobId == j)).ToArray() });
@@ -337,6 +342,7 @@ public static class Completer
             var finishedJobs = new List<string>();
             var continuations = new List<ClaimedTask>();
             var orgs = _nodesDone.GroupBy(n => n.JobId).ToDictionary(g => g.Key, g => g.First().OrgId, StringComparer.Ordinal);
+            var claimedAt = DateTimeOffset.MinValue;
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
@@ -348,8 +354,9 @@ public static class Completer
                             break;
                         case "task":
                             var jobId = reader.GetString(1);
+                            claimedAt = reader.GetFieldValue<DateTimeOffset>(7);
                             continuations.Add(new ClaimedTask(reader.GetInt64(5), 1, jobId, orgs[jobId], "processing", reader.GetString(2),
-                                reader.GetInt32(3), reader.GetString(6), reader.GetInt32(4), "running", null, null, null));
+                                reader.GetInt32(3), reader.GetString(6), reader.GetInt32(4), "running", null, null, null, claimedAt));
                             break;
                     }
                 }

@@ -45,7 +45,7 @@ public static class JobStarter
             insert.Parameters.Add(new() { Value = (object?)request.Config.WorkflowVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
             insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(request.Config, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
             insert.Parameters.Add(new() { Value = plan.Nodes.Count });
-            insert.Parameters.Add(new() { Value = reused.Count });
+            insert.Parameters.Add(new() { Value = reused.Count + plan.Nodes.Values.Count(n => n.Definition.Trigger && !reused.ContainsKey(n.Id)) });
             insert.Parameters.Add(new() { Value = (object?)request.ParentJobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)request.IdempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)request.CreatedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -61,7 +61,8 @@ public static class JobStarter
 
         var rows = plan.Order.Select(id => plan.Nodes[id]).Select(node =>
         {
-            var done = reused.TryGetValue(node.Id, out var output);
+            var done = reused.TryGetValue(node.Id, out var output) || node.Definition.Trigger;
+            if (node.Definition.Trigger && !reused.ContainsKey(node.Id)) output = JsonDocument.Parse("null").RootElement;
             var waitingOn = node.Predecessors.Count(p => !reused.ContainsKey(p));
             return (node, done, output, waitingOn);
         }).ToList();
@@ -69,7 +70,7 @@ public static class JobStarter
         await using (var nodes = new NpgsqlCommand("""
             INSERT INTO node_runs (job_id, node_id, item_index, node_type, status, remaining_deps, output, reused, completed_at)
             SELECT $1, r.node_id, r.item_index, r.node_type, r.status, r.remaining, r.output::jsonb, r.reused,
-                   CASE WHEN r.reused THEN now() END
+                   CASE WHEN r.status = 'succeeded' THEN now() END
             FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[])
                  AS r(node_id, item_index, node_type, status, remaining, output, reused)
             """, conn, tx))
@@ -81,7 +82,7 @@ public static class JobStarter
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? "succeeded" : "pending").ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.waitingOn).ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? r.output.GetRawText() : null).ToArray() });
-            nodes.Parameters.Add(new() { Value = rows.Select(r => r.done).ToArray() });
+            nodes.Parameters.Add(new() { Value = rows.Select(r => reused.ContainsKey(r.node.Id)).ToArray() });
             await nodes.ExecuteNonQueryAsync(ct);
         }
 

@@ -19,7 +19,8 @@ public sealed record ClaimedTask(
     string NodeStatus,
     string? ExternalRef,
     JsonElement? Event,
-    JsonElement? Input);
+    JsonElement? Input,
+    DateTimeOffset ClaimedAt);
 
 /// <summary>How a task ended, as the completer applies it.</summary>
 public abstract record Completion(ClaimedTask Task)
@@ -66,7 +67,7 @@ public static class TaskStore
               UPDATE jobs j SET status = 'processing', started_at = now(), updated_at = now()
               WHERE j.id IN (SELECT job_id FROM claimed) AND j.status = 'queued')
             SELECT c.id, c.attempts, c.job_id, j.org_id, j.status, c.node_id, c.item_index, n.node_type,
-                   COALESCE(s.attempt, n.attempt), COALESCE(s.status, n.status), n.external_ref, n.event, n.input
+                   COALESCE(s.attempt, n.attempt), COALESCE(s.status, n.status), n.external_ref, n.event, n.input, now()
             FROM claimed c
             JOIN jobs j ON j.id = c.job_id
             JOIN node_runs n ON n.job_id = c.job_id AND n.node_id = c.node_id AND n.item_index = c.item_index
@@ -87,7 +88,8 @@ public static class TaskStore
                 reader.GetString(5), reader.GetInt32(6), reader.GetString(7), reader.GetInt32(8), reader.GetString(9),
                 reader.IsDBNull(10) ? null : reader.GetString(10),
                 reader.IsDBNull(11) ? null : Json(reader.GetString(11)),
-                reader.IsDBNull(12) ? null : Json(reader.GetString(12))));
+                reader.IsDBNull(12) ? null : Json(reader.GetString(12)),
+                reader.GetFieldValue<DateTimeOffset>(13)));
         }
         return tasks;
     }
@@ -193,7 +195,7 @@ public static class TaskStore
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using var cmd = new NpgsqlCommand("""
             WITH node AS (
-              UPDATE node_runs SET event = $4, updated_at = now()
+              UPDATE node_runs SET event = $4, event_at = clock_timestamp(), updated_at = now()
               WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND status IN ('pending', 'running', 'waiting')
               RETURNING job_id),
             woken AS (

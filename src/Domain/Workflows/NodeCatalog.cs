@@ -34,6 +34,7 @@ public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstInterval, double
 }
 
 /// <summary>The rules of one node type, checked when a workflow is saved.</summary>
+/// <param name="Trigger">Says when the workflow runs (a schedule); a run treats it as already done.</param>
 public sealed record NodeDefinition(
     string Type,
     string Category,
@@ -44,7 +45,8 @@ public sealed record NodeDefinition(
     RetryPolicy Retry,
     Action<NodeCheck, FieldErrors>? Check = null,
     string? FanOutPort = null,
-    string Queue = NodeQueues.Default);
+    string Queue = NodeQueues.Default,
+    bool Trigger = false);
 
 public static class NodeQueues
 {
@@ -235,7 +237,8 @@ public static class NodeCatalog
             {
                 if (n.Text("cron") is { Length: > 0 } cron && !CronSchedule.TryParse(cron, n.Text("timezone") ?? "UTC", out _, out var error))
                     errors.Add(error!.StartsWith("unknown time zone", StringComparison.Ordinal) ? $"{n.Path}.params.timezone" : $"{n.Path}.params.cron", error, n.Node.Id);
-            }),
+            },
+            Trigger: true),
     ];
 
     private static readonly Dictionary<string, NodeDefinition> ByType = All.ToDictionary(d => d.Type, StringComparer.Ordinal);

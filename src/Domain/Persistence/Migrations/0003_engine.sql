@@ -54,6 +54,8 @@ CREATE TABLE node_runs (
   error           jsonb,
   external_ref    text,
   event           jsonb,
+  -- When the latest external event arrived: a wait that started before it must not sleep through it.
+  event_at        timestamptz,
   reused          boolean NOT NULL DEFAULT false,
   cost_usd        numeric(10, 4) NOT NULL DEFAULT 0,
   started_at      timestamptz,
