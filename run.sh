@@ -27,6 +27,8 @@ export FENTA_HTTP_PORT=${FENTA_HTTP_PORT:-8080}
 export FENTA_JWT_SIGNING_KEY=${FENTA_JWT_SIGNING_KEY:-$(local_secret jwt.key)}
 export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)}
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
+export FENTA_URL_SIGNING_KEY=${FENTA_URL_SIGNING_KEY:-$(local_secret url-signing.key)}
+export FENTA_STORAGE_ROOT=${FENTA_STORAGE_ROOT:-$LOCAL/storage}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 
 say "starting the API on $url and an engine worker"

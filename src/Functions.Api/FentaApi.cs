@@ -1,3 +1,4 @@
+using FentaWeb.Api.Assets;
 using FentaWeb.Api.Health;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
@@ -33,6 +34,7 @@ public static class FentaApi
         app.MapTemplates();
         app.MapWorkflows();
         app.MapJobs();
+        app.MapAssets(options);
         return app;
     }
 }

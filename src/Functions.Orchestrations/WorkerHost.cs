@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,9 @@ public static class WorkerHost
             throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).");
 
         builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
+        var storageRoot = builder.Configuration["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
+        builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(storageRoot));
+        builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddDurableEngine(builder.Configuration);
         configure?.Invoke(builder.Services);

@@ -25,6 +25,8 @@ public class ApiHost : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
+    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
+    public const string SigningKey = "test-signing-key-test-signing-key-0123456789";
 
     protected virtual int RateLimitPerMinute => 100_000;
 
@@ -39,9 +41,10 @@ public class ApiHost : IAsyncLifetime
         _app = FentaApi.Build(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>
         {
             ["FENTA_DB"] = connectionString,
-            ["FENTA_JWT_SIGNING_KEY"] = "test-signing-key-test-signing-key-0123456789",
+            ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
             ["FENTA_RATE_LIMIT_PER_MINUTE"] = RateLimitPerMinute.ToString(),
             ["FENTA_MAX_BODY_BYTES"] = (256 * 1024).ToString(),
+            ["FENTA_STORAGE_ROOT"] = StorageRoot,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         });
@@ -71,6 +74,7 @@ public class ApiHost : IAsyncLifetime
         }
         if (_app is not null) await _app.DisposeAsync();
         await Db.DisposeAsync();
+        if (Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
     }
 
     public HttpClient Client(string? bearer = null, string? orgId = null)

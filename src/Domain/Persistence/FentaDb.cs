@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Audit;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
@@ -29,6 +30,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<NodeRun> NodeRuns => Set<NodeRun>();
     public DbSet<JobLog> JobLogs => Set<JobLog>();
+    public DbSet<Asset> Assets => Set<Asset>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
@@ -101,6 +103,12 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         {
             e.ToTable("job_logs");
             e.Property(l => l.Data).HasColumnType("jsonb");
+        });
+
+        model.Entity<Asset>(e =>
+        {
+            e.ToTable("assets");
+            e.Property(a => a.Metadata).HasColumnType("jsonb");
         });
 
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).

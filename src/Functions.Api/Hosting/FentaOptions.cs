@@ -10,6 +10,11 @@ public sealed class FentaOptions
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
     public int RateLimitPerMinute { get; init; } = 100;
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+    /// <summary>Root folder of the local blob store; the API and the workers must share it.</summary>
+    public required string StorageRoot { get; init; }
+    /// <summary>HMAC key of signed download links (defaults to the JWT key).</summary>
+    public required byte[] UrlSigningKey { get; init; }
+    public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -29,6 +34,9 @@ public sealed class FentaOptions
             RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
+            StorageRoot = Path.GetFullPath(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage"),
+            UrlSigningKey = System.Text.Encoding.UTF8.GetBytes(config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : signingKey),
+            MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

@@ -1,4 +1,5 @@
 using FentaWeb.Api.Identity;
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Authentication;
@@ -19,6 +20,9 @@ public static class Services
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton<IBlobStore>(new LocalBlobStore(options.StorageRoot));
+        services.AddSingleton(new SignedUrls(options.UrlSigningKey));
+        services.AddSingleton<AssetStore>();
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
         // Bad input reaches the exception handler (and becomes a problem naming the field) instead of a bare 400.

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FentaWeb.Domain.Assets;
+
+/// <summary>Where asset bytes live. Keys are relative paths such as <c>org_…/asset_….mp4</c>.</summary>
+public interface IBlobStore
+{
+    string Provider { get; }
+
+    /// <summary>Stores a file under <paramref name="key"/> (replacing it) and returns its size.</summary>
+    Task<long> PutAsync(string key, Stream content, CancellationToken ct);
+
+    Task<Stream?> OpenReadAsync(string key, CancellationToken ct);
+
+    /// <summary>A local path to read the blob from, for tools such as ffmpeg (a temp copy for remote stores).</summary>
+    Task<string> LocalPathAsync(string key, CancellationToken ct);
+
+    Task DeleteAsync(string key, CancellationToken ct);
+}
+
+/// <summary>The embedded default: files under a root folder. Keys cannot escape the root.</summary>
+public sealed class LocalBlobStore(string root) : IBlobStore
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string Provider => "local";
+
+    public async Task<long> PutAsync(string key, Stream content, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Write aside, then rename: a reader never sees half a file.
+        var partial = $"{path}.{Guid.NewGuid():N}.partial";
+        await using (var file = File.Create(partial)) await content.CopyToAsync(file, ct);
+        File.Move(partial, path, overwrite: true);
+        return new FileInfo(path).Length;
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        return Task.FromResult<Stream?>(File.Exists(path) ? File.OpenRead(path) : null);
+    }
+
+    public Task<string> LocalPathAsync(string key, CancellationToken ct) => Task.FromResult(PathOf(key));
+
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    public string PathOf(string key)
+    {
+        var path = Path.GetFullPath(Path.Combine(Root, key));
+        if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"Blob key '{key}' points outside the store.", nameof(key));
+        return path;
+    }
+}
+
+/// <summary>
+/// Time-limited download links: <c>/v1/files/{key}?expires=unix&amp;sig=hex</c>, where sig is HMAC-SHA256 over
+/// <c>key \n expires</c>. Anyone with the link may download until it expires; nobody can forge or extend one.
+/// </summary>
+public sealed class SignedUrls(byte[] key)
+{
+    public string Sign(string blobKey, DateTimeOffset expires)
+    {
+        var unix = expires.ToUnixTimeSeconds();
+        return $"/v1/files/{Uri.EscapeDataString(blobKey).Replace("%2F", "/", StringComparison.Ordinal)}?expires={unix}&sig={Signature(blobKey, unix)}";
+    }
+
+    public bool Verify(string blobKey, long expires, string? signature, DateTimeOffset now)
+    {
+        if (signature is null || expires < now.ToUnixTimeSeconds()) return false;
+        var expected = Encoding.ASCII.GetBytes(Signature(blobKey, expires));
+        return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature));
+    }
+
+    private string Signature(string blobKey, long expires) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{blobKey}\n{expires}")));
+}
