@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Engine;
 using Npgsql;
 
@@ -31,6 +32,7 @@ public static class WorkerHost
         builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddDurableEngine(builder.Configuration);
+        builder.Services.AddMediaActivities(builder.Configuration);
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

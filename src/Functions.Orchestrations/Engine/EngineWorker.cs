@@ -23,7 +23,8 @@ public sealed partial class EngineWorker(
     IEnumerable<INodeActivity> activities,
     ILogger<EngineWorker> logger) : BackgroundService
 {
-    private readonly Dictionary<string, INodeActivity> _activities = activities.ToDictionary(a => a.NodeType, StringComparer.Ordinal);
+    // The last registration of a node type wins, so a host (or a test worker) can replace an activity.
+    private readonly Dictionary<string, INodeActivity> _activities = activities.GroupBy(a => a.NodeType).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
     private readonly Dictionary<string, Wakeup> _wakeups = options.Concurrency.Keys.ToDictionary(q => q, _ => new Wakeup());
     private readonly ConcurrentDictionary<string, int> _running = new();
     private readonly ConcurrentDictionary<long, Running> _tasks = new();

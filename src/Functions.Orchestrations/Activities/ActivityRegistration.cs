@@ -1,0 +1,35 @@
+using FentaWeb.Domain.Scripts;
+using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Orchestrations.Providers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Orchestrations.Activities;
+
+public static class ActivityRegistration
+{
+    /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
+    public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
+    {
+        if (LlmOptionsFrom(config) is { } llm)
+        {
+            services.AddSingleton(llm);
+            services.AddHttpClient<IScriptWriter, ChatScriptWriter>();
+        }
+        else
+        {
+            services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
+        }
+        services.AddActivity<ScriptGenerateActivity>();
+        return services;
+    }
+
+    public static LlmOptions? LlmOptionsFrom(IConfiguration config)
+    {
+        if (config["FENTA_LLM_BASE_URL"] is not { Length: > 0 } baseUrl) return null;
+        if (!Uri.TryCreate(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/", UriKind.Absolute, out var uri))
+            throw new InvalidOperationException($"FENTA_LLM_BASE_URL must be an absolute URL such as https://api.openai.com/v1, not '{baseUrl}'.");
+        return new LlmOptions(uri, config["FENTA_LLM_API_KEY"] ?? "", config["FENTA_LLM_MODEL"] is { Length: > 0 } model ? model : "gpt-4o-mini",
+            TimeSpan.FromSeconds(double.TryParse(config["FENTA_LLM_TIMEOUT_SECONDS"], out var s) && s > 0 ? s : 60));
+    }
+}

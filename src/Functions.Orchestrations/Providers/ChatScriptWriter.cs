@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FentaWeb.Domain.Scripts;
+
+namespace FentaWeb.Orchestrations.Providers;
+
+/// <summary>Settings of an OpenAI-compatible API (OpenAI, OpenRouter, a local server): <c>FENTA_LLM_*</c>.</summary>
+public sealed record LlmOptions(Uri BaseUrl, string ApiKey, string Model, TimeSpan Timeout);
+
+/// <summary>
+/// Writes scripts with an OpenAI-compatible chat completions API in JSON mode, following its documented contract:
+/// bearer auth, <c>{ error: { code, message } }</c> errors (sometimes inside an HTTP 200), Retry-After on 429.
+/// </summary>
+public sealed class ChatScriptWriter(HttpClient http, LlmOptions options) : IScriptWriter
+{
+    private const string System = """
+        You write narration scripts for short vertical videos. Reply with one JSON object only:
+        {"title": string, "hook": string,
+         "scenes": [{"narration": string, "search_terms": [string, string], "visual_prompt": string}],
+         "hashtags": [string]}
+        The hook is the first sentence of the first scene. Narration is plain spoken text, no stage directions.
+        search_terms are 1-3 word stock-footage queries; visual_prompt describes one vertical shot for an image model.
+        """;
+
+    public async Task<Script> WriteAsync(ScriptRequest request, CancellationToken ct)
+    {
+        var body = new
+        {
+            model = options.Model,
+            temperature = 0.7,
+            response_format = new { type = "json_object" },
+            messages = new object[]
+            {
+                new { role = "system", content = System },
+                new
+                {
+                    role = "user",
+                    content = $"Topic: {request.Prompt}\nGenre: {request.Genre}\nLanguage: {request.Lang}\n" +
+                              $"Length: about {request.TargetWords} words of narration ({request.DurationSeconds} seconds), in exactly {request.SceneCount} scenes.",
+                },
+            },
+        };
+        var content = await CompleteAsync(body, ct);
+        return Parse(content, request, options.Model);
+    }
+
+    /// <summary>Sends a chat completion and returns the assistant message's content, or throws a <see cref="ProviderException"/>.</summary>
+    public async Task<string> CompleteAsync(object body, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(options.BaseUrl, "chat/completions"))
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
+        };
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(message, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ProviderException("LLM_TIMEOUT", $"The LLM did not answer within {options.Timeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProviderException("LLM_UNREACHABLE", $"The LLM could not be reached: {e.Message}");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            var error = ErrorOf(text);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    throw new ProviderException("LLM_UNAUTHORIZED", $"The LLM refused the API key (FENTA_LLM_API_KEY): {error}", permanent: true);
+                case HttpStatusCode.PaymentRequired:
+                    throw new ProviderException("LLM_PAYMENT_REQUIRED", $"The LLM account is out of credit: {error}", permanent: true);
+                case HttpStatusCode.TooManyRequests:
+                    throw new ProviderException("LLM_RATE_LIMITED", $"The LLM is rate limiting: {error}",
+                        retryAfter: ProviderException.RetryAfterOf(response, TimeSpan.FromSeconds(10)));
+                case HttpStatusCode.RequestTimeout:
+                    throw new ProviderException("LLM_TIMEOUT", $"The LLM timed out: {error}");
+                case >= HttpStatusCode.InternalServerError:
+                    throw new ProviderException("LLM_UNAVAILABLE", $"The LLM failed ({(int)response.StatusCode}): {error}");
+                case >= HttpStatusCode.BadRequest:
+                    throw new ProviderException("LLM_REJECTED", $"The LLM rejected the request ({(int)response.StatusCode}): {error}", permanent: true);
+            }
+            if (error is not null) throw new ProviderException("LLM_ERROR", $"The LLM answered with an error: {error}");
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()
+                       ?? throw new ProviderException("LLM_BAD_OUTPUT", "The LLM answered with empty content.");
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
+            {
+                throw new ProviderException("LLM_BAD_OUTPUT", $"The LLM's answer is not a chat completion: {e.Message}");
+            }
+        }
+    }
+
+    private static string? ErrorOf(string text)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error)
+                ? error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) ? m.GetString() : error.ToString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return text.Length > 200 ? text[..200] : text;
+        }
+    }
+
+    /// <summary>The model's JSON as a script; a malformed one is retried (the next sample may be fine).</summary>
+    public static Script Parse(string content, ScriptRequest request, string model)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(content);
+            var root = doc.RootElement;
+            var scenes = root.GetProperty("scenes").EnumerateArray().Select((s, i) => new Scene(
+                i,
+                s.GetProperty("narration").GetString()!.Trim(),
+                s.TryGetProperty("search_terms", out var terms) ? terms.EnumerateArray().Select(t => t.GetString()!).Where(t => t.Length > 0).ToList() : [],
+                s.TryGetProperty("visual_prompt", out var prompt) ? prompt.GetString() ?? "" : "")).Where(s => s.Narration.Length > 0).ToList();
+            if (scenes.Count == 0) throw new ProviderException("LLM_BAD_OUTPUT", "The LLM's script has no scenes.");
+            var hashtags = root.TryGetProperty("hashtags", out var tags) ? tags.EnumerateArray().Select(t => t.GetString()!).ToList() : [];
+            return new Script(
+                root.GetProperty("title").GetString()!, root.TryGetProperty("hook", out var hook) ? hook.GetString()! : scenes[0].Narration,
+                scenes, hashtags.Select(t => t.StartsWith('#') ? t : "#" + t).ToList(), request.Lang, request.Genre, $"llm:{model}");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or NullReferenceException)
+        {
+            throw new ProviderException("LLM_BAD_OUTPUT", $"The LLM's script is not the JSON asked for: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using FentaWeb.Domain.Scripts;
+using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>The OpenAI-compatible client against a local simulator of the chat completions contract.</summary>
+public class ChatScriptWriterTests : IAsyncLifetime
+{
+    private readonly OpenAiSimulator _llm = new();
+    private static readonly ScriptRequest Request = new("city lights at night", "story", "en", 30, 3);
+
+    public Task InitializeAsync() => _llm.StartAsync();
+    public async Task DisposeAsync() => await _llm.DisposeAsync();
+
+    private ChatScriptWriter Writer(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
+        new(new HttpClient(), new LlmOptions(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)));
+
+    [Fact]
+    public async Task WritesAScriptInJsonModeWithBearerAuth()
+    {
+        var script = await Writer().WriteAsync(Request, CancellationToken.None);
+
+        Assert.Equal(("Rivers of Light", 3, "llm:test-model"), (script.Title, script.Scenes.Count, script.Source));
+        Assert.Equal(["city night"], script.Scenes[0].SearchTerms);
+        Assert.Equal(["#city", "#night"], script.Hashtags);
+        var sent = Assert.Single(_llm.Requests);
+        Assert.Equal(("POST", "/v1/chat/completions", $"Bearer {OpenAiSimulator.ValidKey}"), (sent.Method, sent.Path, sent.Authorization));
+        var body = sent.Body!.Value;
+        Assert.Equal("test-model", body.GetProperty("model").GetString());
+        Assert.Equal("json_object", body.GetProperty("response_format").GetProperty("type").GetString());
+        Assert.Contains("exactly 3 scenes", body.GetProperty("messages")[1].GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task WrongKeyIsAPermanentConfigurationError()
+    {
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer("sk-wrong").WriteAsync(Request, CancellationToken.None));
+        Assert.Equal(("LLM_UNAUTHORIZED", true), (error.Code, error.Permanent));
+        Assert.Contains("Incorrect API key", error.Message);
+    }
+
+    [Fact]
+    public async Task RateLimitHonoursRetryAfterWithoutFailing()
+    {
+        _llm.EnqueueError(429, """{"error": {"code": "rate_limit_exceeded", "message": "Slow down"}}""", retryAfterSeconds: 7);
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
+        Assert.Equal(("LLM_RATE_LIMITED", TimeSpan.FromSeconds(7)), (error.Code, error.RetryAfter));
+        Assert.IsType<FentaWeb.Domain.Engine.ActivityResult.RetryLater>(error.ToResult());
+    }
+
+    [Theory]
+    [InlineData(500, "LLM_UNAVAILABLE", false)]
+    [InlineData(503, "LLM_UNAVAILABLE", false)]
+    [InlineData(400, "LLM_REJECTED", true)]
+    [InlineData(402, "LLM_PAYMENT_REQUIRED", true)]
+    public async Task HttpErrorsMapToTypedOutcomes(int status, string code, bool permanent)
+    {
+        _llm.EnqueueError(status, """{"error": {"message": "nope"}}""");
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
+        Assert.Equal((code, permanent, (TimeSpan?)null), (error.Code, error.Permanent, error.RetryAfter));
+    }
+
+    [Fact]
+    public async Task ErrorInsideAnHttp200IsAnError()
+    {
+        _llm.EnqueueError(200, """{"error": {"code": 502, "message": "upstream provider failed"}}""");
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
+        Assert.Equal(("LLM_ERROR", false), (error.Code, error.Permanent));
+        Assert.Contains("upstream provider failed", error.Message);
+    }
+
+    [Fact]
+    public async Task SlowAnswerTimesOutAsARetryableFailure()
+    {
+        _llm.EnqueueDelay(TimeSpan.FromSeconds(5));
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer(timeoutSeconds: 0.3).WriteAsync(Request, CancellationToken.None));
+        Assert.Equal(("LLM_TIMEOUT", false), (error.Code, error.Permanent));
+    }
+
+    [Fact]
+    public async Task ContentThatIsNotTheAskedJsonIsRetryable()
+    {
+        _llm.Content = "Sure! Here is your script: once upon a time...";
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
+        Assert.Equal(("LLM_BAD_OUTPUT", false), (error.Code, error.Permanent));
+    }
+}
