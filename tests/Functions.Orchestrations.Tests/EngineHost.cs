@@ -23,9 +23,15 @@ public class EngineHost : IAsyncLifetime
 
     protected virtual bool StartsWorker => true;
 
-    public static Dictionary<string, string?> WorkerSettings(string connectionString) => new()
+    /// <summary>Where this host's workers keep asset files (removed with the host).</summary>
+    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
+
+    public Dictionary<string, string?> WorkerSettings() => WorkerSettings(ConnectionString, StorageRoot);
+
+    public static Dictionary<string, string?> WorkerSettings(string connectionString, string? storageRoot = null) => new()
     {
         ["FENTA_DB"] = connectionString,
+        ["FENTA_STORAGE_ROOT"] = storageRoot ?? Path.Combine(Path.GetTempPath(), "fenta-test-storage"),
         ["FENTA_WORKER_LEASE_SECONDS"] = "2",
         ["FENTA_WORKER_HEARTBEAT_SECONDS"] = "0.25",
         ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
@@ -47,7 +53,7 @@ public class EngineHost : IAsyncLifetime
 
     public async Task<IHost> StartWorkerAsync()
     {
-        var worker = WorkerHost.Build([], WorkerSettings(ConnectionString), services => services.AddTestActivities());
+        var worker = WorkerHost.Build([], WorkerSettings(), services => services.AddTestActivities());
         await worker.StartAsync();
         return worker;
     }
@@ -60,6 +66,7 @@ public class EngineHost : IAsyncLifetime
             _worker.Dispose();
         }
         await Db.DisposeAsync();
+        if (Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
     }
 
     public async Task<string> StartJobAsync(string graphJson, string? parentJobId = null, string? idempotencyKey = null)

@@ -18,7 +18,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
     [Fact]
     public async Task OfflineWriterProducesTheScriptWithoutKeys()
     {
-        using var worker = WorkerHost.Build([], EngineHost.WorkerSettings(host.ConnectionString));
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
         await worker.StartAsync();
         var job = await host.StartJobAsync(Graph);
         Assert.Equal("completed", await host.WaitForJobAsync(job));
@@ -34,7 +34,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         await using var llm = new OpenAiSimulator();
         await llm.StartAsync();
         llm.EnqueueError(429, """{"error": {"message": "rate limited"}}""", retryAfterSeconds: 1);
-        var settings = EngineHost.WorkerSettings(host.ConnectionString);
+        var settings = host.WorkerSettings();
         settings["FENTA_LLM_BASE_URL"] = llm.ApiBase.ToString();
         settings["FENTA_LLM_API_KEY"] = OpenAiSimulator.ValidKey;
         settings["FENTA_LLM_MODEL"] = "sim-model";
@@ -48,5 +48,44 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         Assert.Equal(2, llm.Requests.Count);
         Assert.Equal(1, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1", job))!);
         await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task VoiceSpeaksTheScriptWithExactSentenceTimings()
+    {
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
+        await worker.StartAsync();
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "the history of tea", "genre": "education", "duration_seconds": 15}},
+                       {"id": "v", "type": "Voice.TTS", "params": {"voice": "alloy_en", "speed": 1.1}}],
+             "edges": [{"from": "s", "to": "v"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+
+        var narration = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'v'", job);
+        Assert.Equal(("espeak", "en"), (narration.GetProperty("provider").GetString(), narration.GetProperty("lang").GetString()));
+        var sentences = narration.GetProperty("sentences").EnumerateArray().ToList();
+        Assert.True(sentences.Count >= 3);
+        for (var i = 1; i < sentences.Count; i++)
+            Assert.Equal(0.25, sentences[i].GetProperty("start").GetDouble() - sentences[i - 1].GetProperty("end").GetDouble(), 2);
+        foreach (var sentence in sentences)
+        {
+            var words = sentence.GetProperty("words").EnumerateArray().ToList();
+            Assert.Equal(sentence.GetProperty("text").GetString()!.Split(' ').Length, words.Count);
+            Assert.Equal(sentence.GetProperty("start").GetDouble(), words[0].GetProperty("start").GetDouble(), 2);
+            Assert.Equal(sentence.GetProperty("end").GetDouble(), words[^1].GetProperty("end").GetDouble(), 2);
+        }
+
+        var duration = narration.GetProperty("duration_seconds").GetDouble();
+        Assert.Equal(duration, sentences[^1].GetProperty("end").GetDouble(), 2);
+        var assetId = narration.GetProperty("asset_id").GetString()!;
+        var (key, type, probed) = ((string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", assetId))!,
+            (string)(await host.ScalarAsync("SELECT type FROM assets WHERE id = $1 AND job_id = $2 AND node_id = 'v'", assetId, job))!,
+            Convert.ToDouble(await host.ScalarAsync("SELECT duration_seconds FROM assets WHERE id = $1", assetId)));
+        Assert.Equal("audio", type);
+        Assert.Equal(duration, probed, 2);
+        var info = await FentaWeb.Domain.Media.FfProbe.ProbeAsync(Path.Combine(host.StorageRoot, key), CancellationToken.None);
+        Assert.Equal(duration, info.DurationSeconds!.Value, 2);
     }
 }

@@ -21,6 +21,9 @@ public static class ActivityRegistration
             services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
         }
         services.AddActivity<ScriptGenerateActivity>();
+
+        services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
+        services.AddActivity<VoiceTtsActivity>();
         return services;
     }
 
