@@ -88,4 +88,34 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var info = await FentaWeb.Domain.Media.FfProbe.ProbeAsync(Path.Combine(host.StorageRoot, key), CancellationToken.None);
         Assert.Equal(duration, info.DurationSeconds!.Value, 2);
     }
+
+    [Fact]
+    public async Task SubtitlesFollowTheNarrationAndCarryItOn()
+    {
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
+        await worker.StartAsync();
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "deep sea creatures", "genre": "education", "duration_seconds": 12}},
+                       {"id": "v", "type": "Voice.TTS"},
+                       {"id": "sub", "type": "Subtitle.Auto", "params": {"style": "karaoke_bounce", "max_chars_per_line": 24}}],
+             "edges": [{"from": "s", "to": "v"}, {"from": "v", "to": "sub"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+
+        var track = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'sub'", job);
+        var narration = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'v'", job);
+        Assert.Equal(narration.GetProperty("asset_id").GetString(), track.GetProperty("narration").GetProperty("asset_id").GetString());
+        var cues = track.GetProperty("cues").EnumerateArray().ToList();
+        Assert.NotEmpty(cues);
+        Assert.All(cues, c => Assert.All(c.GetProperty("lines").EnumerateArray(), l => Assert.True(l.GetString()!.Length <= 24)));
+        Assert.True(cues[^1].GetProperty("end").GetDouble() <= narration.GetProperty("duration_seconds").GetDouble() + 0.001);
+
+        var srtKey = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1 AND type = 'subtitles'", track.GetProperty("srt_asset_id").GetString()!))!;
+        var srt = await File.ReadAllTextAsync(Path.Combine(host.StorageRoot, srtKey));
+        Assert.StartsWith("1\n00:00:00,000 --> ", srt);
+        Assert.Equal(cues.Count, srt.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        var assKey = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", track.GetProperty("ass_asset_id").GetString()!))!;
+        Assert.Contains("{\\kf", await File.ReadAllTextAsync(Path.Combine(host.StorageRoot, assKey)));
+    }
 }

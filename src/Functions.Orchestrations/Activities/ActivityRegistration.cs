@@ -24,6 +24,7 @@ public static class ActivityRegistration
 
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
         services.AddActivity<VoiceTtsActivity>();
+        services.AddActivity<SubtitleAutoActivity>();
         return services;
     }
 

@@ -1,0 +1,38 @@
+using System.Text;
+using System.Text.Json;
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Media;
+
+namespace FentaWeb.Orchestrations.Activities;
+
+public sealed record SubtitleAutoArgs(string Style, int MaxCharsPerLine, int MaxLines, double MinCueSeconds, double MaxCueSeconds);
+
+/// <summary>
+/// Subtitle.Auto: cues from the narration's own word timings (exact, no speech recognition needed), written as
+/// SRT and ASS assets. The narration travels on with the cues, so a timeline fed by this node has the voice too.
+/// </summary>
+public sealed class SubtitleAutoActivity(AssetStore assets) : NodeActivity<SubtitleAutoArgs>
+{
+    public override string NodeType => "Subtitle.Auto";
+
+    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, SubtitleAutoArgs args, CancellationToken ct)
+    {
+        if (!context.Inputs.TryGetValue("audio", out var audio))
+            return new ActivityResult.Failed("TRANSCRIPTION_NOT_CONFIGURED",
+                "Subtitles for uploaded media need speech recognition, which is not configured; connect a narration (Voice.TTS) to 'audio'.", Permanent: true);
+
+        var narration = audio.Deserialize<Narration>(FentaJson.Options)!;
+        var cues = SubtitleWriter.BuildCues(narration.Sentences, new CueRules(args.MaxCharsPerLine, args.MaxLines, args.MinCueSeconds, args.MaxCueSeconds));
+        var srt = await SaveAsync(context, SubtitleWriter.ToSrt(cues), "application/x-subrip", "subtitles.srt", args.Style, ct);
+        // The download copy is drawn on a 1080x1920 canvas; the renderer redraws the cues for the output's real size.
+        var ass = await SaveAsync(context, SubtitleWriter.ToAss(cues, args.Style, new AssStyle(), 1080, 1920), "text/x-ssa", "subtitles.ass", args.Style, ct);
+        await context.LogAsync("info", $"{cues.Count} subtitle cues ({args.Style})", ct: ct);
+        return ActivityResult.Done(new SubtitleTrack(args.Style, cues, srt.Id, ass.Id, narration));
+    }
+
+    private Task<Asset> SaveAsync(ActivityContext context, string text, string contentType, string filename, string style, CancellationToken ct) =>
+        assets.AddAsync(new NewAsset(context.OrgId, "generated", contentType, filename, context.JobId, context.NodeId, Metadata: new { style }),
+            new MemoryStream(Encoding.UTF8.GetBytes(text)), ct);
+}
