@@ -12,7 +12,8 @@ public sealed class EngineOptions
     public IReadOnlyDictionary<string, int> Concurrency { get; init; } = new Dictionary<string, int>
     {
         [NodeQueues.Default] = 32,
-        [NodeQueues.Render] = 1,
+        // Renders belong to the render container (src/Render.Container), which runs with render=1.
+        [NodeQueues.Render] = 0,
     };
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How often running tasks extend their leases and look for cancellation ("check in").</summary>

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+
+namespace FentaWeb.Domain.Media;
+
+public sealed record StockClip(string File, IReadOnlyList<string> Tags, double DurationSeconds, int Width, int Height);
+
+/// <summary>
+/// The offline stock library: short, varied, tagged clips drawn by ffmpeg's own sources (gradients, fractals,
+/// cellular patterns, noise) once into a folder, then searched by tag. It stands in for Pexels without a key.
+/// </summary>
+public sealed class LocalStockLibrary(string folder, int clipCount = 24)
+{
+    private const string ManifestName = "manifest.json";
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    // Each look: an ffmpeg source, and the words it can stand for.
+    private static readonly (string Source, string[] Tags)[] Looks =
+    [
+        ("gradients=s={0}:c0=0x0b1d51:c1=0x1f6feb:c2=0x00d4ff:speed=0.02:d={1}", ["city", "night", "technology", "news", "blue", "calm"]),
+        ("gradients=s={0}:c0=0xff7e5f:c1=0xfeb47b:c2=0xffd200:speed=0.015:d={1}", ["sunrise", "sunset", "warm", "nature", "morning", "food"]),
+        ("gradients=s={0}:c0=0x134e5e:c1=0x71b280:c2=0x2f8f46:speed=0.02:d={1}", ["nature", "forest", "green", "outdoors", "travel"]),
+        ("mandelbrot=s={0}:rate=25:end_scale=0.3", ["abstract", "science", "space", "fractal", "technology"]),
+        ("life=s={0}:mold=10:r=25:ratio=0.15:death_color=#101820:life_color=#2ec4b6", ["abstract", "data", "technology", "network", "business"]),
+        ("cellauto=s={0}:rule=110:r=25", ["pattern", "data", "abstract", "texture", "code"]),
+        ("gradients=s={0}:c0=0x3a0ca3:c1=0xf72585:c2=0x4cc9f0:speed=0.03:d={1}", ["party", "music", "neon", "night", "fun", "comedy"]),
+        ("gradients=s={0}:c0=0x232526:c1=0x414345:c2=0x8e9eab:speed=0.01:d={1}", ["news", "serious", "business", "grey", "office"]),
+    ];
+
+    public string Folder { get; } = Path.GetFullPath(folder);
+
+    /// <summary>Generates the library the first time (several processes may race; one wins, the others wait).</summary>
+    public async Task<IReadOnlyList<StockClip>> EnsureAsync(CancellationToken ct)
+    {
+        var manifest = Path.Combine(Folder, ManifestName);
+        if (File.Exists(manifest)) return Read(manifest);
+        await Gate.WaitAsync(ct);
+        try
+        {
+            if (File.Exists(manifest)) return Read(manifest);
+            Directory.CreateDirectory(Folder);
+            var clips = new List<StockClip>();
+            for (var i = 0; i < clipCount; i++)
+            {
+                var (source, tags) = Looks[i % Looks.Length];
+                var portrait = i % 3 != 2;
+                var (width, height) = portrait ? (540, 960) : (960, 540);
+                var duration = 5 + i % 4;
+                var file = $"stock-{i:D2}.mp4";
+                var input = string.Format(CultureInfo.InvariantCulture, source, $"{width}x{height}", duration);
+                var result = await ProcessRunner.RunAsync("ffmpeg",
+                [
+                    "-y", "-v", "error", "-f", "lavfi", "-i", input, "-t", duration.ToString(CultureInfo.InvariantCulture),
+                    "-vf", $"hue=h={i * 37 % 360},format=yuv420p", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
+                    Path.Combine(Folder, file),
+                ], ct);
+                if (result.ExitCode != 0) throw new MediaException($"could not draw stock clip {file}: {result.ErrorTail(4)}");
+                clips.Add(new StockClip(file, [.. tags, portrait ? "portrait" : "landscape"], duration, width, height));
+            }
+            var temp = manifest + ".partial";
+            await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(clips, FentaJson.Options), ct);
+            File.Move(temp, manifest, overwrite: true);
+            return clips;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The best clips for the terms: most matching tags first, then the wanted orientation, then variety (a clip
+    /// already used ranks lower). With no match at all, the broadest fallback is any clip of the orientation.
+    /// </summary>
+    public static IReadOnlyList<StockClip> Search(IReadOnlyList<StockClip> library, IEnumerable<string> terms, string orientation, int count,
+        double minDuration, ISet<string>? used = null)
+    {
+        var words = terms.SelectMany(t => t.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+        return library
+            .Where(c => c.DurationSeconds >= minDuration)
+            .OrderByDescending(c => c.Tags.Count(words.Contains))
+            .ThenByDescending(c => c.Tags.Contains(orientation == "square" ? "portrait" : orientation))
+            .ThenBy(c => used?.Contains(c.File) == true)
+            .ThenBy(c => c.File, StringComparer.Ordinal)
+            .Take(count)
+            .ToList();
+    }
+
+    private static List<StockClip> Read(string manifest) =>
+        JsonSerializer.Deserialize<List<StockClip>>(File.ReadAllText(manifest), FentaJson.Options)!;
+}

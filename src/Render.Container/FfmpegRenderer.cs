@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text;
+using FentaWeb.Domain.Media;
+
+using FentaWeb.Domain.Rendering;
+
+namespace FentaWeb.Render;
+
+public sealed record RenderQuality(string Preset, int Crf)
+{
+    public static RenderQuality For(string quality) => quality switch
+    {
+        "draft" => new("ultrafast", 30),
+        "high" => new("medium", 20),
+        _ => new("veryfast", 23),
+    };
+}
+
+public sealed record RenderResult(string VideoPath, string ThumbnailPath, string SrtPath, double RenderSeconds);
+
+/// <summary>
+/// Renders a <see cref="RenderSpec"/> with one ffmpeg run and one filter graph: every scene scaled and cropped to
+/// the canvas, joined with crossfades (or cuts), text overlays, burned-in ASS subtitles, the narration padded to
+/// the full length; H.264 yuv420p + AAC with faststart. Then a JPEG thumbnail and the SRT.
+/// </summary>
+public static class FfmpegRenderer
+{
+    public const string Font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+
+    public static async Task<RenderResult> RenderAsync(RenderSpec spec, string outputPath, RenderQuality quality, Action<double>? progress,
+        CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        var work = Path.Combine(Path.GetTempPath(), $"fenta-render-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            var args = BuildArguments(spec, outputPath, quality, work);
+            var result = await ProcessRunner.RunAsync("ffmpeg", args, ct, line =>
+            {
+                if (progress is not null && line.StartsWith("out_time_us=", StringComparison.Ordinal)
+                    && long.TryParse(line["out_time_us=".Length..], out var us) && spec.DurationSeconds > 0)
+                    progress(Math.Clamp(us / 1e6 / spec.DurationSeconds, 0, 1));
+            });
+            if (result.ExitCode != 0) throw new MediaException($"ffmpeg failed (exit {result.ExitCode}): {result.ErrorTail()}");
+
+            var thumbnail = Path.ChangeExtension(outputPath, ".jpg");
+            var thumb = await ProcessRunner.RunAsync("ffmpeg",
+                ["-y", "-v", "error", "-ss", Seconds(Math.Min(spec.DurationSeconds / 2, 3)), "-i", outputPath, "-frames:v", "1", "-q:v", "3", thumbnail], ct);
+            if (thumb.ExitCode != 0) throw new MediaException($"ffmpeg could not take a thumbnail: {thumb.ErrorTail(4)}");
+            var srt = Path.ChangeExtension(outputPath, ".srt");
+            await File.WriteAllTextAsync(srt, SubtitleWriter.ToSrt(spec.Subtitles?.Cues ?? []), ct);
+            return new RenderResult(outputPath, thumbnail, srt, (DateTime.UtcNow - started).TotalSeconds);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    public static List<string> BuildArguments(RenderSpec spec, string outputPath, RenderQuality quality, string work)
+    {
+        var (w, h, fps, total) = (spec.Width, spec.Height, spec.Fps, spec.DurationSeconds);
+        var crossfade = spec.Transition != "cut" && spec.Scenes.Count > 1 ? Math.Max(0.1, spec.TransitionSeconds) : 0;
+        var args = new List<string> { "-y", "-v", "error", "-nostats", "-progress", "pipe:1" };
+        var graph = new StringBuilder();
+        var input = 0;
+
+        for (var i = 0; i < spec.Scenes.Count; i++)
+        {
+            var scene = spec.Scenes[i];
+            var length = scene.Duration + (i < spec.Scenes.Count - 1 ? crossfade : 0);
+            if (scene.Kind == "image")
+            {
+                args.AddRange(["-i", scene.Source]);
+                var frames = (int)Math.Ceiling(length * fps);
+                graph.Append(CultureInfo.InvariantCulture,
+                    $"[{input}:v]scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},setsar=1," +
+                    $"zoompan=z='min(zoom+0.0010,1.15)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={frames}:s={w}x{h}:fps={fps}," +
+                    $"trim=duration={Seconds(length)},setpts=PTS-STARTPTS,format=yuv420p[v{i}];");
+            }
+            else
+            {
+                args.AddRange(["-stream_loop", "-1", "-ss", Seconds(scene.TrimStart), "-t", Seconds(length), "-i", scene.Source]);
+                graph.Append(CultureInfo.InvariantCulture,
+                    $"[{input}:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,fps={fps}," +
+                    $"trim=duration={Seconds(length)},setpts=PTS-STARTPTS,format=yuv420p[v{i}];");
+            }
+            input++;
+        }
+
+        // Join: each crossfade starts where the next scene starts, so the whole lasts the sum of scene durations.
+        var last = "v0";
+        if (spec.Scenes.Count > 1)
+        {
+            if (crossfade > 0)
+            {
+                var offset = 0.0;
+                for (var i = 1; i < spec.Scenes.Count; i++)
+                {
+                    offset += spec.Scenes[i - 1].Duration;
+                    graph.Append(CultureInfo.InvariantCulture,
+                        $"[{last}][v{i}]xfade=transition=fade:duration={Seconds(crossfade)}:offset={Seconds(offset)}[x{i}];");
+                    last = $"x{i}";
+                }
+            }
+            else
+            {
+                graph.Append(string.Concat(Enumerable.Range(0, spec.Scenes.Count).Select(i => $"[v{i}]")))
+                    .Append(CultureInfo.InvariantCulture, $"concat=n={spec.Scenes.Count}:v=1:a=0[joined];");
+                last = "joined";
+            }
+        }
+
+        var video = new List<string>();
+        for (var i = 0; i < spec.Overlays.Count; i++) video.Add(DrawText(spec.Overlays[i], Path.Combine(work, $"overlay-{i}.txt"), h));
+        if (spec.Subtitles is { Cues.Count: > 0 } subtitles)
+        {
+            var ass = Path.Combine(work, "subtitles.ass");
+            File.WriteAllText(ass, SubtitleWriter.ToAss(subtitles.Cues, subtitles.Preset, subtitles.Style, w, h));
+            video.Add($"subtitles=filename={ass}:fontsdir=/usr/share/fonts/truetype/dejavu");
+        }
+        video.Add($"trim=duration={Seconds(total)},setpts=PTS-STARTPTS");
+        graph.Append(CultureInfo.InvariantCulture, $"[{last}]{string.Join(",", video)}[vout];");
+
+        // Audio: the tracks mixed at their start times, padded or cut to exactly the video's length.
+        if (spec.Audio.Count == 0)
+        {
+            args.AddRange(["-f", "lavfi", "-t", Seconds(total), "-i", "anullsrc=r=48000:cl=stereo"]);
+            graph.Append(CultureInfo.InvariantCulture, $"[{input}:a]atrim=duration={Seconds(total)}[aout]");
+        }
+        else
+        {
+            var labels = new List<string>();
+            foreach (var track in spec.Audio)
+            {
+                args.AddRange(["-i", track.Source]);
+                var delay = (int)Math.Round(track.Start * 1000);
+                graph.Append(CultureInfo.InvariantCulture,
+                    $"[{input}:a]aresample=48000,aformat=channel_layouts=stereo,volume={Seconds(track.Volume)},adelay={delay}|{delay}[a{input}];");
+                labels.Add($"[a{input}]");
+                input++;
+            }
+            var mixed = labels.Count == 1 ? labels[0] : $"{string.Concat(labels)}amix=inputs={labels.Count}:normalize=0";
+            graph.Append(labels.Count == 1 ? labels[0] : mixed)
+                .Append(CultureInfo.InvariantCulture, $"{(labels.Count == 1 ? "" : ",")}apad=whole_dur={Seconds(total)},atrim=duration={Seconds(total)}[aout]");
+        }
+
+        args.AddRange(["-filter_complex", graph.ToString(), "-map", "[vout]", "-map", "[aout]",
+            "-c:v", "libx264", "-preset", quality.Preset, "-crf", quality.Crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p",
+            "-r", fps.ToString(CultureInfo.InvariantCulture), "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
+            "-movflags", "+faststart", "-t", Seconds(total), outputPath]);
+        return args;
+    }
+
+    /// <summary>A text overlay; the text goes through a file so no character needs escaping in the filter graph.</summary>
+    private static string DrawText(RenderOverlay o, string textFile, int height)
+    {
+        File.WriteAllText(textFile, o.Text);
+        var margin = height / 16;
+        var (x, y) = o.Position switch
+        {
+            "top" => ("(w-text_w)/2", $"{margin}"),
+            "center" => ("(w-text_w)/2", "(h-text_h)/2"),
+            "bottom" => ("(w-text_w)/2", $"h-text_h-{margin * 3}"),
+            "top_left" => ($"{margin}", $"{margin}"),
+            "top_right" => ($"w-text_w-{margin}", $"{margin}"),
+            "bottom_left" => ($"{margin}", $"h-text_h-{margin * 3}"),
+            _ => ($"w-text_w-{margin}", $"h-text_h-{margin * 3}"),
+        };
+        var (from, to) = (Seconds(o.From), Seconds(o.To));
+        var ease = $"min(1,(t-{from})/0.4)";
+        y = o.Animation switch
+        {
+            "slide-down" => $"-text_h+({y}+text_h)*{ease}",
+            "slide-up" => $"h-({ease})*(h-({y}))",
+            _ => y,
+        };
+        var alpha = o.Animation is "fade" or "pop" ? $":alpha='min(1,(t-{from})/0.3)*min(1,({to}-t)/0.3)'" : "";
+        var size = o.Animation == "pop" ? $"{o.Size}*(0.8+0.2*min(1,(t-{from})/0.25))" : o.Size.ToString(CultureInfo.InvariantCulture);
+        return $"drawtext=fontfile={Font}:textfile={textFile}:fontsize='{size}':fontcolor={o.Color.TrimStart('#')}:box=1:boxcolor=black@0.45:boxborderw={o.Size / 4}" +
+               $":x='{x}':y='{y}'{alpha}:enable='between(t,{from},{to})'";
+    }
+
+    private static string Seconds(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}

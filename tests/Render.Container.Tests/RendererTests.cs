@@ -1,0 +1,114 @@
+using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Rendering;
+using FentaWeb.Orchestrations.Providers;
+
+namespace FentaWeb.Render.Tests;
+
+/// <summary>Real ffmpeg renders at a small size, checked with ffprobe.</summary>
+public class RendererTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"fenta-render-test-{Guid.NewGuid():N}");
+    private IReadOnlyList<StockClip> _clips = [];
+    private string _voice = null!;
+    private IReadOnlyList<SpokenSentence> _sentences = [];
+    private double _voiceSeconds;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _clips = await new LocalStockLibrary(Path.Combine(_dir, "stock"), clipCount: 3).EnsureAsync(CancellationToken.None);
+        var espeak = new EspeakSynthesizer();
+        var first = await espeak.SpeakAsync("Welcome to the render test.", new SpeechVoice("en-us", "en", 1.2), CancellationToken.None);
+        var second = await espeak.SpeakAsync("Subtitles follow the voice.", new SpeechVoice("en-us", "en", 1.2), CancellationToken.None);
+        var all = PcmAudio.Concat([first, first.Silence(0.25), second]);
+        _voice = Path.Combine(_dir, "voice.wav");
+        await Wav.WriteAsync(_voice, all, CancellationToken.None);
+        _voiceSeconds = all.DurationSeconds;
+        var secondStart = first.DurationSeconds + 0.25;
+        _sentences =
+        [
+            new SpokenSentence(0, "Welcome to the render test.", 0, first.DurationSeconds, Sentences.TimeWords("Welcome to the render test.", 0, first.DurationSeconds)),
+            new SpokenSentence(1, "Subtitles follow the voice.", secondStart, _voiceSeconds, Sentences.TimeWords("Subtitles follow the voice.", secondStart, _voiceSeconds)),
+        ];
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private RenderSpec Spec(int width, int height, bool subtitles = true)
+    {
+        var total = Math.Round(_voiceSeconds + 0.5, 3);
+        var each = total / 3;
+        return new RenderSpec(width, height, 25, total,
+            [.. _clips.Select((c, i) => new RenderScene(Path.Combine(_dir, "stock", c.File), "video", i * each, each))],
+            "crossfade", 0.3,
+            [new RenderOverlay("BREAKING: RENDER TEST", 0, 1.5, "top", "slide-down", height / 24, "#FFFFFF")],
+            subtitles ? new RenderSubtitles("clean_box", new AssStyle(Size: height / 22, Margin: height / 12), SubtitleWriter.BuildCues(_sentences, new CueRules())) : null,
+            [new RenderAudio(_voice, 0)]);
+    }
+
+    [Theory]
+    [InlineData(360, 640)]
+    [InlineData(640, 360)]
+    [InlineData(480, 480)]
+    [InlineData(432, 540)]
+    public async Task RendersTheProfileSizeWithVoiceLengthAudioThumbnailAndSrt(int width, int height)
+    {
+        var spec = Spec(width, height);
+        var output = Path.Combine(_dir, $"out-{width}x{height}.mp4");
+        var progress = new List<double>();
+        var result = await FfmpegRenderer.RenderAsync(spec, output, RenderQuality.For("draft"), progress.Add, CancellationToken.None);
+
+        var info = await FfProbe.ProbeAsync(output, CancellationToken.None);
+        Assert.Equal((width, height, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
+        Assert.InRange(info.DurationSeconds!.Value, spec.DurationSeconds - 0.1, spec.DurationSeconds + 0.1);
+        Assert.True(File.Exists(result.ThumbnailPath) && new FileInfo(result.ThumbnailPath).Length > 0);
+        Assert.Equal(width, (await FfProbe.ProbeAsync(result.ThumbnailPath, CancellationToken.None)).Width);
+        Assert.StartsWith("1\n00:00:00,000 --> ", await File.ReadAllTextAsync(result.SrtPath));
+        Assert.NotEmpty(progress);
+    }
+
+    [Fact]
+    public async Task SubtitlesAreBurnedIn()
+    {
+        var cue = SubtitleWriter.BuildCues(_sentences, new CueRules())[0];
+        var at = (cue.Start + cue.End) / 2;
+        async Task<byte[]> FrameAsync(bool subtitles)
+        {
+            var video = Path.Combine(_dir, $"subs-{subtitles}.mp4");
+            await FfmpegRenderer.RenderAsync(Spec(360, 640, subtitles), video, RenderQuality.For("draft"), null, CancellationToken.None);
+            var frame = Path.Combine(_dir, $"frame-{subtitles}.png");
+            var result = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-ss", at.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
+                "-i", video, "-frames:v", "1", "-vf", "crop=iw:ih/4:0:ih*3/4", frame], CancellationToken.None);
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            return await File.ReadAllBytesAsync(frame);
+        }
+        Assert.NotEqual(await FrameAsync(subtitles: false), await FrameAsync(subtitles: true));
+    }
+
+    [Fact]
+    public async Task CancellingStopsFfmpeg()
+    {
+        var spec = Spec(1080, 1920) with { DurationSeconds = 60 };
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "cancelled.mp4"), RenderQuality.For("high"), null, cancel.Token));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        await Task.Delay(200);
+        var stillRunning = await ProcessRunner.RunAsync("pgrep", ["-f", "cancelled.mp4"], CancellationToken.None);
+        Assert.Equal("", stillRunning.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task FfmpegFailureIsAClearErrorWithItsStderr()
+    {
+        var spec = Spec(360, 640) with { Scenes = [new RenderScene(Path.Combine(_dir, "missing.mp4"), "video", 0, 2)] };
+        var error = await Assert.ThrowsAsync<MediaException>(() =>
+            FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "bad.mp4"), RenderQuality.For("draft"), null, CancellationToken.None));
+        Assert.Contains("missing.mp4", error.Message);
+    }
+}
