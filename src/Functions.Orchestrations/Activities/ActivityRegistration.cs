@@ -1,3 +1,5 @@
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
 using FentaWeb.Orchestrations.Engine;
 using FentaWeb.Orchestrations.Providers;
@@ -25,6 +27,19 @@ public static class ActivityRegistration
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
         services.AddActivity<VoiceTtsActivity>();
         services.AddActivity<SubtitleAutoActivity>();
+
+        var stockFolder = config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock");
+        var stockClips = int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24;
+        services.AddSingleton(new LocalStockLibrary(stockFolder, stockClips));
+        services.AddActivity<InputStockActivity>();
+        services.AddActivity<InputUploadActivity>();
+        services.AddActivity<EditTimelineActivity>();
+
+        var signingKey = config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : config["FENTA_JWT_SIGNING_KEY"];
+        if (signingKey is { Length: >= 32 })
+            services.AddSingleton(new DownloadLinks(new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080"),
+                new SignedUrls(System.Text.Encoding.UTF8.GetBytes(signingKey))));
+        services.AddActivity<OutputDownloadActivity>();
         return services;
     }
 

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Rendering;
+using Npgsql;
+
+namespace FentaWeb.Render;
+
+public sealed record OutputRenderArgs(string Profile, string Quality, int Fps);
+
+/// <summary>What Output.Render hands on: the MP4, its thumbnail and SRT, as assets.</summary>
+public sealed record RenderedVideo(
+    string VideoAssetId, string ThumbnailAssetId, string SrtAssetId, string Profile, int Width, int Height, double DurationSeconds, long SizeBytes,
+    double RenderSeconds);
+
+/// <summary>Output.Render, run by the render container on the render queue: the timeline's spec at the chosen profile.</summary>
+public sealed class OutputRenderActivity(NpgsqlDataSource db, AssetStore assets) : NodeActivity<OutputRenderArgs>
+{
+    public override string NodeType => "Output.Render";
+
+    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, OutputRenderArgs args, CancellationToken ct)
+    {
+        var profile = OutputProfiles.Find(args.Profile)!;
+        var spec = Resize(context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!, profile.Width, profile.Height) with { Fps = args.Fps };
+        var paths = await PathsAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Distinct().ToArray(), ct);
+        var missing = spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Where(id => !paths.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count > 0) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"Assets {string.Join(", ", missing)} are gone.", Permanent: true);
+        spec = spec with
+        {
+            Scenes = spec.Scenes.Select(s => s with { Source = paths[s.Source] }).ToList(),
+            Audio = spec.Audio.Select(a => a with { Source = paths[a.Source] }).ToList(),
+        };
+
+        var work = Path.Combine(Path.GetTempPath(), $"fenta-output-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            var reported = 0;
+            var result = await FfmpegRenderer.RenderAsync(spec, Path.Combine(work, "render.mp4"), RenderQuality.For(args.Quality), fraction =>
+            {
+                var quarter = (int)(fraction * 4);
+                if (quarter <= reported || quarter >= 4) return;
+                reported = quarter;
+                _ = context.LogAsync("info", $"Rendering {quarter * 25}%", new { progress = quarter * 25 }, CancellationToken.None);
+            }, ct);
+            var video = await assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id), result.VideoPath, ct);
+            var thumbnail = await assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct);
+            var srt = await assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id), result.SrtPath, ct);
+            await context.LogAsync("info", $"Rendered {profile.Id} in {result.RenderSeconds:0.0} s", ct: ct);
+            return ActivityResult.Done(new RenderedVideo(video.Id, thumbnail.Id, srt.Id, profile.Id, profile.Width, profile.Height,
+                (double)(video.DurationSeconds ?? 0), video.SizeBytes, Math.Round(result.RenderSeconds, 2)));
+        }
+        catch (MediaException e)
+        {
+            return new ActivityResult.Failed("RENDER_FAILED", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The spec at another canvas size: text and subtitle sizes scale with the height.</summary>
+    public static RenderSpec Resize(RenderSpec spec, int width, int height)
+    {
+        if (spec.Width == width && spec.Height == height) return spec;
+        var scale = (double)height / spec.Height;
+        int Scaled(int value) => Math.Max(8, (int)Math.Round(value * scale));
+        return spec with
+        {
+            Width = width,
+            Height = height,
+            Overlays = spec.Overlays.Select(o => o with { Size = Scaled(o.Size) }).ToList(),
+            Subtitles = spec.Subtitles is { } s ? s with { Style = s.Style with { Size = Scaled(s.Style.Size), Margin = Scaled(s.Style.Margin) } } : null,
+        };
+    }
+
+    private static NewAsset Asset(ActivityContext context, string contentType, string filename, string profile) =>
+        new(context.OrgId, "render", contentType, filename, context.JobId, context.NodeId, Metadata: new { profile });
+
+    private async Task<Dictionary<string, string>> PathsAsync(string orgId, string[] assetIds, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
+        cmd.Parameters.Add(new() { Value = orgId });
+        cmd.Parameters.Add(new() { Value = assetIds });
+        var paths = new Dictionary<string, string>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) paths[reader.GetString(0)] = await assets.Blobs.LocalPathAsync(reader.GetString(1), ct);
+        return paths;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Persistence;
+using FentaWeb.Domain.Workflows;
+using FentaWeb.Orchestrations;
+using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Testing;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace FentaWeb.Render.Tests;
+
+/// <summary>The seed's "Daily News Shorts" run end to end on real workers: script, espeak voice, subtitles, stock, timeline, render.</summary>
+public class PipelineTests : IAsyncLifetime
+{
+    private readonly string _storage = Path.Combine(Path.GetTempPath(), $"fenta-pipeline-{Guid.NewGuid():N}");
+    private NpgsqlDataSource _db = null!;
+    private IHost _media = null!;
+    private IHost _renderer = null!;
+
+    public async Task InitializeAsync()
+    {
+        var server = await PostgresServer.SharedAsync();
+        var cs = await server.CreateDatabaseAsync("pipeline");
+        _db = FentaDb.CreateDataSource(cs);
+        await using (var cmd = _db.CreateCommand("""
+            INSERT INTO users (id, email, password_hash, name) VALUES ('user_p', 'p@example.test', 'x', 'P');
+            INSERT INTO orgs (id, name, slug, owner_id) VALUES ('org_p', 'P', 'p', 'user_p');
+            """)) await cmd.ExecuteNonQueryAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["FENTA_DB"] = cs,
+            ["FENTA_STORAGE_ROOT"] = Path.Combine(_storage, "assets"),
+            ["FENTA_STOCK_DIR"] = Path.Combine(_storage, "stock"),
+            ["FENTA_STOCK_CLIPS"] = "4",
+            ["FENTA_URL_SIGNING_KEY"] = "pipeline-test-url-signing-key-0123456789",
+            ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:8080",
+            ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        _media = WorkerHost.Build([], settings);
+        _renderer = WorkerHost.Build([], new Dictionary<string, string?>(settings) { ["FENTA_WORKER_CONCURRENCY"] = "default=0,render=1" },
+            services => services.AddActivity<OutputRenderActivity>());
+        await _media.StartAsync();
+        await _renderer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _media.StopAsync();
+        await _renderer.StopAsync();
+        _media.Dispose();
+        _renderer.Dispose();
+        await _db.DisposeAsync();
+        Directory.Delete(_storage, recursive: true);
+    }
+
+    [Fact]
+    public async Task DailyNewsShortsRendersAWatchableShort()
+    {
+        var graph = JsonSerializer.Deserialize<WorkflowGraph>("""
+            {"nodes": [
+              {"id": "n1", "type": "Input.Stock", "params": {"provider": "pexels", "query": "breaking news city"}},
+              {"id": "n2", "type": "Script.Generate", "params": {"genre": "news", "lang": "en", "prompt": "city council approves night buses", "duration_seconds": 8}},
+              {"id": "n3", "type": "Voice.TTS", "params": {"voice": "alloy_en", "speed": 1.02}},
+              {"id": "n4", "type": "Subtitle.Auto", "params": {"style": "clean_box"}},
+              {"id": "n5", "type": "Edit.Timeline", "params": {"template_id": "tmpl_shorts_v1"}},
+              {"id": "n6", "type": "Output.Render", "params": {"profile": "9x16_720p", "quality": "draft"}},
+              {"id": "n7", "type": "Output.Download"}],
+             "edges": [{"from": "n1", "to": "n5"}, {"from": "n2", "to": "n3"}, {"from": "n3", "to": "n4"}, {"from": "n4", "to": "n5"},
+                       {"from": "n5", "to": "n6"}, {"from": "n6", "to": "n7"}]}
+            """, FentaJson.Options)!;
+        var (jobId, _) = await JobStarter.StartAsync(_db, new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
+
+        string status;
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        do
+        {
+            await Task.Delay(200);
+            await using var cmd = _db.CreateCommand("SELECT status || coalesce(' ' || error::text, '') FROM jobs WHERE id = $1");
+            cmd.Parameters.Add(new() { Value = jobId });
+            status = (string)(await cmd.ExecuteScalarAsync())!;
+        } while (status is "queued" or "processing" && DateTime.UtcNow < deadline);
+        Assert.Equal("completed", status);
+
+        var render = await OutputAsync(jobId, "n6");
+        var narration = await OutputAsync(jobId, "n3");
+        var download = await OutputAsync(jobId, "n7");
+        var videoKey = await KeyAsync(render.GetProperty("video_asset_id").GetString()!);
+        var info = await FfProbe.ProbeAsync(Path.Combine(_storage, "assets", videoKey), CancellationToken.None);
+        Assert.Equal((720, 1280, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
+        var expected = narration.GetProperty("duration_seconds").GetDouble() + 0.5;
+        Assert.InRange(info.DurationSeconds!.Value, expected - 0.1, expected + 0.1);
+        Assert.Contains("/v1/files/org_p/", download.GetProperty("url").GetString());
+        Assert.True(File.Exists(Path.Combine(_storage, "assets", await KeyAsync(render.GetProperty("thumbnail_asset_id").GetString()!))));
+    }
+
+    private async Task<JsonElement> OutputAsync(string jobId, string nodeId)
+    {
+        await using var cmd = _db.CreateCommand("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = $2 AND item_index <= 0 ORDER BY item_index LIMIT 1");
+        cmd.Parameters.Add(new() { Value = jobId });
+        cmd.Parameters.Add(new() { Value = nodeId });
+        return JsonDocument.Parse((string)(await cmd.ExecuteScalarAsync())!).RootElement.Clone();
+    }
+
+    private async Task<string> KeyAsync(string assetId)
+    {
+        await using var cmd = _db.CreateCommand("SELECT storage_key FROM assets WHERE id = $1");
+        cmd.Parameters.Add(new() { Value = assetId });
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+}
