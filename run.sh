@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # ./run.sh          set up everything, start the API on http://127.0.0.1:8080 and an engine worker; serve until Ctrl-C
 # ./run.sh --check  the same, then wait until it is healthy and ready, and exit 0 (for automation)
+# ./run.sh --demo   the same, then run the "Daily News Shorts" sample workflow and print the MP4's path and summary
 source "$(dirname "$0")/scripts/common.sh"
 
 mode=serve
 case "${1:-}" in
   "") ;;
   --check) mode=check ;;
-  *) die "unknown option '$1' (use: ./run.sh [--check])" ;;
+  --demo) mode=demo ;;
+  *) die "unknown option '$1' (use: ./run.sh [--check|--demo])" ;;
 esac
 
 ensure_system_packages
 ensure_postgres
 api_pid=""
 worker_pid=""
+render_pid=""
 cleanup() {
-  for pid in $api_pid $worker_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  for pid in $api_pid $worker_pid $render_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   stop_postgres
 }
 trap cleanup EXIT
@@ -29,6 +32,7 @@ export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
 export FENTA_URL_SIGNING_KEY=${FENTA_URL_SIGNING_KEY:-$(local_secret url-signing.key)}
 export FENTA_STORAGE_ROOT=${FENTA_STORAGE_ROOT:-$LOCAL/storage}
+export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 
 say "starting the API on $url and an engine worker"
@@ -36,6 +40,8 @@ dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" 
 api_pid=$!
 dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" > "$LOCAL/worker.log" 2>&1 &
 worker_pid=$!
+dotnet "$ROOT/src/Render.Container/bin/Release/net10.0/FentaWeb.Render.dll" worker > "$LOCAL/render.log" 2>&1 &
+render_pid=$!
 
 for _ in $(seq 1 120); do
   kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in .local/api.log)"; }
@@ -53,7 +59,7 @@ cat <<INFO
   demo org          Demo Studio
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
-  logs              .local/api.log, .local/worker.log
+  logs              .local/api.log, .local/worker.log, .local/render.log
 
 INFO
 
@@ -61,5 +67,10 @@ if [ "$mode" = check ]; then
   say "healthy and ready; --check done"
   exit 0
 fi
-say "serving; Ctrl-C stops the API, the worker and PostgreSQL"
-wait -n "$api_pid" "$worker_pid"
+if [ "$mode" = demo ]; then
+  source "$ROOT/scripts/demo.sh"
+  run_demo "$url" "$FENTA_DEMO_API_KEY" "Daily News Shorts"
+  exit $?
+fi
+say "serving; Ctrl-C stops the API, the workers and PostgreSQL"
+wait -n "$api_pid" "$worker_pid" "$render_pid"

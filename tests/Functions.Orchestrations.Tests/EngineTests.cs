@@ -220,11 +220,13 @@ public class EngineTests(EngineTests.Host host) : IClassFixture<EngineTests.Host
     public void VariablesFillPlaceholdersInStringParams()
     {
         var graph = System.Text.Json.JsonSerializer.Deserialize<WorkflowGraph>("""
-            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "News about {{ city }} in {{lang}}; {{unknown}} stays", "scenes": 3}}], "edges": []}
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "News about {{ city }} in {{lang}}; {{unknown}} stays", "scenes": 3}},
+                       {"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{city}}", "asset_x"]}}], "edges": []}
             """, FentaWeb.Domain.Common.FentaJson.Options)!;
         var applied = JobPlan.ApplyVariables(graph, JsonDocument.Parse("""{"city": "Lisbon", "lang": "pt"}""").RootElement);
         Assert.Equal("News about Lisbon in pt; {{unknown}} stays", applied.Nodes[0].Params!["prompt"].GetString());
         Assert.Equal(3, applied.Nodes[0].Params!["scenes"].GetInt32());
+        Assert.Equal(["Lisbon", "asset_x"], applied.Nodes[1].Params!["asset_ids"].EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

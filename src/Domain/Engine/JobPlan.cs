@@ -57,20 +57,19 @@ public sealed partial class JobPlan
         return new JobPlan(nodes, validated.TopologicalOrder);
     }
 
-    /// <summary>Replaces <c>{{name}}</c> in every string param with the variable's value; unknown names stay as written.</summary>
+    /// <summary>Replaces <c>{{name}}</c> in every string param (and string list item) with the variable's value; unknown names stay.</summary>
     public static WorkflowGraph ApplyVariables(WorkflowGraph graph, JsonElement variables)
     {
         if (variables.ValueKind != JsonValueKind.Object || !variables.EnumerateObject().Any()) return graph;
         var values = variables.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText());
-        return graph with
+        string Fill(string text) => Placeholder().Replace(text, m => values.GetValueOrDefault(m.Groups[1].Value, m.Value));
+        JsonElement Apply(JsonElement value) => value.ValueKind switch
         {
-            Nodes = graph.Nodes.Select(node => node with
-            {
-                Params = node.Params?.ToDictionary(p => p.Key, p => p.Value.ValueKind == JsonValueKind.String
-                    ? JsonSerializer.SerializeToElement(Placeholder().Replace(p.Value.GetString()!, m => values.GetValueOrDefault(m.Groups[1].Value, m.Value)))
-                    : p.Value),
-            }).ToList(),
+            JsonValueKind.String => JsonSerializer.SerializeToElement(Fill(value.GetString()!)),
+            JsonValueKind.Array => JsonSerializer.SerializeToElement(value.EnumerateArray().Select(Apply).ToList()),
+            _ => value,
         };
+        return graph with { Nodes = graph.Nodes.Select(node => node with { Params = node.Params?.ToDictionary(p => p.Key, p => Apply(p.Value)) }).ToList() };
     }
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")]

@@ -1,4 +1,6 @@
 using FentaWeb.Api.Identity;
+using FentaWeb.Api.Samples;
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -55,6 +57,8 @@ public sealed partial class DatabaseStartup(NpgsqlDataSource dataSource, IServic
                 CreatedAt = now,
             });
         }
+        await db.SaveChangesAsync(ct);
+        await SampleWorkflows.SeedAsync(db, scope.ServiceProvider.GetRequiredService<AssetStore>(), orgId, user.Id, now, ct);
         await db.SaveChangesAsync(ct);
         LogDemoSeeded(logger, DemoEmail, orgId);
     }

@@ -1,0 +1,44 @@
+# ./run.sh --demo: runs a sample workflow of the demo org through the public API and reports the MP4.
+# Sourced by run.sh once the API and workers are up. Plain curl and grep: no JSON tool is assumed installed.
+
+json_field() { grep -o "\"$1\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'; }
+
+run_demo() {
+  local url=$1 key=$2 name=$3 auth workflow job status body started
+  auth="Authorization: Bearer $key"
+  workflow=$(curl -fsS -H "$auth" "$url/v1/workflows?limit=100" | grep -o "\"id\":\"wf_[0-9a-f]*\",\"name\":\"$name\"" | head -n 1 | grep -o 'wf_[0-9a-f]*')
+  [ -n "$workflow" ] || die "the demo org has no workflow named '$name'"
+  say "running '$name' ($workflow)"
+  started=$(date +%s)
+  job=$(curl -fsS -X POST -H "$auth" -H 'content-type: application/json' -d '{}' "$url/v1/workflows/$workflow/run" | json_field id)
+  say "job $job (watch: curl -N -H \"$auth\" $url/v1/jobs/$job/events)"
+  while :; do
+    body=$(curl -fsS -H "$auth" "$url/v1/jobs/$job")
+    status=$(printf '%s' "$body" | json_field status)
+    case "$status" in
+      completed) break ;;
+      failed|cancelled) printf '%s\n' "$body" >&2; die "the job $status (logs: $url/v1/jobs/$job/logs)" ;;
+    esac
+    printf '\r  %s, %s%%   ' "$status" "$(printf '%s' "$body" | json_field progress)" >&2
+    sleep 1
+  done
+  printf '\n' >&2
+  local result video asset link mp4
+  result=$(printf '%s' "$body" | grep -o '"result":{.*}' )
+  video=$(printf '%s' "$result" | json_field video_asset_id)
+  asset=$(curl -fsS -H "$auth" "$url/v1/assets/$video")
+  link=$(printf '%s' "$asset" | grep -o '"download_url":"[^"]*"' | cut -d'"' -f4)
+  mp4="$FENTA_STORAGE_ROOT/$(printf '%s' "$link" | sed -E 's#^https?://[^/]+/v1/files/##; s#\?.*##')"
+  [ -f "$mp4" ] || die "the render is not where the asset says ($mp4)"
+  cat <<SUMMARY
+
+  MP4          $mp4
+  duration     $(printf '%s' "$result" | json_field duration_seconds) s
+  size         $(printf '%s' "$result" | json_field size_bytes) bytes
+  resolution   $(printf '%s' "$result" | json_field width)x$(printf '%s' "$result" | json_field height)
+  render time  $(printf '%s' "$result" | json_field render_seconds) s (whole job $(( $(date +%s) - started )) s)
+  job          $url/v1/jobs/$job
+  download     $link
+
+SUMMARY
+}
