@@ -142,14 +142,17 @@ public sealed partial class TemplateScriptWriter : IScriptWriter
         var cleaned = Regex.Replace(Instructions().Replace(prompt, " "), @"\s+", " ").Trim(' ', ',', '.', ':', '-');
         var words = Word().Matches(cleaned).Select(m => m.Value).ToList();
         var meaningful = words.Where(w => !StopWords.Contains(w)).ToList();
-        return meaningful.Count == 0 ? "today's top story" : string.Join(" ", words).ToLower(CultureInfo.InvariantCulture);
+        return meaningful.Count == 0 ? DefaultTopic : string.Join(" ", words).ToLower(CultureInfo.InvariantCulture);
     }
 
     private static List<string> Keywords(string topic)
     {
+        if (topic == DefaultTopic) return ["the city", "local leaders", "the latest numbers", "the community"];
         var words = Word().Matches(topic).Select(m => m.Value).Where(w => w.Length > 2 && !StopWords.Contains(w)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         return words.Count == 0 ? [topic] : words;
     }
+
+    private const string DefaultTopic = "today's top story";
 
     private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpper(text[0], CultureInfo.InvariantCulture) + text[1..];
 
