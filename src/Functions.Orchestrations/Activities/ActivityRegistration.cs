@@ -31,6 +31,12 @@ public static class ActivityRegistration
         var stockFolder = config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock");
         var stockClips = int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24;
         services.AddSingleton(new LocalStockLibrary(stockFolder, stockClips));
+        if (config["FENTA_PEXELS_API_KEY"] is { Length: > 0 } pexelsKey)
+        {
+            services.AddSingleton(new PexelsOptions(new Uri(config["FENTA_PEXELS_BASE_URL"] is { Length: > 0 } pexelsUrl ? pexelsUrl : "https://api.pexels.com/"),
+                pexelsKey, TimeSpan.FromSeconds(30)));
+            services.AddHttpClient<PexelsClient>();
+        }
         services.AddActivity<InputStockActivity>();
         services.AddActivity<InputUploadActivity>();
         services.AddActivity<EditTimelineActivity>();

@@ -4,6 +4,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
+using FentaWeb.Orchestrations.Providers;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
@@ -11,48 +12,113 @@ namespace FentaWeb.Orchestrations.Activities;
 public sealed record InputStockArgs(string Provider, string? Query, string Orientation, int Count, double MinDuration);
 
 /// <summary>
-/// Input.Stock from the local library (Pexels arrives with its client): fed a script, one clip per scene chosen by
-/// the scene's search terms; otherwise <c>count</c> clips for the query. Each library clip becomes an org asset
-/// once and is reused after that.
+/// Input.Stock: Pexels when FENTA_PEXELS_API_KEY is set (and the node does not ask for "local"), else the local
+/// library. Fed a script, one clip per scene chosen by the scene's search terms; otherwise <c>count</c> clips for
+/// the query. A clip becomes an org asset once (kept with its attribution) and is reused after that.
 /// </summary>
-public sealed class InputStockActivity(LocalStockLibrary library, AssetStore assets, NpgsqlDataSource db) : NodeActivity<InputStockArgs>
+public sealed class InputStockActivity(LocalStockLibrary library, AssetStore assets, NpgsqlDataSource db, PexelsClient? pexels = null)
+    : NodeActivity<InputStockArgs>
 {
     public override string NodeType => "Input.Stock";
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, InputStockArgs args, CancellationToken ct)
     {
-        var clips = await library.EnsureAsync(ct);
         var scene = context.Item?.Deserialize<Scene>(FentaJson.Options);
         var terms = (scene?.SearchTerms ?? []).Concat(args.Query is { Length: > 0 } q ? [q] : []).ToList();
-        // Vary picks across scenes: skip the clips the earlier scenes are likely to take.
-        var picks = LocalStockLibrary.Search(clips, terms, args.Orientation, scene is null ? args.Count : context.ItemIndex + 1, args.MinDuration);
-        if (scene is not null) picks = picks.Skip(Math.Min(context.ItemIndex, picks.Count - 1)).Take(1).ToList();
-        if (picks.Count == 0)
-            return new ActivityResult.Failed("STOCK_NO_MATCH", $"No stock clip of at least {args.MinDuration} s matches '{string.Join(", ", terms)}'.", Permanent: true);
-
-        var media = new List<MediaItem>();
-        foreach (var clip in picks) media.Add(await AssetForAsync(context, clip, ct));
-        return ActivityResult.Done(media);
-    }
-
-    private async Task<MediaItem> AssetForAsync(ActivityContext context, StockClip clip, CancellationToken ct)
-    {
-        await using (var cmd = db.CreateCommand("""
-            SELECT id, duration_seconds, width, height FROM assets
-            WHERE org_id = $1 AND source = 'stock' AND metadata->>'stock_id' = $2 AND deleted_at IS NULL LIMIT 1
-            """))
+        var wanted = scene is null ? args.Count : 1;
+        try
         {
-            cmd.Parameters.Add(new() { Value = context.OrgId });
-            cmd.Parameters.Add(new() { Value = $"local:{clip.File}" });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
-                return new MediaItem(reader.GetString(0), "video", (double)reader.GetDecimal(1), reader.GetInt32(2), reader.GetInt32(3), clip.Tags, "FentaWeb local stock");
+            var media = pexels is not null && args.Provider != "local"
+                ? await FromPexelsAsync(context, pexels, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct)
+                : await FromLibraryAsync(context, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct);
+            return media.Count == 0
+                ? new ActivityResult.Failed("STOCK_NO_MATCH", $"No stock clip of at least {args.MinDuration} s matches '{string.Join(", ", terms)}'.", Permanent: true)
+                : ActivityResult.Done(media);
         }
-        var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "stock", "video/mp4", clip.File, context.JobId, context.NodeId,
-            Metadata: new { stock_id = $"local:{clip.File}", provider = "local", tags = clip.Tags, attribution = "FentaWeb local stock" }),
-            Path.Combine(library.Folder, clip.File), ct);
-        return new MediaItem(asset.Id, "video", (double?)asset.DurationSeconds, asset.Width, asset.Height, clip.Tags, "FentaWeb local stock");
+        catch (ProviderException e)
+        {
+            return e.ToResult();
+        }
     }
+
+    private async Task<List<MediaItem>> FromLibraryAsync(ActivityContext context, List<string> terms, InputStockArgs args, int wanted, int skip, CancellationToken ct)
+    {
+        var clips = await library.EnsureAsync(ct);
+        // Scenes of one script take different clips: scene i takes the i-th best.
+        var picks = LocalStockLibrary.Search(clips, terms, args.Orientation, wanted + skip, args.MinDuration).Skip(skip).Take(wanted).ToList();
+        if (picks.Count == 0 && skip > 0) picks = LocalStockLibrary.Search(clips, terms, args.Orientation, 1, args.MinDuration).ToList();
+        var media = new List<MediaItem>();
+        foreach (var clip in picks)
+        {
+            var stockId = $"local:{clip.File}";
+            media.Add(await CachedAsync(context.OrgId, stockId, clip.Tags, ct) ?? Item(await assets.AddFileAsync(
+                new NewAsset(context.OrgId, "stock", "video/mp4", clip.File, context.JobId, context.NodeId,
+                    Metadata: new { stock_id = stockId, provider = "local", tags = clip.Tags, attribution = "FentaWeb local stock" }),
+                Path.Combine(library.Folder, clip.File), ct), clip.Tags));
+        }
+        return media;
+    }
+
+    /// <summary>Search, then a broader search (the first word) when nothing fits; download the best file of each pick.</summary>
+    private async Task<List<MediaItem>> FromPexelsAsync(ActivityContext context, PexelsClient client, List<string> terms, InputStockArgs args,
+        int wanted, int skip, CancellationToken ct)
+    {
+        var query = terms.Count == 0 ? "abstract background" : string.Join(" ", terms.Take(2));
+        var videos = (await client.SearchAsync(query, args.Orientation, 15, ct)).Videos.Where(v => v.Duration >= args.MinDuration).ToList();
+        if (videos.Count == 0 && query.Contains(' '))
+        {
+            query = query.Split(' ')[0];
+            videos = (await client.SearchAsync(query, args.Orientation, 15, ct)).Videos.Where(v => v.Duration >= args.MinDuration).ToList();
+        }
+        if (videos.Count == 0) return [];
+        var (width, height) = args.Orientation switch { "landscape" => (1920, 1080), "square" => (1080, 1080), _ => (1080, 1920) };
+        var media = new List<MediaItem>();
+        foreach (var video in Enumerable.Range(skip, wanted).Select(i => videos[i % videos.Count]))
+        {
+            var file = PexelsClient.BestFile(video, width, height);
+            if (file is null) continue;
+            var stockId = $"pexels:{video.Id}:{file.Id}";
+            var tags = query.Split(' ').ToList();
+            var cached = await CachedAsync(context.OrgId, stockId, tags, ct);
+            if (cached is not null)
+            {
+                media.Add(cached);
+                continue;
+            }
+            var path = Path.Combine(Path.GetTempPath(), $"fenta-pexels-{Guid.NewGuid():N}.mp4");
+            try
+            {
+                await client.DownloadAsync(file.Link, path, ct);
+                var attribution = $"Video by {video.User?.Name ?? "unknown"} on Pexels";
+                media.Add(Item(await assets.AddFileAsync(new NewAsset(context.OrgId, "stock", "video/mp4", $"pexels-{video.Id}.mp4", context.JobId, context.NodeId,
+                    Metadata: new { stock_id = stockId, provider = "pexels", source_url = video.Url, attribution, author_url = video.User?.Url, query }), path, ct),
+                    tags, attribution));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        return media;
+    }
+
+    private async Task<MediaItem?> CachedAsync(string orgId, string stockId, IReadOnlyList<string> tags, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT id, duration_seconds, width, height, metadata->>'attribution' FROM assets
+            WHERE org_id = $1 AND source = 'stock' AND metadata->>'stock_id' = $2 AND deleted_at IS NULL LIMIT 1
+            """);
+        cmd.Parameters.Add(new() { Value = orgId });
+        cmd.Parameters.Add(new() { Value = stockId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new MediaItem(reader.GetString(0), "video", reader.IsDBNull(1) ? null : (double)reader.GetDecimal(1),
+                reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3), tags, reader.IsDBNull(4) ? null : reader.GetString(4))
+            : null;
+    }
+
+    private static MediaItem Item(Asset asset, IReadOnlyList<string> tags, string? attribution = "FentaWeb local stock") =>
+        new(asset.Id, "video", (double?)asset.DurationSeconds, asset.Width, asset.Height, tags, attribution);
 }
 
 public sealed record InputUploadArgs(IReadOnlyList<string> AssetIds);

@@ -1,0 +1,98 @@
+using FentaWeb.Orchestrations.Providers;
+using Microsoft.AspNetCore.Http;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>The Pexels client and Input.Stock on Pexels, against a local simulator of the documented contract.</summary>
+public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host>, IAsyncLifetime
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    private readonly PexelsSimulator _pexels = new();
+
+    public Task InitializeAsync() => _pexels.StartAsync();
+    public async Task DisposeAsync() => await _pexels.DisposeAsync();
+
+    private PexelsClient Client(string key = PexelsSimulator.ValidKey) =>
+        new(new HttpClient(), new PexelsOptions(_pexels.BaseAddress, key, TimeSpan.FromSeconds(0.5)));
+
+    [Fact]
+    public async Task SearchSendsTheRawKeyAndPicksTheFileThatFitsTheTarget()
+    {
+        var page = await Client().SearchAsync("city night", "portrait", 15, CancellationToken.None);
+        Assert.Equal(2, page.Videos.Count);
+        var sent = Assert.Single(_pexels.Requests);
+        Assert.Equal(PexelsSimulator.ValidKey, sent.Authorization);
+        Assert.Contains("query=city%20night", sent.Path);
+        Assert.Contains("orientation=portrait", sent.Path);
+        Assert.Equal("hd", PexelsClient.BestFile(page.Videos[0], 1080, 1920)!.Quality);
+        Assert.Equal("sd", PexelsClient.BestFile(page.Videos[0], 540, 960)!.Quality);
+        Assert.Equal("hd", PexelsClient.BestFile(page.Videos[0], 4000, 4000)!.Quality); // nothing big enough: the largest
+    }
+
+    [Fact]
+    public async Task ErrorsMapToTypedOutcomes()
+    {
+        var unauthorized = await Assert.ThrowsAsync<ProviderException>(() => Client("wrong").SearchAsync("x", "portrait", 5, CancellationToken.None));
+        Assert.Equal(("PEXELS_UNAUTHORIZED", true), (unauthorized.Code, unauthorized.Permanent));
+
+        var reset = DateTimeOffset.UtcNow.AddSeconds(90).ToUnixTimeSeconds();
+        _pexels.Enqueue(async http =>
+        {
+            http.Response.StatusCode = 429;
+            http.Response.Headers["X-Ratelimit-Reset"] = reset.ToString();
+            await http.Response.WriteAsync("Too Many Requests");
+        });
+        var limited = await Assert.ThrowsAsync<ProviderException>(() => Client().SearchAsync("x", "portrait", 5, CancellationToken.None));
+        Assert.Equal("PEXELS_RATE_LIMITED", limited.Code);
+        Assert.InRange(limited.RetryAfter!.Value.TotalSeconds, 80, 91);
+
+        _pexels.EnqueueError(502, "bad gateway");
+        Assert.Equal(("PEXELS_UNAVAILABLE", false), await CodeAsync());
+        _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
+        Assert.Equal(("PEXELS_TIMEOUT", false), await CodeAsync());
+    }
+
+    private async Task<(string, bool)> CodeAsync()
+    {
+        var error = await Assert.ThrowsAsync<ProviderException>(() => Client().SearchAsync("x", "portrait", 5, CancellationToken.None));
+        return (error.Code, error.Permanent);
+    }
+
+    [Fact]
+    public async Task StockNodeDownloadsOncePerClipKeepsAttributionAndFailsClearlyWithoutMatches()
+    {
+        var settings = host.WorkerSettings();
+        settings["FENTA_PEXELS_API_KEY"] = PexelsSimulator.ValidKey;
+        settings["FENTA_PEXELS_BASE_URL"] = _pexels.BaseAddress.ToString();
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+
+        const string graph = """
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "harbour ferries", "scenes": 2, "duration_seconds": 8}},
+                       {"id": "st", "type": "Input.Stock", "params": {"provider": "pexels"}}],
+             "edges": [{"from": "s", "to": "st"}]}
+            """;
+        var first = await host.StartJobAsync(graph);
+        Assert.Equal("completed", await host.WaitForJobAsync(first));
+        var media = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'st' AND item_index = -1", first);
+        Assert.Equal(2, media.GetArrayLength());
+        Assert.Equal("Video by Sim Ulator on Pexels", media[0].GetProperty("attribution").GetString());
+        Assert.Equal(1080, media[0].GetProperty("width").GetInt32() * 2); // the simulator serves a 540-wide file under every link
+        Assert.Equal(2, _pexels.Downloads.Values.Sum());
+
+        var second = await host.StartJobAsync(graph);
+        Assert.Equal("completed", await host.WaitForJobAsync(second));
+        Assert.Equal(2, _pexels.Downloads.Values.Sum()); // cached: the same clips are not downloaded again
+
+        var none = await host.StartJobAsync("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"provider": "pexels", "query": "nothing here"}}], "edges": []}""");
+        Assert.Equal("failed", await host.WaitForJobAsync(none));
+        Assert.Equal("STOCK_NO_MATCH", (await host.JsonAsync("SELECT error::text FROM jobs WHERE id = $1", none)).GetProperty("code").GetString());
+        Assert.Contains(_pexels.Requests, r => r.Path.Contains("query=nothing&"));  // the broader retry
+        await worker.StopAsync();
+    }
+}
