@@ -23,7 +23,37 @@ public sealed class OpenAiSimulator : Simulator
 
     public Uri ApiBase => new(BaseAddress, "/v1/");
 
-    protected override void Map(WebApplication app) => app.MapPost("/v1/chat/completions", NormalReplyAsync);
+    /// <summary>Seconds of speech the simulated TTS returns per input character.</summary>
+    public const double SecondsPerCharacter = 0.05;
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapPost("/v1/chat/completions", NormalReplyAsync);
+        app.MapPost("/v1/audio/speech", SpeechAsync);
+    }
+
+    /// <summary><c>POST /v1/audio/speech</c>: a WAV (24 kHz mono, 16-bit) whose length follows the input text.</summary>
+    private static async Task SpeechAsync(HttpContext http)
+    {
+        if (http.Request.Headers.Authorization.ToString() != $"Bearer {ValidKey}")
+        {
+            http.Response.StatusCode = 401;
+            await http.Response.WriteAsJsonAsync(new { error = new { code = "invalid_api_key", message = "Incorrect API key provided." } });
+            return;
+        }
+        var body = await JsonDocument.ParseAsync(http.Request.Body);
+        var input = body.RootElement.GetProperty("input").GetString() ?? "";
+        var samples = (int)(input.Length * SecondsPerCharacter * 24000);
+        var wav = new byte[44 + samples * 2];
+        void Put(int at, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(wav, at);
+        Put(0, "RIFF"); BitConverter.GetBytes(36 + samples * 2).CopyTo(wav, 4); Put(8, "WAVEfmt ");
+        BitConverter.GetBytes(16).CopyTo(wav, 16); BitConverter.GetBytes((short)1).CopyTo(wav, 20); BitConverter.GetBytes((short)1).CopyTo(wav, 22);
+        BitConverter.GetBytes(24000).CopyTo(wav, 24); BitConverter.GetBytes(48000).CopyTo(wav, 28); BitConverter.GetBytes((short)2).CopyTo(wav, 32);
+        BitConverter.GetBytes((short)16).CopyTo(wav, 34); Put(36, "data"); BitConverter.GetBytes(samples * 2).CopyTo(wav, 40);
+        for (var i = 0; i < samples; i++) BitConverter.GetBytes((short)(Math.Sin(i * 0.05) * 8000)).CopyTo(wav, 44 + i * 2);
+        http.Response.ContentType = "audio/wav";
+        await http.Response.Body.WriteAsync(wav);
+    }
 
     protected override async Task NormalReplyAsync(HttpContext http)
     {

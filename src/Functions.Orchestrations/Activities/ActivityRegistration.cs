@@ -25,6 +25,13 @@ public static class ActivityRegistration
         services.AddActivity<ScriptGenerateActivity>();
 
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
+        if (config["FENTA_TTS_BASE_URL"] is { Length: > 0 } ttsUrl)
+        {
+            services.AddSingleton(new SpeechApiOptions(new Uri(ttsUrl.EndsWith('/') ? ttsUrl : ttsUrl + "/"), config["FENTA_TTS_API_KEY"] ?? "",
+                config["FENTA_TTS_MODEL"] is { Length: > 0 } ttsModel ? ttsModel : "tts-1", TimeSpan.FromSeconds(60)));
+            services.AddHttpClient<OpenAiSpeech>();
+            services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
+        }
         services.AddActivity<VoiceTtsActivity>();
         services.AddActivity<SubtitleAutoActivity>();
 

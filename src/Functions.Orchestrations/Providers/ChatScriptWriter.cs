@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -54,67 +53,18 @@ public sealed class ChatScriptWriter(HttpClient http, LlmOptions options) : IScr
             Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
         };
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Timeout);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(message, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ProviderException("LLM_TIMEOUT", $"The LLM did not answer within {options.Timeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ProviderException("LLM_UNREACHABLE", $"The LLM could not be reached: {e.Message}");
-        }
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(ct);
-            var error = ErrorOf(text);
-            switch (response.StatusCode)
-            {
-                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                    throw new ProviderException("LLM_UNAUTHORIZED", $"The LLM refused the API key (FENTA_LLM_API_KEY): {error}", permanent: true);
-                case HttpStatusCode.PaymentRequired:
-                    throw new ProviderException("LLM_PAYMENT_REQUIRED", $"The LLM account is out of credit: {error}", permanent: true);
-                case HttpStatusCode.TooManyRequests:
-                    throw new ProviderException("LLM_RATE_LIMITED", $"The LLM is rate limiting: {error}",
-                        retryAfter: ProviderException.RetryAfterOf(response, TimeSpan.FromSeconds(10)));
-                case HttpStatusCode.RequestTimeout:
-                    throw new ProviderException("LLM_TIMEOUT", $"The LLM timed out: {error}");
-                case >= HttpStatusCode.InternalServerError:
-                    throw new ProviderException("LLM_UNAVAILABLE", $"The LLM failed ({(int)response.StatusCode}): {error}");
-                case >= HttpStatusCode.BadRequest:
-                    throw new ProviderException("LLM_REJECTED", $"The LLM rejected the request ({(int)response.StatusCode}): {error}", permanent: true);
-            }
-            if (error is not null) throw new ProviderException("LLM_ERROR", $"The LLM answered with an error: {error}");
-            try
-            {
-                using var doc = JsonDocument.Parse(text);
-                return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()
-                       ?? throw new ProviderException("LLM_BAD_OUTPUT", "The LLM answered with empty content.");
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
-            {
-                throw new ProviderException("LLM_BAD_OUTPUT", $"The LLM's answer is not a chat completion: {e.Message}");
-            }
-        }
-    }
-
-    private static string? ErrorOf(string text)
-    {
+        using var response = await OpenAiHttp.SendAsync(http, message, options.Timeout, "LLM", ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (OpenAiHttp.ErrorOf(text) is { } error) throw new ProviderException("LLM_ERROR", $"The LLM answered with an error: {error}");
         try
         {
             using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error)
-                ? error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) ? m.GetString() : error.ToString()
-                : null;
+            return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()
+                   ?? throw new ProviderException("LLM_BAD_OUTPUT", "The LLM answered with empty content.");
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
         {
-            return text.Length > 200 ? text[..200] : text;
+            throw new ProviderException("LLM_BAD_OUTPUT", $"The LLM's answer is not a chat completion: {e.Message}");
         }
     }
 

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text.Json;
+
+namespace FentaWeb.Orchestrations.Providers;
+
+/// <summary>
+/// The error contract shared by OpenAI-compatible endpoints: <c>{ error: { code, message } }</c> bodies, 401/403 for
+/// keys, 402 for credit, 429 with Retry-After, 5xx for outages — mapped once to typed provider outcomes.
+/// </summary>
+public static class OpenAiHttp
+{
+    /// <summary>Sends the request; returns the successful response or throws a <see cref="ProviderException"/> coded with <paramref name="service"/>.</summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, TimeSpan timeout, string service, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ProviderException($"{service}_TIMEOUT", $"The {service} service did not answer within {timeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProviderException($"{service}_UNREACHABLE", $"The {service} service could not be reached: {e.Message}");
+        }
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var error = ErrorOf(await response.Content.ReadAsStringAsync(ct));
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                    new ProviderException($"{service}_UNAUTHORIZED", $"The {service} service refused the API key: {error}", permanent: true),
+                HttpStatusCode.PaymentRequired => new ProviderException($"{service}_PAYMENT_REQUIRED", $"The {service} account is out of credit: {error}", permanent: true),
+                HttpStatusCode.TooManyRequests => new ProviderException($"{service}_RATE_LIMITED", $"The {service} service is rate limiting: {error}",
+                    retryAfter: ProviderException.RetryAfterOf(response, TimeSpan.FromSeconds(10))),
+                HttpStatusCode.RequestTimeout => new ProviderException($"{service}_TIMEOUT", $"The {service} service timed out: {error}"),
+                >= HttpStatusCode.InternalServerError => new ProviderException($"{service}_UNAVAILABLE", $"The {service} service failed ({(int)response.StatusCode}): {error}"),
+                _ => new ProviderException($"{service}_REJECTED", $"The {service} service rejected the request ({(int)response.StatusCode}): {error}", permanent: true),
+            };
+        }
+    }
+
+    /// <summary>The message of an <c>{ error }</c> body (also found inside HTTP 200 replies by some gateways), else null.</summary>
+    public static string? ErrorOf(string text)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error)
+                ? error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) ? m.GetString() : error.ToString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return text.Length > 200 ? text[..200] : text;
+        }
+    }
+}

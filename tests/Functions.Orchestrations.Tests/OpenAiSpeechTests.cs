@@ -1,0 +1,64 @@
+using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>OpenAI text to speech against the simulator: the client, its errors, and Voice.TTS using it.</summary>
+public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<OpenAiSpeechTests.Host>, IAsyncLifetime
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    private readonly OpenAiSimulator _openai = new();
+
+    public Task InitializeAsync() => _openai.StartAsync();
+    public async Task DisposeAsync() => await _openai.DisposeAsync();
+
+    private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey) =>
+        new(new HttpClient(), new SpeechApiOptions(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(5)));
+
+    [Fact]
+    public async Task SpeaksWavAndMapsSeedVoiceNames()
+    {
+        var audio = await Speech().SpeakAsync("Hello from the simulator.", new SpeechVoice("alloy_en", "en", 1.1), CancellationToken.None);
+        Assert.Equal(24000, audio.SampleRate);
+        Assert.Equal("Hello from the simulator.".Length * OpenAiSimulator.SecondsPerCharacter, audio.DurationSeconds, 2);
+        var body = Assert.Single(_openai.Requests).Body!.Value;
+        Assert.Equal(("tts-1", "alloy", "wav", 1.1), (body.GetProperty("model").GetString(), body.GetProperty("voice").GetString(),
+            body.GetProperty("response_format").GetString(), body.GetProperty("speed").GetDouble()));
+    }
+
+    [Fact]
+    public async Task KeyAndRateLimitErrorsAreTyped()
+    {
+        var refused = await Assert.ThrowsAsync<ProviderException>(() => Speech("bad").SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
+        Assert.Equal(("TTS_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
+        _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 3);
+        var limited = await Assert.ThrowsAsync<ProviderException>(() => Speech().SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
+        Assert.Equal(("TTS_RATE_LIMITED", TimeSpan.FromSeconds(3)), (limited.Code, limited.RetryAfter));
+    }
+
+    [Fact]
+    public async Task VoiceNodeUsesOpenAiWhenConfigured()
+    {
+        var settings = host.WorkerSettings();
+        settings["FENTA_TTS_BASE_URL"] = _openai.ApiBase.ToString();
+        settings["FENTA_TTS_API_KEY"] = OpenAiSimulator.ValidKey;
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "lighthouses", "scenes": 2, "duration_seconds": 6}},
+                       {"id": "v", "type": "Voice.TTS", "params": {"voice": "nova"}}],
+             "edges": [{"from": "s", "to": "v"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+        var narration = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'v'", job);
+        Assert.Equal("openai", narration.GetProperty("provider").GetString());
+        var sentences = narration.GetProperty("sentences").EnumerateArray().ToList();
+        var spoken = sentences.Sum(s => s.GetProperty("text").GetString()!.Length * OpenAiSimulator.SecondsPerCharacter);
+        Assert.Equal(spoken + 0.25 * (sentences.Count - 1), narration.GetProperty("duration_seconds").GetDouble(), 1);
+    }
+}
