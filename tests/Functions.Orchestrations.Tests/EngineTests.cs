@@ -146,14 +146,14 @@ public class EngineTests(EngineTests.Host host) : IClassFixture<EngineTests.Host
     public async Task UnimplementedNodeTypeFailsTheRunClearly()
     {
         var job = await host.StartJobAsync("""
-        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}, {"id": "tr", "type": "Script.Transform", "params": {"operation": "compress"}},
-                   {"id": "mix", "type": "Voice.TTS"}, {"id": "m", "type": "Audio.Mix"}],
-         "edges": [{"from": "s", "to": "tr"}, {"from": "tr", "to": "mix"}, {"from": "mix", "to": "m", "toPort": "voice"}]}
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}, {"id": "st", "type": "Input.Stock", "params": {"query": "x"}},
+                   {"id": "ed", "type": "Input.KAI.EditVideo", "params": {"prompt": "make it noir"}}],
+         "edges": [{"from": "s", "to": "st"}, {"from": "st", "to": "ed"}]}
         """);
         Assert.Equal("failed", await host.WaitForJobAsync(job));
         var error = await host.JsonAsync("SELECT error::text FROM jobs WHERE id = $1", job);
-        Assert.Equal(("NODE_NOT_AVAILABLE", "m"), (error.GetProperty("code").GetString(), error.GetProperty("node_id").GetString()));
-        Assert.Contains("Audio.Mix", error.GetProperty("message").GetString());
+        Assert.Equal(("NODE_NOT_AVAILABLE", "ed"), (error.GetProperty("code").GetString(), error.GetProperty("node_id").GetString()));
+        Assert.Contains("Input.KAI.EditVideo", error.GetProperty("message").GetString());
     }
 
     [Fact]

@@ -118,4 +118,36 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var assKey = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", track.GetProperty("ass_asset_id").GetString()!))!;
         Assert.Contains("{\\kf", await File.ReadAllTextAsync(Path.Combine(host.StorageRoot, assKey)));
     }
+
+    [Fact]
+    public async Task MixDucksUploadedMusicUnderTheVoiceAtAboutMinus14Lufs()
+    {
+        var musicFile = Path.Combine(Path.GetTempPath(), $"music-{Guid.NewGuid():N}.wav");
+        await FentaWeb.Domain.Media.ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=4",
+            "-ar", "44100", musicFile], CancellationToken.None);
+        var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot));
+        var music = await store.AddFileAsync(new FentaWeb.Domain.Assets.NewAsset(EngineHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
+        File.Delete(musicFile);
+
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
+        await worker.StartAsync();
+        var job = await host.StartJobAsync($$$"""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "mountain trains", "duration_seconds": 10}},
+                       {"id": "v", "type": "Voice.TTS"},
+                       {"id": "m", "type": "Audio.Mix", "params": {"music_asset_id": "{{{music.Id}}}", "music_volume": 0.5}}],
+             "edges": [{"from": "s", "to": "v"}, {"from": "v", "to": "m", "toPort": "voice"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+
+        var voice = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'v'", job);
+        var mix = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'm'", job);
+        Assert.Equal(voice.GetProperty("sentences").GetRawText(), mix.GetProperty("sentences").GetRawText());
+        var key = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", mix.GetProperty("asset_id").GetString()!))!;
+        var path = Path.Combine(host.StorageRoot, key);
+        Assert.Equal(voice.GetProperty("duration_seconds").GetDouble(), (await FentaWeb.Domain.Media.FfProbe.ProbeAsync(path, CancellationToken.None)).DurationSeconds!.Value, 1);
+        var meter = await FentaWeb.Domain.Media.ProcessRunner.RunAsync("ffmpeg", ["-v", "info", "-nostats", "-i", path, "-af", "ebur128", "-f", "null", "-"], CancellationToken.None);
+        var integrated = System.Text.RegularExpressions.Regex.Matches(meter.StandardError, @"I:\s+(-?[\d.]+) LUFS").Last().Groups[1].Value;
+        Assert.InRange(double.Parse(integrated, System.Globalization.CultureInfo.InvariantCulture), -16.0, -12.0);
+    }
 }

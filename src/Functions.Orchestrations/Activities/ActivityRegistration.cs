@@ -34,6 +34,7 @@ public static class ActivityRegistration
         }
         services.AddActivity<VoiceTtsActivity>();
         services.AddActivity<SubtitleAutoActivity>();
+        services.AddActivity<AudioMixActivity>();
 
         var stockFolder = config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock");
         var stockClips = int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24;
