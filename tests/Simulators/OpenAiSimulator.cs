@@ -30,6 +30,39 @@ public sealed class OpenAiSimulator : Simulator
     {
         app.MapPost("/v1/chat/completions", NormalReplyAsync);
         app.MapPost("/v1/audio/speech", SpeechAsync);
+        app.MapPost("/v1/audio/transcriptions", TranscriptionAsync);
+    }
+
+    /// <summary>The verbose_json a transcription returns (words with their own times).</summary>
+    public const string Transcript = """
+        {"task": "transcribe", "language": "english", "duration": 2.4, "text": "Meet the lamp. It bends light.",
+         "segments": [{"id": 0, "start": 0.0, "end": 1.1, "text": " Meet the lamp."}, {"id": 1, "start": 1.3, "end": 2.4, "text": " It bends light."}],
+         "words": [{"word": "Meet", "start": 0.0, "end": 0.3}, {"word": "the", "start": 0.3, "end": 0.5}, {"word": "lamp.", "start": 0.5, "end": 1.1},
+                   {"word": "It", "start": 1.3, "end": 1.5}, {"word": "bends", "start": 1.5, "end": 1.9}, {"word": "light.", "start": 1.9, "end": 2.4}]}
+        """;
+
+    /// <summary>Form fields of the last transcription request.</summary>
+    public Dictionary<string, List<string>> LastTranscriptionForm { get; } = new();
+
+    private async Task TranscriptionAsync(HttpContext http)
+    {
+        if (http.Request.Headers.Authorization.ToString() != $"Bearer {ValidKey}")
+        {
+            http.Response.StatusCode = 401;
+            await http.Response.WriteAsJsonAsync(new { error = new { message = "Incorrect API key provided." } });
+            return;
+        }
+        var form = await http.Request.ReadFormAsync();
+        LastTranscriptionForm.Clear();
+        foreach (var (key, values) in form) LastTranscriptionForm[key] = [.. values.Select(v => v ?? "")];
+        if (form.Files.GetFile("file") is not { Length: > 0 })
+        {
+            http.Response.StatusCode = 400;
+            await http.Response.WriteAsJsonAsync(new { error = new { message = "file is required" } });
+            return;
+        }
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(Transcript);
     }
 
     /// <summary><c>POST /v1/audio/speech</c>: a WAV (24 kHz mono, 16-bit) whose length follows the input text.</summary>

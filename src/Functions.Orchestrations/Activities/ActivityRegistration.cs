@@ -33,6 +33,12 @@ public static class ActivityRegistration
             services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
         }
         services.AddActivity<VoiceTtsActivity>();
+        if (config["FENTA_ASR_BASE_URL"] is { Length: > 0 } asrUrl)
+        {
+            services.AddSingleton(new TranscriptionOptions(new Uri(asrUrl.EndsWith('/') ? asrUrl : asrUrl + "/"), config["FENTA_ASR_API_KEY"] ?? "",
+                config["FENTA_ASR_MODEL"] is { Length: > 0 } asrModel ? asrModel : "whisper-1", TimeSpan.FromMinutes(5)));
+            services.AddHttpClient<OpenAiTranscriber>();
+        }
         services.AddActivity<SubtitleAutoActivity>();
         services.AddActivity<AudioMixActivity>();
 

@@ -4,32 +4,64 @@ using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
+using FentaWeb.Orchestrations.Providers;
+using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
 
 public sealed record SubtitleAutoArgs(string Style, int MaxCharsPerLine, int MaxLines, double MinCueSeconds, double MaxCueSeconds);
 
 /// <summary>
-/// Subtitle.Auto: cues from the narration's own word timings (exact, no speech recognition needed), written as
-/// SRT and ASS assets. The narration travels on with the cues, so a timeline fed by this node has the voice too.
+/// Subtitle.Auto: cues from the narration's own word timings (exact, no speech recognition needed), or from an
+/// OpenAI transcription of uploaded video when configured; written as SRT and ASS assets. The narration travels on
+/// with the cues, so a timeline fed by this node has the voice too.
 /// </summary>
-public sealed class SubtitleAutoActivity(AssetStore assets) : NodeActivity<SubtitleAutoArgs>
+public sealed class SubtitleAutoActivity(AssetStore assets, NpgsqlDataSource db, OpenAiTranscriber? transcriber = null) : NodeActivity<SubtitleAutoArgs>
 {
     public override string NodeType => "Subtitle.Auto";
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, SubtitleAutoArgs args, CancellationToken ct)
     {
-        if (!context.Inputs.TryGetValue("audio", out var audio))
+        Narration narration;
+        if (context.Inputs.TryGetValue("audio", out var audio))
+        {
+            narration = audio.Deserialize<Narration>(FentaJson.Options)!;
+        }
+        else if (transcriber is null)
+        {
             return new ActivityResult.Failed("TRANSCRIPTION_NOT_CONFIGURED",
-                "Subtitles for uploaded media need speech recognition, which is not configured; connect a narration (Voice.TTS) to 'audio'.", Permanent: true);
-
-        var narration = audio.Deserialize<Narration>(FentaJson.Options)!;
+                "Subtitles for uploaded media need speech recognition (set FENTA_ASR_BASE_URL), or connect a narration (Voice.TTS) to 'audio'.", Permanent: true);
+        }
+        else
+        {
+            var media = context.Inputs["media"].Deserialize<List<MediaItem>>(FentaJson.Options)!.FirstOrDefault(m => m.Type == "video");
+            if (media is null) return new ActivityResult.Failed("NO_SPEECH_SOURCE", "None of the media is a video to transcribe.", Permanent: true);
+            var path = await PathOfAsync(context.OrgId, media.AssetId, ct);
+            if (path is null) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The video {media.AssetId} is gone.", Permanent: true);
+            try
+            {
+                var sentences = await transcriber.TranscribeAsync(path, null, ct);
+                narration = new Narration(media.AssetId, media.DurationSeconds ?? sentences.LastOrDefault()?.End ?? 0, sentences, "", "", "transcription");
+            }
+            catch (ProviderException e)
+            {
+                return e.ToResult();
+            }
+        }
         var cues = SubtitleWriter.BuildCues(narration.Sentences, new CueRules(args.MaxCharsPerLine, args.MaxLines, args.MinCueSeconds, args.MaxCueSeconds));
         var srt = await SaveAsync(context, SubtitleWriter.ToSrt(cues), "application/x-subrip", "subtitles.srt", args.Style, ct);
         // The download copy is drawn on a 1080x1920 canvas; the renderer redraws the cues for the output's real size.
         var ass = await SaveAsync(context, SubtitleWriter.ToAss(cues, args.Style, new AssStyle(), 1080, 1920), "text/x-ssa", "subtitles.ass", args.Style, ct);
         await context.LogAsync("info", $"{cues.Count} subtitle cues ({args.Style})", ct: ct);
         return ActivityResult.Done(new SubtitleTrack(args.Style, cues, srt.Id, ass.Id, narration));
+    }
+
+    private async Task<string?> PathOfAsync(string orgId, string assetId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT storage_key FROM assets WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL");
+        cmd.Parameters.Add(new() { Value = assetId });
+        cmd.Parameters.Add(new() { Value = orgId });
+        return await cmd.ExecuteScalarAsync(ct) is string key ? await assets.Blobs.LocalPathAsync(key, ct) : null;
     }
 
     private Task<Asset> SaveAsync(ActivityContext context, string text, string contentType, string filename, string style, CancellationToken ct) =>

@@ -1,0 +1,71 @@
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Media;
+using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>OpenAI transcriptions against the simulator, and subtitles for an uploaded clip made from them.</summary>
+public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<TranscriptionTests.Host>, IAsyncLifetime
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    private readonly OpenAiSimulator _openai = new();
+
+    public Task InitializeAsync() => _openai.StartAsync();
+    public async Task DisposeAsync() => await _openai.DisposeAsync();
+
+    private async Task<Asset> ClipAsync()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"clip-{Guid.NewGuid():N}.mp4");
+        await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=300",
+            "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", path], CancellationToken.None);
+        var store = new AssetStore(host.Db, new LocalBlobStore(host.StorageRoot));
+        var asset = await store.AddFileAsync(new NewAsset(EngineHost.OrgId, "upload", "video/mp4", "clip.mp4"), path, CancellationToken.None);
+        File.Delete(path);
+        return asset;
+    }
+
+    [Fact]
+    public async Task SendsVerboseJsonWithWordTimestampsAndKeepsWordTimes()
+    {
+        var clip = await ClipAsync();
+        var transcriber = new OpenAiTranscriber(new HttpClient(), new TranscriptionOptions(_openai.ApiBase, OpenAiSimulator.ValidKey, "whisper-1", TimeSpan.FromSeconds(5)));
+        var sentences = await transcriber.TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), "en", CancellationToken.None);
+
+        Assert.Equal(["Meet the lamp.", "It bends light."], sentences.Select(s => s.Text));
+        Assert.Equal((1.5, 1.9), (sentences[1].Words[1].Start, sentences[1].Words[1].End));
+        var form = _openai.LastTranscriptionForm;
+        Assert.Equal(("whisper-1", "verbose_json", "en"), (form["model"][0], form["response_format"][0], form["language"][0]));
+        Assert.Contains("word", form["timestamp_granularities[]"]);
+
+        var refused = await Assert.ThrowsAsync<ProviderException>(() =>
+            new OpenAiTranscriber(new HttpClient(), new TranscriptionOptions(_openai.ApiBase, "bad", "whisper-1", TimeSpan.FromSeconds(5)))
+                .TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), null, CancellationToken.None));
+        Assert.Equal(("ASR_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
+    }
+
+    [Fact]
+    public async Task SubtitlesForAnUploadedClipComeFromItsTranscript()
+    {
+        var clip = await ClipAsync();
+        var settings = host.WorkerSettings();
+        settings["FENTA_ASR_BASE_URL"] = _openai.ApiBase.ToString();
+        settings["FENTA_ASR_API_KEY"] = OpenAiSimulator.ValidKey;
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        var job = await host.StartJobAsync($$$"""
+            {"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{clip.Id}}}"]}},
+                       {"id": "sub", "type": "Subtitle.Auto", "params": {"style": "minimal"}}],
+             "edges": [{"from": "u", "to": "sub", "toPort": "media"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+        var track = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'sub'", job);
+        Assert.Equal(["Meet the lamp.", "It bends light."], track.GetProperty("cues").EnumerateArray().Select(c => c.GetProperty("lines")[0].GetString()));
+        Assert.Equal(clip.Id, track.GetProperty("narration").GetProperty("asset_id").GetString());
+    }
+}
