@@ -150,4 +150,54 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var integrated = System.Text.RegularExpressions.Regex.Matches(meter.StandardError, @"I:\s+(-?[\d.]+) LUFS").Last().Groups[1].Value;
         Assert.InRange(double.Parse(integrated, System.Globalization.CultureInfo.InvariantCulture), -16.0, -12.0);
     }
+
+    [Fact]
+    public async Task TransformCompressesAndAdaptsOfflineButTranslationNeedsAnLlm()
+    {
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
+        await worker.StartAsync();
+        string Graph(string transform) => $$$"""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "city gardens", "genre": "education", "duration_seconds": 40}},
+                       {"id": "t", "type": "Script.Transform", "params": {{{transform}}}}],
+             "edges": [{"from": "s", "to": "t"}]}
+            """;
+        var compress = await host.StartJobAsync(Graph("""{"operation": "compress", "target_duration_seconds": 15}"""));
+        var adapt = await host.StartJobAsync(Graph("""{"operation": "adapt", "instructions": "make it a promo"}"""));
+        var translate = await host.StartJobAsync(Graph("""{"operation": "translate", "target_lang": "de"}"""));
+        Assert.Equal("completed", await host.WaitForJobAsync(compress));
+        Assert.Equal("completed", await host.WaitForJobAsync(adapt));
+        Assert.Equal("failed", await host.WaitForJobAsync(translate));
+        await worker.StopAsync();
+
+        var original = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 's'", compress);
+        var shorter = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 't'", compress);
+        int Words(System.Text.Json.JsonElement s) => s.GetProperty("scenes").EnumerateArray().Sum(x => x.GetProperty("narration").GetString()!.Split(' ').Length);
+        Assert.True(Words(shorter) < Words(original));
+        Assert.Equal("promo", (await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 't'", adapt)).GetProperty("genre").GetString());
+        Assert.Equal("TRANSLATE_NEEDS_LLM", (await host.JsonAsync("SELECT error::text FROM jobs WHERE id = $1", translate)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task TransformTranslatesWithTheLlm()
+    {
+        await using var llm = new OpenAiSimulator();
+        await llm.StartAsync();
+        var settings = host.WorkerSettings();
+        settings["FENTA_LLM_BASE_URL"] = llm.ApiBase.ToString();
+        settings["FENTA_LLM_API_KEY"] = OpenAiSimulator.ValidKey;
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "city gardens"}},
+                       {"id": "t", "type": "Script.Transform", "params": {"operation": "translate", "target_lang": "de"}}],
+             "edges": [{"from": "s", "to": "t"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        await worker.StopAsync();
+        var translated = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 't'", job);
+        Assert.Equal("de", translated.GetProperty("lang").GetString());
+        var request = llm.Requests.Last().Body!.Value.GetProperty("messages")[1].GetProperty("content").GetString();
+        Assert.Contains("Translate the script into de", request);
+        Assert.Contains("\"scenes\"", request);
+    }
 }

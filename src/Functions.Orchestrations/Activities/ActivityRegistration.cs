@@ -23,6 +23,7 @@ public static class ActivityRegistration
             services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
         }
         services.AddActivity<ScriptGenerateActivity>();
+        services.AddActivity<ScriptTransformActivity>();
 
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
         if (config["FENTA_TTS_BASE_URL"] is { Length: > 0 } ttsUrl)

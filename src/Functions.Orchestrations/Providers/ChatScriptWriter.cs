@@ -45,6 +45,24 @@ public sealed class ChatScriptWriter(HttpClient http, LlmOptions options) : IScr
         return Parse(content, request, options.Model);
     }
 
+    /// <summary>Rewrites a script as instructed (translate, compress, adapt), answering in the same JSON shape.</summary>
+    public async Task<Script> TransformAsync(Script script, string instruction, string lang, CancellationToken ct)
+    {
+        var body = new
+        {
+            model = options.Model,
+            temperature = 0.4,
+            response_format = new { type = "json_object" },
+            messages = new object[]
+            {
+                new { role = "system", content = System },
+                new { role = "user", content = $"{instruction}\nScript:\n{JsonSerializer.Serialize(script, Domain.Common.FentaJson.Options)}" },
+            },
+        };
+        var request = new ScriptRequest(script.Title, script.Genre, lang, (int)(script.WordCount / ScriptRequest.WordsPerSecond), script.Scenes.Count);
+        return Parse(await CompleteAsync(body, ct), request, options.Model);
+    }
+
     /// <summary>Sends a chat completion and returns the assistant message's content, or throws a <see cref="ProviderException"/>.</summary>
     public async Task<string> CompleteAsync(object body, CancellationToken ct)
     {
