@@ -35,7 +35,7 @@ export FENTA_STORAGE_ROOT=${FENTA_STORAGE_ROOT:-$LOCAL/storage}
 export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 
-say "starting the API on $url and an engine worker"
+say "starting the API on $url, an engine worker and the render worker"
 dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
 api_pid=$!
 dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" > "$LOCAL/worker.log" 2>&1 &

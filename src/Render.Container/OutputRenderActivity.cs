@@ -4,7 +4,6 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
-using Npgsql;
 
 namespace FentaWeb.Render;
 
@@ -16,7 +15,7 @@ public sealed record RenderedVideo(
     double RenderSeconds);
 
 /// <summary>Output.Render, run by the render container on the render queue: the timeline's spec at the chosen profile.</summary>
-public sealed class OutputRenderActivity(NpgsqlDataSource db, AssetStore assets) : NodeActivity<OutputRenderArgs>
+public sealed class OutputRenderActivity(AssetStore assets) : NodeActivity<OutputRenderArgs>
 {
     public override string NodeType => "Output.Render";
 
@@ -24,7 +23,7 @@ public sealed class OutputRenderActivity(NpgsqlDataSource db, AssetStore assets)
     {
         var profile = OutputProfiles.Find(args.Profile)!;
         var spec = Resize(context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!, profile.Width, profile.Height) with { Fps = args.Fps };
-        var paths = await PathsAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Distinct().ToArray(), ct);
+        var paths = await assets.LocalPathsAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)), ct);
         var missing = spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Where(id => !paths.ContainsKey(id)).Distinct().ToList();
         if (missing.Count > 0) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"Assets {string.Join(", ", missing)} are gone.", Permanent: true);
         spec = spec with
@@ -79,15 +78,4 @@ public sealed class OutputRenderActivity(NpgsqlDataSource db, AssetStore assets)
 
     private static NewAsset Asset(ActivityContext context, string contentType, string filename, string profile) =>
         new(context.OrgId, "render", contentType, filename, context.JobId, context.NodeId, Metadata: new { profile });
-
-    private async Task<Dictionary<string, string>> PathsAsync(string orgId, string[] assetIds, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
-        cmd.Parameters.Add(new() { Value = orgId });
-        cmd.Parameters.Add(new() { Value = assetIds });
-        var paths = new Dictionary<string, string>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) paths[reader.GetString(0)] = await assets.Blobs.LocalPathAsync(reader.GetString(1), ct);
-        return paths;
-    }
 }

@@ -82,6 +82,23 @@ public sealed class AssetStore(NpgsqlDataSource db, IBlobStore blobs)
         };
     }
 
+    /// <summary>Local file paths of an org's live assets, by id (ids of other orgs or deleted assets are left out).</summary>
+    public async Task<Dictionary<string, string>> LocalPathsAsync(string orgId, IEnumerable<string> assetIds, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
+        cmd.Parameters.Add(new() { Value = orgId });
+        cmd.Parameters.Add(new() { Value = assetIds.Distinct().ToArray() });
+        var keys = new List<(string Id, string Key)>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) keys.Add((reader.GetString(0), reader.GetString(1)));
+        var paths = new Dictionary<string, string>();
+        foreach (var (id, key) in keys) paths[id] = await blobs.LocalPathAsync(key, ct);
+        return paths;
+    }
+
+    public async Task<string?> LocalPathAsync(string orgId, string assetId, CancellationToken ct) =>
+        (await LocalPathsAsync(orgId, [assetId], ct)).GetValueOrDefault(assetId);
+
     public async Task<Asset> AddFileAsync(NewAsset asset, string path, CancellationToken ct)
     {
         await using var file = File.OpenRead(path);

@@ -4,7 +4,6 @@ using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
-using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
 
@@ -15,7 +14,7 @@ public sealed record AudioMixArgs(string? MusicAssetId, double MusicVolume, bool
 /// with a sidechain compressor, the whole normalized to the target loudness (about -14 LUFS). The narration's
 /// timings carry over unchanged, so subtitles still follow.
 /// </summary>
-public sealed class AudioMixActivity(NpgsqlDataSource db, AssetStore assets) : NodeActivity<AudioMixArgs>
+public sealed class AudioMixActivity(AssetStore assets) : NodeActivity<AudioMixArgs>
 {
     public override string NodeType => "Audio.Mix";
 
@@ -23,8 +22,8 @@ public sealed class AudioMixActivity(NpgsqlDataSource db, AssetStore assets) : N
     {
         var voice = context.Inputs["voice"].Deserialize<Narration>(FentaJson.Options)!;
         var musicAssetId = context.Inputs.TryGetValue("music", out var music) ? music.Deserialize<Narration>(FentaJson.Options)!.AssetId : args.MusicAssetId;
-        var voicePath = await PathOfAsync(context.OrgId, voice.AssetId, ct);
-        var musicPath = musicAssetId is null ? null : await PathOfAsync(context.OrgId, musicAssetId, ct);
+        var voicePath = await assets.LocalPathAsync(context.OrgId, voice.AssetId, ct);
+        var musicPath = musicAssetId is null ? null : await assets.LocalPathAsync(context.OrgId, musicAssetId, ct);
         if (voicePath is null || (musicAssetId is not null && musicPath is null))
             return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The narration or music asset ({musicAssetId}) is not in this organization.", Permanent: true);
 
@@ -51,13 +50,5 @@ public sealed class AudioMixActivity(NpgsqlDataSource db, AssetStore assets) : N
         {
             File.Delete(output);
         }
-    }
-
-    private async Task<string?> PathOfAsync(string orgId, string assetId, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("SELECT storage_key FROM assets WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL AND type = 'audio'");
-        cmd.Parameters.Add(new() { Value = assetId });
-        cmd.Parameters.Add(new() { Value = orgId });
-        return await cmd.ExecuteScalarAsync(ct) is string key ? await assets.Blobs.LocalPathAsync(key, ct) : null;
     }
 }

@@ -5,7 +5,6 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Orchestrations.Providers;
-using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
 
@@ -16,7 +15,7 @@ public sealed record SubtitleAutoArgs(string Style, int MaxCharsPerLine, int Max
 /// OpenAI transcription of uploaded video when configured; written as SRT and ASS assets. The narration travels on
 /// with the cues, so a timeline fed by this node has the voice too.
 /// </summary>
-public sealed class SubtitleAutoActivity(AssetStore assets, NpgsqlDataSource db, OpenAiTranscriber? transcriber = null) : NodeActivity<SubtitleAutoArgs>
+public sealed class SubtitleAutoActivity(AssetStore assets, OpenAiTranscriber? transcriber = null) : NodeActivity<SubtitleAutoArgs>
 {
     public override string NodeType => "Subtitle.Auto";
 
@@ -36,7 +35,7 @@ public sealed class SubtitleAutoActivity(AssetStore assets, NpgsqlDataSource db,
         {
             var media = context.Inputs["media"].Deserialize<List<MediaItem>>(FentaJson.Options)!.FirstOrDefault(m => m.Type == "video");
             if (media is null) return new ActivityResult.Failed("NO_SPEECH_SOURCE", "None of the media is a video to transcribe.", Permanent: true);
-            var path = await PathOfAsync(context.OrgId, media.AssetId, ct);
+            var path = await assets.LocalPathAsync(context.OrgId, media.AssetId, ct);
             if (path is null) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The video {media.AssetId} is gone.", Permanent: true);
             try
             {
@@ -54,14 +53,6 @@ public sealed class SubtitleAutoActivity(AssetStore assets, NpgsqlDataSource db,
         var ass = await SaveAsync(context, SubtitleWriter.ToAss(cues, args.Style, new AssStyle(), 1080, 1920), "text/x-ssa", "subtitles.ass", args.Style, ct);
         await context.LogAsync("info", $"{cues.Count} subtitle cues ({args.Style})", ct: ct);
         return ActivityResult.Done(new SubtitleTrack(args.Style, cues, srt.Id, ass.Id, narration));
-    }
-
-    private async Task<string?> PathOfAsync(string orgId, string assetId, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("SELECT storage_key FROM assets WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL");
-        cmd.Parameters.Add(new() { Value = assetId });
-        cmd.Parameters.Add(new() { Value = orgId });
-        return await cmd.ExecuteScalarAsync(ct) is string key ? await assets.Blobs.LocalPathAsync(key, ct) : null;
     }
 
     private Task<Asset> SaveAsync(ActivityContext context, string text, string contentType, string filename, string style, CancellationToken ct) =>
