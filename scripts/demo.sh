@@ -24,8 +24,10 @@ run_demo() {
   done
   printf '\n' >&2
   local result video asset link mp4
-  result=$(printf '%s' "$body" | grep -o '"result":{.*}' )
+  # The Output.Render node's output: a flat object with the video asset and its figures.
+  result=$(printf '%s' "$body" | grep -o '"type":"Output.Render"[^}]*}' | head -n 1)
   video=$(printf '%s' "$result" | json_field video_asset_id)
+  [ -n "$video" ] || die "the job has no rendered video"
   asset=$(curl -fsS -H "$auth" "$url/v1/assets/$video")
   link=$(printf '%s' "$asset" | grep -o '"download_url":"[^"]*"' | cut -d'"' -f4)
   mp4="$FENTA_STORAGE_ROOT/$(printf '%s' "$link" | sed -E 's#^https?://[^/]+/v1/files/##; s#\?.*##')"
