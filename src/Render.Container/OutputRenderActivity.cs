@@ -36,13 +36,15 @@ public sealed class OutputRenderActivity(AssetStore assets) : NodeActivity<Outpu
         Directory.CreateDirectory(work);
         try
         {
+            // ffmpeg reports several times a second; the job hears of every 5 %, the log of every 25 %.
             var reported = 0;
             var result = await FfmpegRenderer.RenderAsync(spec, Path.Combine(work, "render.mp4"), RenderQuality.For(args.Quality), fraction =>
             {
-                var quarter = (int)(fraction * 4);
-                if (quarter <= reported || quarter >= 4) return;
-                reported = quarter;
-                _ = context.LogAsync("info", $"Rendering {quarter * 25}%", new { progress = quarter * 25 }, CancellationToken.None);
+                var step = (int)(fraction * 20);
+                if (step <= reported || step >= 20) return;
+                reported = step;
+                _ = context.ReportProgressAsync(step / 20.0, CancellationToken.None);
+                if (step % 5 == 0) _ = context.LogAsync("info", $"Rendering {step * 5}%", new { progress = step * 5 }, CancellationToken.None);
             }, ct);
             var video = await assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id), result.VideoPath, ct);
             var thumbnail = await assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct);

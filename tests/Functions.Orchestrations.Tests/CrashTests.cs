@@ -131,4 +131,22 @@ public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.H
         Assert.True((bool)(await host.ScalarAsync("SELECT run_at > now() + interval '50 seconds' FROM durable_tasks WHERE job_id = $1", job))!);
         Assert.Equal(0, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1", job))!);
     }
+
+    [Fact]
+    public async Task NodeProgressMovesTheJobForwardOnly()
+    {
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "a", "type": "Script.Generate", "params": {"prompt": "x"}}, {"id": "b", "type": "Script.Generate", "params": {"prompt": "y"}},
+                       {"id": "c", "type": "Script.Generate", "params": {"prompt": "z"}}, {"id": "d", "type": "Script.Generate", "params": {"prompt": "w"}}],
+             "edges": []}
+            """);
+        await host.ExecAsync($"UPDATE jobs SET status = 'processing', nodes_done = 1, progress = 25 WHERE id = '{job}'");
+        await TaskStore.ReportNodeProgressAsync(host.Db, job, 0.5, CancellationToken.None);
+        Assert.Equal(37, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
+        await TaskStore.ReportNodeProgressAsync(host.Db, job, 0.2, CancellationToken.None);
+        Assert.Equal(37, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
+        await host.ExecAsync($"UPDATE jobs SET nodes_done = 3 WHERE id = '{job}'");
+        await TaskStore.ReportNodeProgressAsync(host.Db, job, 1.0, CancellationToken.None);
+        Assert.Equal(99, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
+    }
 }

@@ -95,6 +95,9 @@ public class PipelineTests : IAsyncLifetime
         Assert.InRange(info.DurationSeconds!.Value, expected - 0.1, expected + 0.1);
         Assert.Contains("/v1/files/org_p/", download.GetProperty("url").GetString());
         Assert.True(File.Exists(Path.Combine(_storage, "assets", await KeyAsync(render.GetProperty("thumbnail_asset_id").GetString()!))));
+        await using var logs = _db.CreateCommand("SELECT count(*) FROM job_logs WHERE job_id = $1 AND stage = 'n6' AND message LIKE 'Rendered 9x16_720p%'");
+        logs.Parameters.Add(new() { Value = jobId });
+        Assert.Equal(1L, await logs.ExecuteScalarAsync());
     }
 
     private async Task<JsonElement> OutputAsync(string jobId, string nodeId)

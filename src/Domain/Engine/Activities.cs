@@ -37,7 +37,8 @@ public sealed class ActivityContext(
     string? externalRef,
     JsonElement? externalEvent,
     Func<string, CancellationToken, Task> recordExternalRef,
-    Func<string, string, object?, CancellationToken, Task> log)
+    Func<string, string, object?, CancellationToken, Task> log,
+    Func<double, CancellationToken, Task>? reportProgress = null)
 {
     public string JobId { get; } = jobId;
     public string OrgId { get; } = orgId;
@@ -72,6 +73,10 @@ public sealed class ActivityContext(
     }
 
     public Task LogAsync(string level, string message, object? data = null, CancellationToken ct = default) => log(level, message, data, ct);
+
+    /// <summary>How far this node is (0-1); the job's progress moves with it, between its finished nodes and the next.</summary>
+    public Task ReportProgressAsync(double fraction, CancellationToken ct = default) =>
+        reportProgress?.Invoke(Math.Clamp(fraction, 0, 1), ct) ?? Task.CompletedTask;
 
     public T Param<T>(string name) => Params[name].Deserialize<T>(FentaJson.Options)!;
 }

@@ -166,6 +166,18 @@ public static class TaskStore
         return JsonSerializer.Deserialize<JobConfig>((string)(await cmd.ExecuteScalarAsync(ct))!, FentaJson.Options)!;
     }
 
+    /// <summary>Moves a running job's progress forward to cover a part of one node (never backwards, never to 100 before the end).</summary>
+    public static async Task ReportNodeProgressAsync(NpgsqlDataSource db, string jobId, double fraction, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET progress = GREATEST(progress, LEAST(99, floor((nodes_done + $2) * 100 / node_count)::int)), updated_at = now()
+            WHERE id = $1 AND status = 'processing'
+            """);
+        cmd.Parameters.Add(new() { Value = jobId });
+        cmd.Parameters.Add(new() { Value = fraction });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Stores an activity's external id, only while this worker still holds the task's lease.</summary>
     public static async Task RecordExternalRefAsync(NpgsqlDataSource db, ClaimedTask task, string owner, string externalRef, CancellationToken ct)
     {

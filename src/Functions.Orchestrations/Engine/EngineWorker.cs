@@ -163,7 +163,8 @@ public sealed partial class EngineWorker(
             task.JobId, task.OrgId, task.NodeId, task.NodeType, Math.Max(task.ItemIndex, 0), task.NodeAttempt, node.Params,
             await InputsAsync(task.JobId, node, stopping), task.Input, task.ExternalRef, task.Event,
             (externalRef, ct) => TaskStore.RecordExternalRefAsync(db, task, options.WorkerId, externalRef, ct),
-            (level, message, data, ct) => LogToJobAsync(task.JobId, task.NodeId, level, message, data, ct));
+            (level, message, data, ct) => LogToJobAsync(task.JobId, task.NodeId, level, message, data, ct),
+            (fraction, ct) => TaskStore.ReportNodeProgressAsync(db, task.JobId, fraction, ct));
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(running.Cancel.Token);
         timeout.CancelAfter(policy.Timeout);
