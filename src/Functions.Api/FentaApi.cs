@@ -4,6 +4,7 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
 using FentaWeb.Api.Jobs;
 using FentaWeb.Api.Templates;
+using FentaWeb.Api.Voices;
 using FentaWeb.Api.Workflows;
 
 namespace FentaWeb.Api;
@@ -35,6 +36,7 @@ public static class FentaApi
         app.MapWorkflows();
         app.MapJobs();
         app.MapAssets(options);
+        app.MapVoices();
         return app;
     }
 }

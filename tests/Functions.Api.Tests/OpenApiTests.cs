@@ -23,7 +23,7 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
             "/v1/api-keys", "/v1/api-keys/{keyId}",
             "/v1/templates", "/v1/templates/{templateId}", "/v1/templates/{templateId}/copy",
             "/v1/workflows", "/v1/workflows/{workflowId}", "/v1/workflows/{workflowId}/versions", "/v1/workflows/{workflowId}/versions/{version}",
-            "/v1/nodes", "/healthz", "/readyz",
+            "/v1/nodes", "/v1/voices", "/healthz", "/readyz", "/v1/assets", "/v1/assets/{assetId}", "/v1/files/{key}",
             "/v1/workflows/{workflowId}/run", "/v1/jobs", "/v1/jobs/{jobId}", "/v1/jobs/{jobId}/cancel", "/v1/jobs/{jobId}/retry",
             "/v1/jobs/{jobId}/logs", "/v1/jobs/{jobId}/events",
         ];

@@ -123,6 +123,19 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
         Assert.Equal("render", catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Output.Render").GetProperty("queue").GetString());
     }
 
+    [Fact]
+    public async Task VoicesListEspeakLanguagesAndOpenAiVoices()
+    {
+        var session = await host.RegisterAsync();
+        var providers = await (await session.Client().GetAsync("/v1/voices")).ReadJsonAsync(200);
+        var espeak = providers.EnumerateArray().Single(p => p.GetProperty("provider").GetString() == "espeak");
+        Assert.True(espeak.GetProperty("configured").GetBoolean());
+        Assert.Contains("en-us", espeak.GetProperty("voices").EnumerateArray().Select(v => v.GetString()));
+        var openai = providers.EnumerateArray().Single(p => p.GetProperty("provider").GetString() == "openai");
+        Assert.False(openai.GetProperty("configured").GetBoolean());
+        Assert.Contains("alloy", openai.GetProperty("voices").EnumerateArray().Select(v => v.GetString()));
+    }
+
     private Task<List<string>> Actions(string id) => host.StringsAsync(
         "SELECT action FROM audit_logs WHERE resource_type = 'workflow' AND resource_id = $1 ORDER BY created_at, action", id);
 }

@@ -19,7 +19,6 @@ public interface ISpeechSynthesizer
 public sealed class EspeakSynthesizer : ISpeechSynthesizer
 {
     private const int NormalWordsPerMinute = 175;
-    private static readonly Lazy<Task<HashSet<string>>> Languages = new(LoadLanguagesAsync);
     private static readonly ConcurrentDictionary<string, string> Resolved = new();
 
     public string Name => "espeak";
@@ -44,7 +43,7 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
     /// <summary>The voice itself when espeak knows it, else the language (en → en-us); neither known is a permanent error.</summary>
     public static async Task<string> ResolveAsync(SpeechVoice voice)
     {
-        var languages = await Languages.Value;
+        var languages = await EspeakVoices.ListAsync();
         return Resolved.GetOrAdd($"{voice.Voice}|{voice.Lang}", _ =>
         {
             var lang = voice.Lang.ToLowerInvariant();
@@ -54,16 +53,5 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
             if (languages.Contains(lang.Split('-')[0])) return lang.Split('-')[0];
             throw new ProviderException("TTS_VOICE_UNKNOWN", $"espeak-ng has no voice for '{voice.Voice}' or language '{voice.Lang}'.", permanent: true);
         });
-    }
-
-    public static async Task<IReadOnlyCollection<string>> ListAsync() => await Languages.Value;
-
-    private static async Task<HashSet<string>> LoadLanguagesAsync()
-    {
-        var result = await ProcessRunner.RunAsync("espeak-ng", ["--voices"], CancellationToken.None);
-        return result.StandardOutput.Split('\n').Skip(1)
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(parts => parts.Length > 1).Select(parts => parts[1].ToLowerInvariant())
-            .ToHashSet(StringComparer.Ordinal);
     }
 }
