@@ -83,7 +83,7 @@ public static class FfmpegRenderer
             {
                 args.AddRange(["-stream_loop", "-1", "-ss", Seconds(scene.TrimStart), "-t", Seconds(length), "-i", scene.Source]);
                 graph.Append(CultureInfo.InvariantCulture,
-                    $"[{input}:v]fps={fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,crop={w}:{h},setsar=1," +
+                    $"[{input}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,crop={w}:{h},setsar=1,fps={fps}," +
                     $"trim=duration={Seconds(length)},setpts=PTS-STARTPTS,format=yuv420p[v{i}];");
             }
             input++;
