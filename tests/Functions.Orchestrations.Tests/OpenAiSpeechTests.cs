@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Engine;
 using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Simulators;
 

@@ -1,6 +1,7 @@
+using FentaWeb.Domain.Engine;
 using FentaWeb.Orchestrations.Providers;
-using Microsoft.AspNetCore.Http;
 using FentaWeb.Simulators;
+using Microsoft.AspNetCore.Http;
 
 namespace FentaWeb.Orchestrations.Tests;
 

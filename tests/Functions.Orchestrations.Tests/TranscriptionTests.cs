@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Simulators;

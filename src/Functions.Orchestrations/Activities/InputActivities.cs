@@ -26,19 +26,12 @@ public sealed class InputStockActivity(LocalStockLibrary library, AssetStore ass
         var scene = context.Item?.Deserialize<Scene>(FentaJson.Options);
         var terms = (scene?.SearchTerms ?? []).Concat(args.Query is { Length: > 0 } q ? [q] : []).ToList();
         var wanted = scene is null ? args.Count : 1;
-        try
-        {
-            var media = pexels is not null && args.Provider != "local"
-                ? await FromPexelsAsync(context, pexels, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct)
-                : await FromLibraryAsync(context, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct);
-            return media.Count == 0
-                ? new ActivityResult.Failed("STOCK_NO_MATCH", $"No stock clip of at least {args.MinDuration} s matches '{string.Join(", ", terms)}'.", Permanent: true)
-                : ActivityResult.Done(media);
-        }
-        catch (ProviderException e)
-        {
-            return e.ToResult();
-        }
+        var media = pexels is not null && args.Provider != "local"
+            ? await FromPexelsAsync(context, pexels, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct)
+            : await FromLibraryAsync(context, terms, args, wanted, scene is null ? 0 : context.ItemIndex, ct);
+        return media.Count == 0
+            ? new ActivityResult.Failed("STOCK_NO_MATCH", $"No stock clip of at least {args.MinDuration} s matches '{string.Join(", ", terms)}'.", Permanent: true)
+            : ActivityResult.Done(media);
     }
 
     private async Task<List<MediaItem>> FromLibraryAsync(ActivityContext context, List<string> terms, InputStockArgs args, int wanted, int skip, CancellationToken ct)

@@ -1,6 +1,5 @@
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scripts;
-using FentaWeb.Orchestrations.Providers;
 
 namespace FentaWeb.Orchestrations.Activities;
 
@@ -13,15 +12,8 @@ public sealed class ScriptGenerateActivity(IScriptWriter writer) : NodeActivity<
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, ScriptGenerateArgs args, CancellationToken ct)
     {
-        try
-        {
-            var script = await writer.WriteAsync(new ScriptRequest(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes), ct);
-            await context.LogAsync("info", $"Script \"{script.Title}\": {script.Scenes.Count} scenes, {script.WordCount} words ({script.Source})", ct: ct);
-            return ActivityResult.Done(script);
-        }
-        catch (ProviderException e)
-        {
-            return e.ToResult();
-        }
+        var script = await writer.WriteAsync(new ScriptRequest(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes), ct);
+        await context.LogAsync("info", $"Script \"{script.Title}\": {script.Scenes.Count} scenes, {script.WordCount} words ({script.Source})", ct: ct);
+        return ActivityResult.Done(script);
     }
 }

@@ -22,32 +22,25 @@ public sealed class ScriptTransformActivity(IScriptWriter writer) : NodeActivity
     {
         var script = context.Inputs["script"].Deserialize<Script>(FentaJson.Options)!;
         var targetWords = args.TargetDurationSeconds is { } seconds ? (int)(seconds * ScriptRequest.WordsPerSecond) : (int)(script.WordCount * 0.7);
-        try
+        if (writer is ChatScriptWriter llm)
         {
-            if (writer is ChatScriptWriter llm)
+            var instruction = args.Operation switch
             {
-                var instruction = args.Operation switch
-                {
-                    "translate" => $"Translate the script into {args.TargetLang}. Keep the scenes, their order and meaning; translate search terms too.",
-                    "compress" => $"Shorten the script to about {targetWords} words of narration. Keep the hook, the scenes and the ending.",
-                    _ => $"Adapt the script: {args.Instructions}. Keep the number of scenes.",
-                };
-                return ActivityResult.Done(await llm.TransformAsync(script, instruction, args.TargetLang ?? script.Lang, ct));
-            }
-            return args.Operation switch
-            {
-                "compress" => ActivityResult.Done(ScriptCompressor.Compress(script, targetWords)),
-                "adapt" when Genres.FirstOrDefault(g => (args.Instructions ?? "").Contains(g, StringComparison.OrdinalIgnoreCase)) is { } genre =>
-                    ActivityResult.Done(await writer.WriteAsync(new ScriptRequest(script.Title, genre, script.Lang,
-                        (int)Math.Ceiling(script.WordCount / ScriptRequest.WordsPerSecond), script.Scenes.Count), ct)),
-                "adapt" => new ActivityResult.Failed("ADAPT_NEEDS_LLM",
-                    $"Offline, adapt can only retarget a genre ({string.Join(", ", Genres)}); other instructions need an LLM (set FENTA_LLM_BASE_URL).", Permanent: true),
-                _ => new ActivityResult.Failed("TRANSLATE_NEEDS_LLM", "Translation needs an LLM: set FENTA_LLM_BASE_URL and FENTA_LLM_API_KEY.", Permanent: true),
+                "translate" => $"Translate the script into {args.TargetLang}. Keep the scenes, their order and meaning; translate search terms too.",
+                "compress" => $"Shorten the script to about {targetWords} words of narration. Keep the hook, the scenes and the ending.",
+                _ => $"Adapt the script: {args.Instructions}. Keep the number of scenes.",
             };
+            return ActivityResult.Done(await llm.TransformAsync(script, instruction, args.TargetLang ?? script.Lang, ct));
         }
-        catch (ProviderException e)
+        return args.Operation switch
         {
-            return e.ToResult();
-        }
+            "compress" => ActivityResult.Done(ScriptCompressor.Compress(script, targetWords)),
+            "adapt" when Genres.FirstOrDefault(g => (args.Instructions ?? "").Contains(g, StringComparison.OrdinalIgnoreCase)) is { } genre =>
+                ActivityResult.Done(await writer.WriteAsync(new ScriptRequest(script.Title, genre, script.Lang,
+                    (int)Math.Ceiling(script.WordCount / ScriptRequest.WordsPerSecond), script.Scenes.Count), ct)),
+            "adapt" => new ActivityResult.Failed("ADAPT_NEEDS_LLM",
+                $"Offline, adapt can only retarget a genre ({string.Join(", ", Genres)}); other instructions need an LLM (set FENTA_LLM_BASE_URL).", Permanent: true),
+            _ => new ActivityResult.Failed("TRANSLATE_NEEDS_LLM", "Translation needs an LLM: set FENTA_LLM_BASE_URL and FENTA_LLM_API_KEY.", Permanent: true),
+        };
     }
 }

@@ -37,15 +37,8 @@ public sealed class SubtitleAutoActivity(AssetStore assets, OpenAiTranscriber? t
             if (media is null) return new ActivityResult.Failed("NO_SPEECH_SOURCE", "None of the media is a video to transcribe.", Permanent: true);
             var path = await assets.LocalPathAsync(context.OrgId, media.AssetId, ct);
             if (path is null) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The video {media.AssetId} is gone.", Permanent: true);
-            try
-            {
-                var sentences = await transcriber.TranscribeAsync(path, null, ct);
-                narration = new Narration(media.AssetId, media.DurationSeconds ?? sentences.LastOrDefault()?.End ?? 0, sentences, "", "", "transcription");
-            }
-            catch (ProviderException e)
-            {
-                return e.ToResult();
-            }
+            var sentences = await transcriber.TranscribeAsync(path, null, ct);
+            narration = new Narration(media.AssetId, media.DurationSeconds ?? sentences.LastOrDefault()?.End ?? 0, sentences, "", "", "transcription");
         }
         var cues = SubtitleWriter.BuildCues(narration.Sentences, new CueRules(args.MaxCharsPerLine, args.MaxLines, args.MinCueSeconds, args.MaxCueSeconds));
         var srt = await SaveAsync(context, SubtitleWriter.ToSrt(cues), "application/x-subrip", "subtitles.srt", args.Style, ct);

@@ -37,27 +37,20 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
         var clips = new List<PcmAudio>();
         var sentences = new List<SpokenSentence>();
         var at = 0.0;
-        try
+        foreach (var scene in script.Scenes)
+        foreach (var sentence in Sentences.Split(scene.Narration))
         {
-            foreach (var scene in script.Scenes)
-            foreach (var sentence in Sentences.Split(scene.Narration))
+            var clip = await provider.SpeakAsync(sentence, voice, ct);
+            if (clips.Count > 0)
             {
-                var clip = await provider.SpeakAsync(sentence, voice, ct);
-                if (clips.Count > 0)
-                {
-                    var pause = clip.Silence(PauseSeconds);
-                    clips.Add(pause);
-                    at += pause.DurationSeconds;
-                }
-                clips.Add(clip);
-                sentences.Add(new SpokenSentence(scene.Index, sentence, Math.Round(at, 3), Math.Round(at + clip.DurationSeconds, 3),
-                    Sentences.TimeWords(sentence, at, at + clip.DurationSeconds)));
-                at += clip.DurationSeconds;
+                var pause = clip.Silence(PauseSeconds);
+                clips.Add(pause);
+                at += pause.DurationSeconds;
             }
-        }
-        catch (ProviderException e)
-        {
-            return e.ToResult();
+            clips.Add(clip);
+            sentences.Add(new SpokenSentence(scene.Index, sentence, Math.Round(at, 3), Math.Round(at + clip.DurationSeconds, 3),
+                Sentences.TimeWords(sentence, at, at + clip.DurationSeconds)));
+            at += clip.DurationSeconds;
         }
         if (clips.Count == 0) return new ActivityResult.Failed("SCRIPT_EMPTY", "The script has nothing to say.", Permanent: true);
 

@@ -185,6 +185,10 @@ public sealed partial class EngineWorker(
             if (stopping.IsCancellationRequested) return new Completion.Reschedule(task, TimeSpan.Zero, false, null, "worker stopping");
             result = new ActivityResult.Failed("TIMEOUT", $"{task.NodeType} did not finish within {policy.Timeout.TotalSeconds:0} s.");
         }
+        catch (ProviderException e)
+        {
+            result = e.ToResult();
+        }
         catch (Exception e)
         {
             result = new ActivityResult.Failed("ACTIVITY_ERROR", e.Message);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FentaWeb.Domain.Engine;
 
 namespace FentaWeb.Orchestrations.Providers;
 

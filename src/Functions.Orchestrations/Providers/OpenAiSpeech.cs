@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Orchestrations.Providers;

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Orchestrations.Providers;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FentaWeb.Domain.Engine;
 
 namespace FentaWeb.Orchestrations.Providers;
 

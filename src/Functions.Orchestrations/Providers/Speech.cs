@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Orchestrations.Providers;

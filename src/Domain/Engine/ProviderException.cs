@@ -1,9 +1,7 @@
-using FentaWeb.Domain.Engine;
-
-namespace FentaWeb.Orchestrations.Providers;
+namespace FentaWeb.Domain.Engine;
 
 /// <summary>
-/// An external service said no. <see cref="Permanent"/> failures (bad key, rejected input) are not retried;
+/// An external service said no. Activities just let it propagate: the engine turns it into the outcome it names. <see cref="Permanent"/> failures (bad key, rejected input) are not retried;
 /// <see cref="RetryAfter"/> means "ask again later" (rate limits) and does not use up an attempt.
 /// </summary>
 public sealed class ProviderException(string code, string message, bool permanent = false, TimeSpan? retryAfter = null) : Exception(message)
