@@ -169,8 +169,9 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
     {
         var session = await host.RegisterAsync();
         var client = session.Client();
-        var jobId = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph("sleep=200", scenes: 2) })).ReadJsonAsync(202)).GetProperty("id").GetString();
+        var jobId = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph("sleep=1000", scenes: 2) })).ReadJsonAsync(202)).GetProperty("id").GetString();
 
+        // Each stock item runs 1 s, several of the stream's 250 ms polls, so its "running" state is always seen.
         using var response = await client.GetAsync($"/v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var text = await response.Content.ReadAsStringAsync(); // returns when the server ends the stream with the job
