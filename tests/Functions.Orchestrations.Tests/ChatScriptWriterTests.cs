@@ -15,7 +15,7 @@ public class ChatScriptWriterTests : IAsyncLifetime
     public async Task DisposeAsync() => await _llm.DisposeAsync();
 
     private ChatScriptWriter Writer(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        new(new HttpClient(), new LlmOptions(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)));
+        new(new HttpClient(), new OpenAiEndpoint(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)));
 
     [Fact]
     public async Task WritesAScriptInJsonModeWithBearerAuth()

@@ -18,7 +18,7 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     public async Task DisposeAsync() => await _openai.DisposeAsync();
 
     private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey) =>
-        new(new HttpClient(), new SpeechApiOptions(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(5)));
+        new(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(5)));
 
     [Fact]
     public async Task SpeaksWavAndMapsSeedVoiceNames()

@@ -34,7 +34,7 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
     public async Task SendsVerboseJsonWithWordTimestampsAndKeepsWordTimes()
     {
         var clip = await ClipAsync();
-        var transcriber = new OpenAiTranscriber(new HttpClient(), new TranscriptionOptions(_openai.ApiBase, OpenAiSimulator.ValidKey, "whisper-1", TimeSpan.FromSeconds(5)));
+        var transcriber = new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, OpenAiSimulator.ValidKey, "whisper-1", TimeSpan.FromSeconds(5)));
         var sentences = await transcriber.TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), "en", CancellationToken.None);
 
         Assert.Equal(["Meet the lamp.", "It bends light."], sentences.Select(s => s.Text));
@@ -44,7 +44,7 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
         Assert.Contains("word", form["timestamp_granularities[]"]);
 
         var refused = await Assert.ThrowsAsync<ProviderException>(() =>
-            new OpenAiTranscriber(new HttpClient(), new TranscriptionOptions(_openai.ApiBase, "bad", "whisper-1", TimeSpan.FromSeconds(5)))
+            new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, "bad", "whisper-1", TimeSpan.FromSeconds(5)))
                 .TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), null, CancellationToken.None));
         Assert.Equal(("ASR_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
     }

@@ -13,11 +13,8 @@ public static class ActivityRegistration
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
     {
-        if (LlmOptionsFrom(config) is { } llm)
-        {
-            services.AddSingleton(llm);
-            services.AddHttpClient<IScriptWriter, ChatScriptWriter>();
-        }
+        if (OpenAiEndpoint.FromConfiguration(config, "LLM", "gpt-4o-mini", TimeSpan.FromSeconds(60)) is { } llm)
+            services.AddHttpClient(nameof(ChatScriptWriter)).AddTypedClient<IScriptWriter>((http, _) => new ChatScriptWriter(http, llm));
         else
         {
             services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
@@ -26,20 +23,14 @@ public static class ActivityRegistration
         services.AddActivity<ScriptTransformActivity>();
 
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
-        if (config["FENTA_TTS_BASE_URL"] is { Length: > 0 } ttsUrl)
+        if (OpenAiEndpoint.FromConfiguration(config, "TTS", "tts-1", TimeSpan.FromSeconds(60)) is { } tts)
         {
-            services.AddSingleton(new SpeechApiOptions(new Uri(ttsUrl.EndsWith('/') ? ttsUrl : ttsUrl + "/"), config["FENTA_TTS_API_KEY"] ?? "",
-                config["FENTA_TTS_MODEL"] is { Length: > 0 } ttsModel ? ttsModel : "tts-1", TimeSpan.FromSeconds(60)));
-            services.AddHttpClient<OpenAiSpeech>();
+            services.AddHttpClient(nameof(OpenAiSpeech)).AddTypedClient((http, _) => new OpenAiSpeech(http, tts));
             services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
         }
         services.AddActivity<VoiceTtsActivity>();
-        if (config["FENTA_ASR_BASE_URL"] is { Length: > 0 } asrUrl)
-        {
-            services.AddSingleton(new TranscriptionOptions(new Uri(asrUrl.EndsWith('/') ? asrUrl : asrUrl + "/"), config["FENTA_ASR_API_KEY"] ?? "",
-                config["FENTA_ASR_MODEL"] is { Length: > 0 } asrModel ? asrModel : "whisper-1", TimeSpan.FromMinutes(5)));
-            services.AddHttpClient<OpenAiTranscriber>();
-        }
+        if (OpenAiEndpoint.FromConfiguration(config, "ASR", "whisper-1", TimeSpan.FromMinutes(5)) is { } asr)
+            services.AddHttpClient(nameof(OpenAiTranscriber)).AddTypedClient((http, _) => new OpenAiTranscriber(http, asr));
         services.AddActivity<SubtitleAutoActivity>();
         services.AddActivity<AudioMixActivity>();
 
@@ -62,14 +53,5 @@ public static class ActivityRegistration
                 new SignedUrls(System.Text.Encoding.UTF8.GetBytes(signingKey))));
         services.AddActivity<OutputDownloadActivity>();
         return services;
-    }
-
-    public static LlmOptions? LlmOptionsFrom(IConfiguration config)
-    {
-        if (config["FENTA_LLM_BASE_URL"] is not { Length: > 0 } baseUrl) return null;
-        if (!Uri.TryCreate(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/", UriKind.Absolute, out var uri))
-            throw new InvalidOperationException($"FENTA_LLM_BASE_URL must be an absolute URL such as https://api.openai.com/v1, not '{baseUrl}'.");
-        return new LlmOptions(uri, config["FENTA_LLM_API_KEY"] ?? "", config["FENTA_LLM_MODEL"] is { Length: > 0 } model ? model : "gpt-4o-mini",
-            TimeSpan.FromSeconds(double.TryParse(config["FENTA_LLM_TIMEOUT_SECONDS"], out var s) && s > 0 ? s : 60));
     }
 }

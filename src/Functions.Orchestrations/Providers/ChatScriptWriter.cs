@@ -6,14 +6,11 @@ using FentaWeb.Domain.Scripts;
 
 namespace FentaWeb.Orchestrations.Providers;
 
-/// <summary>Settings of an OpenAI-compatible API (OpenAI, OpenRouter, a local server): <c>FENTA_LLM_*</c>.</summary>
-public sealed record LlmOptions(Uri BaseUrl, string ApiKey, string Model, TimeSpan Timeout);
-
 /// <summary>
 /// Writes scripts with an OpenAI-compatible chat completions API in JSON mode, following its documented contract:
 /// bearer auth, <c>{ error: { code, message } }</c> errors (sometimes inside an HTTP 200), Retry-After on 429.
 /// </summary>
-public sealed class ChatScriptWriter(HttpClient http, LlmOptions options) : IScriptWriter
+public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : IScriptWriter
 {
     private const string System = """
         You write narration scripts for short vertical videos. Reply with one JSON object only:

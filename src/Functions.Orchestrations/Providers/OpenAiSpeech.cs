@@ -6,10 +6,8 @@ using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Orchestrations.Providers;
 
-public sealed record SpeechApiOptions(Uri BaseUrl, string ApiKey, string Model, TimeSpan Timeout);
-
 /// <summary>OpenAI text to speech (<c>POST /audio/speech</c>), asked for WAV so each sentence can be measured exactly.</summary>
-public sealed class OpenAiSpeech(HttpClient http, SpeechApiOptions options) : ISpeechSynthesizer
+public sealed class OpenAiSpeech(HttpClient http, OpenAiEndpoint options) : ISpeechSynthesizer
 {
     public static readonly IReadOnlyList<string> Voices = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"];
 

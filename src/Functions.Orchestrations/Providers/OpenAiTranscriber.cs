@@ -5,13 +5,11 @@ using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Orchestrations.Providers;
 
-public sealed record TranscriptionOptions(Uri BaseUrl, string ApiKey, string Model, TimeSpan Timeout);
-
 /// <summary>
 /// OpenAI transcriptions (<c>POST /audio/transcriptions</c>, multipart) with <c>response_format=verbose_json</c> and
 /// word timestamps: segments become sentences, words keep their own times.
 /// </summary>
-public sealed class OpenAiTranscriber(HttpClient http, TranscriptionOptions options)
+public sealed class OpenAiTranscriber(HttpClient http, OpenAiEndpoint options)
 {
     public async Task<IReadOnlyList<SpokenSentence>> TranscribeAsync(string mediaPath, string? language, CancellationToken ct)
     {
