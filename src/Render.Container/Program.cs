@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 var doctor = new Command("doctor", "Check that ffmpeg, ffprobe, encoders, filters and fonts the renderer needs are installed.");
 doctor.SetAction(async (_, ct) =>
 {
-    var capabilities = await Toolchain.CheckAsync(ct);
+    var capabilities = await Toolchain.CheckAsync(ct: ct);
     foreach (var c in capabilities)
         Console.WriteLine($"{(c.Present ? "ok     " : "MISSING")}  {c.Name,-26} {c.Why}");
     return capabilities.All(c => c.Present) ? 0 : 1;

@@ -11,8 +11,6 @@ public sealed record Capability(string Name, string Why, bool Present);
 /// </summary>
 public static class Toolchain
 {
-    public const string DefaultFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-
     private static readonly (string Name, string Why)[] Encoders =
     [
         ("libx264", "H.264 video, the output codec"),
@@ -29,18 +27,20 @@ public static class Toolchain
         ("sidechaincompress", "music ducking under speech"),
     ];
 
-    public static async Task<IReadOnlyList<Capability>> CheckAsync(CancellationToken ct = default)
+    /// <param name="ffmpegPath">Where ffmpeg is (ffprobe is looked for beside it); by default, on the PATH.</param>
+    public static async Task<IReadOnlyList<Capability>> CheckAsync(string ffmpegPath = "ffmpeg", CancellationToken ct = default)
     {
-        var ffmpeg = await RunAsync("ffmpeg", ["-hide_banner", "-version"], ct);
-        var ffprobe = await RunAsync("ffprobe", ["-hide_banner", "-version"], ct);
+        var ffprobePath = Path.Combine(Path.GetDirectoryName(ffmpegPath) ?? "", "ffprobe");
+        var ffmpeg = await RunAsync(ffmpegPath, ["-hide_banner", "-version"], ct);
+        var ffprobe = await RunAsync(ffprobePath, ["-hide_banner", "-version"], ct);
         var capabilities = new List<Capability>
         {
             new("ffmpeg", "renders video", ffmpeg is not null),
             new("ffprobe", "reads media metadata", ffprobe is not null),
-            new("font", $"default text font ({DefaultFont})", File.Exists(DefaultFont)),
+            new("font", $"overlay text font ({FfmpegRenderer.Font})", File.Exists(FfmpegRenderer.Font)),
         };
-        var encoders = ffmpeg is null ? "" : await RunAsync("ffmpeg", ["-hide_banner", "-encoders"], ct) ?? "";
-        var filters = ffmpeg is null ? "" : await RunAsync("ffmpeg", ["-hide_banner", "-filters"], ct) ?? "";
+        var encoders = ffmpeg is null ? "" : await RunAsync(ffmpegPath, ["-hide_banner", "-encoders"], ct) ?? "";
+        var filters = ffmpeg is null ? "" : await RunAsync(ffmpegPath, ["-hide_banner", "-filters"], ct) ?? "";
         capabilities.AddRange(Encoders.Select(e => new Capability($"encoder {e.Name}", e.Why, Listed(encoders, e.Name))));
         capabilities.AddRange(Filters.Select(f => new Capability($"filter {f.Name}", f.Why, Listed(filters, f.Name))));
         return capabilities;
