@@ -37,7 +37,7 @@ public static class AssetEndpoints
             .WithSummary("One asset with a signed download URL valid for expires_in seconds (default 3600).");
         group.MapDelete("/{assetId}", Delete).RequireAccess(Scopes.AssetsUpload, OrgRole.Editor).WithSummary("Delete an asset; its links stop working.");
 
-        routes.MapGet("/v1/files/{**key}", Download).WithTags("Assets")
+        routes.MapGet("/v1/files/{**key}", Download).WithTags("Assets").ProducesProblem(403).ProducesProblem(404)
             .WithSummary("Download by signed link (from GET /v1/assets/{id}); supports HTTP Range.");
     }
 
@@ -94,19 +94,16 @@ public static class AssetEndpoints
     }
 
     /// <summary>Anyone holding an unexpired, untampered link may read the file — no other credential.</summary>
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Download(string key, long? expires, string? sig, FentaDb db,
+    private static async Task<FileStreamHttpResult> Download(string key, long? expires, string? sig, FentaDb db,
         SignedUrls urls, IBlobStore blobs, TimeProvider clock, CancellationToken ct)
     {
         if (expires is null || !urls.Verify(key, expires.Value, sig, clock.GetUtcNow()))
-            return Problem(403, "FORBIDDEN", "The link is invalid or expired; ask GET /v1/assets/{id} for a new one.");
+            throw new ForbiddenException("The link is invalid or expired; ask GET /v1/assets/{id} for a new one.");
         var asset = await db.Assets.AsNoTracking().SingleOrDefaultAsync(a => a.StorageKey == key && a.DeletedAt == null, ct);
         var stream = asset is null ? null : await blobs.OpenReadAsync(key, ct);
-        if (asset is null || stream is null) return Problem(404, "NOT_FOUND", "The file no longer exists.");
+        if (asset is null || stream is null) throw new NotFoundException("file", key);
         return TypedResults.File(stream, asset.ContentType ?? "application/octet-stream", asset.Filename, enableRangeProcessing: true);
     }
-
-    private static ProblemHttpResult Problem(int status, string code, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: Titles.For(status), extensions: new Dictionary<string, object?> { ["code"] = code });
 
     private static IQueryable<Asset> Live(FentaDb db, string orgId) => db.Assets.Where(a => a.OrgId == orgId && a.DeletedAt == null);
 }

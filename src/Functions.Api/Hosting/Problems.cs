@@ -12,8 +12,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     {
         var (status, code, detail, extensions) = Describe(exception);
         if (status >= 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
-        var problem = new ProblemDetails { Status = status, Title = Titles.For(status), Detail = detail };
-        problem.Extensions["code"] = code;
+        var problem = Titles.Problem(status, code, detail);
         foreach (var (key, value) in extensions) problem.Extensions[key] = value;
         http.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
@@ -85,6 +84,14 @@ public static class Titles
         503 => "UNAVAILABLE",
         _ => status >= 500 ? "INTERNAL_ERROR" : "REQUEST_FAILED",
     };
+
+    /// <summary>The problem for a status, code and detail; everything that writes one by hand (outside the exception handler) uses this.</summary>
+    public static ProblemDetails Problem(int status, string code, string detail)
+    {
+        var problem = new ProblemDetails { Status = status, Title = For(status), Detail = detail };
+        problem.Extensions["code"] = code;
+        return problem;
+    }
 
     /// <summary>Fills in title, code and trace id for problems the framework writes itself (404 route, 405, 415).</summary>
     public static void Complete(ProblemDetailsContext context)

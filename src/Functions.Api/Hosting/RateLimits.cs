@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace FentaWeb.Api.Hosting;
@@ -32,13 +31,7 @@ public static class RateLimits
                 var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var problem = new ProblemDetails
-                {
-                    Status = 429,
-                    Title = Titles.For(429),
-                    Detail = $"More than {options.RateLimitPerMinute} requests in a minute; retry after {seconds} s.",
-                };
-                problem.Extensions["code"] = "RATE_LIMITED";
+                var problem = Titles.Problem(429, "RATE_LIMITED", $"More than {options.RateLimitPerMinute} requests in a minute; retry after {seconds} s.");
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>()
                     .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
             };

@@ -4,7 +4,6 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -90,13 +89,7 @@ public sealed class BearerAuthenticationHandler(
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = failure is null ? "Bearer" : $"Bearer error=\"invalid_token\"";
-        var problem = new ProblemDetails
-        {
-            Status = 401,
-            Title = Titles.For(401),
-            Detail = failure ?? "Send 'Authorization: Bearer <access token or API key>'.",
-        };
-        problem.Extensions["code"] = "UNAUTHORIZED";
+        var problem = Titles.Problem(401, "UNAUTHORIZED", failure ?? "Send 'Authorization: Bearer <access token or API key>'.");
         await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
     }
 }
