@@ -35,7 +35,9 @@ public static class FfmpegRenderer
         Directory.CreateDirectory(work);
         try
         {
-            var args = BuildArguments(spec, outputPath, quality, work);
+            // Mono sources stay mono: upmixing them only doubles the AAC encoder's work for the same sound.
+            var probes = await Task.WhenAll(spec.Audio.Select(track => FfProbe.ProbeAsync(track.Source, ct)));
+            var args = BuildArguments(spec, outputPath, quality, work, stereo: probes.Any(p => p.AudioChannels is null or > 1));
             var result = await ProcessRunner.RunAsync("ffmpeg", args, ct, line =>
             {
                 if (progress is not null && line.StartsWith("out_time_us=", StringComparison.Ordinal)
@@ -44,13 +46,9 @@ public static class FfmpegRenderer
             });
             if (result.ExitCode != 0) throw new MediaException($"ffmpeg failed (exit {result.ExitCode}): {result.ErrorTail()}");
 
-            var thumbnail = Path.ChangeExtension(outputPath, ".jpg");
-            var thumb = await ProcessRunner.RunAsync("ffmpeg",
-                ["-y", "-v", "error", "-ss", Seconds(Math.Min(spec.DurationSeconds / 2, 3)), "-i", outputPath, "-frames:v", "1", "-q:v", "3", thumbnail], ct);
-            if (thumb.ExitCode != 0) throw new MediaException($"ffmpeg could not take a thumbnail: {thumb.ErrorTail(4)}");
             var srt = Path.ChangeExtension(outputPath, ".srt");
             await File.WriteAllTextAsync(srt, SubtitleWriter.ToSrt(spec.Subtitles?.Cues ?? []), ct);
-            return new RenderResult(outputPath, thumbnail, srt, (DateTime.UtcNow - started).TotalSeconds);
+            return new RenderResult(outputPath, ThumbnailPath(outputPath), srt, (DateTime.UtcNow - started).TotalSeconds);
         }
         finally
         {
@@ -58,7 +56,7 @@ public static class FfmpegRenderer
         }
     }
 
-    public static List<string> BuildArguments(RenderSpec spec, string outputPath, RenderQuality quality, string work)
+    public static List<string> BuildArguments(RenderSpec spec, string outputPath, RenderQuality quality, string work, bool stereo = true)
     {
         var (w, h, fps, total) = (spec.Width, spec.Height, spec.Fps, spec.DurationSeconds);
         var crossfade = spec.Transition != "cut" && spec.Scenes.Count > 1 ? Math.Max(0.1, spec.TransitionSeconds) : 0;
@@ -135,13 +133,16 @@ public static class FfmpegRenderer
             File.WriteAllText(ass, SubtitleWriter.ToAss(subtitles.Cues, subtitles.Preset, subtitles.Style, w, h));
             video.Add($"subtitles=filename={ass}:fontsdir=/usr/share/fonts/truetype/dejavu");
         }
-        video.Add($"trim=duration={Seconds(total)},setpts=PTS-STARTPTS");
-        graph.Append(CultureInfo.InvariantCulture, $"[{last}]{string.Join(",", video)}[vout];");
+        video.Add($"trim=duration={Seconds(total)},setpts=PTS-STARTPTS,split=2[vout][vall]");
+        graph.Append(CultureInfo.InvariantCulture, $"[{last}]{string.Join(",", video)};");
+        // The thumbnail is one finished frame (at 3 s, or mid-way in a shorter video) taken from the same run, not a second decode.
+        graph.Append(CultureInfo.InvariantCulture, $"[vall]select='eq(n,{(int)(Math.Min(total / 2, 3) * fps)})'[thumb];");
 
         // Audio: the tracks mixed at their start times, padded or cut to exactly the video's length.
+        var layout = stereo ? "stereo" : "mono";
         if (spec.Audio.Count == 0)
         {
-            args.AddRange(["-f", "lavfi", "-t", Seconds(total), "-i", "anullsrc=r=48000:cl=stereo"]);
+            args.AddRange(["-f", "lavfi", "-t", Seconds(total), "-i", $"anullsrc=r=48000:cl={layout}"]);
             graph.Append(CultureInfo.InvariantCulture, $"[{input}:a]atrim=duration={Seconds(total)}[aout]");
         }
         else
@@ -152,7 +153,7 @@ public static class FfmpegRenderer
                 args.AddRange(["-i", track.Source]);
                 var delay = (int)Math.Round(track.Start * 1000);
                 graph.Append(CultureInfo.InvariantCulture,
-                    $"[{input}:a]aresample=48000,aformat=channel_layouts=stereo,volume={Seconds(track.Volume)},adelay={delay}|{delay}[a{input}];");
+                    $"[{input}:a]aresample=48000,aformat=channel_layouts={layout},volume={Seconds(track.Volume)},adelay={delay}|{delay}[a{input}];");
                 labels.Add($"[a{input}]");
                 input++;
             }
@@ -164,9 +165,12 @@ public static class FfmpegRenderer
         args.AddRange(["-filter_complex", graph.ToString(), "-map", "[vout]", "-map", "[aout]",
             "-c:v", "libx264", "-preset", quality.Preset, "-crf", quality.Crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p",
             "-r", fps.ToString(CultureInfo.InvariantCulture), "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
-            "-movflags", "+faststart", "-t", Seconds(total), outputPath]);
+            "-movflags", "+faststart", "-t", Seconds(total), outputPath,
+            "-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-update", "1", ThumbnailPath(outputPath)]);
         return args;
     }
+
+    private static string ThumbnailPath(string videoPath) => Path.ChangeExtension(videoPath, ".jpg");
 
     /// <summary>A text overlay; the text goes through a file so no character needs escaping in the filter graph.</summary>
     private static string DrawText(RenderOverlay o, string textFile, int height)

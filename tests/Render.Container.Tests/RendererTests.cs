@@ -64,11 +64,26 @@ public class RendererTests : IAsyncLifetime
 
         var info = await FfProbe.ProbeAsync(output, CancellationToken.None);
         Assert.Equal((width, height, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
+        Assert.Equal(1, info.AudioChannels); // the espeak voice is mono, so the mix stays mono
         Assert.InRange(info.DurationSeconds!.Value, spec.DurationSeconds - 0.1, spec.DurationSeconds + 0.1);
         Assert.True(File.Exists(result.ThumbnailPath) && new FileInfo(result.ThumbnailPath).Length > 0);
         Assert.Equal(width, (await FfProbe.ProbeAsync(result.ThumbnailPath, CancellationToken.None)).Width);
         Assert.StartsWith("1\n00:00:00,000 --> ", await File.ReadAllTextAsync(result.SrtPath));
         Assert.NotEmpty(progress);
+    }
+
+    [Fact]
+    public async Task AStereoTrackMakesTheMixStereo()
+    {
+        var music = Path.Combine(_dir, "stereo-music.wav");
+        var made = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=4", "-ac", "2", music], CancellationToken.None);
+        Assert.True(made.ExitCode == 0, made.StandardError);
+        var spec = Spec(360, 640, subtitles: false);
+        spec = spec with { Audio = [.. spec.Audio, new RenderAudio(music, 0, 0.2)] };
+
+        await FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "stereo.mp4"), RenderQuality.For("draft"), null, CancellationToken.None);
+
+        Assert.Equal(2, (await FfProbe.ProbeAsync(Path.Combine(_dir, "stereo.mp4"), CancellationToken.None)).AudioChannels);
     }
 
     [Fact]

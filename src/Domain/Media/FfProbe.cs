@@ -10,7 +10,8 @@ public sealed record MediaInfo(
     double? Fps,
     string? VideoCodec,
     string? AudioCodec,
-    string? FormatName)
+    string? FormatName,
+    int? AudioChannels = null)
 {
     public bool HasVideo => VideoCodec is not null;
     public bool HasAudio => AudioCodec is not null;
@@ -44,7 +45,8 @@ public static class FfProbe
             Rate(Text(video, "avg_frame_rate")) ?? (duration is null ? null : Rate(Text(video, "r_frame_rate"))),
             Text(video, "codec_name"),
             Text(audio, "codec_name"),
-            Text(format, "format_name"));
+            Text(format, "format_name"),
+            audio.ValueKind == JsonValueKind.Object && audio.TryGetProperty("channels", out var c) ? c.GetInt32() : null);
     }
 
     private static string? Text(JsonElement e, string name) =>
