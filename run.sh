@@ -2,14 +2,20 @@
 # ./run.sh          set up everything, start the API on http://127.0.0.1:8080 and an engine worker; serve until Ctrl-C
 # ./run.sh --check  the same, then wait until it is healthy and ready, and exit 0 (for automation)
 # ./run.sh --demo   the same, then run the "Daily News Shorts" sample workflow and print the MP4's path and summary
+# ./run.sh --demo ai-story   the same with "AI Story with Generated Clips" (generated clips: local without FENTA_KIE_API_KEY)
 source "$(dirname "$0")/scripts/common.sh"
 
 mode=serve
 case "${1:-}" in
   "") ;;
   --check) mode=check ;;
-  --demo) mode=demo ;;
-  *) die "unknown option '$1' (use: ./run.sh [--check|--demo])" ;;
+  --demo) mode=demo
+    case "${2:-news}" in
+      news) demo_workflow="Daily News Shorts" ;;
+      ai-story) demo_workflow="AI Story with Generated Clips" ;;
+      *) die "unknown demo '$2' (use: news, ai-story)" ;;
+    esac ;;
+  *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story]])" ;;
 esac
 
 ensure_system_packages
@@ -69,7 +75,7 @@ if [ "$mode" = check ]; then
 fi
 if [ "$mode" = demo ]; then
   source "$ROOT/scripts/demo.sh"
-  run_demo "$url" "$FENTA_DEMO_API_KEY" "Daily News Shorts"
+  run_demo "$url" "$FENTA_DEMO_API_KEY" "$demo_workflow"
   exit $?
 fi
 say "serving; Ctrl-C stops the API, the workers and PostgreSQL"

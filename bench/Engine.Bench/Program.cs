@@ -41,7 +41,7 @@ await worker.StartAsync();
 var chain = Chain(200);
 var fanOut = Parse("""
     {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1000 noop"}},
-               {"id": "img", "type": "Input.KAI.GenerateImage", "params": {"model": "noop"}},
+               {"id": "img", "type": "Input.KAI.GenerateImage", "params": {"prompt": "noop"}},
                {"id": "t", "type": "Edit.Timeline", "params": {"template_id": "noop"}}],
      "edges": [{"from": "s", "to": "img"}, {"from": "img", "to": "t"}]}
     """);

@@ -3,6 +3,7 @@ using FentaWeb.Api.Health;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
 using FentaWeb.Api.Jobs;
+using FentaWeb.Api.Kai;
 using FentaWeb.Api.Templates;
 using FentaWeb.Api.Voices;
 using FentaWeb.Api.Workflows;
@@ -37,6 +38,8 @@ public static class FentaApi
         app.MapJobs();
         app.MapAssets(options);
         app.MapVoices();
+        app.MapModels();
+        app.MapKai();
         return app;
     }
 }

@@ -33,8 +33,18 @@ public class ApiHost : IAsyncLifetime
     /// <summary>Whether an engine worker with the test activities runs beside the API, for tests of running jobs.</summary>
     protected virtual bool RunsWorker => false;
 
+    /// <summary>Extra settings for that worker (provider keys and URLs of simulators).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>();
+
+    /// <summary>The worker's activities: by default the test doubles replace the generation and script nodes.</summary>
+    protected virtual void ConfigureWorker(IServiceCollection services) => services.AddTestActivities();
+
+    /// <summary>Runs first, before the API and worker start (simulators the worker settings point at start here).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await BeforeStartAsync();
         var server = await PostgresServer.SharedAsync();
         var connectionString = await server.CreateDatabaseAsync(GetType().Name);
         Db = NpgsqlDataSource.Create(connectionString);
@@ -49,20 +59,25 @@ public class ApiHost : IAsyncLifetime
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         });
         await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
         if (RunsWorker)
         {
             await using (var schema = Db.CreateCommand(TestActivities.Schema)) await schema.ExecuteNonQueryAsync();
-            _worker = WorkerHost.Build([], new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
                 ["FENTA_DB"] = connectionString,
                 ["FENTA_WORKER_HEARTBEAT_SECONDS"] = "0.25",
                 ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
+                ["FENTA_STORAGE_ROOT"] = StorageRoot,
+                ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
+                ["FENTA_PUBLIC_URL"] = BaseAddress.ToString(),
                 ["Logging:LogLevel:Default"] = "Warning",
-            }, services => services.AddTestActivities());
+            };
+            foreach (var (key, value) in WorkerSettings) settings[key] = value;
+            _worker = WorkerHost.Build([], settings, ConfigureWorker);
             await _worker.StartAsync();
         }
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
     }
 
     public async Task DisposeAsync()

@@ -15,7 +15,7 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
     {
         var job = await host.StartJobAsync("""
         {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}},
-                   {"id": "gen", "type": "Input.KAI.GenerateVideo", "params": {"prompt": "a fox", "model": "hold=60000"}},
+                   {"id": "gen", "type": "Input.KAI.GenerateVideo", "params": {"prompt": "hold=60000"}},
                    {"id": "t", "type": "Edit.Timeline"}],
          "edges": [{"from": "s", "to": "gen", "toPort": "script"}, {"from": "gen", "to": "t"}]}
         """);

@@ -45,7 +45,7 @@ public class EngineTests(EngineTests.Host host) : IClassFixture<EngineTests.Host
     {
         var job = await host.StartJobAsync("""
         {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1000"}},
-                   {"id": "img", "type": "Input.KAI.GenerateImage", "params": {"model": "m"}},
+                   {"id": "img", "type": "Input.KAI.GenerateImage"},
                    {"id": "t", "type": "Edit.Timeline"}],
          "edges": [{"from": "s", "to": "img"}, {"from": "img", "to": "t"}]}
         """);

@@ -122,7 +122,7 @@ public static partial class TestActivities
     public sealed class ImageDouble(NpgsqlDataSource db) : Double(db)
     {
         public override string NodeType => "Input.KAI.GenerateImage";
-        protected override string DirectiveParam => "model";
+        protected override string DirectiveParam => "prompt";
 
         protected override Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> d, CancellationToken ct) =>
             Task.FromResult<ActivityResult>(ActivityResult.Done(new[] { $"image:{context.NodeId}:{context.ItemIndex}" }));
@@ -135,7 +135,7 @@ public static partial class TestActivities
     public sealed class VideoDouble(NpgsqlDataSource db) : Double(db)
     {
         public override string NodeType => "Input.KAI.GenerateVideo";
-        protected override string DirectiveParam => "model";
+        protected override string DirectiveParam => "prompt";
 
         protected override async Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> d, CancellationToken ct)
         {

@@ -69,6 +69,13 @@ public static class NodeCatalog
     private static readonly string[] Genres = ["news", "story", "review", "education", "promo", "comedy", "motivation"];
     private static readonly string[] SubtitleStyles = ["clean_box", "karaoke_bounce", "bold_outline", "minimal"];
 
+    // Declared before All, which uses it (static fields initialise in order).
+    private static readonly ParamSpec[] GenerationParams =
+    [
+        new("model_params", ParamKind.Object, "The model's own parameters (see its schema at /v1/models/{id}); they override the general ones."),
+        ParamSpec.Choice("provider", "kie (needs FENTA_KIE_API_KEY), local (ffmpeg-drawn stand-ins) or auto (kie when configured).", ["auto", "kie", "local"], "auto"),
+    ];
+
     private static PortSpec ScriptIn(bool required = true) => new("script", PortType.Script, "The script to work from.", required);
     private static PortSpec MediaOut => new("media", PortType.Media, "The produced images or clips, in order.");
 
@@ -103,19 +110,21 @@ public static class NodeCatalog
                 ParamSpec.Text("prompt", "What to draw; optional when a script supplies per-scene prompts.", maxLength: 4000),
                 ParamSpec.Choice("aspect_ratio", "Image aspect.", AspectRatios, "9:16"),
                 ParamSpec.Int("count", "Images per prompt.", 1, 4, 1),
+                .. GenerationParams,
             ],
-            RetryPolicy.Generation, RequirePromptOrScript, FanOutPort: "script"),
+            RetryPolicy.Generation, CheckGeneration, FanOutPort: "script"),
 
         new("Input.KAI.GenerateVideo", "input", "Generates video clips on KIE.ai. Fed a script, generates one per scene in parallel.",
             [ScriptIn(required: false)], [MediaOut],
             [
-                ParamSpec.Text("model", "Model id from /v1/models.", @default: "veo3_fast", maxLength: 100),
+                ParamSpec.Text("model", "Model id from /v1/models.", @default: "veo-3.1-fast", maxLength: 100),
                 ParamSpec.Text("prompt", "What to film; optional when a script supplies per-scene prompts.", maxLength: 4000),
                 ParamSpec.Choice("aspect_ratio", "Clip aspect.", AspectRatios, "9:16"),
                 ParamSpec.Int("duration", "Clip length, seconds.", 2, 20, 5),
                 ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
+                .. GenerationParams,
             ],
-            RetryPolicy.Generation, RequirePromptOrScript, FanOutPort: "script"),
+            RetryPolicy.Generation, CheckGeneration, FanOutPort: "script"),
 
         new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend).",
             [new("media", PortType.Media, "The clips to edit.")], [MediaOut],
@@ -123,8 +132,10 @@ public static class NodeCatalog
                 ParamSpec.Text("model", "Model id from /v1/models.", @default: "runway-aleph", maxLength: 100),
                 ParamSpec.Text("prompt", "The edit to make.", required: true, maxLength: 4000),
                 ParamSpec.Choice("operation", "Kind of edit.", ["restyle", "inpaint", "extend"], "restyle"),
+                ParamSpec.Choice("aspect_ratio", "Output aspect.", AspectRatios, "9:16"),
+                .. GenerationParams,
             ],
-            RetryPolicy.Generation),
+            RetryPolicy.Generation, CheckGeneration),
 
         new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
             [], [new("script", PortType.Script, "The script.")],
@@ -245,9 +256,26 @@ public static class NodeCatalog
 
     public static NodeDefinition? Find(string? type) => type is null ? null : ByType.GetValueOrDefault(type);
 
-    private static void RequirePromptOrScript(NodeCheck n, FieldErrors errors)
+    /// <summary>A generation node: a prompt or a script, and a model of the right kind whose own parameters validate.</summary>
+    private static void CheckGeneration(NodeCheck n, FieldErrors errors)
     {
-        if (string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
+        if (n.Node.Type != "Input.KAI.EditVideo" && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
             errors.Add($"{n.Path}.params.prompt", "is required unless a script is connected to supply per-scene prompts", n.Node.Id);
+        var id = n.Text("model") ?? Find(n.Node.Type)!.Params.First(p => p.Name == "model").Default!.Value.GetString();
+        var model = Models.ModelRegistry.Find(id);
+        if (model is null || !Models.ModelRegistry.Fits(model, n.Node.Type))
+        {
+            var fitting = Models.ModelRegistry.All.Where(m => Models.ModelRegistry.Fits(m, n.Node.Type)).Select(m => m.Id);
+            errors.Add($"{n.Path}.params.model", $"must be a model this node can use: {string.Join(", ", fitting)}", n.Node.Id);
+            return;
+        }
+        model.Resolve(GenerationSettingsOf(n.Params), n.Params.TryGetValue("model_params", out var mp) ? mp : null, $"{n.Path}.params.model_params", errors, n.Node.Id);
     }
+
+    /// <summary>The general settings of a generation node's params (defaults where absent).</summary>
+    public static Models.GenerationSettings GenerationSettingsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p) => new(
+        p.TryGetValue("aspect_ratio", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.String ? a.GetString()! : "9:16",
+        p.TryGetValue("duration", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Number ? d.GetInt32() : null,
+        p.TryGetValue("resolution", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null,
+        p.TryGetValue("count", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.Number ? c.GetInt32() : 1);
 }

@@ -4,7 +4,7 @@ using FentaWeb.Domain.Common;
 
 namespace FentaWeb.Domain.Workflows;
 
-public enum ParamKind { String, Integer, Number, Boolean, Enum, StringList }
+public enum ParamKind { String, Integer, Number, Boolean, Enum, StringList, Object }
 
 /// <summary>What a param refers to outside the graph, so the API can check it exists in the caller's org.</summary>
 public enum ParamReference { None, Template, Asset }
@@ -56,6 +56,9 @@ public sealed record ParamSpec(
             case ParamKind.Enum:
                 if (value.ValueKind != JsonValueKind.String || !Values!.Contains(value.GetString()!))
                     errors.Add(field, $"must be one of: {string.Join(", ", Values!)}", nodeId);
+                break;
+            case ParamKind.Object:
+                if (value.ValueKind != JsonValueKind.Object) errors.Add(field, "must be an object", nodeId);
                 break;
             case ParamKind.Boolean:
                 if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) errors.Add(field, "must be true or false", nodeId);

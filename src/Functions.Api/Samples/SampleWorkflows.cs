@@ -13,6 +13,7 @@ public static class SampleWorkflows
 {
     public const string DailyNewsShorts = "Daily News Shorts";
     public const string ProductReview = "Product Review";
+    public const string AiStory = "AI Story with Generated Clips";
 
     /// <summary>Seed 002's graph exactly as written.</summary>
     private const string DailyNewsGraph = """
@@ -41,11 +42,30 @@ public static class SampleWorkflows
                    {"from": "subs", "to": "timeline"}, {"from": "timeline", "to": "render"}, {"from": "render", "to": "download"}]}
         """;
 
+    /// <summary>
+    /// Seed 000's "AI Story with Generated Clips": the script's scenes fan out to one generated clip each (KIE.ai
+    /// when configured, else the local generator), fanning back in to the timeline in scene order.
+    /// </summary>
+    private const string AiStoryGraph = """
+        {"nodes": [
+          {"id": "script", "type": "Script.Generate", "params": {"genre": "story", "prompt": "{{topic}}", "duration_seconds": 20, "scenes": 3}},
+          {"id": "clips", "type": "Input.KAI.GenerateVideo", "params": {"model": "veo-3.1-fast", "prompt": "cinematic, soft light", "duration": 6}},
+          {"id": "voice", "type": "Voice.TTS"},
+          {"id": "subs", "type": "Subtitle.Auto", "params": {"style": "bold_outline"}},
+          {"id": "timeline", "type": "Edit.Timeline", "params": {"template_id": "tmpl_shorts_v1"}},
+          {"id": "render", "type": "Output.Render", "params": {"profile": "9x16_1080p"}}],
+         "edges": [{"from": "script", "to": "clips"}, {"from": "script", "to": "voice"}, {"from": "voice", "to": "subs"},
+                   {"from": "clips", "to": "timeline"}, {"from": "subs", "to": "timeline"}, {"from": "timeline", "to": "render"}]}
+        """;
+
     public static async Task SeedAsync(FentaDb db, AssetStore assets, string orgId, string userId, DateTimeOffset now, CancellationToken ct)
     {
         var existing = await db.Workflows.Where(w => w.OrgId == orgId && w.DeletedAt == null).Select(w => w.Name).ToListAsync(ct);
         if (!existing.Contains(DailyNewsShorts))
             Add(db, orgId, userId, now, DailyNewsShorts, "Stock footage, a news script, voice and boxed subtitles on the Shorts template.", DailyNewsGraph, "{}");
+        if (!existing.Contains(AiStory))
+            Add(db, orgId, userId, now, AiStory, "Three AI-generated clips, one per scene, under a story narration.", AiStoryGraph,
+                JsonSerializer.Serialize(new { topic = "a lighthouse keeper who finds a message in a bottle" }));
         if (!existing.Contains(ProductReview))
         {
             var clip = await SampleClipAsync(assets, orgId, userId, ct);

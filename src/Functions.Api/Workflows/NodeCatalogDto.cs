@@ -16,10 +16,12 @@ public static class NodeCatalogDto
 {
     public static readonly IReadOnlyList<NodeTypeDto> All = NodeCatalog.All.Select(d => new NodeTypeDto(
         d.Type, d.Category, d.Description, d.Inputs.Select(Port).ToList(), d.Outputs.Select(Port).ToList(),
-        d.Params.Select(p => new ParamDto(p.Name, Snake(p.Kind.ToString()), p.Description, p.Required, p.Default, p.Min, p.Max, p.MaxLength, p.Values,
-            p.Reference == ParamReference.None ? null : p.Reference.ToString().ToLowerInvariant())).ToList(),
+        d.Params.Select(Param).ToList(),
         new RetryDto(d.Retry.MaxAttempts, d.Retry.FirstInterval.TotalSeconds, d.Retry.BackoffCoefficient, d.Retry.MaxInterval.TotalSeconds,
             d.Retry.Timeout.TotalSeconds), d.FanOutPort, d.Queue)).ToList();
+
+    public static ParamDto Param(ParamSpec p) => new(p.Name, Snake(p.Kind.ToString()), p.Description, p.Required, p.Default, p.Min, p.Max, p.MaxLength,
+        p.Values, p.Reference == ParamReference.None ? null : p.Reference.ToString().ToLowerInvariant());
 
     private static PortDto Port(PortSpec p) => new(p.Name, p.Type.ToString(), p.Description, p.Required, p.Multiple);
 

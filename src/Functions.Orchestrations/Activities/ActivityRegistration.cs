@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
 using FentaWeb.Orchestrations.Engine;
@@ -10,6 +11,9 @@ namespace FentaWeb.Orchestrations.Activities;
 
 public static class ActivityRegistration
 {
+    private static double? Seconds(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
     {
@@ -52,6 +56,20 @@ public static class ActivityRegistration
             services.AddSingleton(new DownloadLinks(new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080"),
                 new SignedUrls(System.Text.Encoding.UTF8.GetBytes(signingKey))));
         services.AddActivity<OutputDownloadActivity>();
+
+        if (config["FENTA_KIE_API_KEY"] is { Length: > 0 } kieKey)
+        {
+            var kie = new KieOptions(new Uri(config["FENTA_KIE_BASE_URL"] is { Length: > 0 } kieUrl ? kieUrl : "https://api.kie.ai/"), kieKey,
+                TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(Seconds(config["FENTA_KIE_POLL_SECONDS"]) ?? 5),
+                Seconds(config["FENTA_KIE_DEADLINE_SECONDS"]) is { } deadline ? TimeSpan.FromSeconds(deadline) : null);
+            services.AddHttpClient(nameof(KieClient)).AddTypedClient((http, _) => new KieClient(http, kie));
+            // One client for the process, so each API family's circuit breaker sees every call.
+            services.AddSingleton(sp => new KieRuntime(sp.GetRequiredService<KieClient>(), kie, sp.GetService<DownloadLinks>()
+                ?? throw new InvalidOperationException("FENTA_KIE_API_KEY needs FENTA_URL_SIGNING_KEY (or FENTA_JWT_SIGNING_KEY) and FENTA_PUBLIC_URL: KIE fetches inputs and calls back over them.")));
+        }
+        foreach (var type in (string[])["Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo"])
+            services.AddSingleton<INodeActivity>(sp => new KaiGenerationActivity(type, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                sp.GetRequiredService<AssetStore>(), sp.GetService<KieRuntime>()));
         return services;
     }
 }

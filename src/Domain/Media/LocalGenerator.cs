@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FentaWeb.Domain.Media;
+
+/// <summary>
+/// The offline stand-in for KIE.ai generations: a still is the prompt's words on a gradient whose colours come from
+/// the prompt, and a clip is that still with a slow Ken-Burns push-in. Same node semantics, no key, clearly local.
+/// </summary>
+public static class LocalGenerator
+{
+    public static (int Width, int Height) SizeOf(string aspectRatio) => aspectRatio switch
+    {
+        "16:9" => (1280, 720),
+        "1:1" => (1024, 1024),
+        "4:5" => (864, 1080),
+        _ => (720, 1280),
+    };
+
+    public static async Task DrawStillAsync(string prompt, string aspectRatio, string path, CancellationToken ct)
+    {
+        var (w, h) = SizeOf(aspectRatio);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(prompt));
+        string Colour(int i) => $"0x{hash[i]:x2}{hash[i + 1]:x2}{hash[i + 2]:x2}";
+        var textFile = path + ".txt";
+        await File.WriteAllTextAsync(textFile, Wrap(prompt, Math.Max(12, w / 40)), ct);
+        try
+        {
+            var result = await ProcessRunner.RunAsync("ffmpeg",
+            [
+                "-y", "-v", "error", "-f", "lavfi", "-i", $"gradients=s={w}x{h}:c0={Colour(0)}:c1={Colour(3)}:c2={Colour(6)}:seed={hash[9]}:d=1",
+                "-frames:v", "1", "-vf",
+                $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:textfile={textFile}:fontsize={w / 18}:fontcolor=white" +
+                $":box=1:boxcolor=black@0.35:boxborderw={w / 40}:line_spacing={w / 60}:x=(w-text_w)/2:y=(h-text_h)/2," +
+                $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text='local generation':fontsize={w / 40}:fontcolor=white@0.7:x=w-text_w-{w / 30}:y=h-text_h-{w / 30}",
+                path,
+            ], ct);
+            if (result.ExitCode != 0) throw new MediaException($"could not draw a local image: {result.ErrorTail(4)}");
+        }
+        finally
+        {
+            File.Delete(textFile);
+        }
+    }
+
+    /// <summary>A clip of <paramref name="seconds"/> pushing slowly into the still drawn for the prompt.</summary>
+    public static async Task DrawClipAsync(string prompt, string aspectRatio, double seconds, string path, CancellationToken ct)
+    {
+        var (w, h) = SizeOf(aspectRatio);
+        var still = Path.ChangeExtension(path, ".still.png");
+        await DrawStillAsync(prompt, aspectRatio, still, ct);
+        try
+        {
+            var frames = (int)Math.Ceiling(seconds * 25);
+            var result = await ProcessRunner.RunAsync("ffmpeg",
+            [
+                "-y", "-v", "error", "-i", still, "-vf",
+                $"scale={w * 2}:{h * 2},zoompan=z='min(zoom+0.0012,1.2)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={frames}:s={w}x{h}:fps=25,format=yuv420p",
+                "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path,
+            ], ct);
+            if (result.ExitCode != 0) throw new MediaException($"could not draw a local clip: {result.ErrorTail(4)}");
+        }
+        finally
+        {
+            File.Delete(still);
+        }
+    }
+
+    private static string Wrap(string text, int width)
+    {
+        var lines = new List<string>();
+        var line = new StringBuilder();
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(40))
+        {
+            if (line.Length > 0 && line.Length + word.Length + 1 > width)
+            {
+                lines.Add(line.ToString());
+                line.Clear();
+            }
+            line.Append(line.Length > 0 ? " " : "").Append(word);
+        }
+        if (line.Length > 0) lines.Add(line.ToString());
+        return string.Join('\n', lines.Take(8));
+    }
+}

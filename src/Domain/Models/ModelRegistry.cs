@@ -1,0 +1,264 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Workflows;
+
+namespace FentaWeb.Domain.Models;
+
+/// <summary>Which KIE.ai API a model is called through; each family has its own create and status endpoints.</summary>
+public enum KieApi { Market, Veo, Runway, Aleph, Gpt4oImage, FluxKontext, Suno }
+
+/// <summary>What a node asks for in general terms; each model turns it into its own parameters.</summary>
+public sealed record GenerationSettings(string AspectRatio, int? DurationSeconds, string? Resolution, int Count);
+
+/// <summary>
+/// One generative model (seed 004's registry as code): identity, what it makes, the KIE API and model name behind
+/// it, an input schema (the same <see cref="ParamSpec"/> node params use, so clients render forms from it), and
+/// its price in credits: <see cref="BaseCredits"/> times a factor for each priced parameter value, times the
+/// number of outputs when <see cref="CountParam"/> is set.
+/// </summary>
+public sealed record ModelDefinition(
+    string Id,
+    string Name,
+    string Family,
+    string Variant,
+    string ContentType,
+    KieApi Api,
+    string KieModel,
+    IReadOnlyList<ParamSpec> Params,
+    int BaseCredits,
+    int EstimatedSeconds,
+    Func<GenerationSettings, Dictionary<string, object>> FromSettings,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Multipliers = null,
+    string? CountParam = null,
+    string? ImageParam = null,
+    bool Active = true,
+    bool Locked = false)
+{
+    public string Provider => "kie_ai";
+
+    /// <summary>"image", "video" or "audio": what the generation's result files are.</summary>
+    public string Output => ContentType switch
+    {
+        "prompt_to_image" or "image_editing" => "image",
+        "prompt_to_audio" => "audio",
+        _ => "video",
+    };
+
+    /// <summary>
+    /// The model's input: the node's general settings translated, overridden by explicit <paramref name="modelParams"/>,
+    /// defaults filled in; errors name <paramref name="field"/>.&lt;param&gt;.
+    /// </summary>
+    public JsonObject Resolve(GenerationSettings settings, JsonElement? modelParams, string field, FieldErrors errors, string? nodeId = null)
+    {
+        var input = new JsonObject();
+        foreach (var spec in Params)
+            if (spec.Default is { } d) input[spec.Name] = JsonNode.Parse(d.GetRawText());
+        foreach (var (name, value) in FromSettings(settings)) input[name] = JsonSerializer.SerializeToNode(value);
+        if (modelParams is { ValueKind: JsonValueKind.Object } given)
+            foreach (var p in given.EnumerateObject())
+            {
+                if (Params.All(s => s.Name != p.Name))
+                    errors.Add($"{field}.{p.Name}", $"is not a parameter of {Id}; known: {string.Join(", ", Params.Select(s => s.Name))}", nodeId);
+                else input[p.Name] = JsonNode.Parse(p.Value.GetRawText());
+            }
+        foreach (var spec in Params)
+        {
+            if (input[spec.Name] is { } value) spec.Check(JsonSerializer.SerializeToElement(value), $"{field}.{spec.Name}", nodeId ?? "", errors);
+            else if (spec.Required && spec.Name != ImageParam) errors.Add($"{field}.{spec.Name}", "is required", nodeId);
+        }
+        return input;
+    }
+
+    public int Credits(JsonObject input)
+    {
+        var credits = (double)BaseCredits;
+        foreach (var (param, factors) in Multipliers ?? new Dictionary<string, IReadOnlyDictionary<string, double>>())
+            if (input[param] is { } v && factors.TryGetValue(v.ToString().ToLowerInvariant(), out var factor)) credits *= factor;
+        if (CountParam is not null && input[CountParam] is { } n && int.TryParse(n.ToString(), out var count)) credits *= Math.Max(1, count);
+        return (int)Math.Ceiling(credits);
+    }
+}
+
+/// <summary>The models FentaWeb can run on KIE.ai.</summary>
+public static class ModelRegistry
+{
+    private static readonly string[] Wide = ["16:9", "9:16"];
+    private static readonly string[] Square = ["16:9", "9:16", "1:1"];
+
+    private static Dictionary<string, object> None(GenerationSettings _) => [];
+
+    private static string Nearest(int? seconds, params string[] allowed) =>
+        allowed.OrderBy(a => Math.Abs(int.Parse(a, System.Globalization.CultureInfo.InvariantCulture) - (seconds ?? 0))).First();
+
+    private static string Aspect(string wanted, string[] allowed) =>
+        allowed.Contains(wanted) ? wanted : wanted is "4:5" or "9:16" ? "9:16" : allowed[0];
+
+    private static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Priced(string param, params (string Value, double Factor)[] factors) =>
+        new Dictionary<string, IReadOnlyDictionary<string, double>> { [param] = factors.ToDictionary(f => f.Value, f => f.Factor) };
+
+    private static ParamSpec Images(string name, bool required = true) =>
+        ParamSpec.List(name, "Public URLs of the reference images (filled from the node's input image when connected).", 5, required, 2000);
+
+    public static readonly IReadOnlyList<ModelDefinition> All =
+    [
+        // Video
+        new("veo-3.1-fast", "Veo 3.1 Fast", "Veo", "3.1 Fast", "prompt_to_video", KieApi.Veo, "veo3_fast",
+            [
+                ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
+                ParamSpec.Choice("generationType", "How the images are used.", ["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"], "TEXT_2_VIDEO"),
+                Images("imageUrls", required: false),
+                ParamSpec.Flag("enableTranslation", "Translate the prompt to English first.", true),
+            ],
+            60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+        new("veo-3.1-quality", "Veo 3.1 Quality", "Veo", "3.1 Quality", "prompt_to_video", KieApi.Veo, "veo3",
+            [
+                ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
+                ParamSpec.Choice("generationType", "How the images are used.", ["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"], "TEXT_2_VIDEO"),
+                Images("imageUrls", required: false),
+                ParamSpec.Flag("enableTranslation", "Translate the prompt to English first.", true),
+            ],
+            250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+        new("sora-2-text-to-video", "Sora 2", "Sora", "2 Text to Video", "prompt_to_video", KieApi.Market, "sora-2-text-to-video",
+            [
+                ParamSpec.Choice("aspect_ratio", "Clip orientation.", ["portrait", "landscape"], "portrait"),
+                ParamSpec.Choice("n_frames", "Clip length in seconds.", ["10", "15"], "10"),
+                ParamSpec.Flag("remove_watermark", "Remove the Sora watermark.", true),
+            ],
+            30, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
+            Priced("n_frames", ("15", 1.5))),
+        new("sora-2-image-to-video", "Sora 2 Image to Video", "Sora", "2 Image to Video", "image_to_video", KieApi.Market, "sora-2-image-to-video",
+            [
+                Images("image_urls"),
+                ParamSpec.Choice("aspect_ratio", "Clip orientation.", ["portrait", "landscape"], "portrait"),
+                ParamSpec.Choice("n_frames", "Clip length in seconds.", ["10", "15"], "10"),
+                ParamSpec.Flag("remove_watermark", "Remove the Sora watermark.", true),
+            ],
+            30, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
+            Priced("n_frames", ("15", 1.5)), ImageParam: "image_urls"),
+        new("kling-2.6-text-to-video", "Kling 2.6", "Kling", "2.6 Text to Video", "prompt_to_video", KieApi.Market, "kling-2.6/text-to-video",
+            [
+                ParamSpec.Choice("aspect_ratio", "Clip aspect.", Square, "9:16"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Flag("sound", "Generate sound with the clip.", false),
+            ],
+            55, 120, s => new() { ["aspect_ratio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["sound"] = new Dictionary<string, double> { ["true"] = 2 } }),
+        new("kling-2.6-image-to-video", "Kling 2.6 Image to Video", "Kling", "2.6 Image to Video", "image_to_video", KieApi.Market, "kling-2.6/image-to-video",
+            [
+                Images("image_urls"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Flag("sound", "Generate sound with the clip.", false),
+            ],
+            55, 120, s => new() { ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["sound"] = new Dictionary<string, double> { ["true"] = 2 } },
+            ImageParam: "image_urls"),
+        new("wan-2.5-text-to-video", "Wan 2.5", "Wan", "2.5 Text to Video", "prompt_to_video", KieApi.Market, "wan/2-5-text-to-video",
+            [
+                ParamSpec.Choice("aspect_ratio", "Clip aspect.", Square, "9:16"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
+                ParamSpec.Text("negative_prompt", "What to avoid.", maxLength: 500),
+                ParamSpec.Int("seed", "Random seed, for repeatable results.", 0, int.MaxValue),
+            ],
+            60, 150, s => new() { ["aspect_ratio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10"), ["resolution"] = s.Resolution ?? "720p" },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 1.5 } }),
+        new("hailuo-2.3-image-to-video-pro", "Hailuo 2.3 Pro", "Hailuo", "2.3 Image to Video Pro", "image_to_video", KieApi.Market, "hailuo/2-3-image-to-video-pro",
+            [
+                Images("image_urls"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["6", "10"], "6"),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["768P", "1080P"], "768P"),
+            ],
+            45, 150, s => new() { ["duration"] = Nearest(s.DurationSeconds, "6", "10"), ["resolution"] = s.Resolution == "1080p" ? "1080P" : "768P" },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 1.7 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 1.6 } },
+            ImageParam: "image_urls"),
+        new("runway-gen4", "Runway Gen-4", "Runway", "Gen-4", "prompt_to_video", KieApi.Runway, "runway",
+            [
+                ParamSpec.Choice("aspectRatio", "Clip aspect.", ["16:9", "9:16", "1:1", "4:3", "3:4"], "9:16"),
+                ParamSpec.Choice("duration", "Clip length in seconds (1080p only with 5).", ["5", "10"], "5"),
+                ParamSpec.Choice("quality", "Clip resolution.", ["720p", "1080p"], "720p"),
+                ParamSpec.Text("imageUrl", "A reference image URL (filled from the node's input image when connected).", maxLength: 2000),
+            ],
+            12, 120, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10"), ["quality"] = s.Resolution ?? "720p" },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2.5 }, ["quality"] = new Dictionary<string, double> { ["1080p"] = 2.5 } },
+            ImageParam: "imageUrl"),
+        new("runway-aleph", "Runway Aleph", "Runway", "Aleph", "video_editing", KieApi.Aleph, "aleph",
+            [
+                ParamSpec.Text("videoUrl", "The clip to edit (filled from the node's input media).", maxLength: 2000),
+                ParamSpec.Choice("aspectRatio", "Output aspect.", ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"], "9:16"),
+                ParamSpec.Int("seed", "Random seed, for repeatable results.", 0, int.MaxValue),
+            ],
+            110, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Square) }, ImageParam: "videoUrl"),
+
+        // Images
+        new("gpt-4o-image", "GPT-4o Image", "GPT Image", "4o", "prompt_to_image", KieApi.Gpt4oImage, "gpt-4o-image",
+            [
+                ParamSpec.Choice("size", "Image aspect.", ["1:1", "3:2", "2:3"], "2:3"),
+                ParamSpec.Choice("nVariants", "Images per prompt.", ["1", "2", "4"], "1"),
+                Images("filesUrl", required: false),
+                ParamSpec.Flag("isEnhance", "Let the model refine the prompt.", false),
+            ],
+            6, 60, s => new() { ["size"] = s.AspectRatio switch { "1:1" => "1:1", "16:9" => "3:2", _ => "2:3" }, ["nVariants"] = s.Count >= 4 ? "4" : s.Count >= 2 ? "2" : "1" },
+            CountParam: "nVariants", ImageParam: "filesUrl"),
+        new("flux-kontext-pro", "Flux Kontext Pro", "Flux Kontext", "Pro", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-pro",
+            [
+                ParamSpec.Choice("aspectRatio", "Image aspect.", ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "9:16"),
+                ParamSpec.Choice("outputFormat", "Image format.", ["jpeg", "png"], "jpeg"),
+                ParamSpec.Flag("promptUpsampling", "Let the model refine the prompt.", false),
+                ParamSpec.Text("inputImage", "An image to edit (filled from the node's input image when connected).", maxLength: 2000),
+            ],
+            5, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+        new("flux-kontext-max", "Flux Kontext Max", "Flux Kontext", "Max", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-max",
+            [
+                ParamSpec.Choice("aspectRatio", "Image aspect.", ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "9:16"),
+                ParamSpec.Choice("outputFormat", "Image format.", ["jpeg", "png"], "jpeg"),
+                ParamSpec.Flag("promptUpsampling", "Let the model refine the prompt.", false),
+                ParamSpec.Text("inputImage", "An image to edit (filled from the node's input image when connected).", maxLength: 2000),
+            ],
+            10, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+        new("seedream-4.0", "Seedream 4.0", "Seedream", "4.0", "prompt_to_image", KieApi.Market, "bytedance/seedream-v4-text-to-image",
+            [
+                ParamSpec.Choice("image_size", "Image shape.", ["square_hd", "portrait_16_9", "landscape_16_9", "portrait_4_3"], "portrait_16_9"),
+                ParamSpec.Int("max_images", "Images per prompt.", 1, 6, 1),
+            ],
+            4, 40, s => new()
+            {
+                ["image_size"] = s.AspectRatio switch { "1:1" => "square_hd", "16:9" => "landscape_16_9", "4:5" => "portrait_4_3", _ => "portrait_16_9" },
+                ["max_images"] = Math.Clamp(s.Count, 1, 6),
+            },
+            CountParam: "max_images"),
+        new("nano-banana", "Nano Banana", "Nano Banana", "Standard", "prompt_to_image", KieApi.Market, "google/nano-banana",
+            [
+                ParamSpec.Choice("image_size", "Image aspect.", ["1:1", "9:16", "16:9", "3:4", "4:3", "4:5"], "9:16"),
+                ParamSpec.Choice("output_format", "Image format.", ["png", "jpeg"], "png"),
+            ],
+            4, 30, s => new() { ["image_size"] = s.AspectRatio }),
+        new("nano-banana-edit", "Nano Banana Edit", "Nano Banana", "Edit", "image_editing", KieApi.Market, "google/nano-banana-edit",
+            [
+                Images("image_urls"),
+                ParamSpec.Choice("image_size", "Image aspect.", ["1:1", "9:16", "16:9", "3:4", "4:3", "4:5"], "9:16"),
+            ],
+            4, 30, s => new() { ["image_size"] = s.AspectRatio }, ImageParam: "image_urls"),
+
+        // Music
+        new("suno-v4.5", "Suno V4.5", "Suno", "V4.5", "prompt_to_audio", KieApi.Suno, "V4_5",
+            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
+        new("suno-v5", "Suno V5", "Suno", "V5", "prompt_to_audio", KieApi.Suno, "V5",
+            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
+    ];
+
+    private static readonly Dictionary<string, ModelDefinition> ById = All.ToDictionary(m => m.Id, StringComparer.Ordinal);
+
+    public static ModelDefinition? Find(string? id) => id is null ? null : ById.GetValueOrDefault(id);
+
+    public static readonly IReadOnlyList<string> ContentTypes = ["prompt_to_image", "image_editing", "prompt_to_video", "image_to_video", "video_editing", "prompt_to_audio"];
+
+    /// <summary>Which models a node type may use: what it makes must match what the node outputs.</summary>
+    public static bool Fits(ModelDefinition model, string nodeType) => nodeType switch
+    {
+        "Input.KAI.GenerateImage" => model.ContentType is "prompt_to_image" or "image_editing",
+        "Input.KAI.GenerateVideo" => model.ContentType is "prompt_to_video" or "image_to_video",
+        "Input.KAI.EditVideo" => model.ContentType is "video_editing",
+        _ => false,
+    };
+}

@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Workflows;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using FentaWeb.Domain.Workflows;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FentaWeb.Api.Kai;
+
+/// <param name="AssetIds">For edit-video: the clips to edit (assets of the org).</param>
+public sealed record KaiGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
+    JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds);
+
+public sealed record KaiGenerationDto(string Id, string JobId, string Type, string Model, string? Provider, string Prompt, JsonElement Params,
+    string Status, string? ExternalId, IReadOnlyList<string> ResultAssetIds, int CreditsUsed, JsonElement? Error, DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>
+/// Direct generations (seed 000): each runs as a single-node job on the same engine as workflows, recorded as a
+/// <c>kai_generations</c> row; and KIE's callback endpoint, which only wakes the waiting node.
+/// </summary>
+public static partial class KaiEndpoints
+{
+    public static void MapKai(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/kai").WithTags("Generations");
+        var execute = group.MapGroup("").RequireAuthorization().RequireAccess(Scopes.JobsExecute, OrgRole.Editor);
+        execute.MapPost("/generate-image", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
+            StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, ct)).WithSummary("Generate images (runs as a job; poll the generation).");
+        execute.MapPost("/generate-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
+            StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, ct)).WithSummary("Generate a video clip (runs as a job; poll the generation).");
+        execute.MapPost("/edit-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
+            StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, ct)).WithSummary("Edit a clip of the org (runs as a job; poll the generation).");
+        group.MapGet("/generations/{generationId}", Get).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
+            .WithSummary("A generation's status, model, cost and result assets.");
+        // KIE signs nothing: the unguessable token in the URL is the authentication, so there is no bearer check here.
+        group.MapPost("/callbacks/{token}", CallbackAsync).AllowAnonymous().DisableRateLimiting()
+            .WithSummary("Where KIE.ai reports a finished task. Answers at once; the waiting node reads the result back from KIE.");
+    }
+
+    private static async Task<Accepted<KaiGenerationDto>> StartAsync(string nodeType, string kind, KaiGenerateRequest body, Caller caller, FentaDb db,
+        NpgsqlDataSource data, CancellationToken ct)
+    {
+        var parameters = new Dictionary<string, JsonElement>();
+        void Set<T>(string name, T? value)
+        {
+            if (value is not null) parameters[name] = JsonSerializer.SerializeToElement(value);
+        }
+        Set("model", body.Model);
+        Set("prompt", body.Prompt);
+        Set("aspect_ratio", body.AspectRatio);
+        Set("duration", body.Duration);
+        Set("resolution", body.Resolution);
+        Set("count", body.Count);
+        Set("provider", body.Provider);
+        Set("operation", body.Operation);
+        if (body.ModelParams is { } mp) parameters["model_params"] = mp;
+        if (nodeType == "Input.KAI.EditVideo" && body.AssetIds is not { Count: > 0 }) throw new ValidationFailedException("asset_ids", "must name the clip to edit");
+
+        var nodes = new List<GraphNode> { new("generate", nodeType, parameters) };
+        var edges = new List<GraphEdge>();
+        if (body.AssetIds is { Count: > 0 } ids)
+        {
+            nodes.Insert(0, new GraphNode("source", "Input.Upload", new Dictionary<string, JsonElement> { ["asset_ids"] = JsonSerializer.SerializeToElement(ids) }));
+            edges.Add(new GraphEdge("source", "generate"));
+        }
+        var graph = new WorkflowGraph(nodes, edges);
+        try
+        {
+            await GraphChecks.ValidateAsync(graph, caller, db, ct);
+        }
+        catch (ValidationFailedException e)
+        {
+            // Name the request's own fields, not the positions in the one-node graph built from it.
+            throw new ValidationFailedException([.. e.Errors.Select(f => f with { Field = NodeParamPrefix().Replace(f.Field, ""), NodeId = null })]);
+        }
+        var empty = JsonDocument.Parse("{}").RootElement;
+        var (jobId, _) = await JobStarter.StartAsync(data, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
+
+        var id = Ids.New("gen");
+        await using (var cmd = data.CreateCommand("""
+            INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, callback_token)
+            VALUES ($1, $2, $3, 'generate', 0, $4, $5, 'local', $6, $7::jsonb, $8)
+            ON CONFLICT (job_id, node_id, item_index) DO UPDATE SET id = EXCLUDED.id
+            """))
+        {
+            var model = body.Model ?? NodeCatalog.Find(nodeType)!.Params.First(p => p.Name == "model").Default!.Value.GetString()!;
+            foreach (var value in new object[] { id, caller.OrgId, jobId, kind, model, body.Prompt ?? "", JsonSerializer.Serialize(parameters),
+                         Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) })
+                cmd.Parameters.Add(new() { Value = value });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(data, caller.OrgId, id, ct));
+    }
+
+    private static async Task<Ok<KaiGenerationDto>> Get(string generationId, Caller caller, NpgsqlDataSource data, CancellationToken ct) =>
+        TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
+
+    private static async Task<IResult> CallbackAsync(string token, HttpRequest request, NpgsqlDataSource data, CancellationToken ct)
+    {
+        JsonElement payload;
+        try
+        {
+            payload = (await JsonDocument.ParseAsync(request.Body, cancellationToken: ct)).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            payload = JsonDocument.Parse("{}").RootElement;
+        }
+        await using var cmd = data.CreateCommand("""
+            UPDATE kai_generations SET callback_at = now(), updated_at = now() WHERE callback_token = $1
+            RETURNING job_id, node_id, item_index
+            """);
+        cmd.Parameters.Add(new() { Value = token });
+        string? jobId = null, nodeId = null;
+        var item = 0;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            if (await reader.ReadAsync(ct) && !reader.IsDBNull(0))
+                (jobId, nodeId, item) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
+        if (jobId is null) throw new NotFoundException("callback", "token");
+        await TaskStore.RaiseEventAsync(data, jobId, nodeId!, item, payload, ct);
+        return Results.Ok(new { code = 200, msg = "success" });
+    }
+
+    private static async Task<KaiGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
+    {
+        await using var cmd = data.CreateCommand("""
+            SELECT id, job_id, type, model, provider, prompt, params::text, status, external_id, result_asset_ids, credits_used, error::text, created_at, completed_at
+            FROM kai_generations g WHERE id = $1 AND org_id = $2
+            """);
+        cmd.Parameters.Add(new() { Value = id });
+        cmd.Parameters.Add(new() { Value = orgId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) throw new NotFoundException("generation", id);
+        return new KaiGenerationDto(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetFieldValue<string[]>(9), reader.GetInt32(10),
+            reader.IsDBNull(11) ? null : JsonDocument.Parse(reader.GetString(11)).RootElement, reader.GetFieldValue<DateTimeOffset>(12),
+            reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
+    }
+
+    [GeneratedRegex(@"^graph\.|^nodes\[\d+\]\.params\.")]
+    private static partial Regex NodeParamPrefix();
+}

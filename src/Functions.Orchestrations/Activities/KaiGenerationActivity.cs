@@ -1,0 +1,289 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Models;
+using FentaWeb.Domain.Scripts;
+using FentaWeb.Domain.Workflows;
+using FentaWeb.Orchestrations.Providers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FentaWeb.Orchestrations.Activities;
+
+public sealed record KaiArgs(string Model, string? Prompt, string Provider, string Operation = "restyle");
+
+/// <summary>KIE's client with what a generation needs around it: where callbacks and input files are reachable.</summary>
+public sealed record KieRuntime(KieClient Client, KieOptions Options, DownloadLinks Links);
+
+/// <summary>
+/// Input.KAI.GenerateImage / GenerateVideo / EditVideo. On KIE (when configured): create the task, record its id
+/// on the node run, then wait durably — woken by KIE's callback or by a polling timer whose interval grows with the
+/// generation's age, whichever comes first — and on success download the results into the blob store at once
+/// (KIE's URLs expire). A callback is only a wake-up: KIE signs nothing, so the result is always read back from
+/// KIE. A restarted worker finds the recorded task id and resumes waiting instead of creating a second task.
+/// Without a key, the local generator draws stand-ins with the same semantics. Every generation is a
+/// <c>kai_generations</c> row.
+/// </summary>
+public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, AssetStore assets, KieRuntime? kie = null) : NodeActivity<KaiArgs>
+{
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
+
+    public override string NodeType => nodeType;
+
+    private string Kind => nodeType switch { "Input.KAI.GenerateImage" => "image", "Input.KAI.EditVideo" => "edit", _ => "video" };
+
+    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, KaiArgs args, CancellationToken ct)
+    {
+        var model = ModelRegistry.Find(args.Model);
+        if (model is null || !ModelRegistry.Fits(model, nodeType))
+            return new ActivityResult.Failed("MODEL_NOT_AVAILABLE", $"{nodeType} cannot use the model '{args.Model}'.", Permanent: true);
+        var scene = context.Item?.Deserialize<Scene>(FentaJson.Options);
+        var prompt = string.Join(". ", new[] { scene?.VisualPrompt, args.Prompt }.Where(p => !string.IsNullOrWhiteSpace(p)));
+        if (Kind == "edit") prompt = $"{args.Operation}: {prompt}";
+        var settings = NodeCatalog.GenerationSettingsOf(context.Params);
+        var errors = new FieldErrors();
+        var input = model.Resolve(settings, context.Params.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", errors);
+        if (errors.Any)
+            return new ActivityResult.Failed("MODEL_PARAMS_INVALID", string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")), Permanent: true);
+
+        if (args.Provider == "kie" && kie is null)
+            return new ActivityResult.Failed("KIE_NOT_CONFIGURED", "This node asks for KIE.ai but FENTA_KIE_API_KEY is not set.", Permanent: true);
+        return args.Provider == "local" || kie is null
+            ? await GenerateLocallyAsync(context, model, prompt, settings, input, ct)
+            : await GenerateOnKieAsync(context, kie, model, prompt, input, ct);
+    }
+
+    private async Task<ActivityResult> GenerateOnKieAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
+        CancellationToken ct)
+    {
+        // The recorded ref is "attempt|taskId|submitted unix seconds"; a ref of an earlier attempt means that attempt's
+        // generation failed, so this attempt creates a new task.
+        var recorded = context.ExternalRef?.Split('|');
+        if (recorded is not [var attempt, var taskId, var submitted] || attempt != context.Attempt.ToString(CultureInfo.InvariantCulture))
+            return await SubmitAsync(context, kie, model, prompt, input, ct);
+
+        if (await CompletedAsync(context, taskId, ct) is { } done) return ActivityResult.Done(done);
+        var age = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(long.Parse(submitted, CultureInfo.InvariantCulture));
+        var deadline = kie.Options.Deadline ?? TimeSpan.FromSeconds(Math.Max(600, model.EstimatedSeconds * 10));
+        KieStatus status;
+        try
+        {
+            status = await kie.Client.StatusAsync(model, taskId, ct);
+        }
+        catch (ProviderException e) when (!e.Permanent)
+        {
+            // A failed status query says nothing about the generation: keep waiting (a new attempt would create a new task).
+            await context.LogAsync("warn", $"KIE status query failed, will ask again: {e.Message}", new { task_id = taskId }, ct);
+            return age > deadline ? await FailAsync(context, "KIE_DEADLINE", DeadlineMessage(model, deadline), true, ct)
+                : new ActivityResult.RetryLater(e.RetryAfter ?? NextPoll(kie, age), e.Code);
+        }
+
+        switch (status.State)
+        {
+            case KieState.Pending when age > deadline:
+                return await FailAsync(context, "KIE_DEADLINE", DeadlineMessage(model, deadline), true, ct);
+            case KieState.Pending:
+                return new ActivityResult.RetryLater(NextPoll(kie, age), $"waiting for KIE task {taskId}");
+            case KieState.Failed:
+                // A failed generation fails this attempt; the node's retry policy decides whether to try again.
+                return await FailAsync(context, "KIE_GENERATION_FAILED",
+                    $"KIE could not generate this ({status.FailCode ?? "no code"}): {status.FailMessage ?? "no reason given"}", false, ct);
+        }
+        if (status.ResultUrls.Count == 0) return await FailAsync(context, "KIE_NO_RESULT", $"KIE reported task {taskId} done without result files.", false, ct);
+
+        var media = new List<MediaItem>();
+        foreach (var (url, i) in status.ResultUrls.Select((u, i) => (u, i)))
+        {
+            var extension = Path.GetExtension(new Uri(url).AbsolutePath) is { Length: > 1 and < 6 } ext ? ext : model.Output == "image" ? ".png" : ".mp4";
+            var path = Path.Combine(Path.GetTempPath(), $"fenta-kie-{Guid.NewGuid():N}{extension}");
+            try
+            {
+                await kie.Client.DownloadAsync(url, path, ct);
+                var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "kai", ContentTypeOf(extension), $"{model.Id}-{context.ItemIndex}-{i}{extension}",
+                    context.JobId, context.NodeId, Metadata: new { provider = "kie", model = model.Id, prompt, task_id = taskId, source_url = url }), path, ct);
+                media.Add(Item(asset, model));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        await FinishAsync(context, media, model.Credits(input), ct);
+        return ActivityResult.Done(media);
+    }
+
+    private async Task<ActivityResult> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
+        CancellationToken ct)
+    {
+        if (model.ImageParam is { } imageParam && input[imageParam] is null)
+        {
+            var sources = await InputFileUrlsAsync(context, kie, ct);
+            if (sources.Count > 0) input[imageParam] = imageParam.EndsWith('s') ? new JsonArray([.. sources.Select(s => JsonValue.Create(s))]) : sources[0];
+            else if (model.Params.First(p => p.Name == imageParam).Required || Kind == "edit")
+                return new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true);
+        }
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        await UpsertAsync(context, "kie", model, prompt, input, token, ct);
+        var callback = new Uri(kie.Links.PublicUrl, $"v1/kai/callbacks/{token}").ToString();
+        string taskId;
+        try
+        {
+            taskId = await kie.Client.SubmitAsync(model, prompt, input, callback, ct);
+        }
+        catch (ProviderException e) when (e.Permanent)
+        {
+            return await FailAsync(context, e.Code, e.Message, true, ct);
+        }
+        await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{context.Attempt}|{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
+        await using (var cmd = db.CreateCommand("""
+            UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = now()
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3
+            """))
+        {
+            cmd.Parameters.Add(new() { Value = context.JobId });
+            cmd.Parameters.Add(new() { Value = context.NodeId });
+            cmd.Parameters.Add(new() { Value = context.ItemIndex });
+            cmd.Parameters.Add(new() { Value = taskId });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await context.LogAsync("info", $"KIE task {taskId} created for {model.Id}", new { task_id = taskId, model = model.Id }, ct);
+        return new ActivityResult.RetryLater(kie.Options.PollInterval, $"waiting for KIE task {taskId}");
+    }
+
+    private async Task<ActivityResult> GenerateLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
+        JsonObject input, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(prompt)) prompt = "untitled scene";
+        await UpsertAsync(context, "local", model, prompt, input, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
+        var media = new List<MediaItem>();
+        var count = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
+        for (var i = 0; i < count; i++)
+        {
+            var image = model.Output == "image";
+            var path = Path.Combine(Path.GetTempPath(), $"fenta-local-{Guid.NewGuid():N}{(image ? ".png" : ".mp4")}");
+            try
+            {
+                var variant = count > 1 ? $"{prompt} ({i + 1})" : prompt;
+                if (image) await LocalGenerator.DrawStillAsync(variant, settings.AspectRatio, path, ct);
+                else await LocalGenerator.DrawClipAsync(variant, settings.AspectRatio, Math.Clamp(settings.DurationSeconds ?? 5, 2, 20), path, ct);
+                var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "kai", image ? "image/png" : "video/mp4", $"{model.Id}-local-{context.ItemIndex}-{i}{Path.GetExtension(path)}",
+                    context.JobId, context.NodeId, Metadata: new { provider = "local", model = model.Id, prompt, note = "drawn locally: FENTA_KIE_API_KEY is not set" }), path, ct);
+                media.Add(Item(asset, model));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        await FinishAsync(context, media, 0, ct);
+        return ActivityResult.Done(media);
+    }
+
+    /// <summary>Signed public URLs of the node's input media (the clip to edit, or reference images), for KIE to fetch.</summary>
+    private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, KieRuntime kie, CancellationToken ct)
+    {
+        if (!context.Inputs.TryGetValue("media", out var media) || media.ValueKind != JsonValueKind.Array) return [];
+        var ids = media.EnumerateArray().Select(m => m.GetProperty("asset_id").GetString()!).ToList();
+        await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
+        cmd.Parameters.Add(new() { Value = context.OrgId });
+        cmd.Parameters.Add(new() { Value = ids.ToArray() });
+        var keys = new Dictionary<string, string>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) keys[reader.GetString(0)] = reader.GetString(1);
+        var expires = DateTimeOffset.UtcNow.AddHours(24);
+        return [.. ids.Where(keys.ContainsKey).Select(id => new Uri(kie.Links.PublicUrl, kie.Links.Urls.Sign(keys[id], expires)).ToString())];
+    }
+
+    private async Task UpsertAsync(ActivityContext context, string provider, ModelDefinition model, string prompt, JsonObject input, string token, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, status, attempt, callback_token, credits_used)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13)
+            ON CONFLICT (job_id, node_id, item_index) DO UPDATE
+              SET provider = EXCLUDED.provider, prompt = EXCLUDED.prompt, params = EXCLUDED.params, status = 'queued', attempt = EXCLUDED.attempt,
+                  callback_token = EXCLUDED.callback_token, external_id = NULL, error = NULL, updated_at = now()
+            """);
+        foreach (var value in new object[] { Ids.New("gen"), context.OrgId, context.JobId, context.NodeId, context.ItemIndex, Kind, model.Id, provider, prompt })
+            cmd.Parameters.Add(new() { Value = value });
+        cmd.Parameters.Add(new() { Value = input.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new() { Value = context.Attempt });
+        cmd.Parameters.Add(new() { Value = token });
+        cmd.Parameters.Add(new() { Value = provider == "kie" ? model.Credits(input) : 0 });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The stored result of a generation already finished for this task (a worker died before completing the node).</summary>
+    private async Task<List<MediaItem>?> CompletedAsync(ActivityContext context, string taskId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT a.id, a.type, a.duration_seconds, a.width, a.height
+            FROM kai_generations g CROSS JOIN LATERAL unnest(g.result_asset_ids) WITH ORDINALITY AS r(asset_id, n) JOIN assets a ON a.id = r.asset_id
+            WHERE g.job_id = $1 AND g.node_id = $2 AND g.item_index = $3 AND g.status = 'completed' AND g.external_id = $4
+            ORDER BY r.n
+            """);
+        cmd.Parameters.Add(new() { Value = context.JobId });
+        cmd.Parameters.Add(new() { Value = context.NodeId });
+        cmd.Parameters.Add(new() { Value = context.ItemIndex });
+        cmd.Parameters.Add(new() { Value = taskId });
+        var media = new List<MediaItem>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            media.Add(new MediaItem(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : (double)reader.GetDecimal(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetInt32(4), ["generated"]));
+        return media.Count > 0 ? media : null;
+    }
+
+    private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3
+            """);
+        cmd.Parameters.Add(new() { Value = context.JobId });
+        cmd.Parameters.Add(new() { Value = context.NodeId });
+        cmd.Parameters.Add(new() { Value = context.ItemIndex });
+        cmd.Parameters.Add(new() { Value = media.Select(m => m.AssetId).ToArray() });
+        cmd.Parameters.Add(new() { Value = credits });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<ActivityResult> FailAsync(ActivityContext context, string code, string message, bool permanent, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE kai_generations SET status = 'failed', error = jsonb_build_object('code', $4::text, 'message', $5::text), updated_at = now()
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3
+            """);
+        cmd.Parameters.Add(new() { Value = context.JobId });
+        cmd.Parameters.Add(new() { Value = context.NodeId });
+        cmd.Parameters.Add(new() { Value = context.ItemIndex });
+        cmd.Parameters.Add(new() { Value = code });
+        cmd.Parameters.Add(new() { Value = message });
+        await cmd.ExecuteNonQueryAsync(ct);
+        return new ActivityResult.Failed(code, message, permanent);
+    }
+
+    /// <summary>Polls start at the configured interval and slow down to a quarter of the generation's age, at most 30 s.</summary>
+    private static TimeSpan NextPoll(KieRuntime kie, TimeSpan age) =>
+        TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, kie.Options.PollInterval.Ticks, Math.Max(kie.Options.PollInterval.Ticks, MaxPoll.Ticks)));
+
+    private static string DeadlineMessage(ModelDefinition model, TimeSpan deadline) =>
+        $"{model.Name} did not finish within {deadline.TotalSeconds:0} s; the generation was given up.";
+
+    private static string ContentTypeOf(string extension) => extension.ToLowerInvariant() switch
+    {
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".webp" => "image/webp",
+        ".mp3" => "audio/mpeg",
+        ".wav" => "audio/wav",
+        _ => "video/mp4",
+    };
+
+    private static MediaItem Item(Asset asset, ModelDefinition model) =>
+        new(asset.Id, asset.Type, (double?)asset.DurationSeconds, asset.Width, asset.Height, ["generated", model.Family.ToLowerInvariant()]);
+}
