@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Engine;
+using FentaWeb.Simulators;
 
 namespace FentaWeb.Orchestrations.Tests;
 
@@ -36,6 +37,45 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         Assert.Equal(2, attempt);
         var externalRef = (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!;
         Assert.Equal($"video:{externalRef}", output[0].GetString());
+    }
+
+    [Fact]
+    public async Task AWorkerKilledWhileWaitingOnKieResumesPollingTheRecordedTaskWithoutCreatingAnother()
+    {
+        await using var kie = new KieSimulator { TaskDuration = TimeSpan.FromSeconds(4), SendCallbacks = false };
+        await kie.StartAsync();
+        var realWorker = new Dictionary<string, string?>
+        {
+            ["FENTA_TEST_ACTIVITIES"] = "none",
+            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
+            ["FENTA_KIE_BASE_URL"] = kie.BaseAddress.ToString(),
+            ["FENTA_KIE_POLL_SECONDS"] = "0.5",
+            ["FENTA_JWT_SIGNING_KEY"] = "crash-test-signing-key-crash-test-signing-key",
+            ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:9/",
+        };
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "gen", "type": "Input.KAI.GenerateVideo", "params": {"prompt": "a fox in the snow", "model": "veo-3.1-fast", "provider": "kie"}}],
+         "edges": []}
+        """);
+        using (var doomed = WorkerProcess.Start(host.ConnectionString, realWorker))
+        {
+            // The task was created at KIE and its id recorded on the node run: the node is now waiting on it.
+            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND external_ref IS NOT NULL)", job);
+            doomed.Kill();
+        }
+        Assert.Equal(1, kie.CreateTaskCalls);
+
+        using var replacement = WorkerProcess.Start(host.ConnectionString, realWorker);
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(1, kie.CreateTaskCalls);
+        var taskId = Assert.Single(kie.Tasks.Keys);
+        Assert.StartsWith($"{taskId}|", (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job))!);
+        Assert.Contains(kie.Requests, r => r.Path == $"/api/v1/veo/record-info?taskId={taskId}");
+        Assert.Equal(("completed", taskId), ((string)(await host.ScalarAsync("SELECT status FROM kai_generations WHERE job_id = $1", job))!,
+            (string)(await host.ScalarAsync("SELECT external_id FROM kai_generations WHERE job_id = $1", job))!));
+        var output = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job);
+        Assert.Equal("video", output[0].GetProperty("type").GetString());
     }
 
     [Fact]

@@ -61,10 +61,10 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     private async Task<ActivityResult> GenerateOnKieAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
         CancellationToken ct)
     {
-        // The recorded ref is "attempt|taskId|submitted unix seconds"; a ref of an earlier attempt means that attempt's
-        // generation failed, so this attempt creates a new task.
+        // The recorded ref is "taskId|submitted unix seconds". It outlives a crashed worker (resume waiting on it) and a
+        // failed generation (whose row says so: then this attempt creates a new task).
         var recorded = context.ExternalRef?.Split('|');
-        if (recorded is not [var attempt, var taskId, var submitted] || attempt != context.Attempt.ToString(CultureInfo.InvariantCulture))
+        if (recorded is not [var taskId, var submitted] || await GenerationStatusAsync(context, taskId, ct) == "failed")
             return await SubmitAsync(context, kie, model, prompt, input, ct);
 
         if (await CompletedAsync(context, taskId, ct) is { } done) return ActivityResult.Done(done);
@@ -139,7 +139,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         {
             return await FailAsync(context, e.Code, e.Message, true, ct);
         }
-        await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{context.Attempt}|{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
+        await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
         await using (var cmd = db.CreateCommand("""
             UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = now()
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
@@ -215,6 +215,16 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         cmd.Parameters.Add(new() { Value = token });
         cmd.Parameters.Add(new() { Value = provider == "kie" ? model.Credits(input) : 0 });
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<string?> GenerationStatusAsync(ActivityContext context, string taskId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND external_id = $4");
+        cmd.Parameters.Add(new() { Value = context.JobId });
+        cmd.Parameters.Add(new() { Value = context.NodeId });
+        cmd.Parameters.Add(new() { Value = context.ItemIndex });
+        cmd.Parameters.Add(new() { Value = taskId });
+        return await cmd.ExecuteScalarAsync(ct) as string;
     }
 
     /// <summary>The stored result of a generation already finished for this task (a worker died before completing the node).</summary>
