@@ -6,6 +6,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
 using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Simulators;
 using FentaWeb.Testing;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -19,6 +20,8 @@ public class PipelineTests : IAsyncLifetime
     private NpgsqlDataSource _db = null!;
     private IHost _media = null!;
     private IHost _renderer = null!;
+    // No API runs here, so KIE's callbacks have nowhere to go: generations complete by polling.
+    private readonly KieSimulator _kie = new() { SendCallbacks = false };
 
     public async Task InitializeAsync()
     {
@@ -29,8 +32,12 @@ public class PipelineTests : IAsyncLifetime
             INSERT INTO users (id, email, password_hash, name) VALUES ('user_p', 'p@example.test', 'x', 'P');
             INSERT INTO orgs (id, name, slug, owner_id) VALUES ('org_p', 'P', 'p', 'user_p');
             """)) await cmd.ExecuteNonQueryAsync();
+        await _kie.StartAsync();
         var settings = new Dictionary<string, string?>
         {
+            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
+            ["FENTA_KIE_BASE_URL"] = _kie.BaseAddress.ToString(),
+            ["FENTA_KIE_POLL_SECONDS"] = "0.5",
             ["FENTA_DB"] = cs,
             ["FENTA_STORAGE_ROOT"] = Path.Combine(_storage, "assets"),
             ["FENTA_STOCK_DIR"] = Path.Combine(_storage, "stock"),
@@ -54,6 +61,7 @@ public class PipelineTests : IAsyncLifetime
         _media.Dispose();
         _renderer.Dispose();
         await _db.DisposeAsync();
+        await _kie.DisposeAsync();
         Directory.Delete(_storage, recursive: true);
     }
 
@@ -72,18 +80,7 @@ public class PipelineTests : IAsyncLifetime
              "edges": [{"from": "n1", "to": "n5"}, {"from": "n2", "to": "n3"}, {"from": "n3", "to": "n4"}, {"from": "n4", "to": "n5"},
                        {"from": "n5", "to": "n6"}, {"from": "n6", "to": "n7"}]}
             """, FentaJson.Options)!;
-        var (jobId, _) = await JobStarter.StartAsync(_db, new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
-
-        string status;
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        do
-        {
-            await Task.Delay(200);
-            await using var cmd = _db.CreateCommand("SELECT status || coalesce(' ' || error::text, '') FROM jobs WHERE id = $1");
-            cmd.Parameters.Add(new() { Value = jobId });
-            status = (string)(await cmd.ExecuteScalarAsync())!;
-        } while (status is "queued" or "processing" && DateTime.UtcNow < deadline);
-        Assert.Equal("completed", status);
+        var jobId = await RunAsync(graph);
 
         var render = await OutputAsync(jobId, "n6");
         var narration = await OutputAsync(jobId, "n3");
@@ -98,6 +95,62 @@ public class PipelineTests : IAsyncLifetime
         await using var logs = _db.CreateCommand("SELECT count(*) FROM job_logs WHERE job_id = $1 AND stage = 'n6' AND message LIKE 'Rendered 9x16_720p%'");
         logs.Parameters.Add(new() { Value = jobId });
         Assert.Equal(1L, await logs.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task ThreeKieClipsFanOutOverTheScenesAndFanBackInToARender()
+    {
+        var graph = JsonSerializer.Deserialize<WorkflowGraph>("""
+            {"nodes": [
+              {"id": "script", "type": "Script.Generate", "params": {"genre": "story", "prompt": "a lighthouse keeper finds a bottle", "duration_seconds": 9, "scenes": 3}},
+              {"id": "clips", "type": "Input.KAI.GenerateVideo", "params": {"model": "kling-2.6-text-to-video", "prompt": "cinematic"}},
+              {"id": "voice", "type": "Voice.TTS"},
+              {"id": "subs", "type": "Subtitle.Auto"},
+              {"id": "timeline", "type": "Edit.Timeline", "params": {"template_id": "tmpl_shorts_v1"}},
+              {"id": "render", "type": "Output.Render", "params": {"profile": "9x16_720p", "quality": "draft"}}],
+             "edges": [{"from": "script", "to": "clips"}, {"from": "script", "to": "voice"}, {"from": "voice", "to": "subs"},
+                       {"from": "clips", "to": "timeline"}, {"from": "subs", "to": "timeline"}, {"from": "timeline", "to": "render"}]}
+            """, FentaJson.Options)!;
+        var jobId = await RunAsync(graph);
+
+        Assert.Equal(3, _kie.CreateTaskCalls);
+        // Each scene's own prompt went to KIE, and the clips reach the timeline in scene order.
+        var script = await OutputAsync(jobId, "script");
+        var prompts = _kie.Tasks.Values.Select(t => t.Body.GetProperty("input").GetProperty("prompt").GetString()!).ToList();
+        foreach (var scene in script.GetProperty("scenes").EnumerateArray())
+            Assert.Contains(prompts, p => p.StartsWith(scene.GetProperty("visual_prompt").GetString()!, StringComparison.Ordinal));
+        var clipIds = new List<string>();
+        for (var item = 0; item < 3; item++)
+        {
+            await using var cmd = _db.CreateCommand("SELECT output->0->>'asset_id' FROM node_runs WHERE job_id = $1 AND node_id = 'clips' AND item_index = $2");
+            cmd.Parameters.Add(new() { Value = jobId });
+            cmd.Parameters.Add(new() { Value = item });
+            clipIds.Add((string)(await cmd.ExecuteScalarAsync())!);
+        }
+        var timeline = await OutputAsync(jobId, "timeline");
+        Assert.Equal(clipIds, timeline.GetProperty("scenes").EnumerateArray().Select(s => s.GetProperty("source").GetString()!).Take(3));
+
+        var render = await OutputAsync(jobId, "render");
+        var info = await FfProbe.ProbeAsync(Path.Combine(_storage, "assets", await KeyAsync(render.GetProperty("video_asset_id").GetString()!)), CancellationToken.None);
+        Assert.Equal((720, 1280, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
+        var narration = await OutputAsync(jobId, "voice");
+        Assert.InRange(info.DurationSeconds!.Value, narration.GetProperty("duration_seconds").GetDouble(), narration.GetProperty("duration_seconds").GetDouble() + 1);
+    }
+
+    private async Task<string> RunAsync(WorkflowGraph graph)
+    {
+        var (jobId, _) = await JobStarter.StartAsync(_db, new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
+        string status;
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        do
+        {
+            await Task.Delay(200);
+            await using var cmd = _db.CreateCommand("SELECT status || coalesce(' ' || error::text, '') FROM jobs WHERE id = $1");
+            cmd.Parameters.Add(new() { Value = jobId });
+            status = (string)(await cmd.ExecuteScalarAsync())!;
+        } while (status is "queued" or "processing" && DateTime.UtcNow < deadline);
+        Assert.Equal("completed", status);
+        return jobId;
     }
 
     private async Task<JsonElement> OutputAsync(string jobId, string nodeId)
