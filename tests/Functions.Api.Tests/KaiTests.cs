@@ -214,4 +214,98 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         var asset = await (await client.GetAsync($"/v1/assets/{generation.GetProperty("result_asset_ids")[0].GetString()}")).ReadJsonAsync(200);
         Assert.Equal(("image", 720, 1280), (asset.GetProperty("type").GetString(), asset.GetProperty("width").GetInt32(), asset.GetProperty("height").GetInt32()));
     }
+
+    [Fact]
+    public async Task ACallbackAndAPollArrivingTogetherCompleteTheNodeOnce()
+    {
+        // The task takes exactly the poll interval, so the first poll and KIE's callback land at the same moment.
+        host.Kie.TaskDuration = TimeSpan.FromSeconds(8);
+        try
+        {
+            var before = host.Kie.CreateTaskCalls;
+            var (client, id) = await StartAsync("/v1/kai/generate-video", new { model = "veo-3.1-fast", prompt = "a race at dawn" });
+            var job = await GenerationAsync(client, id);
+            Assert.Equal("completed", job.GetProperty("status").GetString());
+            Assert.Equal(before + 1, host.Kie.CreateTaskCalls);
+            var jobId = job.GetProperty("id").GetString()!;
+            Assert.Equal(1L, await host.CountAsync("SELECT count(*) FROM assets WHERE job_id = $1 AND source = 'kai'", jobId));
+            Assert.Equal(1, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'generate'", jobId))!);
+
+            // A late or repeated callback changes nothing.
+            var token = (string)(await host.ScalarAsync("SELECT callback_token FROM kai_generations WHERE id = $1", id))!;
+            for (var i = 0; i < 2; i++)
+                await (await host.Client().PostAsJsonAsync($"/v1/kai/callbacks/{token}", new { code = 200, msg = "success", data = new { taskId = "x" } })).ReadJsonAsync(200);
+            Assert.Equal(1L, await host.CountAsync("SELECT count(*) FROM assets WHERE job_id = $1 AND source = 'kai'", jobId));
+            await (await host.Client().PostAsJsonAsync("/v1/kai/callbacks/not-a-token", new { code = 200 })).ReadProblemAsync(404, "NOT_FOUND");
+        }
+        finally
+        {
+            host.Kie.TaskDuration = TimeSpan.FromSeconds(1);
+        }
+    }
+
+    [Fact]
+    public async Task MaintenanceWaitsServerErrorsAndFailedGenerationsAreRetriedByTheNodesPolicy()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var before = host.Kie.CreateTaskCalls;
+        var requestsBefore = host.Kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask");
+        host.Kie.EnqueueError(200, """{"code": 455, "msg": "Service unavailable: maintenance"}""", retryAfterSeconds: 1);
+        host.Kie.EnqueueError(200, """{"code": 500, "msg": "Internal error"}""");
+        host.Kie.FailNextGenerations = 1;
+        var graph = new
+        {
+            nodes = new object[]
+            {
+                new { id = "g", type = "Input.KAI.GenerateVideo", @params = new { model = "kling-2.6-text-to-video", prompt = "a lighthouse" },
+                    retry = new { max_attempts = 3, first_interval_seconds = 0.5, backoff_coefficient = 1 } },
+            },
+            edges = Array.Empty<object>(),
+        };
+        var started = await (await client.PostAsJsonAsync("/v1/jobs", new { graph })).ReadJsonAsync(202);
+        var jobId = started.GetProperty("id").GetString()!;
+        var watch = Stopwatch.StartNew();
+        string status;
+        do
+        {
+            await Task.Delay(200);
+            status = (await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200)).GetProperty("status").GetString()!;
+        } while (status is "queued" or "processing" && watch.Elapsed < TimeSpan.FromSeconds(60));
+
+        Assert.Equal("completed", status);
+        // 455 waited without an attempt; 500 used attempt 1; the 501 generation failure used attempt 2; attempt 3 succeeded.
+        Assert.Equal(3, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'g'", jobId))!);
+        Assert.Equal(before + 2, host.Kie.CreateTaskCalls); // two tasks created: the failed generation and the good one
+        Assert.Equal(requestsBefore + 4, host.Kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask")); // plus the 455 and the 500
+        var logs = await host.StringsAsync("SELECT message FROM job_logs WHERE job_id = $1 ORDER BY id", jobId);
+        Assert.Contains(logs, m => m.Contains("KIE_ERROR"));
+        Assert.Contains(logs, m => m.Contains("KIE_GENERATION_FAILED"));
+    }
+
+    [Fact]
+    public async Task EditingAClipLocallyAppliesTheOperationToTheUploadedClip()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var bad = await (await client.PostAsJsonAsync("/v1/kai/edit-video", new { prompt = "warmer", provider = "local" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Contains("asset_ids", bad.Fields());
+
+        var path = Path.Combine(Path.GetTempPath(), $"kai-edit-{Guid.NewGuid():N}.mp4");
+        using (var ffmpeg = Process.Start("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x568:rate=25", "-t", "2", "-pix_fmt", "yuv420p", path]))
+            await ffmpeg!.WaitForExitAsync();
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+        File.Delete(path);
+        file.Headers.ContentType = new("video/mp4");
+        var upload = await (await client.PostAsync("/v1/assets", new MultipartFormDataContent { { file, "file", "clip.mp4" } })).ReadJsonAsync(201);
+
+        var started = await (await client.PostAsJsonAsync("/v1/kai/edit-video",
+            new { prompt = "play it back and forth", provider = "local", operation = "extend", asset_ids = new[] { upload.GetProperty("id").GetString() } })).ReadJsonAsync(202);
+        var id = started.GetProperty("id").GetString()!;
+        Assert.Equal("completed", (await GenerationAsync(client, id)).GetProperty("status").GetString());
+        var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
+        Assert.Equal(("edit", "runway-aleph", "local"), (generation.GetProperty("type").GetString(), generation.GetProperty("model").GetString(),
+            generation.GetProperty("provider").GetString()));
+        var edited = await (await client.GetAsync($"/v1/assets/{generation.GetProperty("result_asset_ids")[0].GetString()}")).ReadJsonAsync(200);
+        Assert.Equal((720, 1280), (edited.GetProperty("width").GetInt32(), edited.GetProperty("height").GetInt32()));
+        Assert.InRange(edited.GetProperty("duration_seconds").GetDecimal(), 3.9m, 4.1m); // extended: forward then backward
+    }
 }

@@ -67,6 +67,25 @@ public static class LocalGenerator
         }
     }
 
+    /// <summary>
+    /// A local edit of a clip: "restyle" grades it warm and grainy, "inpaint" softens a band across the middle (where
+    /// an object would be painted out), "extend" plays it forward then backward to twice its length.
+    /// </summary>
+    public static async Task EditClipAsync(string source, string operation, string aspectRatio, string path, CancellationToken ct)
+    {
+        var (w, h) = SizeOf(aspectRatio);
+        var fit = $"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1";
+        string[] graph = operation switch
+        {
+            "inpaint" => ["-filter_complex", $"[0:v]{fit},split[a][b];[b]crop=iw:ih/4:0:ih*3/8,gblur=sigma=18[band];[a][band]overlay=0:H*3/8,format=yuv420p[v]"],
+            "extend" => ["-filter_complex", $"[0:v]{fit},split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1:a=0,format=yuv420p[v]"],
+            _ => ["-filter_complex", $"[0:v]{fit},eq=saturation=1.25:contrast=1.08,colorbalance=rs=0.08:bs=-0.08,noise=alls=8:allf=t,format=yuv420p[v]"],
+        };
+        var result = await ProcessRunner.RunAsync("ffmpeg",
+            ["-y", "-v", "error", "-t", "20", "-i", source, .. graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path], ct);
+        if (result.ExitCode != 0) throw new MediaException($"could not edit the clip locally: {result.ErrorTail(4)}");
+    }
+
     private static string Wrap(string text, int width)
     {
         var lines = new List<string>();

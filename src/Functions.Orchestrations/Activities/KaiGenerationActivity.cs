@@ -160,6 +160,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     {
         if (string.IsNullOrWhiteSpace(prompt)) prompt = "untitled scene";
         await UpsertAsync(context, "local", model, prompt, input, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
+        if (Kind == "edit") return await EditLocallyAsync(context, model, prompt, settings, ct);
         var media = new List<MediaItem>();
         var count = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
         for (var i = 0; i < count; i++)
@@ -184,11 +185,45 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         return ActivityResult.Done(media);
     }
 
+    /// <summary>Each input clip edited with ffmpeg by the node's operation (see <see cref="LocalGenerator.EditClipAsync"/>).</summary>
+    private async Task<ActivityResult> EditLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
+        CancellationToken ct)
+    {
+        var clips = InputAssetIds(context);
+        var paths = await assets.LocalPathsAsync(context.OrgId, clips, ct);
+        var operation = context.Params.TryGetValue("operation", out var op) ? op.GetString()! : "restyle";
+        var media = new List<MediaItem>();
+        foreach (var clip in clips.Where(paths.ContainsKey))
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"fenta-edit-{Guid.NewGuid():N}.mp4");
+            try
+            {
+                await LocalGenerator.EditClipAsync(paths[clip], operation, settings.AspectRatio, path, ct);
+                var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "kai", "video/mp4", $"{model.Id}-local-{operation}-{media.Count}.mp4",
+                    context.JobId, context.NodeId, Metadata: new { provider = "local", model = model.Id, prompt, operation, source_asset_id = clip,
+                        note = "edited locally: FENTA_KIE_API_KEY is not set" }), path, ct);
+                media.Add(Item(asset, model));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        if (media.Count == 0) return await FailAsync(context, "MODEL_INPUT_MISSING", "Input.KAI.EditVideo needs clips of this organization on its media input.", true, ct);
+        await FinishAsync(context, media, 0, ct);
+        return ActivityResult.Done(media);
+    }
+
+    private static List<string> InputAssetIds(ActivityContext context) =>
+        context.Inputs.TryGetValue("media", out var media) && media.ValueKind == JsonValueKind.Array
+            ? [.. media.EnumerateArray().Select(m => m.GetProperty("asset_id").GetString()!)]
+            : [];
+
     /// <summary>Signed public URLs of the node's input media (the clip to edit, or reference images), for KIE to fetch.</summary>
     private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, KieRuntime kie, CancellationToken ct)
     {
-        if (!context.Inputs.TryGetValue("media", out var media) || media.ValueKind != JsonValueKind.Array) return [];
-        var ids = media.EnumerateArray().Select(m => m.GetProperty("asset_id").GetString()!).ToList();
+        var ids = InputAssetIds(context);
+        if (ids.Count == 0) return [];
         await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
         cmd.Parameters.Add(new() { Value = context.OrgId });
         cmd.Parameters.Add(new() { Value = ids.ToArray() });
