@@ -28,6 +28,9 @@ public abstract class Simulator : IAsyncDisposable
     /// <summary>The next request gets this reply instead of the normal one (queue several for a sequence).</summary>
     public void Enqueue(Func<HttpContext, Task> reply) => _scripted.Enqueue(reply);
 
+    /// <summary>Drops the scripted replies not used yet.</summary>
+    public void ClearScripted() => _scripted.Clear();
+
     public void EnqueueError(int status, string body, int? retryAfterSeconds = null) => Enqueue(async http =>
     {
         http.Response.StatusCode = status;

@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Models;
+using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Simulators;
+using Microsoft.AspNetCore.Http;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>The KIE.ai client against the local simulator of its documented contract: requests, replies of every family, errors.</summary>
+public class KieClientTests : IAsyncLifetime
+{
+    private readonly KieSimulator _kie = new() { SendCallbacks = false, TaskDuration = TimeSpan.Zero };
+
+    public Task InitializeAsync() => _kie.StartAsync();
+    public async Task DisposeAsync() => await _kie.DisposeAsync();
+
+    private KieClient Client(string key = KieSimulator.ValidKey, double timeoutSeconds = 5) =>
+        new(new HttpClient(), new KieOptions(_kie.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds), TimeSpan.FromSeconds(1)));
+
+    private static JsonObject Input(string modelId, object? modelParams = null)
+    {
+        var errors = new FieldErrors();
+        var model = ModelRegistry.Find(modelId)!;
+        var input = model.Resolve(new GenerationSettings("9:16", 10, "720p", 1),
+            modelParams is null ? null : System.Text.Json.JsonSerializer.SerializeToElement(modelParams), "model_params", errors);
+        Assert.False(errors.Any, string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")));
+        return input;
+    }
+
+    private static Task<ProviderException> FailsAsync(Func<Task> call) => Assert.ThrowsAsync<ProviderException>(call);
+
+    [Fact]
+    public async Task MarketTasksAreCreatedWithModelCallbackAndInputAndReadBackFromResultJson()
+    {
+        var model = ModelRegistry.Find("sora-2-text-to-video")!;
+        var taskId = await Client().SubmitAsync(model, "a paper boat", Input(model.Id), "https://example.test/v1/kai/callbacks/t0k", CancellationToken.None);
+
+        var sent = _kie.Requests.Single(r => r.Path == "/api/v1/jobs/createTask");
+        Assert.Equal($"Bearer {KieSimulator.ValidKey}", sent.Authorization);
+        var body = sent.Body!.Value;
+        Assert.Equal(("sora-2-text-to-video", "https://example.test/v1/kai/callbacks/t0k"), (body.GetProperty("model").GetString(), body.GetProperty("callBackUrl").GetString()));
+        var input = body.GetProperty("input");
+        Assert.Equal(("a paper boat", "portrait", "10"), (input.GetProperty("prompt").GetString(), input.GetProperty("aspect_ratio").GetString(),
+            input.GetProperty("n_frames").GetString()));
+
+        var status = await Client().StatusAsync(model, taskId, CancellationToken.None);
+        Assert.Equal(KieState.Succeeded, status.State);
+        Assert.EndsWith($"/files/{taskId}.mp4", Assert.Single(status.ResultUrls));
+    }
+
+    [Fact]
+    public async Task EachFamilysStatusShapeIsRead()
+    {
+        string? family = null;
+        async Task<KieStatus> StatusWith(string modelId, object data)
+        {
+            _kie.Enqueue(http => http.Response.WriteAsJsonAsync(new { code = 200, msg = "success", data }));
+            var status = await Client().StatusAsync(ModelRegistry.Find(modelId)!, "task-1", CancellationToken.None);
+            family = _kie.Requests.Last().Path;
+            return status;
+        }
+
+        var runway = await StatusWith("runway-gen4", new { taskId = "task-1", state = "success", videoInfo = new { videoUrl = "https://x.test/r.mp4", imageUrl = "https://x.test/r.jpg" } });
+        Assert.Equal(("/api/v1/runway/record-detail?taskId=task-1", KieState.Succeeded, "https://x.test/r.mp4"), (family, runway.State, runway.ResultUrls[0]));
+        var flux = await StatusWith("flux-kontext-pro", new { taskId = "task-1", successFlag = 1, response = new { resultImageUrl = "https://x.test/f.png" } });
+        Assert.Equal(("/api/v1/flux/kontext/record-info?taskId=task-1", "https://x.test/f.png"), (family, flux.ResultUrls[0]));
+        var aleph = await StatusWith("runway-aleph", new { taskId = "task-1", successFlag = 1, response = new { resultVideoUrl = "https://x.test/a.mp4" } });
+        Assert.Equal(("/api/v1/aleph/record-info?taskId=task-1", "https://x.test/a.mp4"), (family, aleph.ResultUrls[0]));
+        var suno = await StatusWith("suno-v5", new { taskId = "task-1", status = "SUCCESS", response = new { sunoData = new[] { new { audioUrl = "https://x.test/s.mp3", duration = 120 } } } });
+        Assert.Equal(("/api/v1/generate/record-info?taskId=task-1", "https://x.test/s.mp3"), (family, suno.ResultUrls[0]));
+        var pending = await StatusWith("veo-3.1-fast", new { taskId = "task-1", successFlag = 0 });
+        Assert.Equal(KieState.Pending, pending.State);
+        var failed = await StatusWith("gpt-4o-image", new { taskId = "task-1", successFlag = 2, errorCode = 400, errorMessage = "prompt flagged" });
+        Assert.Equal((KieState.Failed, "prompt flagged"), (failed.State, failed.FailMessage));
+        var sunoFailed = await StatusWith("suno-v4.5", new { taskId = "task-1", status = "SENSITIVE_WORD_ERROR", errorMessage = "lyrics flagged" });
+        Assert.Equal((KieState.Failed, "SENSITIVE_WORD_ERROR"), (sunoFailed.State, sunoFailed.FailCode));
+    }
+
+    [Fact]
+    public async Task FamiliesGetTheirOwnBodies()
+    {
+        var veo = ModelRegistry.Find("veo-3.1-quality")!;
+        await Client().SubmitAsync(veo, "a fox", Input(veo.Id), null, CancellationToken.None);
+        var body = _kie.Requests.Single(r => r.Path == "/api/v1/veo/generate").Body!.Value;
+        Assert.Equal(("veo3", "9:16", "TEXT_2_VIDEO"), (body.GetProperty("model").GetString(), body.GetProperty("aspectRatio").GetString(),
+            body.GetProperty("generationType").GetString()));
+        Assert.False(body.TryGetProperty("callBackUrl", out _));
+
+        var image = ModelRegistry.Find("gpt-4o-image")!;
+        await Client().SubmitAsync(image, "a poster", Input(image.Id, new { nVariants = "2" }), null, CancellationToken.None);
+        var imageBody = _kie.Requests.Single(r => r.Path == "/api/v1/gpt4o-image/generate").Body!.Value;
+        Assert.Equal((2, "2:3"), (imageBody.GetProperty("nVariants").GetInt32(), imageBody.GetProperty("size").GetString())); // a number on the wire
+        Assert.Equal(12, image.Credits(Input(image.Id, new { nVariants = "2" })));
+    }
+
+    [Fact]
+    public async Task ErrorsBecomeTypedOutcomes()
+    {
+        var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
+        Task Submit(KieClient? client = null) => (client ?? Client()).SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
+
+        var unauthorized = await FailsAsync(() => Submit(Client("wrong-key")));
+        Assert.Equal(("KIE_UNAUTHORIZED", true), (unauthorized.Code, unauthorized.Permanent));
+
+        _kie.EnqueueError(200, """{"code": 422, "msg": "duration must be 5 or 10"}""");
+        var invalid = await FailsAsync(() => Submit());
+        Assert.Equal(("KIE_VALIDATION", true), (invalid.Code, invalid.Permanent));
+        Assert.Contains("duration must be 5 or 10", invalid.Message);
+
+        _kie.EnqueueError(429, """{"code": 429, "msg": "slow down"}""", retryAfterSeconds: 7);
+        var limited = await FailsAsync(() => Submit());
+        Assert.Equal(("KIE_RATE_LIMITED", TimeSpan.FromSeconds(7)), (limited.Code, limited.RetryAfter));
+
+        _kie.EnqueueError(200, """{"code": 505, "msg": "feature disabled"}""");
+        var disabled = await FailsAsync(() => Submit());
+        Assert.Equal(("KIE_FEATURE_DISABLED", true), (disabled.Code, disabled.Permanent));
+
+        _kie.EnqueueError(200, """{"code": 501, "msg": "generation failed"}""");
+        var generation = await FailsAsync(() => Submit());
+        Assert.Equal(("KIE_GENERATION_FAILED", false, (TimeSpan?)null), (generation.Code, generation.Permanent, generation.RetryAfter));
+        Assert.Equal(0, _kie.CreateTaskCalls); // none of those created a task
+    }
+
+    [Fact]
+    public async Task StatusReadsRetryTransientFailuresButCreatesAreNotRepeated()
+    {
+        var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
+        var taskId = await Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
+        _kie.EnqueueError(503, "busy");
+        _kie.EnqueueError(502, "bad gateway");
+        Assert.Equal(KieState.Succeeded, (await Client().StatusAsync(model, taskId, CancellationToken.None)).State);
+        Assert.Equal(3, _kie.Requests.Count(r => r.Path.StartsWith("/api/v1/jobs/recordInfo", StringComparison.Ordinal)));
+
+        _kie.EnqueueError(500, """{"code": 500, "msg": "oops"}""");
+        var failed = await FailsAsync(() => Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
+        Assert.Equal(("KIE_ERROR", false), (failed.Code, failed.Permanent));
+        Assert.Equal(2, _kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask")); // the failed create was sent once
+    }
+
+    [Fact]
+    public async Task ASlowAnswerTimesOutAndAFailingFamilyOpensItsCircuit()
+    {
+        var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
+        _kie.EnqueueDelay(TimeSpan.FromSeconds(3));
+        var slow = await FailsAsync(() => Client(timeoutSeconds: 0.5).SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
+        Assert.Equal("KIE_TIMEOUT", slow.Code);
+
+        var client = Client();
+        for (var i = 0; i < 12; i++) _kie.EnqueueError(500, "down");
+        ProviderException? last = null;
+        for (var i = 0; i < 12 && last?.Code != "KIE_UNAVAILABLE"; i++)
+            last = await FailsAsync(() => client.SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
+        Assert.Equal("KIE_UNAVAILABLE", last!.Code);
+        Assert.NotNull(last.RetryAfter);
+        // The breaker is per family: Veo still goes through.
+        _kie.ClearScripted();
+        var veo = ModelRegistry.Find("veo-3.1-fast")!;
+        Assert.NotEmpty(await client.SubmitAsync(veo, "a fox", Input(veo.Id), null, CancellationToken.None));
+    }
+}
