@@ -100,24 +100,31 @@ public static class ModelRegistry
     private static ParamSpec Images(string name, bool required = true) =>
         ParamSpec.List(name, "Public URLs of the reference images (filled from the node's input image when connected).", 5, required, 2000);
 
+    // Declared before All, which uses them (static fields initialise in order).
+    private static readonly ParamSpec[] VeoParams =
+    [
+        ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
+        ParamSpec.Choice("generationType", "How the images are used.", ["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"], "TEXT_2_VIDEO"),
+        Images("imageUrls", required: false),
+        ParamSpec.Flag("enableTranslation", "Translate the prompt to English first.", true),
+    ];
+
+    private static readonly ParamSpec[] FluxParams =
+    [
+        ParamSpec.Choice("aspectRatio", "Image aspect.", ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "9:16"),
+        ParamSpec.Choice("outputFormat", "Image format.", ["jpeg", "png"], "jpeg"),
+        ParamSpec.Flag("promptUpsampling", "Let the model refine the prompt.", false),
+        ParamSpec.Text("inputImage", "An image to edit (filled from the node's input image when connected).", maxLength: 2000),
+    ];
+
     public static readonly IReadOnlyList<ModelDefinition> All =
     [
         // Video
         new("veo-3.1-fast", "Veo 3.1 Fast", "Veo", "3.1 Fast", "prompt_to_video", KieApi.Veo, "veo3_fast",
-            [
-                ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
-                ParamSpec.Choice("generationType", "How the images are used.", ["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"], "TEXT_2_VIDEO"),
-                Images("imageUrls", required: false),
-                ParamSpec.Flag("enableTranslation", "Translate the prompt to English first.", true),
-            ],
+            VeoParams,
             60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
         new("veo-3.1-quality", "Veo 3.1 Quality", "Veo", "3.1 Quality", "prompt_to_video", KieApi.Veo, "veo3",
-            [
-                ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
-                ParamSpec.Choice("generationType", "How the images are used.", ["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"], "TEXT_2_VIDEO"),
-                Images("imageUrls", required: false),
-                ParamSpec.Flag("enableTranslation", "Translate the prompt to English first.", true),
-            ],
+            VeoParams,
             250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
         new("sora-2-text-to-video", "Sora 2", "Sora", "2 Text to Video", "prompt_to_video", KieApi.Market, "sora-2-text-to-video",
             [
@@ -201,20 +208,10 @@ public static class ModelRegistry
             6, 60, s => new() { ["size"] = s.AspectRatio switch { "1:1" => "1:1", "16:9" => "3:2", _ => "2:3" }, ["nVariants"] = s.Count >= 4 ? "4" : s.Count >= 2 ? "2" : "1" },
             CountParam: "nVariants", ImageParam: "filesUrl"),
         new("flux-kontext-pro", "Flux Kontext Pro", "Flux Kontext", "Pro", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-pro",
-            [
-                ParamSpec.Choice("aspectRatio", "Image aspect.", ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "9:16"),
-                ParamSpec.Choice("outputFormat", "Image format.", ["jpeg", "png"], "jpeg"),
-                ParamSpec.Flag("promptUpsampling", "Let the model refine the prompt.", false),
-                ParamSpec.Text("inputImage", "An image to edit (filled from the node's input image when connected).", maxLength: 2000),
-            ],
+            FluxParams,
             5, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("flux-kontext-max", "Flux Kontext Max", "Flux Kontext", "Max", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-max",
-            [
-                ParamSpec.Choice("aspectRatio", "Image aspect.", ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "9:16"),
-                ParamSpec.Choice("outputFormat", "Image format.", ["jpeg", "png"], "jpeg"),
-                ParamSpec.Flag("promptUpsampling", "Let the model refine the prompt.", false),
-                ParamSpec.Text("inputImage", "An image to edit (filled from the node's input image when connected).", maxLength: 2000),
-            ],
+            FluxParams,
             10, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("seedream-4.0", "Seedream 4.0", "Seedream", "4.0", "prompt_to_image", KieApi.Market, "bytedance/seedream-v4-text-to-image",
             [

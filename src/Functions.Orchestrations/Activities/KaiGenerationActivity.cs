@@ -140,17 +140,11 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
             return await FailAsync(context, e.Code, e.Message, true, ct);
         }
         await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
-        await using (var cmd = db.CreateCommand("""
+        await using (var cmd = GenerationCommand(context, """
             UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = now()
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
-            """))
-        {
-            cmd.Parameters.Add(new() { Value = context.JobId });
-            cmd.Parameters.Add(new() { Value = context.NodeId });
-            cmd.Parameters.Add(new() { Value = context.ItemIndex });
-            cmd.Parameters.Add(new() { Value = taskId });
+            """, taskId))
             await cmd.ExecuteNonQueryAsync(ct);
-        }
         await context.LogAsync("info", $"KIE task {taskId} created for {model.Id}", new { task_id = taskId, model = model.Id }, ct);
         return new ActivityResult.RetryLater(kie.Options.PollInterval, $"waiting for KIE task {taskId}");
     }
@@ -252,29 +246,31 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>A command on this node item's generation row: $1-$3 are job, node and item; <paramref name="values"/> follow as $4….</summary>
+    private NpgsqlCommand GenerationCommand(ActivityContext context, string sql, params object[] values)
+    {
+        var cmd = db.CreateCommand(sql);
+        foreach (var value in new object[] { context.JobId, context.NodeId, context.ItemIndex }.Concat(values))
+            cmd.Parameters.Add(new() { Value = value });
+        return cmd;
+    }
+
     private async Task<string?> GenerationStatusAsync(ActivityContext context, string taskId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND external_id = $4");
-        cmd.Parameters.Add(new() { Value = context.JobId });
-        cmd.Parameters.Add(new() { Value = context.NodeId });
-        cmd.Parameters.Add(new() { Value = context.ItemIndex });
-        cmd.Parameters.Add(new() { Value = taskId });
+        await using var cmd = GenerationCommand(context,
+            "SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND external_id = $4", taskId);
         return await cmd.ExecuteScalarAsync(ct) as string;
     }
 
     /// <summary>The stored result of a generation already finished for this task (a worker died before completing the node).</summary>
     private async Task<List<MediaItem>?> CompletedAsync(ActivityContext context, string taskId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = GenerationCommand(context, """
             SELECT a.id, a.type, a.duration_seconds, a.width, a.height
             FROM kai_generations g CROSS JOIN LATERAL unnest(g.result_asset_ids) WITH ORDINALITY AS r(asset_id, n) JOIN assets a ON a.id = r.asset_id
             WHERE g.job_id = $1 AND g.node_id = $2 AND g.item_index = $3 AND g.status = 'completed' AND g.external_id = $4
             ORDER BY r.n
-            """);
-        cmd.Parameters.Add(new() { Value = context.JobId });
-        cmd.Parameters.Add(new() { Value = context.NodeId });
-        cmd.Parameters.Add(new() { Value = context.ItemIndex });
-        cmd.Parameters.Add(new() { Value = taskId });
+            """, taskId);
         var media = new List<MediaItem>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -285,29 +281,19 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = GenerationCommand(context, """
             UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
-            """);
-        cmd.Parameters.Add(new() { Value = context.JobId });
-        cmd.Parameters.Add(new() { Value = context.NodeId });
-        cmd.Parameters.Add(new() { Value = context.ItemIndex });
-        cmd.Parameters.Add(new() { Value = media.Select(m => m.AssetId).ToArray() });
-        cmd.Parameters.Add(new() { Value = credits });
+            """, media.Select(m => m.AssetId).ToArray(), credits);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<ActivityResult> FailAsync(ActivityContext context, string code, string message, bool permanent, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = GenerationCommand(context, """
             UPDATE kai_generations SET status = 'failed', error = jsonb_build_object('code', $4::text, 'message', $5::text), updated_at = now()
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
-            """);
-        cmd.Parameters.Add(new() { Value = context.JobId });
-        cmd.Parameters.Add(new() { Value = context.NodeId });
-        cmd.Parameters.Add(new() { Value = context.ItemIndex });
-        cmd.Parameters.Add(new() { Value = code });
-        cmd.Parameters.Add(new() { Value = message });
+            """, code, message);
         await cmd.ExecuteNonQueryAsync(ct);
         return new ActivityResult.Failed(code, message, permanent);
     }
