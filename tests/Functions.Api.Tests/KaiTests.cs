@@ -93,6 +93,9 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Contains("graph.nodes[0].params.model_params.loudness", badParam.Fields());
         await (await client.PostAsJsonAsync("/v1/workflows",
             Workflow(new { prompt = "a fox", model = "kling-2.6-text-to-video", model_params = new { duration = "10", sound = true } }))).ReadJsonAsync(201);
+        var runway = await (await client.PostAsJsonAsync("/v1/workflows",
+            Workflow(new { prompt = "a fox", model = "runway-gen4", duration = 10, resolution = "1080p" }))).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["graph.nodes[0].params.model_params.quality"], runway.Fields());
     }
 
     [Fact]
@@ -112,6 +115,8 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Equal(("veo3_fast", "9:16"), (created.Body!.Value.GetProperty("model").GetString(), created.Body.Value.GetProperty("aspectRatio").GetString()));
         Assert.Contains("/v1/kai/callbacks/", created.Body.Value.GetProperty("callBackUrl").GetString());
 
+        var cost = job.GetProperty("cost");
+        Assert.Equal((60, 0.30m), (cost.GetProperty("kai_credits").GetInt32(), cost.GetProperty("total_usd").GetDecimal()));
         var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
         Assert.Equal(("completed", "kie", 60), (generation.GetProperty("status").GetString(), generation.GetProperty("provider").GetString(),
             generation.GetProperty("credits_used").GetInt32()));

@@ -114,6 +114,11 @@ public class PipelineTests : IAsyncLifetime
         var jobId = await RunAsync(graph);
 
         Assert.Equal(3, _kie.CreateTaskCalls);
+        await using (var cost = _db.CreateCommand("SELECT cost_kai_credits FROM jobs WHERE id = $1"))
+        {
+            cost.Parameters.Add(new() { Value = jobId });
+            Assert.Equal(3 * 55, (int)(await cost.ExecuteScalarAsync())!); // three 5 s Kling clips
+        }
         // Each scene's own prompt went to KIE, and the clips reach the timeline in scene order.
         var script = await OutputAsync(jobId, "script");
         var prompts = _kie.Tasks.Values.Select(t => t.Body.GetProperty("input").GetProperty("prompt").GetString()!).ToList();

@@ -33,7 +33,8 @@ public sealed record ModelDefinition(
     string? CountParam = null,
     string? ImageParam = null,
     bool Active = true,
-    bool Locked = false)
+    bool Locked = false,
+    Func<JsonObject, (string Param, string Message)?>? Rule = null)
 {
     public string Provider => "kie_ai";
 
@@ -52,6 +53,7 @@ public sealed record ModelDefinition(
     public JsonObject Resolve(GenerationSettings settings, JsonElement? modelParams, string field, FieldErrors errors, string? nodeId = null)
     {
         var input = new JsonObject();
+        var earlier = errors.All.Count;
         foreach (var spec in Params)
             if (spec.Default is { } d) input[spec.Name] = JsonNode.Parse(d.GetRawText());
         foreach (var (name, value) in FromSettings(settings)) input[name] = JsonSerializer.SerializeToNode(value);
@@ -67,6 +69,7 @@ public sealed record ModelDefinition(
             if (input[spec.Name] is { } value) spec.Check(JsonSerializer.SerializeToElement(value), $"{field}.{spec.Name}", nodeId ?? "", errors);
             else if (spec.Required && spec.Name != ImageParam) errors.Add($"{field}.{spec.Name}", "is required", nodeId);
         }
+        if (errors.All.Count == earlier && Rule?.Invoke(input) is { } broken) errors.Add($"{field}.{broken.Param}", broken.Message, nodeId);
         return input;
     }
 
@@ -83,6 +86,9 @@ public sealed record ModelDefinition(
 /// <summary>The models FentaWeb can run on KIE.ai.</summary>
 public static class ModelRegistry
 {
+    /// <summary>What a KIE credit costs (KIE sells 1,000 credits for $5), for the job's cost in dollars.</summary>
+    public const decimal UsdPerCredit = 0.005m;
+
     private static readonly string[] Wide = ["16:9", "9:16"];
     private static readonly string[] Square = ["16:9", "9:16", "1:1"];
 
@@ -188,7 +194,9 @@ public static class ModelRegistry
             ],
             12, 120, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10"), ["quality"] = s.Resolution ?? "720p" },
             new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2.5 }, ["quality"] = new Dictionary<string, double> { ["1080p"] = 2.5 } },
-            ImageParam: "imageUrl"),
+            ImageParam: "imageUrl",
+            Rule: input => input["quality"]?.ToString() == "1080p" && input["duration"]?.ToString() == "10"
+                ? ("quality", "1080p is only available for 5 s clips") : null),
         new("runway-aleph", "Runway Aleph", "Runway", "Aleph", "video_editing", KieApi.Aleph, "aleph",
             [
                 ParamSpec.Text("videoUrl", "The clip to edit (filled from the node's input media).", maxLength: 2000),

@@ -113,8 +113,9 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
                 File.Delete(path);
             }
         }
-        await FinishAsync(context, media, model.Credits(input), ct);
-        return ActivityResult.Done(media);
+        var credits = model.Credits(input);
+        await FinishAsync(context, media, credits, ct);
+        return ActivityResult.Done(media, credits * ModelRegistry.UsdPerCredit);
     }
 
     private async Task<ActivityResult> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
@@ -281,9 +282,14 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
     {
+        // The job's credit total is recomputed from its generations, so finishing twice (after a crash) counts once.
         await using var cmd = GenerationCommand(context, """
-            UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
-            WHERE job_id = $1 AND node_id = $2 AND item_index = $3
+            WITH done AS (
+              UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
+              WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING job_id)
+            UPDATE jobs SET cost_kai_credits = (SELECT coalesce(sum(credits_used), 0) FROM kai_generations
+                                                WHERE job_id = $1 AND status = 'completed' AND NOT (node_id = $2 AND item_index = $3)) + $5
+            WHERE id = $1 AND EXISTS (SELECT 1 FROM done)
             """, media.Select(m => m.AssetId).ToArray(), credits);
         await cmd.ExecuteNonQueryAsync(ct);
     }
