@@ -218,6 +218,13 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Equal(("local", 2), (generation.GetProperty("provider").GetString(), generation.GetProperty("result_asset_ids").GetArrayLength()));
         var asset = await (await client.GetAsync($"/v1/assets/{generation.GetProperty("result_asset_ids")[0].GetString()}")).ReadJsonAsync(200);
         Assert.Equal(("image", 720, 1280), (asset.GetProperty("type").GetString(), asset.GetProperty("width").GetInt32(), asset.GetProperty("height").GetInt32()));
+
+        var images = await (await client.GetAsync("/v1/kai/generations?type=image&status=completed")).ReadJsonAsync(200);
+        Assert.Equal([id], images.GetProperty("data").EnumerateArray().Select(g => g.GetProperty("id").GetString()));
+        Assert.Empty((await (await client.GetAsync("/v1/kai/generations?type=video")).ReadJsonAsync(200)).GetProperty("data").EnumerateArray());
+        Assert.Contains("status", (await (await client.GetAsync("/v1/kai/generations?status=done")).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
+        var stranger = (await host.RegisterAsync()).Client();
+        Assert.Empty((await (await stranger.GetAsync("/v1/kai/generations")).ReadJsonAsync(200)).GetProperty("data").EnumerateArray());
     }
 
     [Fact]

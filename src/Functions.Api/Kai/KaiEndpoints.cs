@@ -9,6 +9,7 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace FentaWeb.Api.Kai;
@@ -37,6 +38,8 @@ public static partial class KaiEndpoints
             StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, ct)).WithSummary("Generate a video clip (runs as a job; poll the generation).");
         execute.MapPost("/edit-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
             StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, ct)).WithSummary("Edit a clip of the org (runs as a job; poll the generation).");
+        group.MapGet("/generations", List).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
+            .WithSummary("Generations, newest first; filter by status and type.");
         group.MapGet("/generations/{generationId}", Get).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
             .WithSummary("A generation's status, model, cost and result assets.");
         // KIE signs nothing: the unguessable token in the URL is the authentication, so there is no bearer check here.
@@ -99,6 +102,29 @@ public static partial class KaiEndpoints
         return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(data, caller.OrgId, id, ct));
     }
 
+    private static async Task<Ok<Page<KaiGenerationDto>>> List(Caller caller, [AsParameters] PageQuery page, string? status, string? type,
+        NpgsqlDataSource data, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (status is not null && status is not ("queued" or "processing" or "completed" or "failed"))
+            errors.Add("status", "must be one of: queued, processing, completed, failed");
+        if (type is not null && type is not ("image" or "video" or "edit" or "audio")) errors.Add("type", "must be one of: image, video, edit, audio");
+        errors.ThrowIfAny();
+        var (limit, after) = page.Parse();
+        await using var cmd = data.CreateCommand($"""
+            {Select} WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)
+            ORDER BY id DESC LIMIT $5
+            """);
+        foreach (var value in new object?[] { caller.OrgId, after, status, type, limit + 1 })
+            cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
+        var rows = new List<KaiGenerationDto>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        var hasMore = rows.Count > limit;
+        if (hasMore) rows.RemoveAt(limit);
+        return TypedResults.Ok(new Page<KaiGenerationDto>(rows, hasMore ? PageQuery.Encode(rows[^1].Id) : null, hasMore));
+    }
+
     private static async Task<Ok<KaiGenerationDto>> Get(string generationId, Caller caller, NpgsqlDataSource data, CancellationToken ct) =>
         TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
 
@@ -128,22 +154,26 @@ public static partial class KaiEndpoints
         return Results.Ok(new { code = 200, msg = "success" });
     }
 
+    private const string Select = """
+        SELECT id, job_id, type, model, provider, prompt, params::text, status, external_id, result_asset_ids, credits_used, error::text, created_at, completed_at
+        FROM kai_generations
+        """;
+
     private static async Task<KaiGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
     {
-        await using var cmd = data.CreateCommand("""
-            SELECT id, job_id, type, model, provider, prompt, params::text, status, external_id, result_asset_ids, credits_used, error::text, created_at, completed_at
-            FROM kai_generations g WHERE id = $1 AND org_id = $2
-            """);
+        await using var cmd = data.CreateCommand($"{Select} WHERE id = $1 AND org_id = $2");
         cmd.Parameters.Add(new() { Value = id });
         cmd.Parameters.Add(new() { Value = orgId });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) throw new NotFoundException("generation", id);
-        return new KaiGenerationDto(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
+        return await reader.ReadAsync(ct) ? Read(reader) : throw new NotFoundException("generation", id);
+    }
+
+    private static KaiGenerationDto Read(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
             reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetFieldValue<string[]>(9), reader.GetInt32(10),
             reader.IsDBNull(11) ? null : JsonDocument.Parse(reader.GetString(11)).RootElement, reader.GetFieldValue<DateTimeOffset>(12),
             reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
-    }
 
     [GeneratedRegex(@"^graph\.|^nodes\[\d+\]\.params\.")]
     private static partial Regex NodeParamPrefix();
