@@ -178,6 +178,24 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
     }
 
     [Fact]
+    public async Task AGenerationWhoseJobIsCancelledReportsIt()
+    {
+        host.Kie.NeverFinish = true;
+        try
+        {
+            var (client, id) = await StartAsync("/v1/kai/generate-video", new { model = "veo-3.1-fast", prompt = "a fox that waits" });
+            var jobId = (await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200)).GetProperty("job_id").GetString();
+            await (await client.PostAsync($"/v1/jobs/{jobId}/cancel", null)).ReadJsonAsync(202);
+            var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
+            Assert.Equal(("failed", "CANCELLED"), (generation.GetProperty("status").GetString(), generation.GetProperty("error").GetProperty("code").GetString()));
+        }
+        finally
+        {
+            host.Kie.NeverFinish = false;
+        }
+    }
+
+    [Fact]
     public async Task ARateLimitStormIsWaitedOutWithoutFailingOrRepeatingTheTask()
     {
         var before = host.Kie.CreateTaskCalls;

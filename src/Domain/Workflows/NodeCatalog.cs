@@ -261,7 +261,7 @@ public static class NodeCatalog
     {
         if (n.Node.Type != "Input.KAI.EditVideo" && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
             errors.Add($"{n.Path}.params.prompt", "is required unless a script is connected to supply per-scene prompts", n.Node.Id);
-        var id = n.Text("model") ?? Find(n.Node.Type)!.Params.First(p => p.Name == "model").Default!.Value.GetString();
+        var id = n.Text("model") ?? DefaultModel(n.Node.Type);
         var model = Models.ModelRegistry.Find(id);
         if (model is null || !Models.ModelRegistry.Fits(model, n.Node.Type))
         {
@@ -271,6 +271,9 @@ public static class NodeCatalog
         }
         model.Resolve(GenerationSettingsOf(n.Params), n.Params.TryGetValue("model_params", out var mp) ? mp : null, $"{n.Path}.params.model_params", errors, n.Node.Id);
     }
+
+    /// <summary>The model a generation node uses when its params name none.</summary>
+    public static string DefaultModel(string nodeType) => Find(nodeType)!.Params.First(p => p.Name == "model").Default!.Value.GetString()!;
 
     /// <summary>The general settings of a generation node's params (defaults where absent).</summary>
     public static Models.GenerationSettings GenerationSettingsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p) => new(

@@ -89,11 +89,11 @@ public static partial class KaiEndpoints
         var id = Ids.New("gen");
         await using (var cmd = data.CreateCommand("""
             INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, callback_token)
-            VALUES ($1, $2, $3, 'generate', 0, $4, $5, 'local', $6, $7::jsonb, $8)
+            VALUES ($1, $2, $3, 'generate', 0, $4, $5, NULL, $6, $7::jsonb, $8)
             ON CONFLICT (job_id, node_id, item_index) DO UPDATE SET id = EXCLUDED.id
             """))
         {
-            var model = body.Model ?? NodeCatalog.Find(nodeType)!.Params.First(p => p.Name == "model").Default!.Value.GetString()!;
+            var model = body.Model ?? NodeCatalog.DefaultModel(nodeType);
             foreach (var value in new object[] { id, caller.OrgId, jobId, kind, model, body.Prompt ?? "", JsonSerializer.Serialize(parameters),
                          Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) })
                 cmd.Parameters.Add(new() { Value = value });
@@ -154,9 +154,14 @@ public static partial class KaiEndpoints
         return Results.Ok(new { code = 200, msg = "success" });
     }
 
+    // A generation whose job failed or was cancelled before its activity recorded an outcome reports the job's.
     private const string Select = """
-        SELECT id, job_id, type, model, provider, prompt, params::text, status, external_id, result_asset_ids, credits_used, error::text, created_at, completed_at
-        FROM kai_generations
+        SELECT * FROM (
+          SELECT g.id, g.job_id, g.type, g.model, g.provider, g.prompt, g.params::text AS params,
+                 CASE WHEN g.status IN ('queued', 'processing') AND j.status IN ('failed', 'cancelled') THEN 'failed' ELSE g.status END AS status,
+                 g.external_id, g.result_asset_ids, g.credits_used,
+                 coalesce(g.error, CASE WHEN j.status IN ('failed', 'cancelled') THEN j.error END)::text AS error, g.created_at, g.completed_at, g.org_id
+          FROM kai_generations g LEFT JOIN jobs j ON j.id = g.job_id) generation
         """;
 
     private static async Task<KaiGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
@@ -170,7 +175,7 @@ public static partial class KaiEndpoints
 
     private static KaiGenerationDto Read(NpgsqlDataReader reader) =>
         new(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
+            reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetFieldValue<string[]>(9), reader.GetInt32(10),
             reader.IsDBNull(11) ? null : JsonDocument.Parse(reader.GetString(11)).RootElement, reader.GetFieldValue<DateTimeOffset>(12),
             reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
