@@ -312,6 +312,55 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Contains(logs, m => m.Contains("KIE_GENERATION_FAILED"));
     }
 
+    private static async Task<JsonElement> UploadClipAsync(HttpClient client, double seconds)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kai-edit-{Guid.NewGuid():N}.mp4");
+        using (var ffmpeg = Process.Start("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x568:rate=25", "-t",
+                   seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p", path]))
+            await ffmpeg!.WaitForExitAsync();
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+        File.Delete(path);
+        file.Headers.ContentType = new("video/mp4");
+        return await (await client.PostAsync("/v1/assets", new MultipartFormDataContent { { file, "file", "clip.mp4" } })).ReadJsonAsync(201);
+    }
+
+    [Fact]
+    public async Task AWorkflowEditsEachClipInParallelAndKeepsTheirOrder()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var first = (await UploadClipAsync(client, 1)).GetProperty("id").GetString();
+        var second = (await UploadClipAsync(client, 2)).GetProperty("id").GetString();
+        var graph = new
+        {
+            nodes = new object[]
+            {
+                new { id = "clips", type = "Input.Upload", @params = new { asset_ids = new[] { first, second } } },
+                new { id = "edit", type = "Input.KAI.EditVideo", @params = new { prompt = "warmer", provider = "local", operation = "extend" } },
+            },
+            edges = new object[] { new { from = "clips", to = "edit" } },
+        };
+        var jobId = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph })).ReadJsonAsync(202)).GetProperty("id").GetString()!;
+        var watch = Stopwatch.StartNew();
+        JsonElement job;
+        do
+        {
+            await Task.Delay(200);
+            job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+        } while (job.GetProperty("status").GetString() is "queued" or "processing" && watch.Elapsed < TimeSpan.FromSeconds(60));
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+
+        // One edit per clip (two items), fanned back in clip order: the 1 s clip extends to 2 s, the 2 s clip to 4 s.
+        Assert.Equal(2L, await host.CountAsync("SELECT count(*) FROM node_runs WHERE job_id = $1 AND node_id = 'edit' AND item_index >= 0", jobId));
+        var edited = await host.StringsAsync("""
+            SELECT a.metadata->>'source_asset_id' || '=' || round(a.duration_seconds)::text
+            FROM node_runs n CROSS JOIN LATERAL jsonb_array_elements(n.output) WITH ORDINALITY AS o(item, i) JOIN assets a ON a.id = o.item->>'asset_id'
+            WHERE n.job_id = $1 AND n.node_id = 'edit' AND n.item_index >= 0 ORDER BY n.item_index, o.i
+            """, jobId);
+        Assert.Equal([$"{first}=2", $"{second}=4"], edited);
+        var many = await (await client.PostAsJsonAsync("/v1/kai/edit-video", new { prompt = "x", asset_ids = new[] { first, second } })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Contains("asset_ids", many.Fields());
+    }
+
     [Fact]
     public async Task EditingAClipLocallyAppliesTheOperationToTheUploadedClip()
     {
@@ -319,13 +368,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         var bad = await (await client.PostAsJsonAsync("/v1/kai/edit-video", new { prompt = "warmer", provider = "local" })).ReadProblemAsync(400, "VALIDATION_FAILED");
         Assert.Contains("asset_ids", bad.Fields());
 
-        var path = Path.Combine(Path.GetTempPath(), $"kai-edit-{Guid.NewGuid():N}.mp4");
-        using (var ffmpeg = Process.Start("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x568:rate=25", "-t", "2", "-pix_fmt", "yuv420p", path]))
-            await ffmpeg!.WaitForExitAsync();
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(path));
-        File.Delete(path);
-        file.Headers.ContentType = new("video/mp4");
-        var upload = await (await client.PostAsync("/v1/assets", new MultipartFormDataContent { { file, "file", "clip.mp4" } })).ReadJsonAsync(201);
+        var upload = await UploadClipAsync(client, 2);
 
         var started = await (await client.PostAsJsonAsync("/v1/kai/edit-video",
             new { prompt = "play it back and forth", provider = "local", operation = "extend", asset_ids = new[] { upload.GetProperty("id").GetString() } })).ReadJsonAsync(202);

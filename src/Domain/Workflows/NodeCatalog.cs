@@ -126,7 +126,7 @@ public static class NodeCatalog
             ],
             RetryPolicy.Generation, CheckGeneration, FanOutPort: "script"),
 
-        new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend).",
+        new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend): one edit per clip, in parallel.",
             [new("media", PortType.Media, "The clips to edit.")], [MediaOut],
             [
                 ParamSpec.Text("model", "Model id from /v1/models.", @default: "runway-aleph", maxLength: 100),
@@ -135,7 +135,7 @@ public static class NodeCatalog
                 ParamSpec.Choice("aspect_ratio", "Output aspect.", AspectRatios, "9:16"),
                 .. GenerationParams,
             ],
-            RetryPolicy.Generation, CheckGeneration),
+            RetryPolicy.Generation, CheckGeneration, FanOutPort: "media"),
 
         new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
             [], [new("script", PortType.Script, "The script.")],

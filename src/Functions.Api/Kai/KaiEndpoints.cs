@@ -64,7 +64,10 @@ public static partial class KaiEndpoints
         Set("provider", body.Provider);
         Set("operation", body.Operation);
         if (body.ModelParams is { } mp) parameters["model_params"] = mp;
-        if (nodeType == "Input.KAI.EditVideo" && body.AssetIds is not { Count: > 0 }) throw new ValidationFailedException("asset_ids", "must name the clip to edit");
+        if (nodeType != "Input.KAI.EditVideo" && body.AssetIds is not null) throw new ValidationFailedException("asset_ids", "is only for edit-video");
+        // One generation is one clip; a workflow's Input.KAI.EditVideo fans out over several.
+        if (nodeType == "Input.KAI.EditVideo" && body.AssetIds is not { Count: 1 })
+            throw new ValidationFailedException("asset_ids", "must name exactly one clip to edit (a workflow's Input.KAI.EditVideo edits several, in parallel)");
 
         var nodes = new List<GraphNode> { new("generate", nodeType, parameters) };
         var edges = new List<GraphEdge>();

@@ -42,7 +42,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         var model = ModelRegistry.Find(args.Model);
         if (model is null || !ModelRegistry.Fits(model, nodeType))
             return new ActivityResult.Failed("MODEL_NOT_AVAILABLE", $"{nodeType} cannot use the model '{args.Model}'.", Permanent: true);
-        var scene = context.Item?.Deserialize<Scene>(FentaJson.Options);
+        var scene = Kind == "edit" ? null : context.Item?.Deserialize<Scene>(FentaJson.Options);
         var prompt = string.Join(". ", new[] { scene?.VisualPrompt, args.Prompt }.Where(p => !string.IsNullOrWhiteSpace(p)));
         if (Kind == "edit") prompt = $"{args.Operation}: {prompt}";
         var settings = NodeCatalog.GenerationSettingsOf(context.Params);
@@ -209,10 +209,14 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         return ActivityResult.Done(media);
     }
 
-    private static List<string> InputAssetIds(ActivityContext context) =>
-        context.Inputs.TryGetValue("media", out var media) && media.ValueKind == JsonValueKind.Array
+    /// <summary>The clips this run works on: its own clip when the node fans out over its media, else all of them.</summary>
+    private static List<string> InputAssetIds(ActivityContext context)
+    {
+        if (context.Item is { ValueKind: JsonValueKind.Object } item && item.TryGetProperty("asset_id", out var own)) return [own.GetString()!];
+        return context.Inputs.TryGetValue("media", out var media) && media.ValueKind == JsonValueKind.Array
             ? [.. media.EnumerateArray().Select(m => m.GetProperty("asset_id").GetString()!)]
             : [];
+    }
 
     /// <summary>Signed public URLs of the node's input media (the clip to edit, or reference images), for KIE to fetch.</summary>
     private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, KieRuntime kie, CancellationToken ct)
