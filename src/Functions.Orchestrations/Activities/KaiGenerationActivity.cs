@@ -54,7 +54,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         if (args.Provider == "kie" && kie is null)
             return new ActivityResult.Failed("KIE_NOT_CONFIGURED", "This node asks for KIE.ai but FENTA_KIE_API_KEY is not set.", Permanent: true);
         return args.Provider == "local" || kie is null
-            ? await GenerateLocallyAsync(context, model, prompt, settings, input, ct)
+            ? await GenerateLocallyAsync(context, model, prompt, settings, input, args.Operation, ct)
             : await GenerateOnKieAsync(context, kie, model, prompt, input, ct);
     }
 
@@ -151,11 +151,11 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     }
 
     private async Task<ActivityResult> GenerateLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
-        JsonObject input, CancellationToken ct)
+        JsonObject input, string operation, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(prompt)) prompt = "untitled scene";
         await UpsertAsync(context, "local", model, prompt, input, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
-        if (Kind == "edit") return await EditLocallyAsync(context, model, prompt, settings, ct);
+        if (Kind == "edit") return await EditLocallyAsync(context, model, prompt, settings, operation, ct);
         var media = new List<MediaItem>();
         var count = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
         for (var i = 0; i < count; i++)
@@ -182,11 +182,10 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     /// <summary>Each input clip edited with ffmpeg by the node's operation (see <see cref="LocalGenerator.EditClipAsync"/>).</summary>
     private async Task<ActivityResult> EditLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
-        CancellationToken ct)
+        string operation, CancellationToken ct)
     {
         var clips = InputAssetIds(context);
         var paths = await assets.LocalPathsAsync(context.OrgId, clips, ct);
-        var operation = context.Params.TryGetValue("operation", out var op) ? op.GetString()! : "restyle";
         var media = new List<MediaItem>();
         foreach (var clip in clips.Where(paths.ContainsKey))
         {
