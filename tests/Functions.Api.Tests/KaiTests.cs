@@ -308,6 +308,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Equal(before + 2, host.Kie.CreateTaskCalls); // two tasks created: the failed generation and the good one
         Assert.Equal(requestsBefore + 4, host.Kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask")); // plus the 455 and the 500
         var logs = await host.StringsAsync("SELECT message FROM job_logs WHERE job_id = $1 ORDER BY id", jobId);
+        Assert.Contains(logs, m => m.StartsWith("KIE is under maintenance", StringComparison.Ordinal) && m.EndsWith("Trying again in 1 s.", StringComparison.Ordinal));
         Assert.Contains(logs, m => m.Contains("KIE_ERROR"));
         Assert.Contains(logs, m => m.Contains("KIE_GENERATION_FAILED"));
     }

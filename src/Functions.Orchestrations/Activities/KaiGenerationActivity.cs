@@ -140,6 +140,12 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         {
             return await FailAsync(context, e.Code, e.Message, true, ct);
         }
+        catch (ProviderException e) when (e.RetryAfter is { } wait)
+        {
+            // Rate limits and maintenance are waited out without using an attempt; say so, or the job just looks stuck.
+            await context.LogAsync("warn", $"{e.Message} Trying again in {wait.TotalSeconds:0} s.", new { code = e.Code }, ct);
+            return new ActivityResult.RetryLater(wait, e.Code);
+        }
         await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
         await using (var cmd = GenerationCommand(context, """
             UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = now()
