@@ -291,14 +291,17 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
     {
-        // The job's credit total is recomputed from its generations, so finishing twice (after a crash) counts once.
+        // The job's credits grow by this generation's once: only when it was not completed already (a worker that
+        // died after finishing runs this again; "before" reads the row as it was when this statement began). An
+        // increment under the job row's lock, so parallel items of one node all count.
         await using var cmd = GenerationCommand(context, """
-            WITH done AS (
+            WITH before AS (
+              SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3),
+            done AS (
               UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
-              WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING job_id)
-            UPDATE jobs SET cost_kai_credits = (SELECT coalesce(sum(credits_used), 0) FROM kai_generations
-                                                WHERE job_id = $1 AND status = 'completed' AND NOT (node_id = $2 AND item_index = $3)) + $5
-            WHERE id = $1 AND EXISTS (SELECT 1 FROM done)
+              WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING 1)
+            UPDATE jobs SET cost_kai_credits = cost_kai_credits + $5
+            WHERE id = $1 AND EXISTS (SELECT 1 FROM done) AND (SELECT status FROM before) <> 'completed'
             """, media.Select(m => m.AssetId).ToArray(), credits);
         await cmd.ExecuteNonQueryAsync(ct);
     }
