@@ -20,16 +20,9 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
                    {"id": "t", "type": "Edit.Timeline"}],
          "edges": [{"from": "s", "to": "gen", "toPort": "script"}, {"from": "gen", "to": "t"}]}
         """);
-        using (var doomed = WorkerProcess.Start(host.ConnectionString))
-        {
-            // The generation is in flight: its side effect happened and its external id is recorded.
-            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0 AND external_ref IS NOT NULL)", job);
-            doomed.Kill();
-        }
-        Assert.Equal("processing", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
-
-        using var replacement = WorkerProcess.Start(host.ConnectionString);
-        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60)));
+        var status = await KillWhileWaitingThenReplaceAsync(job, null,
+            async () => Assert.Equal("processing", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!));
+        Assert.Equal("completed", status);
 
         Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_side_effects WHERE job_id = $1", job));
         var (attempt, output) = ((int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!,
@@ -57,16 +50,12 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         {"nodes": [{"id": "gen", "type": "Input.KAI.GenerateVideo", "params": {"prompt": "a fox in the snow", "model": "veo-3.1-fast", "provider": "kie"}}],
          "edges": []}
         """);
-        using (var doomed = WorkerProcess.Start(host.ConnectionString, realWorker))
+        var status = await KillWhileWaitingThenReplaceAsync(job, realWorker, () =>
         {
-            // The task was created at KIE and its id recorded on the node run: the node is now waiting on it.
-            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND external_ref IS NOT NULL)", job);
-            doomed.Kill();
-        }
-        Assert.Equal(1, kie.CreateTaskCalls);
-
-        using var replacement = WorkerProcess.Start(host.ConnectionString, realWorker);
-        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60)));
+            Assert.Equal(1, kie.CreateTaskCalls);
+            return Task.CompletedTask;
+        });
+        Assert.Equal("completed", status);
 
         Assert.Equal(1, kie.CreateTaskCalls);
         var taskId = Assert.Single(kie.Tasks.Keys);
@@ -76,6 +65,22 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
             (string)(await host.ScalarAsync("SELECT external_id FROM kai_generations WHERE job_id = $1", job))!));
         var output = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job);
         Assert.Equal("video", output[0].GetProperty("type").GetString());
+    }
+
+    /// <summary>
+    /// Runs the job on a worker process that is SIGKILLed as soon as node "gen" is in flight (its external id recorded),
+    /// checks <paramref name="afterKill"/>, then lets a replacement worker run the job to its end; returns its status.
+    /// </summary>
+    private async Task<string> KillWhileWaitingThenReplaceAsync(string job, IReadOnlyDictionary<string, string?>? environment, Func<Task> afterKill)
+    {
+        using (var doomed = WorkerProcess.Start(host.ConnectionString, environment))
+        {
+            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0 AND external_ref IS NOT NULL)", job);
+            doomed.Kill();
+        }
+        await afterKill();
+        using var replacement = WorkerProcess.Start(host.ConnectionString, environment);
+        return await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public static class LocalGenerator
         await File.WriteAllTextAsync(textFile, Wrap(prompt, Math.Max(12, w / 40)), ct);
         try
         {
-            var result = await ProcessRunner.RunAsync("ffmpeg",
+            await ProcessRunner.RunCheckedAsync("ffmpeg",
             [
                 "-y", "-v", "error", "-f", "lavfi", "-i", $"gradients=s={w}x{h}:c0={Colour(0)}:c1={Colour(3)}:c2={Colour(6)}:seed={hash[9]}:d=1",
                 "-frames:v", "1", "-vf",
@@ -35,8 +35,7 @@ public static class LocalGenerator
                 $":box=1:boxcolor=black@0.35:boxborderw={w / 40}:line_spacing={w / 60}:x=(w-text_w)/2:y=(h-text_h)/2," +
                 $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text='local generation':fontsize={w / 40}:fontcolor=white@0.7:x=w-text_w-{w / 30}:y=h-text_h-{w / 30}",
                 path,
-            ], ct);
-            if (result.ExitCode != 0) throw new MediaException($"could not draw a local image: {result.ErrorTail(4)}");
+            ], "could not draw a local image", ct);
         }
         finally
         {
@@ -53,13 +52,12 @@ public static class LocalGenerator
         try
         {
             var frames = (int)Math.Ceiling(seconds * 25);
-            var result = await ProcessRunner.RunAsync("ffmpeg",
+            await ProcessRunner.RunCheckedAsync("ffmpeg",
             [
                 "-y", "-v", "error", "-i", still, "-vf",
                 $"scale={w * 2}:{h * 2},zoompan=z='min(zoom+0.0012,1.2)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={frames}:s={w}x{h}:fps=25,format=yuv420p",
                 "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path,
-            ], ct);
-            if (result.ExitCode != 0) throw new MediaException($"could not draw a local clip: {result.ErrorTail(4)}");
+            ], "could not draw a local clip", ct);
         }
         finally
         {
@@ -81,9 +79,8 @@ public static class LocalGenerator
             "extend" => ["-filter_complex", $"[0:v]{fit},split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1:a=0,format=yuv420p[v]"],
             _ => ["-filter_complex", $"[0:v]{fit},eq=saturation=1.25:contrast=1.08,colorbalance=rs=0.08:bs=-0.08,noise=alls=8:allf=t,format=yuv420p[v]"],
         };
-        var result = await ProcessRunner.RunAsync("ffmpeg",
-            ["-y", "-v", "error", "-t", "20", "-i", source, .. graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path], ct);
-        if (result.ExitCode != 0) throw new MediaException($"could not edit the clip locally: {result.ErrorTail(4)}");
+        await ProcessRunner.RunCheckedAsync("ffmpeg",
+            ["-y", "-v", "error", "-t", "20", "-i", source, .. graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path], "could not edit the clip locally", ct);
     }
 
     private static string Wrap(string text, int width)

@@ -51,13 +51,12 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
                 var duration = 5 + i % 4;
                 var file = $"stock-{i:D2}.mp4";
                 var input = string.Format(CultureInfo.InvariantCulture, source, $"{width}x{height}", duration, $"{width / 4}x{height / 4}");
-                var result = await ProcessRunner.RunAsync("ffmpeg",
+                await ProcessRunner.RunCheckedAsync("ffmpeg",
                 [
                     "-y", "-v", "error", "-f", "lavfi", "-i", input, "-t", duration.ToString(CultureInfo.InvariantCulture),
                     "-vf", $"hue=h={i * 37 % 360},format=yuv420p", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
                     Path.Combine(Folder, file),
-                ], ct);
-                if (result.ExitCode != 0) throw new MediaException($"could not draw stock clip {file}: {result.ErrorTail(4)}");
+                ], $"could not draw stock clip {file}", ct);
                 clips.Add(new StockClip(file, [.. tags, portrait ? "portrait" : "landscape"], duration, width, height));
             }
             var temp = manifest + ".partial";

@@ -12,6 +12,13 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 /// <summary>Runs a tool (ffmpeg, ffprobe, espeak-ng) to completion; cancelling kills it, so a cancelled job stops its ffmpeg.</summary>
 public static class ProcessRunner
 {
+    /// <summary>Runs the tool; a non-zero exit becomes a <see cref="MediaException"/>: "<paramref name="failure"/>: the stderr tail".</summary>
+    public static async Task<ProcessResult> RunCheckedAsync(string file, IEnumerable<string> args, string failure, CancellationToken ct)
+    {
+        var result = await RunAsync(file, args, ct);
+        return result.ExitCode == 0 ? result : throw new MediaException($"{failure}: {result.ErrorTail(4)}");
+    }
+
     public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, CancellationToken ct, Action<string>? onStdoutLine = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

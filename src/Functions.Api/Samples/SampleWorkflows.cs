@@ -93,9 +93,8 @@ public static class SampleWorkflows
         var path = Path.Combine(Path.GetTempPath(), $"fenta-sample-{Guid.NewGuid():N}.mp4");
         try
         {
-            var result = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=720x720:rate=25", "-t", "6",
-                "-vf", "hue=s=0.6,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", path], ct);
-            if (result.ExitCode != 0) throw new MediaException($"could not draw the sample clip: {result.ErrorTail(3)}");
+            await ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=720x720:rate=25", "-t", "6",
+                "-vf", "hue=s=0.6,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", path], "could not draw the sample clip", ct);
             return await assets.AddFileAsync(new NewAsset(orgId, "upload", "video/mp4", "product-clip.mp4", CreatedBy: userId), path, ct);
         }
         finally

@@ -63,11 +63,11 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     {
         // The recorded ref is "taskId|submitted unix seconds". It outlives a crashed worker (resume waiting on it) and a
         // failed generation (whose row says so: then this attempt creates a new task).
-        var recorded = context.ExternalRef?.Split('|');
-        if (recorded is not [var taskId, var submitted] || await GenerationStatusAsync(context, taskId, ct) == "failed")
+        if (context.ExternalRef?.Split('|') is not [var taskId, var submitted])
             return await SubmitAsync(context, kie, model, prompt, input, ct);
-
-        if (await CompletedAsync(context, taskId, ct) is { } done) return ActivityResult.Done(done);
+        var (recorded, results) = await RecordedAsync(context, taskId, ct);
+        if (recorded == "failed") return await SubmitAsync(context, kie, model, prompt, input, ct);
+        if (recorded == "completed") return ActivityResult.Done(results);
         var age = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(long.Parse(submitted, CultureInfo.InvariantCulture));
         var deadline = kie.Options.Deadline ?? TimeSpan.FromSeconds(Math.Max(600, model.EstimatedSeconds * 10));
         KieStatus status;
@@ -265,28 +265,31 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         return cmd;
     }
 
-    private async Task<string?> GenerationStatusAsync(ActivityContext context, string taskId, CancellationToken ct)
-    {
-        await using var cmd = GenerationCommand(context,
-            "SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND external_id = $4", taskId);
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
-
-    /// <summary>The stored result of a generation already finished for this task (a worker died before completing the node).</summary>
-    private async Task<List<MediaItem>?> CompletedAsync(ActivityContext context, string taskId, CancellationToken ct)
+    /// <summary>
+    /// What this node item's row says of the task: its status, and its result media when completed (a worker died
+    /// after finishing but before completing the node).
+    /// </summary>
+    private async Task<(string? Status, List<MediaItem> Results)> RecordedAsync(ActivityContext context, string taskId, CancellationToken ct)
     {
         await using var cmd = GenerationCommand(context, """
-            SELECT a.id, a.type, a.duration_seconds, a.width, a.height
-            FROM kai_generations g CROSS JOIN LATERAL unnest(g.result_asset_ids) WITH ORDINALITY AS r(asset_id, n) JOIN assets a ON a.id = r.asset_id
-            WHERE g.job_id = $1 AND g.node_id = $2 AND g.item_index = $3 AND g.status = 'completed' AND g.external_id = $4
+            SELECT g.status, a.id, a.type, a.duration_seconds, a.width, a.height
+            FROM kai_generations g
+            LEFT JOIN LATERAL unnest(g.result_asset_ids) WITH ORDINALITY AS r(asset_id, n) ON g.status = 'completed'
+            LEFT JOIN assets a ON a.id = r.asset_id
+            WHERE g.job_id = $1 AND g.node_id = $2 AND g.item_index = $3 AND g.external_id = $4
             ORDER BY r.n
             """, taskId);
+        string? status = null;
         var media = new List<MediaItem>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            media.Add(new MediaItem(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : (double)reader.GetDecimal(2),
-                reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetInt32(4), ["generated"]));
-        return media.Count > 0 ? media : null;
+        {
+            status = reader.GetString(0);
+            if (!reader.IsDBNull(1))
+                media.Add(new MediaItem(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : (double)reader.GetDecimal(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), ["generated"]));
+        }
+        return (status, media);
     }
 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
