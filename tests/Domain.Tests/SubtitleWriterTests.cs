@@ -48,8 +48,10 @@ public class SubtitleWriterTests
         Assert.Contains("Dialogue: 0,0:00:00.50,0:00:01.75,Default,,0,0,0,,{\\kf", karaoke);
         Assert.Contains("}world.", karaoke);
         var box = SubtitleWriter.ToAss(cues, "clean_box", new AssStyle(Position: "top"), 1920, 1080);
-        Assert.Contains(",3,8,", box); // opaque box border style
-        Assert.Contains(",8,60,60,", box); // top-centre alignment
+        Assert.Contains(",&H60000000,-1,0,0,0,100,100,0,0,4,0,16,8,60,60,", box); // one translucent box per cue, padded, top-centre
+        var outlined = SubtitleWriter.ToAss(cues, "clean_box", new AssStyle(Shadow: false, Background: "outline"), 1080, 1920);
+        Assert.Contains(",0,0,1,2,0,2,60,60,", outlined); // the template's bg and shadow win over the preset's
+        Assert.Contains(",0,0,1,5,2,2,60,60,", karaoke);
         Assert.Equal("&H0000D4FF", SubtitleWriter.Colour("#FFD400"));
         Assert.Equal("&H80FFFFFF", SubtitleWriter.Colour("#FFFFFF7F"));
     }

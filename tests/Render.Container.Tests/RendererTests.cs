@@ -86,6 +86,32 @@ public class RendererTests : IAsyncLifetime
         Assert.Equal(2, (await FfProbe.ProbeAsync(Path.Combine(_dir, "stereo.mp4"), CancellationToken.None)).AudioChannels);
     }
 
+    [Theory]
+    [InlineData("yuv420p", 60, "libx264")] // a faster source loses frames before it is scaled
+    [InlineData("rgb24", 25, "png")] // zimg is handed 4:2:0 even when the source is RGB
+    public async Task AWideSceneIsCroppedToThePortraitCanvasCentreAtTheOutputRate(string pixelFormat, int rate, string codec)
+    {
+        // Red edges around a green band a little wider than the part a 9:16 canvas keeps of a 16:9 frame.
+        var source = Path.Combine(_dir, $"wide-{pixelFormat}.mov");
+        var made = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", $"color=red:s=640x360:r={rate}:d=2",
+            "-vf", "drawbox=x=200:y=0:w=240:h=360:color=green:t=fill", "-pix_fmt", pixelFormat, "-c:v", codec, source], CancellationToken.None);
+        Assert.True(made.ExitCode == 0, made.StandardError);
+        var spec = new RenderSpec(360, 640, 25, 2, [new RenderScene(source, "video", 0, 2)], "cut", 0, [], null, []);
+        var output = Path.Combine(_dir, $"wide-{pixelFormat}.mp4");
+
+        await FfmpegRenderer.RenderAsync(spec, output, RenderQuality.For("draft"), null, CancellationToken.None);
+
+        var info = await FfProbe.ProbeAsync(output, CancellationToken.None);
+        Assert.Equal((360, 640, 25.0), (info.Width, info.Height, info.Fps));
+        Assert.InRange(info.DurationSeconds!.Value, 1.9, 2.1);
+        var pixel = Path.Combine(_dir, $"wide-{pixelFormat}.rgb");
+        var averaged = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-ss", "1", "-i", output, "-frames:v", "1",
+            "-vf", "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", pixel], CancellationToken.None);
+        Assert.True(averaged.ExitCode == 0, averaged.StandardError);
+        var rgb = await File.ReadAllBytesAsync(pixel);
+        Assert.True(rgb[0] < 40 && rgb[1] > 90, $"the frame averages to rgb({rgb[0]},{rgb[1]},{rgb[2]}), not the source's green centre");
+    }
+
     [Fact]
     public async Task SubtitlesAreBurnedIn()
     {

@@ -123,16 +123,23 @@ public static class SubtitleWriter
     private static string StyleLine(string preset, AssStyle s)
     {
         var (primary, secondary) = preset == "karaoke_bounce" ? (Colour(s.HighlightColor), Colour(s.Color)) : (Colour(s.Color), Colour(s.HighlightColor));
-        var (border, outline, back) = preset switch
+        var shadow = s.Shadow ? 2 : 0;
+        var (border, outline, depth, back) = (s.Background ?? DefaultBackground(preset)) switch
         {
-            "clean_box" => (3, 8, "&H66000000"),
-            "bold_outline" or "karaoke_bounce" => (1, 5, "&H80000000"),
-            _ => (1, 2, "&H80000000"),
+            // libass's BorderStyle 4: one translucent box (BackColour) behind the whole cue, padded by the shadow
+            // depth. BorderStyle 3 draws a box per line, and translucent ones overlap into dark bands; the box is
+            // the contrast, so it takes no drop shadow.
+            "box" => (4, 0, s.Size / 4, "&H60000000"),
+            "none" => (1, 0, shadow, "&H80000000"),
+            _ => (1, preset is "bold_outline" or "karaoke_bounce" ? 5 : 2, shadow, "&H80000000"),
         };
         var alignment = s.Position switch { "top" => 8, "center" => 5, _ => 2 };
         return string.Create(CultureInfo.InvariantCulture,
-            $"Style: Default,{s.Font},{s.Size},{primary},{secondary},&H00000000,{back},-1,0,0,0,100,100,0,0,{border},{outline},{(s.Shadow ? 2 : 0)},{alignment},60,60,{s.Margin},1");
+            $"Style: Default,{s.Font},{s.Size},{primary},{secondary},&H00000000,{back},-1,0,0,0,100,100,0,0,{border},{outline},{depth},{alignment},60,60,{s.Margin},1");
     }
+
+    /// <summary>What a preset puts behind its text unless the template says otherwise (none, box or outline).</summary>
+    private static string DefaultBackground(string preset) => preset == "clean_box" ? "box" : "outline";
 
     /// <summary>#RRGGBB[AA] → ASS &amp;HAABBGGRR (ASS alpha counts transparency, 00 = opaque).</summary>
     public static string Colour(string hex)
@@ -165,4 +172,5 @@ public sealed record AssStyle(
     string Position = "bottom",
     int Margin = 160,
     string Color = "#FFFFFF",
-    string HighlightColor = "#FFD400");
+    string HighlightColor = "#FFD400",
+    string? Background = null);

@@ -101,7 +101,8 @@ public sealed class EditTimelineActivity(NpgsqlDataSource db) : NodeActivity<Edi
             Position: style.Position ?? "bottom",
             Margin: style.Margin ?? defaults.Margin,
             Color: style.Color ?? "#FFFFFF",
-            HighlightColor: style.HighlightColor ?? "#FFD400");
+            HighlightColor: style.HighlightColor ?? "#FFD400",
+            Background: style.Bg);
     }
 
     private static (int Width, int Height) Parse(string resolution)
