@@ -104,12 +104,42 @@ public class RendererTests : IAsyncLifetime
         var info = await FfProbe.ProbeAsync(output, CancellationToken.None);
         Assert.Equal((360, 640, 25.0), (info.Width, info.Height, info.Fps));
         Assert.InRange(info.DurationSeconds!.Value, 1.9, 2.1);
-        var pixel = Path.Combine(_dir, $"wide-{pixelFormat}.rgb");
-        var averaged = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-ss", "1", "-i", output, "-frames:v", "1",
-            "-vf", "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", pixel], CancellationToken.None);
-        Assert.True(averaged.ExitCode == 0, averaged.StandardError);
-        var rgb = await File.ReadAllBytesAsync(pixel);
+        var rgb = await AverageColourAsync(output, 1);
         Assert.True(rgb[0] < 40 && rgb[1] > 90, $"the frame averages to rgb({rgb[0]},{rgb[1]},{rgb[2]}), not the source's green centre");
+    }
+
+    [Fact]
+    public async Task ACrossfadeBlendsTheScenesColoursAcrossTheTransition()
+    {
+        async Task<string> SolidAsync(string colour)
+        {
+            var path = Path.Combine(_dir, $"solid-{colour}.mp4");
+            var made = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", $"color={colour}:s=320x240:r=25:d=3",
+                "-pix_fmt", "yuv420p", "-c:v", "libx264", path], CancellationToken.None);
+            Assert.True(made.ExitCode == 0, made.StandardError);
+            return path;
+        }
+        var spec = new RenderSpec(360, 640, 25, 4, [new RenderScene(await SolidAsync("red"), "video", 0, 2), new RenderScene(await SolidAsync("blue"), "video", 2, 2)],
+            "crossfade", 1, [], null, []);
+        var output = Path.Combine(_dir, "crossfade.mp4");
+
+        await FfmpegRenderer.RenderAsync(spec, output, RenderQuality.For("draft"), null, CancellationToken.None);
+
+        var (before, middle, after) = (await AverageColourAsync(output, 1), await AverageColourAsync(output, 2.5), await AverageColourAsync(output, 3.6));
+        Assert.True(before[0] > 200 && before[2] < 40, $"before the fade: rgb({before[0]},{before[1]},{before[2]}), not red");
+        Assert.True(middle[0] is > 80 and < 180 && middle[2] is > 80 and < 180 && middle[1] < 50,
+            $"half-way through the fade: rgb({middle[0]},{middle[1]},{middle[2]}), not red and blue mixed");
+        Assert.True(after[2] > 200 && after[0] < 40, $"after the fade: rgb({after[0]},{after[1]},{after[2]}), not blue");
+    }
+
+    /// <summary>The frame at <paramref name="seconds"/> averaged down to one RGB pixel.</summary>
+    private async Task<byte[]> AverageColourAsync(string video, double seconds)
+    {
+        var pixel = Path.Combine(_dir, $"pixel-{Guid.NewGuid():N}.rgb");
+        var averaged = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-ss", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-i", video, "-frames:v", "1", "-vf", "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", pixel], CancellationToken.None);
+        Assert.True(averaged.ExitCode == 0, averaged.StandardError);
+        return await File.ReadAllBytesAsync(pixel);
     }
 
     [Fact]
