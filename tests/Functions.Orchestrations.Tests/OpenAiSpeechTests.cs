@@ -17,8 +17,8 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     public Task InitializeAsync() => _openai.StartAsync();
     public async Task DisposeAsync() => await _openai.DisposeAsync();
 
-    private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey) =>
-        new(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(5)));
+    private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
+        new(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(timeoutSeconds)));
 
     [Fact]
     public async Task SpeaksWavAndMapsSeedVoiceNames()
@@ -32,13 +32,23 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     }
 
     [Fact]
-    public async Task KeyAndRateLimitErrorsAreTyped()
+    public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
     {
-        var refused = await Assert.ThrowsAsync<ProviderException>(() => Speech("bad").SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
+        Task<ProviderException> FailureAsync(OpenAiSpeech speech) =>
+            Assert.ThrowsAsync<ProviderException>(() => speech.SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
+
+        var refused = await FailureAsync(Speech("bad"));
         Assert.Equal(("TTS_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
         _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 3);
-        var limited = await Assert.ThrowsAsync<ProviderException>(() => Speech().SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
-        Assert.Equal(("TTS_RATE_LIMITED", TimeSpan.FromSeconds(3)), (limited.Code, limited.RetryAfter));
+        var limited = await FailureAsync(Speech());
+        Assert.Equal(("TTS_RATE_LIMITED", TimeSpan.FromSeconds(3), false), (limited.Code, limited.RetryAfter, limited.Permanent));
+        _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
+        var outage = await FailureAsync(Speech());
+        Assert.Equal(("TTS_UNAVAILABLE", false), (outage.Code, outage.Permanent));
+        Assert.Contains("overloaded", outage.Message);
+        _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
+        var slow = await FailureAsync(Speech(timeoutSeconds: 0.5));
+        Assert.Equal(("TTS_TIMEOUT", false), (slow.Code, slow.Permanent));
     }
 
     [Fact]

@@ -43,10 +43,28 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
         Assert.Equal(("whisper-1", "verbose_json", "en"), (form["model"][0], form["response_format"][0], form["language"][0]));
         Assert.Contains("word", form["timestamp_granularities[]"]);
 
-        var refused = await Assert.ThrowsAsync<ProviderException>(() =>
-            new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, "bad", "whisper-1", TimeSpan.FromSeconds(5)))
-                .TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
+    {
+        var media = Path.Combine(host.StorageRoot, (await ClipAsync()).StorageKey);
+        Task<ProviderException> FailureAsync(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
+            Assert.ThrowsAsync<ProviderException>(() =>
+                new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "whisper-1", TimeSpan.FromSeconds(timeoutSeconds)))
+                    .TranscribeAsync(media, null, CancellationToken.None));
+
+        var refused = await FailureAsync(key: "bad");
         Assert.Equal(("ASR_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
+        _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 4);
+        var limited = await FailureAsync();
+        Assert.Equal(("ASR_RATE_LIMITED", TimeSpan.FromSeconds(4), false), (limited.Code, limited.RetryAfter, limited.Permanent));
+        _openai.EnqueueError(500, """{"error": {"message": "internal error"}}""");
+        var outage = await FailureAsync();
+        Assert.Equal(("ASR_UNAVAILABLE", false), (outage.Code, outage.Permanent));
+        _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
+        var slow = await FailureAsync(timeoutSeconds: 0.5);
+        Assert.Equal(("ASR_TIMEOUT", false), (slow.Code, slow.Permanent));
     }
 
     [Fact]
