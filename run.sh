@@ -41,6 +41,12 @@ export FENTA_STORAGE_ROOT=${FENTA_STORAGE_ROOT:-$LOCAL/storage}
 export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 
+if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
+  say "drawing the offline stock library into $FENTA_STOCK_DIR (once)"
+  dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" stock >&2 ||
+    die "could not draw the stock library"
+fi
+
 say "starting the API on $url, an engine worker and the render worker"
 dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
 api_pid=$!

@@ -32,7 +32,7 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
 
     public string Folder { get; } = Path.GetFullPath(folder);
 
-    /// <summary>Generates the library the first time (several processes may race; one wins, the others wait).</summary>
+    /// <summary>Generates the library the first time (callers in one process wait for one generation; ./run.sh draws it before any worker starts).</summary>
     public async Task<IReadOnlyList<StockClip>> EnsureAsync(CancellationToken ct)
     {
         var manifest = Path.Combine(Folder, ManifestName);
@@ -42,23 +42,10 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
         {
             if (File.Exists(manifest)) return Read(manifest);
             Directory.CreateDirectory(Folder);
-            var clips = new List<StockClip>();
-            for (var i = 0; i < clipCount; i++)
-            {
-                var (source, tags) = Looks[i % Looks.Length];
-                var portrait = i % 3 != 2;
-                var (width, height) = portrait ? (540, 960) : (960, 540);
-                var duration = 5 + i % 4;
-                var file = $"stock-{i:D2}.mp4";
-                var input = string.Format(CultureInfo.InvariantCulture, source, $"{width}x{height}", duration, $"{width / 4}x{height / 4}");
-                await ProcessRunner.RunCheckedAsync("ffmpeg",
-                [
-                    "-y", "-v", "error", "-f", "lavfi", "-i", input, "-t", duration.ToString(CultureInfo.InvariantCulture),
-                    "-vf", $"hue=h={i * 37 % 360},format=yuv420p", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
-                    Path.Combine(Folder, file),
-                ], $"could not draw stock clip {file}", ct);
-                clips.Add(new StockClip(file, [.. tags, portrait ? "portrait" : "landscape"], duration, width, height));
-            }
+            var clips = new StockClip[clipCount];
+            // ffmpeg's drawing sources run on one thread, so one clip per core at a time draws the library that much sooner.
+            await Parallel.ForAsync(0, clipCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+                async (i, token) => clips[i] = await DrawAsync(i, token));
             var temp = manifest + ".partial";
             await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(clips, FentaJson.Options), ct);
             File.Move(temp, manifest, overwrite: true);
@@ -68,6 +55,23 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
         {
             Gate.Release();
         }
+    }
+
+    private async Task<StockClip> DrawAsync(int i, CancellationToken ct)
+    {
+        var (source, tags) = Looks[i % Looks.Length];
+        var portrait = i % 3 != 2;
+        var (width, height) = portrait ? (540, 960) : (960, 540);
+        var duration = 5 + i % 4;
+        var file = $"stock-{i:D2}.mp4";
+        var input = string.Format(CultureInfo.InvariantCulture, source, $"{width}x{height}", duration, $"{width / 4}x{height / 4}");
+        await ProcessRunner.RunCheckedAsync("ffmpeg",
+        [
+            "-y", "-v", "error", "-f", "lavfi", "-i", input, "-t", duration.ToString(CultureInfo.InvariantCulture),
+            "-vf", $"hue=h={i * 37 % 360},format=yuv420p", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
+            Path.Combine(Folder, file),
+        ], $"could not draw stock clip {file}", ct);
+        return new StockClip(file, [.. tags, portrait ? "portrait" : "landscape"], duration, width, height);
     }
 
     /// <summary>

@@ -14,6 +14,11 @@ public static class ActivityRegistration
     private static double? Seconds(string? text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 
+    /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
+    public static LocalStockLibrary StockLibrary(IConfiguration config) =>
+        new(config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock"),
+            int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24);
+
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
     {
@@ -38,9 +43,7 @@ public static class ActivityRegistration
         services.AddActivity<SubtitleAutoActivity>();
         services.AddActivity<AudioMixActivity>();
 
-        var stockFolder = config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock");
-        var stockClips = int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24;
-        services.AddSingleton(new LocalStockLibrary(stockFolder, stockClips));
+        services.AddSingleton(StockLibrary(config));
         if (config["FENTA_PEXELS_API_KEY"] is { Length: > 0 } pexelsKey)
         {
             services.AddSingleton(new PexelsOptions(new Uri(config["FENTA_PEXELS_BASE_URL"] is { Length: > 0 } pexelsUrl ? pexelsUrl : "https://api.pexels.com/"),
