@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Media;
 
@@ -115,5 +117,73 @@ public class AssetTests(AssetTests.Host host) : IClassFixture<AssetTests.Host>
         var listed = await (await host.Client(readOnly).GetAsync("/v1/assets?type=other")).ReadJsonAsync(200);
         Assert.Equal(1, listed.GetProperty("data").GetArrayLength());
         await (await owner.Client().GetAsync("/v1/assets?type=hologram")).ReadProblemAsync(400, "VALIDATION_FAILED");
+    }
+    [Fact]
+    public async Task DirectUploadIsInitThenPutThenCompleteAndOnlyThenDownloadable()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var bytes = await TestClipAsync();
+        var ticket = await (await client.PostAsJsonAsync("/v1/assets/init", new { filename = "launch.mp4", size_bytes = bytes.Length })).ReadJsonAsync(201);
+        var asset = ticket.GetProperty("asset");
+        var id = asset.GetProperty("id").GetString()!;
+        Assert.Equal(("processing", "video", "video/mp4", "PUT"), (asset.GetProperty("status").GetString(), asset.GetProperty("type").GetString(),
+            asset.GetProperty("content_type").GetString(), ticket.GetProperty("upload_method").GetString()));
+        var pending = await (await client.GetAsync($"/v1/assets/{id}")).ReadJsonAsync(200);
+        Assert.Equal(JsonValueKind.Null, pending.GetProperty("download_url").ValueKind);
+        await (await client.PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadProblemAsync(409, "UPLOAD_MISSING");
+
+        var anonymous = new HttpClient();
+        var uploadUrl = ticket.GetProperty("upload_url").GetString()!;
+        var received = await (await anonymous.PutAsync(uploadUrl, new ByteArrayContent(bytes))).ReadJsonAsync(200);
+        Assert.Equal((id, bytes.Length), (received.GetProperty("asset_id").GetString(), received.GetProperty("size_bytes").GetInt32()));
+
+        var ready = await (await client.PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadJsonAsync(200);
+        Assert.Equal(("ready", 320, 240, "h264", (long)bytes.Length), (ready.GetProperty("status").GetString(), ready.GetProperty("width").GetInt32(),
+            ready.GetProperty("height").GetInt32(), ready.GetProperty("codec").GetString(), ready.GetProperty("size_bytes").GetInt64()));
+        Assert.InRange(ready.GetProperty("duration_seconds").GetDecimal(), 0.95m, 1.05m);
+        var again = await (await client.PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadJsonAsync(200);
+        Assert.Equal("ready", again.GetProperty("status").GetString());
+        // A completed upload's file cannot be swapped through the old link.
+        await (await anonymous.PutAsync(uploadUrl, new ByteArrayContent("other"u8.ToArray()))).ReadProblemAsync(409, "ASSET_NOT_UPLOADING");
+
+        var shown = await (await client.GetAsync($"/v1/assets/{id}")).ReadJsonAsync(200);
+        Assert.Equal(bytes, await anonymous.GetByteArrayAsync(shown.GetProperty("download_url").GetString()));
+    }
+
+    [Fact]
+    public async Task DirectUploadRefusesBadInputForgedLinksAndUnreadableFilesWithoutLosingTheAsset()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var problem = await (await client.PostAsJsonAsync("/v1/assets/init", new { content_type = "not a type", size_bytes = -1 })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["content_type", "filename", "size_bytes"], problem.Fields().Order());
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM assets WHERE org_id = $1", session.OrgId));
+
+        var ticket = await (await client.PostAsJsonAsync("/v1/assets/init", new { filename = "clip.mp4" })).ReadJsonAsync(201);
+        var id = ticket.GetProperty("asset").GetProperty("id").GetString()!;
+        var uploadUrl = ticket.GetProperty("upload_url").GetString()!;
+        var key = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", id))!;
+        var urls = new SignedUrls(System.Text.Encoding.UTF8.GetBytes(ApiHost.SigningKey));
+        var anonymous = new HttpClient();
+        var downloadSignature = urls.Sign(key, DateTimeOffset.UtcNow.AddMinutes(5)).Replace("/v1/files/", "/v1/uploads/");
+        await (await anonymous.PutAsync(new Uri(host.BaseAddress, downloadSignature), new ByteArrayContent([1]))).ReadProblemAsync(403, "FORBIDDEN");
+        await (await anonymous.PutAsync(uploadUrl.Replace("sig=", "sig=0"), new ByteArrayContent([1]))).ReadProblemAsync(403, "FORBIDDEN");
+        var expired = new Uri(host.BaseAddress, urls.SignUpload(key, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        await (await anonymous.PutAsync(expired, new ByteArrayContent([1]))).ReadProblemAsync(403, "FORBIDDEN");
+
+        await (await anonymous.PutAsync(uploadUrl, new ByteArrayContent("not really a video"u8.ToArray()))).ReadJsonAsync(200);
+        var unreadable = await (await client.PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["file"], unreadable.Fields());
+        Assert.Equal("processing", (string)(await host.ScalarAsync("SELECT status FROM assets WHERE id = $1", id))!);
+
+        var stranger = await host.RegisterAsync();
+        await (await stranger.Client().PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadProblemAsync(404, "NOT_FOUND");
+        Assert.Equal(["asset_id"], (await (await client.PostAsJsonAsync("/v1/assets/complete", new { })).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
+
+        // The same link takes the right file, and the upload completes.
+        await (await anonymous.PutAsync(uploadUrl, new ByteArrayContent(await TestClipAsync()))).ReadJsonAsync(200);
+        var ready = await (await client.PostAsJsonAsync("/v1/assets/complete", new { asset_id = id })).ReadJsonAsync(200);
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
     }
 }

@@ -120,6 +120,35 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
     }
 
     [Fact]
+    public async Task AnUploadIsUsableOnlyOnceCompleted()
+    {
+        var blobs = new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot);
+        var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, blobs);
+        var upload = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(EngineHost.OrgId, "upload", "image/png", "still.png"), CancellationToken.None);
+        var graph = $$$"""{"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{upload.Id}}}"]}}], "edges": []}""";
+        using var worker = WorkerHost.Build([], host.WorkerSettings());
+        await worker.StartAsync();
+
+        var early = await host.StartJobAsync(graph);
+        Assert.Equal("failed", await host.WaitForJobAsync(early));
+        Assert.Equal("ASSET_NOT_FOUND", (string?)await host.ScalarAsync("SELECT error->>'code' FROM jobs WHERE id = $1", early));
+
+        var png = Path.Combine(Path.GetTempPath(), $"still-{Guid.NewGuid():N}.png");
+        await FentaWeb.Domain.Media.ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "color=teal:s=64x48", "-frames:v", "1", png],
+            "could not draw a still", CancellationToken.None);
+        await using (var file = File.OpenRead(png)) await blobs.PutAsync(upload.StorageKey, file, CancellationToken.None);
+        File.Delete(png);
+        await store.CompleteUploadAsync(upload, DateTimeOffset.UtcNow, CancellationToken.None);
+        await host.ExecAsync($"UPDATE assets SET status = '{upload.Status}', width = {upload.Width} WHERE id = '{upload.Id}'");
+
+        var ready = await host.StartJobAsync(graph);
+        Assert.Equal("completed", await host.WaitForJobAsync(ready));
+        var media = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1", ready);
+        Assert.Equal((upload.Id, 64), (media[0].GetProperty("asset_id").GetString(), media[0].GetProperty("width").GetInt32()));
+        await worker.StopAsync();
+    }
+
+    [Fact]
     public async Task MixDucksUploadedMusicUnderTheVoiceAtAboutMinus14Lufs()
     {
         var musicFile = Path.Combine(Path.GetTempPath(), $"music-{Guid.NewGuid():N}.wav");

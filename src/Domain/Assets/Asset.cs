@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Domain.Assets;
 
@@ -31,7 +32,7 @@ public sealed class Asset : IHasId
     public required string StorageKey { get; init; }
     public string? Filename { get; init; }
     public string? ContentType { get; init; }
-    public long SizeBytes { get; init; }
+    public long SizeBytes { get; set; }
     public decimal? DurationSeconds { get; set; }
     public int? Width { get; set; }
     public int? Height { get; set; }
@@ -40,9 +41,32 @@ public sealed class Asset : IHasId
     public JsonElement Metadata { get; set; }
     public string Status { get; set; } = "ready";
     public string? CreatedBy { get; init; }
-    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; private set; }
 
     public void Delete(DateTimeOffset now) => DeletedAt ??= now;
+
+    /// <summary>An upload begun with <c>POST /v1/assets/init</c> whose bytes are not yet in and probed.</summary>
+    public bool IsPendingUpload => Source == "upload" && Status == "processing";
+
+    /// <summary>The pending upload's bytes are in: it takes their size and media facts and is ready for jobs.</summary>
+    public void CompleteUpload(long size, MediaInfo? info, DateTimeOffset now)
+    {
+        if (!IsPendingUpload) throw new ConflictException("ASSET_NOT_UPLOADING", $"Asset {Id} is not an upload waiting to be completed.");
+        Describe(size, info);
+        Status = "ready";
+        UpdatedAt = now;
+    }
+
+    /// <summary>Size and ffprobe's facts (rounded as the columns keep them).</summary>
+    public void Describe(long size, MediaInfo? info)
+    {
+        SizeBytes = size;
+        DurationSeconds = info?.DurationSeconds is { } duration ? (decimal)Math.Round(duration, 3) : null;
+        Width = info?.Width;
+        Height = info?.Height;
+        Fps = info?.Fps is { } rate ? (decimal)Math.Round(rate, 2) : null;
+        Codec = info?.VideoCodec ?? info?.AudioCodec;
+    }
 }

@@ -13,6 +13,9 @@ public interface IBlobStore
 
     Task<Stream?> OpenReadAsync(string key, CancellationToken ct);
 
+    /// <summary>The stored size in bytes, or null when nothing is stored under <paramref name="key"/>.</summary>
+    Task<long?> SizeAsync(string key, CancellationToken ct);
+
     /// <summary>A local path to read the blob from, for tools such as ffmpeg (a temp copy for remote stores).</summary>
     Task<string> LocalPathAsync(string key, CancellationToken ct);
 
@@ -43,6 +46,12 @@ public sealed class LocalBlobStore(string root) : IBlobStore
         return Task.FromResult<Stream?>(File.Exists(path) ? File.OpenRead(path) : null);
     }
 
+    public Task<long?> SizeAsync(string key, CancellationToken ct)
+    {
+        var file = new FileInfo(PathOf(key));
+        return Task.FromResult(file.Exists ? file.Length : (long?)null);
+    }
+
     public Task<string> LocalPathAsync(string key, CancellationToken ct) => Task.FromResult(PathOf(key));
 
     public Task DeleteAsync(string key, CancellationToken ct)
@@ -61,24 +70,33 @@ public sealed class LocalBlobStore(string root) : IBlobStore
 }
 
 /// <summary>
-/// Time-limited download links: <c>/v1/files/{key}?expires=unix&amp;sig=hex</c>, where sig is HMAC-SHA256 over
-/// <c>key \n expires</c>. Anyone with the link may download until it expires; nobody can forge or extend one.
+/// Time-limited links to a blob: downloads <c>/v1/files/{key}?expires=unix&amp;sig=hex</c> and uploads
+/// <c>/v1/uploads/{key}?expires=unix&amp;sig=hex</c>, where sig is HMAC-SHA256 over <c>method \n key \n expires</c>.
+/// Anyone with a link may use it until it expires; nobody can forge or extend one, or turn a download link into an upload link.
 /// </summary>
 public sealed class SignedUrls(byte[] key)
 {
-    public string Sign(string blobKey, DateTimeOffset expires)
+    public string Sign(string blobKey, DateTimeOffset expires) => Link("/v1/files/", "GET", blobKey, expires);
+
+    public string SignUpload(string blobKey, DateTimeOffset expires) => Link("/v1/uploads/", "PUT", blobKey, expires);
+
+    public bool Verify(string blobKey, long expires, string? signature, DateTimeOffset now) => Verify("GET", blobKey, expires, signature, now);
+
+    public bool VerifyUpload(string blobKey, long expires, string? signature, DateTimeOffset now) => Verify("PUT", blobKey, expires, signature, now);
+
+    private string Link(string prefix, string method, string blobKey, DateTimeOffset expires)
     {
         var unix = expires.ToUnixTimeSeconds();
-        return $"/v1/files/{Uri.EscapeDataString(blobKey).Replace("%2F", "/", StringComparison.Ordinal)}?expires={unix}&sig={Signature(blobKey, unix)}";
+        return $"{prefix}{Uri.EscapeDataString(blobKey).Replace("%2F", "/", StringComparison.Ordinal)}?expires={unix}&sig={Signature(method, blobKey, unix)}";
     }
 
-    public bool Verify(string blobKey, long expires, string? signature, DateTimeOffset now)
+    private bool Verify(string method, string blobKey, long expires, string? signature, DateTimeOffset now)
     {
         if (signature is null || expires < now.ToUnixTimeSeconds()) return false;
-        var expected = Encoding.ASCII.GetBytes(Signature(blobKey, expires));
+        var expected = Encoding.ASCII.GetBytes(Signature(method, blobKey, expires));
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature));
     }
 
-    private string Signature(string blobKey, long expires) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{blobKey}\n{expires}")));
+    private string Signature(string method, string blobKey, long expires) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{method}\n{blobKey}\n{expires}")));
 }

@@ -125,7 +125,7 @@ public sealed class InputUploadActivity(NpgsqlDataSource db) : NodeActivity<Inpu
     {
         await using var cmd = db.CreateCommand("""
             SELECT id, type, duration_seconds, width, height FROM assets
-            WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL AND type IN ('image', 'video')
+            WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL AND status = 'ready' AND type IN ('image', 'video')
             """);
         cmd.Parameters.Add(new() { Value = context.OrgId });
         cmd.Parameters.Add(new() { Value = args.AssetIds.ToArray() });
@@ -137,7 +137,7 @@ public sealed class InputUploadActivity(NpgsqlDataSource db) : NodeActivity<Inpu
                     reader.IsDBNull(4) ? null : reader.GetInt32(4), []);
         var missing = args.AssetIds.Where(id => !found.ContainsKey(id)).ToList();
         if (missing.Count > 0)
-            return new ActivityResult.Failed("ASSET_NOT_FOUND", $"No image or video asset {string.Join(", ", missing)} in this organization.", Permanent: true);
+            return new ActivityResult.Failed("ASSET_NOT_FOUND", $"No ready image or video asset {string.Join(", ", missing)} in this organization (a direct upload is ready once POST /v1/assets/complete succeeds).", Permanent: true);
         return ActivityResult.Done(args.AssetIds.Select(id => found[id]).ToList());
     }
 }
