@@ -39,6 +39,9 @@ public class ApiHost : IAsyncLifetime
     /// <summary>The worker's activities: by default the test doubles replace the generation and script nodes.</summary>
     protected virtual void ConfigureWorker(IServiceCollection services) => services.AddTestActivities();
 
+    /// <summary>Extra settings for the API (provider keys and URLs of simulators).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>();
+
     /// <summary>Runs first, before the API and worker start (simulators the worker settings point at start here).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
@@ -48,16 +51,21 @@ public class ApiHost : IAsyncLifetime
         var server = await PostgresServer.SharedAsync();
         var connectionString = await server.CreateDatabaseAsync(GetType().Name);
         Db = NpgsqlDataSource.Create(connectionString);
-        _app = FentaApi.Build(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>
+        var api = new Dictionary<string, string?>
         {
             ["FENTA_DB"] = connectionString,
             ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
             ["FENTA_RATE_LIMIT_PER_MINUTE"] = RateLimitPerMinute.ToString(),
             ["FENTA_MAX_BODY_BYTES"] = (256 * 1024).ToString(),
             ["FENTA_STORAGE_ROOT"] = StorageRoot,
+            // A small library, drawn only if a test searches it.
+            ["FENTA_STOCK_DIR"] = Path.Combine(StorageRoot, "stock-library"),
+            ["FENTA_STOCK_CLIPS"] = "6",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
-        });
+        };
+        foreach (var (key, value) in ApiSettings) api[key] = value;
+        _app = FentaApi.Build(["--urls", "http://127.0.0.1:0"], api);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);

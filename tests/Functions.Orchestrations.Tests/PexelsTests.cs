@@ -1,5 +1,5 @@
 using FentaWeb.Domain.Engine;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Domain.Media;
 using FentaWeb.Simulators;
 using Microsoft.AspNetCore.Http;
 

@@ -3,6 +3,7 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -31,6 +32,8 @@ public sealed record CompleteUploadRequest(string? AssetId);
 
 public sealed record UploadReceivedDto(string AssetId, long SizeBytes);
 
+public sealed record StockResultsDto(string Provider, IReadOnlyList<StockHit> Data);
+
 /// <summary>Assets of the org (uploads and everything jobs produce) and their time-limited download links.</summary>
 public static class AssetEndpoints
 {
@@ -43,6 +46,8 @@ public static class AssetEndpoints
             .WithMetadata(new RequestSizeLimitAttribute(options.MaxUploadBytes))
             .WithSummary("Upload a file (multipart field 'file'); media files are probed with ffprobe.");
         group.MapGet("/", List).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer).WithSummary("The org's assets, newest first; filter by type.");
+        group.MapGet("/stock/search", SearchStock).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
+            .WithSummary("Search the stock Input.Stock draws from: Pexels when configured, else the local library.");
         group.MapGet("/{assetId}", Get).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
             .WithSummary("One asset with a signed download URL valid for expires_in seconds (default 3600).");
         group.MapDelete("/{assetId}", Delete).RequireAccess(Scopes.AssetsUpload, OrgRole.Editor).WithSummary("Delete an asset; its links stop working.");
@@ -123,6 +128,22 @@ public static class AssetEndpoints
         await assets.CompleteUploadAsync(asset, clock.GetUtcNow(), ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(AssetDto.From(asset));
+    }
+
+    private static async Task<Ok<StockResultsDto>> SearchStock(string? query, string? orientation, [FromQuery(Name = "min_duration")] string? minDuration,
+        [FromQuery(Name = "per_page")] string? perPage, StockSearch stock, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(query) || query.Length > 200) errors.Add("query", "is required: search terms, at most 200 characters");
+        orientation ??= "portrait";
+        if (orientation is not ("portrait" or "landscape" or "square")) errors.Add("orientation", "must be one of: portrait, landscape, square");
+        var seconds = 0.0;
+        if (minDuration is not null && (!double.TryParse(minDuration, System.Globalization.CultureInfo.InvariantCulture, out seconds) || seconds is < 0 or > 60))
+            errors.Add("min_duration", "must be 0 to 60 seconds");
+        var count = 15;
+        if (perPage is not null && (!int.TryParse(perPage, out count) || count is < 1 or > 40)) errors.Add("per_page", "must be 1 to 40");
+        errors.ThrowIfAny();
+        return TypedResults.Ok(new StockResultsDto(stock.Provider, await stock.SearchAsync(query!.Trim(), orientation, seconds, count, ct)));
     }
 
     private static async Task<Ok<Page<AssetDto>>> List(Caller caller, [AsParameters] PageQuery page, string? type, FentaDb db, CancellationToken ct)

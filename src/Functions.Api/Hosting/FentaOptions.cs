@@ -1,3 +1,5 @@
+using FentaWeb.Domain.Media;
+
 namespace FentaWeb.Api.Hosting;
 
 /// <summary>Every setting of the API, read from <c>FENTA_*</c> environment variables (README lists them).</summary>
@@ -15,6 +17,9 @@ public sealed class FentaOptions
     /// <summary>HMAC key of signed download links (defaults to the JWT key).</summary>
     public required byte[] UrlSigningKey { get; init; }
     public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
+    /// <summary>The offline stock library (shared with the workers) and Pexels when keyed, for stock search.</summary>
+    public required LocalStockLibrary StockLibrary { get; init; }
+    public PexelsOptions? Pexels { get; init; }
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -37,6 +42,8 @@ public sealed class FentaOptions
             StorageRoot = Path.GetFullPath(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage"),
             UrlSigningKey = System.Text.Encoding.UTF8.GetBytes(config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : signingKey),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
+            StockLibrary = LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]),
+            Pexels = PexelsOptions.FromSettings(config["FENTA_PEXELS_API_KEY"], config["FENTA_PEXELS_BASE_URL"]),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

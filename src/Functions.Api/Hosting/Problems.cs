@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -11,7 +13,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         var (status, code, detail, extensions) = Describe(exception);
-        if (status >= 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
+        if (status == 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
+        if (exception is ProviderException { RetryAfter: { } wait }) http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         var problem = Titles.Problem(status, code, detail);
         foreach (var (key, value) in extensions) problem.Extensions[key] = value;
         http.Response.StatusCode = status;
@@ -25,6 +28,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         UnauthorizedException e => (401, e.Code, e.Message, []),
         ForbiddenException e => (403, e.Code, e.Message, new() { ["required_scope"] = e.RequiredScope, ["required_role"] = e.RequiredRole }),
         ConflictException e => (e.Code == "PRECONDITION_FAILED" ? 412 : 409, e.Code, e.Message, []),
+        // An external service (Pexels, …) that failed a request made on the caller's behalf: busy says when to come back.
+        ProviderException e => (e.RetryAfter is null ? 502 : 503, e.Code, e.Message, []),
         BadHttpRequestException { StatusCode: 413 } => (413, "PAYLOAD_TOO_LARGE", "The request body is larger than this API accepts.", []),
         BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
         JsonException json => InvalidJson(json),
@@ -66,6 +71,7 @@ public static class Titles
         413 => "Payload too large",
         415 => "Unsupported media type",
         429 => "Too many requests",
+        502 => "An external service failed",
         503 => "Service unavailable",
         _ => status >= 500 ? "Internal error" : "Request failed",
     };

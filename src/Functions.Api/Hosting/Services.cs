@@ -1,6 +1,7 @@
 using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
@@ -23,6 +24,13 @@ public static class Services
         services.AddSingleton<IBlobStore>(new LocalBlobStore(options.StorageRoot));
         services.AddSingleton(new SignedUrls(options.UrlSigningKey));
         services.AddSingleton<AssetStore>();
+        services.AddSingleton(options.StockLibrary);
+        if (options.Pexels is { } pexels)
+        {
+            services.AddSingleton(pexels);
+            services.AddHttpClient<PexelsClient>();
+        }
+        services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
         // Bad input reaches the exception handler (and becomes a problem naming the field) instead of a bare 400.

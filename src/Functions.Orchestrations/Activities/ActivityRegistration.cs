@@ -15,9 +15,7 @@ public static class ActivityRegistration
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 
     /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
-    public static LocalStockLibrary StockLibrary(IConfiguration config) =>
-        new(config["FENTA_STOCK_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(".local", "stock"),
-            int.TryParse(config["FENTA_STOCK_CLIPS"], out var n) && n > 0 ? n : 24);
+    public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]);
 
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
@@ -44,10 +42,9 @@ public static class ActivityRegistration
         services.AddActivity<AudioMixActivity>();
 
         services.AddSingleton(StockLibrary(config));
-        if (config["FENTA_PEXELS_API_KEY"] is { Length: > 0 } pexelsKey)
+        if (PexelsOptions.FromSettings(config["FENTA_PEXELS_API_KEY"], config["FENTA_PEXELS_BASE_URL"]) is { } pexels)
         {
-            services.AddSingleton(new PexelsOptions(new Uri(config["FENTA_PEXELS_BASE_URL"] is { Length: > 0 } pexelsUrl ? pexelsUrl : "https://api.pexels.com/"),
-                pexelsKey, TimeSpan.FromSeconds(30)));
+            services.AddSingleton(pexels);
             services.AddHttpClient<PexelsClient>();
         }
         services.AddActivity<InputStockActivity>();

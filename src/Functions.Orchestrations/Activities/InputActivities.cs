@@ -4,7 +4,6 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
-using FentaWeb.Orchestrations.Providers;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;

@@ -4,16 +4,22 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FentaWeb.Domain.Engine;
 
-namespace FentaWeb.Orchestrations.Providers;
+namespace FentaWeb.Domain.Media;
 
-public sealed record PexelsOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout);
+public sealed record PexelsOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout)
+{
+    /// <summary>The settings FENTA_PEXELS_API_KEY and FENTA_PEXELS_BASE_URL give, or null without a key (the local library is used then).</summary>
+    public static PexelsOptions? FromSettings(string? apiKey, string? baseUrl) => apiKey is { Length: > 0 }
+        ? new PexelsOptions(new Uri(baseUrl is { Length: > 0 } ? baseUrl : "https://api.pexels.com/"), apiKey, TimeSpan.FromSeconds(30))
+        : null;
+}
 
 public sealed record PexelsVideoFile(long Id, string? Quality, [property: JsonPropertyName("file_type")] string? FileType, int? Width, int? Height,
     double? Fps, string Link);
 
 public sealed record PexelsUser(string? Name, string? Url);
 
-public sealed record PexelsVideo(long Id, int Width, int Height, string Url, double Duration, PexelsUser? User,
+public sealed record PexelsVideo(long Id, int Width, int Height, string Url, string? Image, double Duration, PexelsUser? User,
     [property: JsonPropertyName("video_files")] IReadOnlyList<PexelsVideoFile> VideoFiles);
 
 public sealed record PexelsPage(int Page, [property: JsonPropertyName("per_page")] int PerPage, [property: JsonPropertyName("total_results")] int TotalResults,
