@@ -171,6 +171,7 @@ public static class NodeCatalog
                 ParamSpec.Text("voice", "Voice name of the provider.", @default: "alloy", maxLength: 64),
                 ParamSpec.Number("speed", "Speaking rate multiplier.", 0.5, 2.0, 1.0),
                 ParamSpec.Text("lang", "Language override; defaults to the script's.", maxLength: 16),
+                ParamSpec.Number("loudness_lufs", "Integrated loudness of the narration (short-form platforms play at about -14).", -30, -8, -14),
             ],
             RetryPolicy.Remote),
 

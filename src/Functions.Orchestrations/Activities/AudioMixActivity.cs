@@ -28,7 +28,7 @@ public sealed class AudioMixActivity(AssetStore assets) : NodeActivity<AudioMixA
             return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The narration or music asset ({musicAssetId}) is not in this organization.", Permanent: true);
 
         string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
-        var loudness = $"loudnorm=I={F(args.TargetLufs)}:TP=-1.5:LRA=11,aresample=48000";
+        var loudness = Loudness.Filter(args.TargetLufs, 48000);
         var filter = musicPath is null
             ? $"[0:a]{loudness}[out]"
             : $"[0:a]asplit=2[voice][key];[1:a]aresample=48000,aformat=channel_layouts=stereo,volume={F(args.MusicVolume)},atrim=0:{F(voice.DurationSeconds)}[bed];" +

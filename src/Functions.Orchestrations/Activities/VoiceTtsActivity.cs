@@ -8,11 +8,12 @@ using FentaWeb.Orchestrations.Providers;
 
 namespace FentaWeb.Orchestrations.Activities;
 
-public sealed record VoiceTtsArgs(string Provider, string Voice, double Speed, string? Lang);
+public sealed record VoiceTtsArgs(string Provider, string Voice, double Speed, string? Lang, double LoudnessLufs);
 
 /// <summary>
 /// Voice.TTS: speaks the script one sentence at a time and measures each clip, so sentence timings are exact;
-/// joins them with short pauses into one WAV asset. espeak-ng offline; OpenAI speech when configured.
+/// joins them with short pauses into one WAV asset at the loudness short-form platforms play (about -14 LUFS).
+/// espeak-ng offline; OpenAI speech when configured.
 /// </summary>
 public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizers, AssetStore assets) : NodeActivity<VoiceTtsArgs>
 {
@@ -55,17 +56,20 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
         if (clips.Count == 0) return new ActivityResult.Failed("SCRIPT_EMPTY", "The script has nothing to say.", Permanent: true);
 
         var narration = PcmAudio.Concat(clips);
-        var path = Path.Combine(Path.GetTempPath(), $"fenta-narration-{Guid.NewGuid():N}.wav");
+        var spoken = Path.Combine(Path.GetTempPath(), $"fenta-narration-{Guid.NewGuid():N}.wav");
+        var normalized = Path.ChangeExtension(spoken, ".normalized.wav");
         try
         {
-            await Wav.WriteAsync(path, narration, ct);
+            await Wav.WriteAsync(spoken, narration, ct);
+            await Loudness.NormalizeAsync(spoken, normalized, args.LoudnessLufs, narration.Channels, ct);
             var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "generated", "audio/wav", "narration.wav", context.JobId, context.NodeId,
-                Metadata: new { voice = args.Voice, provider = provider.Name, sentences = sentences.Count }), path, ct);
+                Metadata: new { voice = args.Voice, provider = provider.Name, sentences = sentences.Count, loudness_lufs = args.LoudnessLufs }), normalized, ct);
             return ActivityResult.Done(new Narration(asset.Id, Math.Round(narration.DurationSeconds, 3), sentences, args.Voice, voice.Lang, provider.Name));
         }
         finally
         {
-            File.Delete(path);
+            File.Delete(spoken);
+            File.Delete(normalized);
         }
     }
 }
