@@ -3,6 +3,7 @@
 # ./run.sh --check  the same, then wait until it is healthy and ready, and exit 0 (for automation)
 # ./run.sh --demo   the same, then run the "Daily News Shorts" sample workflow and print the MP4's path and summary
 # ./run.sh --demo ai-story   the same with "AI Story with Generated Clips" (generated clips: local without FENTA_KIE_API_KEY)
+# ./run.sh --demo review     the same with "Product Review" (an uploaded clip, karaoke captions, 1:1)
 source "$(dirname "$0")/scripts/common.sh"
 
 mode=serve
@@ -13,9 +14,10 @@ case "${1:-}" in
     case "${2:-news}" in
       news) demo_workflow="Daily News Shorts" ;;
       ai-story) demo_workflow="AI Story with Generated Clips" ;;
-      *) die "unknown demo '$2' (use: news, ai-story)" ;;
+      review) demo_workflow="Product Review" ;;
+      *) die "unknown demo '$2' (use: news, ai-story, review)" ;;
     esac ;;
-  *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story]])" ;;
+  *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story|review]])" ;;
 esac
 
 ensure_system_packages
