@@ -6,6 +6,7 @@ using FentaWeb.Api.Jobs;
 using FentaWeb.Api.Kai;
 using FentaWeb.Api.Templates;
 using FentaWeb.Api.Voices;
+using FentaWeb.Api.Webhooks;
 using FentaWeb.Api.Workflows;
 
 namespace FentaWeb.Api;
@@ -40,6 +41,7 @@ public static class FentaApi
         app.MapVoices();
         app.MapModels();
         app.MapKai();
+        app.MapWebhooks();
         return app;
     }
 }

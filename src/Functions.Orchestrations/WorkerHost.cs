@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Orchestrations.Webhooks;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations;
@@ -13,7 +14,7 @@ namespace FentaWeb.Orchestrations;
 /// <summary>
 /// The orchestration worker process: several can run against one database. It migrates the schema on start
 /// (so a worker deployed before the API still finds its tables), then runs the durable engine with the node
-/// activities registered here.
+/// activities registered here, and delivers webhooks.
 /// </summary>
 public static class WorkerHost
 {
@@ -33,6 +34,7 @@ public static class WorkerHost
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddDurableEngine(builder.Configuration);
         builder.Services.AddMediaActivities(builder.Configuration);
+        builder.Services.AddWebhookDelivery(builder.Configuration);
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

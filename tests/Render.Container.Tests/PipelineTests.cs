@@ -22,6 +22,7 @@ public class PipelineTests : IAsyncLifetime
     private IHost _renderer = null!;
     // No API runs here, so KIE's callbacks have nowhere to go: generations complete by polling.
     private readonly KieSimulator _kie = new() { SendCallbacks = false };
+    private readonly WebhookReceiver _hooks = new();
 
     public async Task InitializeAsync()
     {
@@ -33,6 +34,12 @@ public class PipelineTests : IAsyncLifetime
             INSERT INTO orgs (id, name, slug, owner_id) VALUES ('org_p', 'P', 'p', 'user_p');
             """)) await cmd.ExecuteNonQueryAsync();
         await _kie.StartAsync();
+        await _hooks.StartAsync();
+        await using (var hook = _db.CreateCommand("INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_p', 'org_p', $1, '{render.succeeded}', 'whsec_p')"))
+        {
+            hook.Parameters.Add(new() { Value = _hooks.Url().ToString() });
+            await hook.ExecuteNonQueryAsync();
+        }
         var settings = new Dictionary<string, string?>
         {
             ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
@@ -45,6 +52,8 @@ public class PipelineTests : IAsyncLifetime
             ["FENTA_URL_SIGNING_KEY"] = "pipeline-test-url-signing-key-0123456789",
             ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:8080",
             ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
+            ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         _media = WorkerHost.Build([], settings);
@@ -62,6 +71,7 @@ public class PipelineTests : IAsyncLifetime
         _renderer.Dispose();
         await _db.DisposeAsync();
         await _kie.DisposeAsync();
+        await _hooks.DisposeAsync();
         Directory.Delete(_storage, recursive: true);
     }
 
@@ -95,6 +105,19 @@ public class PipelineTests : IAsyncLifetime
         await using var logs = _db.CreateCommand("SELECT count(*) FROM job_logs WHERE job_id = $1 AND stage = 'n6' AND message LIKE 'Rendered 9x16_720p%'");
         logs.Parameters.Add(new() { Value = jobId });
         Assert.Equal(1L, await logs.ExecuteScalarAsync());
+
+        // The render.succeeded webhook carries the render node's output.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement? hooked = null;
+        while (hooked is null && watch.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            hooked = _hooks.Received.Select(r => JsonDocument.Parse(r.Body).RootElement)
+                .Where(e => e.GetProperty("data").GetProperty("job_id").GetString() == jobId).Cast<JsonElement?>().FirstOrDefault();
+            await Task.Delay(50);
+        }
+        Assert.NotNull(hooked);
+        Assert.Equal(("render.succeeded", "n6"), (hooked.Value.GetProperty("type").GetString(), hooked.Value.GetProperty("data").GetProperty("node_id").GetString()));
+        Assert.Equal(render.GetProperty("video_asset_id").GetString(), hooked.Value.GetProperty("data").GetProperty("render").GetProperty("video_asset_id").GetString());
     }
 
     [Fact]

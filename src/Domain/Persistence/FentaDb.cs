@@ -5,6 +5,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Templates;
+using FentaWeb.Domain.Webhooks;
 using FentaWeb.Domain.Workflows;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -31,6 +32,8 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<NodeRun> NodeRuns => Set<NodeRun>();
     public DbSet<JobLog> JobLogs => Set<JobLog>();
     public DbSet<Asset> Assets => Set<Asset>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
@@ -111,6 +114,13 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
             e.Property(a => a.Metadata).HasColumnType("jsonb");
         });
 
+        model.Entity<Webhook>().ToTable("webhooks");
+        model.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.Property(d => d.Payload).HasColumnType("jsonb");
+        });
+
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).
         model.Entity<Org>().HasOne<User>().WithMany().HasForeignKey(o => o.OwnerId);
         model.Entity<OrgMember>().HasOne<Org>().WithMany().HasForeignKey(m => m.OrgId);
@@ -123,6 +133,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         model.Entity<WorkflowVersion>().HasOne<Workflow>().WithMany().HasForeignKey(v => v.WorkflowId);
         model.Entity<AuditLog>().HasOne<Org>().WithMany().HasForeignKey(a => a.OrgId);
         model.Entity<AuditLog>().HasOne<User>().WithMany().HasForeignKey(a => a.UserId);
+        model.Entity<Webhook>().HasOne<Org>().WithMany().HasForeignKey(w => w.OrgId);
 
         foreach (var entity in model.Model.GetEntityTypes())
         foreach (var property in entity.GetProperties())

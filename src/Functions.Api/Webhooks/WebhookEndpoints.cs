@@ -1,0 +1,162 @@
+using System.Text.Json;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using FentaWeb.Domain.Webhooks;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Webhooks;
+
+public sealed record WebhookRequest(string? Url, IReadOnlyList<string>? Events, string? Description, bool? Enabled);
+
+public sealed record WebhookDto(string Id, string Url, IReadOnlyList<string> Events, string? Description, bool Enabled, DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static WebhookDto From(Webhook w) => new(w.Id, w.Url, w.Events, w.Description, w.Enabled, w.CreatedAt, w.UpdatedAt);
+}
+
+/// <summary>The responses of create and rotate-secret are the only ones that contain the signing secret.</summary>
+public sealed record WebhookWithSecretDto(WebhookDto Webhook, string Secret);
+
+public sealed record WebhookDeliveryDto(string Id, string WebhookId, string EventId, string Event, string Status, int Attempts, int? HttpStatus,
+    string? ResponseBody, string? Error, DateTimeOffset? LastAttemptAt, DateTimeOffset? NextRetryAt, DateTimeOffset CreatedAt, JsonElement Payload)
+{
+    public static WebhookDeliveryDto From(WebhookDelivery d) => new(d.Id, d.WebhookId, d.EventId, d.Event, d.Status, d.Attempts, d.HttpStatus,
+        d.ResponseBody, d.Error, d.LastAttemptAt, d.Status == "pending" ? d.NextRetryAt : null, d.CreatedAt, d.Payload);
+}
+
+/// <summary>
+/// Endpoints of the org that are told about its jobs and renders, each delivery signed (see <see cref="WebhookSignature"/>)
+/// and retried with backoff until the endpoint answers 2xx. Managing them takes an admin.
+/// </summary>
+public static class WebhookEndpoints
+{
+    public static void MapWebhooks(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/webhooks").WithTags("Webhooks").RequireAuthorization().RequireAccess(Scopes.WorkflowsWrite, OrgRole.Admin);
+        group.MapPost("/", Create).WithSummary($"Register an endpoint for events ({string.Join(", ", WebhookEvents.All)}, or *). The signing secret is in this response.");
+        group.MapGet("/", List).WithSummary("The org's webhooks, newest first.");
+        group.MapGet("/{webhookId}", Get).WithSummary("One webhook, without its secret.");
+        group.MapPatch("/{webhookId}", Update).WithSummary("Change the URL, events, description or enabled flag.");
+        group.MapDelete("/{webhookId}", Delete).WithSummary("Delete a webhook and its delivery history.");
+        group.MapPost("/{webhookId}/rotate-secret", RotateSecret).WithSummary("Replace the signing secret; the old one stops verifying at once.");
+        group.MapPost("/{webhookId}/ping", Ping).WithSummary("Send a webhook.ping event to this endpoint only, to check it receives and verifies.");
+        group.MapGet("/{webhookId}/deliveries", Deliveries).WithSummary("Delivery history, newest first; filter by status (pending, success, failed).");
+        group.MapPost("/{webhookId}/deliveries/{deliveryId}/redeliver", Redeliver).WithSummary("Send a delivery again, from its first attempt.");
+    }
+
+    private static async Task<Created<WebhookWithSecretDto>> Create(WebhookRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (body.Url is null) errors.Add("url", "is required: the https URL to post events to");
+        if (body.Events is null) errors.Add("events", $"is required: a list of {string.Join(", ", WebhookEvents.All)}, or [\"*\"]");
+        Check(body, errors);
+        errors.ThrowIfAny();
+        var webhook = Webhook.Create(caller.OrgId, body.Url!, [.. body.Events!.Distinct()], body.Description, caller.UserId, clock.GetUtcNow());
+        if (body.Enabled is { } enabled) webhook.Enabled = enabled;
+        db.Webhooks.Add(webhook);
+        audit.Record(caller, "create", "webhook", webhook.Id, new { webhook.Url, webhook.Events });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/webhooks/{webhook.Id}", new WebhookWithSecretDto(WebhookDto.From(webhook), webhook.Secret));
+    }
+
+    private static async Task<Ok<Page<WebhookDto>>> List(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+        TypedResults.Ok(await db.Webhooks.Where(w => w.OrgId == caller.OrgId).ToPageAsync(page, WebhookDto.From, ct));
+
+    private static async Task<Ok<WebhookDto>> Get(string webhookId, Caller caller, FentaDb db, CancellationToken ct) =>
+        TypedResults.Ok(WebhookDto.From(await FindAsync(db, caller, webhookId, ct)));
+
+    private static async Task<Ok<WebhookDto>> Update(string webhookId, WebhookRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        var errors = new FieldErrors();
+        Check(body, errors);
+        errors.ThrowIfAny();
+        if (body.Url is not null) webhook.Url = body.Url;
+        if (body.Events is not null) webhook.Events = [.. body.Events.Distinct()];
+        if (body.Description is not null) webhook.Description = body.Description;
+        if (body.Enabled is { } enabled) webhook.Enabled = enabled;
+        webhook.UpdatedAt = clock.GetUtcNow();
+        audit.Record(caller, "update", "webhook", webhook.Id, body);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(WebhookDto.From(webhook));
+    }
+
+    private static async Task<NoContent> Delete(string webhookId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        db.Webhooks.Remove(webhook);
+        audit.Record(caller, "delete", "webhook", webhook.Id, new { webhook.Url });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<WebhookWithSecretDto>> RotateSecret(string webhookId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        webhook.RotateSecret(clock.GetUtcNow());
+        audit.Record(caller, "rotate_secret", "webhook", webhook.Id);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new WebhookWithSecretDto(WebhookDto.From(webhook), webhook.Secret));
+    }
+
+    private static async Task<Accepted<WebhookDeliveryDto>> Ping(string webhookId, Caller caller, FentaDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        var (eventId, now) = (Ids.New("evt"), clock.GetUtcNow());
+        var delivery = new WebhookDelivery
+        {
+            Id = Ids.New("whd"), WebhookId = webhook.Id, OrgId = caller.OrgId, EventId = eventId, Event = WebhookEvents.Ping, NextRetryAt = now, CreatedAt = now,
+            Payload = JsonSerializer.SerializeToElement(new { id = eventId, type = WebhookEvents.Ping, created_at = now, org_id = caller.OrgId,
+                data = new { webhook_id = webhook.Id } }),
+        };
+        db.WebhookDeliveries.Add(delivery);
+        await db.SaveChangesAsync(ct);
+        await WakeDeliveryWorkersAsync(db, ct);
+        return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
+    }
+
+    private static async Task<Ok<Page<WebhookDeliveryDto>>> Deliveries(string webhookId, string? status, Caller caller, [AsParameters] PageQuery page,
+        FentaDb db, CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        if (status is not null and not ("pending" or "success" or "failed")) throw new ValidationFailedException("status", "must be one of: pending, success, failed");
+        var query = db.WebhookDeliveries.Where(d => d.WebhookId == webhook.Id);
+        if (status is not null) query = query.Where(d => d.Status == status);
+        return TypedResults.Ok(await query.ToPageAsync(page, WebhookDeliveryDto.From, ct));
+    }
+
+    private static async Task<Accepted<WebhookDeliveryDto>> Redeliver(string webhookId, string deliveryId, Caller caller, FentaDb db, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var webhook = await FindAsync(db, caller, webhookId, ct);
+        var delivery = await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == deliveryId && d.WebhookId == webhook.Id, ct)
+                       ?? throw new NotFoundException("delivery", deliveryId);
+        delivery.Redeliver(clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await WakeDeliveryWorkersAsync(db, ct);
+        return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
+    }
+
+    private static void Check(WebhookRequest body, FieldErrors errors)
+    {
+        if (body.Url is not null && (body.Url.Length > 2048 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)
+                                     || url.Scheme is not ("https" or "http") || url.UserInfo.Length > 0 || url.Fragment.Length > 0))
+            errors.Add("url", "must be an absolute http(s) URL without credentials or fragment, at most 2048 characters");
+        if (body.Events is { Count: 0 }) errors.Add("events", "must list at least one event");
+        for (var i = 0; i < (body.Events?.Count ?? 0); i++)
+            if (!WebhookEvents.IsSubscribable(body.Events![i]))
+                errors.Add($"events[{i}]", $"unknown event '{body.Events[i]}'; known: {string.Join(", ", WebhookEvents.All)}, or *");
+        if (body.Description is { Length: > 500 }) errors.Add("description", "must be at most 500 characters");
+    }
+
+    private static async Task<Webhook> FindAsync(FentaDb db, Caller caller, string webhookId, CancellationToken ct) =>
+        await db.Webhooks.SingleOrDefaultAsync(w => w.Id == webhookId && w.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("webhook", webhookId);
+
+    private static Task WakeDeliveryWorkersAsync(FentaDb db, CancellationToken ct) => db.Database.ExecuteSqlRawAsync("SELECT pg_notify('fenta_webhooks', '')", ct);
+}

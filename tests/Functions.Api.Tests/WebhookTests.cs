@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>Webhooks over HTTP: management, events of real job runs, signatures, retries, redelivery — against a local receiver.</summary>
+public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        public WebhookReceiver Receiver { get; } = new();
+        protected override bool RunsWorker => true;
+        protected override Task BeforeStartAsync() => Receiver.StartAsync();
+
+        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>
+        {
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // the receiver is on loopback
+            ["FENTA_WEBHOOK_RETRY_SECONDS"] = "0.3",
+            ["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "3",
+            ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
+        };
+    }
+
+    private const string Graph = """{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}], "edges": []}""";
+
+    private async Task<(HttpClient Client, string Id, string Secret, string Path)> CreateAsync(params string[] events)
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var path = Guid.NewGuid().ToString("N");
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = host.Receiver.Url(path), events })).ReadJsonAsync(201);
+        return (client, created.GetProperty("webhook").GetProperty("id").GetString()!, created.GetProperty("secret").GetString()!, $"/hooks/{path}");
+    }
+
+    private async Task<List<ReceivedWebhook>> ReceivedAsync(string path, int count)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var received = host.Receiver.Received.Where(r => r.Path == path).ToList();
+            if (received.Count >= count) return received;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"{path} received {host.Receiver.Received.Count(r => r.Path == path)} of {count} posts");
+    }
+
+    private static async Task<JsonElement> DeliveryAsync(HttpClient client, string webhookId, Func<JsonElement, bool> done)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var page = await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries")).ReadJsonAsync(200);
+            if (page.GetProperty("data").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } latest && done(latest)) return latest;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"the latest delivery of {webhookId} never reached the expected state");
+    }
+
+    /// <summary>Stripe's scheme, computed here independently of the product's code.</summary>
+    private static void AssertSigned(ReceivedWebhook post, string secret)
+    {
+        var parts = post.Headers["Fenta-Signature"].Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{parts["t"]}.{post.Body}")));
+        Assert.Equal(expected, parts["v1"]);
+        Assert.InRange(long.Parse(parts["t"]), DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task AWorkflowRunSendsSignedJobAndRunEventsOnlyToItsOrg()
+    {
+        var (client, webhookId, secret, path) = await CreateAsync("job.started", "job.completed", "workflow.run.finished");
+        var (_, _, _, strangerPath) = await CreateAsync("*");
+        var workflow = await (await client.PostAsJsonAsync("/v1/workflows", new { name = "Hooked", graph = JsonDocument.Parse(Graph).RootElement })).ReadJsonAsync(201);
+        var workflowId = workflow.GetProperty("id").GetString()!;
+        var job = await (await client.PostAsync($"/v1/workflows/{workflowId}/run", JsonContent.Create(new { }))).ReadJsonAsync(202);
+        var jobId = job.GetProperty("id").GetString()!;
+
+        var posts = await ReceivedAsync(path, 3);
+        Assert.Equal(3, posts.Count);
+        var events = posts.Select(p => JsonDocument.Parse(p.Body).RootElement).ToList();
+        Assert.Equal(["job.completed", "job.started", "workflow.run.finished"], events.Select(e => e.GetProperty("type").GetString()).Order());
+        Assert.All(posts, p => AssertSigned(p, secret));
+        Assert.All(posts.Zip(events), pair =>
+        {
+            var (post, payload) = pair;
+            Assert.Equal(payload.GetProperty("id").GetString(), post.Headers["Fenta-Event-Id"]);
+            Assert.Equal(payload.GetProperty("type").GetString(), post.Headers["Fenta-Event-Type"]);
+            Assert.Equal(jobId, payload.GetProperty("data").GetProperty("job").GetProperty("id").GetString());
+        });
+        Assert.Equal(3, events.Select(e => e.GetProperty("id").GetString()).Distinct().Count());
+        var finished = events.Single(e => e.GetProperty("type").GetString() == "workflow.run.finished").GetProperty("data").GetProperty("job");
+        Assert.Equal(("completed", workflowId, 100), (finished.GetProperty("status").GetString(), finished.GetProperty("workflow_id").GetString(),
+            finished.GetProperty("progress").GetInt32()));
+
+        var deliveries = await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries?status=success")).ReadJsonAsync(200);
+        Assert.Equal(3, deliveries.GetProperty("data").GetArrayLength());
+        Assert.All(deliveries.GetProperty("data").EnumerateArray(), d => Assert.Equal((200, 1), (d.GetProperty("http_status").GetInt32(), d.GetProperty("attempts").GetInt32())));
+        Assert.DoesNotContain(host.Receiver.Received, r => r.Path == strangerPath); // another org's endpoint hears nothing of this job
+    }
+
+    [Fact]
+    public async Task AFailingEndpointIsRetriedUntilItAnswersThenGivenUpAndCanBeRedelivered()
+    {
+        var (client, webhookId, secret, path) = await CreateAsync("job.completed");
+        host.Receiver.EnqueueError(500, """{"error": "busy"}""");
+        await (await client.PostAsync($"/v1/webhooks/{webhookId}/ping", null)).ReadJsonAsync(202);
+        var recovered = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success");
+        Assert.Equal(("webhook.ping", 2, 200), (recovered.GetProperty("event").GetString(), recovered.GetProperty("attempts").GetInt32(),
+            recovered.GetProperty("http_status").GetInt32()));
+        var ping = Assert.Single(await ReceivedAsync(path, 1));
+        AssertSigned(ping, secret);
+        Assert.Equal("2", ping.Headers["Fenta-Delivery-Attempt"]);
+
+        for (var i = 0; i < 3; i++) host.Receiver.EnqueueError(503, "down for maintenance");
+        await (await client.PostAsync($"/v1/webhooks/{webhookId}/ping", null)).ReadJsonAsync(202);
+        var failed = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "failed");
+        Assert.Equal((3, 503, "down for maintenance"), (failed.GetProperty("attempts").GetInt32(), failed.GetProperty("http_status").GetInt32(),
+            failed.GetProperty("response_body").GetString()));
+        Assert.Contains("503", failed.GetProperty("error").GetString());
+
+        var deliveryId = failed.GetProperty("id").GetString()!;
+        await (await client.PostAsync($"/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", null)).ReadJsonAsync(202);
+        var redelivered = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success");
+        Assert.Equal((deliveryId, 1), (redelivered.GetProperty("id").GetString(), redelivered.GetProperty("attempts").GetInt32()));
+        Assert.Equal(2, (await ReceivedAsync(path, 2)).Count);
+    }
+
+    [Fact]
+    public async Task WebhooksAreValidatedScopedToTheOrgAndKeepTheirSecretToThemselves()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var missing = await (await client.PostAsJsonAsync("/v1/webhooks", new { })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["events", "url"], missing.Fields().Order());
+        var bad = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = "ftp://example.com/x", events = new[] { "job.completed", "job.exploded" } }))
+            .ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["events[1]", "url"], bad.Fields().Order());
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM webhooks WHERE org_id = $1", session.OrgId));
+
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = "https://example.com/hooks", events = new[] { "*" }, description = "ops" }))
+            .ReadJsonAsync(201);
+        var id = created.GetProperty("webhook").GetProperty("id").GetString()!;
+        var secret = created.GetProperty("secret").GetString()!;
+        Assert.StartsWith("whsec_", secret);
+        var shown = await (await client.GetAsync($"/v1/webhooks/{id}")).ReadJsonAsync(200);
+        Assert.False(shown.TryGetProperty("secret", out _));
+        Assert.Equal(["*"], shown.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+
+        var updated = await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { events = new[] { "render.succeeded", "render.failed" }, enabled = false }))
+            .ReadJsonAsync(200);
+        Assert.Equal((false, 2, "https://example.com/hooks"), (updated.GetProperty("enabled").GetBoolean(), updated.GetProperty("events").GetArrayLength(),
+            updated.GetProperty("url").GetString()));
+        await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { url = "not a url" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        var rotated = await (await client.PostAsync($"/v1/webhooks/{id}/rotate-secret", null)).ReadJsonAsync(200);
+        Assert.NotEqual(secret, rotated.GetProperty("secret").GetString());
+
+        var stranger = (await host.RegisterAsync()).Client();
+        await (await stranger.GetAsync($"/v1/webhooks/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+        await (await stranger.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = true })).ReadProblemAsync(404, "NOT_FOUND");
+        await (await stranger.GetAsync($"/v1/webhooks/{id}/deliveries")).ReadProblemAsync(404, "NOT_FOUND");
+        Assert.Equal(0, (await (await stranger.GetAsync("/v1/webhooks")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+        var (readOnly, _) = await session.CreateKeyAsync("workflows:read");
+        Assert.Equal("workflows:write", (await (await host.Client(readOnly).GetAsync("/v1/webhooks")).ReadProblemAsync(403, "FORBIDDEN"))
+            .GetProperty("required_scope").GetString());
+
+        await (await client.DeleteAsync($"/v1/webhooks/{id}")).ReadJsonAsync(204);
+        await (await client.GetAsync($"/v1/webhooks/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using FentaWeb.Orchestrations.Webhooks;
+using FentaWeb.Simulators;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>Webhook delivery from a worker process, with the default network policy (no private addresses).</summary>
+public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixture<WebhookDeliveryTests.Host>
+{
+    public sealed class Host : EngineHost
+    {
+        protected override bool StartsWorker => false;
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.20.0.5", true)]
+    [InlineData("192.168.1.10", true)]
+    [InlineData("169.254.169.254", true)] // cloud metadata endpoints live here
+    [InlineData("100.64.0.1", true)]
+    [InlineData("::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("2606:4700:4700::1111", false)]
+    public void PrivateAndLocalAddressesAreRecognised(string address, bool isPrivate) =>
+        Assert.Equal(isPrivate, PublicAddressGuard.IsPrivate(IPAddress.Parse(address)));
+
+    [Fact]
+    public async Task AnEndpointOnAPrivateAddressIsRefusedWithoutBeingContacted()
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        await host.ExecAsync($$$"""
+            INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_private', '{{{EngineHost.OrgId}}}', '{{{receiver.Url()}}}', '{job.completed}', 'whsec_test');
+            SELECT webhook_emit('{{{EngineHost.OrgId}}}', 'job.completed', '{"job": {"id": "job_x"}}');
+            """);
+        var settings = host.WorkerSettings();
+        settings["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "1";
+        settings["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1";
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        await host.WaitUntilAsync("SELECT status = 'failed' FROM webhook_deliveries WHERE webhook_id = 'hook_private'");
+        await worker.StopAsync();
+
+        Assert.Contains("refused to connect to 127.0.0.1", (string)(await host.ScalarAsync("SELECT error FROM webhook_deliveries WHERE webhook_id = 'hook_private'"))!);
+        Assert.Empty(receiver.Requests);
+    }
+}
