@@ -44,6 +44,8 @@ export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 # A local stack posts webhooks to local receivers too; a deployment keeps the default (private addresses refused).
 export FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=${FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS:-true}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
+# Links the workers make (Output.Download, webhook payloads) point at this API unless told otherwise.
+export FENTA_PUBLIC_URL=${FENTA_PUBLIC_URL:-$url}
 
 if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
   say "drawing the offline stock library into $FENTA_STOCK_DIR (once)"
