@@ -4,6 +4,7 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
 using FentaWeb.Api.Jobs;
 using FentaWeb.Api.Kai;
+using FentaWeb.Api.Schedules;
 using FentaWeb.Api.Templates;
 using FentaWeb.Api.Voices;
 using FentaWeb.Api.Webhooks;
@@ -42,6 +43,7 @@ public static class FentaApi
         app.MapModels();
         app.MapKai();
         app.MapWebhooks();
+        app.MapSchedules();
         return app;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Orchestrations.Scheduling;
 using FentaWeb.Orchestrations.Webhooks;
 using Npgsql;
 
@@ -14,7 +15,7 @@ namespace FentaWeb.Orchestrations;
 /// <summary>
 /// The orchestration worker process: several can run against one database. It migrates the schema on start
 /// (so a worker deployed before the API still finds its tables), then runs the durable engine with the node
-/// activities registered here, and delivers webhooks.
+/// activities registered here, starts scheduled runs and delivers webhooks.
 /// </summary>
 public static class WorkerHost
 {
@@ -35,6 +36,7 @@ public static class WorkerHost
         builder.Services.AddDurableEngine(builder.Configuration);
         builder.Services.AddMediaActivities(builder.Configuration);
         builder.Services.AddWebhookDelivery(builder.Configuration);
+        builder.Services.AddScheduleTicker(builder.Configuration);
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -34,7 +34,7 @@ render.SetAction(async (parse, ct) =>
 var worker = new Command("worker", "Run as an engine worker that takes render tasks (Output.Render) from the database.");
 worker.SetAction(async (_, ct) =>
 {
-    using var host = WorkerHost.Build(args, new Dictionary<string, string?> { ["FENTA_WORKER_CONCURRENCY"] = "default=0,render=1", ["FENTA_WEBHOOK_CONCURRENCY"] = "0" },
+    using var host = WorkerHost.Build(args, new Dictionary<string, string?> { ["FENTA_WORKER_CONCURRENCY"] = "default=0,render=1", ["FENTA_WEBHOOK_CONCURRENCY"] = "0", ["FENTA_SCHEDULE_POLL_SECONDS"] = "0" },
         services => services.AddActivity<OutputRenderActivity>());
     await host.RunAsync(ct);
     return 0;

@@ -57,6 +57,16 @@ public sealed partial class JobPlan
         return new JobPlan(nodes, validated.TopologicalOrder);
     }
 
+    /// <summary>A run of a saved workflow: its graph with its variables, overridden by the run's (a request's or a schedule's), applied.</summary>
+    public static JobConfig ForWorkflow(string workflowId, int version, WorkflowGraph graph, JsonElement workflowVariables, JsonElement? runVariables)
+    {
+        var merged = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (workflowVariables.ValueKind == JsonValueKind.Object) foreach (var p in workflowVariables.EnumerateObject()) merged[p.Name] = p.Value;
+        if (runVariables is { ValueKind: JsonValueKind.Object } run) foreach (var p in run.EnumerateObject()) merged[p.Name] = p.Value;
+        var variables = JsonSerializer.SerializeToElement(merged);
+        return new JobConfig(ApplyVariables(graph, variables), variables, workflowId, version);
+    }
+
     /// <summary>Replaces <c>{{name}}</c> in every string param (and string list item) with the variable's value; unknown names stay.</summary>
     public static WorkflowGraph ApplyVariables(WorkflowGraph graph, JsonElement variables)
     {

@@ -4,6 +4,7 @@ using FentaWeb.Domain.Audit;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Scheduling;
 using FentaWeb.Domain.Templates;
 using FentaWeb.Domain.Webhooks;
 using FentaWeb.Domain.Workflows;
@@ -34,6 +35,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<Asset> Assets => Set<Asset>();
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<Schedule> Schedules => Set<Schedule>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
@@ -121,6 +123,12 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
             e.Property(d => d.Payload).HasColumnType("jsonb");
         });
 
+        model.Entity<Schedule>(e =>
+        {
+            e.ToTable("schedules");
+            e.Property(x => x.Variables).HasColumnType("jsonb");
+        });
+
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).
         model.Entity<Org>().HasOne<User>().WithMany().HasForeignKey(o => o.OwnerId);
         model.Entity<OrgMember>().HasOne<Org>().WithMany().HasForeignKey(m => m.OrgId);
@@ -134,6 +142,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         model.Entity<AuditLog>().HasOne<Org>().WithMany().HasForeignKey(a => a.OrgId);
         model.Entity<AuditLog>().HasOne<User>().WithMany().HasForeignKey(a => a.UserId);
         model.Entity<Webhook>().HasOne<Org>().WithMany().HasForeignKey(w => w.OrgId);
+        model.Entity<Schedule>().HasOne<Workflow>().WithMany().HasForeignKey(x => x.WorkflowId);
 
         foreach (var entity in model.Model.GetEntityTypes())
         foreach (var property in entity.GetProperties())

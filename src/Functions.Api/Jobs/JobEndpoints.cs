@@ -53,8 +53,7 @@ public static class JobEndpoints
         CheckVariables(body?.Variables);
         var workflow = await WorkflowEndpoints.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
-        var variables = Merge(workflow.Variables, body?.Variables);
-        var config = new JobConfig(JobPlan.ApplyVariables(workflow.Graph, variables), variables, workflow.Id, workflow.Version);
+        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
         var (jobId, created) = await JobStarter.StartAsync(dataSource, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
         if (created)
             await db.Workflows.Where(w => w.Id == workflow.Id)
@@ -229,14 +228,5 @@ public static class JobEndpoints
     {
         if (variables is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
             throw new ValidationFailedException("variables", "must be a JSON object");
-    }
-
-    /// <summary>Run variables override the workflow's.</summary>
-    private static JsonElement Merge(JsonElement workflow, JsonElement? run)
-    {
-        var merged = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        if (workflow.ValueKind == JsonValueKind.Object) foreach (var p in workflow.EnumerateObject()) merged[p.Name] = p.Value;
-        if (run is { ValueKind: JsonValueKind.Object } r) foreach (var p in r.EnumerateObject()) merged[p.Name] = p.Value;
-        return JsonSerializer.SerializeToElement(merged);
     }
 }

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Workflows;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using FentaWeb.Domain.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace FentaWeb.Api.Schedules;
+
+public sealed record ScheduleRequest(string? WorkflowId, string? Name, string? Cron, string? Timezone, JsonElement? Variables, bool? Enabled);
+
+public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, string Cron, string Timezone, JsonElement Variables, bool Enabled,
+    DateTimeOffset? NextRunAt, IReadOnlyList<DateTimeOffset> Upcoming, DateTimeOffset? LastRunAt, string? LastJobId, string? LastError, int RunCount,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static ScheduleDto From(Schedule s) => new(s.Id, s.WorkflowId, s.Name, s.Cron, s.Timezone, s.Variables, s.Enabled, s.NextRunAt, s.Upcoming(5),
+        s.LastRunAt, s.LastJobId, s.LastError, s.RunCount, s.CreatedAt, s.UpdatedAt);
+}
+
+/// <summary>
+/// Workflows run on cron expressions in IANA time zones, by the workers' ticker. A slot missed while nothing ran
+/// (workers down, schedule disabled) is not made up: the schedule runs at its next slot.
+/// </summary>
+public static class ScheduleEndpoints
+{
+    public static void MapSchedules(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/schedules").WithTags("Schedules").RequireAuthorization();
+        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
+        var write = group.MapGroup("").RequireAccess(Scopes.WorkflowsWrite, OrgRole.Editor);
+        write.MapPost("/", Create).WithSummary("Run a workflow on a five-field cron expression (e.g. '0 10 * * 1-5') in a time zone.");
+        read.MapGet("/", List).WithSummary("The org's schedules, newest first; filter by workflow_id.");
+        read.MapGet("/{scheduleId}", Get).WithSummary("One schedule with its next five run times.");
+        write.MapPatch("/{scheduleId}", Update).WithSummary("Change the expression, time zone, variables, name or enabled flag.");
+        write.MapDelete("/{scheduleId}", Delete).WithSummary("Delete a schedule; runs it started are kept.");
+    }
+
+    private static async Task<Created<ScheduleDto>> Create(ScheduleRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(body.WorkflowId)) errors.Add("workflow_id", "is required");
+        else if (!await WorkflowEndpoints.Live(db, caller.OrgId).AnyAsync(w => w.Id == body.WorkflowId, ct))
+            errors.Add("workflow_id", $"no workflow '{body.WorkflowId}' in this organization");
+        if (string.IsNullOrWhiteSpace(body.Cron)) errors.Add("cron", "is required: five fields, minute hour day-of-month month day-of-week");
+        Check(body, body.Cron, body.Timezone ?? "UTC", errors);
+        errors.ThrowIfAny();
+
+        var schedule = Schedule.Create(caller.OrgId, body.WorkflowId!, body.Name, body.Cron!.Trim(), body.Timezone ?? "UTC",
+            body.Variables ?? JsonDocument.Parse("{}").RootElement, body.Enabled ?? true, caller.UserId, clock.GetUtcNow());
+        db.Schedules.Add(schedule);
+        audit.Record(caller, "create", "schedule", schedule.Id, new { schedule.WorkflowId, schedule.Cron, schedule.Timezone });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/schedules/{schedule.Id}", ScheduleDto.From(schedule));
+    }
+
+    private static async Task<Ok<Page<ScheduleDto>>> List(Caller caller, [AsParameters] PageQuery page, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "workflow_id")] string? workflowId,
+        FentaDb db, CancellationToken ct)
+    {
+        var query = db.Schedules.Where(s => s.OrgId == caller.OrgId);
+        if (workflowId is not null) query = query.Where(s => s.WorkflowId == workflowId);
+        return TypedResults.Ok(await query.ToPageAsync(page, ScheduleDto.From, ct));
+    }
+
+    private static async Task<Ok<ScheduleDto>> Get(string scheduleId, Caller caller, FentaDb db, CancellationToken ct) =>
+        TypedResults.Ok(ScheduleDto.From(await FindAsync(db, caller, scheduleId, ct)));
+
+    private static async Task<Ok<ScheduleDto>> Update(string scheduleId, ScheduleRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var schedule = await FindAsync(db, caller, scheduleId, ct);
+        var errors = new FieldErrors();
+        if (body.WorkflowId is not null && body.WorkflowId != schedule.WorkflowId) errors.Add("workflow_id", "cannot change; create a schedule for the other workflow");
+        Check(body, body.Cron ?? schedule.Cron, body.Timezone ?? schedule.Timezone, errors);
+        errors.ThrowIfAny();
+        if (body.Name is not null) schedule.Name = body.Name;
+        if (body.Cron is not null) schedule.Cron = body.Cron.Trim();
+        if (body.Timezone is not null) schedule.Timezone = body.Timezone;
+        if (body.Variables is { } variables) schedule.Variables = variables;
+        // Any change of timing recomputes the next run from now.
+        schedule.SetEnabled(body.Enabled ?? schedule.Enabled, clock.GetUtcNow());
+        audit.Record(caller, "update", "schedule", schedule.Id, body);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ScheduleDto.From(schedule));
+    }
+
+    private static async Task<NoContent> Delete(string scheduleId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    {
+        var schedule = await FindAsync(db, caller, scheduleId, ct);
+        db.Schedules.Remove(schedule);
+        audit.Record(caller, "delete", "schedule", schedule.Id, new { schedule.WorkflowId, schedule.Cron });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static void Check(ScheduleRequest body, string? cron, string timezone, FieldErrors errors)
+    {
+        if (cron is { Length: > 0 } && !CronSchedule.TryParse(cron, timezone, out _, out var error))
+            errors.Add(error!.StartsWith("unknown time zone", StringComparison.Ordinal) ? "timezone" : "cron", error);
+        if (body.Variables is { ValueKind: not JsonValueKind.Object }) errors.Add("variables", "must be a JSON object");
+        if (body.Name is { Length: > 200 }) errors.Add("name", "must be at most 200 characters");
+    }
+
+    private static async Task<Schedule> FindAsync(FentaDb db, Caller caller, string scheduleId, CancellationToken ct) =>
+        await db.Schedules.SingleOrDefaultAsync(s => s.Id == scheduleId && s.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("schedule", scheduleId);
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Scheduling;
+using FentaWeb.Domain.Workflows;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FentaWeb.Orchestrations.Scheduling;
+
+public static class ScheduleRegistration
+{
+    /// <summary>Starts scheduled runs from this process, unless FENTA_SCHEDULE_POLL_SECONDS is 0 (the render container).</summary>
+    public static IServiceCollection AddScheduleTicker(this IServiceCollection services, IConfiguration config)
+    {
+        var seconds = config["FENTA_SCHEDULE_POLL_SECONDS"] is { Length: > 0 } text
+            ? double.TryParse(text, CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : throw new InvalidOperationException($"FENTA_SCHEDULE_POLL_SECONDS must be a number, not '{text}'.")
+            : 1;
+        if (seconds == 0) return services;
+        services.AddSingleton(new ScheduleTickerOptions(TimeSpan.FromSeconds(seconds)));
+        services.AddHostedService<ScheduleTicker>();
+        return services;
+    }
+}
+
+public sealed record ScheduleTickerOptions(TimeSpan Poll);
+
+/// <summary>
+/// Starts the runs of due schedules. Due rows are locked with SKIP LOCKED, so any number of workers tick without
+/// starting a slot twice; each run's idempotency key names the schedule and its slot, so a worker dying after the job
+/// started but before the schedule moved on finds that same job on the next tick instead of starting another.
+/// Slots missed while no worker ran are not made up: the schedule moves to its first slot after now.
+/// </summary>
+public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOptions options, ILogger<ScheduleTicker> logger) : BackgroundService
+{
+    private sealed record Due(string Id, string OrgId, string WorkflowId, string Cron, string Timezone, string Variables, DateTimeOffset Slot, string? CreatedBy,
+        string? Graph, string? WorkflowVariables, int Version);
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                while (await TickAsync(stopping) > 0) { } // a full batch: more may be due
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                LogDatabaseError(logger, e);
+            }
+            try { await Task.Delay(options.Poll, stopping); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>Starts the runs of up to a batch of due schedules; returns how many were due when the batch was full, else 0.</summary>
+    public async Task<int> TickAsync(CancellationToken ct)
+    {
+        const int batch = 20;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var due = new List<Due>();
+        await using (var select = new NpgsqlCommand("""
+            SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.variables::text, s.next_run_at, s.created_by,
+                   CASE WHEN w.deleted_at IS NULL THEN w.graph::text END, w.variables::text, w.version
+            FROM schedules s JOIN workflows w ON w.id = s.workflow_id
+            WHERE s.enabled AND s.next_run_at <= now()
+            ORDER BY s.next_run_at LIMIT $1
+            FOR UPDATE OF s SKIP LOCKED
+            """, conn, tx))
+        {
+            select.Parameters.Add(new() { Value = batch });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                due.Add(new Due(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                    reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetInt32(10)));
+        }
+        foreach (var schedule in due) await RunAsync(conn, tx, schedule, ct);
+        await tx.CommitAsync(ct);
+        return due.Count == batch ? due.Count : 0;
+    }
+
+    private async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Due schedule, CancellationToken ct)
+    {
+        string? jobId = null, error = null;
+        var created = false;
+        if (schedule.Graph is null) error = "the workflow was deleted; the schedule is disabled";
+        else
+        {
+            try
+            {
+                var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
+                var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
+                var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
+                (jobId, created) = await JobStarter.StartAsync(db, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or FentaException)
+            {
+                error = $"the run could not start: {e.Message}";
+            }
+        }
+        var next = schedule.Graph is null || !CronSchedule.TryParse(schedule.Cron, schedule.Timezone, out var cron, out _)
+            ? null
+            : cron!.NextAfter(DateTimeOffset.UtcNow > schedule.Slot ? DateTimeOffset.UtcNow : schedule.Slot);
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var schedules = new NpgsqlBatchCommand("""
+            UPDATE schedules SET next_run_at = $2, enabled = $2 IS NOT NULL, last_run_at = CASE WHEN $3::text IS NULL THEN last_run_at ELSE now() END,
+                   last_job_id = coalesce($3, last_job_id), last_error = $4, run_count = run_count + $5, updated_at = now()
+            WHERE id = $1
+            """);
+        schedules.Parameters.Add(new() { Value = schedule.Id });
+        schedules.Parameters.Add(new() { Value = (object?)next ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        schedules.Parameters.Add(new() { Value = (object?)jobId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        schedules.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        schedules.Parameters.Add(new() { Value = created ? 1 : 0 });
+        batch.BatchCommands.Add(schedules);
+        if (created)
+        {
+            var workflows = new NpgsqlBatchCommand("UPDATE workflows SET run_count = run_count + 1, last_run_at = now() WHERE id = $1");
+            workflows.Parameters.Add(new() { Value = schedule.WorkflowId });
+            batch.BatchCommands.Add(workflows);
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+        if (jobId is not null) LogStarted(logger, schedule.Id, jobId, schedule.Slot, created);
+        else LogNotStarted(logger, schedule.Id, error!);
+    }
+
+    private static JsonElement Parse(string? json) => JsonDocument.Parse(json ?? "{}").RootElement;
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Schedule {ScheduleId} started job {JobId} for its {Slot:o} slot (new: {Created})")]
+    private static partial void LogStarted(ILogger logger, string scheduleId, string jobId, DateTimeOffset slot, bool created);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Schedule {ScheduleId} did not start a run: {Error}")]
+    private static partial void LogNotStarted(ILogger logger, string scheduleId, string error);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Database error in the schedule ticker; will retry")]
+    private static partial void LogDatabaseError(ILogger logger, Exception exception);
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>Schedules over HTTP, with a worker whose ticker starts the runs (test activities).</summary>
+public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        protected override bool RunsWorker => true;
+        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?> { ["FENTA_SCHEDULE_POLL_SECONDS"] = "0.1" };
+    }
+
+    private static readonly object Graph = new
+    {
+        nodes = new object[] { new { id = "s", type = "Script.Generate", @params = new { prompt = "scenes=1 about {{topic}}" } } },
+        edges = Array.Empty<object>(),
+    };
+
+    private async Task<(Session Session, HttpClient Client, string WorkflowId)> WorkflowAsync()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var workflow = await (await client.PostAsJsonAsync("/v1/workflows", new { name = "Daily", graph = Graph, variables = new { topic = "cats" } })).ReadJsonAsync(201);
+        return (session, client, workflow.GetProperty("id").GetString()!);
+    }
+
+    private async Task<JsonElement> WaitAsync(HttpClient client, string scheduleId, Func<JsonElement, bool> done)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var schedule = await (await client.GetAsync($"/v1/schedules/{scheduleId}")).ReadJsonAsync(200);
+            if (done(schedule)) return schedule;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"schedule {scheduleId} never reached the expected state");
+    }
+
+    private Task MakeDueAsync(string scheduleId, DateTimeOffset slot) =>
+        host.ScalarAsync("UPDATE schedules SET next_run_at = $2 WHERE id = $1", scheduleId, slot);
+
+    [Fact]
+    public async Task ADueSlotStartsARunOfTheWorkflowWithTheSchedulesVariablesAndMovesToTheNextSlot()
+    {
+        var (_, client, workflowId) = await WorkflowAsync();
+        var created = await (await client.PostAsJsonAsync("/v1/schedules",
+            new { workflow_id = workflowId, cron = "*/5 * * * *", timezone = "Europe/Berlin", variables = new { topic = "owls" }, name = "every five" })).ReadJsonAsync(201);
+        var id = created.GetProperty("id").GetString()!;
+        var upcoming = created.GetProperty("upcoming").EnumerateArray().Select(u => u.GetDateTimeOffset()).ToList();
+        Assert.Equal(5, upcoming.Count);
+        Assert.True(upcoming[0] > DateTimeOffset.UtcNow && upcoming[0] <= DateTimeOffset.UtcNow.AddMinutes(5));
+        Assert.All(upcoming.Zip(upcoming.Skip(1)), pair => Assert.Equal(TimeSpan.FromMinutes(5), pair.Second - pair.First));
+        Assert.Equal(0, created.GetProperty("run_count").GetInt32());
+
+        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var ran = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
+        var jobId = ran.GetProperty("last_job_id").GetString()!;
+        var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+        Assert.Equal(workflowId, job.GetProperty("workflow_id").GetString());
+        Assert.Equal("owls", (string?)await host.ScalarAsync("SELECT config->'variables'->>'topic' FROM jobs WHERE id = $1", jobId));
+        var next = ran.GetProperty("next_run_at").GetDateTimeOffset();
+        Assert.True(next > DateTimeOffset.UtcNow && next.Minute % 5 == 0 && next.Second == 0, $"next run {next:o}");
+        Assert.Equal(JsonValueKind.Null, ran.GetProperty("last_error").ValueKind);
+        Assert.Equal(1, (await (await client.GetAsync($"/v1/workflows/{workflowId}")).ReadJsonAsync(200)).GetProperty("run_count").GetInt32());
+    }
+
+    [Fact]
+    public async Task ASlotAlreadyStartedBeforeAWorkerDiedIsNotStartedAgain()
+    {
+        var (_, client, workflowId) = await WorkflowAsync();
+        var id = (await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 * * * *" })).ReadJsonAsync(201))
+            .GetProperty("id").GetString()!;
+        // The job of a slot as a worker that then died would have left it: started under the slot's key, schedule not moved on.
+        var slot = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds());
+        var run = new HttpRequestMessage(HttpMethod.Post, $"/v1/workflows/{workflowId}/run") { Content = JsonContent.Create(new { }) };
+        run.Headers.Add("Idempotency-Key", $"schedule:{id}:{slot.ToUnixTimeSeconds()}");
+        var earlier = (await (await client.SendAsync(run)).ReadJsonAsync(202)).GetProperty("id").GetString()!;
+
+        await MakeDueAsync(id, slot);
+        var ticked = await WaitAsync(client, id, s => s.GetProperty("last_job_id").ValueKind == JsonValueKind.String);
+        Assert.Equal(earlier, ticked.GetProperty("last_job_id").GetString());
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
+        Assert.True(ticked.GetProperty("next_run_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task DisabledSchedulesHaveNoNextRunAndAScheduleOfADeletedWorkflowTurnsItselfOff()
+    {
+        var (_, client, workflowId) = await WorkflowAsync();
+        var id = (await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "30 9 * * 1-5" })).ReadJsonAsync(201))
+            .GetProperty("id").GetString()!;
+        var off = await (await client.PatchAsJsonAsync($"/v1/schedules/{id}", new { enabled = false })).ReadJsonAsync(200);
+        Assert.Equal((false, JsonValueKind.Null, 0), (off.GetProperty("enabled").GetBoolean(), off.GetProperty("next_run_at").ValueKind, off.GetProperty("upcoming").GetArrayLength()));
+        var on = await (await client.PatchAsJsonAsync($"/v1/schedules/{id}", new { enabled = true, timezone = "America/New_York" })).ReadJsonAsync(200);
+        var next = on.GetProperty("next_run_at").GetDateTimeOffset();
+        var local = TimeZoneInfo.ConvertTime(next, TimeZoneInfo.FindSystemTimeZoneById("America/New_York"));
+        Assert.Equal((9, 30, false), (local.Hour, local.Minute, local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday));
+
+        await (await client.DeleteAsync($"/v1/workflows/{workflowId}")).ReadJsonAsync(204);
+        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var stopped = await WaitAsync(client, id, s => !s.GetProperty("enabled").GetBoolean());
+        Assert.Contains("deleted", stopped.GetProperty("last_error").GetString());
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
+    }
+
+    [Fact]
+    public async Task BadSchedulesNameTheirFieldsAndOtherOrgsSeeNothing()
+    {
+        var (session, client, workflowId) = await WorkflowAsync();
+        var bad = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = "wf_nope", cron = "61 * * * *", variables = "x" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["cron", "variables", "workflow_id"], bad.Fields().Order());
+        var zone = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 9 * * *", timezone = "Mars/Olympus" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["timezone"], zone.Fields());
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM schedules WHERE org_id = $1", session.OrgId));
+
+        var id = (await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 9 * * *" })).ReadJsonAsync(201)).GetProperty("id").GetString()!;
+        await (await client.PatchAsJsonAsync($"/v1/schedules/{id}", new { cron = "every day" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal("0 9 * * *", (await (await client.GetAsync($"/v1/schedules/{id}")).ReadJsonAsync(200)).GetProperty("cron").GetString());
+
+        var (stranger, _, _) = await WorkflowAsync();
+        await (await stranger.Client().GetAsync($"/v1/schedules/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+        await (await stranger.Client().DeleteAsync($"/v1/schedules/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+        var foreign = await (await stranger.Client().PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 9 * * *" })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["workflow_id"], foreign.Fields());
+
+        var (viewer, _) = await session.CreateKeyAsync("workflows:read");
+        Assert.Equal(1, (await (await host.Client(viewer).GetAsync($"/v1/schedules?workflow_id={workflowId}")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+        await (await host.Client(viewer).PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 9 * * *" })).ReadProblemAsync(403, "FORBIDDEN");
+        await (await client.DeleteAsync($"/v1/schedules/{id}")).ReadJsonAsync(204);
+        await (await client.GetAsync($"/v1/schedules/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+    }
+}
