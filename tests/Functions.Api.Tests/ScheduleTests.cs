@@ -132,4 +132,44 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
         await (await client.DeleteAsync($"/v1/schedules/{id}")).ReadJsonAsync(204);
         await (await client.GetAsync($"/v1/schedules/{id}")).ReadProblemAsync(404, "NOT_FOUND");
     }
+    [Fact]
+    public async Task AWorkflowsScheduleCronNodeIsItsScheduleKeptInStepWhenTheWorkflowIsSaved()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        object GraphAt(string? cron) => new
+        {
+            nodes = cron is null
+                ? new object[] { new { id = "s", type = "Script.Generate", @params = new { prompt = "scenes=1" } } }
+                : [new { id = "when", type = "Schedule.Cron", @params = new { cron, timezone = "Asia/Tokyo" } }, new { id = "s", type = "Script.Generate", @params = new { prompt = "scenes=1" } }],
+            edges = Array.Empty<object>(),
+        };
+        var workflowId = (await (await client.PostAsJsonAsync("/v1/workflows", new { name = "Morning", graph = GraphAt("0 6 * * *") })).ReadJsonAsync(201))
+            .GetProperty("id").GetString()!;
+        async Task<JsonElement> OnlyScheduleAsync() =>
+            Assert.Single((await (await client.GetAsync($"/v1/schedules?workflow_id={workflowId}")).ReadJsonAsync(200)).GetProperty("data").EnumerateArray());
+        TimeOnly TokyoTime(JsonElement schedule) =>
+            TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(schedule.GetProperty("next_run_at").GetDateTimeOffset(), TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo")).DateTime);
+
+        var schedule = await OnlyScheduleAsync();
+        var id = schedule.GetProperty("id").GetString()!;
+        Assert.Equal(("node", "0 6 * * *", "Asia/Tokyo"), (schedule.GetProperty("source").GetString(), schedule.GetProperty("cron").GetString(), schedule.GetProperty("timezone").GetString()));
+        Assert.Equal(new TimeOnly(6, 0), TokyoTime(schedule));
+
+        await (await client.PatchAsJsonAsync($"/v1/workflows/{workflowId}", new { graph = GraphAt("15 6 * * *") })).ReadJsonAsync(200);
+        var retimed = await OnlyScheduleAsync();
+        Assert.Equal((id, new TimeOnly(6, 15)), (retimed.GetProperty("id").GetString(), TokyoTime(retimed)));
+        Assert.Equal(["cron"], (await (await client.PatchAsJsonAsync($"/v1/schedules/{id}", new { cron = "0 7 * * *" })).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
+        await (await client.DeleteAsync($"/v1/schedules/{id}")).ReadProblemAsync(409, "SCHEDULE_FROM_WORKFLOW");
+
+        // It runs like any schedule: the trigger node counts as done and the rest of the graph runs.
+        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var ran = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
+        var jobId = ran.GetProperty("last_job_id").GetString()!;
+        var watch = Stopwatch.StartNew();
+        while ((string?)await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", jobId) != "completed" && watch.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.Equal("completed", (string?)await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", jobId));
+
+        await (await client.PatchAsJsonAsync($"/v1/workflows/{workflowId}", new { graph = GraphAt(null) })).ReadJsonAsync(200);
+        Assert.Equal(0, (await (await client.GetAsync($"/v1/schedules?workflow_id={workflowId}")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+    }
 }

@@ -10,8 +10,10 @@ public sealed class Schedule : IHasId
     public required string OrgId { get; init; }
     public required string WorkflowId { get; set; }
     public string? Name { get; set; }
-    public required string Cron { get; set; }
-    public string Timezone { get; set; } = "UTC";
+    /// <summary><c>api</c>, or <c>node</c> for the schedule a workflow's Schedule.Cron node implies (its timing is edited in the workflow).</summary>
+    public string Source { get; init; } = "api";
+    public string Cron { get; private set; } = "";
+    public string Timezone { get; private set; } = "UTC";
     public JsonElement Variables { get; set; }
     public bool Enabled { get; private set; } = true;
     public DateTimeOffset? NextRunAt { get; private set; }
@@ -45,12 +47,19 @@ public sealed class Schedule : IHasId
         return times;
     }
 
+    /// <summary>New timing; the next run is the first slot of it after <paramref name="now"/>.</summary>
+    public void Retime(string cron, string timezone, DateTimeOffset now)
+    {
+        (Cron, Timezone) = (cron, timezone);
+        SetEnabled(Enabled, now);
+    }
+
     public static Schedule Create(string orgId, string workflowId, string? name, string cron, string timezone, JsonElement variables, bool enabled,
-        string? createdBy, DateTimeOffset now)
+        string? createdBy, DateTimeOffset now, string source = "api")
     {
         var schedule = new Schedule
         {
-            Id = Ids.New("sched"), OrgId = orgId, WorkflowId = workflowId, Name = name, Cron = cron, Timezone = timezone, Variables = variables,
+            Id = Ids.New("sched"), OrgId = orgId, WorkflowId = workflowId, Name = name, Source = source, Cron = cron, Timezone = timezone, Variables = variables,
             CreatedBy = createdBy, CreatedAt = now,
         };
         schedule.SetEnabled(enabled, now);

@@ -12,11 +12,11 @@ namespace FentaWeb.Api.Schedules;
 
 public sealed record ScheduleRequest(string? WorkflowId, string? Name, string? Cron, string? Timezone, JsonElement? Variables, bool? Enabled);
 
-public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, string Cron, string Timezone, JsonElement Variables, bool Enabled,
+public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, string Source, string Cron, string Timezone, JsonElement Variables, bool Enabled,
     DateTimeOffset? NextRunAt, IReadOnlyList<DateTimeOffset> Upcoming, DateTimeOffset? LastRunAt, string? LastJobId, string? LastError, int RunCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static ScheduleDto From(Schedule s) => new(s.Id, s.WorkflowId, s.Name, s.Cron, s.Timezone, s.Variables, s.Enabled, s.NextRunAt, s.Upcoming(5),
+    public static ScheduleDto From(Schedule s) => new(s.Id, s.WorkflowId, s.Name, s.Source, s.Cron, s.Timezone, s.Variables, s.Enabled, s.NextRunAt, s.Upcoming(5),
         s.LastRunAt, s.LastJobId, s.LastError, s.RunCount, s.CreatedAt, s.UpdatedAt);
 }
 
@@ -74,14 +74,16 @@ public static class ScheduleEndpoints
         var schedule = await FindAsync(db, caller, scheduleId, ct);
         var errors = new FieldErrors();
         if (body.WorkflowId is not null && body.WorkflowId != schedule.WorkflowId) errors.Add("workflow_id", "cannot change; create a schedule for the other workflow");
+        if (schedule.Source == "node" && (body.Cron ?? schedule.Cron) != schedule.Cron) errors.Add("cron", NodeOwned);
+        if (schedule.Source == "node" && (body.Timezone ?? schedule.Timezone) != schedule.Timezone) errors.Add("timezone", NodeOwned);
         Check(body, body.Cron ?? schedule.Cron, body.Timezone ?? schedule.Timezone, errors);
         errors.ThrowIfAny();
+        var now = clock.GetUtcNow();
         if (body.Name is not null) schedule.Name = body.Name;
-        if (body.Cron is not null) schedule.Cron = body.Cron.Trim();
-        if (body.Timezone is not null) schedule.Timezone = body.Timezone;
         if (body.Variables is { } variables) schedule.Variables = variables;
-        // Any change of timing recomputes the next run from now.
-        schedule.SetEnabled(body.Enabled ?? schedule.Enabled, clock.GetUtcNow());
+        if (body.Enabled is { } enabled) schedule.SetEnabled(enabled, now);
+        if (body.Cron is not null || body.Timezone is not null) schedule.Retime(body.Cron?.Trim() ?? schedule.Cron, body.Timezone ?? schedule.Timezone, now);
+        schedule.UpdatedAt = now;
         audit.Record(caller, "update", "schedule", schedule.Id, body);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ScheduleDto.From(schedule));
@@ -90,11 +92,14 @@ public static class ScheduleEndpoints
     private static async Task<NoContent> Delete(string scheduleId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
     {
         var schedule = await FindAsync(db, caller, scheduleId, ct);
+        if (schedule.Source == "node") throw new ConflictException("SCHEDULE_FROM_WORKFLOW", $"{NodeOwned}; to stop it, disable it or remove the node.");
         db.Schedules.Remove(schedule);
         audit.Record(caller, "delete", "schedule", schedule.Id, new { schedule.WorkflowId, schedule.Cron });
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
+
+    private const string NodeOwned = "comes from the workflow's Schedule.Cron node: edit the workflow";
 
     private static void Check(ScheduleRequest body, string? cron, string timezone, FieldErrors errors)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Schedules;
 using FentaWeb.Api.Templates;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
@@ -71,6 +72,7 @@ public static class WorkflowEndpoints
         db.Workflows.Add(workflow);
         db.WorkflowVersions.Add(workflow.Snapshot(caller.UserId, now));
         audit.Record(caller, "create", "workflow", workflow.Id, new { workflow.Name, nodes = workflow.Graph.Nodes.Count });
+        await WorkflowSchedules.SyncAsync(db, workflow, caller.UserId, now, ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/workflows/{workflow.Id}", ToDto(workflow));
     }
@@ -93,7 +95,9 @@ public static class WorkflowEndpoints
         workflow.Status = body.Status ?? workflow.Status;
         workflow.Graph = body.Graph ?? workflow.Graph;
         workflow.Variables = body.Variables ?? workflow.Variables;
-        db.WorkflowVersions.Add(workflow.Snapshot(caller.UserId, clock.GetUtcNow()));
+        var now = clock.GetUtcNow();
+        db.WorkflowVersions.Add(workflow.Snapshot(caller.UserId, now));
+        if (body.Graph is not null) await WorkflowSchedules.SyncAsync(db, workflow, caller.UserId, now, ct);
         audit.Record(caller, "update", "workflow", workflow.Id, new
         {
             fields = new[] { body.Name is null ? null : "name", body.Description is null ? null : "description", body.Status is null ? null : "status",

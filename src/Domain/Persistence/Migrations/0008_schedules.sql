@@ -6,6 +6,8 @@ CREATE TABLE schedules (
   org_id       text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
   workflow_id  text NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
   name         text,
+  -- 'api': made with POST /v1/schedules; 'node': the workflow's Schedule.Cron node, kept in step when it is saved.
+  source       text NOT NULL DEFAULT 'api' CHECK (source IN ('api', 'node')),
   cron         text NOT NULL,
   timezone     text NOT NULL DEFAULT 'UTC',
   -- Override the workflow's variables for these runs.
@@ -22,4 +24,5 @@ CREATE TABLE schedules (
 );
 CREATE INDEX ix_schedules_org ON schedules (org_id, id);
 CREATE INDEX ix_schedules_workflow ON schedules (workflow_id);
+CREATE UNIQUE INDEX ux_schedules_node ON schedules (workflow_id) WHERE source = 'node';
 CREATE INDEX ix_schedules_due ON schedules (next_run_at) WHERE enabled;
