@@ -52,7 +52,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOp
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 LogDatabaseError(logger, e);
             }
@@ -102,8 +102,9 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOp
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
                 (jobId, created) = await JobStarter.StartAsync(db, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
             }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or FentaException)
+            catch (Exception e) when (e is not (OperationCanceledException or NpgsqlException))
             {
+                // A graph that no longer compiles fails its own slot, not the ticker.
                 error = $"the run could not start: {e.Message}";
             }
         }
@@ -141,6 +142,6 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOp
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Schedule {ScheduleId} did not start a run: {Error}")]
     private static partial void LogNotStarted(ILogger logger, string scheduleId, string error);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Database error in the schedule ticker; will retry")]
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Schedule tick failed (database?); will retry")]
     private static partial void LogDatabaseError(ILogger logger, Exception exception);
 }

@@ -125,7 +125,7 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOption
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 LogDatabaseError(logger, e);
             }
@@ -187,6 +187,11 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOption
             catch (HttpRequestException e)
             {
                 error = e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} {inner.Message}" : e.Message;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever else goes wrong with one endpoint is that delivery's failure, never the dispatcher's.
+                error = $"could not post: {e.Message}";
             }
         }
         await RecordAsync(delivery, status, body, error, CancellationToken.None);
@@ -252,6 +257,6 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOption
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} ({Event}) attempt {Attempt} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string deliveryId, string @event, int attempt, string error);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Database error in webhook delivery; will retry")]
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Webhook delivery round failed (database?); will retry")]
     private static partial void LogDatabaseError(ILogger logger, Exception exception);
 }
