@@ -6,6 +6,7 @@ using FentaWeb.Api.Jobs;
 using FentaWeb.Api.Kai;
 using FentaWeb.Api.Schedules;
 using FentaWeb.Api.Templates;
+using FentaWeb.Api.Usage;
 using FentaWeb.Api.Voices;
 using FentaWeb.Api.Webhooks;
 using FentaWeb.Api.Workflows;
@@ -44,6 +45,7 @@ public static class FentaApi
         app.MapKai();
         app.MapWebhooks();
         app.MapSchedules();
+        app.MapUsage();
         return app;
     }
 }

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
+using Npgsql;
 
 namespace FentaWeb.Render;
 
@@ -15,7 +17,7 @@ public sealed record RenderedVideo(
     double RenderSeconds);
 
 /// <summary>Output.Render, run by the render container on the render queue: the timeline's spec at the chosen profile.</summary>
-public sealed class OutputRenderActivity(AssetStore assets) : NodeActivity<OutputRenderArgs>
+public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db) : NodeActivity<OutputRenderArgs>
 {
     public override string NodeType => "Output.Render";
 
@@ -50,6 +52,8 @@ public sealed class OutputRenderActivity(AssetStore assets) : NodeActivity<Outpu
             var thumbnail = await assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct);
             var srt = await assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id), result.SrtPath, ct);
             await context.LogAsync("info", $"Rendered {profile.Id} in {result.RenderSeconds:0.0} s", ct: ct);
+            // Plans meter seconds of video rendered, not of rendering.
+            await Metering.RecordRenderAsync(db, context.JobId, context.NodeId, context.ItemIndex, Math.Round(video.DurationSeconds ?? 0, 2), profile.Id, ct);
             return ActivityResult.Done(new RenderedVideo(video.Id, thumbnail.Id, srt.Id, profile.Id, profile.Width, profile.Height,
                 (double)(video.DurationSeconds ?? 0), video.SizeBytes, Math.Round(result.RenderSeconds, 2)));
         }

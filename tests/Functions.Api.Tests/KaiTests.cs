@@ -121,6 +121,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
         Assert.Equal(("completed", "kie", 60), (generation.GetProperty("status").GetString(), generation.GetProperty("provider").GetString(),
             generation.GetProperty("credits_used").GetInt32()));
+        Assert.Equal(60L, Convert.ToInt64(await host.ScalarAsync("SELECT sum(kai_credits) FROM usage_records WHERE job_id = $1", job.GetProperty("id").GetString()!)));
         var assetId = generation.GetProperty("result_asset_ids")[0].GetString();
         var asset = await (await client.GetAsync($"/v1/assets/{assetId}")).ReadJsonAsync(200);
         Assert.Equal(("video", "kai", 360, 640), (asset.GetProperty("type").GetString(), asset.GetProperty("source").GetString(),

@@ -106,6 +106,20 @@ public class PipelineTests : IAsyncLifetime
         logs.Parameters.Add(new() { Value = jobId });
         Assert.Equal(1L, await logs.ExecuteScalarAsync());
 
+        // The rendered seconds are metered once, and the job's cost says so.
+        await using (var metered = _db.CreateCommand("""
+            SELECT u.render_seconds, j.cost_render_seconds, (SELECT count(*) FROM usage_records WHERE job_id = $1)
+            FROM usage_records u JOIN jobs j ON j.id = u.job_id WHERE u.job_id = $1 AND u.resource_type = 'render_seconds'
+            """))
+        {
+            metered.Parameters.Add(new() { Value = jobId });
+            await using var row = await metered.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            Assert.InRange(row.GetDecimal(0), (decimal)info.DurationSeconds!.Value - 0.02m, (decimal)info.DurationSeconds.Value + 0.02m);
+            Assert.Equal(row.GetDecimal(0), row.GetDecimal(1));
+            Assert.Equal(1L, row.GetInt64(2));
+        }
+
         // The render.succeeded webhook carries the render node's output.
         var watch = System.Diagnostics.Stopwatch.StartNew();
         JsonElement? hooked = null;
@@ -141,6 +155,13 @@ public class PipelineTests : IAsyncLifetime
         {
             cost.Parameters.Add(new() { Value = jobId });
             Assert.Equal(3 * 55, (int)(await cost.ExecuteScalarAsync())!); // three 5 s Kling clips
+        }
+        await using (var usage = _db.CreateCommand("SELECT count(*), sum(kai_credits), sum(cost_usd) FROM usage_records WHERE job_id = $1 AND resource_type = 'kai_credits'"))
+        {
+            usage.Parameters.Add(new() { Value = jobId });
+            await using var row = await usage.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            Assert.Equal((3L, 165L, 0.825m), (row.GetInt64(0), row.GetInt64(1), row.GetDecimal(2))); // one record per generated clip
         }
         // Each scene's own prompt went to KIE, and the clips reach the timeline in scene order.
         var script = await OutputAsync(jobId, "script");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,11 +22,22 @@ public static class JobStarter
 {
     public const string NotifyChannel = "fenta_tasks";
 
+    private static async Task<string?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
+    {
+        await using var existing = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
+        existing.Parameters.Add(new() { Value = request.OrgId });
+        existing.Parameters.Add(new() { Value = request.IdempotencyKey! });
+        return (string?)await existing.ExecuteScalarAsync(ct);
+    }
+
     /// <summary>Returns the job id and whether it was created now (false: the idempotency key matched an earlier job).</summary>
     public static async Task<(string JobId, bool Created)> StartAsync(NpgsqlDataSource dataSource, JobRequest request, CancellationToken ct = default)
     {
         var plan = JobPlan.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // A replayed request gets its job back even when the plan's allowance has run out since.
+        if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier, false);
+        await Metering.EnsureWithinQuotaAsync(dataSource, request.OrgId, DateTimeOffset.UtcNow, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         var reused = request.ParentJobId is null ? [] : await ReusableOutputsAsync(conn, request.ParentJobId, plan, ct);
@@ -52,10 +64,7 @@ public static class JobStarter
             if (await insert.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);
-                await using var existing = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
-                existing.Parameters.Add(new() { Value = request.OrgId });
-                existing.Parameters.Add(new() { Value = request.IdempotencyKey! });
-                return ((string)(await existing.ExecuteScalarAsync(ct))!, false);
+                return ((await ExistingAsync(conn, request, ct))!, false);
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Media;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
+using Npgsql;
 
 namespace FentaWeb.Api.Assets;
 
@@ -66,8 +68,10 @@ public static class AssetEndpoints
             .WithSummary("Download by signed link (from GET /v1/assets/{id}); supports HTTP Range.");
     }
 
-    private static async Task<Created<AssetDto>> Upload(HttpRequest request, Caller caller, AssetStore assets, CancellationToken ct)
+    private static async Task<Created<AssetDto>> Upload(HttpRequest request, Caller caller, AssetStore assets, NpgsqlDataSource data, TimeProvider clock,
+        CancellationToken ct)
     {
+        await Metering.EnsureWithinQuotaAsync(data, caller.OrgId, clock.GetUtcNow(), ct, only: UsageResources.StorageBytes);
         IFormFile? file = null;
         if (request.HasFormContentType)
         {
@@ -90,8 +94,9 @@ public static class AssetEndpoints
     }
 
     private static async Task<Created<UploadTicketDto>> InitUpload(InitUploadRequest body, Caller caller, AssetStore assets, SignedUrls urls,
-        FentaOptions options, HttpRequest request, TimeProvider clock, CancellationToken ct)
+        FentaOptions options, HttpRequest request, NpgsqlDataSource data, TimeProvider clock, CancellationToken ct)
     {
+        await Metering.EnsureWithinQuotaAsync(data, caller.OrgId, clock.GetUtcNow(), ct, only: UsageResources.StorageBytes);
         var errors = new FieldErrors();
         var filename = Path.GetFileName(body.Filename ?? "");
         if (filename.Length is 0 or > 255) errors.Add("filename", "is required: the file's name, at most 255 characters");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using Microsoft.AspNetCore.Diagnostics;
@@ -28,6 +29,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         UnauthorizedException e => (401, e.Code, e.Message, []),
         ForbiddenException e => (403, e.Code, e.Message, new() { ["required_scope"] = e.RequiredScope, ["required_role"] = e.RequiredRole }),
         ConflictException e => (e.Code == "PRECONDITION_FAILED" ? 412 : 409, e.Code, e.Message, []),
+        QuotaExceededException e => (402, e.Code, e.Message, new()
+        {
+            ["resource"] = e.Line.Resource, ["limit"] = e.Line.Limit, ["used"] = e.Line.Used, ["resets_at"] = e.ResetsAt,
+        }),
         // An external service (Pexels, …) that failed a request made on the caller's behalf: busy says when to come back.
         ProviderException e => (e.RetryAfter is null ? 502 : 503, e.Code, e.Message, []),
         BadHttpRequestException { StatusCode: 413 } => (413, "PAYLOAD_TOO_LARGE", "The request body is larger than this API accepts.", []),
@@ -70,6 +75,7 @@ public static class Titles
         412 => "Precondition failed",
         413 => "Payload too large",
         415 => "Unsupported media type",
+        402 => "Plan limit reached",
         429 => "Too many requests",
         502 => "An external service failed",
         503 => "Service unavailable",

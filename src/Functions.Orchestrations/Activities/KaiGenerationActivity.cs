@@ -294,18 +294,21 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
     {
-        // The job's credits grow by this generation's once: only when it was not completed already (a worker that
-        // died after finishing runs this again; "before" reads the row as it was when this statement began). An
-        // increment under the job row's lock, so parallel items of one node all count.
+        // The generation's credits are metered once, as the org's usage record of this node item (a worker that died
+        // after finishing runs this again and finds the record there), and only then added to the job's: an increment
+        // under the job row's lock, so parallel items of one node all count.
         await using var cmd = GenerationCommand(context, """
-            WITH before AS (
-              SELECT status FROM kai_generations WHERE job_id = $1 AND node_id = $2 AND item_index = $3),
-            done AS (
+            WITH done AS (
               UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
-              WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING 1)
-            UPDATE jobs SET cost_kai_credits = cost_kai_credits + $5
-            WHERE id = $1 AND EXISTS (SELECT 1 FROM done) AND (SELECT status FROM before) <> 'completed'
-            """, media.Select(m => m.AssetId).ToArray(), credits);
+              WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING model),
+            recorded AS (
+              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, kai_credits, kai_model, cost_usd)
+              SELECT fenta_id('usage'), j.org_id, j.created_by, j.id, $2, $3, 'kai_credits', $5, (SELECT model FROM done), $5 * $6
+              FROM jobs j WHERE j.id = $1 AND $5 > 0 AND EXISTS (SELECT 1 FROM done)
+              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
+              RETURNING 1)
+            UPDATE jobs SET cost_kai_credits = cost_kai_credits + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
+            """, media.Select(m => m.AssetId).ToArray(), credits, ModelRegistry.UsdPerCredit);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

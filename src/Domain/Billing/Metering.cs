@@ -1,0 +1,92 @@
+using FentaWeb.Domain.Common;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FentaWeb.Domain.Billing;
+
+/// <summary>One resource's standing in the current period: the plan's allowance, what was used, what is over.</summary>
+public sealed record QuotaLine(string Resource, decimal? Limit, decimal Used)
+{
+    public decimal? Remaining => Limit is { } limit ? Math.Max(0, limit - Used) : null;
+    public decimal Overage => Limit is { } limit ? Math.Max(0, Used - limit) : 0;
+    public bool Exhausted => Limit is { } limit && Used >= limit;
+}
+
+public sealed record QuotaStatus(Plan Plan, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt, IReadOnlyList<QuotaLine> Lines);
+
+/// <summary>The free tier's allowance of a resource is used up: no new job starts until the period resets.</summary>
+public sealed class QuotaExceededException(QuotaLine line, DateTimeOffset resetsAt)
+    : FentaException("QUOTA_EXCEEDED", $"The plan's monthly {line.Resource} ({line.Limit:0.##}) is used up ({line.Used:0.##}); it resets at {resetsAt:yyyy-MM-dd HH:mm} UTC. Upgrade the plan or wait.")
+{
+    public QuotaLine Line { get; } = line;
+    public DateTimeOffset ResetsAt { get; } = resetsAt;
+}
+
+/// <summary>
+/// Metering: activities record what they consume (once per node item and resource, however often they run), the
+/// job's cost columns move with it, and the plan's monthly allowances are checked before a job starts. Periods are
+/// calendar months in UTC.
+/// </summary>
+public static class Metering
+{
+    public static (DateTimeOffset Start, DateTimeOffset End) PeriodOf(DateTimeOffset instant)
+    {
+        var start = new DateTimeOffset(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        return (start, start.AddMonths(1));
+    }
+
+    /// <summary>Rendered video seconds of one Output.Render item, added to the job's <c>cost_render_seconds</c> the first time only.</summary>
+    public static Task RecordRenderAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, decimal seconds, string profile, CancellationToken ct) =>
+        RecordAsync(db, """
+            WITH recorded AS (
+              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, render_seconds, render_profile)
+              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, 'render_seconds', $4, $5 FROM jobs WHERE id = $1
+              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
+              RETURNING 1)
+            UPDATE jobs SET cost_render_seconds = cost_render_seconds + $4 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
+            """, ct, jobId, nodeId, item, seconds, profile);
+
+    private static async Task RecordAsync(NpgsqlDataSource db, string sql, CancellationToken ct, params object[] values)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        foreach (var value in values) cmd.Parameters.Add(new() { Value = value });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public static async Task<QuotaStatus> StatusAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct)
+    {
+        var (start, end) = PeriodOf(now);
+        await using var cmd = db.CreateCommand("""
+            SELECT o.plan,
+                   coalesce(sum(u.llm_tokens_prompt + u.llm_tokens_output), 0)::numeric, coalesce(sum(u.kai_credits), 0)::numeric,
+                   coalesce(sum(u.render_seconds), 0)::numeric,
+                   (SELECT coalesce(sum(size_bytes), 0) FROM assets WHERE org_id = o.id AND deleted_at IS NULL)::numeric
+            FROM orgs o LEFT JOIN usage_records u ON u.org_id = o.id AND u.created_at >= $2 AND u.created_at < $3
+            WHERE o.id = $1 GROUP BY o.id, o.plan
+            """);
+        cmd.Parameters.Add(new() { Value = orgId });
+        cmd.Parameters.Add(new() { Value = start, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = end, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) throw new NotFoundException("org", orgId);
+        var plan = Plan.For(reader.GetString(0));
+        return new QuotaStatus(plan, start, end,
+        [
+            new QuotaLine(UsageResources.LlmTokens, plan.LlmTokens, reader.GetDecimal(1)),
+            new QuotaLine(UsageResources.KaiCredits, plan.KaiCredits, reader.GetDecimal(2)),
+            new QuotaLine(UsageResources.RenderSeconds, plan.RenderSeconds, reader.GetDecimal(3)),
+            new QuotaLine(UsageResources.StorageBytes, plan.StorageBytes, reader.GetDecimal(4)),
+        ]);
+    }
+
+    /// <summary>
+    /// Refuses new work when the org's plan stops at its limits and one of them (or <paramref name="only"/> that one,
+    /// such as storage for an upload) is reached.
+    /// </summary>
+    public static async Task EnsureWithinQuotaAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct, string? only = null)
+    {
+        var status = await StatusAsync(db, orgId, now, ct);
+        if (status.Plan.BlocksAtLimit && status.Lines.FirstOrDefault(l => l.Exhausted && (only is null || l.Resource == only)) is { } line)
+            throw new QuotaExceededException(line, status.ResetsAt);
+    }
+}
