@@ -47,6 +47,13 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         Assert.Equal(("llm:sim-model", "Rivers of Light"), (script.GetProperty("source").GetString(), script.GetProperty("title").GetString()));
         Assert.Equal(2, llm.Requests.Count);
         Assert.Equal(1, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1", job))!);
+        // The completion's usage is metered once, and the job's token cost says so.
+        var metered = await host.JsonAsync("""
+            SELECT json_build_object('prompt', u.llm_tokens_prompt, 'output', u.llm_tokens_output, 'job', j.cost_tokens, 'records', (SELECT count(*) FROM usage_records WHERE job_id = $1))::text
+            FROM usage_records u JOIN jobs j ON j.id = u.job_id WHERE u.job_id = $1
+            """, job);
+        Assert.Equal((120, 180, 300, 1), (metered.GetProperty("prompt").GetInt32(), metered.GetProperty("output").GetInt32(), metered.GetProperty("job").GetInt32(),
+            metered.GetProperty("records").GetInt32()));
         await worker.StopAsync();
     }
 

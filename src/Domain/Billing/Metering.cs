@@ -46,6 +46,17 @@ public static class Metering
             UPDATE jobs SET cost_render_seconds = cost_render_seconds + $4 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
             """, ct, jobId, nodeId, item, seconds, profile);
 
+    /// <summary>LLM tokens of one node item, added to the job's <c>cost_tokens</c> the first time only.</summary>
+    public static Task RecordTokensAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, int prompt, int output, string model, CancellationToken ct) =>
+        RecordAsync(db, """
+            WITH recorded AS (
+              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, llm_tokens_prompt, llm_tokens_output, llm_model)
+              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, 'llm_tokens', $4, $5, $6 FROM jobs WHERE id = $1
+              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
+              RETURNING 1)
+            UPDATE jobs SET cost_tokens = cost_tokens + $4 + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
+            """, ct, jobId, nodeId, item, prompt, output, model);
+
     private static async Task RecordAsync(NpgsqlDataSource db, string sql, CancellationToken ct, params object[] values)
     {
         await using var cmd = db.CreateCommand(sql);

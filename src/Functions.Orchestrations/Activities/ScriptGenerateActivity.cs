@@ -1,19 +1,32 @@
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scripts;
+using FentaWeb.Orchestrations.Providers;
+using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
 
 public sealed record ScriptGenerateArgs(string Prompt, string Genre, string Lang, int DurationSeconds, int Scenes);
 
-/// <summary>Script.Generate: the LLM when FENTA_LLM_* is configured, otherwise the offline template writer.</summary>
-public sealed class ScriptGenerateActivity(IScriptWriter writer) : NodeActivity<ScriptGenerateArgs>
+/// <summary>Script.Generate: the LLM when FENTA_LLM_* is configured (its tokens metered), otherwise the offline template writer.</summary>
+public sealed class ScriptGenerateActivity(IScriptWriter writer, NpgsqlDataSource db) : NodeActivity<ScriptGenerateArgs>
 {
     public override string NodeType => "Script.Generate";
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, ScriptGenerateArgs args, CancellationToken ct)
     {
-        var script = await writer.WriteAsync(new ScriptRequest(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes), ct);
+        var request = new ScriptRequest(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes);
+        Script script;
+        if (writer is ChatScriptWriter llm)
+        {
+            (script, var tokens) = await llm.WriteMeteredAsync(request, ct);
+            await MeterAsync(db, context, tokens, ct);
+        }
+        else script = await writer.WriteAsync(request, ct);
         await context.LogAsync("info", $"Script \"{script.Title}\": {script.Scenes.Count} scenes, {script.WordCount} words ({script.Source})", ct: ct);
         return ActivityResult.Done(script);
     }
+
+    public static Task MeterAsync(NpgsqlDataSource db, ActivityContext context, TokenUsage tokens, CancellationToken ct) =>
+        Metering.RecordTokensAsync(db, context.JobId, context.NodeId, context.ItemIndex, tokens.Prompt, tokens.Output, tokens.Model, ct);
 }

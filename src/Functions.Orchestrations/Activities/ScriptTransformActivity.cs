@@ -12,7 +12,7 @@ public sealed record ScriptTransformArgs(string Operation, string? TargetLang, i
 /// Script.Transform: translate, compress or adapt with the LLM when one is configured. Offline, compress drops
 /// sentences to fit and adapt rewrites the topic in the genre the instructions name; translation needs the LLM.
 /// </summary>
-public sealed class ScriptTransformActivity(IScriptWriter writer) : NodeActivity<ScriptTransformArgs>
+public sealed class ScriptTransformActivity(IScriptWriter writer, Npgsql.NpgsqlDataSource db) : NodeActivity<ScriptTransformArgs>
 {
     private static readonly string[] Genres = ["news", "story", "review", "education", "promo", "comedy", "motivation"];
 
@@ -30,7 +30,9 @@ public sealed class ScriptTransformActivity(IScriptWriter writer) : NodeActivity
                 "compress" => $"Shorten the script to about {targetWords} words of narration. Keep the hook, the scenes and the ending.",
                 _ => $"Adapt the script: {args.Instructions}. Keep the number of scenes.",
             };
-            return ActivityResult.Done(await llm.TransformAsync(script, instruction, args.TargetLang ?? script.Lang, ct));
+            var (transformed, tokens) = await llm.TransformAsync(script, instruction, args.TargetLang ?? script.Lang, ct);
+            await ScriptGenerateActivity.MeterAsync(db, context, tokens, ct);
+            return ActivityResult.Done(transformed);
         }
         return args.Operation switch
         {

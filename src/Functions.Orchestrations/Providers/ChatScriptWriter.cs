@@ -10,6 +10,9 @@ namespace FentaWeb.Orchestrations.Providers;
 /// Writes scripts with an OpenAI-compatible chat completions API in JSON mode, following its documented contract:
 /// bearer auth, <c>{ error: { code, message } }</c> errors (sometimes inside an HTTP 200), Retry-After on 429.
 /// </summary>
+/// <summary>The tokens a completion took, as the API's <c>usage</c> reports them (zero when a gateway leaves it out).</summary>
+public sealed record TokenUsage(int Prompt, int Output, string Model);
+
 public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : IScriptWriter
 {
     private const string System = """
@@ -21,7 +24,10 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
         search_terms are 1-3 word stock-footage queries; visual_prompt describes one vertical shot for an image model.
         """;
 
-    public async Task<Script> WriteAsync(ScriptRequest request, CancellationToken ct)
+    public async Task<Script> WriteAsync(ScriptRequest request, CancellationToken ct) => (await WriteMeteredAsync(request, ct)).Script;
+
+    /// <summary>The script and the tokens it took, for metering.</summary>
+    public async Task<(Script Script, TokenUsage Tokens)> WriteMeteredAsync(ScriptRequest request, CancellationToken ct)
     {
         var body = new
         {
@@ -39,12 +45,12 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
                 },
             },
         };
-        var content = await CompleteAsync(body, ct);
-        return Parse(content, request, options.Model);
+        var (content, tokens) = await CompleteAsync(body, ct);
+        return (Parse(content, request, options.Model), tokens);
     }
 
     /// <summary>Rewrites a script as instructed (translate, compress, adapt), answering in the same JSON shape.</summary>
-    public async Task<Script> TransformAsync(Script script, string instruction, string lang, CancellationToken ct)
+    public async Task<(Script Script, TokenUsage Tokens)> TransformAsync(Script script, string instruction, string lang, CancellationToken ct)
     {
         var body = new
         {
@@ -58,11 +64,12 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
             },
         };
         var request = new ScriptRequest(script.Title, script.Genre, lang, (int)(script.WordCount / ScriptRequest.WordsPerSecond), script.Scenes.Count);
-        return Parse(await CompleteAsync(body, ct), request, options.Model);
+        var (content, tokens) = await CompleteAsync(body, ct);
+        return (Parse(content, request, options.Model), tokens);
     }
 
-    /// <summary>Sends a chat completion and returns the assistant message's content, or throws a <see cref="ProviderException"/>.</summary>
-    public async Task<string> CompleteAsync(object body, CancellationToken ct)
+    /// <summary>Sends a chat completion and returns the assistant message's content and token usage, or throws a <see cref="ProviderException"/>.</summary>
+    public async Task<(string Content, TokenUsage Tokens)> CompleteAsync(object body, CancellationToken ct)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(options.BaseUrl, "chat/completions"))
         {
@@ -75,8 +82,12 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
         try
         {
             using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()
-                   ?? throw new ProviderException("LLM_BAD_OUTPUT", "The LLM answered with empty content.");
+            var content = doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()
+                          ?? throw new ProviderException("LLM_BAD_OUTPUT", "The LLM answered with empty content.");
+            int Count(string name) => doc.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object
+                                      && usage.TryGetProperty(name, out var n) && n.TryGetInt32(out var count) ? count : 0;
+            var model = doc.RootElement.TryGetProperty("model", out var m) && m.GetString() is { Length: > 0 } reported ? reported : options.Model;
+            return (content, new TokenUsage(Count("prompt_tokens"), Count("completion_tokens"), model));
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
         {
