@@ -96,6 +96,12 @@ public static class Metering
     /// </summary>
     public static async Task EnsureWithinQuotaAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct, string? only = null)
     {
+        // Paid tiers never stop, so only the free tier pays for adding up the month (and the org's storage).
+        await using (var plan = db.CreateCommand("SELECT plan FROM orgs WHERE id = $1"))
+        {
+            plan.Parameters.Add(new() { Value = orgId });
+            if (!Plan.For((string?)await plan.ExecuteScalarAsync(ct)).BlocksAtLimit) return;
+        }
         var status = await StatusAsync(db, orgId, now, ct);
         if (status.Plan.BlocksAtLimit && status.Lines.FirstOrDefault(l => l.Exhausted && (only is null || l.Resource == only)) is { } line)
             throw new QuotaExceededException(line, status.ResetsAt);
