@@ -36,7 +36,10 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
     public static LocalStockLibrary FromSettings(string? folder, string? clips) =>
         new(folder is { Length: > 0 } ? folder : Path.Combine(".local", "stock"), int.TryParse(clips, out var n) && n > 0 ? n : 24);
 
-    /// <summary>Generates the library the first time (callers in one process wait for one generation; ./run.sh draws it before any worker starts).</summary>
+    /// <summary>
+    /// Generates the library the first time. Callers in one process wait on a semaphore, processes sharing the folder
+    /// (the API and workers on one file share) on an exclusive lock file, so one draws and the others read its manifest.
+    /// </summary>
     public async Task<IReadOnlyList<StockClip>> EnsureAsync(CancellationToken ct)
     {
         var manifest = Path.Combine(Folder, ManifestName);
@@ -44,8 +47,9 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
         await Gate.WaitAsync(ct);
         try
         {
-            if (File.Exists(manifest)) return Read(manifest);
             Directory.CreateDirectory(Folder);
+            await using var folderLock = await LockAsync(ct);
+            if (File.Exists(manifest)) return Read(manifest);
             var clips = new StockClip[clipCount];
             // ffmpeg's drawing sources run on one thread, so one clip per core at a time draws the library that much sooner.
             await Parallel.ForAsync(0, clipCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
@@ -58,6 +62,22 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
         finally
         {
             Gate.Release();
+        }
+    }
+
+    private async Task<FileStream> LockAsync(CancellationToken ct)
+    {
+        var path = Path.Combine(Folder, ".lock");
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(200, ct); // another process is drawing the library
+            }
         }
     }
 
