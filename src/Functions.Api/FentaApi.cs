@@ -1,4 +1,5 @@
 using FentaWeb.Api.Assets;
+using FentaWeb.Api.Billing;
 using FentaWeb.Api.Health;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
@@ -46,6 +47,7 @@ public static class FentaApi
         app.MapWebhooks();
         app.MapSchedules();
         app.MapUsage();
+        app.MapBilling();
         return app;
     }
 }

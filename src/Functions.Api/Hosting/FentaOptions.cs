@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Api.Hosting;
@@ -20,6 +21,8 @@ public sealed class FentaOptions
     /// <summary>The offline stock library (shared with the workers) and Pexels when keyed, for stock search.</summary>
     public required LocalStockLibrary StockLibrary { get; init; }
     public PexelsOptions? Pexels { get; init; }
+    /// <summary>Stripe for paid plans; without it every org is on the free plan.</summary>
+    public StripeOptions? Stripe { get; init; }
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -44,6 +47,8 @@ public sealed class FentaOptions
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             StockLibrary = LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]),
             Pexels = PexelsOptions.FromSettings(config["FENTA_PEXELS_API_KEY"], config["FENTA_PEXELS_BASE_URL"]),
+            Stripe = StripeOptions.FromSettings(config["FENTA_STRIPE_SECRET_KEY"], config["FENTA_STRIPE_BASE_URL"], config["FENTA_STRIPE_WEBHOOK_SECRET"],
+                config["FENTA_STRIPE_PRICE_STARTER"], config["FENTA_STRIPE_PRICE_PRO"]),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

@@ -1,5 +1,6 @@
 using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
@@ -31,6 +32,11 @@ public static class Services
             services.AddHttpClient<PexelsClient>();
         }
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
+        if (options.Stripe is { } stripe)
+        {
+            services.AddSingleton(stripe);
+            services.AddHttpClient<StripeClient>();
+        }
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
         // Bad input reaches the exception handler (and becomes a problem naming the field) instead of a bare 400.
