@@ -5,7 +5,7 @@ source "$(dirname "$0")/scripts/common.sh"
 
 ensure_system_packages
 ensure_pg_os_user
-command -v npx >/dev/null || say "warning: npx (Node.js) is missing; the OpenAPI lint test will fail"
+command -v npx >/dev/null || say "warning: npx (Node.js) is missing; the OpenAPI lint and Azure Blob (Azurite) tests will fail"
 
 mkdir -p "$LOCAL"
 say "building (Debug)"

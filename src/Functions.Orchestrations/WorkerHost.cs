@@ -30,7 +30,11 @@ public static class WorkerHost
 
         builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
         var storageRoot = builder.Configuration["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
-        builder.Services.AddSingleton<IBlobStore>(new LocalBlobStore(storageRoot));
+        var azureBlob = AzureBlobOptions.FromSettings(builder.Configuration["FENTA_AZURE_BLOB_URL"], builder.Configuration["FENTA_AZURE_BLOB_ACCOUNT"],
+            builder.Configuration["FENTA_AZURE_BLOB_KEY"], builder.Configuration["FENTA_BLOB_CACHE_DIR"]);
+        builder.Services.AddHttpClient(AzureBlobStore.HttpClientName);
+        builder.Services.AddSingleton(sp => BlobStores.Create(storageRoot, azureBlob,
+            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
         builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddDurableEngine(builder.Configuration);

@@ -22,6 +22,13 @@ public interface IBlobStore
     Task DeleteAsync(string key, CancellationToken ct);
 }
 
+public static class BlobStores
+{
+    /// <summary>Azure Blob Storage when FENTA_AZURE_BLOB_* name a container, else the local folder (the API and workers pick the same way).</summary>
+    public static IBlobStore Create(string localRoot, AzureBlobOptions? azure, Func<HttpClient> http) =>
+        azure is null ? new LocalBlobStore(localRoot) : new AzureBlobStore(http(), azure);
+}
+
 /// <summary>The embedded default: files under a root folder. Keys cannot escape the root.</summary>
 public sealed class LocalBlobStore(string root) : IBlobStore
 {

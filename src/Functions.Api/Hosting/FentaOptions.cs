@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
 
@@ -15,6 +16,8 @@ public sealed class FentaOptions
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
     /// <summary>Root folder of the local blob store; the API and the workers must share it.</summary>
     public required string StorageRoot { get; init; }
+    /// <summary>Azure Blob Storage instead of <see cref="StorageRoot"/>, when configured.</summary>
+    public AzureBlobOptions? AzureBlob { get; init; }
     /// <summary>HMAC key of signed download links (defaults to the JWT key).</summary>
     public required byte[] UrlSigningKey { get; init; }
     public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
@@ -43,6 +46,8 @@ public sealed class FentaOptions
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
             StorageRoot = Path.GetFullPath(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage"),
+            AzureBlob = AzureBlobOptions.FromSettings(config["FENTA_AZURE_BLOB_URL"], config["FENTA_AZURE_BLOB_ACCOUNT"], config["FENTA_AZURE_BLOB_KEY"],
+                config["FENTA_BLOB_CACHE_DIR"]),
             UrlSigningKey = System.Text.Encoding.UTF8.GetBytes(config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : signingKey),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             StockLibrary = LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]),

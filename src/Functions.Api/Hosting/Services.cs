@@ -22,7 +22,9 @@ public static class Services
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
-        services.AddSingleton<IBlobStore>(new LocalBlobStore(options.StorageRoot));
+        services.AddHttpClient(AzureBlobStore.HttpClientName);
+        services.AddSingleton(sp => BlobStores.Create(options.StorageRoot, options.AzureBlob,
+            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
         services.AddSingleton(new SignedUrls(options.UrlSigningKey));
         services.AddSingleton<AssetStore>();
         services.AddSingleton(options.StockLibrary);
