@@ -22,6 +22,8 @@ public static class FentaApi
         var builder = WebApplication.CreateBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var options = FentaOptions.FromConfiguration(builder.Configuration);
+        // Every SQL statement at information level drowns the request log; slow or failing ones still show as warnings.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
 
         builder.AddFentaServices(options);
 

@@ -139,8 +139,11 @@ public static class TaskStore
     /// <summary>Deletes finished jobs (and, by cascade, their node runs, tasks and logs) older than the retention.</summary>
     public static async Task<int> PruneAsync(NpgsqlDataSource db, TimeSpan retention, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(
-            "DELETE FROM jobs WHERE completed_at < now() - $1 AND status IN ('completed', 'failed', 'cancelled')");
+        // Finished webhook deliveries go with the same retention; usage records stay (they are what billing adds up).
+        await using var cmd = db.CreateCommand("""
+            WITH deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < now() - $1)
+            DELETE FROM jobs WHERE completed_at < now() - $1 AND status IN ('completed', 'failed', 'cancelled')
+            """);
         cmd.Parameters.Add(new() { Value = retention });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
