@@ -18,6 +18,15 @@ public class GraphValidatorTests
     }
 
     [Fact]
+    public void StockPicksStandInForAQueryAndMustBeStockSearchIds()
+    {
+        Assert.Single(GraphValidator.Validate(Graphs.Parse("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"stock_ids": ["pexels:1002", "local:stock-01.mp4"]}}], "edges": []}""")).TopologicalOrder);
+        var errors = Graphs.Errors("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"stock_ids": ["pexels:abc", "https://example.com/clip.mp4"]}}], "edges": []}""");
+        Assert.Equal(["graph.nodes[0].params.stock_ids[0]", "graph.nodes[0].params.stock_ids[1]"], errors.Select(e => e.Field).Order());
+        Assert.Contains("graph.nodes[0].params.query", Graphs.Errors("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {}}], "edges": []}""").Select(e => e.Field));
+    }
+
+    [Fact]
     public void EveryNodeTypeOfTheSeedIsInTheCatalog()
     {
         string[] seedTypes =

@@ -96,4 +96,43 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
         Assert.Contains(_pexels.Requests, r => r.Path.Contains("query=nothing&"));  // the broader retry
         await worker.StopAsync();
     }
+    [Fact]
+    public async Task AVideoIsFetchedByIdAndAnUnknownOneIsAPermanentFailure()
+    {
+        var video = await Client().GetVideoAsync(1002, CancellationToken.None);
+        Assert.Equal((1002L, 12.0), (video.Id, video.Duration));
+        Assert.Equal(PexelsSimulator.ValidKey, _pexels.Requests.Last().Authorization);
+        var missing = await Assert.ThrowsAsync<ProviderException>(() => Client().GetVideoAsync(42, CancellationToken.None));
+        Assert.Equal(("PEXELS_NOT_FOUND", true), (missing.Code, missing.Permanent));
+    }
+
+    [Fact]
+    public async Task ClipsPickedInStockSearchAreExactlyTheOnesAStockNodeUses()
+    {
+        var settings = host.WorkerSettings();
+        settings["FENTA_PEXELS_API_KEY"] = PexelsSimulator.ValidKey;
+        settings["FENTA_PEXELS_BASE_URL"] = _pexels.BaseAddress.ToString();
+        settings["FENTA_STOCK_DIR"] = Path.Combine(host.StorageRoot, "stock-library");
+        settings["FENTA_STOCK_CLIPS"] = "3";
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+
+        // Fed a script, scene i takes the i-th pick; Pexels and local picks mix.
+        var job = await host.StartJobAsync("""
+            {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "harbour ferries", "scenes": 2, "duration_seconds": 8}},
+                       {"id": "st", "type": "Input.Stock", "params": {"stock_ids": ["pexels:1002", "local:stock-01.mp4"]}}],
+             "edges": [{"from": "s", "to": "st"}]}
+            """);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        var media = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'st' AND item_index = -1", job);
+        Assert.Equal(("Video by Sim Ulator on Pexels", "FentaWeb local stock"), (media[0].GetProperty("attribution").GetString(), media[1].GetProperty("attribution").GetString()));
+        Assert.Contains(_pexels.Requests, r => r.Path == "/videos/videos/1002");
+        Assert.DoesNotContain(_pexels.Requests, r => r.Path.StartsWith("/videos/search", StringComparison.Ordinal));
+        Assert.Equal("local:stock-01.mp4", (string?)await host.ScalarAsync("SELECT metadata->>'stock_id' FROM assets WHERE id = $1", media[1].GetProperty("asset_id").GetString()!));
+
+        var gone = await host.StartJobAsync("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"stock_ids": ["pexels:42"]}}], "edges": []}""");
+        Assert.Equal("failed", await host.WaitForJobAsync(gone));
+        Assert.Equal("PEXELS_NOT_FOUND", (await host.JsonAsync("SELECT error::text FROM jobs WHERE id = $1", gone)).GetProperty("code").GetString());
+        await worker.StopAsync();
+    }
 }

@@ -31,6 +31,16 @@ public sealed class PexelsSimulator : Simulator
     protected override void Map(WebApplication app)
     {
         app.MapGet("/videos/search", Search);
+        app.MapGet("/videos/videos/{id:long}", async (HttpContext http, long id) =>
+        {
+            if (http.Request.Headers.Authorization.ToString() != ValidKey) http.Response.StatusCode = 401;
+            else if (id is 1001 or 1002) await http.Response.WriteAsJsonAsync(Video(id, id == 1001 ? 8 : 12));
+            else
+            {
+                http.Response.StatusCode = 404;
+                await http.Response.WriteAsJsonAsync(new { status = 404, code = "Not Found" });
+            }
+        });
         app.MapGet("/files/{name}", (string name) =>
         {
             Downloads.AddOrUpdate(name, 1, (_, n) => n + 1);
@@ -61,23 +71,23 @@ public sealed class PexelsSimulator : Simulator
             url = $"https://www.pexels.com/search/videos/{Uri.EscapeDataString(query)}/",
             videos,
         });
-
-        object Video(long id, int duration) => new
-        {
-            id,
-            width = 1080,
-            height = 1920,
-            url = $"https://www.pexels.com/video/{id}/",
-            image = $"https://images.pexels.com/videos/{id}/preview.jpeg",
-            duration,
-            user = new { id = 7, name = "Sim Ulator", url = "https://www.pexels.com/@sim" },
-            video_files = new object[]
-            {
-                new { id = id * 10 + 1, quality = "sd", file_type = "video/mp4", width = 540, height = 960, fps = 25.0, link = $"{BaseAddress}files/{id}-sd.mp4" },
-                new { id = id * 10 + 2, quality = "hd", file_type = "video/mp4", width = 1080, height = 1920, fps = 25.0, link = $"{BaseAddress}files/{id}-hd.mp4" },
-                new { id = id * 10 + 3, quality = "hls", file_type = "application/x-mpegURL", width = 0, height = 0, fps = 25.0, link = $"{BaseAddress}files/{id}.m3u8" },
-            },
-            video_pictures = Array.Empty<object>(),
-        };
     }
+
+    private object Video(long id, int duration) => new
+    {
+        id,
+        width = 1080,
+        height = 1920,
+        url = $"https://www.pexels.com/video/{id}/",
+        image = $"https://images.pexels.com/videos/{id}/preview.jpeg",
+        duration,
+        user = new { id = 7, name = "Sim Ulator", url = "https://www.pexels.com/@sim" },
+        video_files = new object[]
+        {
+            new { id = id * 10 + 1, quality = "sd", file_type = "video/mp4", width = 540, height = 960, fps = 25.0, link = $"{BaseAddress}files/{id}-sd.mp4" },
+            new { id = id * 10 + 2, quality = "hd", file_type = "video/mp4", width = 1080, height = 1920, fps = 25.0, link = $"{BaseAddress}files/{id}-hd.mp4" },
+            new { id = id * 10 + 3, quality = "hls", file_type = "application/x-mpegURL", width = 0, height = 0, fps = 25.0, link = $"{BaseAddress}files/{id}.m3u8" },
+        },
+        video_pictures = Array.Empty<object>(),
+    };
 }

@@ -44,6 +44,16 @@ public sealed class PexelsClient(HttpClient http, PexelsOptions options)
                ?? throw new ProviderException("PEXELS_BAD_RESPONSE", "Pexels answered with an empty body.");
     }
 
+    /// <summary>One video by id (<c>GET /videos/videos/:id</c>), as stock search listed it.</summary>
+    public async Task<PexelsVideo> GetVideoAsync(long id, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.BaseUrl, $"videos/videos/{id}"));
+        request.Headers.TryAddWithoutValidation("Authorization", options.ApiKey);
+        using var response = await SendAsync(request, ct);
+        return JsonSerializer.Deserialize<PexelsVideo>(await response.Content.ReadAsStringAsync(ct), Json)
+               ?? throw new ProviderException("PEXELS_BAD_RESPONSE", "Pexels answered with an empty body.");
+    }
+
     /// <summary>Downloads a video file (Pexels file links need no key) to <paramref name="path"/>.</summary>
     public async Task DownloadAsync(string link, string path, CancellationToken ct)
     {
@@ -85,6 +95,7 @@ public sealed class PexelsClient(HttpClient http, PexelsOptions options)
             {
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
                     new ProviderException("PEXELS_UNAUTHORIZED", "Pexels refused the API key (FENTA_PEXELS_API_KEY).", permanent: true),
+                HttpStatusCode.NotFound => new ProviderException("PEXELS_NOT_FOUND", $"Pexels has no such video ({request.RequestUri?.AbsolutePath}).", permanent: true),
                 HttpStatusCode.TooManyRequests => new ProviderException("PEXELS_RATE_LIMITED", "Pexels rate limit reached (200 requests/hour).",
                     retryAfter: ResetOf(response)),
                 >= HttpStatusCode.InternalServerError => new ProviderException("PEXELS_UNAVAILABLE", $"Pexels failed ({(int)response.StatusCode})."),

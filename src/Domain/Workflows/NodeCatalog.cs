@@ -94,12 +94,18 @@ public static class NodeCatalog
                 ParamSpec.Choice("orientation", "Clip orientation.", Orientations, "portrait"),
                 ParamSpec.Int("count", "How many clips to fetch.", 1, 20, 5),
                 ParamSpec.Number("min_duration", "Shortest clip to accept, seconds.", 0, 60, 3),
+                ParamSpec.List("stock_ids", "Exactly these clips (stock_id from GET /v1/assets/stock/search); fed a script, scene i takes the i-th.", 50),
             ],
             RetryPolicy.Remote,
             (n, errors) =>
             {
-                if (string.IsNullOrWhiteSpace(n.Text("query")) && !n.ConnectedInputs.Contains("script"))
-                    errors.Add($"{n.Path}.params.query", "is required unless a script is connected to supply per-scene search terms", n.Node.Id);
+                var picked = n.Node.Params?.TryGetValue("stock_ids", out var ids) == true && ids.ValueKind == System.Text.Json.JsonValueKind.Array ? ids.EnumerateArray().ToList() : [];
+                if (string.IsNullOrWhiteSpace(n.Text("query")) && !n.ConnectedInputs.Contains("script") && picked.Count == 0)
+                    errors.Add($"{n.Path}.params.query", "is required unless a script supplies per-scene search terms or stock_ids name the clips", n.Node.Id);
+                for (var i = 0; i < picked.Count; i++)
+                    if (picked[i].ValueKind != System.Text.Json.JsonValueKind.String || picked[i].GetString() is not { } id || !(id.StartsWith("local:stock-", StringComparison.Ordinal)
+                                                                  || (id.StartsWith("pexels:", StringComparison.Ordinal) && long.TryParse(id["pexels:".Length..], out _))))
+                        errors.Add($"{n.Path}.params.stock_ids[{i}]", "must be a stock_id from stock search: local:stock-NN.mp4 or pexels:<video id>", n.Node.Id);
             },
             FanOutPort: "script"),
 

@@ -8,12 +8,13 @@ using Npgsql;
 
 namespace FentaWeb.Orchestrations.Activities;
 
-public sealed record InputStockArgs(string Provider, string? Query, string Orientation, int Count, double MinDuration);
+public sealed record InputStockArgs(string Provider, string? Query, string Orientation, int Count, double MinDuration, IReadOnlyList<string>? StockIds);
 
 /// <summary>
 /// Input.Stock: Pexels when FENTA_PEXELS_API_KEY is set (and the node does not ask for "local"), else the local
 /// library. Fed a script, one clip per scene chosen by the scene's search terms; otherwise <c>count</c> clips for
-/// the query. A clip becomes an org asset once (kept with its attribution) and is reused after that.
+/// the query; or exactly the clips picked with stock search (<c>stock_ids</c>; scene i takes the i-th). A clip becomes an
+/// org asset once (kept with its attribution) and is reused after that.
 /// </summary>
 public sealed class InputStockActivity(LocalStockLibrary library, AssetStore assets, NpgsqlDataSource db, PexelsClient? pexels = null)
     : NodeActivity<InputStockArgs>
@@ -23,6 +24,8 @@ public sealed class InputStockActivity(LocalStockLibrary library, AssetStore ass
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, InputStockArgs args, CancellationToken ct)
     {
         var scene = context.Item?.Deserialize<Scene>(FentaJson.Options);
+        if (args.StockIds is { Count: > 0 } ids)
+            return ActivityResult.Done(await PickedAsync(context, scene is null ? ids : [ids[context.ItemIndex % ids.Count]], args, ct));
         var terms = (scene?.SearchTerms ?? []).Concat(args.Query is { Length: > 0 } q ? [q] : []).ToList();
         var wanted = scene is null ? args.Count : 1;
         var media = pexels is not null && args.Provider != "local"
@@ -33,6 +36,37 @@ public sealed class InputStockActivity(LocalStockLibrary library, AssetStore ass
             : ActivityResult.Done(media);
     }
 
+    private async Task<List<MediaItem>> PickedAsync(ActivityContext context, IReadOnlyList<string> stockIds, InputStockArgs args, CancellationToken ct)
+    {
+        var media = new List<MediaItem>();
+        foreach (var stockId in stockIds)
+        {
+            if (stockId.StartsWith("local:", StringComparison.Ordinal))
+            {
+                var clip = (await library.EnsureAsync(ct)).FirstOrDefault(c => $"local:{c.File}" == stockId)
+                           ?? throw new ProviderException("STOCK_NOT_FOUND", $"The local stock library has no clip '{stockId}'.", permanent: true);
+                media.Add(await LocalAssetAsync(context, clip, ct));
+            }
+            else
+            {
+                if (pexels is null) throw new ProviderException("PEXELS_NOT_CONFIGURED", $"'{stockId}' is a Pexels clip, and FENTA_PEXELS_API_KEY is not set.", permanent: true);
+                var video = await pexels.GetVideoAsync(long.Parse(stockId["pexels:".Length..], System.Globalization.CultureInfo.InvariantCulture), ct);
+                media.Add(await PexelsAssetAsync(context, pexels, video, args.Orientation, [], "picked", ct)
+                          ?? throw new ProviderException("STOCK_NOT_FOUND", $"Pexels video {video.Id} has no MP4 file.", permanent: true));
+            }
+        }
+        return media;
+    }
+
+    private async Task<MediaItem> LocalAssetAsync(ActivityContext context, StockClip clip, CancellationToken ct)
+    {
+        var stockId = $"local:{clip.File}";
+        return await CachedAsync(context.OrgId, stockId, clip.Tags, ct) ?? Item(await assets.AddFileAsync(
+            new NewAsset(context.OrgId, "stock", "video/mp4", clip.File, context.JobId, context.NodeId,
+                Metadata: new { stock_id = stockId, provider = "local", tags = clip.Tags, attribution = "FentaWeb local stock" }),
+            Path.Combine(library.Folder, clip.File), ct), clip.Tags);
+    }
+
     private async Task<List<MediaItem>> FromLibraryAsync(ActivityContext context, List<string> terms, InputStockArgs args, int wanted, int skip, CancellationToken ct)
     {
         var clips = await library.EnsureAsync(ct);
@@ -40,14 +74,7 @@ public sealed class InputStockActivity(LocalStockLibrary library, AssetStore ass
         var picks = LocalStockLibrary.Search(clips, terms, args.Orientation, wanted + skip, args.MinDuration).Skip(skip).Take(wanted).ToList();
         if (picks.Count == 0 && skip > 0) picks = LocalStockLibrary.Search(clips, terms, args.Orientation, 1, args.MinDuration).ToList();
         var media = new List<MediaItem>();
-        foreach (var clip in picks)
-        {
-            var stockId = $"local:{clip.File}";
-            media.Add(await CachedAsync(context.OrgId, stockId, clip.Tags, ct) ?? Item(await assets.AddFileAsync(
-                new NewAsset(context.OrgId, "stock", "video/mp4", clip.File, context.JobId, context.NodeId,
-                    Metadata: new { stock_id = stockId, provider = "local", tags = clip.Tags, attribution = "FentaWeb local stock" }),
-                Path.Combine(library.Folder, clip.File), ct), clip.Tags));
-        }
+        foreach (var clip in picks) media.Add(await LocalAssetAsync(context, clip, ct));
         return media;
     }
 
@@ -63,35 +90,34 @@ public sealed class InputStockActivity(LocalStockLibrary library, AssetStore ass
             videos = (await client.SearchAsync(query, args.Orientation, 15, ct)).Videos.Where(v => v.Duration >= args.MinDuration).ToList();
         }
         if (videos.Count == 0) return [];
-        var (width, height) = args.Orientation switch { "landscape" => (1920, 1080), "square" => (1080, 1080), _ => (1080, 1920) };
         var media = new List<MediaItem>();
         foreach (var video in Enumerable.Range(skip, wanted).Select(i => videos[i % videos.Count]))
-        {
-            var file = PexelsClient.BestFile(video, width, height);
-            if (file is null) continue;
-            var stockId = $"pexels:{video.Id}:{file.Id}";
-            var tags = query.Split(' ').ToList();
-            var cached = await CachedAsync(context.OrgId, stockId, tags, ct);
-            if (cached is not null)
-            {
-                media.Add(cached);
-                continue;
-            }
-            var path = Path.Combine(Path.GetTempPath(), $"fenta-pexels-{Guid.NewGuid():N}.mp4");
-            try
-            {
-                await client.DownloadAsync(file.Link, path, ct);
-                var attribution = $"Video by {video.User?.Name ?? "unknown"} on Pexels";
-                media.Add(Item(await assets.AddFileAsync(new NewAsset(context.OrgId, "stock", "video/mp4", $"pexels-{video.Id}.mp4", context.JobId, context.NodeId,
-                    Metadata: new { stock_id = stockId, provider = "pexels", source_url = video.Url, attribution, author_url = video.User?.Url, query }), path, ct),
-                    tags, attribution));
-            }
-            finally
-            {
-                File.Delete(path);
-            }
-        }
+            if (await PexelsAssetAsync(context, client, video, args.Orientation, query.Split(' '), query, ct) is { } item) media.Add(item);
         return media;
+    }
+
+    /// <summary>The video's best file for the orientation as an org asset (downloaded once per org), or null when it has no MP4.</summary>
+    private async Task<MediaItem?> PexelsAssetAsync(ActivityContext context, PexelsClient client, PexelsVideo video, string orientation, IReadOnlyList<string> tags,
+        string query, CancellationToken ct)
+    {
+        var (width, height) = orientation switch { "landscape" => (1920, 1080), "square" => (1080, 1080), _ => (1080, 1920) };
+        var file = PexelsClient.BestFile(video, width, height);
+        if (file is null) return null;
+        var stockId = $"pexels:{video.Id}:{file.Id}";
+        if (await CachedAsync(context.OrgId, stockId, tags, ct) is { } cached) return cached;
+        var path = Path.Combine(Path.GetTempPath(), $"fenta-pexels-{Guid.NewGuid():N}.mp4");
+        try
+        {
+            await client.DownloadAsync(file.Link, path, ct);
+            var attribution = $"Video by {video.User?.Name ?? "unknown"} on Pexels";
+            return Item(await assets.AddFileAsync(new NewAsset(context.OrgId, "stock", "video/mp4", $"pexels-{video.Id}.mp4", context.JobId, context.NodeId,
+                Metadata: new { stock_id = stockId, provider = "pexels", source_url = video.Url, attribution, author_url = video.User?.Url, query }), path, ct),
+                tags, attribution);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private async Task<MediaItem?> CachedAsync(string orgId, string stockId, IReadOnlyList<string> tags, CancellationToken ct)
