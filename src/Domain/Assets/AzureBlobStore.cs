@@ -33,10 +33,7 @@ public sealed class AzureBlobStore(HttpClient http, AzureBlobOptions options) : 
     {
         // Put Blob needs the length up front: the bytes land in the cache first, then go up from there.
         var cached = CachePath(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-        var partial = $"{cached}.{Guid.NewGuid():N}.partial";
-        await using (var file = File.Create(partial)) await content.CopyToAsync(file, ct);
-        File.Move(partial, cached, overwrite: true);
+        await LocalBlobStore.WriteFileAsync(cached, content, ct);
         await EnsureContainerAsync(ct);
         var upload = File.OpenRead(cached);
         var length = upload.Length;
@@ -71,10 +68,7 @@ public sealed class AzureBlobStore(HttpClient http, AzureBlobOptions options) : 
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, BlobUri(key)), ct, HttpCompletionOption.ResponseHeadersRead);
         if (response.StatusCode == HttpStatusCode.NotFound) return cached;
         await EnsureAsync(response, "download", key, ct);
-        Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-        var partial = $"{cached}.{Guid.NewGuid():N}.partial";
-        await using (var file = File.Create(partial)) await response.Content.CopyToAsync(file, ct);
-        File.Move(partial, cached, overwrite: true);
+        await using (var body = await response.Content.ReadAsStreamAsync(ct)) await LocalBlobStore.WriteFileAsync(cached, body, ct);
         return cached;
     }
 

@@ -39,11 +39,7 @@ public sealed class LocalBlobStore(string root) : IBlobStore
     public async Task<long> PutAsync(string key, Stream content, CancellationToken ct)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // Write aside, then rename: a reader never sees half a file.
-        var partial = $"{path}.{Guid.NewGuid():N}.partial";
-        await using (var file = File.Create(partial)) await content.CopyToAsync(file, ct);
-        File.Move(partial, path, overwrite: true);
+        await WriteFileAsync(path, content, ct);
         return new FileInfo(path).Length;
     }
 
@@ -65,6 +61,15 @@ public sealed class LocalBlobStore(string root) : IBlobStore
     {
         File.Delete(PathOf(key));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Writes aside, then renames: a reader never sees half a file.</summary>
+    internal static async Task WriteFileAsync(string path, Stream content, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var partial = $"{path}.{Guid.NewGuid():N}.partial";
+        await using (var file = File.Create(partial)) await content.CopyToAsync(file, ct);
+        File.Move(partial, path, overwrite: true);
     }
 
     public string PathOf(string key)
