@@ -6,6 +6,7 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Schedules;
@@ -57,7 +58,7 @@ public static class ScheduleEndpoints
         return TypedResults.Created($"/v1/schedules/{schedule.Id}", ScheduleDto.From(schedule));
     }
 
-    private static async Task<Ok<Page<ScheduleDto>>> List(Caller caller, [AsParameters] PageQuery page, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "workflow_id")] string? workflowId,
+    private static async Task<Ok<Page<ScheduleDto>>> List(Caller caller, [AsParameters] PageQuery page, [FromQuery(Name = "workflow_id")] string? workflowId,
         FentaDb db, CancellationToken ct)
     {
         var query = db.Schedules.Where(s => s.OrgId == caller.OrgId);
