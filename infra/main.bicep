@@ -1,5 +1,6 @@
-// One FentaWeb tenant environment in one resource group: PostgreSQL (the durable engine and all state), an Azure
-// Files share for the blob store and the offline stock library, and three container apps from the repository's
+// One FentaWeb tenant environment in one resource group: PostgreSQL (the durable engine and all state), a Blob
+// container for asset bytes (reached with the apps' managed identity), an Azure Files share for the offline stock
+// library the API and workers share, and three container apps from the repository's
 // Dockerfiles: the API (public HTTPS), the orchestration worker (engine, schedules, webhooks) and the render worker,
 // which scales on the render queue's depth.
 //
@@ -111,12 +112,37 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
+resource blobServices 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Asset bytes (FENTA_AZURE_BLOB_URL): uploads, voices, clips, renders.
+resource assetsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobServices
+  name: 'assets'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// Storage Blob Data Contributor for the apps' identity: no account key in the apps for asset bytes.
+resource blobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, environmentName, 'blob-data-contributor')
+  scope: storage
+  properties: {
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+  }
+}
+
 resource fileServices 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
   parent: storage
   name: 'default'
 }
 
-// FENTA_STORAGE_ROOT and FENTA_STOCK_DIR live here, so the API and every worker replica see the same files.
+// FENTA_STOCK_DIR lives here, so the API (stock search) and every worker replica see the same library.
 resource share 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01' = {
   parent: fileServices
   name: 'fenta'
@@ -207,7 +233,8 @@ var sharedEnv = concat([
   { name: 'FENTA_DB', secretRef: 'db' }
   { name: 'FENTA_JWT_SIGNING_KEY', secretRef: 'jwt-signing-key' }
   { name: 'FENTA_URL_SIGNING_KEY', secretRef: 'url-signing-key' }
-  { name: 'FENTA_STORAGE_ROOT', value: '${storageMount}/storage' }
+  { name: 'FENTA_AZURE_BLOB_URL', value: '${storage.properties.primaryEndpoints.blob}${assetsContainer.name}' }
+  { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
   { name: 'FENTA_STOCK_DIR', value: '${storageMount}/stock' }
   { name: 'FENTA_PUBLIC_URL', value: publicUrl }
 ], empty(kieApiKey) ? [] : [{ name: 'FENTA_KIE_API_KEY', secretRef: 'kie-api-key' }],
@@ -242,7 +269,7 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identity.id}': {} }
   }
-  dependsOn: [acrPull, database, allowAzure]
+  dependsOn: [acrPull, blobContributor, database, allowAzure]
   properties: {
     managedEnvironmentId: environment.id
     configuration: {
@@ -285,7 +312,7 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identity.id}': {} }
   }
-  dependsOn: [acrPull, database, allowAzure]
+  dependsOn: [acrPull, blobContributor, database, allowAzure]
   properties: {
     managedEnvironmentId: environment.id
     configuration: {
@@ -320,7 +347,7 @@ resource render 'Microsoft.App/containerApps@2024-03-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identity.id}': {} }
   }
-  dependsOn: [acrPull, database, allowAzure]
+  dependsOn: [acrPull, blobContributor, database, allowAzure]
   properties: {
     managedEnvironmentId: environment.id
     configuration: {

@@ -47,14 +47,17 @@ public class TenantEnvironmentTests
         Assert.True(exit == 0 && errors.Trim().Length == 0 && output.Trim().Length == 0, output + errors);
         var template = await TemplateAsync();
         var types = template.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("type").GetString()).ToList();
+        Assert.Contains(template.GetProperty("resources").EnumerateArray(), r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleAssignments"
+            && r.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!.Contains("ba92f5b4-2d11-453d-a403-e96b0029c9fe")); // Storage Blob Data Contributor
         foreach (var type in new[] { "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.DBforPostgreSQL/flexibleServers/databases",
+                     "Microsoft.Storage/storageAccounts/blobServices/containers",
                      "Microsoft.Storage/storageAccounts/fileServices/shares", "Microsoft.App/managedEnvironments", "Microsoft.App/managedEnvironments/storages" })
             Assert.Contains(type, types);
         Assert.Equal(3, types.Count(t => t == "Microsoft.App/containerApps"));
     }
 
     [Fact]
-    public async Task EveryProcessGetsTheDatabaseAndKeysAsSecretsAndTheSharedStorage()
+    public async Task EveryProcessGetsTheDatabaseAndKeysAsSecretsTheBlobContainerAndTheSharedStockFolder()
     {
         var template = await TemplateAsync();
         // The same settings for every process, secrets only by reference, and the shared file share mounted.
@@ -66,7 +69,10 @@ public class TenantEnvironmentTests
             var env = container.GetProperty("env").GetString()!;
             foreach (var secret in new[] { "FENTA_DB", "FENTA_JWT_SIGNING_KEY", "FENTA_URL_SIGNING_KEY" })
                 Assert.Contains($"createObject('name', '{secret}', 'secretRef',", env);
-            Assert.Contains("createObject('name', 'FENTA_STORAGE_ROOT', 'value', format('{0}/storage', variables('storageMount')))", env);
+            // Asset bytes in the Blob container, reached with the apps' user-assigned identity (no account key).
+            Assert.Contains("createObject('name', 'FENTA_AZURE_BLOB_URL', 'value', format('{0}{1}', reference(resourceId('Microsoft.Storage/storageAccounts', variables('names').storage), '2023-05-01').primaryEndpoints.blob, 'assets'))", env);
+            Assert.Contains("createObject('name', 'AZURE_CLIENT_ID', 'value', reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', variables('names').identity), '2023-01-31').clientId)", env);
+            Assert.DoesNotContain("FENTA_AZURE_BLOB_KEY", env);
             Assert.Contains("createObject('name', 'FENTA_STOCK_DIR', 'value', format('{0}/stock', variables('storageMount')))", env);
             Assert.DoesNotContain("parameters('jwtSigningKey')", env);
             Assert.Equal("[variables('volumeMounts')]", container.GetProperty("volumeMounts").GetString());

@@ -27,7 +27,7 @@ public sealed class Azurite : IAsyncDisposable
     public int Port { get; }
 
     public AzureBlobOptions Options(string container, string cacheFolder, string key = Key) =>
-        new(new Uri($"http://127.0.0.1:{Port}/{Account}/{container}/"), Account, Convert.FromBase64String(key), Path.GetFullPath(cacheFolder), TimeSpan.FromSeconds(30));
+        new(new Uri($"http://127.0.0.1:{Port}/{Account}/{container}/"), Account, Convert.FromBase64String(key), null, Path.GetFullPath(cacheFolder), TimeSpan.FromSeconds(30));
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static Azurite? _shared;
@@ -49,11 +49,30 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    public static async Task<Azurite> StartAsync()
+    /// <summary>
+    /// An emulator that also takes Entra ID bearer tokens (<c>--oauth basic</c>: it checks a token's audience, issuer and
+    /// lifetime, not its signature), which Azurite only does over HTTPS — with a self-signed certificate made here.
+    /// </summary>
+    public static Task<Azurite> StartWithOAuthAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("azurite-tls-").FullName;
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+        File.WriteAllText(Path.Combine(folder, "cert.pem"), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(folder, "key.pem"), rsa.ExportPkcs8PrivateKeyPem());
+        return StartAsync(["--oauth", "basic", "--cert", Path.Combine(folder, "cert.pem"), "--key", Path.Combine(folder, "key.pem")]);
+    }
+
+    public static async Task<Azurite> StartAsync(IEnumerable<string>? extra = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("npx", ["--yes", "-p", Package, "azurite-blob", "--blobHost", "127.0.0.1", "--blobPort", port.ToString(),
-            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose"])
+            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose", .. extra ?? []])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         };

@@ -1,23 +1,33 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Azure.Core;
+using Azure.Identity;
 
 namespace FentaWeb.Domain.Assets;
 
-/// <summary>FENTA_AZURE_BLOB_*: the container's URL (https://acct.blob.core.windows.net/fenta, or Azurite's path-style URL), the account and its key.</summary>
-public sealed record AzureBlobOptions(Uri ContainerUrl, string AccountName, byte[] AccountKey, string CacheFolder, TimeSpan Timeout)
+/// <summary>
+/// FENTA_AZURE_BLOB_*: the container's URL (https://acct.blob.core.windows.net/fenta, or Azurite's path-style URL) and
+/// either the account and its key (Shared Key, as Azurite and connection strings use) or, without a key, an Entra ID
+/// credential — in Azure the app's managed identity (DefaultAzureCredential reads AZURE_CLIENT_ID for a user-assigned one).
+/// </summary>
+public sealed record AzureBlobOptions(Uri ContainerUrl, string? AccountName, byte[]? AccountKey, TokenCredential? Credential, string CacheFolder, TimeSpan Timeout)
 {
-    public static AzureBlobOptions? FromSettings(string? containerUrl, string? account, string? key, string? cacheFolder) =>
-        containerUrl is { Length: > 0 } url && account is { Length: > 0 } && key is { Length: > 0 }
-            ? new AzureBlobOptions(new Uri(url.TrimEnd('/') + "/"), account, Convert.FromBase64String(key),
-                Path.GetFullPath(cacheFolder is { Length: > 0 } ? cacheFolder : Path.Combine(Path.GetTempPath(), "fenta-blob-cache")), TimeSpan.FromMinutes(5))
-            : null;
+    public static AzureBlobOptions? FromSettings(string? containerUrl, string? account, string? key, string? cacheFolder)
+    {
+        if (containerUrl is not { Length: > 0 } url) return null;
+        var cache = Path.GetFullPath(cacheFolder is { Length: > 0 } ? cacheFolder : Path.Combine(Path.GetTempPath(), "fenta-blob-cache"));
+        return key is { Length: > 0 }
+            ? new AzureBlobOptions(new Uri(url.TrimEnd('/') + "/"), account is { Length: > 0 } ? account : throw new InvalidOperationException(
+                "FENTA_AZURE_BLOB_KEY needs FENTA_AZURE_BLOB_ACCOUNT (the storage account's name)."), Convert.FromBase64String(key), null, cache, TimeSpan.FromMinutes(5))
+            : new AzureBlobOptions(new Uri(url.TrimEnd('/') + "/"), account, null, new DefaultAzureCredential(), cache, TimeSpan.FromMinutes(5));
+    }
 }
 
 /// <summary>
 /// Asset bytes in an Azure Blob Storage container, over the documented REST API (Put Blob, Get Blob, Get Blob
-/// Properties, Delete Blob, Create Container) with Shared Key authorization — the Azure SDK's Blob package does not
-/// restore here. ffmpeg needs files, so blobs are kept in a local cache: written through on put, fetched on first use.
+/// Properties, Delete Blob, Create Container) with Shared Key or Entra ID (bearer) authorization — the Azure SDK's Blob
+/// package does not restore here. ffmpeg needs files, so blobs are kept in a local cache: written through on put, fetched on first use.
 /// </summary>
 public sealed class AzureBlobStore(HttpClient http, AzureBlobOptions options) : IBlobStore
 {
@@ -112,7 +122,13 @@ public sealed class AzureBlobStore(HttpClient http, AzureBlobOptions options) : 
         {
             request.Headers.Add("x-ms-date", DateTimeOffset.UtcNow.ToString("R"));
             request.Headers.Add("x-ms-version", ApiVersion);
-            request.Headers.TryAddWithoutValidation("Authorization", $"SharedKey {options.AccountName}:{Signature(request)}");
+            if (options.Credential is { } credential)
+            {
+                // The credential caches its token and renews it before it expires.
+                var token = await credential.GetTokenAsync(new TokenRequestContext(["https://storage.azure.com/.default"]), ct);
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Token);
+            }
+            else request.Headers.TryAddWithoutValidation("Authorization", $"SharedKey {options.AccountName}:{Signature(request)}");
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(options.Timeout);
             try
@@ -139,7 +155,7 @@ public sealed class AzureBlobStore(HttpClient http, AzureBlobOptions options) : 
         foreach (var name in query.AllKeys.OfType<string>().Order(StringComparer.Ordinal)) resource.Append($"\n{name.ToLowerInvariant()}:{query[name]}");
         var toSign = string.Join("\n", request.Method.Method, content?.ContentEncoding.FirstOrDefault() ?? "", content?.ContentLanguage.FirstOrDefault() ?? "", length,
             "", content?.ContentType?.ToString() ?? "", "", "", "", "", "", "") + "\n" + string.Concat(headers.Select(h => h + "\n")) + resource;
-        return Convert.ToBase64String(HMACSHA256.HashData(options.AccountKey, Encoding.UTF8.GetBytes(toSign)));
+        return Convert.ToBase64String(HMACSHA256.HashData(options.AccountKey!, Encoding.UTF8.GetBytes(toSign)));
     }
 
     private static async Task EnsureAsync(HttpResponseMessage response, string action, string key, CancellationToken ct)
