@@ -22,6 +22,7 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
             ["FENTA_WEBHOOK_RETRY_SECONDS"] = "0.3",
             ["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "3",
             ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
+            ["FENTA_WEBHOOK_DISABLE_AFTER_FAILURES"] = "2",
         };
     }
 
@@ -126,6 +127,30 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
         var redelivered = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success");
         Assert.Equal((deliveryId, 1), (redelivered.GetProperty("id").GetString(), redelivered.GetProperty("attempts").GetInt32()));
         Assert.Equal(2, (await ReceivedAsync(path, 2)).Count);
+    }
+
+    [Fact]
+    public async Task AnEndpointThatKeepsFailingIsSwitchedOffUntilAnAdminTurnsItBackOn()
+    {
+        var (client, webhookId, _, path) = await CreateAsync("job.completed");
+        for (var ping = 1; ping <= 2; ping++)
+        {
+            for (var i = 0; i < 3; i++) host.Receiver.EnqueueError(500, "still broken");
+            await (await client.PostAsync($"/v1/webhooks/{webhookId}/ping", null)).ReadJsonAsync(202);
+            await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "failed");
+        }
+        var off = await (await client.GetAsync($"/v1/webhooks/{webhookId}")).ReadJsonAsync(200);
+        Assert.False(off.GetProperty("enabled").GetBoolean());
+        Assert.Contains("2 failed deliveries in a row", off.GetProperty("disabled_reason").GetString());
+
+        // While off, events wait instead of being posted; turned back on, they go out.
+        await (await client.PostAsync($"/v1/webhooks/{webhookId}/ping", null)).ReadJsonAsync(202);
+        await Task.Delay(500);
+        Assert.Equal("pending", (await DeliveryAsync(client, webhookId, _ => true)).GetProperty("status").GetString());
+        var on = await (await client.PatchAsJsonAsync($"/v1/webhooks/{webhookId}", new { enabled = true })).ReadJsonAsync(200);
+        Assert.Equal((true, JsonValueKind.Null), (on.GetProperty("enabled").GetBoolean(), on.GetProperty("disabled_reason").ValueKind));
+        Assert.Equal("success", (await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success")).GetProperty("status").GetString());
+        Assert.Single(await ReceivedAsync(path, 1));
     }
 
     [Fact]

@@ -16,7 +16,16 @@ public sealed class Webhook : IHasId
     public string[] Events { get; set; } = [];
     public required string Secret { get; set; }
     public string? Description { get; set; }
-    public bool Enabled { get; set; } = true;
+    public bool Enabled { get; private set; } = true;
+    /// <summary>Why delivery switched the endpoint off (its last deliveries all failed); null while enabled or when an admin disabled it.</summary>
+    public string? DisabledReason { get; private set; }
+
+    public void SetEnabled(bool enabled, DateTimeOffset now)
+    {
+        Enabled = enabled;
+        DisabledReason = null;
+        UpdatedAt = now;
+    }
     public string? CreatedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -11,10 +11,10 @@ namespace FentaWeb.Api.Webhooks;
 
 public sealed record WebhookRequest(string? Url, IReadOnlyList<string>? Events, string? Description, bool? Enabled);
 
-public sealed record WebhookDto(string Id, string Url, IReadOnlyList<string> Events, string? Description, bool Enabled, DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+public sealed record WebhookDto(string Id, string Url, IReadOnlyList<string> Events, string? Description, bool Enabled, string? DisabledReason,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static WebhookDto From(Webhook w) => new(w.Id, w.Url, w.Events, w.Description, w.Enabled, w.CreatedAt, w.UpdatedAt);
+    public static WebhookDto From(Webhook w) => new(w.Id, w.Url, w.Events, w.Description, w.Enabled, w.DisabledReason, w.CreatedAt, w.UpdatedAt);
 }
 
 /// <summary>The responses of create and rotate-secret are the only ones that contain the signing secret.</summary>
@@ -56,7 +56,7 @@ public static class WebhookEndpoints
         Check(body, errors);
         errors.ThrowIfAny();
         var webhook = Webhook.Create(caller.OrgId, body.Url!, [.. body.Events!.Distinct()], body.Description, caller.UserId, clock.GetUtcNow());
-        if (body.Enabled is { } enabled) webhook.Enabled = enabled;
+        if (body.Enabled is { } enabled) webhook.SetEnabled(enabled, webhook.CreatedAt);
         db.Webhooks.Add(webhook);
         audit.Record(caller, "create", "webhook", webhook.Id, new { webhook.Url, webhook.Events });
         await db.SaveChangesAsync(ct);
@@ -79,8 +79,8 @@ public static class WebhookEndpoints
         if (body.Url is not null) webhook.Url = body.Url;
         if (body.Events is not null) webhook.Events = [.. body.Events.Distinct()];
         if (body.Description is not null) webhook.Description = body.Description;
-        if (body.Enabled is { } enabled) webhook.Enabled = enabled;
         webhook.UpdatedAt = clock.GetUtcNow();
+        if (body.Enabled is { } enabled) webhook.SetEnabled(enabled, webhook.UpdatedAt);
         audit.Record(caller, "update", "webhook", webhook.Id, body);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(WebhookDto.From(webhook));

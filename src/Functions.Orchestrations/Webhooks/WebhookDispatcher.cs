@@ -12,7 +12,8 @@ using Npgsql;
 namespace FentaWeb.Orchestrations.Webhooks;
 
 /// <summary>Settings of webhook delivery, from <c>FENTA_WEBHOOK_*</c> environment variables (README lists them).</summary>
-public sealed record WebhookOptions(int Concurrency, TimeSpan Poll, TimeSpan Timeout, TimeSpan FirstRetry, int MaxAttempts, bool AllowPrivateNetworks)
+public sealed record WebhookOptions(int Concurrency, TimeSpan Poll, TimeSpan Timeout, TimeSpan FirstRetry, int MaxAttempts, bool AllowPrivateNetworks,
+    int DisableAfterFailures = 20)
 {
     /// <summary>No wait between retries grows past this.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(6);
@@ -24,7 +25,8 @@ public sealed record WebhookOptions(int Concurrency, TimeSpan Poll, TimeSpan Tim
             : fallback;
         return new WebhookOptions((int)Number("FENTA_WEBHOOK_CONCURRENCY", 8), TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_POLL_SECONDS", 1)),
             TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_TIMEOUT_SECONDS", 10)), TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_RETRY_SECONDS", 30)),
-            Math.Max(1, (int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10)), config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1");
+            Math.Max(1, (int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10)), config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
+            (int)Number("FENTA_WEBHOOK_DISABLE_AFTER_FAILURES", 20));
     }
 
     /// <summary>30 s, 90 s, 4.5 min … (by default) growing threefold to at most six hours, ±10 % so retries of one outage spread out.</summary>
@@ -207,15 +209,26 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOption
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
-    /// <summary>Fenced by the lease: a worker whose lease ran out (and whose delivery was claimed again) records nothing.</summary>
+    /// <summary>
+    /// Fenced by the lease: a worker whose lease ran out (and whose delivery was claimed again) records nothing. A
+    /// delivery that has failed for good switches its endpoint off when the endpoint's last deliveries all failed.
+    /// </summary>
     private async Task RecordAsync(Due delivery, int? status, string? body, string? error, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
-            UPDATE webhook_deliveries
-            SET status = CASE WHEN $5::text IS NULL THEN 'success' WHEN attempts >= $6 THEN 'failed' ELSE 'pending' END,
-                next_retry_at = CASE WHEN $5::text IS NULL OR attempts >= $6 THEN next_retry_at ELSE now() + $7 * interval '1 second' END,
-                http_status = $3, response_body = $4, error = $5, lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = $1 AND lease_owner = $2 AND attempts = $8
+            WITH recorded AS (
+              UPDATE webhook_deliveries
+              SET status = CASE WHEN $5::text IS NULL THEN 'success' WHEN attempts >= $6 THEN 'failed' ELSE 'pending' END,
+                  next_retry_at = CASE WHEN $5::text IS NULL OR attempts >= $6 THEN next_retry_at ELSE now() + $7 * interval '1 second' END,
+                  http_status = $3, response_body = $4, error = $5, lease_owner = NULL, lease_expires_at = NULL
+              WHERE id = $1 AND lease_owner = $2 AND attempts = $8
+              RETURNING webhook_id, status)
+            UPDATE webhooks w SET enabled = false, updated_at = now(),
+                   disabled_reason = format('switched off after %s failed deliveries in a row; the last: %s', $9, $5::text)
+            FROM recorded r
+            WHERE w.id = r.webhook_id AND r.status = 'failed' AND w.enabled AND $9 > 0
+              AND (SELECT count(*) FROM (SELECT d.status FROM webhook_deliveries d WHERE d.webhook_id = r.webhook_id AND d.status <> 'pending' AND d.id <> $1
+                                         ORDER BY d.id DESC LIMIT $9 - 1) earlier WHERE earlier.status = 'failed') = $9 - 1
             """);
         cmd.Parameters.Add(new() { Value = delivery.Id });
         cmd.Parameters.Add(new() { Value = _owner });
@@ -225,6 +238,7 @@ public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOption
         cmd.Parameters.Add(new() { Value = options.MaxAttempts });
         cmd.Parameters.Add(new() { Value = options.RetryDelay(delivery.Attempt).TotalSeconds });
         cmd.Parameters.Add(new() { Value = delivery.Attempt });
+        cmd.Parameters.Add(new() { Value = options.DisableAfterFailures });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
