@@ -30,8 +30,7 @@ public static class WorkerHost
 
         builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
         var storageRoot = builder.Configuration["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
-        var azureBlob = AzureBlobOptions.FromSettings(builder.Configuration["FENTA_AZURE_BLOB_URL"], builder.Configuration["FENTA_AZURE_BLOB_ACCOUNT"],
-            builder.Configuration["FENTA_AZURE_BLOB_KEY"], builder.Configuration["FENTA_BLOB_CACHE_DIR"]);
+        var azureBlob = AzureBlobOptions.FromSettings(key => builder.Configuration[key]);
         builder.Services.AddHttpClient(AzureBlobStore.HttpClientName);
         builder.Services.AddSingleton(sp => BlobStores.Create(storageRoot, azureBlob,
             () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));

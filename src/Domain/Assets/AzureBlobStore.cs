@@ -13,9 +13,11 @@ namespace FentaWeb.Domain.Assets;
 /// </summary>
 public sealed record AzureBlobOptions(Uri ContainerUrl, string? AccountName, byte[]? AccountKey, TokenCredential? Credential, string CacheFolder, TimeSpan Timeout)
 {
-    public static AzureBlobOptions? FromSettings(string? containerUrl, string? account, string? key, string? cacheFolder)
+    /// <summary>From FENTA_AZURE_BLOB_URL, _ACCOUNT, _KEY and FENTA_BLOB_CACHE_DIR, looked up with <paramref name="setting"/>; null when no URL is set.</summary>
+    public static AzureBlobOptions? FromSettings(Func<string, string?> setting)
     {
-        if (containerUrl is not { Length: > 0 } url) return null;
+        var (key, account, cacheFolder) = (setting("FENTA_AZURE_BLOB_KEY"), setting("FENTA_AZURE_BLOB_ACCOUNT"), setting("FENTA_BLOB_CACHE_DIR"));
+        if (setting("FENTA_AZURE_BLOB_URL") is not { Length: > 0 } url) return null;
         var cache = Path.GetFullPath(cacheFolder is { Length: > 0 } ? cacheFolder : Path.Combine(Path.GetTempPath(), "fenta-blob-cache"));
         return key is { Length: > 0 }
             ? new AzureBlobOptions(new Uri(url.TrimEnd('/') + "/"), account is { Length: > 0 } ? account : throw new InvalidOperationException(

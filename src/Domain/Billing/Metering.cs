@@ -37,30 +37,40 @@ public static class Metering
 
     /// <summary>Rendered video seconds of one Output.Render item, added to the job's <c>cost_render_seconds</c> the first time only.</summary>
     public static Task RecordRenderAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, decimal seconds, string profile, CancellationToken ct) =>
-        RecordAsync(db, """
-            WITH recorded AS (
-              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, render_seconds, render_profile)
-              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, 'render_seconds', $4, $5 FROM jobs WHERE id = $1
-              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
-              RETURNING 1)
-            UPDATE jobs SET cost_render_seconds = cost_render_seconds + $4 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
-            """, ct, jobId, nodeId, item, seconds, profile);
+        RecordAsync(db, jobId, nodeId, item, UsageResources.RenderSeconds, ct, renderSeconds: seconds, renderProfile: profile);
 
     /// <summary>LLM tokens of one node item, added to the job's <c>cost_tokens</c> the first time only.</summary>
     public static Task RecordTokensAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, int prompt, int output, string model, CancellationToken ct) =>
-        RecordAsync(db, """
-            WITH recorded AS (
-              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, llm_tokens_prompt, llm_tokens_output, llm_model)
-              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, 'llm_tokens', $4, $5, $6 FROM jobs WHERE id = $1
-              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
-              RETURNING 1)
-            UPDATE jobs SET cost_tokens = cost_tokens + $4 + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
-            """, ct, jobId, nodeId, item, prompt, output, model);
+        RecordAsync(db, jobId, nodeId, item, UsageResources.LlmTokens, ct, promptTokens: prompt, outputTokens: output, model: model);
 
-    private static async Task RecordAsync(NpgsqlDataSource db, string sql, CancellationToken ct, params object[] values)
+    /// <summary>
+    /// One usage record per node item and resource (a re-run finds it there and changes nothing), and the job's cost
+    /// columns grow by what was recorded. (KIE credits are recorded with their generation's completion, in one statement.)
+    /// </summary>
+    private static async Task RecordAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, string resource, CancellationToken ct,
+        int? promptTokens = null, int? outputTokens = null, string? model = null, decimal? renderSeconds = null, string? renderProfile = null)
     {
-        await using var cmd = db.CreateCommand(sql);
-        foreach (var value in values) cmd.Parameters.Add(new() { Value = value });
+        await using var cmd = db.CreateCommand("""
+            WITH recorded AS (
+              INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type,
+                                         llm_tokens_prompt, llm_tokens_output, llm_model, render_seconds, render_profile)
+              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, $4, $5, $6, $7, $8, $9 FROM jobs WHERE id = $1
+              ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
+              RETURNING llm_tokens_prompt, llm_tokens_output, render_seconds)
+            UPDATE jobs j SET cost_tokens = j.cost_tokens + coalesce(r.llm_tokens_prompt + r.llm_tokens_output, 0),
+                              cost_render_seconds = j.cost_render_seconds + coalesce(r.render_seconds, 0)
+            FROM recorded r WHERE j.id = $1
+            """);
+        void Add(object? value, NpgsqlDbType type) => cmd.Parameters.Add(new() { Value = value ?? DBNull.Value, NpgsqlDbType = type });
+        Add(jobId, NpgsqlDbType.Text);
+        Add(nodeId, NpgsqlDbType.Text);
+        Add(item, NpgsqlDbType.Integer);
+        Add(resource, NpgsqlDbType.Text);
+        Add(promptTokens, NpgsqlDbType.Integer);
+        Add(outputTokens, NpgsqlDbType.Integer);
+        Add(model, NpgsqlDbType.Text);
+        Add(renderSeconds, NpgsqlDbType.Numeric);
+        Add(renderProfile, NpgsqlDbType.Text);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -8,10 +8,11 @@ namespace FentaWeb.Domain.Billing;
 /// <summary>FENTA_STRIPE_*: the secret key, the webhook endpoint's secret and the price of each paid plan.</summary>
 public sealed record StripeOptions(Uri BaseUrl, string SecretKey, string? WebhookSecret, IReadOnlyDictionary<string, string> PlanPrices, TimeSpan Timeout)
 {
-    public static StripeOptions? FromSettings(string? secretKey, string? baseUrl, string? webhookSecret, string? starterPrice, string? proPrice) =>
-        secretKey is { Length: > 0 }
-            ? new StripeOptions(new Uri(baseUrl is { Length: > 0 } ? baseUrl : "https://api.stripe.com/"), secretKey, webhookSecret,
-                new Dictionary<string, string?> { ["starter"] = starterPrice, ["pro"] = proPrice }
+    public static StripeOptions? FromSettings(Func<string, string?> setting) =>
+        setting("FENTA_STRIPE_SECRET_KEY") is { Length: > 0 } secretKey
+            ? new StripeOptions(new Uri(setting("FENTA_STRIPE_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.stripe.com/"), secretKey,
+                setting("FENTA_STRIPE_WEBHOOK_SECRET"),
+                new Dictionary<string, string?> { ["starter"] = setting("FENTA_STRIPE_PRICE_STARTER"), ["pro"] = setting("FENTA_STRIPE_PRICE_PRO") }
                     .Where(p => p.Value is { Length: > 0 }).ToDictionary(p => p.Key, p => p.Value!), TimeSpan.FromSeconds(30))
             : null;
 

@@ -33,8 +33,9 @@ public sealed class LocalStockLibrary(string folder, int clipCount = 24)
     public string Folder { get; } = Path.GetFullPath(folder);
 
     /// <summary>The library FENTA_STOCK_DIR and FENTA_STOCK_CLIPS name (by default 24 clips under .local/stock), shared by the API and the workers.</summary>
-    public static LocalStockLibrary FromSettings(string? folder, string? clips) =>
-        new(folder is { Length: > 0 } ? folder : Path.Combine(".local", "stock"), int.TryParse(clips, out var n) && n > 0 ? n : 24);
+    public static LocalStockLibrary FromSettings(Func<string, string?> setting) =>
+        new(setting("FENTA_STOCK_DIR") is { Length: > 0 } folder ? folder : Path.Combine(".local", "stock"),
+            int.TryParse(setting("FENTA_STOCK_CLIPS"), out var n) && n > 0 ? n : 24);
 
     /// <summary>
     /// Generates the library the first time. Callers in one process wait on a semaphore, processes sharing the folder

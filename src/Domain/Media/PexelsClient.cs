@@ -9,8 +9,8 @@ namespace FentaWeb.Domain.Media;
 public sealed record PexelsOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout)
 {
     /// <summary>The settings FENTA_PEXELS_API_KEY and FENTA_PEXELS_BASE_URL give, or null without a key (the local library is used then).</summary>
-    public static PexelsOptions? FromSettings(string? apiKey, string? baseUrl) => apiKey is { Length: > 0 }
-        ? new PexelsOptions(new Uri(baseUrl is { Length: > 0 } ? baseUrl : "https://api.pexels.com/"), apiKey, TimeSpan.FromSeconds(30))
+    public static PexelsOptions? FromSettings(Func<string, string?> setting) => setting("FENTA_PEXELS_API_KEY") is { Length: > 0 } apiKey
+        ? new PexelsOptions(new Uri(setting("FENTA_PEXELS_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.pexels.com/"), apiKey, TimeSpan.FromSeconds(30))
         : null;
 }
 

@@ -63,8 +63,7 @@ public static class BillingEndpoints
 
         var customer = await CustomerAsync(caller, data, stripeClient, ct);
         var key = request.Headers["Idempotency-Key"].FirstOrDefault() is { Length: > 0 and <= 200 } given ? $"checkout:{caller.OrgId}:{given}" : Ids.New("checkout");
-        var session = await stripeClient.CreateCheckoutSessionAsync(caller.OrgId, customer, options.PlanPrices[body.Plan!], body.SuccessUrl!, body.CancelUrl!, key, ct);
-        return TypedResults.Created(session.GetProperty("url").GetString()!, new BillingSessionDto(session.GetProperty("id").GetString()!, session.GetProperty("url").GetString()!));
+        return Session(await stripeClient.CreateCheckoutSessionAsync(caller.OrgId, customer, options.PlanPrices[body.Plan!], body.SuccessUrl!, body.CancelUrl!, key, ct));
     }
 
     private static async Task<Created<BillingSessionDto>> Portal(PortalRequest body, Caller caller, NpgsqlDataSource data, [FromServices] StripeOptions? stripe,
@@ -76,8 +75,7 @@ public static class BillingEndpoints
         errors.ThrowIfAny();
         var customer = await ExistingCustomerAsync(caller, data, ct)
                        ?? throw new ConflictException("NO_SUBSCRIPTION", "The org has no Stripe customer yet: subscribe with POST /v1/billing/checkout first.");
-        var session = await stripeClient.CreatePortalSessionAsync(customer, body.ReturnUrl!, ct);
-        return TypedResults.Created(session.GetProperty("url").GetString()!, new BillingSessionDto(session.GetProperty("id").GetString()!, session.GetProperty("url").GetString()!));
+        return Session(await stripeClient.CreatePortalSessionAsync(customer, body.ReturnUrl!, ct));
     }
 
     private static async Task<Ok<Page<InvoiceDto>>> Invoices(Caller caller, [AsParameters] PageQuery page, NpgsqlDataSource data, CancellationToken ct)
@@ -150,6 +148,13 @@ public static class BillingEndpoints
         await using var cmd = data.CreateCommand("SELECT billing_customer_id FROM orgs WHERE id = $1");
         cmd.Parameters.Add(new() { Value = caller.OrgId });
         return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
+    /// <summary>A Checkout or Portal session: where to send the user.</summary>
+    private static Created<BillingSessionDto> Session(JsonElement session)
+    {
+        var url = session.GetProperty("url").GetString()!;
+        return TypedResults.Created(url, new BillingSessionDto(session.GetProperty("id").GetString()!, url));
     }
 
     private static (StripeOptions, StripeClient) Configured(StripeOptions? options, [FromServices] StripeClient? client) =>

@@ -37,6 +37,7 @@ public sealed class FentaOptions
         var signingKey = config["FENTA_JWT_SIGNING_KEY"];
         if (string.IsNullOrWhiteSpace(signingKey) || signingKey.Length < 32)
             throw new InvalidOperationException("FENTA_JWT_SIGNING_KEY must be set to at least 32 characters (./run.sh generates one).");
+        string? Setting(string key) => config[key];
         return new FentaOptions
         {
             Database = database,
@@ -46,14 +47,12 @@ public sealed class FentaOptions
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
             StorageRoot = Path.GetFullPath(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage"),
-            AzureBlob = AzureBlobOptions.FromSettings(config["FENTA_AZURE_BLOB_URL"], config["FENTA_AZURE_BLOB_ACCOUNT"], config["FENTA_AZURE_BLOB_KEY"],
-                config["FENTA_BLOB_CACHE_DIR"]),
+            AzureBlob = AzureBlobOptions.FromSettings(Setting),
             UrlSigningKey = System.Text.Encoding.UTF8.GetBytes(config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : signingKey),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
-            StockLibrary = LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]),
-            Pexels = PexelsOptions.FromSettings(config["FENTA_PEXELS_API_KEY"], config["FENTA_PEXELS_BASE_URL"]),
-            Stripe = StripeOptions.FromSettings(config["FENTA_STRIPE_SECRET_KEY"], config["FENTA_STRIPE_BASE_URL"], config["FENTA_STRIPE_WEBHOOK_SECRET"],
-                config["FENTA_STRIPE_PRICE_STARTER"], config["FENTA_STRIPE_PRICE_PRO"]),
+            StockLibrary = LocalStockLibrary.FromSettings(Setting),
+            Pexels = PexelsOptions.FromSettings(Setting),
+            Stripe = StripeOptions.FromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

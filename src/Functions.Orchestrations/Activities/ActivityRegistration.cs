@@ -15,7 +15,7 @@ public static class ActivityRegistration
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 
     /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
-    public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(config["FENTA_STOCK_DIR"], config["FENTA_STOCK_CLIPS"]);
+    public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(key => config[key]);
 
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
@@ -42,7 +42,7 @@ public static class ActivityRegistration
         services.AddActivity<AudioMixActivity>();
 
         services.AddSingleton(StockLibrary(config));
-        if (PexelsOptions.FromSettings(config["FENTA_PEXELS_API_KEY"], config["FENTA_PEXELS_BASE_URL"]) is { } pexels)
+        if (PexelsOptions.FromSettings(key => config[key]) is { } pexels)
         {
             services.AddSingleton(pexels);
             services.AddHttpClient<PexelsClient>();
