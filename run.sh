@@ -22,11 +22,13 @@ esac
 
 ensure_system_packages
 ensure_postgres
+ensure_azurite
 api_pid=""
 worker_pid=""
 render_pid=""
 cleanup() {
   for pid in $api_pid $worker_pid $render_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  stop_azurite
   stop_postgres
 }
 trap cleanup EXIT
@@ -53,7 +55,7 @@ if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
     die "could not draw the stock library"
 fi
 
-say "starting the API on $url, an engine worker and the render worker"
+say "starting the API on $url, an orchestration worker and the render worker"
 dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
 api_pid=$!
 dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" > "$LOCAL/worker.log" 2>&1 &
@@ -77,7 +79,7 @@ cat <<INFO
   demo org          Demo Studio
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
-  logs              .local/api.log, .local/worker.log, .local/render.log
+  logs              .local/api.log, .local/worker.log, .local/render.log, .local/azurite.log
 
 INFO
 

@@ -5,7 +5,8 @@ source "$(dirname "$0")/scripts/common.sh"
 
 ensure_system_packages
 ensure_pg_os_user
-command -v npx >/dev/null || say "warning: npx (Node.js) is missing; the OpenAPI lint and Azure Blob (Azurite) tests will fail"
+# The tests start their own Azurite processes (FENTA_AZURITE_BIN, free ports, in memory); this only installs it.
+ensure_azurite_installed
 
 mkdir -p "$LOCAL"
 say "building (Debug)"

@@ -1,4 +1,4 @@
-# Shared set-up for ./run.sh and ./test.sh: system packages, a private PostgreSQL, the build.
+# Shared set-up for ./run.sh and ./test.sh: system packages, a private PostgreSQL, Azurite, the build.
 # Sourced, not run. Everything here is idempotent.
 set -euo pipefail
 
@@ -116,6 +116,106 @@ stop_postgres() {
   [ "$FENTA_PG_STARTED_HERE" -eq 1 ] || return 0
   say "stopping PostgreSQL"
   as_pg "$(pg_bin_dir)/pg_ctl" -D "$(pg_data_dir)" -m fast -w stop >/dev/null || true
+}
+
+# Azurite (Microsoft's Azure Storage emulator), pinned in tools/azurite/package-lock.json and installed with npm ci.
+FENTA_AZURITE_BLOB_PORT=${FENTA_AZURITE_BLOB_PORT:-10000}
+FENTA_AZURITE_QUEUE_PORT=${FENTA_AZURITE_QUEUE_PORT:-10001}
+FENTA_AZURITE_TABLE_PORT=${FENTA_AZURITE_TABLE_PORT:-10002}
+# The emulator's well-known development account and its published key (not a secret).
+FENTA_AZURITE_ACCOUNT=devstoreaccount1
+FENTA_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+FENTA_AZURITE_PID=""
+
+# Installs node and npm if needed, then the pinned Azurite into tools/azurite/node_modules (again when the lock changes).
+ensure_azurite_installed() {
+  local dir="$ROOT/tools/azurite"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then
+      say "installing system packages: nodejs npm"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    else
+      die "Node.js is required for Azurite; install it with:  sudo apt-get install -y nodejs npm"
+    fi
+  fi
+  local major; major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  # Azurite 3.37.0 declares Node.js >= 22; it runs on 20 (its 22-only dependencies are the telemetry we turn off).
+  [ "$major" -ge 20 ] ||
+    say "warning: node is $(node --version 2>/dev/null || echo unknown) but Azurite 3.37.0 wants Node.js >= 22 (20 works); it may not run"
+  if [ ! -x "$dir/node_modules/.bin/azurite" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing Azurite from tools/azurite/package-lock.json (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) ||
+      die "npm ci failed in tools/azurite; run it there without --silent to see why"
+  fi
+  export FENTA_AZURITE_BIN="$dir/node_modules/.bin/azurite"
+}
+
+# The emulator's connection string for the given ports (explicit endpoints, so any client library accepts it).
+azurite_connection_string() {
+  printf 'DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%s/%s;QueueEndpoint=http://127.0.0.1:%s/%s;TableEndpoint=http://127.0.0.1:%s/%s;' \
+    "$FENTA_AZURITE_ACCOUNT" "$FENTA_AZURITE_KEY" "$1" "$FENTA_AZURITE_ACCOUNT" "$2" "$FENTA_AZURITE_ACCOUNT" "$3" "$FENTA_AZURITE_ACCOUNT"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True while process $1 runs (a child that exited but was not waited for yet is a zombie: not running).
+process_running() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+
+# Starts Azurite (blob, queue, table) on loopback with its data in .local/azurite, or reuses one already listening
+# there, and exports FENTA_STORAGE_CONNECTION. A FENTA_STORAGE_CONNECTION set by the user names the storage to use
+# instead: then nothing is installed or started.
+ensure_azurite() {
+  local blob=$FENTA_AZURITE_BLOB_PORT queue=$FENTA_AZURITE_QUEUE_PORT table=$FENTA_AZURITE_TABLE_PORT connection
+  connection=$(azurite_connection_string "$blob" "$queue" "$table")
+  if [ -n "${FENTA_STORAGE_CONNECTION:-}" ] && [ "$FENTA_STORAGE_CONNECTION" != "$connection" ]; then
+    say "using the storage account in FENTA_STORAGE_CONNECTION (Azurite not started)"
+    return 0
+  fi
+  ensure_azurite_installed
+  if port_open "$blob"; then
+    local server
+    server=$(curl -s -o /dev/null -D - --max-time 5 "http://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT?comp=list" 2>/dev/null |
+      tr -d '\r' | sed -n 's/^[Ss]erver: *//p' | head -n 1) || true
+    case "$server" in
+      *Azurite*) say "reusing Azurite already listening on 127.0.0.1:$blob ($server)" ;;
+      *) die "127.0.0.1:$blob is taken by something that is not Azurite; free it or set FENTA_AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT" ;;
+    esac
+    port_open "$queue" && port_open "$table" ||
+      say "warning: the running Azurite does not listen on queue port $queue and table port $table"
+  else
+    mkdir -p "$LOCAL/azurite"
+    say "starting Azurite on 127.0.0.1:$blob (blob), :$queue (queue), :$table (table)"
+    "$FENTA_AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
+      --tableHost 127.0.0.1 --tablePort "$table" --location "$LOCAL/azurite" \
+      --silent --skipApiVersionCheck --loose --disableTelemetry < /dev/null > "$LOCAL/azurite.log" 2>&1 &
+    FENTA_AZURITE_PID=$!
+    local waited=0
+    until port_open "$blob" && port_open "$queue" && port_open "$table"; do
+      if ! process_running "$FENTA_AZURITE_PID" || [ "$waited" -ge 300 ]; then
+        stop_azurite
+        tail -n 40 "$LOCAL/azurite.log" >&2
+        die "Azurite did not start on ports $blob, $queue, $table (log above, full log in .local/azurite.log)"
+      fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  fi
+  export FENTA_STORAGE_CONNECTION="$connection"
+}
+
+# Stops the Azurite started by ensure_azurite; one that was already running is left alone.
+stop_azurite() {
+  [ -n "$FENTA_AZURITE_PID" ] || return 0
+  say "stopping Azurite"
+  kill "$FENTA_AZURITE_PID" 2>/dev/null || true
+  local waited=0
+  while process_running "$FENTA_AZURITE_PID" && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  kill -9 "$FENTA_AZURITE_PID" 2>/dev/null || true
+  wait "$FENTA_AZURITE_PID" 2>/dev/null || true
+  FENTA_AZURITE_PID=""
 }
 
 build_solution() {

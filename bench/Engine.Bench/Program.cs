@@ -7,6 +7,7 @@ using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
 using FentaWeb.Testing;
 using FentaWeb.TestWorker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -30,13 +31,13 @@ Console.WriteLine($"PostgreSQL {await Scalar(db, "SHOW server_version")}, fsync=
 var baseline = await BaselineAsync(db, Concurrency, TimeSpan.FromSeconds(5));
 Console.WriteLine($"baseline: {baseline:F0} durable commits/s ({Concurrency} clients, one INSERT per transaction)");
 
-using var worker = WorkerHost.Build([], new Dictionary<string, string?>
+using var worker = WorkerHost.Build([], new Dictionary<string, string?>(await TaskHubs.SettingsAsync("bench"))
 {
     ["FENTA_DB"] = cs,
-    ["FENTA_WORKER_CONCURRENCY"] = $"default={Concurrency}",
     ["Logging:LogLevel:Default"] = "Warning",
 }, services => services.AddTestActivities());
 await worker.StartAsync();
+var starter = worker.Services.GetRequiredService<JobStarter>();
 
 var chain = Chain(200);
 var fanOut = Parse("""
@@ -70,12 +71,12 @@ async Task<List<double>> Repeat(Func<Task<double>> run)
 
 static double Best(List<double> values) => values.Max();
 
-static async Task<double> RunAsync(NpgsqlDataSource db, IReadOnlyList<WorkflowGraph> graphs, int activities, string name)
+async Task<double> RunAsync(NpgsqlDataSource db, IReadOnlyList<WorkflowGraph> graphs, int activities, string name)
 {
     var watch = Stopwatch.StartNew();
     var jobs = new List<string>();
     foreach (var graph in graphs)
-        jobs.Add((await JobStarter.StartAsync(db, new JobRequest("org_bench", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)))).JobId);
+        jobs.Add((await starter.StartAsync(new JobRequest("org_bench", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)))).JobId);
     while (true)
     {
         await using var cmd = db.CreateCommand("SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status IN ('failed', 'cancelled')) FROM jobs WHERE id = ANY($1)");

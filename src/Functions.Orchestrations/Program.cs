@@ -1,10 +1,10 @@
+using FentaWeb.Orchestrations;
 using FentaWeb.Orchestrations.Activities;
+using FentaWeb.Orchestrations.Functions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using FentaWeb.Orchestrations;
 
-// `stock` draws the offline stock library once and exits (./run.sh does it at set-up, so no job waits for it);
-// anything else runs the worker.
+// `stock` draws the offline stock library once and exits (./run.sh does it at set-up, so no job waits for it).
 if (args is ["stock"])
 {
     var library = ActivityRegistration.StockLibrary(new ConfigurationBuilder().AddEnvironmentVariables().Build());
@@ -12,4 +12,5 @@ if (args is ["stock"])
     return;
 }
 
-await WorkerHost.Build(args).RunAsync();
+// Started by the Azure Functions host: the Function app. Anywhere else: the same functions in a plain host.
+await (FunctionsHost.IsHosting(args) ? FunctionsHost.Build(args) : WorkerHost.Build(args)).RunAsync();

@@ -1,21 +1,23 @@
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Durable;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
+using FentaWeb.Orchestrations.Activities;
+using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Orchestrations.Scheduling;
+using FentaWeb.Orchestrations.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using FentaWeb.Orchestrations.Activities;
-using FentaWeb.Orchestrations.Engine;
-using FentaWeb.Orchestrations.Scheduling;
-using FentaWeb.Orchestrations.Webhooks;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations;
 
 /// <summary>
-/// The orchestration worker process: several can run against one database. It migrates the schema on start
-/// (so a worker deployed before the API still finds its tables), then runs the durable engine with the node
-/// activities registered here, starts scheduled runs and delivers webhooks.
+/// The orchestration host outside Azure Functions: the same orchestrators, activities and functions in a plain .NET
+/// host, a Durable Task worker on its own loopback sidecar over the shared task hub (several processes may share it,
+/// as Function app instances do). It migrates the schema on start, so a worker deployed before the API finds its tables.
 /// </summary>
 public static class WorkerHost
 {
@@ -24,24 +26,36 @@ public static class WorkerHost
     {
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
-        var database = builder.Configuration["FENTA_DB"];
-        if (string.IsNullOrWhiteSpace(database))
-            throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).");
-
-        builder.Services.AddSingleton(FentaDb.CreateDataSource(database));
-        var storageRoot = builder.Configuration["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
-        var azureBlob = AzureBlobOptions.FromSettings(key => builder.Configuration[key]);
-        builder.Services.AddHttpClient(AzureBlobStore.HttpClientName);
-        builder.Services.AddSingleton(sp => BlobStores.Create(storageRoot, azureBlob,
-            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
-        builder.Services.AddSingleton<AssetStore>();
+        // The sidecar's Kestrel would log every gRPC call of the worker.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHostedService<MigrateOnStart>();
-        builder.Services.AddDurableEngine(builder.Configuration);
-        builder.Services.AddMediaActivities(builder.Configuration);
-        builder.Services.AddWebhookDelivery(builder.Configuration);
+        builder.Services.AddLocalTaskHubWorker(TaskHubOptions.FromSettings(key => builder.Configuration[key]), RunTasks.Register);
+        builder.Services.AddRunServices(builder.Configuration);
+        builder.Services.AddHostedService<RenderResultsPoller>();
+        // Until schedules become a timer trigger, the ticker is a loop of the local host.
         builder.Services.AddScheduleTicker(builder.Configuration);
         configure?.Invoke(builder.Services);
         return builder.Build();
+    }
+
+    /// <summary>What runs need in either host: the database, assets, node activities, the render queues and webhook delivery.</summary>
+    public static IServiceCollection AddRunServices(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(FentaDb.CreateDataSource(config["FENTA_DB"] is { Length: > 0 } database ? database
+            : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).")));
+        var storageRoot = config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
+        var azureBlob = AzureBlobOptions.FromSettings(key => config[key]);
+        services.AddHttpClient(AzureBlobStore.HttpClientName);
+        services.AddSingleton(sp => BlobStores.Create(storageRoot, azureBlob,
+            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
+        services.AddSingleton<AssetStore>();
+        services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
+        services.AddSingleton<NodeExecutor>();
+        services.AddSingleton<JobStarter>();
+        services.AddSingleton<RenderResults>();
+        services.AddMediaActivities(config);
+        services.AddWebhookDelivery(config);
+        return services;
     }
 }
 

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Rendering;
-using FentaWeb.Orchestrations;
-using FentaWeb.Orchestrations.Engine;
 using FentaWeb.Render;
 using Microsoft.Extensions.Hosting;
 
@@ -31,11 +29,11 @@ render.SetAction(async (parse, ct) =>
     return 0;
 });
 
-var worker = new Command("worker", "Run as an engine worker that takes render tasks (Output.Render) from the database.");
-worker.SetAction(async (_, ct) =>
+var onceOption = new Option<bool>("--once") { Description = "Take one render request (or none) and exit, as a Container Apps job execution." };
+var worker = new Command("worker", "Render requests from the render queue and report their outcomes on the results queue.") { onceOption };
+worker.SetAction(async (parse, ct) =>
 {
-    using var host = WorkerHost.Build(args, new Dictionary<string, string?> { ["FENTA_WORKER_CONCURRENCY"] = "default=0,render=1", ["FENTA_WEBHOOK_CONCURRENCY"] = "0", ["FENTA_SCHEDULE_POLL_SECONDS"] = "0" },
-        services => services.AddActivity<OutputRenderActivity>());
+    using var host = RenderHost.Build(args, parse.GetValue(onceOption));
     await host.RunAsync(ct);
     return 0;
 });

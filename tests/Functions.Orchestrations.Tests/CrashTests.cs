@@ -3,10 +3,10 @@ using FentaWeb.Simulators;
 
 namespace FentaWeb.Orchestrations.Tests;
 
-/// <summary>Workers as separate processes: crashes and sharing work.</summary>
+/// <summary>Orchestration workers as separate processes on one task hub: crashes (SIGKILL) and sharing work.</summary>
 public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }
@@ -24,10 +24,11 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
             async () => Assert.Equal("processing", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!));
         Assert.Equal("completed", status);
 
+        // The activity ran again after the crash (at least once) but found the recorded id: one side effect, same attempt.
         Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_side_effects WHERE job_id = $1", job));
         var (attempt, output) = ((int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!,
             await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job));
-        Assert.Equal(2, attempt);
+        Assert.Equal(1, attempt);
         var externalRef = (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0", job))!;
         Assert.Equal($"video:{externalRef}", output[0].GetString());
     }
@@ -59,7 +60,7 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
 
         Assert.Equal(1, kie.CreateTaskCalls);
         var taskId = Assert.Single(kie.Tasks.Keys);
-        Assert.StartsWith($"{taskId}|", (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job))!);
+        Assert.Equal(taskId, (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job))!);
         Assert.Contains(kie.Requests, r => r.Path == $"/api/v1/veo/record-info?taskId={taskId}");
         Assert.Equal(("completed", taskId), ((string)(await host.ScalarAsync("SELECT status FROM kai_generations WHERE job_id = $1", job))!,
             (string)(await host.ScalarAsync("SELECT external_id FROM kai_generations WHERE job_id = $1", job))!));
@@ -73,13 +74,13 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
     /// </summary>
     private async Task<string> KillWhileWaitingThenReplaceAsync(string job, IReadOnlyDictionary<string, string?>? environment, Func<Task> afterKill)
     {
-        using (var doomed = WorkerProcess.Start(host.ConnectionString, environment))
+        using (var doomed = WorkerProcess.Start(host.WorkerSettings(), environment))
         {
             await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'gen' AND item_index = 0 AND external_ref IS NOT NULL)", job);
             doomed.Kill();
         }
         await afterKill();
-        using var replacement = WorkerProcess.Start(host.ConnectionString, environment);
+        using var replacement = WorkerProcess.Start(host.WorkerSettings(), environment);
         return await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60));
     }
 
@@ -92,8 +93,8 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
                    {"id": "t", "type": "Edit.Timeline"}],
          "edges": [{"from": "s", "to": "st"}, {"from": "st", "to": "t"}]}
         """);
-        using var first = WorkerProcess.Start(host.ConnectionString);
-        using var second = WorkerProcess.Start(host.ConnectionString);
+        using var first = WorkerProcess.Start(host.WorkerSettings());
+        using var second = WorkerProcess.Start(host.WorkerSettings());
         Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(90)));
 
         Assert.Equal(300, await host.CountAsync("SELECT count(*) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job));
@@ -104,77 +105,81 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         var counts = perWorker.EnumerateObject().ToDictionary(p => int.Parse(p.Name), p => p.Value.GetInt32());
         Assert.Equal(new[] { first.Pid, second.Pid }.Order(), counts.Keys.Order());
         Assert.All(counts.Values, n => Assert.True(n >= 30, $"a worker ran only {n} of 300 items: {perWorker}"));
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1 AND message = 'Job completed'", job));
+    }
+
+    [Fact]
+    public async Task AWorkerKilledMidFanOutIsReplacedAndTheJobCompletesWithEveryItem()
+    {
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=40"}},
+                   {"id": "st", "type": "Input.Stock", "params": {"query": "sleep=500"}},
+                   {"id": "t", "type": "Edit.Timeline"}],
+         "edges": [{"from": "s", "to": "st"}, {"from": "st", "to": "t"}]}
+        """);
+        using (var doomed = WorkerProcess.Start(host.WorkerSettings()))
+        {
+            await host.WaitUntilAsync("SELECT count(*) >= 5 FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job);
+            doomed.Kill();
+        }
+        var before = await host.CountAsync("SELECT count(DISTINCT item_index) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job);
+        Assert.InRange(before, 5, 39);
+        using var replacement = WorkerProcess.Start(host.WorkerSettings());
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(90)));
+
+        Assert.Equal(40, await host.CountAsync("SELECT count(DISTINCT item_index) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job));
+        var media = (await host.JsonAsync("SELECT result::text FROM jobs WHERE id = $1", job)).GetProperty("t").GetProperty("media");
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"stock:st:{i}"), media.EnumerateArray().Select(e => e.GetString()));
     }
 }
 
-/// <summary>The lease is the fence: a worker that lost it cannot finish the task, even if it comes back.</summary>
-public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.Host>
+/// <summary>The product's view of a run is written at least once: repeated and late writes change nothing that is final.</summary>
+public class RunStoreTests(RunStoreTests.Host host) : IClassFixture<RunStoreTests.Host>
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }
 
+    private static NodeCall Call(string job) => new(job, "s", 0);
+
     [Fact]
-    public async Task WorkerThatLostItsLeaseCannotCompleteTheTask()
+    public async Task ASuccessCountsOnceAndALateExecutionCannotUndoAFinishedRow()
     {
-        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
-        var stale = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.Equal("pending", (await RunStore.StartNodeAsync(host.Db, Call(job), CancellationToken.None))!.Status);
+        var output = System.Text.Json.JsonDocument.Parse("\"first\"").RootElement;
+        await RunStore.SucceedAsync(host.Db, job, "s", 0, output, 0.5m, wholeNode: true, CancellationToken.None);
+        await RunStore.SucceedAsync(host.Db, job, "s", 0, System.Text.Json.JsonDocument.Parse("\"again\"").RootElement, 0.5m, true, CancellationToken.None);
+        await RunStore.FailNodeAsync(host.Db, Call(job), "LATE", "a stale execution", CancellationToken.None);
 
-        // Worker A stalls past its lease; the rescuer hands the task to worker B.
-        await host.ExecAsync($"UPDATE durable_tasks SET lease_expires_at = now() - interval '1 second' WHERE id = {stale.TaskId}");
-        Assert.Equal(1, await TaskStore.RescueExpiredAsync(host.Db, CancellationToken.None));
-        await host.ExecAsync($"UPDATE durable_tasks SET run_at = now() WHERE id = {stale.TaskId}");
-        var fresh = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-b", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
-        Assert.Equal((stale.TaskId, 2, 2), (fresh.TaskId, fresh.TaskAttempts, fresh.NodeAttempt));
-
-        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
-        var output = System.Text.Json.JsonDocument.Parse("\"from A\"").RootElement;
-        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30), [new Completion.Success(stale, output, 0)],
-            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
-        Assert.Equal("running", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
-        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM durable_tasks WHERE job_id = $1", job));
-        await Assert.ThrowsAsync<LeaseLostException>(() => TaskStore.RecordExternalRefAsync(host.Db, stale, "worker-a", "x", CancellationToken.None));
-
-        var fromB = System.Text.Json.JsonDocument.Parse("\"from B\"").RootElement;
-        await Completer.ApplyAsync(host.Db, "worker-b", TimeSpan.FromSeconds(30), [new Completion.Success(fresh, fromB, 0)],
-            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
-        Assert.Equal("completed", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
-        Assert.Equal("from B", (await host.JsonAsync("SELECT result::text FROM jobs WHERE id = $1", job)).GetProperty("s").GetString());
+        Assert.Equal("succeeded", (await RunStore.StartNodeAsync(host.Db, Call(job), CancellationToken.None))!.Status);
+        Assert.Equal("first", (await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1", job)).GetString());
+        Assert.Equal((1, 0.5m), ((int)(await host.ScalarAsync("SELECT nodes_done FROM jobs WHERE id = $1", job))!,
+            (decimal)(await host.ScalarAsync("SELECT cost_total_usd FROM jobs WHERE id = $1", job))!));
     }
 
     [Fact]
-    public async Task EventArrivingWhileTheActivityRunsCutsItsWaitShort()
+    public async Task ACancelledJobStaysCancelledWhateverItsRunReportsLater()
     {
-        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
-        var task = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
-        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
-
-        // The callback lands after the activity looked for it but before it reports "wait 60 s".
-        await Task.Delay(20);
-        await TaskStore.RaiseEventAsync(host.Db, job, "s", 0, System.Text.Json.JsonDocument.Parse("{}").RootElement, CancellationToken.None);
-        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30),
-            [new Completion.Reschedule(task, TimeSpan.FromSeconds(60), false, null, "waiting")],
-            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
-
-        Assert.True((bool)(await host.ScalarAsync("SELECT run_at <= now() FROM durable_tasks WHERE job_id = $1", job))!);
-        Assert.Equal("waiting", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
+        await RunStore.MarkProcessingAsync(host.Db, job, CancellationToken.None);
+        Assert.Equal("cancelled", await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
+        await RunStore.FinishAsync(host.Db, new RunEnd(job, "completed"), ["s"], CancellationToken.None);
+        Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
+        Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
+        Assert.Null(await RunStore.CancelAsync(host.Db, "org_someone_else", job, CancellationToken.None));
     }
 
     [Fact]
-    public async Task WaitWithoutANewEventSleepsItsDelay()
+    public async Task RetryingLogsAnAttemptOnceAndOnlyForTheAttemptThatRan()
     {
-        await host.ExecAsync("DELETE FROM durable_tasks"); // no worker runs here: start each test with an empty queue
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
-        var task = Assert.Single(await TaskStore.ClaimAsync(host.Db, "default", "worker-a", 10, TimeSpan.FromSeconds(30), CancellationToken.None));
-        var plan = JobPlan.Compile((await TaskStore.ConfigAsync(host.Db, job, CancellationToken.None)).Graph);
-        await Completer.ApplyAsync(host.Db, "worker-a", TimeSpan.FromSeconds(30),
-            [new Completion.Reschedule(task, TimeSpan.FromSeconds(60), false, null, "waiting")],
-            (_, _) => Task.FromResult(plan), (_, _) => 0, CancellationToken.None);
-        Assert.True((bool)(await host.ScalarAsync("SELECT run_at > now() + interval '50 seconds' FROM durable_tasks WHERE job_id = $1", job))!);
-        Assert.Equal(0, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1", job))!);
+        await RunStore.StartNodeAsync(host.Db, Call(job), CancellationToken.None);
+        await RunStore.RetryingAsync(host.Db, Call(job), "FLAKY", "try again", TimeSpan.FromSeconds(2), CancellationToken.None);
+        await RunStore.RetryingAsync(host.Db, Call(job), "FLAKY", "try again", TimeSpan.FromSeconds(2), CancellationToken.None);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1 AND message LIKE '%retrying in 2 s'", job));
+        Assert.Equal("pending", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
     }
 
     [Fact]
@@ -186,12 +191,12 @@ public class FencingTests(FencingTests.Host host) : IClassFixture<FencingTests.H
              "edges": []}
             """);
         await host.ExecAsync($"UPDATE jobs SET status = 'processing', nodes_done = 1, progress = 25 WHERE id = '{job}'");
-        await TaskStore.ReportNodeProgressAsync(host.Db, job, 0.5, CancellationToken.None);
+        await RunStore.ReportNodeProgressAsync(host.Db, job, 0.5, CancellationToken.None);
         Assert.Equal(37, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
-        await TaskStore.ReportNodeProgressAsync(host.Db, job, 0.2, CancellationToken.None);
+        await RunStore.ReportNodeProgressAsync(host.Db, job, 0.2, CancellationToken.None);
         Assert.Equal(37, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
         await host.ExecAsync($"UPDATE jobs SET nodes_done = 3 WHERE id = '{job}'");
-        await TaskStore.ReportNodeProgressAsync(host.Db, job, 1.0, CancellationToken.None);
+        await RunStore.ReportNodeProgressAsync(host.Db, job, 1.0, CancellationToken.None);
         Assert.Equal(99, (int)(await host.ScalarAsync("SELECT progress FROM jobs WHERE id = $1", job))!);
     }
 }

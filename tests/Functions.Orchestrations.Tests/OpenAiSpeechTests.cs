@@ -7,7 +7,7 @@ namespace FentaWeb.Orchestrations.Tests;
 /// <summary>OpenAI text to speech against the simulator: the client, its errors, and Voice.TTS using it.</summary>
 public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<OpenAiSpeechTests.Host>, IAsyncLifetime
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }

@@ -8,7 +8,7 @@ namespace FentaWeb.Orchestrations.Tests;
 /// <summary>The Pexels client and Input.Stock on Pexels, against a local simulator of the documented contract.</summary>
 public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host>, IAsyncLifetime
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }

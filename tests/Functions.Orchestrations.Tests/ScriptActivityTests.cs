@@ -6,7 +6,7 @@ namespace FentaWeb.Orchestrations.Tests;
 /// <summary>Script.Generate through the engine with the real activity: offline writer, and the LLM client via the simulator.</summary>
 public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<ScriptActivityTests.Host>
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }
@@ -132,7 +132,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
     {
         var blobs = new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot);
         var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, blobs);
-        var upload = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(EngineHost.OrgId, "upload", "image/png", "still.png"), CancellationToken.None);
+        var upload = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), CancellationToken.None);
         var graph = $$$"""{"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{upload.Id}}}"]}}], "edges": []}""";
         using var worker = WorkerHost.Build([], host.WorkerSettings());
         await worker.StartAsync();
@@ -163,7 +163,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         await FentaWeb.Domain.Media.ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=4",
             "-ar", "44100", musicFile], CancellationToken.None);
         var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot));
-        var music = await store.AddFileAsync(new FentaWeb.Domain.Assets.NewAsset(EngineHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
+        var music = await store.AddFileAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
         File.Delete(musicFile);
 
         using var worker = WorkerHost.Build([], host.WorkerSettings());

@@ -9,7 +9,7 @@ namespace FentaWeb.Orchestrations.Tests;
 /// <summary>OpenAI transcriptions against the simulator, and subtitles for an uploaded clip made from them.</summary>
 public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<TranscriptionTests.Host>, IAsyncLifetime
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }
@@ -25,7 +25,7 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
         await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=300",
             "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", path], CancellationToken.None);
         var store = new AssetStore(host.Db, new LocalBlobStore(host.StorageRoot));
-        var asset = await store.AddFileAsync(new NewAsset(EngineHost.OrgId, "upload", "video/mp4", "clip.mp4"), path, CancellationToken.None);
+        var asset = await store.AddFileAsync(new NewAsset(RunHost.OrgId, "upload", "video/mp4", "clip.mp4"), path, CancellationToken.None);
         File.Delete(path);
         return asset;
     }

@@ -7,7 +7,7 @@ namespace FentaWeb.Orchestrations.Tests;
 /// <summary>Webhook delivery from a worker process, with the default network policy (no private addresses).</summary>
 public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixture<WebhookDeliveryTests.Host>
 {
-    public sealed class Host : EngineHost
+    public sealed class Host : RunHost
     {
         protected override bool StartsWorker => false;
     }
@@ -34,8 +34,8 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
         await using var receiver = new WebhookReceiver();
         await receiver.StartAsync();
         await host.ExecAsync($$$"""
-            INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_private', '{{{EngineHost.OrgId}}}', '{{{receiver.Url()}}}', '{job.completed}', 'whsec_test');
-            SELECT webhook_emit('{{{EngineHost.OrgId}}}', 'job.completed', '{"job": {"id": "job_x"}}');
+            INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_private', '{{{RunHost.OrgId}}}', '{{{receiver.Url()}}}', '{job.completed}', 'whsec_test');
+            SELECT webhook_emit('{{{RunHost.OrgId}}}', 'job.completed', '{"job": {"id": "job_x"}}');
             """);
         var settings = host.WorkerSettings();
         settings["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "1";

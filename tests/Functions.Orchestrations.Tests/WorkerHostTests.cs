@@ -12,7 +12,11 @@ public class WorkerHostTests
     {
         var server = await PostgresServer.SharedAsync();
         var connectionString = await server.CreateEmptyDatabaseAsync("worker");
-        var settings = new Dictionary<string, string?> { ["FENTA_DB"] = connectionString, ["Logging:LogLevel:Default"] = "Warning" };
+        var settings = new Dictionary<string, string?>(await TaskHubs.SettingsAsync(nameof(WorkerHostTests)))
+        {
+            ["FENTA_DB"] = connectionString,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
         using var first = WorkerHost.Build([], settings);
         using var second = WorkerHost.Build([], settings);
 

@@ -11,12 +11,12 @@ public sealed class WorkerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static WorkerProcess Start(string connectionString, IReadOnlyDictionary<string, string?>? extra = null)
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FentaWeb.TestWorker.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
-        foreach (var (key, value) in EngineHost.WorkerSettings(connectionString))
+        foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__")] = value;
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             start.Environment[key] = value;

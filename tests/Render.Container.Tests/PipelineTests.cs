@@ -5,10 +5,10 @@ using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
-using FentaWeb.Orchestrations.Engine;
 using FentaWeb.Simulators;
 using FentaWeb.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace FentaWeb.Render.Tests;
@@ -40,7 +40,7 @@ public class PipelineTests : IAsyncLifetime
             hook.Parameters.Add(new() { Value = _hooks.Url().ToString() });
             await hook.ExecuteNonQueryAsync();
         }
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(await TaskHubs.SettingsAsync(nameof(PipelineTests)))
         {
             ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
             ["FENTA_KIE_BASE_URL"] = _kie.BaseAddress.ToString(),
@@ -51,14 +51,12 @@ public class PipelineTests : IAsyncLifetime
             ["FENTA_STOCK_CLIPS"] = "4",
             ["FENTA_URL_SIGNING_KEY"] = "pipeline-test-url-signing-key-0123456789",
             ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:8080",
-            ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
             ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
             ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         _media = WorkerHost.Build([], settings);
-        _renderer = WorkerHost.Build([], new Dictionary<string, string?>(settings) { ["FENTA_WORKER_CONCURRENCY"] = "default=0,render=1" },
-            services => services.AddActivity<OutputRenderActivity>());
+        _renderer = RenderHost.Build([], once: false, settings);
         await _media.StartAsync();
         await _renderer.StartAsync();
     }
@@ -188,7 +186,7 @@ public class PipelineTests : IAsyncLifetime
 
     private async Task<string> RunAsync(WorkflowGraph graph)
     {
-        var (jobId, _) = await JobStarter.StartAsync(_db, new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
+        var (jobId, _) = await _media.Services.GetRequiredService<JobStarter>().StartAsync(new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
         string status;
         var deadline = DateTime.UtcNow.AddMinutes(3);
         do

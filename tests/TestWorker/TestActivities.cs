@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FentaWeb.Domain.Engine;
-using FentaWeb.Orchestrations.Engine;
+using FentaWeb.Orchestrations.Activities;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -10,7 +10,7 @@ namespace FentaWeb.TestWorker;
 /// <summary>
 /// Test doubles that stand in for real node activities so the engine's control flow can be proven on real node
 /// types. Each reads directives from its text param (<c>scenes=1000</c>, <c>sleep=300</c>, <c>fail=2</c>,
-/// <c>failperm</c>, <c>failperm-first-job</c>, <c>block</c>, <c>hold=30000</c>, <c>await-event</c>, <c>noop</c>) and records every execution in
+/// <c>failperm</c>, <c>failperm-first-job</c>, <c>block</c>, <c>hold=30000</c>, <c>wait=2</c>, <c>noop</c>) and records every execution in
 /// <c>test_executions</c>, so tests can count runs per item and per worker.
 /// </summary>
 public static partial class TestActivities
@@ -23,13 +23,13 @@ public static partial class TestActivities
         """;
 
     public static IServiceCollection AddTestActivities(this IServiceCollection services) => services
-        .AddActivity<ScriptDouble>()
-        .AddActivity<TransformDouble>()
-        .AddActivity<StockDouble>()
-        .AddActivity<ImageDouble>()
-        .AddActivity<VideoDouble>()
-        .AddActivity<VoiceDouble>()
-        .AddActivity<TimelineDouble>();
+        .AddNodeActivity<ScriptDouble>()
+        .AddNodeActivity<TransformDouble>()
+        .AddNodeActivity<StockDouble>()
+        .AddNodeActivity<ImageDouble>()
+        .AddNodeActivity<VideoDouble>()
+        .AddNodeActivity<VoiceDouble>()
+        .AddNodeActivity<TimelineDouble>();
 
     [GeneratedRegex(@"(\w[\w-]*)(?:=(\d+))?")]
     private static partial Regex Directive();
@@ -53,8 +53,8 @@ public static partial class TestActivities
                 return new ActivityResult.Failed("TEST_PERMANENT", $"{context.NodeId} always fails", Permanent: true);
             if (d.ContainsKey("failperm-first-job") && await IsFirstJobAsync(context.JobId, ct))
                 return new ActivityResult.Failed("TEST_PERMANENT", $"{context.NodeId} fails in the first job", Permanent: true);
-            if (d.ContainsKey("await-event") && context.ExternalEvent is null)
-                return new ActivityResult.RetryLater(TimeSpan.FromSeconds(60), "waiting for an external event");
+            if (d.TryGetValue("wait", out var waits) && context.Attempt == 1 && await WaitsSoFarAsync(context, ct) < waits)
+                return new ActivityResult.RetryLater(TimeSpan.FromMilliseconds(200), "waiting on purpose");
             var result = await ProduceAsync(context, d, ct);
             // The engine bench runs "noop" activities: no bookkeeping of its own to measure.
             if (!d.ContainsKey("noop")) await RecordAsync(context, started, ct);
@@ -78,6 +78,19 @@ public static partial class TestActivities
             cmd.Parameters.Add(new() { Value = Environment.ProcessId });
             cmd.Parameters.Add(new() { Value = started });
             await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        /// <summary>How many times this item asked to wait: its "retry later"s are counted in test_side_effects.</summary>
+        private async Task<long> WaitsSoFarAsync(ActivityContext context, CancellationToken ct)
+        {
+            await using var cmd = db.CreateCommand("""
+                WITH waited AS (INSERT INTO test_side_effects (job_id, node_id, item_index) VALUES ($1, $2 || ':wait', $3) RETURNING 1)
+                SELECT count(*) FROM test_side_effects WHERE job_id = $1 AND node_id = $2 || ':wait' AND item_index = $3
+                """);
+            cmd.Parameters.Add(new() { Value = context.JobId });
+            cmd.Parameters.Add(new() { Value = context.NodeId });
+            cmd.Parameters.Add(new() { Value = context.ItemIndex });
+            return (long)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
         private async Task<bool> IsFirstJobAsync(string jobId, CancellationToken ct)
@@ -159,7 +172,7 @@ public static partial class TestActivities
         protected override string DirectiveParam => "voice";
 
         protected override Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> d, CancellationToken ct) =>
-            Task.FromResult<ActivityResult>(ActivityResult.Done(new { audio = $"voice:{context.NodeId}", @event = context.ExternalEvent }));
+            Task.FromResult<ActivityResult>(ActivityResult.Done(new { audio = $"voice:{context.NodeId}" }));
     }
 
     /// <summary>Echoes what it received, so tests can see fan-in order and both branches' values.</summary>

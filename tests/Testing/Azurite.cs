@@ -1,30 +1,50 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using FentaWeb.Domain.Assets;
 
 namespace FentaWeb.Testing;
 
 /// <summary>
-/// Microsoft's Azure Storage emulator (npm's azurite, blob service only) on a free loopback port, in memory, with the
-/// emulator's well-known account: the local stand-in of Azure Blob Storage for the blob client's tests.
+/// Microsoft's Azure Storage emulator (npm's azurite: blob, queue and table services) on free loopback ports, in memory,
+/// with the emulator's well-known account: the local stand-in of Azure Storage for the tests. It runs the version pinned
+/// in tools/azurite/package-lock.json, which ./test.sh installs (FENTA_AZURITE_BIN points at it).
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
+    /// <summary>The emulator's package and version, as pinned in tools/azurite/package.json.</summary>
     public const string Package = "azurite@3.37.0";
     public const string Account = "devstoreaccount1";
     /// <summary>The emulator's published development key (not a secret).</summary>
     public const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly Process _process;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private Azurite(Process process, int port)
+    private readonly Process _process;
+    private readonly string _scheme;
+
+    private Azurite(Process process, int port, int queuePort, int tablePort, string scheme)
     {
         _process = process;
         Port = port;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+        _scheme = scheme;
     }
 
+    /// <summary>The blob service's port.</summary>
     public int Port { get; }
+
+    public int QueuePort { get; }
+
+    public int TablePort { get; }
+
+    /// <summary>A connection string with explicit endpoints for all three services (https when started with a certificate).</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol={_scheme};AccountName={Account};AccountKey={Key};" +
+        $"BlobEndpoint={_scheme}://127.0.0.1:{Port}/{Account};QueueEndpoint={_scheme}://127.0.0.1:{QueuePort}/{Account};" +
+        $"TableEndpoint={_scheme}://127.0.0.1:{TablePort}/{Account};";
 
     public AzureBlobOptions Options(string container, string cacheFolder, string key = Key) =>
         new(new Uri($"http://127.0.0.1:{Port}/{Account}/{container}/"), Account, Convert.FromBase64String(key), null, Path.GetFullPath(cacheFolder), TimeSpan.FromSeconds(30));
@@ -68,39 +88,101 @@ public sealed class Azurite : IAsyncDisposable
         return StartAsync(["--oauth", "basic", "--cert", Path.Combine(folder, "cert.pem"), "--key", Path.Combine(folder, "key.pem")]);
     }
 
+    /// <summary>Starts an emulator with all three services on free ports; <paramref name="extra"/> is added to its arguments.</summary>
     public static async Task<Azurite> StartAsync(IEnumerable<string>? extra = null)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("npx", ["--yes", "-p", Package, "azurite-blob", "--blobHost", "127.0.0.1", "--blobPort", port.ToString(),
-            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose", .. extra ?? []])
+        var extraArguments = extra?.ToArray() ?? [];
+        var scheme = extraArguments.Contains("--cert") ? "https" : "http";
+        var (blobPort, queuePort, tablePort) = FreePorts();
+        var start = new ProcessStartInfo(Binary(), [
+            "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(),
+            "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", tablePort.ToString(),
+            "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", .. extraArguments])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         };
-        var process = Process.Start(start)!;
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromMinutes(2)) // the first run downloads the package
+        var output = new StringBuilder();
+        void Collect(object _, DataReceivedEventArgs line)
         {
-            if (process.HasExited) throw new InvalidOperationException($"azurite exited ({process.ExitCode}): {await process.StandardError.ReadToEndAsync()}");
-            try
+            if (line.Data is null) return;
+            lock (output) output.AppendLine(line.Data);
+        }
+        string Output() { lock (output) return output.ToString(); }
+
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += Collect;
+        process.ErrorDataReceived += Collect;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < StartTimeout)
+        {
+            if (process.HasExited)
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return new Azurite(process, port);
+                await process.WaitForExitAsync(); // lets the output readers finish
+                var code = process.ExitCode;
+                process.Dispose();
+                throw new InvalidOperationException($"azurite exited ({code}) during start-up: {Output()}");
             }
-            catch (SocketException)
-            {
-                await Task.Delay(200);
-            }
+            if (await AcceptsAsync(blobPort) && await AcceptsAsync(queuePort) && await AcceptsAsync(tablePort))
+                return new Azurite(process, blobPort, queuePort, tablePort, scheme);
+            await Task.Delay(100);
         }
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"azurite did not listen on {port} within two minutes");
+        await process.WaitForExitAsync();
+        process.Dispose();
+        throw new TimeoutException($"azurite did not listen on {blobPort}, {queuePort} and {tablePort} within {StartTimeout.TotalSeconds:0} s: {Output()}");
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// The pinned emulator: FENTA_AZURITE_BIN (set by ./test.sh), else tools/azurite/node_modules/.bin/azurite in a folder
+    /// above the test assembly.
+    /// </summary>
+    public static string Binary()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var fromEnvironment = Environment.GetEnvironmentVariable("FENTA_AZURITE_BIN");
+        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment)) return fromEnvironment;
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "tools", "azurite", "node_modules", ".bin", "azurite");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new InvalidOperationException(
+            "Azurite is not installed: run ./test.sh, which installs Azurite from tools/azurite (npm ci there also does)" +
+            (string.IsNullOrEmpty(fromEnvironment) ? "" : $"; FENTA_AZURITE_BIN={fromEnvironment} does not exist"));
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        try
+        {
+            using var probe = new TcpClient();
+            await probe.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Three distinct free loopback ports (held together while chosen, so they differ).</summary>
+    private static (int Blob, int Queue, int Table) FreePorts()
+    {
+        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners) listener.Start();
+            var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
+            return (ports[0], ports[1], ports[2]);
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
+        }
     }
 
     public async ValueTask DisposeAsync()

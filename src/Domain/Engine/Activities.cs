@@ -3,7 +3,7 @@ using FentaWeb.Domain.Common;
 
 namespace FentaWeb.Domain.Engine;
 
-/// <summary>What an activity tells the engine. Exceptions count as <see cref="ActivityResult.Failed"/> (retryable).</summary>
+/// <summary>What a node activity tells its run. Exceptions count as <see cref="ActivityResult.Failed"/> (retryable).</summary>
 public abstract record ActivityResult
 {
     private ActivityResult() { }
@@ -12,8 +12,8 @@ public abstract record ActivityResult
     public sealed record Succeeded(JsonElement Output, decimal CostUsd = 0) : ActivityResult;
 
     /// <summary>
-    /// Not done yet, and not a failure: run again after <paramref name="Delay"/> (a durable timer) or as soon as an
-    /// external event arrives for this node, whichever is first. Does not use up an attempt (polling, waiting).
+    /// Not done yet, and not a failure: run again after <paramref name="Delay"/> (a durable timer). Does not use up an
+    /// attempt (rate limits, maintenance windows).
     /// </summary>
     public sealed record RetryLater(TimeSpan Delay, string Reason) : ActivityResult;
 
@@ -35,7 +35,6 @@ public sealed class ActivityContext(
     IReadOnlyDictionary<string, JsonElement> inputs,
     JsonElement? item,
     string? externalRef,
-    JsonElement? externalEvent,
     Func<string, CancellationToken, Task> recordExternalRef,
     Func<string, string, object?, CancellationToken, Task> log,
     Func<double, CancellationToken, Task>? reportProgress = null)
@@ -56,9 +55,6 @@ public sealed class ActivityContext(
     public JsonElement? Item { get; } = item;
     /// <summary>What an earlier execution recorded with <see cref="RecordExternalRefAsync"/> (e.g. a KIE taskId).</summary>
     public string? ExternalRef { get; private set; } = externalRef;
-    /// <summary>The payload of the latest external event raised for this node (e.g. a provider callback).</summary>
-    public JsonElement? ExternalEvent { get; } = externalEvent;
-
     /// <summary>Stable across retries and restarts: hand it to external APIs so a repeated call is recognised.</summary>
     public string IdempotencyKey => $"{JobId}:{NodeId}:{ItemIndex}";
 
@@ -97,11 +93,10 @@ public abstract class NodeActivity<TArgs> : INodeActivity
 {
     public abstract string NodeType { get; }
 
-    public Task<ActivityResult> ExecuteAsync(ActivityContext context, CancellationToken ct)
-    {
-        var args = JsonSerializer.SerializeToElement(context.Params, FentaJson.Options).Deserialize<TArgs>(ArgsJson)!;
-        return ExecuteAsync(context, args, ct);
-    }
+    public Task<ActivityResult> ExecuteAsync(ActivityContext context, CancellationToken ct) => ExecuteAsync(context, ArgsOf(context.Params), ct);
+
+    public static TArgs ArgsOf(IReadOnlyDictionary<string, JsonElement> parameters) =>
+        JsonSerializer.SerializeToElement(parameters, FentaJson.Options).Deserialize<TArgs>(ArgsJson)!;
 
     protected abstract Task<ActivityResult> ExecuteAsync(ActivityContext context, TArgs args, CancellationToken ct);
 

@@ -3,6 +3,8 @@ using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using Npgsql;
 using NpgsqlTypes;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace FentaWeb.Domain.Engine;
 
@@ -15,13 +17,13 @@ public sealed record JobRequest(
     string? ParentJobId = null);
 
 /// <summary>
-/// Creates a job in one transaction: the job row, a node_runs row per node, and tasks for the nodes with no
-/// unfinished predecessor. A retry copies the parent's succeeded node outputs so only the rest runs again.
+/// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
+/// outputs, so only the rest runs again), then the job's <c>RunWorkflow</c> orchestration with the job id as its
+/// instance id. The unique (org, Idempotency-Key) row is the guard against a second start: the Functions host may
+/// restart a finished instance id, so the instance id alone is not.
 /// </summary>
-public static class JobStarter
+public sealed class JobStarter(NpgsqlDataSource dataSource, DurableTaskClient runs)
 {
-    public const string NotifyChannel = "fenta_tasks";
-
     private static async Task<string?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
     {
         await using var existing = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
@@ -31,7 +33,16 @@ public static class JobStarter
     }
 
     /// <summary>Returns the job id and whether it was created now (false: the idempotency key matched an earlier job).</summary>
-    public static async Task<(string JobId, bool Created)> StartAsync(NpgsqlDataSource dataSource, JobRequest request, CancellationToken ct = default)
+    public async Task<(string JobId, bool Created)> StartAsync(JobRequest request, CancellationToken ct = default)
+    {
+        var (jobId, created) = await InsertAsync(request, ct);
+        // A replay finds the run already scheduled, unless the process that inserted the job died before scheduling it.
+        if (created || await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null)
+            await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
+        return (jobId, created);
+    }
+
+    private async Task<(string JobId, bool Created)> InsertAsync(JobRequest request, CancellationToken ct)
     {
         var plan = JobPlan.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -72,16 +83,15 @@ public static class JobStarter
         {
             var done = reused.TryGetValue(node.Id, out var output) || node.Definition.Trigger;
             if (node.Definition.Trigger && !reused.ContainsKey(node.Id)) output = JsonDocument.Parse("null").RootElement;
-            var waitingOn = node.Predecessors.Count(p => !reused.ContainsKey(p));
-            return (node, done, output, waitingOn);
+            return (node, done, output);
         }).ToList();
 
         await using (var nodes = new NpgsqlCommand("""
-            INSERT INTO node_runs (job_id, node_id, item_index, node_type, status, remaining_deps, output, reused, completed_at)
-            SELECT $1, r.node_id, r.item_index, r.node_type, r.status, r.remaining, r.output::jsonb, r.reused,
+            INSERT INTO node_runs (job_id, node_id, item_index, node_type, status, output, reused, completed_at)
+            SELECT $1, r.node_id, r.item_index, r.node_type, r.status, r.output::jsonb, r.reused,
                    CASE WHEN r.status = 'succeeded' THEN now() END
-            FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[])
-                 AS r(node_id, item_index, node_type, status, remaining, output, reused)
+            FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bool[])
+                 AS r(node_id, item_index, node_type, status, output, reused)
             """, conn, tx))
         {
             nodes.Parameters.Add(new() { Value = jobId });
@@ -89,19 +99,20 @@ public static class JobStarter
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.node.NodeItem).ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.node.Definition.Type).ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? "succeeded" : "pending").ToArray() });
-            nodes.Parameters.Add(new() { Value = rows.Select(r => r.waitingOn).ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => r.done ? r.output.GetRawText() : null).ToArray() });
             nodes.Parameters.Add(new() { Value = rows.Select(r => reused.ContainsKey(r.node.Id)).ToArray() });
             await nodes.ExecuteNonQueryAsync(ct);
         }
 
-        var ready = rows.Where(r => !r.done && r.waitingOn == 0).Select(r => r.node).ToList();
-        await TaskStore.EnqueueAsync(conn, tx, jobId, ready.Select(n => (n.Id, n.NodeItem, n.Definition.Queue)).ToList(), ct);
-        await TaskStore.LogAsync(conn, tx, jobId, "info", "job",
-            request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused",
-            null, ct);
-        if (ready.Count == 0 && rows.All(r => r.done))
-            await TaskStore.CompleteJobAsync(conn, tx, jobId, plan, ct);
+        await using (var log = new NpgsqlCommand("INSERT INTO job_logs (job_id, level, stage, message) VALUES ($1, 'info', 'job', $2)", conn, tx))
+        {
+            log.Parameters.Add(new() { Value = jobId });
+            log.Parameters.Add(new()
+            {
+                Value = request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused",
+            });
+            await log.ExecuteNonQueryAsync(ct);
+        }
         await tx.CommitAsync(ct);
         return (jobId, true);
     }
@@ -109,7 +120,7 @@ public static class JobStarter
     /// <summary>Outputs of the parent job's nodes that succeeded, by node id.</summary>
     private static async Task<Dictionary<string, JsonElement>> ReusableOutputsAsync(NpgsqlConnection conn, string parentJobId, JobPlan plan, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"SELECT node_id, output FROM ({TaskStore.NodeRows}) n WHERE status = 'succeeded'", conn);
+        await using var cmd = new NpgsqlCommand($"SELECT node_id, output FROM ({RunStore.NodeRows}) n WHERE status = 'succeeded'", conn);
         cmd.Parameters.Add(new() { Value = parentJobId });
         cmd.Parameters.Add(new() { Value = plan.Nodes.Keys.ToArray() });
         var outputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);

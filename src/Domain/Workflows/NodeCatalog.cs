@@ -31,6 +31,19 @@ public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstInterval, double
     public static readonly RetryPolicy Remote = new(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
     public static readonly RetryPolicy Generation = new(3, TimeSpan.FromSeconds(15), 2, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30));
     public static readonly RetryPolicy Render = new(2, TimeSpan.FromSeconds(10), 2, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30));
+
+    /// <summary>
+    /// The wait after failed attempt <paramref name="attempt"/>: first × coefficient^(attempt-1), capped, with ±10 % jitter
+    /// so retries of many items spread out. The jitter comes from <paramref name="seed"/> (instance, node, item, attempt),
+    /// not from a random generator, so an orchestrator replaying its history computes the same wait.
+    /// </summary>
+    public TimeSpan Backoff(int attempt, string seed)
+    {
+        var seconds = Math.Min(MaxInterval.TotalSeconds, FirstInterval.TotalSeconds * Math.Pow(BackoffCoefficient, attempt - 1));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{seed}:{attempt}"));
+        var unit = BitConverter.ToUInt32(hash, 0) / (double)uint.MaxValue;
+        return TimeSpan.FromSeconds(seconds * (0.9 + unit * 0.2));
+    }
 }
 
 /// <summary>The rules of one node type, checked when a workflow is saved.</summary>

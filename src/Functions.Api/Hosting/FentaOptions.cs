@@ -1,5 +1,6 @@
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
+using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Api.Hosting;
@@ -26,6 +27,8 @@ public sealed class FentaOptions
     public PexelsOptions? Pexels { get; init; }
     /// <summary>Stripe for paid plans; without it every org is on the free plan.</summary>
     public StripeOptions? Stripe { get; init; }
+    /// <summary>The orchestrations' task hub, which the API uses as a client only.</summary>
+    public required TaskHubOptions TaskHub { get; init; }
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -53,6 +56,7 @@ public sealed class FentaOptions
             StockLibrary = LocalStockLibrary.FromSettings(Setting),
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
+            TaskHub = TaskHubOptions.FromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

@@ -2,6 +2,8 @@ using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Durable;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Authentication;
@@ -22,6 +24,9 @@ public static class Services
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
+        // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
+        services.AddLocalTaskHubClient(options.TaskHub);
+        services.AddSingleton<JobStarter>();
         services.AddHttpClient(AzureBlobStore.HttpClientName);
         services.AddSingleton(sp => BlobStores.Create(options.StorageRoot, options.AzureBlob,
             () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));

@@ -10,6 +10,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -47,14 +48,14 @@ public static class JobEndpoints
     }
 
     private static async Task<Accepted<JobDto>> RunWorkflow(string workflowId, RunWorkflowRequest? body, Caller caller, FentaDb db,
-        NpgsqlDataSource dataSource, HttpRequest request, HttpResponse response, CancellationToken ct)
+        JobStarter jobs, HttpRequest request, HttpResponse response, CancellationToken ct)
     {
         var key = IdempotencyKey(request);
         CheckVariables(body?.Variables);
         var workflow = await WorkflowEndpoints.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
-        var (jobId, created) = await JobStarter.StartAsync(dataSource, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var (jobId, created) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
         if (created)
             await db.Workflows.Where(w => w.Id == workflow.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
@@ -64,7 +65,7 @@ public static class JobEndpoints
         return Started(job, created, response);
     }
 
-    private static async Task<Accepted<JobDto>> CreateDirect(CreateJobRequest body, Caller caller, FentaDb db, NpgsqlDataSource dataSource,
+    private static async Task<Accepted<JobDto>> CreateDirect(CreateJobRequest body, Caller caller, FentaDb db, JobStarter jobs,
         HttpRequest request, HttpResponse response, CancellationToken ct)
     {
         var key = IdempotencyKey(request);
@@ -73,7 +74,7 @@ public static class JobEndpoints
         await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
         var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
         var config = new JobConfig(JobPlan.ApplyVariables(body.Graph, variables), variables);
-        var (jobId, created) = await JobStarter.StartAsync(dataSource, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var (jobId, created) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
         var job = await FindAsync(db, caller, jobId, ct);
         if (!created && job.WorkflowId is not null)
             throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
@@ -104,23 +105,26 @@ public static class JobEndpoints
         return TypedResults.Ok(JobDto.From(job, await NodesAsync(db, job.Id, ct)));
     }
 
-    private static async Task<Accepted<JobDto>> Cancel(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource, CancellationToken ct)
+    private static async Task<Accepted<JobDto>> Cancel(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource, DurableTaskClient runs,
+        CancellationToken ct)
     {
-        var status = await TaskStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
+        var status = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
         if (status != "cancelled")
             throw new ConflictException("JOB_FINISHED", $"The job already {status}; there is nothing to cancel.");
+        // The run stops at the event (and passes it to its generations); its running activities see the status at their next check-in.
+        await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
         var job = await FindAsync(db, caller, jobId, ct);
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await NodesAsync(db, job.Id, ct)));
     }
 
-    private static async Task<Accepted<JobDto>> Retry(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource,
+    private static async Task<Accepted<JobDto>> Retry(string jobId, Caller caller, FentaDb db, JobStarter jobs,
         HttpRequest request, HttpResponse response, CancellationToken ct)
     {
         var key = IdempotencyKey(request);
         var parent = await FindAsync(db, caller, jobId, ct);
         if (parent.Status is not ("failed" or "cancelled"))
             throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status}.");
-        var (newId, created) = await JobStarter.StartAsync(dataSource,
+        var (newId, created) = await jobs.StartAsync(
             new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id), ct);
         return Started(await FindAsync(db, caller, newId, ct), created, response);
     }

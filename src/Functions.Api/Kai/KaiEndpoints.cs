@@ -10,6 +10,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Npgsql;
 
 namespace FentaWeb.Api.Kai;
@@ -32,12 +33,12 @@ public static partial class KaiEndpoints
     {
         var group = routes.MapGroup("/v1/kai").WithTags("Generations");
         var execute = group.MapGroup("").RequireAuthorization().RequireAccess(Scopes.JobsExecute, OrgRole.Editor);
-        execute.MapPost("/generate-image", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
-            StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, ct)).WithSummary("Generate images (runs as a job; poll the generation).");
-        execute.MapPost("/generate-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
-            StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, ct)).WithSummary("Generate a video clip (runs as a job; poll the generation).");
-        execute.MapPost("/edit-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, CancellationToken ct) =>
-            StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, ct)).WithSummary("Edit a clip of the org (runs as a job; poll the generation).");
+        execute.MapPost("/generate-image", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
+            StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, jobs, ct)).WithSummary("Generate images (runs as a job; poll the generation).");
+        execute.MapPost("/generate-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
+            StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, jobs, ct)).WithSummary("Generate a video clip (runs as a job; poll the generation).");
+        execute.MapPost("/edit-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
+            StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, jobs, ct)).WithSummary("Edit a clip of the org (runs as a job; poll the generation).");
         group.MapGet("/generations", List).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
             .WithSummary("Generations, newest first; filter by status and type.");
         group.MapGet("/generations/{generationId}", Get).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
@@ -48,7 +49,7 @@ public static partial class KaiEndpoints
     }
 
     private static async Task<Accepted<KaiGenerationDto>> StartAsync(string nodeType, string kind, KaiGenerateRequest body, Caller caller, FentaDb db,
-        NpgsqlDataSource data, CancellationToken ct)
+        NpgsqlDataSource data, JobStarter jobs, CancellationToken ct)
     {
         var parameters = new Dictionary<string, JsonElement>();
         void Set<T>(string name, T? value)
@@ -87,7 +88,7 @@ public static partial class KaiEndpoints
             throw new ValidationFailedException([.. e.Errors.Select(f => f with { Field = NodeParamPrefix().Replace(f.Field, ""), NodeId = null })]);
         }
         var empty = JsonDocument.Parse("{}").RootElement;
-        var (jobId, _) = await JobStarter.StartAsync(data, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
+        var (jobId, _) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
 
         var id = Ids.New("gen");
         await using (var cmd = data.CreateCommand("""
@@ -131,7 +132,7 @@ public static partial class KaiEndpoints
     private static async Task<Ok<KaiGenerationDto>> Get(string generationId, Caller caller, NpgsqlDataSource data, CancellationToken ct) =>
         TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
 
-    private static async Task<IResult> CallbackAsync(string token, HttpRequest request, NpgsqlDataSource data, CancellationToken ct)
+    private static async Task<IResult> CallbackAsync(string token, HttpRequest request, NpgsqlDataSource data, DurableTaskClient runs, CancellationToken ct)
     {
         JsonElement payload;
         try
@@ -153,7 +154,8 @@ public static partial class KaiEndpoints
             if (await reader.ReadAsync(ct) && !reader.IsDBNull(0))
                 (jobId, nodeId, item) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
         if (jobId is null) throw new NotFoundException("callback", "token");
-        await TaskStore.RaiseEventAsync(data, jobId, nodeId!, item, payload, ct);
+        // Only a wake-up: the generation reads the task back from KIE (KIE signs nothing). A generation that has ended drops it.
+        await runs.RaiseEventAsync(RunNames.KieInstance(jobId, nodeId!, item), RunNames.KieCallbackEvent, payload.GetRawText(), ct);
         return Results.Ok(new { code = 200, msg = "success" });
     }
 

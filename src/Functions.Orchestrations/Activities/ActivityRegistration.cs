@@ -2,7 +2,6 @@ using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
-using FentaWeb.Orchestrations.Engine;
 using FentaWeb.Orchestrations.Providers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +10,10 @@ namespace FentaWeb.Orchestrations.Activities;
 
 public static class ActivityRegistration
 {
+    /// <summary>Registers the activity of one node type; the last registration of a type wins (a test worker replaces some).</summary>
+    public static IServiceCollection AddNodeActivity<TActivity>(this IServiceCollection services) where TActivity : class, INodeActivity =>
+        services.AddSingleton<INodeActivity, TActivity>();
+
     private static double? Seconds(string? text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 
@@ -26,8 +29,8 @@ public static class ActivityRegistration
         {
             services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
         }
-        services.AddActivity<ScriptGenerateActivity>();
-        services.AddActivity<ScriptTransformActivity>();
+        services.AddNodeActivity<ScriptGenerateActivity>();
+        services.AddNodeActivity<ScriptTransformActivity>();
 
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
         if (OpenAiEndpoint.FromConfiguration(config, "TTS", "tts-1", TimeSpan.FromSeconds(60)) is { } tts)
@@ -35,11 +38,11 @@ public static class ActivityRegistration
             services.AddHttpClient(nameof(OpenAiSpeech)).AddTypedClient((http, _) => new OpenAiSpeech(http, tts));
             services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
         }
-        services.AddActivity<VoiceTtsActivity>();
+        services.AddNodeActivity<VoiceTtsActivity>();
         if (OpenAiEndpoint.FromConfiguration(config, "ASR", "whisper-1", TimeSpan.FromMinutes(5)) is { } asr)
             services.AddHttpClient(nameof(OpenAiTranscriber)).AddTypedClient((http, _) => new OpenAiTranscriber(http, asr));
-        services.AddActivity<SubtitleAutoActivity>();
-        services.AddActivity<AudioMixActivity>();
+        services.AddNodeActivity<SubtitleAutoActivity>();
+        services.AddNodeActivity<AudioMixActivity>();
 
         services.AddSingleton(StockLibrary(config));
         if (PexelsOptions.FromSettings(key => config[key]) is { } pexels)
@@ -47,15 +50,15 @@ public static class ActivityRegistration
             services.AddSingleton(pexels);
             services.AddHttpClient<PexelsClient>();
         }
-        services.AddActivity<InputStockActivity>();
-        services.AddActivity<InputUploadActivity>();
-        services.AddActivity<EditTimelineActivity>();
+        services.AddNodeActivity<InputStockActivity>();
+        services.AddNodeActivity<InputUploadActivity>();
+        services.AddNodeActivity<EditTimelineActivity>();
 
         var signingKey = config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : config["FENTA_JWT_SIGNING_KEY"];
         if (signingKey is { Length: >= 32 })
             services.AddSingleton(new DownloadLinks(new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080"),
                 new SignedUrls(System.Text.Encoding.UTF8.GetBytes(signingKey))));
-        services.AddActivity<OutputDownloadActivity>();
+        services.AddNodeActivity<OutputDownloadActivity>();
 
         if (config["FENTA_KIE_API_KEY"] is { Length: > 0 } kieKey)
         {

@@ -20,14 +20,19 @@ public sealed record KaiArgs(string Model, string? Prompt, string Provider, stri
 /// <summary>KIE's client with what a generation needs around it: where callbacks and input files are reachable.</summary>
 public sealed record KieRuntime(KieClient Client, KieOptions Options, DownloadLinks Links);
 
+/// <summary>A KIE task this node item waits on: its id, when it was created, when to give up and how soon to look first.</summary>
+public sealed record KieTask(string TaskId, DateTime SubmittedUtc, double DeadlineSeconds, double PollSeconds);
+
+/// <summary>What KIE says of a task: still pending (look again after <paramref name="NextPollSeconds"/>), failed, or done with files.</summary>
+public sealed record KieProgress(KieState State, IReadOnlyList<string> ResultUrls, double NextPollSeconds, ActivityResult.Failed? Failure = null);
+
 /// <summary>
-/// Input.KAI.GenerateImage / GenerateVideo / EditVideo. On KIE (when configured): create the task, record its id
-/// on the node run, then wait durably — woken by KIE's callback or by a polling timer whose interval grows with the
-/// generation's age, whichever comes first — and on success download the results into the blob store at once
-/// (KIE's URLs expire). A callback is only a wake-up: KIE signs nothing, so the result is always read back from
-/// KIE. A restarted worker finds the recorded task id and resumes waiting instead of creating a second task.
-/// Without a key, the local generator draws stand-ins with the same semantics. Every generation is a
-/// <c>kai_generations</c> row.
+/// Input.KAI.GenerateImage / GenerateVideo / EditVideo. Without a key (or with provider local) the local generator
+/// draws stand-ins in one activity. On KIE, the <c>KieGeneration</c> sub-orchestration drives the steps here:
+/// <see cref="CreateAsync"/> records the task id in <c>kai_generations</c> before returning (a repeated create finds
+/// it and never pays twice), <see cref="CheckAsync"/> reads the task back (a callback is only a wake-up: KIE signs
+/// nothing), <see cref="CollectAsync"/> downloads the results into the blob store at once (KIE's URLs expire).
+/// Every generation is a <c>kai_generations</c> row.
 /// </summary>
 public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, AssetStore assets, KieRuntime? kie = null) : NodeActivity<KaiArgs>
 {
@@ -35,13 +40,33 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     public override string NodeType => nodeType;
 
+    private KieRuntime Kie => kie ?? throw new InvalidOperationException("KIE is not configured (FENTA_KIE_API_KEY).");
+
     private string Kind => nodeType switch { "Input.KAI.GenerateImage" => "image", "Input.KAI.EditVideo" => "edit", _ => "video" };
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, KaiArgs args, CancellationToken ct)
     {
+        if (Resolve(context, args, out var refused) is not var (model, prompt, settings, input)) return refused!;
+        if (args.Provider == "kie" && kie is null)
+            return new ActivityResult.Failed("KIE_NOT_CONFIGURED", "This node asks for KIE.ai but FENTA_KIE_API_KEY is not set.", Permanent: true);
+        if (UsesKie(context.Params))
+            return new ActivityResult.Failed("KIE_NEEDS_ORCHESTRATION", "KIE generations run as their own sub-orchestration, not as one activity.", Permanent: true);
+        return await GenerateLocallyAsync(context, model, prompt, settings, input, args.Operation, ct);
+    }
+
+    /// <summary>Whether this node's generations go to KIE (configured, and not asked for local stand-ins).</summary>
+    public bool UsesKie(IReadOnlyDictionary<string, JsonElement> parameters) => kie is not null && ArgsOf(parameters).Provider != "local";
+
+    /// <summary>The model, prompt and model input of a generation, or why it cannot be made.</summary>
+    private (ModelDefinition Model, string Prompt, GenerationSettings Settings, JsonObject Input)? Resolve(ActivityContext context, KaiArgs args, out ActivityResult.Failed? refused)
+    {
+        refused = null;
         var model = ModelRegistry.Find(args.Model);
         if (model is null || !ModelRegistry.Fits(model, nodeType))
-            return new ActivityResult.Failed("MODEL_NOT_AVAILABLE", $"{nodeType} cannot use the model '{args.Model}'.", Permanent: true);
+        {
+            refused = new ActivityResult.Failed("MODEL_NOT_AVAILABLE", $"{nodeType} cannot use the model '{args.Model}'.", Permanent: true);
+            return null;
+        }
         var scene = Kind == "edit" ? null : context.Item?.Deserialize<Scene>(FentaJson.Options);
         var prompt = string.Join(". ", new[] { scene?.VisualPrompt, args.Prompt }.Where(p => !string.IsNullOrWhiteSpace(p)));
         if (Kind == "edit") prompt = $"{args.Operation}: {prompt}";
@@ -49,61 +74,81 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         var errors = new FieldErrors();
         var input = model.Resolve(settings, context.Params.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", errors);
         if (errors.Any)
-            return new ActivityResult.Failed("MODEL_PARAMS_INVALID", string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")), Permanent: true);
-
-        if (args.Provider == "kie" && kie is null)
-            return new ActivityResult.Failed("KIE_NOT_CONFIGURED", "This node asks for KIE.ai but FENTA_KIE_API_KEY is not set.", Permanent: true);
-        return args.Provider == "local" || kie is null
-            ? await GenerateLocallyAsync(context, model, prompt, settings, input, args.Operation, ct)
-            : await GenerateOnKieAsync(context, kie, model, prompt, input, ct);
+        {
+            refused = new ActivityResult.Failed("MODEL_PARAMS_INVALID", string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")), Permanent: true);
+            return null;
+        }
+        return (model, prompt, settings, input);
     }
 
-    private async Task<ActivityResult> GenerateOnKieAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
-        CancellationToken ct)
+    /// <summary>
+    /// The KIE task of this attempt: the one recorded for it (a repeated create), or a new one, recorded before this
+    /// returns. Otherwise the result to report instead (refused input, a rate limit to wait out).
+    /// </summary>
+    public async Task<(KieTask? Task, ActivityResult? Instead)> CreateAsync(ActivityContext context, CancellationToken ct)
     {
-        // The recorded ref is "taskId|submitted unix seconds". It outlives a crashed worker (resume waiting on it) and a
-        // failed generation (whose row says so: then this attempt creates a new task).
-        if (context.ExternalRef?.Split('|') is not [var taskId, var submitted])
-            return await SubmitAsync(context, kie, model, prompt, input, ct);
-        var (recorded, results) = await RecordedAsync(context, taskId, ct);
-        if (recorded == "failed") return await SubmitAsync(context, kie, model, prompt, input, ct);
-        if (recorded == "completed") return ActivityResult.Done(results);
-        var age = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(long.Parse(submitted, CultureInfo.InvariantCulture));
-        var deadline = kie.Options.Deadline ?? TimeSpan.FromSeconds(Math.Max(600, model.EstimatedSeconds * 10));
+        if (Resolve(context, ArgsOf(context.Params), out var refused) is not var (model, prompt, _, input)) return (null, refused);
+        var deadline = (Kie.Options.Deadline ?? TimeSpan.FromSeconds(Math.Max(600, model.EstimatedSeconds * 10))).TotalSeconds;
+        await using (var cmd = GenerationCommand(context, """
+            SELECT external_id, updated_at FROM kai_generations
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND attempt = $4 AND status = 'processing' AND external_id IS NOT NULL
+            """, context.Attempt))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            if (await reader.ReadAsync(ct))
+                return (new KieTask(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1).UtcDateTime, deadline, Kie.Options.PollInterval.TotalSeconds), null);
+        return await SubmitAsync(context, Kie, model, prompt, input, deadline, ct);
+    }
+
+    /// <summary>Reads a task back from KIE. A failed query says nothing about the generation: it is asked again later.</summary>
+    public async Task<KieProgress> CheckAsync(ActivityContext context, KieTask task, CancellationToken ct)
+    {
+        var model = ModelRegistry.Find(ArgsOf(context.Params).Model)!;
+        var age = DateTime.UtcNow - task.SubmittedUtc;
         KieStatus status;
         try
         {
-            status = await kie.Client.StatusAsync(model, taskId, ct);
+            status = await Kie.Client.StatusAsync(model, task.TaskId, ct);
         }
         catch (ProviderException e) when (!e.Permanent)
         {
-            // A failed status query says nothing about the generation: keep waiting (a new attempt would create a new task).
-            await context.LogAsync("warn", $"KIE status query failed, will ask again: {e.Message}", new { task_id = taskId }, ct);
-            return age > deadline ? await FailAsync(context, "KIE_DEADLINE", DeadlineMessage(model, deadline), true, ct)
-                : new ActivityResult.RetryLater(e.RetryAfter ?? NextPoll(kie, age), e.Code);
+            await context.LogAsync("warn", $"KIE status query failed, will ask again: {e.Message}", new { task_id = task.TaskId }, ct);
+            return new KieProgress(KieState.Pending, [], (e.RetryAfter ?? NextPoll(Kie, age)).TotalSeconds);
         }
-
-        switch (status.State)
+        return status.State switch
         {
-            case KieState.Pending when age > deadline:
-                return await FailAsync(context, "KIE_DEADLINE", DeadlineMessage(model, deadline), true, ct);
-            case KieState.Pending:
-                return new ActivityResult.RetryLater(NextPoll(kie, age), $"waiting for KIE task {taskId}");
-            case KieState.Failed:
-                // A failed generation fails this attempt; the node's retry policy decides whether to try again.
-                return await FailAsync(context, "KIE_GENERATION_FAILED",
-                    $"KIE could not generate this ({status.FailCode ?? "no code"}): {status.FailMessage ?? "no reason given"}", false, ct);
-        }
-        if (status.ResultUrls.Count == 0) return await FailAsync(context, "KIE_NO_RESULT", $"KIE reported task {taskId} done without result files.", false, ct);
+            KieState.Pending => new KieProgress(KieState.Pending, [], NextPoll(Kie, age).TotalSeconds),
+            // A failed generation fails this attempt; the node's retry policy decides whether to try again.
+            KieState.Failed => new KieProgress(KieState.Failed, [], 0, await FailAsync(context, "KIE_GENERATION_FAILED",
+                $"KIE could not generate this ({status.FailCode ?? "no code"}): {status.FailMessage ?? "no reason given"}", false, ct)),
+            _ when status.ResultUrls.Count == 0 => new KieProgress(KieState.Failed, [], 0,
+                await FailAsync(context, "KIE_NO_RESULT", $"KIE reported task {task.TaskId} done without result files.", false, ct)),
+            _ => new KieProgress(status.State, status.ResultUrls, 0),
+        };
+    }
 
+    /// <summary>Past the task's deadline: the generation is given up.</summary>
+    public async Task<ActivityResult.Failed> ExpireAsync(ActivityContext context, KieTask task, CancellationToken ct)
+    {
+        var model = ModelRegistry.Find(ArgsOf(context.Params).Model)!;
+        return await FailAsync(context, "KIE_DEADLINE", $"{model.Name} did not finish within {task.DeadlineSeconds:0} s; the generation was given up.", true, ct);
+    }
+
+    /// <summary>Downloads a finished task's files into the blob store as assets (once: a repeat finds them recorded).</summary>
+    public async Task<ActivityResult> CollectAsync(ActivityContext context, KieTask task, IReadOnlyList<string> resultUrls, CancellationToken ct)
+    {
+        if (Resolve(context, ArgsOf(context.Params), out var refused) is not var (model, prompt, _, input)) return refused!;
+        // A collect that ran before (its worker died after finishing) left its assets recorded: report those.
+        var (recorded, results) = await RecordedAsync(context, task.TaskId, ct);
+        if (recorded == "completed") return ActivityResult.Done(results);
+        var taskId = task.TaskId;
         var media = new List<MediaItem>();
-        foreach (var (url, i) in status.ResultUrls.Select((u, i) => (u, i)))
+        foreach (var (url, i) in resultUrls.Select((u, i) => (u, i)))
         {
             var extension = Path.GetExtension(new Uri(url).AbsolutePath) is { Length: > 1 and < 6 } ext ? ext : model.Output == "image" ? ".png" : ".mp4";
             var path = Path.Combine(Path.GetTempPath(), $"fenta-kie-{Guid.NewGuid():N}{extension}");
             try
             {
-                await kie.Client.DownloadAsync(url, path, ct);
+                await Kie.Client.DownloadAsync(url, path, ct);
                 var asset = await assets.AddFileAsync(new NewAsset(context.OrgId, "kai", ContentTypeOf(extension), $"{model.Id}-{context.ItemIndex}-{i}{extension}",
                     context.JobId, context.NodeId, Metadata: new { provider = "kie", model = model.Id, prompt, task_id = taskId, source_url = url }), path, ct);
                 media.Add(Item(asset, model));
@@ -118,15 +163,15 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         return ActivityResult.Done(media, credits * ModelRegistry.UsdPerCredit);
     }
 
-    private async Task<ActivityResult> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt, JsonObject input,
-        CancellationToken ct)
+    private async Task<(KieTask? Task, ActivityResult? Instead)> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt,
+        JsonObject input, double deadlineSeconds, CancellationToken ct)
     {
         if (model.ImageParam is { } imageParam && input[imageParam] is null)
         {
             var sources = await InputFileUrlsAsync(context, kie, ct);
             if (sources.Count > 0) input[imageParam] = imageParam.EndsWith('s') ? new JsonArray([.. sources.Select(s => JsonValue.Create(s))]) : sources[0];
             else if (model.Params.First(p => p.Name == imageParam).Required || Kind == "edit")
-                return new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true);
+                return (null, new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true));
         }
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         await UpsertAsync(context, "kie", model, prompt, input, token, ct);
@@ -138,22 +183,23 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         }
         catch (ProviderException e) when (e.Permanent)
         {
-            return await FailAsync(context, e.Code, e.Message, true, ct);
+            return (null, await FailAsync(context, e.Code, e.Message, true, ct));
         }
         catch (ProviderException e) when (e.RetryAfter is { } wait)
         {
             // Rate limits and maintenance are waited out without using an attempt; say so, or the job just looks stuck.
             await context.LogAsync("warn", $"{e.Message} Trying again in {wait.TotalSeconds:0} s.", new { code = e.Code }, ct);
-            return new ActivityResult.RetryLater(wait, e.Code);
+            return (null, new ActivityResult.RetryLater(wait, e.Code));
         }
-        await context.RecordExternalRefAsync(string.Create(CultureInfo.InvariantCulture, $"{taskId}|{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}"), ct);
+        var submitted = DateTime.UtcNow;
+        await context.RecordExternalRefAsync(taskId, ct);
         await using (var cmd = GenerationCommand(context, """
-            UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = now()
+            UPDATE kai_generations SET external_id = $4, status = 'processing', updated_at = $5
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
-            """, taskId))
+            """, taskId, new DateTimeOffset(submitted)))
             await cmd.ExecuteNonQueryAsync(ct);
         await context.LogAsync("info", $"KIE task {taskId} created for {model.Id}", new { task_id = taskId, model = model.Id }, ct);
-        return new ActivityResult.RetryLater(kie.Options.PollInterval, $"waiting for KIE task {taskId}");
+        return (new KieTask(taskId, submitted, deadlineSeconds, kie.Options.PollInterval.TotalSeconds), null);
     }
 
     private async Task<ActivityResult> GenerateLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
@@ -312,7 +358,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task<ActivityResult> FailAsync(ActivityContext context, string code, string message, bool permanent, CancellationToken ct)
+    private async Task<ActivityResult.Failed> FailAsync(ActivityContext context, string code, string message, bool permanent, CancellationToken ct)
     {
         await using var cmd = GenerationCommand(context, """
             UPDATE kai_generations SET status = 'failed', error = jsonb_build_object('code', $4::text, 'message', $5::text), updated_at = now()
@@ -325,9 +371,6 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     /// <summary>Polls start at the configured interval and slow down to a quarter of the generation's age, at most 30 s.</summary>
     private static TimeSpan NextPoll(KieRuntime kie, TimeSpan age) =>
         TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, kie.Options.PollInterval.Ticks, Math.Max(kie.Options.PollInterval.Ticks, MaxPoll.Ticks)));
-
-    private static string DeadlineMessage(ModelDefinition model, TimeSpan deadline) =>
-        $"{model.Name} did not finish within {deadline.TotalSeconds:0} s; the generation was given up.";
 
     private static string ContentTypeOf(string extension) => extension.ToLowerInvariant() switch
     {

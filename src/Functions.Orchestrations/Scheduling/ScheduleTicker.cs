@@ -35,7 +35,7 @@ public sealed record ScheduleTickerOptions(TimeSpan Poll);
 /// started but before the schedule moved on finds that same job on the next tick instead of starting another.
 /// Slots missed while no worker ran are not made up: the schedule moves to its first slot after now.
 /// </summary>
-public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOptions options, ILogger<ScheduleTicker> logger) : BackgroundService
+public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs, ScheduleTickerOptions options, ILogger<ScheduleTicker> logger) : BackgroundService
 {
     private sealed record Due(string Id, string OrgId, string WorkflowId, string Cron, string Timezone, string Variables, DateTimeOffset Slot, string? CreatedBy,
         string? Graph, string? WorkflowVariables, int Version);
@@ -100,7 +100,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, ScheduleTickerOp
                 var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
                 var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
-                (jobId, created) = await JobStarter.StartAsync(db, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
+                (jobId, created) = await jobs.StartAsync(new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
             }
             catch (Exception e) when (e is not (OperationCanceledException or NpgsqlException))
             {

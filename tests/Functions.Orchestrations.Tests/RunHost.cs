@@ -1,24 +1,37 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
 using FentaWeb.Testing;
 using FentaWeb.TestWorker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Tests;
 
-/// <summary>A fresh database with an org, and (unless a test wants its own) an in-process worker with the test activities.</summary>
-public class EngineHost : IAsyncLifetime
+/// <summary>
+/// A fresh database with an org, a task hub of its own on the shared Azurite, and (unless a test wants its own) an
+/// in-process orchestration worker with the test activities. Runs are started and stopped through a client-only
+/// host, as the API does.
+/// </summary>
+public class RunHost : IAsyncLifetime
 {
     public const string OrgId = "org_test";
     private IHost? _worker;
+    private IHost _client = null!;
 
     public string ConnectionString { get; private set; } = null!;
+    /// <summary>This host's task hub (name, storage, timings), for worker processes started by tests.</summary>
+    public IReadOnlyDictionary<string, string?> TaskHub { get; private set; } = null!;
+    public JobStarter Jobs => _client.Services.GetRequiredService<JobStarter>();
+    public DurableTaskClient Runs => _client.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
 
     protected virtual bool StartsWorker => true;
@@ -26,15 +39,10 @@ public class EngineHost : IAsyncLifetime
     /// <summary>Where this host's workers keep asset files (removed with the host).</summary>
     public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
 
-    public Dictionary<string, string?> WorkerSettings() => WorkerSettings(ConnectionString, StorageRoot);
-
-    public static Dictionary<string, string?> WorkerSettings(string connectionString, string? storageRoot = null) => new()
+    public Dictionary<string, string?> WorkerSettings() => new(TaskHub)
     {
-        ["FENTA_DB"] = connectionString,
-        ["FENTA_STORAGE_ROOT"] = storageRoot ?? Path.Combine(Path.GetTempPath(), "fenta-test-storage"),
-        ["FENTA_WORKER_LEASE_SECONDS"] = "2",
-        ["FENTA_WORKER_HEARTBEAT_SECONDS"] = "0.25",
-        ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
+        ["FENTA_DB"] = ConnectionString,
+        ["FENTA_STORAGE_ROOT"] = StorageRoot,
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
@@ -48,6 +56,14 @@ public class EngineHost : IAsyncLifetime
             INSERT INTO users (id, email, password_hash, name) VALUES ('user_test', 'test@example.test', 'x', 'Test');
             INSERT INTO orgs (id, name, slug, owner_id) VALUES ('{OrgId}', 'Test', 'test', 'user_test');
             """);
+        TaskHub = await TaskHubs.SettingsAsync(GetType().Name);
+        var clientHost = Host.CreateApplicationBuilder();
+        clientHost.Logging.SetMinimumLevel(LogLevel.Warning);
+        clientHost.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => TaskHub.GetValueOrDefault(key)));
+        clientHost.Services.AddSingleton(Db);
+        clientHost.Services.AddSingleton<JobStarter>();
+        _client = clientHost.Build();
+        await _client.StartAsync();
         if (StartsWorker) _worker = await StartWorkerAsync();
     }
 
@@ -57,7 +73,7 @@ public class EngineHost : IAsyncLifetime
         {
             // The engine is tested with doubles; the real generation activities are left out, so Input.KAI.EditVideo
             // (which has no double) stays unimplemented for the NODE_NOT_AVAILABLE check.
-            foreach (var kai in services.Where(d => d.ServiceType == typeof(FentaWeb.Domain.Engine.INodeActivity) && d.ImplementationFactory is not null).ToList())
+            foreach (var kai in services.Where(d => d.ServiceType == typeof(INodeActivity) && d.ImplementationFactory is not null).ToList())
                 services.Remove(kai);
             services.AddTestActivities();
         });
@@ -72,6 +88,8 @@ public class EngineHost : IAsyncLifetime
             await _worker.StopAsync();
             _worker.Dispose();
         }
+        await _client.StopAsync();
+        _client.Dispose();
         await Db.DisposeAsync();
         if (Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
     }
@@ -80,8 +98,16 @@ public class EngineHost : IAsyncLifetime
     {
         var graph = JsonSerializer.Deserialize<WorkflowGraph>(graphJson, FentaJson.Options)!;
         var config = new JobConfig(graph, JsonDocument.Parse("{}").RootElement);
-        var (jobId, _) = await JobStarter.StartAsync(Db, new JobRequest(OrgId, null, config, idempotencyKey, parentJobId));
+        var (jobId, _) = await Jobs.StartAsync(new JobRequest(OrgId, null, config, idempotencyKey, parentJobId));
         return jobId;
+    }
+
+    /// <summary>What the API's cancel does: the job is cancelled in PostgreSQL, and its run hears of it by event.</summary>
+    public async Task<string?> CancelAsync(string jobId)
+    {
+        var status = await RunStore.CancelAsync(Db, OrgId, jobId, CancellationToken.None);
+        if (status == "cancelled") await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
+        return status;
     }
 
     /// <summary>Waits until the job reaches a final status; returns it.</summary>

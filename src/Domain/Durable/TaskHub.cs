@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.DurableTask.Worker.Grpc.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FentaWeb.Domain.Durable;
+
+/// <summary>
+/// The task hub the workflow runs live in: Durable Task's Azure Storage backend (the one Durable Functions uses by
+/// default) on a storage account — Azurite locally. Settings come from <c>FENTA_STORAGE_CONNECTION</c> and
+/// <c>FENTA_TASK_HUB_*</c> (README lists them); the defaults suit one machine.
+/// </summary>
+public sealed record TaskHubOptions(
+    string StorageConnection,
+    string HubName,
+    int PartitionCount,
+    TimeSpan PollInterval,
+    TimeSpan WorkItemVisibility,
+    TimeSpan LeaseInterval,
+    int ActivityConcurrency,
+    int OrchestrationConcurrency)
+{
+    public const string DefaultHubName = "fentaweb";
+
+    public static TaskHubOptions FromSettings(Func<string, string?> setting)
+    {
+        var connection = setting("FENTA_STORAGE_CONNECTION");
+        if (string.IsNullOrWhiteSpace(connection))
+            throw new InvalidOperationException("FENTA_STORAGE_CONNECTION is not set: give an Azure Storage connection string (./run.sh starts Azurite and sets one).");
+        return new TaskHubOptions(
+            connection,
+            setting("FENTA_TASK_HUB") is { Length: > 0 } hub ? hub : DefaultHubName,
+            Number(setting, "FENTA_TASK_HUB_PARTITIONS", 1),
+            Seconds(setting, "FENTA_TASK_HUB_POLL_SECONDS", 0.5),
+            // A message a dead worker had taken shows again after this; activities here finish well within it.
+            Seconds(setting, "FENTA_TASK_HUB_VISIBILITY_SECONDS", 120),
+            Seconds(setting, "FENTA_TASK_HUB_LEASE_SECONDS", 15),
+            Number(setting, "FENTA_WORKER_ACTIVITIES", 32),
+            Number(setting, "FENTA_WORKER_ORCHESTRATIONS", 16));
+    }
+
+    /// <summary>The backend's settings. The prototype measured these on two cores: one partition, a 0.5 s poll, batches of 32.</summary>
+    public AzureStorageOrchestrationService CreateService(ILoggerFactory loggers) => new(new AzureStorageOrchestrationServiceSettings
+    {
+        StorageAccountClientProvider = new StorageAccountClientProvider(StorageConnection),
+        TaskHubName = HubName,
+        PartitionCount = PartitionCount,
+        MaxQueuePollingInterval = PollInterval,
+        ControlQueueBatchSize = 32,
+        MaxConcurrentTaskActivityWorkItems = ActivityConcurrency,
+        MaxConcurrentTaskOrchestrationWorkItems = OrchestrationConcurrency,
+        WorkItemQueueVisibilityTimeout = WorkItemVisibility,
+        ControlQueueVisibilityTimeout = WorkItemVisibility,
+        LeaseInterval = LeaseInterval,
+        LeaseRenewInterval = LeaseInterval / 3,
+        LeaseAcquireInterval = LeaseInterval / 3,
+        LoggerFactory = loggers,
+    });
+
+    private static int Number(Func<string, string?> setting, string key, int fallback) =>
+        setting(key) is { Length: > 0 } text
+            ? int.TryParse(text, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new InvalidOperationException($"{key} must be a positive whole number, not '{text}'.")
+            : fallback;
+
+    private static TimeSpan Seconds(Func<string, string?> setting, string key, double fallback) =>
+        TimeSpan.FromSeconds(setting(key) is { Length: > 0 } text
+            ? double.TryParse(text, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : throw new InvalidOperationException($"{key} must be a positive number of seconds, not '{text}'.")
+            : fallback);
+}
+
+/// <summary>
+/// Durable Task outside the Functions host: the same orchestrator and activity classes in a
+/// <c>Microsoft.DurableTask</c> worker, over loopback gRPC to a sidecar (<see cref="TaskHubGrpcServer"/>) of its own
+/// that runs the Azure Storage backend. Every worker process has its own sidecar on the shared task hub, as every
+/// Functions host has its own Durable extension; a client-only sidecar serves processes that start and query runs
+/// but must never take orchestration work (the API).
+/// </summary>
+public static class LocalTaskHub
+{
+    /// <summary>A worker for <paramref name="tasks"/> and a client, both on this process's own dispatching sidecar.</summary>
+    public static IServiceCollection AddLocalTaskHubWorker(this IServiceCollection services, TaskHubOptions options, Action<DurableTaskRegistry> tasks)
+    {
+        var channel = services.AddSidecar(options, TaskHubGrpcServerMode.ApiServerAndDispatcher);
+        services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(grpc =>
+            {
+                grpc.Channel = channel;
+                // The worker reconnects when its stream is silent for two minutes, expecting the backend's health pings;
+                // this sidecar sends none, and an idle hub is not a broken connection.
+                grpc.SetSilentDisconnectTimeout(TimeSpan.Zero);
+            });
+            worker.AddTasks(tasks);
+        });
+        services.AddDurableTaskClient(client => client.UseGrpc(channel));
+        return services;
+    }
+
+    /// <summary>A client of the task hub only: its sidecar serves management calls and never dispatches work.</summary>
+    public static IServiceCollection AddLocalTaskHubClient(this IServiceCollection services, TaskHubOptions options)
+    {
+        var channel = services.AddSidecar(options, TaskHubGrpcServerMode.ApiServerOnly);
+        services.AddDurableTaskClient(client => client.UseGrpc(channel));
+        return services;
+    }
+
+    private static GrpcChannel AddSidecar(this IServiceCollection services, TaskHubOptions options, TaskHubGrpcServerMode mode)
+    {
+        var port = FreeLoopbackPort();
+        // Registered before the worker so the host starts it first: the worker connects as soon as it starts.
+        services.AddHostedService(sp => new TaskHubSidecar(options, mode, port, sp.GetRequiredService<ILoggerFactory>()));
+        return GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The gRPC sidecar: Kestrel (HTTP/2, loopback) serving <see cref="TaskHubGrpcServer"/> over the Azure Storage backend.</summary>
+internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, int port, ILoggerFactory loggers) : IHostedService
+{
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var service = options.CreateService(loggers);
+        // The sidecar's own create is fire-and-forget: the hub's queues and tables must exist before anything is served.
+        await service.CreateIfNotExistsAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(grpc => { grpc.MaxReceiveMessageSize = null; grpc.MaxSendMessageSize = null; });
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.Configure<TaskHubGrpcServerOptions>(o => o.Mode = mode);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        _app = builder.Build();
+        _app.MapGrpcService<TaskHubGrpcServer>();
+        await _app.StartAsync(ct);
+    }
+
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (_app is null) return;
+        await _app.StopAsync(ct);
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,69 @@
+using FentaWeb.Domain.Engine;
+using FentaWeb.Orchestrations.Runs;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Orchestrations.Functions;
+
+/// <summary>
+/// The Function app's durable functions: thin wrappers over the same orchestrator and activity classes the local
+/// worker registers (<see cref="RunTasks"/>), so one class is one function in both hosts.
+/// </summary>
+public static class DurableFunctions
+{
+    [Function(nameof(RunWorkflow))]
+    public static Task<string> RunWorkflow([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RunWorkflow().RunAsync(context, context.GetInput<string>()!);
+
+    [Function(nameof(KieGeneration))]
+    public static Task<NodeOutcome> KieGeneration([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new KieGeneration().RunAsync(context, context.GetInput<KieCall>()!);
+
+    [Function(nameof(LoadRun))]
+    public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
+
+    [Function(nameof(RunNode))]
+    public static Task<NodeOutcome> RunNode([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<RunNode>(function).RunAsync(Context(function), call);
+
+    [Function(nameof(RecordOutcome))]
+    public static Task<NodeOutcome> RecordOutcome([ActivityTrigger] RecordedOutcome outcome, FunctionContext function) =>
+        Activity<RecordOutcome>(function).RunAsync(Context(function), outcome);
+
+    [Function(nameof(ExpandNode))]
+    public static Task<int> ExpandNode([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<ExpandNode>(function).RunAsync(Context(function), call);
+
+    [Function(nameof(FanIn))]
+    public static Task<bool> FanIn([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<FanIn>(function).RunAsync(Context(function), call);
+
+    [Function(nameof(FinishRun))]
+    public static Task<bool> FinishRun([ActivityTrigger] RunEnd end, FunctionContext function) => Activity<FinishRun>(function).RunAsync(Context(function), end);
+
+    [Function(nameof(SubmitRender))]
+    public static Task<NodeOutcome?> SubmitRender([ActivityTrigger] RenderSubmission submission, FunctionContext function) =>
+        Activity<SubmitRender>(function).RunAsync(Context(function), submission);
+
+    [Function(nameof(KieCreate))]
+    public static Task<KieCreated> KieCreate([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<KieCreate>(function).RunAsync(Context(function), call);
+
+    [Function(nameof(KieCheck))]
+    public static Task<KieChecked> KieCheck([ActivityTrigger] KieStep step, FunctionContext function) => Activity<KieCheck>(function).RunAsync(Context(function), step);
+
+    [Function(nameof(KieCollect))]
+    public static Task<NodeOutcome> KieCollect([ActivityTrigger] KieStep step, FunctionContext function) => Activity<KieCollect>(function).RunAsync(Context(function), step);
+
+    [Function(nameof(KieExpire))]
+    public static Task<NodeOutcome> KieExpire([ActivityTrigger] KieStep step, FunctionContext function) => Activity<KieExpire>(function).RunAsync(Context(function), step);
+
+    private static T Activity<T>(FunctionContext function) where T : class => ActivatorUtilities.GetServiceOrCreateInstance<T>(function.InstanceServices);
+
+    private static FunctionActivityContext Context(FunctionContext function) =>
+        new(function.FunctionDefinition.Name, function.BindingContext.BindingData.TryGetValue("instanceId", out var id) ? id as string ?? "" : "");
+
+    /// <summary>The activity's view of its invocation; our activities read nothing from it.</summary>
+    private sealed class FunctionActivityContext(TaskName name, string instanceId) : TaskActivityContext
+    {
+        public override TaskName Name { get; } = name;
+        public override string InstanceId { get; } = instanceId;
+    }
+}

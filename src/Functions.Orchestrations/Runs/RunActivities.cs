@@ -1,0 +1,81 @@
+using FentaWeb.Domain.Engine;
+using FentaWeb.Orchestrations.Activities;
+using Microsoft.DurableTask;
+using Npgsql;
+
+namespace FentaWeb.Orchestrations.Runs;
+
+public sealed record RecordedOutcome(NodeCall Call, NodeOutcome Outcome);
+
+/// <summary>The run starts: the job is processing, and the orchestrator gets its plan (ids, order, policies).</summary>
+public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<string, RunPlan?>
+{
+    public override async Task<RunPlan?> RunAsync(TaskActivityContext context, string jobId)
+    {
+        if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not "processing" || await executor.PlanAsync(jobId) is not { } plan)
+            return null;
+        var done = await RunStore.SucceededNodesAsync(db, jobId, CancellationToken.None);
+        return new RunPlan(jobId, plan.Order.Select(id => plan.Nodes[id]).Select(node => new PlannedNode(
+            node.Id, node.Predecessors, node.FansOut, RunnerOf(node), node.Retry, done.Contains(node.Id))).ToList());
+    }
+
+    private Domain.Engine.NodeRunner RunnerOf(PlanNode node) => executor.ActivityFor(node.Definition.Type) switch
+    {
+        KaiGenerationActivity kai when kai.UsesKie(node.Params) => NodeRunner.Kie,
+        _ when node.Definition.Queue == Domain.Workflows.NodeQueues.Render => NodeRunner.Render,
+        _ => NodeRunner.Activity,
+    };
+}
+
+/// <summary>One attempt at one node item, with its node activity.</summary>
+public sealed class RunNode(NodeExecutor executor) : TaskActivity<NodeCall, NodeOutcome>
+{
+    public override Task<NodeOutcome> RunAsync(TaskActivityContext context, NodeCall call) => executor.ExecuteAsync(call, CancellationToken.None);
+}
+
+/// <summary>Writes an outcome decided outside an activity (a render's deadline, a broken activity) as an activity would.</summary>
+public sealed class RecordOutcome(NodeExecutor executor) : TaskActivity<RecordedOutcome, NodeOutcome>
+{
+    public override async Task<NodeOutcome> RunAsync(TaskActivityContext context, RecordedOutcome input)
+    {
+        var node = (await executor.PlanAsync(input.Call.JobId))?.Nodes[input.Call.NodeId];
+        if (node is null || input.Outcome.Kind != OutcomeKind.Failed) return input.Outcome;
+        return await executor.RecordAsync(input.Call, node,
+            new ActivityResult.Failed(input.Outcome.Code!, input.Outcome.Message!, input.Outcome.Permanent), CancellationToken.None);
+    }
+}
+
+/// <summary>A fanned-out node learns its items from the list on its fan-out port; returns how many.</summary>
+public sealed class ExpandNode(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<NodeCall, int>
+{
+    public override async Task<int> RunAsync(TaskActivityContext context, NodeCall call)
+    {
+        var node = (await executor.PlanAsync(call.JobId))!.Nodes[call.NodeId];
+        var inputs = await executor.InputsAsync(call.JobId, node, CancellationToken.None);
+        var items = JobPlan.FanOutItems(inputs[node.Definition.FanOutPort!]);
+        await RunStore.ExpandAsync(db, call.JobId, call.NodeId, node.Definition.Type, items, CancellationToken.None);
+        return items.Count;
+    }
+}
+
+/// <summary>A fanned-out node is done: its value is its items' outputs, in item order.</summary>
+public sealed class FanIn(NpgsqlDataSource db) : TaskActivity<NodeCall, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, NodeCall call)
+    {
+        var outputs = await RunStore.ItemOutputsAsync(db, call.JobId, call.NodeId, CancellationToken.None);
+        await RunStore.SucceedAsync(db, call.JobId, call.NodeId, -1, JobPlan.Aggregate(outputs), 0, wholeNode: true, CancellationToken.None);
+        return true;
+    }
+}
+
+/// <summary>The run ended: the job's final status, result or error, and its unfinished nodes cancelled.</summary>
+public sealed class FinishRun(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<RunEnd, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, RunEnd end)
+    {
+        var sinks = (await executor.PlanAsync(end.JobId))?.Sinks.Select(n => n.Id).ToArray() ?? [];
+        await RunStore.FinishAsync(db, end, sinks, CancellationToken.None);
+        return true;
+    }
+}

@@ -1,0 +1,162 @@
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Workflows;
+using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
+using Microsoft.DurableTask;
+
+namespace FentaWeb.Orchestrations.Runs;
+
+/// <summary>
+/// One job's run (instance id = job id). Ready-set scheduling: every node whose predecessors are done starts at once,
+/// the first to finish is awaited, and what it unblocked starts. A node fed a list on its fan-out port runs one item
+/// per element in parallel. A failure ends the run; a <c>cancel</c> event stops it and is passed on to the KIE
+/// sub-orchestrations still running. Deterministic: only ids, policies and outcomes pass through here, and every
+/// wait is a durable task.
+/// </summary>
+public sealed class RunWorkflow : TaskOrchestrator<string, string>
+{
+    public override async Task<string> RunAsync(TaskOrchestrationContext context, string jobId)
+    {
+        var plan = await context.CallActivityAsync<RunPlan?>(nameof(LoadRun), jobId);
+        if (plan is null) return "gone";
+        var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
+        var nodes = new NodeDriver(context, jobId);
+        var done = plan.Nodes.Where(n => n.Done).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var started = new HashSet<string>(done, StringComparer.Ordinal);
+        var running = new List<(Task<NodeOutcome> Task, PlannedNode Node)>();
+        RunEnd? end = null;
+        while (end is null && done.Count < plan.Nodes.Count)
+        {
+            foreach (var node in plan.Nodes.Where(n => !started.Contains(n.Id) && n.Predecessors.All(done.Contains)))
+            {
+                started.Add(node.Id);
+                running.Add((nodes.RunAsync(node), node));
+            }
+            if (running.Count == 0) throw new InvalidOperationException($"Job {jobId} has nodes that can never start.");
+            var finished = await Task.WhenAny(running.Select(r => (Task)r.Task).Append(cancel));
+            if (finished == cancel)
+            {
+                end = new RunEnd(jobId, "cancelled");
+                break;
+            }
+            var (task, which) = running.First(r => r.Task == finished);
+            running.Remove((task, which));
+            var outcome = task.Result;
+            if (outcome.Kind == OutcomeKind.Succeeded) done.Add(which.Id);
+            else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? "cancelled" : "failed", which.Id, outcome);
+        }
+        nodes.StopChildren();
+        end ??= new RunEnd(jobId, "completed");
+        await context.CallActivityAsync(nameof(FinishRun), end);
+        return end.Status;
+    }
+}
+
+/// <summary>Runs the nodes of one run: items, fan-out and fan-in, retries, and the KIE and render paths.</summary>
+internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
+{
+    private readonly HashSet<string> _children = new(StringComparer.Ordinal);
+
+    public async Task<NodeOutcome> RunAsync(PlannedNode node)
+    {
+        if (!node.FansOut) return await RunItemAsync(node, 0);
+        var count = await context.CallActivityAsync<int>(nameof(ExpandNode), new NodeCall(jobId, node.Id, -1));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, count).Select(item => RunItemAsync(node, item)));
+        if (outcomes.FirstOrDefault(o => o.Kind != OutcomeKind.Succeeded) is { } failed) return failed;
+        await context.CallActivityAsync(nameof(FanIn), new NodeCall(jobId, node.Id, -1));
+        return NodeOutcome.Success;
+    }
+
+    /// <summary>Tells the sub-orchestrations still running to stop (the run ended without them).</summary>
+    public void StopChildren()
+    {
+        foreach (var child in _children) context.SendEvent(child, RunNames.CancelEvent, "run ended");
+    }
+
+    private async Task<NodeOutcome> RunItemAsync(PlannedNode node, int item)
+    {
+        switch (node.Runner)
+        {
+            case NodeRunner.Kie:
+                var instance = RunNames.KieInstance(jobId, node.Id, item);
+                _children.Add(instance);
+                var outcome = await context.CallSubOrchestratorAsync<NodeOutcome>(nameof(KieGeneration), new KieCall(new NodeCall(jobId, node.Id, item), node.Retry),
+                    new SubOrchestrationOptions { InstanceId = instance });
+                _children.Remove(instance);
+                return outcome;
+            case NodeRunner.Render:
+                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => RenderAsync(node, call));
+            default:
+                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), RunActivityAsync);
+        }
+    }
+
+    private async Task<NodeOutcome> RunActivityAsync(NodeCall call)
+    {
+        try
+        {
+            return await context.CallActivityAsync<NodeOutcome>(nameof(RunNode), call);
+        }
+        catch (TaskFailedException e)
+        {
+            // The activity itself broke (a worker stopping mid-call, a bug): an ordinary failed attempt.
+            return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
+                new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
+        }
+    }
+
+    /// <summary>
+    /// A render: the request goes to the render queue, the render container reports back by event; a render that never
+    /// reports back fails at the node's timeout (plus the time a request may wait in the queue).
+    /// </summary>
+    private async Task<NodeOutcome> RenderAsync(PlannedNode node, NodeCall call)
+    {
+        var requestId = $"{call.Key}:{call.Attempt}";
+        using var stop = new CancellationTokenSource();
+        var reported = context.WaitForExternalEvent<NodeOutcome>(RunNames.RenderEvent(requestId), stop.Token);
+        if (await context.CallActivityAsync<NodeOutcome?>(nameof(SubmitRender), new RenderSubmission(call, requestId)) is { } refused)
+        {
+            stop.Cancel(); // synchronously: an orchestrator awaits nothing but durable tasks
+            return refused;
+        }
+        var deadline = context.CreateTimer(context.CurrentUtcDateTime + node.Retry.Timeout + RenderQueues.QueueWait, stop.Token);
+        var first = await Task.WhenAny(reported, deadline);
+        stop.Cancel(); // synchronously: an orchestrator awaits nothing but durable tasks
+        if (first == reported) return reported.Result;
+        return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome), new RecordedOutcome(call,
+            NodeOutcome.Failure(call.Item, "RENDER_TIMEOUT", $"The render did not report back within {(node.Retry.Timeout + RenderQueues.QueueWait).TotalMinutes:0} minutes.")));
+    }
+}
+
+/// <summary>The retry loop of a node item: attempts with the node's policy on durable timers.</summary>
+internal static class Retries
+{
+    private const int MaxWaits = 500;
+
+    /// <summary>
+    /// Runs attempts until one succeeds, fails for good or runs out: a failed attempt waits the policy's backoff (jitter
+    /// derived from the item, so replays wait the same), a "retry later" waits its delay without using an attempt.
+    /// </summary>
+    public static async Task<NodeOutcome> RunAsync(TaskOrchestrationContext context, RetryPolicy policy, NodeCall first, Func<NodeCall, Task<NodeOutcome>> attempt)
+    {
+        var call = first;
+        // Bounded by the attempts and by MaxWaits "retry later"s (a provider that asks to wait for ever is given up on).
+        for (var waits = 0; waits < MaxWaits;)
+        {
+            var outcome = await attempt(call);
+            switch (outcome)
+            {
+                case { Kind: OutcomeKind.RetryLater }:
+                    waits++;
+                    await context.CreateTimer(TimeSpan.FromSeconds(Math.Max(0.1, outcome.RetryInSeconds)), CancellationToken.None);
+                    continue;
+                case { Kind: OutcomeKind.Failed, Permanent: false } when call.Attempt < policy.MaxAttempts:
+                    await context.CreateTimer(policy.Backoff(call.Attempt, call.Key), CancellationToken.None);
+                    call = call with { Attempt = call.Attempt + 1 };
+                    continue;
+                default:
+                    return outcome;
+            }
+        }
+        return NodeOutcome.Failure(first.Item, "WAITED_TOO_LONG", $"Asked to wait {MaxWaits} times; given up.", permanent: true);
+    }
+}

@@ -1,0 +1,26 @@
+namespace FentaWeb.Testing;
+
+/// <summary>
+/// Settings for a test's own task hub on the run's shared Azurite: a fresh hub name per fixture (so fixtures never see
+/// each other's runs), and timings for one busy machine (fast polls; short visibility and leases, so a killed worker's
+/// messages and partitions come back within seconds instead of minutes).
+/// </summary>
+public static class TaskHubs
+{
+    public static async Task<Dictionary<string, string?>> SettingsAsync(string fixture)
+    {
+        var azurite = await Azurite.SharedAsync();
+        // Hub names: letters and digits, starting with a letter, at most 45 characters.
+        var name = "t" + new string(fixture.Where(char.IsLetterOrDigit).Take(20).ToArray()).ToLowerInvariant() + Guid.NewGuid().ToString("N")[..12];
+        return new Dictionary<string, string?>
+        {
+            ["FENTA_STORAGE_CONNECTION"] = azurite.ConnectionString,
+            ["FENTA_TASK_HUB"] = name,
+            ["FENTA_TASK_HUB_POLL_SECONDS"] = "0.1",
+            ["FENTA_TASK_HUB_VISIBILITY_SECONDS"] = "10",
+            ["FENTA_TASK_HUB_LEASE_SECONDS"] = "6",
+            ["FENTA_RENDER_VISIBILITY_SECONDS"] = "10",
+            ["FENTA_RENDER_QUEUE_PREFIX"] = name + "-",
+        };
+    }
+}
