@@ -29,8 +29,8 @@ public static class WorkerHost
         // The sidecar's Kestrel would log every gRPC call of the worker.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHostedService<MigrateOnStart>();
-        builder.Services.AddLocalTaskHubWorker(TaskHubOptions.FromSettings(key => builder.Configuration[key]), RunTasks.Register);
         builder.Services.AddRunServices(builder.Configuration);
+        builder.Services.AddLocalTaskHubWorker(TaskHubOptions.FromSettings(key => builder.Configuration[key]), RunTasks.Register);
         builder.Services.AddHostedService<RenderResultsPoller>();
         // Until schedules become a timer trigger, the ticker is a loop of the local host.
         builder.Services.AddScheduleTicker(builder.Configuration);

@@ -30,7 +30,7 @@ public class ApiHost : IAsyncLifetime
 
     protected virtual int RateLimitPerMinute => 100_000;
 
-    /// <summary>Whether an engine worker with the test activities runs beside the API, for tests of running jobs.</summary>
+    /// <summary>Whether an orchestration worker with the test activities runs beside the API, for tests of running jobs.</summary>
     protected virtual bool RunsWorker => false;
 
     /// <summary>Extra settings for that worker (provider keys and URLs of simulators).</summary>
@@ -51,7 +51,8 @@ public class ApiHost : IAsyncLifetime
         var server = await PostgresServer.SharedAsync();
         var connectionString = await server.CreateDatabaseAsync(GetType().Name);
         Db = NpgsqlDataSource.Create(connectionString);
-        var api = new Dictionary<string, string?>
+        var taskHub = await TaskHubs.SettingsAsync(GetType().Name);
+        var api = new Dictionary<string, string?>(taskHub)
         {
             ["FENTA_DB"] = connectionString,
             ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
@@ -72,11 +73,9 @@ public class ApiHost : IAsyncLifetime
         if (RunsWorker)
         {
             await using (var schema = Db.CreateCommand(TestActivities.Schema)) await schema.ExecuteNonQueryAsync();
-            var settings = new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>(taskHub)
             {
                 ["FENTA_DB"] = connectionString,
-                ["FENTA_WORKER_HEARTBEAT_SECONDS"] = "0.25",
-                ["FENTA_WORKER_POLL_SECONDS"] = "0.2",
                 ["FENTA_STORAGE_ROOT"] = StorageRoot,
                 ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
                 ["FENTA_PUBLIC_URL"] = BaseAddress.ToString(),

@@ -21,8 +21,9 @@ public sealed class WorkerProcess : IDisposable
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             start.Environment[key] = value;
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = Path.Combine(Path.GetTempPath(), $"fenta-worker-{process.Id}.log");
+        process.OutputDataReceived += (_, e) => { lock (process) File.AppendAllText(log, e.Data + "\n"); };
+        process.ErrorDataReceived += (_, e) => { lock (process) File.AppendAllText(log, e.Data + "\n"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new WorkerProcess(process);

@@ -138,10 +138,12 @@ public static class LocalTaskHub
 internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, int port, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
+    private StartedOnce? _service;
 
     public async Task StartAsync(CancellationToken ct)
     {
         var service = options.CreateService(loggers);
+        _service = new StartedOnce(service);
         // The sidecar's own create is fire-and-forget: the hub's queues and tables must exist before anything is served.
         await service.CreateIfNotExistsAsync();
         var builder = WebApplication.CreateSlimBuilder();
@@ -149,7 +151,7 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         builder.Services.AddSingleton(loggers);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(grpc => { grpc.MaxReceiveMessageSize = null; grpc.MaxSendMessageSize = null; });
-        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationService>(_service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.Configure<TaskHubGrpcServerOptions>(o => o.Mode = mode);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
@@ -163,5 +165,66 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         if (_app is null) return;
         await _app.StopAsync(ct);
         await _app.DisposeAsync();
+        // The sidecar stops its dispatchers without waiting for them; waiting here lets go of this process's partition
+        // leases now (another worker takes them at once) rather than when they expire.
+        await _service!.StopAsync();
     }
+}
+
+/// <summary>
+/// The backend as the sidecar drives it, started and stopped once: the sidecar stops it from a fire-and-forget
+/// callback (also when it never started it, which the backend does not survive), and its host needs to wait for it.
+/// </summary>
+internal sealed class StartedOnce(IOrchestrationService inner) : IOrchestrationService
+{
+    private readonly Lock _gate = new();
+    private Task? _started;
+    private Task? _stopped;
+
+    public Task StartAsync()
+    {
+        lock (_gate) return _started ??= inner.StartAsync();
+    }
+
+    public Task StopAsync() => StopAsync(isForced: false);
+
+    public Task StopAsync(bool isForced)
+    {
+        lock (_gate) return _stopped ??= _started is null ? Task.CompletedTask : StopAfterStartAsync(_started, isForced);
+    }
+
+    private async Task StopAfterStartAsync(Task started, bool isForced)
+    {
+        await started;
+        await inner.StopAsync(isForced);
+    }
+
+    public Task CreateAsync() => inner.CreateAsync();
+    public Task CreateAsync(bool recreateInstanceStore) => inner.CreateAsync(recreateInstanceStore);
+    public Task CreateIfNotExistsAsync() => inner.CreateIfNotExistsAsync();
+    public Task DeleteAsync() => inner.DeleteAsync();
+    public Task DeleteAsync(bool deleteInstanceStore) => inner.DeleteAsync(deleteInstanceStore);
+    public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) => inner.IsMaxMessageCountExceeded(currentMessageCount, runtimeState);
+    public int GetDelayInSecondsAfterOnProcessException(Exception exception) => inner.GetDelayInSecondsAfterOnProcessException(exception);
+    public int GetDelayInSecondsAfterOnFetchException(Exception exception) => inner.GetDelayInSecondsAfterOnFetchException(exception);
+    public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
+    public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
+    public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
+    public Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+    public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
+    public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
+        IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages, TaskMessage continuedAsNewMessage,
+        OrchestrationState orchestrationState) =>
+        inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
+            continuedAsNewMessage, orchestrationState);
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+    public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
+    public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
+    public Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+    public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
+    public Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage) => inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+    public Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) => inner.AbandonTaskActivityWorkItemAsync(workItem);
 }

@@ -6,13 +6,11 @@ namespace FentaWeb.Domain.Engine;
 public static class RunNames
 {
     public const string RunWorkflow = "RunWorkflow";
-    /// <summary>Raised on a run (and forwarded to its sub-orchestrations) to stop it.</summary>
+    /// <summary>Raised on a run to stop it.</summary>
     public const string CancelEvent = "cancel";
-    /// <summary>Raised on a KIE generation's sub-orchestration by the callback endpoint.</summary>
-    public const string KieCallbackEvent = "kie-callback";
 
-    /// <summary>The sub-orchestration of one item of a KIE generation node.</summary>
-    public static string KieInstance(string jobId, string nodeId, int item) => $"{jobId}:{nodeId}:{item}";
+    /// <summary>Raised on a run by the KIE callback endpoint for one item of a generation node: a wake-up, not a result.</summary>
+    public static string KieCallbackEvent(string nodeId, int item) => $"kie:{nodeId}:{item}";
 
     /// <summary>Raised on a run when the render container reports the outcome of a render request.</summary>
     public static string RenderEvent(string requestId) => $"render:{requestId}";

@@ -16,10 +16,6 @@ public static class DurableFunctions
     public static Task<string> RunWorkflow([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new RunWorkflow().RunAsync(context, context.GetInput<string>()!);
 
-    [Function(nameof(KieGeneration))]
-    public static Task<NodeOutcome> KieGeneration([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        new KieGeneration().RunAsync(context, context.GetInput<KieCall>()!);
-
     [Function(nameof(LoadRun))]
     public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
 

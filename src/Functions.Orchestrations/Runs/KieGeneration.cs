@@ -1,13 +1,10 @@
 using FentaWeb.Domain.Engine;
 using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Providers;
-using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
 using Microsoft.DurableTask;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Runs;
-
-public sealed record KieCall(NodeCall Call, RetryPolicy Retry);
 
 public sealed record KieCreated(KieTask? Task, NodeOutcome? Instead);
 
@@ -17,20 +14,20 @@ public sealed record KieStep(NodeCall Call, KieTask Task, IReadOnlyList<string>?
 public sealed record KieChecked(KieState State, IReadOnlyList<string> ResultUrls, double NextPollSeconds, NodeOutcome? Failure);
 
 /// <summary>
-/// One item of a KIE generation node (instance <c>{job}:{node}:{item}</c>, so long polling does not bloat the run's
-/// history): create the task → wait for KIE's callback (raised by the callback endpoint) raced with a polling timer →
-/// check → … until it succeeds (collect the files), fails, or passes its deadline (<c>KIE_DEADLINE</c>). A failed
-/// generation is retried with the node's policy; a <c>cancel</c> event stops the wait.
+/// One item of a KIE generation node, inside its run: create the task → wait for KIE's callback (raised on the run by
+/// the callback endpoint) raced with a polling timer → check → … until it succeeds (collect the files), fails, or
+/// passes its deadline (<c>KIE_DEADLINE</c>). The run's retry loop decides about failed generations; its cancel event
+/// stops the wait.
 /// </summary>
-public sealed class KieGeneration : TaskOrchestrator<KieCall, NodeOutcome>
+/// <remarks>
+/// Durable Functions would run each item as a sub-orchestration. The local sidecar (Microsoft.DurableTask.InProcessTestHost
+/// 0.2.3-preview.1) over the Azure Storage backend cannot run sub-orchestrations yet (it hands the backend Protobuf tags
+/// it cannot serialize, and the parent's history then fails to load), so the items wait in the run itself; each round
+/// adds a handful of history events, bounded by the deadline.
+/// </remarks>
+internal static class KieGeneration
 {
-    public override async Task<NodeOutcome> RunAsync(TaskOrchestrationContext context, KieCall input)
-    {
-        var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
-        return await Retries.RunAsync(context, input.Retry, input.Call, call => GenerateAsync(context, call, cancel));
-    }
-
-    private static async Task<NodeOutcome> GenerateAsync(TaskOrchestrationContext context, NodeCall call, Task cancel)
+    public static async Task<NodeOutcome> GenerateAsync(TaskOrchestrationContext context, NodeCall call, Task cancel)
     {
         var created = await context.CallActivityAsync<KieCreated>(nameof(KieCreate), call);
         if (created.Task is not { } task) return created.Instead!;
@@ -40,7 +37,7 @@ public sealed class KieGeneration : TaskOrchestrator<KieCall, NodeOutcome>
         while (context.CurrentUtcDateTime <= deadline)
         {
             using var stop = new CancellationTokenSource();
-            var callback = context.WaitForExternalEvent<string>(RunNames.KieCallbackEvent, stop.Token);
+            var callback = context.WaitForExternalEvent<string>(RunNames.KieCallbackEvent(call.NodeId, call.Item), stop.Token);
             var timer = context.CreateTimer(TimeSpan.FromSeconds(poll), stop.Token);
             var first = await Task.WhenAny(callback, timer, cancel);
             stop.Cancel(); // synchronously: an orchestrator awaits nothing but durable tasks
@@ -62,7 +59,16 @@ public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor) : Task
     {
         var (work, instead) = await executor.PrepareAsync(call, CancellationToken.None);
         if (work is null) return new KieCreated(null, instead);
-        var (task, result) = await ((KaiGenerationActivity)work.Activity!).CreateAsync(work.Context, CancellationToken.None);
+        KieTask? task;
+        ActivityResult? result;
+        try
+        {
+            (task, result) = await ((KaiGenerationActivity)work.Activity!).CreateAsync(work.Context, CancellationToken.None);
+        }
+        catch (ProviderException e)
+        {
+            (task, result) = (null, e.ToResult());
+        }
         if (task is null) return new KieCreated(null, await executor.RecordAsync(call, work.Node, result!, CancellationToken.None));
         await RunStore.WaitingAsync(db, call, CancellationToken.None);
         return new KieCreated(task, null);
@@ -89,7 +95,15 @@ public sealed class KieCollect(NodeExecutor executor) : TaskActivity<KieStep, No
     {
         var (work, instead) = await executor.PrepareAsync(step.Call, CancellationToken.None);
         if (work is null) return instead!;
-        var result = await ((KaiGenerationActivity)work.Activity!).CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
+        ActivityResult result;
+        try
+        {
+            result = await ((KaiGenerationActivity)work.Activity!).CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
+        }
+        catch (ProviderException e)
+        {
+            result = e.ToResult();
+        }
         return await executor.RecordAsync(step.Call, work.Node, result, CancellationToken.None);
     }
 }

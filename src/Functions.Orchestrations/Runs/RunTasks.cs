@@ -7,7 +7,6 @@ public static class RunTasks
 {
     public static void Register(DurableTaskRegistry tasks) => tasks
         .AddOrchestrator<RunWorkflow>()
-        .AddOrchestrator<KieGeneration>()
         .AddActivity<LoadRun>()
         .AddActivity<RunNode>()
         .AddActivity<RecordOutcome>()

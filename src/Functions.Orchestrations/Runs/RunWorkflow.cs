@@ -8,8 +8,7 @@ namespace FentaWeb.Orchestrations.Runs;
 /// <summary>
 /// One job's run (instance id = job id). Ready-set scheduling: every node whose predecessors are done starts at once,
 /// the first to finish is awaited, and what it unblocked starts. A node fed a list on its fan-out port runs one item
-/// per element in parallel. A failure ends the run; a <c>cancel</c> event stops it and is passed on to the KIE
-/// sub-orchestrations still running. Deterministic: only ids, policies and outcomes pass through here, and every
+/// per element in parallel. A failure ends the run; a <c>cancel</c> event stops it. Deterministic: only ids, policies and outcomes pass through here, and every
 /// wait is a durable task.
 /// </summary>
 public sealed class RunWorkflow : TaskOrchestrator<string, string>
@@ -19,7 +18,7 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
         var plan = await context.CallActivityAsync<RunPlan?>(nameof(LoadRun), jobId);
         if (plan is null) return "gone";
         var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
-        var nodes = new NodeDriver(context, jobId);
+        var nodes = new NodeDriver(context, jobId, cancel);
         var done = plan.Nodes.Where(n => n.Done).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var started = new HashSet<string>(done, StringComparer.Ordinal);
         var running = new List<(Task<NodeOutcome> Task, PlannedNode Node)>();
@@ -44,7 +43,6 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
             if (outcome.Kind == OutcomeKind.Succeeded) done.Add(which.Id);
             else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? "cancelled" : "failed", which.Id, outcome);
         }
-        nodes.StopChildren();
         end ??= new RunEnd(jobId, "completed");
         await context.CallActivityAsync(nameof(FinishRun), end);
         return end.Status;
@@ -52,10 +50,8 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
 }
 
 /// <summary>Runs the nodes of one run: items, fan-out and fan-in, retries, and the KIE and render paths.</summary>
-internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
+internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId, Task cancel)
 {
-    private readonly HashSet<string> _children = new(StringComparer.Ordinal);
-
     public async Task<NodeOutcome> RunAsync(PlannedNode node)
     {
         if (!node.FansOut) return await RunItemAsync(node, 0);
@@ -66,41 +62,17 @@ internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
         return NodeOutcome.Success;
     }
 
-    /// <summary>Tells the sub-orchestrations still running to stop (the run ended without them).</summary>
-    public void StopChildren()
-    {
-        foreach (var child in _children) context.SendEvent(child, RunNames.CancelEvent, "run ended");
-    }
-
     private async Task<NodeOutcome> RunItemAsync(PlannedNode node, int item)
     {
         switch (node.Runner)
         {
             case NodeRunner.Kie:
-                var instance = RunNames.KieInstance(jobId, node.Id, item);
-                _children.Add(instance);
-                var outcome = await context.CallSubOrchestratorAsync<NodeOutcome>(nameof(KieGeneration), new KieCall(new NodeCall(jobId, node.Id, item), node.Retry),
-                    new SubOrchestrationOptions { InstanceId = instance });
-                _children.Remove(instance);
-                return outcome;
+                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => KieGeneration.GenerateAsync(context, call, cancel));
             case NodeRunner.Render:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => RenderAsync(node, call));
             default:
-                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), RunActivityAsync);
-        }
-    }
-
-    private async Task<NodeOutcome> RunActivityAsync(NodeCall call)
-    {
-        try
-        {
-            return await context.CallActivityAsync<NodeOutcome>(nameof(RunNode), call);
-        }
-        catch (TaskFailedException e)
-        {
-            // The activity itself broke (a worker stopping mid-call, a bug): an ordinary failed attempt.
-            return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
-                new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
+                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item),
+                    call => context.CallActivityAsync<NodeOutcome>(nameof(RunNode), call));
         }
     }
 
@@ -142,15 +114,25 @@ internal static class Retries
         // Bounded by the attempts and by MaxWaits "retry later"s (a provider that asks to wait for ever is given up on).
         for (var waits = 0; waits < MaxWaits;)
         {
-            var outcome = await attempt(call);
+            NodeOutcome outcome;
+            try
+            {
+                outcome = await attempt(call);
+            }
+            catch (TaskFailedException e)
+            {
+                // An activity itself broke (a worker stopping mid-call, a bug): an ordinary failed attempt, recorded as one.
+                outcome = await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
+                    new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
+            }
             switch (outcome)
             {
                 case { Kind: OutcomeKind.RetryLater }:
                     waits++;
-                    await context.CreateTimer(TimeSpan.FromSeconds(Math.Max(0.1, outcome.RetryInSeconds)), CancellationToken.None);
+                    await WaitAsync(context, TimeSpan.FromSeconds(Math.Max(0.1, outcome.RetryInSeconds)));
                     continue;
                 case { Kind: OutcomeKind.Failed, Permanent: false } when call.Attempt < policy.MaxAttempts:
-                    await context.CreateTimer(policy.Backoff(call.Attempt, call.Key), CancellationToken.None);
+                    await WaitAsync(context, policy.Backoff(call.Attempt, call.Key));
                     call = call with { Attempt = call.Attempt + 1 };
                     continue;
                 default:
@@ -158,5 +140,16 @@ internal static class Retries
             }
         }
         return NodeOutcome.Failure(first.Item, "WAITED_TOO_LONG", $"Asked to wait {MaxWaits} times; given up.", permanent: true);
+    }
+
+    /// <summary>
+    /// A durable wait of at least <paramref name="delay"/>. The Azure Storage backend schedules timers as queue messages
+    /// whose visibility is whole seconds, so a timer can fire up to a second early; it is re-armed for what is left.
+    /// </summary>
+    public static async Task WaitAsync(TaskOrchestrationContext context, TimeSpan delay)
+    {
+        var due = context.CurrentUtcDateTime + delay;
+        for (var rearmed = 0; rearmed < 20 && context.CurrentUtcDateTime < due; rearmed++)
+            await context.CreateTimer(due, CancellationToken.None);
     }
 }
