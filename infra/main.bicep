@@ -1,8 +1,8 @@
-// One FentaWeb tenant environment in one resource group: PostgreSQL (the durable engine and all state), a Blob
-// container for asset bytes (reached with the apps' managed identity), an Azure Files share for the offline stock
-// library the API and workers share, and three container apps from the repository's
-// Dockerfiles: the API (public HTTPS), the orchestration worker (engine, schedules, webhooks) and the render worker,
-// which scales on the render queue's depth.
+// One FentaWeb tenant environment in one resource group: PostgreSQL (all product state), a storage account with the
+// Durable Task hub, the render queues and a Blob container for asset bytes (reached with the apps' managed identity),
+// an Azure Files share for the offline stock library the API and workers share, and three container apps from the
+// repository's Dockerfiles: the API (public HTTPS), the orchestration worker (runs, schedules, webhooks) and the render
+// worker, which scales on the render queue's depth.
 //
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.bicepparam
 targetScope = 'resourceGroup'
@@ -220,8 +220,13 @@ resource environmentStorage 'Microsoft.App/managedEnvironments/storages@2024-03-
 var connectionString = 'Host=${postgres.properties.fullyQualifiedDomainName};Database=${databaseName};Username=${postgresAdminLogin};Password=${postgresAdminPassword};SSL Mode=Require'
 var publicUrl = 'https://${names.api}.${environment.properties.defaultDomain}'
 
+// The task hub and the render queues (Durable Task's Azure Storage backend reads a connection string today; identity-based
+// storage settings come with the move to Function apps).
+var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${az.environment().suffixes.storage}'
+
 var secrets = concat([
   { name: 'db', value: connectionString }
+  { name: 'storage-connection', value: storageConnection }
   { name: 'jwt-signing-key', value: jwtSigningKey }
   { name: 'url-signing-key', value: urlSigningKey }
 ], empty(kieApiKey) ? [] : [{ name: 'kie-api-key', value: kieApiKey }],
@@ -231,6 +236,7 @@ var secrets = concat([
 // Every process reads the same settings (README, Configuration); secrets are referenced, never inlined.
 var sharedEnv = concat([
   { name: 'FENTA_DB', secretRef: 'db' }
+  { name: 'FENTA_STORAGE_CONNECTION', secretRef: 'storage-connection' }
   { name: 'FENTA_JWT_SIGNING_KEY', secretRef: 'jwt-signing-key' }
   { name: 'FENTA_URL_SIGNING_KEY', secretRef: 'url-signing-key' }
   { name: 'FENTA_AZURE_BLOB_URL', value: '${storage.properties.primaryEndpoints.blob}${assetsContainer.name}' }
@@ -338,8 +344,8 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
   }
 }
 
-// Renders are the heavy part: replicas follow the number of render tasks waiting in the engine's queue (KEDA's
-// PostgreSQL scaler on durable_tasks), one render per replica.
+// Renders are the heavy part: replicas follow the number of requests waiting on the render queue (KEDA's azure-queue
+// scaler), one render per replica.
 resource render 'Microsoft.App/containerApps@2024-03-01' = {
   name: names.render
   location: location
@@ -351,12 +357,7 @@ resource render 'Microsoft.App/containerApps@2024-03-01' = {
   properties: {
     managedEnvironmentId: environment.id
     configuration: {
-      secrets: concat(secrets, [
-        {
-          name: 'keda-db'
-          value: 'host=${postgres.properties.fullyQualifiedDomainName} port=5432 user=${postgresAdminLogin} password=${postgresAdminPassword} dbname=${databaseName} sslmode=require'
-        }
-      ])
+      secrets: secrets
       registries: registries
     }
     template: {
@@ -378,12 +379,13 @@ resource render 'Microsoft.App/containerApps@2024-03-01' = {
           {
             name: 'render-queue'
             custom: {
-              type: 'postgresql'
+              type: 'azure-queue'
               metadata: {
-                query: 'SELECT count(*) FROM durable_tasks WHERE queue = \'render\''
-                targetQueryValue: '1'
+                queueName: 'render-requests'
+                queueLength: '1'
+                accountName: storage.name
               }
-              auth: [{ secretRef: 'keda-db', triggerParameter: 'connection' }]
+              auth: [{ secretRef: 'storage-connection', triggerParameter: 'connection' }]
             }
           }
         ]

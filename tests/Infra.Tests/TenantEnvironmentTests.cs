@@ -94,8 +94,8 @@ public class TenantEnvironmentTests
         Assert.False(App(template, "worker").GetProperty("properties").GetProperty("configuration").TryGetProperty("ingress", out _));
 
         var rule = App(template, "render").GetProperty("properties").GetProperty("template").GetProperty("scale").GetProperty("rules")[0].GetProperty("custom");
-        Assert.Equal("postgresql", rule.GetProperty("type").GetString());
-        Assert.Contains("durable_tasks WHERE queue = 'render'", rule.GetProperty("metadata").GetProperty("query").GetString());
+        Assert.Equal("azure-queue", rule.GetProperty("type").GetString());
+        Assert.Equal("render-requests", rule.GetProperty("metadata").GetProperty("queueName").GetString());
     }
 
     [Fact]

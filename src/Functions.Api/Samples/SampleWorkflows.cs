@@ -16,7 +16,7 @@ public static class SampleWorkflows
     public const string AiStory = "AI Story with Generated Clips";
 
     /// <summary>Seed 002's graph exactly as written.</summary>
-    private const string DailyNewsGraph = """
+    public const string DailyNewsGraph = """
         {"nodes": [
           {"id": "n1", "type": "Input.Stock", "params": {"provider": "pexels", "query": "breaking news city"}, "position": {"x": 100, "y": 100}},
           {"id": "n2", "type": "Script.Generate", "params": {"genre": "news", "lang": "en", "prompt": "30s punchy headline + 3 beats"}, "position": {"x": 100, "y": 250}},

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Workflows;
+using FentaWeb.Orchestrations.Runs;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
+
+namespace FentaWeb.Orchestrations.Tests;
+
+/// <summary>
+/// The orchestrator's logic alone, fast: RunWorkflow on Durable Task's in-memory test host, with its activities replaced
+/// by recording fakes (no database, no storage). Durability itself is tested on Azurite (RunTests, CrashTests).
+/// </summary>
+public class RunWorkflowTests
+{
+    private static readonly RetryPolicy Quick = new(3, TimeSpan.FromMilliseconds(100), 2, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+
+    /// <summary>The fakes' shared record of what the orchestrator asked for, in order.</summary>
+    private sealed class Calls
+    {
+        public ConcurrentQueue<string> Started { get; } = new();
+        public ConcurrentQueue<string> Finished { get; } = new();
+        public RunEnd? End { get; set; }
+    }
+
+    private static Task<DurableTaskTestHost> HostAsync(RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items = 0) =>
+        DurableTaskTestHost.StartAsync(tasks =>
+        {
+            tasks.AddOrchestrator<RunWorkflow>();
+            tasks.AddActivityFunc<string, RunPlan?>(nameof(LoadRun), (_, _) => plan);
+            tasks.AddActivityFunc<NodeCall, NodeOutcome>(nameof(RunNode), async (_, call) =>
+            {
+                calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
+                var outcome = await runNode(call);
+                calls.Finished.Enqueue($"{call.NodeId}:{call.Item}");
+                return outcome;
+            });
+            tasks.AddActivityFunc<NodeCall, int>(nameof(ExpandNode), (_, _) => items);
+            tasks.AddActivityFunc<NodeCall, bool>(nameof(FanIn), (_, call) =>
+            {
+                calls.Finished.Enqueue($"{call.NodeId}:fan-in");
+                return true;
+            });
+            tasks.AddActivityFunc<RecordedOutcome, NodeOutcome>(nameof(RecordOutcome), (_, recorded) => recorded.Outcome);
+            tasks.AddActivityFunc<RunEnd, bool>(nameof(FinishRun), (_, end) =>
+            {
+                calls.End = end;
+                return true;
+            });
+        });
+
+    private static PlannedNode Node(string id, params string[] after) => new(id, after, false, NodeRunner.Activity, Quick, false);
+
+    [Fact]
+    public async Task NodesStartWhenAllTheirPredecessorsAreDoneAndTheRunCompletes()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_1", [Node("a"), Node("b", "a"), Node("c", "a"), Node("d", "b", "c")]);
+        await using var host = await HostAsync(plan, calls, async call =>
+        {
+            await Task.Delay(call.NodeId == "b" ? 300 : 10);
+            return NodeOutcome.Success;
+        });
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_1");
+        var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
+
+        Assert.Equal("\"completed\"", done.SerializedOutput);
+        Assert.Equal("completed", calls.End!.Status);
+        var finished = calls.Finished.ToList();
+        // b and c ran side by side after a; c (quick) finished before b (slow); d waited for both.
+        Assert.Equal(["a:0", "c:0", "b:0", "d:0"], finished);
+        Assert.Equal(4, calls.Started.Count);
+    }
+
+    [Fact]
+    public async Task AFanOutRunsOneItemPerElementThenFansIn()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_2", [Node("s"), new PlannedNode("img", ["s"], true, NodeRunner.Activity, Quick, false), Node("t", "img")]);
+        await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success), items: 5);
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_2");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"img:{i}:1").Order(), calls.Started.Where(s => s.StartsWith("img")).Order());
+        var finished = calls.Finished.ToList();
+        Assert.True(finished.IndexOf("img:fan-in") > finished.FindLastIndex(f => f.StartsWith("img:") && f != "img:fan-in"));
+        Assert.Equal("t:0", finished[^1]);
+    }
+
+    [Fact]
+    public async Task FailedAttemptsAreRetriedUpToThePolicyThenTheRunFailsWithTheNodesError()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_3", [Node("a"), Node("b", "a")]);
+        await using var host = await HostAsync(plan, calls, call => Task.FromResult(call.NodeId == "a"
+            ? NodeOutcome.Failure(0, "FLAKY", $"attempt {call.Attempt}", permanent: call.Attempt == Quick.MaxAttempts)
+            : NodeOutcome.Success));
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_3");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+
+        Assert.Equal(["a:0:1", "a:0:2", "a:0:3"], calls.Started.ToList());
+        Assert.Equal(("failed", "a", "FLAKY"), (calls.End!.Status, calls.End.NodeId, calls.End.Failure!.Code));
+    }
+
+    [Fact]
+    public async Task RetryLaterWaitsWithoutUsingAnAttemptAndPermanentFailuresAreNotRetried()
+    {
+        var calls = new Calls();
+        var waits = 0;
+        var plan = new RunPlan("job_4", [Node("a"), Node("b", "a")]);
+        await using var host = await HostAsync(plan, calls, call => Task.FromResult(call.NodeId == "a"
+            ? Interlocked.Increment(ref waits) <= 2 ? new NodeOutcome(OutcomeKind.RetryLater, RetryInSeconds: 0.2) : NodeOutcome.Success
+            : NodeOutcome.Failure(0, "BAD_INPUT", "never works", permanent: true)));
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_4");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+
+        Assert.Equal(["a:0:1", "a:0:1", "a:0:1", "b:0:1"], calls.Started.ToList());
+        Assert.Equal(("failed", "BAD_INPUT"), (calls.End!.Status, calls.End.Failure!.Code));
+    }
+
+    [Fact]
+    public async Task ACancelEventEndsTheRunWithoutStartingWhatComesNext()
+    {
+        var calls = new Calls();
+        var release = new TaskCompletionSource();
+        var plan = new RunPlan("job_5", [Node("a"), Node("b", "a")]);
+        await using var host = await HostAsync(plan, calls, async call =>
+        {
+            await release.Task;
+            return NodeOutcome.Success;
+        });
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_5");
+        while (calls.Started.IsEmpty) await Task.Delay(20);
+        await host.Client.RaiseEventAsync(id, RunNames.CancelEvent, "test");
+        var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
+        release.SetResult();
+
+        Assert.Equal("\"cancelled\"", done.SerializedOutput);
+        Assert.Equal("cancelled", calls.End!.Status);
+        Assert.DoesNotContain(calls.Started, s => s.StartsWith("b:"));
+    }
+
+    [Fact]
+    public async Task NodesAReusedRetryAlreadyHasAreNotRunAgain()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_6", [Node("a") with { Done = true }, Node("b", "a")]);
+        await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success));
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_6");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+
+        Assert.Equal(["b:0:1"], calls.Started.ToList());
+        Assert.Equal("completed", calls.End!.Status);
+    }
+}
