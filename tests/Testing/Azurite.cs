@@ -94,13 +94,15 @@ public sealed class Azurite : IAsyncDisposable
         var extraArguments = extra?.ToArray() ?? [];
         var scheme = extraArguments.Contains("--cert") ? "https" : "http";
         var (blobPort, queuePort, tablePort) = FreePorts();
-        var start = new ProcessStartInfo(Binary(), [
+        // Through a shell that stops Azurite when this process's end of its stdin closes: a test host that dies
+        // without running its exit handlers (dotnet test may end it abruptly) leaves no emulator behind.
+        var start = new ProcessStartInfo("/bin/sh", ["-c", "\"$0\" \"$@\" & child=$!; cat >/dev/null; kill $child", Binary(),
             "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(),
             "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),
             "--tableHost", "127.0.0.1", "--tablePort", tablePort.ToString(),
             "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", .. extraArguments])
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         };
         var output = new StringBuilder();
         void Collect(object _, DataReceivedEventArgs line)
