@@ -34,6 +34,7 @@ public static class WorkerHost
         builder.Services.AddHostedService<RenderResultsPoller>();
         // Until schedules become a timer trigger, the ticker is a loop of the local host.
         builder.Services.AddScheduleTicker(builder.Configuration);
+        builder.Services.AddHostedService<RetentionLoop>();
         configure?.Invoke(builder.Services);
         return builder.Build();
     }
@@ -57,6 +58,36 @@ public static class WorkerHost
         services.AddWebhookDelivery(config);
         return services;
     }
+}
+
+/// <summary>
+/// Every hour, deletes finished jobs older than FENTA_JOB_RETENTION_DAYS (30) with their history and finished webhook
+/// deliveries (usage records stay). A loop of the local host until retention becomes a timer trigger.
+/// </summary>
+public sealed partial class RetentionLoop(NpgsqlDataSource db, IConfiguration config, ILogger<RetentionLoop> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        var retention = TimeSpan.FromDays(double.TryParse(config["FENTA_JOB_RETENTION_DAYS"], System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? days : 30);
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+        do
+        {
+            try
+            {
+                if (await RunStore.PruneAsync(db, retention, stopping) is > 0 and var pruned) LogPruned(logger, pruned, retention.TotalDays);
+            }
+            catch (NpgsqlException e)
+            {
+                LogPruneFailed(logger, e);
+            }
+        } while (await timer.WaitForNextTickAsync(stopping).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Pruned {Count} finished jobs older than {Days} days")]
+    private static partial void LogPruned(ILogger logger, int count, double days);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Pruning finished jobs failed; will try again in an hour")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 }
 
 public sealed partial class MigrateOnStart(NpgsqlDataSource dataSource, ILogger<MigrateOnStart> logger) : IHostedService

@@ -34,12 +34,6 @@ public static class RunStore
         return await cmd.ExecuteScalarAsync(ct) as string;
     }
 
-    public static async Task<string?> JobStatusAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
-    {
-        await using var cmd = Command(db, "SELECT status FROM jobs WHERE id = $1", jobId);
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
-
     /// <summary>Node ids whose whole-node row already succeeded (reused outputs, triggers, or a finished execution).</summary>
     public static async Task<HashSet<string>> SucceededNodesAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
