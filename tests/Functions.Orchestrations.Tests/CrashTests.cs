@@ -1,5 +1,6 @@
 using FentaWeb.Domain.Engine;
 using FentaWeb.Simulators;
+using Microsoft.DurableTask.Client;
 
 namespace FentaWeb.Orchestrations.Tests;
 
@@ -59,6 +60,8 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         Assert.Equal("completed", status);
 
         Assert.Equal(1, kie.CreateTaskCalls);
+        // The item ran as its own orchestration, which the replacement worker picked up where the dead one left it.
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.Runs.GetInstanceAsync($"{job}:gen:0"))!.RuntimeStatus);
         var taskId = Assert.Single(kie.Tasks.Keys);
         Assert.Equal(taskId, (string)(await host.ScalarAsync("SELECT external_ref FROM node_runs WHERE job_id = $1 AND node_id = 'gen'", job))!);
         Assert.Contains(kie.Requests, r => r.Path == $"/api/v1/veo/record-info?taskId={taskId}");

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Orchestrations.Activities;
+using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Orchestrations.Runs;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -38,6 +40,19 @@ public class RunWorkflowTests
                 return outcome;
             });
             tasks.AddActivityFunc<NodeCall, int>(nameof(ExpandNode), (_, _) => items);
+            // KIE items: a task that only a callback completes (the poll is an hour), collected as a success.
+            tasks.AddOrchestrator<KieItem>();
+            tasks.AddActivityFunc<NodeCall, KieCreated>(nameof(KieCreate), (_, call) =>
+            {
+                calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
+                return new KieCreated(new KieTask($"task-{call.Item}", DateTime.UtcNow, 86_400, 3_600), null);
+            });
+            tasks.AddActivityFunc<KieStep, KieChecked>(nameof(KieCheck), (_, _) => new KieChecked(KieState.Succeeded, ["https://kie.example/v.mp4"], 0, null));
+            tasks.AddActivityFunc<KieStep, NodeOutcome>(nameof(KieCollect), (_, step) =>
+            {
+                calls.Finished.Enqueue($"{step.Call.NodeId}:{step.Call.Item}");
+                return NodeOutcome.Success;
+            });
             tasks.AddActivityFunc<NodeCall, bool>(nameof(FanIn), (_, call) =>
             {
                 calls.Finished.Enqueue($"{call.NodeId}:fan-in");
@@ -158,5 +173,46 @@ public class RunWorkflowTests
 
         Assert.Equal(["b:0:1"], calls.Started.ToList());
         Assert.Equal("completed", calls.End!.Status);
+    }
+
+    [Fact]
+    public async Task EachKieItemIsItsOwnOrchestrationWokenByItsCallbackAndTheConsumerWaitsForAll()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_7", [Node("gen") with { FansOut = true, Runner = NodeRunner.Kie }, Node("t", "gen")]);
+        await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success), items: 2);
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_7");
+        while (calls.Started.Count < 2) await Task.Delay(20);
+        await host.Client.RaiseEventAsync("job_7:gen:1", RunNames.KieCallbackEvent, "{}");
+        while (calls.Finished.IsEmpty) await Task.Delay(20);
+        Assert.Equal(["gen:1"], calls.Finished.ToList()); // item 0 still waits for its own callback
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await host.Client.GetInstanceAsync("job_7:gen:0"))!.RuntimeStatus);
+
+        await host.Client.RaiseEventAsync("job_7:gen:0", RunNames.KieCallbackEvent, "{}");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+
+        Assert.Equal(["gen:1", "gen:0", "gen:fan-in", "t:0"], calls.Finished.ToList());
+        Assert.Equal("completed", calls.End!.Status);
+        foreach (var item in new[] { "job_7:gen:0", "job_7:gen:1" })
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.Client.GetInstanceAsync(item))!.RuntimeStatus);
+    }
+
+    [Fact]
+    public async Task ACancelledRunPassesTheCancelOnToItsWaitingGenerations()
+    {
+        var calls = new Calls();
+        var plan = new RunPlan("job_8", [Node("gen") with { Runner = NodeRunner.Kie }]);
+        await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success));
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_8");
+        while (calls.Started.IsEmpty) await Task.Delay(20);
+        await host.Client.RaiseEventAsync(id, RunNames.CancelEvent, "test");
+        await host.Client.WaitForInstanceCompletionAsync(id);
+        var generation = await host.Client.WaitForInstanceCompletionAsync("job_8:gen:0", getInputsAndOutputs: true);
+
+        Assert.Equal("cancelled", calls.End!.Status);
+        Assert.Equal(OutcomeKind.Cancelled, generation.ReadOutputAs<NodeOutcome>()!.Kind);
+        Assert.Empty(calls.Finished); // never collected
     }
 }

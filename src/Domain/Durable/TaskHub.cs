@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
+using DurableTask.Core.History;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -138,12 +139,12 @@ public static class LocalTaskHub
 internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, int port, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
-    private StartedOnce? _service;
+    private SidecarBackend? _service;
 
     public async Task StartAsync(CancellationToken ct)
     {
         var service = options.CreateService(loggers);
-        _service = new StartedOnce(service);
+        _service = new SidecarBackend(service);
         // The sidecar's own create is fire-and-forget: the hub's queues and tables must exist before anything is served.
         await service.CreateIfNotExistsAsync();
         var builder = WebApplication.CreateSlimBuilder();
@@ -172,10 +173,13 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
 }
 
 /// <summary>
-/// The backend as the sidecar drives it, started and stopped once: the sidecar stops it from a fire-and-forget
-/// callback (also when it never started it, which the backend does not survive), and its host needs to wait for it.
+/// The backend as the sidecar (Microsoft.DurableTask.InProcessTestHost 0.2.3-preview.1) drives it, with two gaps closed:
+/// it is started and stopped once (the sidecar stops it from a fire-and-forget callback, also when it never started it,
+/// which the backend does not survive, and its host needs to wait for it); and a sub-orchestration's events reach it in
+/// shapes it can store (the sidecar hands over the start message's tags as a Protobuf map and records the creation as
+/// its own subclass, neither of which the Azure Storage backend can read back).
 /// </summary>
-internal sealed class StartedOnce(IOrchestrationService inner) : IOrchestrationService
+internal sealed class SidecarBackend(IOrchestrationService inner) : IOrchestrationService
 {
     private readonly Lock _gate = new();
     private Task? _started;
@@ -215,9 +219,22 @@ internal sealed class StartedOnce(IOrchestrationService inner) : IOrchestrationS
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
     public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
         IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages, TaskMessage continuedAsNewMessage,
-        OrchestrationState orchestrationState) =>
-        inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
+        OrchestrationState orchestrationState)
+    {
+        foreach (var message in orchestratorMessages)
+            if (message.Event is ExecutionStartedEvent { Tags: { } tags } started && tags.GetType() != typeof(Dictionary<string, string>))
+                started.Tags = new Dictionary<string, string>(tags);
+        foreach (var events in new[] { newOrchestrationRuntimeState.Events, newOrchestrationRuntimeState.NewEvents, newOrchestrationRuntimeState.PastEvents })
+            for (var i = 0; i < events.Count; i++)
+                if (events[i] is SubOrchestrationInstanceCreatedEvent created && created.GetType() != typeof(SubOrchestrationInstanceCreatedEvent))
+                    events[i] = new SubOrchestrationInstanceCreatedEvent(created.EventId)
+                    {
+                        Timestamp = created.Timestamp, IsPlayed = created.IsPlayed,
+                        Name = created.Name, Version = created.Version, InstanceId = created.InstanceId, Input = created.Input,
+                    };
+        return inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
             continuedAsNewMessage, orchestrationState);
+    }
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
     public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
     public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;

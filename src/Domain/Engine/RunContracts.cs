@@ -9,8 +9,11 @@ public static class RunNames
     /// <summary>Raised on a run to stop it.</summary>
     public const string CancelEvent = "cancel";
 
-    /// <summary>Raised on a run by the KIE callback endpoint for one item of a generation node: a wake-up, not a result.</summary>
-    public static string KieCallbackEvent(string nodeId, int item) => $"kie:{nodeId}:{item}";
+    /// <summary>Raised by the KIE callback endpoint on the generation's own orchestration: a wake-up, not a result.</summary>
+    public const string KieCallbackEvent = "kie-callback";
+
+    /// <summary>The instance id of one item's KIE generation, a sub-orchestration of the run: <c>{job}:{node}:{item}</c>.</summary>
+    public static string KieItemInstance(string jobId, string nodeId, int item) => new NodeCall(jobId, nodeId, item).Key;
 
     /// <summary>Raised on a run when the render container reports the outcome of a render request.</summary>
     public static string RenderEvent(string requestId) => $"render:{requestId}";

@@ -155,7 +155,7 @@ public static partial class KaiEndpoints
                 (jobId, nodeId, item) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
         if (jobId is null) throw new NotFoundException("callback", "token");
         // Only a wake-up: the generation reads the task back from KIE (KIE signs nothing). A generation that has ended drops it.
-        await runs.RaiseEventAsync(jobId, RunNames.KieCallbackEvent(nodeId!, item), payload.GetRawText(), ct);
+        await runs.RaiseEventAsync(RunNames.KieItemInstance(jobId, nodeId!, item), RunNames.KieCallbackEvent, payload.GetRawText(), ct);
         return Results.Ok(new { code = 200, msg = "success" });
     }
 

@@ -28,7 +28,7 @@ public sealed record KieProgress(KieState State, IReadOnlyList<string> ResultUrl
 
 /// <summary>
 /// Input.KAI.GenerateImage / GenerateVideo / EditVideo. Without a key (or with provider local) the local generator
-/// draws stand-ins in one activity. On KIE, the <c>KieGeneration</c> sub-orchestration drives the steps here:
+/// draws stand-ins in one activity. On KIE, the <c>KieItem</c> sub-orchestration drives the steps here:
 /// <see cref="CreateAsync"/> records the task id in <c>kai_generations</c> before returning (a repeated create finds
 /// it and never pays twice), <see cref="CheckAsync"/> reads the task back (a callback is only a wake-up: KIE signs
 /// nothing), <see cref="CollectAsync"/> downloads the results into the blob store at once (KIE's URLs expire).

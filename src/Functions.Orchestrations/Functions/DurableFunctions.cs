@@ -16,6 +16,10 @@ public static class DurableFunctions
     public static Task<string> RunWorkflow([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new RunWorkflow().RunAsync(context, context.GetInput<string>()!);
 
+    [Function(nameof(KieItem))]
+    public static Task<NodeOutcome> KieItem([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new KieItem().RunAsync(context, context.GetInput<KieItemRun>()!);
+
     [Function(nameof(LoadRun))]
     public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
 

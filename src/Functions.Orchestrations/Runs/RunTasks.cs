@@ -7,6 +7,7 @@ public static class RunTasks
 {
     public static void Register(DurableTaskRegistry tasks) => tasks
         .AddOrchestrator<RunWorkflow>()
+        .AddOrchestrator<KieItem>()
         .AddActivity<LoadRun>()
         .AddActivity<RunNode>()
         .AddActivity<RecordOutcome>()

@@ -18,7 +18,7 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
         var plan = await context.CallActivityAsync<RunPlan?>(nameof(LoadRun), jobId);
         if (plan is null) return "gone";
         var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
-        var nodes = new NodeDriver(context, jobId, cancel);
+        var nodes = new NodeDriver(context, jobId);
         var done = plan.Nodes.Where(n => n.Done).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var started = new HashSet<string>(done, StringComparer.Ordinal);
         var running = new List<(Task<NodeOutcome> Task, PlannedNode Node)>();
@@ -44,14 +44,22 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
             else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? "cancelled" : "failed", which.Id, outcome);
         }
         end ??= new RunEnd(jobId, "completed");
+        // Generations still waiting (a cancel, or a sibling item failed) stop now rather than at their next poll.
+        foreach (var generation in nodes.GenerationsInFlight)
+            context.SendEvent(generation, RunNames.CancelEvent, end.Status);
         await context.CallActivityAsync(nameof(FinishRun), end);
         return end.Status;
     }
 }
 
 /// <summary>Runs the nodes of one run: items, fan-out and fan-in, retries, and the KIE and render paths.</summary>
-internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId, Task cancel)
+internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
 {
+    private readonly HashSet<string> _generations = new(StringComparer.Ordinal);
+
+    /// <summary>The KIE item orchestrations started and not yet finished.</summary>
+    public IReadOnlyCollection<string> GenerationsInFlight => _generations;
+
     public async Task<NodeOutcome> RunAsync(PlannedNode node)
     {
         if (!node.FansOut) return await RunItemAsync(node, 0);
@@ -67,12 +75,34 @@ internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId,
         switch (node.Runner)
         {
             case NodeRunner.Kie:
-                return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => KieGeneration.GenerateAsync(context, call, cancel));
+                return await GenerateAsync(node, new NodeCall(jobId, node.Id, item));
             case NodeRunner.Render:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => RenderAsync(node, call));
             default:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item),
                     call => context.CallActivityAsync<NodeOutcome>(nameof(RunNode), call));
+        }
+    }
+
+    /// <summary>A KIE generation item: its own orchestration, which runs the node's retries.</summary>
+    private async Task<NodeOutcome> GenerateAsync(PlannedNode node, NodeCall call)
+    {
+        var instance = RunNames.KieItemInstance(call.JobId, call.NodeId, call.Item);
+        _generations.Add(instance);
+        try
+        {
+            return await context.CallSubOrchestratorAsync<NodeOutcome>(nameof(KieItem), new KieItemRun(call, node.Retry),
+                new SubOrchestrationOptions { InstanceId = instance });
+        }
+        catch (TaskFailedException e)
+        {
+            // The generation's orchestration itself broke (a bug): the item fails with its error, recorded like any other.
+            return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
+                new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
+        }
+        finally
+        {
+            _generations.Remove(instance);
         }
     }
 

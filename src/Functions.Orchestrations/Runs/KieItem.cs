@@ -3,6 +3,7 @@ using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Providers;
 using Microsoft.DurableTask;
 using Npgsql;
+using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
 
 namespace FentaWeb.Orchestrations.Runs;
 
@@ -13,21 +14,25 @@ public sealed record KieStep(NodeCall Call, KieTask Task, IReadOnlyList<string>?
 /// <summary>What a check tells the orchestrator: the task's state, and for a failure the outcome already recorded.</summary>
 public sealed record KieChecked(KieState State, IReadOnlyList<string> ResultUrls, double NextPollSeconds, NodeOutcome? Failure);
 
+/// <summary>What a KIE item's orchestration needs: its first call and the node's retry policy.</summary>
+public sealed record KieItemRun(NodeCall Call, RetryPolicy Retry);
+
 /// <summary>
-/// One item of a KIE generation node, inside its run: create the task → wait for KIE's callback (raised on the run by
-/// the callback endpoint) raced with a polling timer → check → … until it succeeds (collect the files), fails, or
-/// passes its deadline (<c>KIE_DEADLINE</c>). The run's retry loop decides about failed generations; its cancel event
-/// stops the wait.
+/// One item of a KIE generation node, as a sub-orchestration of its run (instance id <c>{job}:{node}:{item}</c>), with
+/// the node's retry loop: each attempt creates the task (or finds the one recorded) → waits for KIE's callback (raised
+/// here by the callback endpoint) raced with a polling timer → checks → … until it succeeds (collect the files), fails,
+/// or passes its deadline (<c>KIE_DEADLINE</c>). A <c>cancel</c> event (the run passes its own on) stops the wait.
+/// Its own instance keeps the run's history small however long the generations poll.
 /// </summary>
-/// <remarks>
-/// Durable Functions would run each item as a sub-orchestration. The local sidecar (Microsoft.DurableTask.InProcessTestHost
-/// 0.2.3-preview.1) over the Azure Storage backend cannot run sub-orchestrations yet (it hands the backend Protobuf tags
-/// it cannot serialize, and the parent's history then fails to load), so the items wait in the run itself; each round
-/// adds a handful of history events, bounded by the deadline.
-/// </remarks>
-internal static class KieGeneration
+public sealed class KieItem : TaskOrchestrator<KieItemRun, NodeOutcome>
 {
-    public static async Task<NodeOutcome> GenerateAsync(TaskOrchestrationContext context, NodeCall call, Task cancel)
+    public override Task<NodeOutcome> RunAsync(TaskOrchestrationContext context, KieItemRun run)
+    {
+        var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
+        return Retries.RunAsync(context, run.Retry, run.Call, call => GenerateAsync(context, call, cancel));
+    }
+
+    private static async Task<NodeOutcome> GenerateAsync(TaskOrchestrationContext context, NodeCall call, Task cancel)
     {
         var created = await context.CallActivityAsync<KieCreated>(nameof(KieCreate), call);
         if (created.Task is not { } task) return created.Instead!;
@@ -37,7 +42,7 @@ internal static class KieGeneration
         while (context.CurrentUtcDateTime <= deadline)
         {
             using var stop = new CancellationTokenSource();
-            var callback = context.WaitForExternalEvent<string>(RunNames.KieCallbackEvent(call.NodeId, call.Item), stop.Token);
+            var callback = context.WaitForExternalEvent<string>(RunNames.KieCallbackEvent, stop.Token);
             var timer = context.CreateTimer(TimeSpan.FromSeconds(poll), stop.Token);
             var first = await Task.WhenAny(callback, timer, cancel);
             stop.Cancel(); // synchronously: an orchestrator awaits nothing but durable tasks
