@@ -126,7 +126,8 @@ public sealed record RenderWorkerOptions(bool Once, TimeSpan Poll, TimeSpan Visi
 /// <summary>The render container's host: the database and assets, Output.Render, and the render queues; no task hub.</summary>
 public static class RenderHost
 {
-    public static IHost Build(string[] args, bool once, IDictionary<string, string?>? overrides = null)
+    /// <param name="configure">Changes to the services before the host is built (a test renderer replaces Output.Render).</param>
+    public static IHost Build(string[] args, bool once, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
@@ -144,6 +145,7 @@ public static class RenderHost
         var visibility = double.TryParse(config["FENTA_RENDER_VISIBILITY_SECONDS"], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 300;
         builder.Services.AddSingleton(new RenderWorkerOptions(once, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(visibility)));
         builder.Services.AddHostedService<RenderWorker>();
+        configure?.Invoke(builder.Services);
         return builder.Build();
     }
 }

@@ -87,6 +87,59 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         return await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60));
     }
 
+    private static readonly Dictionary<string, string?> SlowRenders = new() { ["FENTA_TEST_RENDER"] = "sleep=4000" };
+
+    private const string RenderGraph = """
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=2"}},
+                   {"id": "st", "type": "Input.Stock", "params": {"query": "clips"}},
+                   {"id": "t", "type": "Edit.Timeline"},
+                   {"id": "r", "type": "Output.Render"}],
+         "edges": [{"from": "s", "to": "st"}, {"from": "st", "to": "t"}, {"from": "t", "to": "r"}]}
+        """;
+
+    [Fact]
+    public async Task AWorkerKilledWhileItsRunWaitsOnARenderIsReplacedAndTheRenderIsReportedToTheRun()
+    {
+        var job = await host.StartJobAsync(RenderGraph);
+        using var renderer = WorkerProcess.StartRenderer(host.WorkerSettings(), SlowRenders);
+        using (var doomed = WorkerProcess.Start(host.WorkerSettings()))
+        {
+            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM test_side_effects WHERE job_id = $1 AND node_id = 'r:started')", job);
+            doomed.Kill();
+        }
+        using var replacement = WorkerProcess.Start(host.WorkerSettings());
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(90)));
+
+        // The render went on while no worker ran: rendered once, reported to the run, never submitted again.
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_side_effects WHERE job_id = $1 AND node_id = 'r:started'", job));
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_executions WHERE job_id = $1 AND node_id = 'r'", job));
+        var (attempt, output) = ((int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'r'", job))!,
+            await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'r'", job));
+        Assert.Equal((1, "render:r:0"), (attempt, output.GetProperty("video_asset_id").GetString()));
+    }
+
+    [Fact]
+    public async Task ARendererKilledMidRenderLeavesTheRequestToAnotherWhichCompletesTheJob()
+    {
+        // A killed renderer's request shows again after the visibility timeout (3 s here; renewed while a render runs).
+        var renderers = new Dictionary<string, string?>(SlowRenders) { ["FENTA_RENDER_VISIBILITY_SECONDS"] = "3" };
+        var job = await host.StartJobAsync(RenderGraph);
+        using var worker = WorkerProcess.Start(host.WorkerSettings());
+        using (var doomed = WorkerProcess.StartRenderer(host.WorkerSettings(), renderers))
+        {
+            await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM test_side_effects WHERE job_id = $1 AND node_id = 'r:started')", job);
+            doomed.Kill();
+        }
+        using var replacement = WorkerProcess.StartRenderer(host.WorkerSettings(), renderers);
+        Assert.Equal("completed", await host.WaitForJobAsync(job, TimeSpan.FromSeconds(90)));
+
+        // Taken twice (the dead renderer's start, the replacement's), finished once, as the same attempt.
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM test_side_effects WHERE job_id = $1 AND node_id = 'r:started'", job));
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_executions WHERE job_id = $1 AND node_id = 'r'", job));
+        Assert.Equal(1, (int)(await host.ScalarAsync("SELECT attempt FROM node_runs WHERE job_id = $1 AND node_id = 'r'", job))!);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1 AND message = 'Job completed'", job));
+    }
+
     [Fact]
     public async Task TwoWorkerProcessesShareTheWorkAndRunEachItemToCompletionOnce()
     {

@@ -11,11 +11,20 @@ public sealed class WorkerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <summary>An orchestration worker with the test activities.</summary>
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra = null) =>
+        Start(settings, extra, []);
+
+    /// <summary>A render container whose Output.Render is the test double.</summary>
+    public static WorkerProcess StartRenderer(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra = null) =>
+        Start(settings, extra, ["render"]);
+
+    private static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? extra, string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FentaWeb.TestWorker.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__")] = value;
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())

@@ -46,7 +46,8 @@ public static partial class TestActivities
         public async Task<ActivityResult> ExecuteAsync(ActivityContext context, CancellationToken ct)
         {
             var started = DateTimeOffset.UtcNow;
-            var d = Directives(context.Params.TryGetValue(DirectiveParam, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null);
+            await StartingAsync(context, ct);
+            var d = Directives(DirectivesOf(context));
             if (d.TryGetValue("sleep", out var sleep)) await Task.Delay(sleep, ct);
             if (d.ContainsKey("block")) await Task.Delay(Timeout.Infinite, ct);
             if (d.ContainsKey("failperm"))
@@ -64,6 +65,12 @@ public static partial class TestActivities
         }
 
         protected abstract Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> directives, CancellationToken ct);
+
+        protected virtual string? DirectivesOf(ActivityContext context) =>
+            context.Params.TryGetValue(DirectiveParam, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+        /// <summary>Before anything else; a double that needs to say it has begun does it here.</summary>
+        protected virtual Task StartingAsync(ActivityContext context, CancellationToken ct) => Task.CompletedTask;
 
         protected NpgsqlDataSource Db => db;
 
@@ -173,6 +180,30 @@ public static partial class TestActivities
 
         protected override Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> d, CancellationToken ct) =>
             Task.FromResult<ActivityResult>(ActivityResult.Done(new { audio = $"voice:{context.NodeId}" }));
+    }
+
+    /// <summary>
+    /// The render container's Output.Render: notes every start in <c>test_side_effects</c> (node id <c>&lt;node&gt;:started</c>)
+    /// before its directives run, so a test can kill the renderer mid-render; a finished render is a test execution.
+    /// Its params are all choices, so its directives come from the process: FENTA_TEST_RENDER.
+    /// </summary>
+    public sealed class RenderDouble(NpgsqlDataSource db) : Double(db)
+    {
+        public override string NodeType => "Output.Render";
+        protected override string DirectiveParam => "";
+        protected override string? DirectivesOf(ActivityContext context) => Environment.GetEnvironmentVariable("FENTA_TEST_RENDER");
+
+        protected override Task<ActivityResult> ProduceAsync(ActivityContext context, Dictionary<string, int> d, CancellationToken ct) =>
+            Task.FromResult<ActivityResult>(ActivityResult.Done(new { video_asset_id = $"render:{context.NodeId}:{context.ItemIndex}" }));
+
+        protected override async Task StartingAsync(ActivityContext context, CancellationToken ct)
+        {
+            await using var cmd = Db.CreateCommand("INSERT INTO test_side_effects (job_id, node_id, item_index) VALUES ($1, $2 || ':started', $3)");
+            cmd.Parameters.Add(new() { Value = context.JobId });
+            cmd.Parameters.Add(new() { Value = context.NodeId });
+            cmd.Parameters.Add(new() { Value = context.ItemIndex });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
     }
 
     /// <summary>Echoes what it received, so tests can see fan-in order and both branches' values.</summary>
