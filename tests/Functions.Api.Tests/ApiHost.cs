@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using FentaWeb.Orchestrations;
 using FentaWeb.TestWorker;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.DurableTask.Client;
 using Npgsql;
 
 namespace FentaWeb.Api.Tests;
@@ -21,9 +22,11 @@ namespace FentaWeb.Api.Tests;
 public class ApiHost : IAsyncLifetime
 {
     private WebApplication? _app;
-    private IHost? _worker;
+    private readonly List<IHost> _workers = [];
 
     public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>The API's durable client of the task hub, to look at orchestration instances.</summary>
+    public DurableTaskClient Runs => _app!.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
     public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
     public const string SigningKey = "test-signing-key-test-signing-key-0123456789";
@@ -35,6 +38,12 @@ public class ApiHost : IAsyncLifetime
 
     /// <summary>Extra settings for that worker (provider keys and URLs of simulators).</summary>
     protected virtual IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>();
+
+    /// <summary>How many orchestration hosts run beside the API (all on the same task hub and database).</summary>
+    protected virtual int Workers => 1;
+
+    /// <summary>The workers' clock: the real one, or a fake the test moves forward (their timer functions fire by it).</summary>
+    protected virtual TimeProvider? WorkerClock => null;
 
     /// <summary>The worker's activities: by default the test doubles replace the generation and script nodes.</summary>
     protected virtual void ConfigureWorker(IServiceCollection services) => services.AddTestActivities();
@@ -82,17 +91,25 @@ public class ApiHost : IAsyncLifetime
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in WorkerSettings) settings[key] = value;
-            _worker = WorkerHost.Build([], settings, ConfigureWorker);
-            await _worker.StartAsync();
+            for (var i = 0; i < Workers; i++)
+            {
+                var worker = WorkerHost.Build([], settings, services =>
+                {
+                    ConfigureWorker(services);
+                    if (WorkerClock is { } clock) services.AddSingleton(clock);
+                });
+                await worker.StartAsync();
+                _workers.Add(worker);
+            }
         }
     }
 
     public async Task DisposeAsync()
     {
-        if (_worker is not null)
+        foreach (var worker in _workers)
         {
-            await _worker.StopAsync();
-            _worker.Dispose();
+            await worker.StopAsync();
+            worker.Dispose();
         }
         if (_app is not null) await _app.DisposeAsync();
         await Db.DisposeAsync();

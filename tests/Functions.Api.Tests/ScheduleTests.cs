@@ -1,16 +1,26 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FentaWeb.Api.Tests;
 
-/// <summary>Schedules over HTTP, with a worker whose ticker starts the runs (test activities).</summary>
+/// <summary>
+/// Schedules over HTTP, with two orchestration hosts whose "Schedules" timer function starts the runs (test
+/// activities). Their clock is a fake the tests move forward: a timer fires when the clock passes its minute.
+/// </summary>
 public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTests.Host>
 {
     public sealed class Host : ApiHost
     {
+        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
         protected override bool RunsWorker => true;
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?> { ["FENTA_SCHEDULE_POLL_SECONDS"] = "0.1" };
+        protected override int Workers => 2;
+        protected override TimeProvider WorkerClock => Clock;
+
+        /// <summary>Moves the clock past <paramref name="instant"/> (never back), across a minute boundary so the timer fires.</summary>
+        public void MoveTo(DateTimeOffset instant) =>
+            Clock.SetUtcNow((instant > Clock.GetUtcNow() ? instant : Clock.GetUtcNow()).AddMinutes(1));
     }
 
     private static readonly object Graph = new
@@ -39,8 +49,7 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
         throw new TimeoutException($"schedule {scheduleId} never reached the expected state");
     }
 
-    private Task MakeDueAsync(string scheduleId, DateTimeOffset slot) =>
-        host.ScalarAsync("UPDATE schedules SET next_run_at = $2 WHERE id = $1", scheduleId, slot);
+    private static DateTimeOffset NextRun(JsonElement schedule) => schedule.GetProperty("next_run_at").GetDateTimeOffset();
 
     [Fact]
     public async Task ADueSlotStartsARunOfTheWorkflowWithTheSchedulesVariablesAndMovesToTheNextSlot()
@@ -55,35 +64,64 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
         Assert.All(upcoming.Zip(upcoming.Skip(1)), pair => Assert.Equal(TimeSpan.FromMinutes(5), pair.Second - pair.First));
         Assert.Equal(0, created.GetProperty("run_count").GetInt32());
 
-        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        host.MoveTo(NextRun(created));
         var ran = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
         var jobId = ran.GetProperty("last_job_id").GetString()!;
         var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
         Assert.Equal(workflowId, job.GetProperty("workflow_id").GetString());
         Assert.Equal("owls", (string?)await host.ScalarAsync("SELECT config->'variables'->>'topic' FROM jobs WHERE id = $1", jobId));
-        var next = ran.GetProperty("next_run_at").GetDateTimeOffset();
-        Assert.True(next > DateTimeOffset.UtcNow && next.Minute % 5 == 0 && next.Second == 0, $"next run {next:o}");
+        var next = NextRun(ran);
+        Assert.True(next > host.Clock.GetUtcNow() && next.Minute % 5 == 0 && next.Second == 0, $"next run {next:o}");
         Assert.Equal(JsonValueKind.Null, ran.GetProperty("last_error").ValueKind);
         Assert.Equal(1, (await (await client.GetAsync($"/v1/workflows/{workflowId}")).ReadJsonAsync(200)).GetProperty("run_count").GetInt32());
     }
 
     [Fact]
-    public async Task ASlotAlreadyStartedBeforeAWorkerDiedIsNotStartedAgain()
+    public async Task EachSlotRunsOnceHoweverManyHostsTickAndMissedSlotsAreNotMadeUp()
     {
         var (_, client, workflowId) = await WorkflowAsync();
-        var id = (await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 * * * *" })).ReadJsonAsync(201))
-            .GetProperty("id").GetString()!;
-        // The job of a slot as a worker that then died would have left it: started under the slot's key, schedule not moved on.
-        var slot = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds());
+        var created = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 * * * *" })).ReadJsonAsync(201);
+        var id = created.GetProperty("id").GetString()!;
+        var first = NextRun(created);
+
+        host.MoveTo(first);
+        var once = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
+        var second = NextRun(once);
+        Assert.True(second > host.Clock.GetUtcNow() && second.Minute == 0, $"next run {second:o}");
+        // Both hosts tick every minute before the next slot; the slot that ran is not run again.
+        for (var minute = 0; minute < 5 && host.Clock.GetUtcNow().AddMinutes(1) < second; minute++)
+        {
+            host.Clock.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(200);
+        }
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
+
+        // The clock jumps three hours past the next slot: that slot runs once (late), the ones missed meanwhile do not.
+        host.MoveTo(second.AddHours(3));
+        var late = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 2);
+        await Task.Delay(1000);
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
+        Assert.Equal(second.AddHours(4), NextRun(late));
+        Assert.NotEqual(once.GetProperty("last_job_id").GetString(), late.GetProperty("last_job_id").GetString());
+    }
+
+    [Fact]
+    public async Task ASlotAlreadyStartedBeforeAHostDiedIsNotStartedAgain()
+    {
+        var (_, client, workflowId) = await WorkflowAsync();
+        var created = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "0 * * * *" })).ReadJsonAsync(201);
+        var id = created.GetProperty("id").GetString()!;
+        var slot = NextRun(created);
+        // The job of the slot as a host that then died would have left it: started under the slot's key, schedule not moved on.
         var run = new HttpRequestMessage(HttpMethod.Post, $"/v1/workflows/{workflowId}/run") { Content = JsonContent.Create(new { }) };
         run.Headers.Add("Idempotency-Key", $"schedule:{id}:{slot.ToUnixTimeSeconds()}");
         var earlier = (await (await client.SendAsync(run)).ReadJsonAsync(202)).GetProperty("id").GetString()!;
 
-        await MakeDueAsync(id, slot);
+        host.MoveTo(slot);
         var ticked = await WaitAsync(client, id, s => s.GetProperty("last_job_id").ValueKind == JsonValueKind.String);
         Assert.Equal(earlier, ticked.GetProperty("last_job_id").GetString());
         Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
-        Assert.True(ticked.GetProperty("next_run_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        Assert.True(NextRun(ticked) > host.Clock.GetUtcNow());
     }
 
     [Fact]
@@ -100,7 +138,7 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
         Assert.Equal((9, 30, false), (local.Hour, local.Minute, local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday));
 
         await (await client.DeleteAsync($"/v1/workflows/{workflowId}")).ReadJsonAsync(204);
-        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        host.MoveTo(next);
         var stopped = await WaitAsync(client, id, s => !s.GetProperty("enabled").GetBoolean());
         Assert.Contains("deleted", stopped.GetProperty("last_error").GetString());
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE workflow_id = $1", workflowId));
@@ -162,7 +200,7 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
         await (await client.DeleteAsync($"/v1/schedules/{id}")).ReadProblemAsync(409, "SCHEDULE_FROM_WORKFLOW");
 
         // It runs like any schedule: the trigger node counts as done and the rest of the graph runs.
-        await MakeDueAsync(id, DateTimeOffset.UtcNow.AddSeconds(-1));
+        host.MoveTo(retimed.GetProperty("next_run_at").GetDateTimeOffset());
         var ran = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
         var jobId = ran.GetProperty("last_job_id").GetString()!;
         var watch = Stopwatch.StartNew();

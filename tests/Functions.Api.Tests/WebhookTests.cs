@@ -21,7 +21,6 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
             ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // the receiver is on loopback
             ["FENTA_WEBHOOK_RETRY_SECONDS"] = "0.3",
             ["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "3",
-            ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
             ["FENTA_WEBHOOK_DISABLE_AFTER_FAILURES"] = "2",
         };
     }

@@ -195,33 +195,6 @@ public class RunTests(RunTests.Host host) : IClassFixture<RunTests.Host>
     }
 
     [Fact]
-    public async Task FinishedJobsPastTheRetentionArePrunedWithTheirHistory()
-    {
-        const string graph = """{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}}], "edges": []}""";
-        var old = await host.StartJobAsync(graph);
-        var recent = await host.StartJobAsync(graph);
-        await host.WaitForJobAsync(old);
-        await host.WaitForJobAsync(recent);
-        await host.ExecAsync($"UPDATE jobs SET completed_at = now() - interval '40 days' WHERE id = '{old}'");
-
-        await host.ExecAsync($$"""
-            INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_prune', '{{RunHost.OrgId}}', 'https://example.com/h', '{*}', 'whsec_x');
-            INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event, payload, status, created_at) VALUES
-              ('whd_old', 'hook_prune', '{{RunHost.OrgId}}', 'evt_1', 'job.completed', '{}', 'success', now() - interval '40 days'),
-              ('whd_old_pending', 'hook_prune', '{{RunHost.OrgId}}', 'evt_2', 'job.completed', '{}', 'pending', now() - interval '40 days'),
-              ('whd_new', 'hook_prune', '{{RunHost.OrgId}}', 'evt_3', 'job.completed', '{}', 'failed', now());
-            """);
-
-        Assert.True(await RunStore.PruneAsync(host.Db, TimeSpan.FromDays(30), CancellationToken.None) >= 1);
-        Assert.Equal(["whd_new", "whd_old_pending"], (await host.JsonAsync("SELECT json_agg(id ORDER BY id)::text FROM webhook_deliveries WHERE webhook_id = 'hook_prune'"))
-            .EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE id = $1", old));
-        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM node_runs WHERE job_id = $1", old));
-        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1", old));
-        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE id = $1", recent));
-    }
-
-    [Fact]
     public void VariablesFillPlaceholdersInStringParams()
     {
         var graph = System.Text.Json.JsonSerializer.Deserialize<WorkflowGraph>("""

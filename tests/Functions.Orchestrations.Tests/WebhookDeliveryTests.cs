@@ -39,7 +39,6 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
             """);
         var settings = host.WorkerSettings();
         settings["FENTA_WEBHOOK_MAX_ATTEMPTS"] = "1";
-        settings["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1";
         using var worker = WorkerHost.Build([], settings);
         await worker.StartAsync();
         await host.WaitUntilAsync("SELECT status = 'failed' FROM webhook_deliveries WHERE webhook_id = 'hook_private'");

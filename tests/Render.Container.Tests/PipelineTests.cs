@@ -52,7 +52,6 @@ public class PipelineTests : IAsyncLifetime
             ["FENTA_URL_SIGNING_KEY"] = "pipeline-test-url-signing-key-0123456789",
             ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:8080",
             ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
-            ["FENTA_WEBHOOK_POLL_SECONDS"] = "0.1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         _media = WorkerHost.Build([], settings);

@@ -21,6 +21,8 @@ public static class TaskHubs
             ["FENTA_TASK_HUB_LEASE_SECONDS"] = "6",
             ["FENTA_RENDER_VISIBILITY_SECONDS"] = "10",
             ["FENTA_RENDER_QUEUE_PREFIX"] = name + "-",
+            // Webhook deliveries are handed to orchestrations every second rather than every five.
+            ["FENTA_WEBHOOK_SCHEDULE"] = "* * * * * *",
         };
     }
 }

@@ -239,13 +239,13 @@ public static class RunStore
     }
 
     /// <summary>Deletes finished jobs (and, by cascade, their node runs and logs) older than the retention.</summary>
-    public static async Task<int> PruneAsync(NpgsqlDataSource db, TimeSpan retention, CancellationToken ct)
+    public static async Task<int> PruneAsync(NpgsqlDataSource db, DateTimeOffset finishedBefore, CancellationToken ct)
     {
         // Finished webhook deliveries go with the same retention; usage records stay (they are what billing adds up).
         await using var cmd = Command(db, """
-            WITH deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < now() - $1)
-            DELETE FROM jobs WHERE completed_at < now() - $1 AND status IN ('completed', 'failed', 'cancelled')
-            """, retention);
+            WITH deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1)
+            DELETE FROM jobs WHERE completed_at < $1 AND status IN ('completed', 'failed', 'cancelled')
+            """, finishedBefore);
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 

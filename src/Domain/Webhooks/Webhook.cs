@@ -71,13 +71,16 @@ public sealed class WebhookDelivery : IHasId
     public DateTimeOffset? LastAttemptAt { get; init; }
     public DateTimeOffset NextRetryAt { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Whether an orchestration has it now; a pending delivery without one is handed over by the next dispatch round.</summary>
+    public bool Dispatched { get; private set; }
 
-    /// <summary>Sends it again from the first attempt, whatever became of it (a fixed endpoint, a lost event).</summary>
+    /// <summary>Sends it again from the first attempt, whatever became of it (a fixed endpoint, a lost event), in a new orchestration.</summary>
     public void Redeliver(DateTimeOffset now)
     {
         Status = "pending";
         Attempts = 0;
         NextRetryAt = now;
+        Dispatched = false;
     }
 }
 

@@ -117,7 +117,6 @@ public static class WebhookEndpoints
         };
         db.WebhookDeliveries.Add(delivery);
         await db.SaveChangesAsync(ct);
-        await WakeDeliveryWorkersAsync(db, ct);
         return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
     }
 
@@ -139,7 +138,6 @@ public static class WebhookEndpoints
                        ?? throw new NotFoundException("delivery", deliveryId);
         delivery.Redeliver(clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
-        await WakeDeliveryWorkersAsync(db, ct);
         return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
     }
 
@@ -158,5 +156,4 @@ public static class WebhookEndpoints
     private static async Task<Webhook> FindAsync(FentaDb db, Caller caller, string webhookId, CancellationToken ct) =>
         await db.Webhooks.SingleOrDefaultAsync(w => w.Id == webhookId && w.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("webhook", webhookId);
 
-    private static Task WakeDeliveryWorkersAsync(FentaDb db, CancellationToken ct) => db.Database.ExecuteSqlRawAsync("SELECT pg_notify('fenta_webhooks', '')", ct);
 }

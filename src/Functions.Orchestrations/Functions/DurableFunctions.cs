@@ -1,5 +1,6 @@
 using FentaWeb.Domain.Engine;
 using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Orchestrations.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,10 @@ public static class DurableFunctions
     [Function(nameof(KieItem))]
     public static Task<NodeOutcome> KieItem([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new KieItem().RunAsync(context, context.GetInput<KieItemRun>()!);
+
+    [Function(nameof(DeliverWebhook))]
+    public static Task<string> DeliverWebhook([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new DeliverWebhook().RunAsync(context, context.GetInput<WebhookDispatch>()!);
 
     [Function(nameof(LoadRun))]
     public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
@@ -54,6 +59,10 @@ public static class DurableFunctions
 
     [Function(nameof(KieExpire))]
     public static Task<NodeOutcome> KieExpire([ActivityTrigger] KieStep step, FunctionContext function) => Activity<KieExpire>(function).RunAsync(Context(function), step);
+
+    [Function(nameof(PostWebhook))]
+    public static Task<WebhookAttempt> PostWebhook([ActivityTrigger] WebhookDispatch dispatch, FunctionContext function) =>
+        Activity<PostWebhook>(function).RunAsync(Context(function), dispatch);
 
     private static T Activity<T>(FunctionContext function) where T : class => ActivatorUtilities.GetServiceOrCreateInstance<T>(function.InstanceServices);
 

@@ -36,8 +36,11 @@ public sealed class RenderQueues(QueueServiceClient queues, BlobServiceClient bl
         await blobs.GetBlobContainerClient(prefix + RequestQueueName).CreateIfNotExistsAsync();
     });
 
-    public QueueClient Requests => queues.GetQueueClient(prefix + RequestQueueName);
-    public QueueClient Results => queues.GetQueueClient(prefix + ResultQueueName);
+    public QueueClient Requests => Queue(RequestQueueName);
+    public QueueClient Results => Queue(ResultQueueName);
+
+    /// <summary>A queue of this app's storage account by the name its trigger gives (with the prefix, locally).</summary>
+    public QueueClient Queue(string name) => queues.GetQueueClient(prefix + name);
 
     private BlobContainerClient Container => blobs.GetBlobContainerClient(prefix + RequestQueueName);
 

@@ -1,22 +1,25 @@
+using FentaWeb.Orchestrations.Webhooks;
 using Microsoft.DurableTask;
 
 namespace FentaWeb.Orchestrations.Runs;
 
-/// <summary>Every orchestrator and activity of a run, for the local worker (Functions registers them by their [Function] wrappers).</summary>
+/// <summary>
+/// Every orchestrator and activity of the app, for the local worker; the Function app has a [Function] wrapper for
+/// each (a test checks the two lists against the generated functions.metadata).
+/// </summary>
 public static class RunTasks
 {
-    public static void Register(DurableTaskRegistry tasks) => tasks
-        .AddOrchestrator<RunWorkflow>()
-        .AddOrchestrator<KieItem>()
-        .AddActivity<LoadRun>()
-        .AddActivity<RunNode>()
-        .AddActivity<RecordOutcome>()
-        .AddActivity<ExpandNode>()
-        .AddActivity<FanIn>()
-        .AddActivity<FinishRun>()
-        .AddActivity<SubmitRender>()
-        .AddActivity<KieCreate>()
-        .AddActivity<KieCheck>()
-        .AddActivity<KieCollect>()
-        .AddActivity<KieExpire>();
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(RunWorkflow), typeof(KieItem), typeof(DeliverWebhook)];
+
+    public static readonly IReadOnlyList<Type> Activities =
+    [
+        typeof(LoadRun), typeof(RunNode), typeof(RecordOutcome), typeof(ExpandNode), typeof(FanIn), typeof(FinishRun), typeof(SubmitRender),
+        typeof(KieCreate), typeof(KieCheck), typeof(KieCollect), typeof(KieExpire), typeof(PostWebhook),
+    ];
+
+    public static void Register(DurableTaskRegistry tasks)
+    {
+        foreach (var orchestrator in Orchestrators) tasks.AddOrchestrator(orchestrator);
+        foreach (var activity in Activities) tasks.AddActivity(activity);
+    }
 }

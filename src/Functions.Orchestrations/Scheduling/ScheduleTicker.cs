@@ -1,63 +1,30 @@
-using System.Globalization;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scheduling;
 using FentaWeb.Domain.Workflows;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Scheduling;
 
-public static class ScheduleRegistration
-{
-    /// <summary>Starts scheduled runs from this process, unless FENTA_SCHEDULE_POLL_SECONDS is 0 (the render container).</summary>
-    public static IServiceCollection AddScheduleTicker(this IServiceCollection services, IConfiguration config)
-    {
-        var seconds = config["FENTA_SCHEDULE_POLL_SECONDS"] is { Length: > 0 } text
-            ? double.TryParse(text, CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : throw new InvalidOperationException($"FENTA_SCHEDULE_POLL_SECONDS must be a number, not '{text}'.")
-            : 1;
-        if (seconds == 0) return services;
-        services.AddSingleton(new ScheduleTickerOptions(TimeSpan.FromSeconds(seconds)));
-        services.AddHostedService<ScheduleTicker>();
-        return services;
-    }
-}
-
-public sealed record ScheduleTickerOptions(TimeSpan Poll);
-
 /// <summary>
-/// Starts the runs of due schedules. Due rows are locked with SKIP LOCKED, so any number of workers tick without
-/// starting a slot twice; each run's idempotency key names the schedule and its slot, so a worker dying after the job
-/// started but before the schedule moved on finds that same job on the next tick instead of starting another.
-/// Slots missed while no worker ran are not made up: the schedule moves to its first slot after now.
+/// Every minute, starts the runs of due schedules. Due rows are locked with SKIP LOCKED, so any number of hosts tick
+/// without starting a slot twice; each run's idempotency key names the schedule and its slot (a unique row per org and
+/// key), so a host dying after the job started but before the schedule moved on finds that same job on the next tick
+/// instead of starting another. Slots missed while nothing ran are not made up: the schedule moves to its first slot
+/// after now. The clock is the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs, ScheduleTickerOptions options, ILogger<ScheduleTicker> logger) : BackgroundService
+public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs, TimeProvider clock, ILogger<ScheduleTicker> logger)
 {
     private sealed record Due(string Id, string OrgId, string WorkflowId, string Cron, string Timezone, string Variables, DateTimeOffset Slot, string? CreatedBy,
         string? Graph, string? WorkflowVariables, int Version);
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    [Function("Schedules")]
+    public async Task RunAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken ct)
     {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                while (await TickAsync(stopping) > 0) { } // a full batch: more may be due
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (!stopping.IsCancellationRequested)
-            {
-                LogDatabaseError(logger, e);
-            }
-            try { await Task.Delay(options.Poll, stopping); } catch (OperationCanceledException) { return; }
-        }
+        while (await TickAsync(ct) > 0) { } // a full batch: more may be due
     }
 
     /// <summary>Starts the runs of up to a batch of due schedules; returns how many were due when the batch was full, else 0.</summary>
@@ -71,12 +38,13 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
             SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.variables::text, s.next_run_at, s.created_by,
                    CASE WHEN w.deleted_at IS NULL THEN w.graph::text END, w.variables::text, w.version
             FROM schedules s JOIN workflows w ON w.id = s.workflow_id
-            WHERE s.enabled AND s.next_run_at <= now()
+            WHERE s.enabled AND s.next_run_at <= $2
             ORDER BY s.next_run_at LIMIT $1
             FOR UPDATE OF s SKIP LOCKED
             """, conn, tx))
         {
             select.Parameters.Add(new() { Value = batch });
+            select.Parameters.Add(new() { Value = clock.GetUtcNow() });
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
                 due.Add(new Due(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
@@ -110,10 +78,10 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
         }
         var next = schedule.Graph is null || !CronSchedule.TryParse(schedule.Cron, schedule.Timezone, out var cron, out _)
             ? null
-            : cron!.NextAfter(DateTimeOffset.UtcNow > schedule.Slot ? DateTimeOffset.UtcNow : schedule.Slot);
+            : cron!.NextAfter(clock.GetUtcNow() > schedule.Slot ? clock.GetUtcNow() : schedule.Slot);
         await using var batch = new NpgsqlBatch(conn, tx);
         var schedules = new NpgsqlBatchCommand("""
-            UPDATE schedules SET next_run_at = $2, enabled = $2 IS NOT NULL, last_run_at = CASE WHEN $3::text IS NULL THEN last_run_at ELSE now() END,
+            UPDATE schedules SET next_run_at = $2, enabled = $2 IS NOT NULL, last_run_at = CASE WHEN $3::text IS NULL THEN last_run_at ELSE $6 END,
                    last_job_id = coalesce($3, last_job_id), last_error = $4, run_count = run_count + $5, updated_at = now()
             WHERE id = $1
             """);
@@ -122,11 +90,13 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
         schedules.Parameters.Add(new() { Value = (object?)jobId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         schedules.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         schedules.Parameters.Add(new() { Value = created ? 1 : 0 });
+        schedules.Parameters.Add(new() { Value = clock.GetUtcNow() });
         batch.BatchCommands.Add(schedules);
         if (created)
         {
-            var workflows = new NpgsqlBatchCommand("UPDATE workflows SET run_count = run_count + 1, last_run_at = now() WHERE id = $1");
+            var workflows = new NpgsqlBatchCommand("UPDATE workflows SET run_count = run_count + 1, last_run_at = $2 WHERE id = $1");
             workflows.Parameters.Add(new() { Value = schedule.WorkflowId });
+            workflows.Parameters.Add(new() { Value = clock.GetUtcNow() });
             batch.BatchCommands.Add(workflows);
         }
         await batch.ExecuteNonQueryAsync(ct);
@@ -141,7 +111,4 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Schedule {ScheduleId} did not start a run: {Error}")]
     private static partial void LogNotStarted(ILogger logger, string scheduleId, string error);
-
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Schedule tick failed (database?); will retry")]
-    private static partial void LogDatabaseError(ILogger logger, Exception exception);
 }

@@ -1,0 +1,36 @@
+using System.Globalization;
+using FentaWeb.Domain.Engine;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FentaWeb.Orchestrations.Runs;
+
+/// <summary>
+/// Every hour, forgets what finished more than FENTA_JOB_RETENTION_DAYS (30) ago: jobs with their node runs and logs,
+/// finished webhook deliveries, and the finished orchestration instances (runs, generations, deliveries) with their
+/// history in the task hub. Usage records stay: they are what billing adds up.
+/// </summary>
+public sealed partial class Retention(NpgsqlDataSource db, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
+{
+    private static readonly List<OrchestrationRuntimeStatus> Finished =
+        [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+
+    [Function(nameof(Retention))]
+    public async Task RunAsync([TimerTrigger("0 17 * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient runs, CancellationToken ct)
+    {
+        var days = config["FENTA_JOB_RETENTION_DAYS"] is { Length: > 0 } text
+            ? double.TryParse(text, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : throw new InvalidOperationException($"FENTA_JOB_RETENTION_DAYS must be a positive number, not '{text}'.")
+            : 30;
+        var cutoff = clock.GetUtcNow().AddDays(-days);
+        var jobs = await RunStore.PruneAsync(db, cutoff, ct);
+        // The local sidecar needs a lower bound (it reads CreatedFrom unchecked); nothing here is older than the epoch.
+        var instances = await runs.PurgeAllInstancesAsync(new PurgeInstancesFilter(DateTimeOffset.UnixEpoch, cutoff, Finished), ct);
+        LogPruned(logger, jobs, instances.PurgedInstanceCount, cutoff);
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Retention: {Jobs} jobs and {Instances} orchestration instances finished before {Cutoff:o} removed")]
+    private static partial void LogPruned(ILogger logger, int jobs, int instances, DateTimeOffset cutoff);
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Orchestrations.Webhooks;
+
+/// <summary>Settings of webhook delivery, from <c>FENTA_WEBHOOK_*</c> environment variables (README lists them).</summary>
+public sealed record WebhookOptions(TimeSpan Timeout, TimeSpan FirstRetry, int MaxAttempts, bool AllowPrivateNetworks, int DisableAfterFailures = 20)
+{
+    /// <summary>No wait between retries grows past this.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(6);
+
+    /// <summary>How often the dispatch timer hands new deliveries to orchestrations, unless FENTA_WEBHOOK_SCHEDULE says otherwise.</summary>
+    public const string DefaultSchedule = "*/5 * * * * *";
+
+    public static WebhookOptions FromConfiguration(IConfiguration config)
+    {
+        double Number(string key, double fallback) => config[key] is { Length: > 0 } text
+            ? double.TryParse(text, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new InvalidOperationException($"{key} must be a number, not '{text}'.")
+            : fallback;
+        return new WebhookOptions(TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_TIMEOUT_SECONDS", 10)), TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_RETRY_SECONDS", 30)),
+            Math.Clamp((int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10), 1, 100), config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
+            (int)Number("FENTA_WEBHOOK_DISABLE_AFTER_FAILURES", 20));
+    }
+
+    /// <summary>30 s, 90 s, 4.5 min … (by default) growing threefold to at most six hours, ±10 % so retries of one outage spread out.</summary>
+    public TimeSpan RetryDelay(int attempt) =>
+        TimeSpan.FromSeconds(Math.Min(FirstRetry.TotalSeconds * Math.Pow(3, attempt - 1), MaxRetryDelay.TotalSeconds) * (0.9 + Random.Shared.NextDouble() * 0.2));
+}
+
+public static class WebhookRegistration
+{
+    public const string HttpClientName = "webhooks";
+
+    /// <summary>What delivering webhooks needs in either host: its settings and an HTTP client that only reaches public addresses.</summary>
+    public static IServiceCollection AddWebhookDelivery(this IServiceCollection services, IConfiguration config)
+    {
+        var options = WebhookOptions.FromConfiguration(config);
+        services.AddSingleton(options);
+        services.AddHttpClient(HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, // a redirect is an answer that is not 2xx, not a hop to somewhere else
+                ConnectCallback = (context, ct) => PublicAddressGuard.ConnectAsync(context, options.AllowPrivateNetworks, ct),
+            });
+        return services;
+    }
+}
+
+/// <summary>
+/// Webhook URLs are written by tenants, so delivery must not become a way into our own network: every connection
+/// goes to an address checked at connect time (so DNS cannot swap in a private one after validation), and
+/// loopback, private, link-local and carrier-grade NAT ranges are refused unless explicitly allowed.
+/// </summary>
+public static class PublicAddressGuard
+{
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken ct)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var usable = addresses.Where(a => allowPrivate || !IsPrivate(a)).ToArray();
+        if (usable.Length == 0)
+            throw new HttpRequestException($"refused to connect to {host}: it resolves only to private or local addresses ({string.Join(", ", addresses.Select(a => a.ToString()))})");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(usable, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public static bool IsPrivate(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return true;
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
+        var b = address.GetAddressBytes();
+        return b[0] is 0 or 10 || (b[0] == 172 && b[1] is >= 16 and < 32) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254)
+               || (b[0] == 100 && b[1] is >= 64 and < 128);
+    }
+}
