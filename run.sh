@@ -40,13 +40,11 @@ export FENTA_HTTP_PORT=${FENTA_HTTP_PORT:-8080}
 export FENTA_JWT_SIGNING_KEY=${FENTA_JWT_SIGNING_KEY:-$(local_secret jwt.key)}
 export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)}
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
-export FENTA_URL_SIGNING_KEY=${FENTA_URL_SIGNING_KEY:-$(local_secret url-signing.key)}
-export FENTA_STORAGE_ROOT=${FENTA_STORAGE_ROOT:-$LOCAL/storage}
 export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 # A local stack posts webhooks to local receivers too; a deployment keeps the default (private addresses refused).
 export FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=${FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS:-true}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
-# Links the workers make (Output.Download, webhook payloads) point at this API unless told otherwise.
+# Callbacks the workers hand out (KIE.ai's) point at this API unless told otherwise.
 export FENTA_PUBLIC_URL=${FENTA_PUBLIC_URL:-$url}
 
 if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then

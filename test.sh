@@ -5,8 +5,10 @@ source "$(dirname "$0")/scripts/common.sh"
 
 ensure_system_packages
 ensure_pg_os_user
-# The tests start their own Azurite processes (FENTA_AZURITE_BIN, free ports, in memory); this only installs it.
+# The tests start their own Azurite processes (FENTA_AZURITE_BIN, free ports, in memory); this only installs it and
+# makes the certificate they serve HTTPS with, which the test processes trust through SSL_CERT_FILE.
 ensure_azurite_installed
+ensure_azurite_tls
 
 mkdir -p "$LOCAL"
 say "building (Debug)"

@@ -32,11 +32,6 @@ param postgresAdminPassword string
 @minLength(32)
 param jwtSigningKey string
 
-@description('HMAC key of signed download and upload links; at least 32 characters, shared by the API and the workers.')
-@secure()
-@minLength(32)
-param urlSigningKey string
-
 @description('Optional provider keys; without them the offline defaults run (local generator, template writer, espeak-ng, local stock).')
 @secure()
 param kieApiKey string = ''
@@ -117,7 +112,8 @@ resource blobServices 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01
   name: 'default'
 }
 
-// Asset bytes (FENTA_AZURE_BLOB_URL): uploads, voices, clips, renders.
+// Asset bytes (FENTA_AZURE_BLOB_URL): uploads, voices, clips, renders. Clients upload and download straight from here
+// with user delegation SAS links the apps sign (no account key); direct uploads land under staging/ first.
 resource assetsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobServices
   name: 'assets'
@@ -126,7 +122,8 @@ resource assetsContainer 'Microsoft.Storage/storageAccounts/blobServices/contain
   }
 }
 
-// Storage Blob Data Contributor for the apps' identity: no account key in the apps for asset bytes.
+// Storage Blob Data Contributor for the apps' identity: no account key in the apps for asset bytes. The role also
+// allows generateUserDelegationKey, which signs the upload and download links.
 resource blobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, environmentName, 'blob-data-contributor')
   scope: storage
@@ -228,7 +225,6 @@ var secrets = concat([
   { name: 'db', value: connectionString }
   { name: 'storage-connection', value: storageConnection }
   { name: 'jwt-signing-key', value: jwtSigningKey }
-  { name: 'url-signing-key', value: urlSigningKey }
 ], empty(kieApiKey) ? [] : [{ name: 'kie-api-key', value: kieApiKey }],
    empty(pexelsApiKey) ? [] : [{ name: 'pexels-api-key', value: pexelsApiKey }],
    empty(llmApiKey) ? [] : [{ name: 'llm-api-key', value: llmApiKey }])
@@ -238,7 +234,6 @@ var sharedEnv = concat([
   { name: 'FENTA_DB', secretRef: 'db' }
   { name: 'FENTA_STORAGE_CONNECTION', secretRef: 'storage-connection' }
   { name: 'FENTA_JWT_SIGNING_KEY', secretRef: 'jwt-signing-key' }
-  { name: 'FENTA_URL_SIGNING_KEY', secretRef: 'url-signing-key' }
   { name: 'FENTA_AZURE_BLOB_URL', value: '${storage.properties.primaryEndpoints.blob}${assetsContainer.name}' }
   { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
   { name: 'FENTA_STOCK_DIR', value: '${storageMount}/stock' }

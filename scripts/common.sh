@@ -30,6 +30,8 @@ ensure_system_packages() {
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   [ ${#missing[@]} -eq 0 ] && return 0
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [ "$(id -u)" -eq 0 ]; then
@@ -152,9 +154,31 @@ ensure_azurite_installed() {
   export FENTA_AZURITE_BIN="$dir/node_modules/.bin/azurite"
 }
 
+# Azurite serves HTTPS with a self-signed certificate for 127.0.0.1, because asset links are user delegation SAS: the
+# user delegation key that signs them is only issued to Entra ID (bearer token) callers, and Azurite takes bearer tokens
+# (--oauth basic) only over HTTPS. The .NET processes trust the certificate through SSL_CERT_FILE, a bundle of the
+# system's CAs and this certificate: .NET on Linux reads its trusted roots from there once, at start, so it is exported
+# before any of them starts (the tests' own Azurite uses the same certificate: FENTA_AZURITE_CERT, FENTA_AZURITE_KEY).
+ensure_azurite_tls() {
+  local dir="$LOCAL/azurite-tls"
+  mkdir -p "$dir"
+  if [ ! -s "$dir/key.pem" ] || ! openssl x509 -checkend 86400 -noout -in "$dir/cert.pem" >/dev/null 2>&1; then
+    say "making a TLS certificate for Azurite (127.0.0.1) in $dir"
+    (umask 077; openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 825 -subj "/CN=127.0.0.1" \
+      -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1) ||
+      die "openssl could not make Azurite's certificate in $dir"
+    rm -f "$dir/ca-bundle.pem"
+  fi
+  if [ ! -s "$dir/ca-bundle.pem" ] || [ "$dir/cert.pem" -nt "$dir/ca-bundle.pem" ] || [ /etc/ssl/certs/ca-certificates.crt -nt "$dir/ca-bundle.pem" ]; then
+    cat /etc/ssl/certs/ca-certificates.crt "$dir/cert.pem" > "$dir/ca-bundle.pem.tmp" 2>/dev/null || cp "$dir/cert.pem" "$dir/ca-bundle.pem.tmp"
+    mv "$dir/ca-bundle.pem.tmp" "$dir/ca-bundle.pem"
+  fi
+  export FENTA_AZURITE_CERT="$dir/cert.pem" FENTA_AZURITE_KEY="$dir/key.pem" SSL_CERT_FILE="$dir/ca-bundle.pem"
+}
+
 # The emulator's connection string for the given ports (explicit endpoints, so any client library accepts it).
 azurite_connection_string() {
-  printf 'DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%s/%s;QueueEndpoint=http://127.0.0.1:%s/%s;TableEndpoint=http://127.0.0.1:%s/%s;' \
+  printf 'DefaultEndpointsProtocol=https;AccountName=%s;AccountKey=%s;BlobEndpoint=https://127.0.0.1:%s/%s;QueueEndpoint=https://127.0.0.1:%s/%s;TableEndpoint=https://127.0.0.1:%s/%s;' \
     "$FENTA_AZURITE_ACCOUNT" "$FENTA_AZURITE_KEY" "$1" "$FENTA_AZURITE_ACCOUNT" "$2" "$FENTA_AZURITE_ACCOUNT" "$3" "$FENTA_AZURITE_ACCOUNT"
 }
 
@@ -164,24 +188,29 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # True while process $1 runs (a child that exited but was not waited for yet is a zombie: not running).
 process_running() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
 
-# Starts Azurite (blob, queue, table) on loopback with its data in .local/azurite, or reuses one already listening
-# there, and exports FENTA_STORAGE_CONNECTION. A FENTA_STORAGE_CONNECTION set by the user names the storage to use
-# instead: then nothing is installed or started.
+# Starts Azurite (blob, queue, table) on loopback over HTTPS with OAuth, its data in .local/azurite, or reuses one
+# already listening there with our certificate; exports FENTA_STORAGE_CONNECTION (task hub, render queues) and the
+# asset container (FENTA_AZURE_BLOB_URL, reached with the emulator-only token credential). A FENTA_STORAGE_CONNECTION
+# set by the user names the storage to use instead: then nothing is installed or started, and FENTA_AZURE_BLOB_URL must
+# name that account's asset container (reached with DefaultAzureCredential: az login, or a managed identity).
 ensure_azurite() {
   local blob=$FENTA_AZURITE_BLOB_PORT queue=$FENTA_AZURITE_QUEUE_PORT table=$FENTA_AZURITE_TABLE_PORT connection
   connection=$(azurite_connection_string "$blob" "$queue" "$table")
   if [ -n "${FENTA_STORAGE_CONNECTION:-}" ] && [ "$FENTA_STORAGE_CONNECTION" != "$connection" ]; then
-    say "using the storage account in FENTA_STORAGE_CONNECTION (Azurite not started)"
+    [ -n "${FENTA_AZURE_BLOB_URL:-}" ] ||
+      die "FENTA_STORAGE_CONNECTION names your storage account: set FENTA_AZURE_BLOB_URL to its asset container (https://<account>.blob.core.windows.net/assets) too"
+    say "using the storage account in FENTA_STORAGE_CONNECTION and the container in FENTA_AZURE_BLOB_URL (Azurite not started)"
     return 0
   fi
   ensure_azurite_installed
+  ensure_azurite_tls
   if port_open "$blob"; then
     local server
-    server=$(curl -s -o /dev/null -D - --max-time 5 "http://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT?comp=list" 2>/dev/null |
+    server=$(curl -s -o /dev/null -D - --max-time 5 --cacert "$FENTA_AZURITE_CERT" "https://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT?comp=list" 2>/dev/null |
       tr -d '\r' | sed -n 's/^[Ss]erver: *//p' | head -n 1) || true
     case "$server" in
       *Azurite*) say "reusing Azurite already listening on 127.0.0.1:$blob ($server)" ;;
-      *) die "127.0.0.1:$blob is taken by something that is not Azurite; free it or set FENTA_AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT" ;;
+      *) die "127.0.0.1:$blob is taken by something that is not Azurite serving HTTPS with .local/azurite-tls/cert.pem (an Azurite started before it served HTTP: stop it); free it or set FENTA_AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT" ;;
     esac
     port_open "$queue" && port_open "$table" ||
       say "warning: the running Azurite does not listen on queue port $queue and table port $table"
@@ -190,6 +219,7 @@ ensure_azurite() {
     say "starting Azurite on 127.0.0.1:$blob (blob), :$queue (queue), :$table (table)"
     "$FENTA_AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
       --tableHost 127.0.0.1 --tablePort "$table" --location "$LOCAL/azurite" \
+      --oauth basic --cert "$FENTA_AZURITE_CERT" --key "$FENTA_AZURITE_KEY" \
       --silent --skipApiVersionCheck --loose --disableTelemetry < /dev/null > "$LOCAL/azurite.log" 2>&1 &
     FENTA_AZURITE_PID=$!
     local waited=0
@@ -204,6 +234,8 @@ ensure_azurite() {
     done
   fi
   export FENTA_STORAGE_CONNECTION="$connection"
+  export FENTA_AZURE_BLOB_URL="https://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT/assets"
+  export FENTA_AZURE_BLOB_CREDENTIAL=azurite
 }
 
 # Stops the Azurite started by ensure_azurite; one that was already running is left alone.

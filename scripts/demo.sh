@@ -29,9 +29,12 @@ run_demo() {
   video=$(printf '%s' "$result" | json_field video_asset_id)
   [ -n "$video" ] || die "the job has no rendered video"
   asset=$(curl -fsS -H "$auth" "$url/v1/assets/$video")
-  link=$(printf '%s' "$asset" | grep -o '"download_url":"[^"]*"' | cut -d'"' -f4)
-  mp4="$FENTA_STORAGE_ROOT/$(printf '%s' "$link" | sed -E 's#^https?://[^/]+/v1/files/##; s#\?.*##')"
-  [ -f "$mp4" ] || die "the render is not where the asset says ($mp4)"
+  # A signed Blob URL (JSON escapes its & and + as \u0026 and \u002B), served by Azurite over HTTPS with our certificate.
+  link=$(printf '%s' "$asset" | grep -o '"download_url":"[^"]*"' | cut -d'"' -f4 | sed 's/\\u0026/\&/g; s/\\u002B/+/g')
+  [ -n "$link" ] || die "the render has no download URL: $asset"
+  mkdir -p "$LOCAL/demo"
+  mp4="$LOCAL/demo/$job.mp4"
+  curl -fsS ${FENTA_AZURITE_CERT:+--cacert "$FENTA_AZURITE_CERT"} -o "$mp4" "$link" || die "could not download the render from $link"
   cat <<SUMMARY
 
   MP4          $mp4

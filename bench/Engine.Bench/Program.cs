@@ -59,7 +59,6 @@ var settings = new Dictionary<string, string?>(await TaskHubs.SettingsAsync("run
 {
     ["FENTA_DB"] = cs,
     ["FENTA_TASK_HUB_VISIBILITY_SECONDS"] = "120",
-    ["FENTA_STORAGE_ROOT"] = Path.Combine(Path.GetTempPath(), $"fenta-bench-{Guid.NewGuid():N}"),
     ["FENTA_STOCK_DIR"] = Path.Combine(Path.GetTempPath(), "fenta-bench-stock"),
     ["Logging:LogLevel:Default"] = "Warning",
 };

@@ -42,7 +42,7 @@ public static class FentaApi
         app.MapTemplates();
         app.MapWorkflows();
         app.MapJobs();
-        app.MapAssets(options);
+        app.MapAssets();
         app.MapVoices();
         app.MapModels();
         app.MapKai();

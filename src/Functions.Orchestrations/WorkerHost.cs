@@ -47,11 +47,7 @@ public static class WorkerHost
     {
         services.AddSingleton(FentaDb.CreateDataSource(config["FENTA_DB"] is { Length: > 0 } database ? database
             : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).")));
-        var storageRoot = config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage";
-        var azureBlob = AzureBlobOptions.FromSettings(key => config[key]);
-        services.AddHttpClient(AzureBlobStore.HttpClientName);
-        services.AddSingleton(sp => BlobStores.Create(storageRoot, azureBlob,
-            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
+        services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
         services.AddSingleton<AssetStore>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         services.AddSingleton<NodeExecutor>();

@@ -1,18 +1,20 @@
 using System.Globalization;
 using System.Text;
 using FentaWeb.Domain.Media;
-
 using FentaWeb.Domain.Rendering;
+using FFMpegCore;
+using FFMpegCore.Enums;
+using FFMpegCore.Exceptions;
 
 namespace FentaWeb.Render;
 
-public sealed record RenderQuality(string Preset, int Crf)
+public sealed record RenderQuality(EncoderPreset Preset, int Crf)
 {
     public static RenderQuality For(string quality) => quality switch
     {
-        "draft" => new("ultrafast", 30),
-        "high" => new("medium", 20),
-        _ => new("veryfast", 23),
+        "draft" => new(EncoderPreset.UltraFast, 30),
+        "high" => new(EncoderPreset.Medium, 20),
+        _ => new(EncoderPreset.VeryFast, 23),
     };
 }
 
@@ -21,7 +23,9 @@ public sealed record RenderResult(string VideoPath, string ThumbnailPath, string
 /// <summary>
 /// Renders a <see cref="RenderSpec"/> with one ffmpeg run and one filter graph: every scene scaled and cropped to
 /// the canvas, joined with crossfades (or cuts), text overlays, burned-in ASS subtitles, the narration padded to
-/// the full length; H.264 yuv420p + AAC with faststart. Then a JPEG thumbnail and the SRT.
+/// the full length; H.264 yuv420p + AAC with faststart. Then a JPEG thumbnail and the SRT. ffmpeg runs through
+/// FFMpegCore (inputs, codecs, outputs, progress, cancellation); the filter graph is built here, FFMpegCore having
+/// no API for a complex graph.
 /// </summary>
 public static class FfmpegRenderer
 {
@@ -38,14 +42,24 @@ public static class FfmpegRenderer
             // Mono sources stay mono: upmixing them only doubles the AAC encoder's work for the same sound.
             var audio = await Task.WhenAll(spec.Audio.Select(track => FfProbe.ProbeAsync(track.Source, ct)));
             var sceneFps = await Task.WhenAll(spec.Scenes.Select(async scene => scene.Kind == "video" ? (await FfProbe.ProbeAsync(scene.Source, ct)).Fps : null));
-            var args = BuildArguments(spec, outputPath, quality, work, stereo: audio.Any(p => p.AudioChannels is null or > 1), sceneFps);
-            var result = await ProcessRunner.RunAsync("ffmpeg", args, ct, line =>
+            var ffmpeg = BuildCommand(spec, outputPath, quality, work, stereo: audio.Any(p => p.AudioChannels is null or > 1), sceneFps);
+            if (progress is not null && spec.DurationSeconds > 0)
+                ffmpeg.NotifyOnPercentageProgress(percent => progress(Math.Clamp(percent / 100, 0, 1)), TimeSpan.FromSeconds(spec.DurationSeconds));
+            try
             {
-                if (progress is not null && line.StartsWith("out_time_us=", StringComparison.Ordinal)
-                    && long.TryParse(line["out_time_us=".Length..], out var us) && spec.DurationSeconds > 0)
-                    progress(Math.Clamp(us / 1e6 / spec.DurationSeconds, 0, 1));
-            });
-            if (result.ExitCode != 0) throw new MediaException($"ffmpeg failed (exit {result.ExitCode}): {result.ErrorTail()}");
+                // Cancelling kills ffmpeg at once, without the grace FFMpegCore gives it to finish the file: a cancelled
+                // render's output is thrown away.
+                await ffmpeg.CancellableThrough(ct, TimeSpan.Zero).ProcessAsynchronously();
+            }
+            catch (FFMpegProcessException e)
+            {
+                throw new MediaException($"ffmpeg failed (exit {e.Result.ExitCode}): {ErrorTail(e.Result.StandardError)}");
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                ct.ThrowIfCancellationRequested(); // the token that cancelled, not FFMpegCore's own exception
+                throw;
+            }
 
             var srt = Path.ChangeExtension(outputPath, ".srt");
             await File.WriteAllTextAsync(srt, SubtitleWriter.ToSrt(spec.Subtitles?.Cues ?? []), ct);
@@ -57,13 +71,15 @@ public static class FfmpegRenderer
         }
     }
 
+    /// <summary>The ffmpeg run: FFMpegCore's arguments for inputs and outputs, with the filter graph built here.</summary>
     /// <param name="sceneFps">Each scene's source frame rate where known: faster sources drop frames before scaling.</param>
-    public static List<string> BuildArguments(RenderSpec spec, string outputPath, RenderQuality quality, string work, bool stereo = true,
+    public static FFMpegArgumentProcessor BuildCommand(RenderSpec spec, string outputPath, RenderQuality quality, string work, bool stereo = true,
         IReadOnlyList<double?>? sceneFps = null)
     {
         var (w, h, fps, total) = (spec.Width, spec.Height, spec.Fps, spec.DurationSeconds);
         var crossfade = spec.Transition != "cut" && spec.Scenes.Count > 1 ? Math.Max(0.1, spec.TransitionSeconds) : 0;
-        var args = new List<string> { "-y", "-v", "error", "-nostats", "-progress", "pipe:1", "-filter_complex_threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) };
+        // Each input with its own options, in the order the graph numbers them; ffmpeg reports a missing file itself.
+        var inputs = new List<(string Source, Action<FFMpegInputOptions>? Options)>();
         var graph = new StringBuilder();
         var input = 0;
 
@@ -73,7 +89,7 @@ public static class FfmpegRenderer
             var length = scene.Duration + (i < spec.Scenes.Count - 1 ? crossfade : 0);
             if (scene.Kind == "image")
             {
-                args.AddRange(["-i", scene.Source]);
+                inputs.Add((scene.Source, null));
                 var frames = (int)Math.Ceiling(length * fps);
                 graph.Append(CultureInfo.InvariantCulture,
                     $"[{input}:v]scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},setsar=1," +
@@ -82,7 +98,8 @@ public static class FfmpegRenderer
             }
             else
             {
-                args.AddRange(["-stream_loop", "-1", "-ss", Seconds(scene.TrimStart), "-t", Seconds(length), "-i", scene.Source]);
+                inputs.Add((scene.Source, options => options.WithStreamLoop(-1).WithStartTime(TimeSpan.FromSeconds(scene.TrimStart))
+                    .WithDuration(TimeSpan.FromSeconds(length))));
                 // Frames are resampled to the output rate on whichever side of the scaler has fewer of them. The
                 // source is cropped to the canvas's aspect before scaling, so no pixel is scaled only to be cut
                 // away (a landscape clip in a portrait short used to be scaled to 3413x1920 first). zimg's
@@ -151,7 +168,7 @@ public static class FfmpegRenderer
         var layout = stereo ? "stereo" : "mono";
         if (spec.Audio.Count == 0)
         {
-            args.AddRange(["-f", "lavfi", "-t", Seconds(total), "-i", $"anullsrc=r=48000:cl={layout}"]);
+            inputs.Add(($"anullsrc=r=48000:cl={layout}", options => options.ForceFormat("lavfi").WithDuration(TimeSpan.FromSeconds(total))));
             graph.Append(CultureInfo.InvariantCulture, $"[{input}:a]atrim=duration={Seconds(total)}[aout]");
         }
         else
@@ -159,7 +176,7 @@ public static class FfmpegRenderer
             var labels = new List<string>();
             foreach (var track in spec.Audio)
             {
-                args.AddRange(["-i", track.Source]);
+                inputs.Add((track.Source, null));
                 var delay = (int)Math.Round(track.Start * 1000);
                 graph.Append(CultureInfo.InvariantCulture,
                     $"[{input}:a]aresample=48000,aformat=channel_layouts={layout},volume={Seconds(track.Volume)},adelay={delay}|{delay}[a{input}];");
@@ -171,13 +188,48 @@ public static class FfmpegRenderer
                 .Append(CultureInfo.InvariantCulture, $"{(labels.Count == 1 ? "" : ",")}apad=whole_dur={Seconds(total)},atrim=duration={Seconds(total)}[aout]");
         }
 
-        args.AddRange(["-filter_complex", graph.ToString(), "-map", "[vout]", "-map", "[aout]",
-            "-c:v", "libx264", "-preset", quality.Preset, "-crf", quality.Crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p",
-            "-r", fps.ToString(CultureInfo.InvariantCulture), "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
-            "-movflags", "+faststart", "-t", Seconds(total), outputPath,
-            "-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-update", "1", ThumbnailPath(outputPath)]);
-        return args;
+        var arguments = FFMpegArguments.FromFileInput(inputs[0].Source, verifyExists: false, inputs[0].Options);
+        foreach (var (source, options) in inputs.Skip(1)) arguments.AddFileInput(source, verifyExists: false, options);
+        return arguments
+            .OutputToMany(outputs => outputs
+                .OutputToFile(outputPath, overwrite: true, options => options
+                    // Global options, which ffmpeg takes anywhere on the line. -stats keeps the progress lines that
+                    // FFMpegCore reads coming at the error log level.
+                    .WithCustomArgument($"-stats -filter_complex_threads {Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)} " +
+                                        $"-filter_complex {Quote(graph.ToString())}")
+                    .WithMap("vout").WithMap("aout")
+                    .WithVideoCodec(VideoCodec.LibX264).WithSpeedPreset(quality.Preset).WithConstantRateFactor(quality.Crf).WithPixelFormat("yuv420p")
+                    .WithFrameRate(fps).WithAudioCodec(AudioCodec.Aac).WithAudioBitrate(128).WithAudioSamplingRate(48000).WithFastStart()
+                    .WithDuration(TimeSpan.FromSeconds(total)))
+                .OutputToFile(ThumbnailPath(outputPath), overwrite: true, options => options
+                    .WithMap("thumb").WithFrameCount(1).WithVideoQualityScale(3).WithCustomArgument("-update 1")))
+            .WithLogLevel(FFMpegLogLevel.Error);
     }
+
+    /// <summary>
+    /// One argument for the command line FFMpegCore hands to ProcessStartInfo, which splits it by the Windows rules on
+    /// every platform: inside double quotes only a quote, and the backslashes before one, need escaping.
+    /// </summary>
+    private static string Quote(string argument)
+    {
+        var quoted = new StringBuilder("\"");
+        var backslashes = 0;
+        foreach (var c in argument)
+        {
+            if (c == '\\')
+            {
+                backslashes++;
+                continue;
+            }
+            quoted.Append('\\', c == '"' ? backslashes * 2 + 1 : backslashes).Append(c);
+            backslashes = 0;
+        }
+        return quoted.Append('\\', backslashes * 2).Append('"').ToString();
+    }
+
+    /// <summary>The end of ffmpeg's stderr without its progress lines: what it said went wrong.</summary>
+    private static string ErrorTail(IEnumerable<string> stderr) => string.Join('\n', stderr
+        .Where(line => !line.StartsWith("frame=", StringComparison.Ordinal) && !line.StartsWith("size=", StringComparison.Ordinal)).TakeLast(12));
 
     /// <summary>
     /// xfade only takes 4:4:4 or RGB, so on 4:2:0 frames ffmpeg would convert both sides up and the result back

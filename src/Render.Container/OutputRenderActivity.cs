@@ -25,7 +25,8 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
     {
         var profile = OutputProfiles.Find(args.Profile)!;
         var spec = Resize(context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!, profile.Width, profile.Height) with { Fps = args.Fps };
-        var paths = await assets.LocalPathsAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)), ct);
+        // The inputs' local copies stay in the cache (not evicted) until the render is done with them.
+        using var paths = await assets.LocalFilesAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)), ct);
         var missing = spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Where(id => !paths.ContainsKey(id)).Distinct().ToList();
         if (missing.Count > 0) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"Assets {string.Join(", ", missing)} are gone.", Permanent: true);
         spec = spec with

@@ -134,10 +134,7 @@ public static class RenderHost
         var config = builder.Configuration;
         builder.Services.AddSingleton(FentaDb.CreateDataSource(config["FENTA_DB"] is { Length: > 0 } database ? database
             : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).")));
-        var azureBlob = AzureBlobOptions.FromSettings(key => config[key]);
-        builder.Services.AddHttpClient(AzureBlobStore.HttpClientName);
-        builder.Services.AddSingleton(sp => BlobStores.Create(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage", azureBlob,
-            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
+        builder.Services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
         builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         builder.Services.AddSingleton<NodeExecutor>();

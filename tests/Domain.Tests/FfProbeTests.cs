@@ -2,43 +2,85 @@ using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Domain.Tests;
 
-public class FfProbeTests
+/// <summary>FfProbe on files ffmpeg makes here: what it reads of videos, stills and audio, and how it fails.</summary>
+public class FfProbeTests : IDisposable
 {
-    [Fact]
-    public void ParsesVideoAudioAndFractionalFrameRates()
+    private readonly string _dir = Directory.CreateTempSubdirectory("fenta-probe-").FullName;
+
+    public void Dispose()
     {
-        var info = FfProbe.Parse("""
-            {"streams": [{"codec_type": "video", "codec_name": "h264", "width": 1080, "height": 1920, "avg_frame_rate": "30000/1001"},
-                         {"codec_type": "audio", "codec_name": "aac"}],
-             "format": {"duration": "12.480000", "format_name": "mov,mp4,m4a,3gp,3g2,mj2"}}
-            """);
-        Assert.Equal((12.48, 1080, 1920, 29.97, "h264", "aac"), (info.DurationSeconds, info.Width, info.Height, info.Fps, info.VideoCodec, info.AudioCodec));
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private async Task<string> MakeAsync(string name, params string[] args)
+    {
+        var path = Path.Combine(_dir, name);
+        await ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", .. args, path], $"ffmpeg could not make {name}", CancellationToken.None);
+        return path;
+    }
+
+    [Fact]
+    public async Task ReadsVideoAudioAndFractionalFrameRates()
+    {
+        var path = await MakeAsync("ntsc.mp4", "-f", "lavfi", "-i", "testsrc=size=108x192:rate=30000/1001", "-f", "lavfi", "-i", "sine=frequency=300",
+            "-ac", "2", "-t", "1.5", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac");
+
+        var info = await FfProbe.ProbeAsync(path, CancellationToken.None);
+
+        Assert.Equal((108, 192, 29.97, "h264", "aac", 2), (info.Width, info.Height, info.Fps, info.VideoCodec, info.AudioCodec, info.AudioChannels));
+        Assert.InRange(info.DurationSeconds!.Value, 1.45, 1.6);
+        Assert.Contains("mp4", info.FormatName);
         Assert.True(info.HasVideo && info.HasAudio);
     }
 
     [Fact]
-    public void StillImageHasNoFrameRateOrDuration()
+    public async Task StillImageHasNoFrameRateOrDuration()
     {
-        var info = FfProbe.Parse("""
-            {"streams": [{"codec_type": "video", "codec_name": "png", "width": 640, "height": 480, "avg_frame_rate": "0/0", "r_frame_rate": "25/1"}],
-             "format": {"format_name": "png_pipe"}}
-            """);
-        Assert.Equal(((double?)null, (int?)640, (double?)null), (info.DurationSeconds, info.Width, info.Fps));
+        var path = await MakeAsync("still.png", "-f", "lavfi", "-i", "color=teal:s=64x48", "-frames:v", "1");
+
+        var info = await FfProbe.ProbeAsync(path, CancellationToken.None);
+
+        Assert.Equal(((double?)null, (int?)64, (int?)48, (double?)null, "png"), (info.DurationSeconds, info.Width, info.Height, info.Fps, info.VideoCodec));
         Assert.False(info.HasAudio);
     }
 
     [Fact]
-    public async Task UnreadableFileIsAMediaException()
+    public async Task AudioOnlyHasItsDurationToTheMicrosecondAndChannelsButNoPicture()
     {
-        var path = Path.GetTempFileName();
+        var path = Path.Combine(_dir, "voice.wav");
+        await Wav.WriteAsync(path, new PcmAudio(22050, 1, new byte[49612 * 2]), CancellationToken.None); // 2.249977 s
+
+        var info = await FfProbe.ProbeAsync(path, CancellationToken.None);
+
+        Assert.Equal(49612 / 22050.0, info.DurationSeconds!.Value, 6);
+        Assert.Equal(("pcm_s16le", 1, "wav"), (info.AudioCodec, info.AudioChannels, info.FormatName));
+        Assert.Equal(((int?)null, (double?)null), (info.Width, info.Fps));
+        Assert.False(info.HasVideo);
+    }
+
+    [Fact]
+    public async Task UnreadableFileIsAMediaExceptionNamingIt()
+    {
+        var path = Path.Combine(_dir, "notes.mp4");
         await File.WriteAllTextAsync(path, "not media");
-        try
-        {
-            await Assert.ThrowsAsync<MediaException>(() => FfProbe.ProbeAsync(path, CancellationToken.None));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+
+        var error = await Assert.ThrowsAsync<MediaException>(() => FfProbe.ProbeAsync(path, CancellationToken.None));
+        Assert.Contains("notes.mp4", error.Message);
+        Assert.Contains("Invalid data", error.Message); // ffprobe's own words
+    }
+
+    [Fact]
+    public async Task MissingFileIsAMediaException()
+    {
+        var error = await Assert.ThrowsAsync<MediaException>(() => FfProbe.ProbeAsync(Path.Combine(_dir, "gone.mov"), CancellationToken.None));
+        Assert.Contains("gone.mov", error.Message);
+    }
+
+    [Fact]
+    public async Task ACancelledProbeIsCancelled()
+    {
+        var path = await MakeAsync("short.wav", "-f", "lavfi", "-i", "sine=duration=1");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FfProbe.ProbeAsync(path, new CancellationToken(canceled: true)));
     }
 }

@@ -28,7 +28,10 @@ public class ApiHost : IAsyncLifetime
     /// <summary>The API's durable client of the task hub, to look at orchestration instances.</summary>
     public DurableTaskClient Runs => _app!.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
-    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
+    /// <summary>This host's local files (the offline stock library, drawn only if a test searches it); removed with the host.</summary>
+    public string LocalFolder { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-local-{Guid.NewGuid():N}");
+    /// <summary>This host's task hub and asset container on the shared Azurite (read stored assets with <see cref="StoredAssets"/>).</summary>
+    public IReadOnlyDictionary<string, string?> Storage { get; private set; } = null!;
     public const string SigningKey = "test-signing-key-test-signing-key-0123456789";
 
     protected virtual int RateLimitPerMinute => 100_000;
@@ -61,15 +64,15 @@ public class ApiHost : IAsyncLifetime
         var connectionString = await server.CreateDatabaseAsync(GetType().Name);
         Db = NpgsqlDataSource.Create(connectionString);
         var taskHub = await TaskHubs.SettingsAsync(GetType().Name);
+        Storage = taskHub;
         var api = new Dictionary<string, string?>(taskHub)
         {
             ["FENTA_DB"] = connectionString,
             ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
             ["FENTA_RATE_LIMIT_PER_MINUTE"] = RateLimitPerMinute.ToString(),
             ["FENTA_MAX_BODY_BYTES"] = (256 * 1024).ToString(),
-            ["FENTA_STORAGE_ROOT"] = StorageRoot,
             // A small library, drawn only if a test searches it.
-            ["FENTA_STOCK_DIR"] = Path.Combine(StorageRoot, "stock-library"),
+            ["FENTA_STOCK_DIR"] = Path.Combine(LocalFolder, "stock-library"),
             ["FENTA_STOCK_CLIPS"] = "6",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
@@ -85,8 +88,6 @@ public class ApiHost : IAsyncLifetime
             var settings = new Dictionary<string, string?>(taskHub)
             {
                 ["FENTA_DB"] = connectionString,
-                ["FENTA_STORAGE_ROOT"] = StorageRoot,
-                ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
                 ["FENTA_PUBLIC_URL"] = BaseAddress.ToString(),
                 ["Logging:LogLevel:Default"] = "Warning",
             };
@@ -113,7 +114,7 @@ public class ApiHost : IAsyncLifetime
         }
         if (_app is not null) await _app.DisposeAsync();
         await Db.DisposeAsync();
-        if (Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
+        if (Directory.Exists(LocalFolder)) Directory.Delete(LocalFolder, recursive: true);
     }
 
     public HttpClient Client(string? bearer = null, string? orgId = null)

@@ -321,10 +321,9 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         using (var ffmpeg = Process.Start("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x568:rate=25", "-t",
                    seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p", path]))
             await ffmpeg!.WaitForExitAsync();
-        var file = new ByteArrayContent(await File.ReadAllBytesAsync(path));
+        var bytes = await File.ReadAllBytesAsync(path);
         File.Delete(path);
-        file.Headers.ContentType = new("video/mp4");
-        return await (await client.PostAsync("/v1/assets", new MultipartFormDataContent { { file, "file", "clip.mp4" } })).ReadJsonAsync(201);
+        return await client.UploadAsync(bytes, "clip.mp4");
     }
 
     [Fact]

@@ -23,11 +23,13 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
             "/v1/api-keys", "/v1/api-keys/{keyId}",
             "/v1/templates", "/v1/templates/{templateId}", "/v1/templates/{templateId}/copy",
             "/v1/workflows", "/v1/workflows/{workflowId}", "/v1/workflows/{workflowId}/versions", "/v1/workflows/{workflowId}/versions/{version}",
-            "/v1/nodes", "/v1/voices", "/healthz", "/readyz", "/v1/assets", "/v1/assets/{assetId}", "/v1/files/{key}",
+            "/v1/nodes", "/v1/voices", "/healthz", "/readyz", "/v1/assets", "/v1/assets/{assetId}", "/v1/assets/init", "/v1/assets/complete",
             "/v1/workflows/{workflowId}/run", "/v1/jobs", "/v1/jobs/{jobId}", "/v1/jobs/{jobId}/cancel", "/v1/jobs/{jobId}/retry",
             "/v1/jobs/{jobId}/logs", "/v1/jobs/{jobId}/events",
         ];
         foreach (var path in expected) Assert.True(paths.TryGetProperty(path, out _), $"missing path {path}");
+        // Asset bytes go to and come from Blob Storage directly: the API serves no file routes.
+        Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.StartsWith("/v1/files", StringComparison.Ordinal) || p.Name.StartsWith("/v1/uploads", StringComparison.Ordinal));
         var create = paths.GetProperty("/v1/workflows").GetProperty("post");
         Assert.True(create.GetProperty("responses").TryGetProperty("403", out _));
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("Problem", out _));

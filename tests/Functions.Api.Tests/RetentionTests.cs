@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using FentaWeb.Domain.Assets;
+using FentaWeb.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FentaWeb.Api.Tests;
@@ -7,7 +9,7 @@ namespace FentaWeb.Api.Tests;
 /// <summary>
 /// The hourly "Retention" timer function over HTTP, with the orchestration host's clock moved forward: finished jobs,
 /// their history, finished deliveries and finished orchestration instances go after FENTA_JOB_RETENTION_DAYS (30);
-/// usage records stay.
+/// usage records stay. Direct uploads left unfinished for a day go with their staged files.
 /// </summary>
 public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionTests.Host>
 {
@@ -63,6 +65,11 @@ public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionT
               ('whd_old_pending', 'hook_kept', $1, 'evt_2', 'job.completed', '{}', 'pending', now() - interval '40 days'),
               ('whd_new', 'hook_kept', $1, 'evt_3', 'job.completed', '{}', 'failed', now())
             """, session.OrgId);
+        // A direct upload put in but never completed.
+        var bytes = await Uploads.ClipAsync();
+        var abandoned = await client.InitUploadAsync("clip.mp4", bytes.Length);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await Uploads.PutAsync(abandoned, bytes)).StatusCode);
+        var staged = AssetBlobs.StagingPrefix + (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", Uploads.Id(abandoned)))!;
 
         // 29 days on: only what PostgreSQL says finished more than 30 days ago goes; both instances are younger than that.
         host.Clock.Advance(TimeSpan.FromDays(29));
@@ -73,6 +80,9 @@ public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionT
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1", old));
         Assert.NotNull(await host.Runs.GetInstanceAsync(old));
         Assert.NotNull(await host.Runs.GetInstanceAsync(recent));
+        // An upload left unfinished for a day is given up: its staged file goes, and its declared size no longer counts.
+        await UntilAsync(async () => !await StoredAssets.ExistsAsync(host.Storage, staged));
+        await (await client.GetAsync($"/v1/assets/{Uploads.Id(abandoned)}")).ReadProblemAsync(404, "NOT_FOUND");
 
         // Two more days: the recent job is past the retention too, and both runs' instances leave the task hub.
         host.Clock.Advance(TimeSpan.FromDays(2));

@@ -77,7 +77,8 @@ public class PexelsStockSearchTests(PexelsStockSearchTests.Host host) : IClassFi
         await limited.ReadProblemAsync(503, "PEXELS_RATE_LIMITED");
         Assert.Equal(TimeSpan.FromSeconds(30), limited.Headers.RetryAfter?.Delta);
 
-        host.Pexels.EnqueueError(502, "bad gateway");
+        // The client's pipeline tries a failed search again: this outage outlasts its tries.
+        for (var i = 0; i < FentaWeb.Domain.Engine.ProviderResilience.Attempts; i++) host.Pexels.EnqueueError(502, "bad gateway");
         var down = await client.GetAsync("/v1/assets/stock/search?query=city");
         Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
         await down.ReadProblemAsync(502, "PEXELS_UNAVAILABLE");

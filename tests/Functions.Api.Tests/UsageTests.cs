@@ -47,8 +47,7 @@ public class UsageTests(UsageTests.Host host) : IClassFixture<UsageTests.Host>
         var replay = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(new { graph = Graph }) };
         replay.Headers.Add("Idempotency-Key", "before-the-limit");
         Assert.Equal(earlier, (await (await client.SendAsync(replay)).ReadJsonAsync(202)).GetProperty("id").GetString());
-        var file = new MultipartFormDataContent { { new ByteArrayContent("notes"u8.ToArray()), "file", "notes.txt" } };
-        await (await client.PostAsync("/v1/assets", file)).ReadJsonAsync(201);
+        await client.InitUploadAsync("clip.mp4", 1000);
 
         await host.ScalarAsync("UPDATE orgs SET plan = 'starter' WHERE id = $1", session.OrgId);
         await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadJsonAsync(202);
@@ -66,10 +65,8 @@ public class UsageTests(UsageTests.Host host) : IClassFixture<UsageTests.Host>
         await host.ScalarAsync("""
             INSERT INTO assets (id, org_id, type, source, storage_key, size_bytes) VALUES (fenta_id('asset'), $1, 'video', 'upload', 'elsewhere/big.mp4', 5368709120)
             """, session.OrgId);
-        var file = new MultipartFormDataContent { { new ByteArrayContent("x"u8.ToArray()), "file", "x.txt" } };
-        var refused = await (await session.Client().PostAsync("/v1/assets", file)).ReadProblemAsync(402, "QUOTA_EXCEEDED");
+        var refused = await (await session.Client().PostAsJsonAsync("/v1/assets/init", new { filename = "clip.mp4", size_bytes = 1000 })).ReadProblemAsync(402, "QUOTA_EXCEEDED");
         Assert.Equal("storage_bytes", refused.GetProperty("resource").GetString());
-        await (await session.Client().PostAsJsonAsync("/v1/assets/init", new { filename = "clip.mp4" })).ReadProblemAsync(402, "QUOTA_EXCEEDED");
         await (await session.Client().PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadProblemAsync(402, "QUOTA_EXCEEDED"); // every allowance stops jobs
     }
 

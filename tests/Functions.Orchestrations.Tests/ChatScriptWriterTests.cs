@@ -9,13 +9,19 @@ namespace FentaWeb.Orchestrations.Tests;
 public class ChatScriptWriterTests : IAsyncLifetime
 {
     private readonly OpenAiSimulator _llm = new();
+    private readonly ProviderClients _clients = new();
     private static readonly ScriptRequest Request = new("city lights at night", "story", "en", 30, 3);
 
     public Task InitializeAsync() => _llm.StartAsync();
-    public async Task DisposeAsync() => await _llm.DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _llm.DisposeAsync();
+    }
 
     private ChatScriptWriter Writer(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        new(new HttpClient(), new OpenAiEndpoint(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)));
+        _clients.OpenAi(new OpenAiEndpoint(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new ChatScriptWriter(http, endpoint));
 
     [Fact]
     public async Task WritesAScriptInJsonModeWithBearerAuth()
@@ -57,9 +63,12 @@ public class ChatScriptWriterTests : IAsyncLifetime
     [InlineData(402, "LLM_PAYMENT_REQUIRED", true)]
     public async Task HttpErrorsMapToTypedOutcomes(int status, string code, bool permanent)
     {
-        _llm.EnqueueError(status, """{"error": {"message": "nope"}}""");
+        // A 5xx is tried again by the client's pipeline, so an outage is one that outlasts its tries; a 4xx is not.
+        var tries = status >= 500 ? ProviderResilience.Attempts : 1;
+        for (var i = 0; i < tries; i++) _llm.EnqueueError(status, """{"error": {"message": "nope"}}""");
         var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
         Assert.Equal((code, permanent, (TimeSpan?)null), (error.Code, error.Permanent, error.RetryAfter));
+        Assert.Equal(tries, _llm.Requests.Count);
     }
 
     [Fact]

@@ -45,7 +45,6 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
             ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
             ["FENTA_KIE_BASE_URL"] = kie.BaseAddress.ToString(),
             ["FENTA_KIE_POLL_SECONDS"] = "0.5",
-            ["FENTA_JWT_SIGNING_KEY"] = "crash-test-signing-key-crash-test-signing-key",
             ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:9/",
         };
         var job = await host.StartJobAsync("""

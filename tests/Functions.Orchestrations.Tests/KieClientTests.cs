@@ -12,12 +12,18 @@ namespace FentaWeb.Orchestrations.Tests;
 public class KieClientTests : IAsyncLifetime
 {
     private readonly KieSimulator _kie = new() { SendCallbacks = false, TaskDuration = TimeSpan.Zero };
+    private readonly ProviderClients _clients = new();
 
     public Task InitializeAsync() => _kie.StartAsync();
-    public async Task DisposeAsync() => await _kie.DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _kie.DisposeAsync();
+    }
 
     private KieClient Client(string key = KieSimulator.ValidKey, double timeoutSeconds = 5) =>
-        new(new HttpClient(), new KieOptions(_kie.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds), TimeSpan.FromSeconds(1)));
+        _clients.Get<KieClient>(services => services.AddKieClient(new KieOptions(_kie.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds), TimeSpan.FromSeconds(1))));
 
     private static JsonObject Input(string modelId, object? modelParams = null)
     {
@@ -153,10 +159,25 @@ public class KieClientTests : IAsyncLifetime
         for (var i = 0; i < 12 && last?.Code != "KIE_UNAVAILABLE"; i++)
             last = await FailsAsync(() => client.SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
         Assert.Equal("KIE_UNAVAILABLE", last!.Code);
-        Assert.NotNull(last.RetryAfter);
+        Assert.InRange(last.RetryAfter!.Value, TimeSpan.FromSeconds(1), ProviderResilience.BreakDuration);
+        var sent = _kie.Requests.Count;
+        Assert.Equal("KIE_UNAVAILABLE", (await FailsAsync(() => client.SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None))).Code);
+        Assert.Equal(sent, _kie.Requests.Count); // paused: the open breaker answers without calling KIE
         // The breaker is per family: Veo still goes through.
         _kie.ClearScripted();
         var veo = ModelRegistry.Find("veo-3.1-fast")!;
         Assert.NotEmpty(await client.SubmitAsync(veo, "a fox", Input(veo.Id), null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AnOutageLongerThanTheRetriesIsAnErrorTheEngineRetries()
+    {
+        var model = ModelRegistry.Find("veo-3.1-fast")!;
+        var taskId = await Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
+        for (var i = 0; i < ProviderResilience.Attempts; i++) _kie.EnqueueError(503, "busy");
+
+        var failed = await FailsAsync(() => Client().StatusAsync(model, taskId, CancellationToken.None));
+        Assert.Equal(("KIE_ERROR", false), (failed.Code, failed.Permanent));
+        Assert.Equal(ProviderResilience.Attempts, _kie.Requests.Count(r => r.Path.StartsWith("/api/v1/veo/record-info", StringComparison.Ordinal)));
     }
 }

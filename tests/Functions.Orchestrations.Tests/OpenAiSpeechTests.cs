@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Media;
 using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Simulators;
 
@@ -13,12 +14,20 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     }
 
     private readonly OpenAiSimulator _openai = new();
+    private readonly ProviderClients _clients = new();
 
     public Task InitializeAsync() => _openai.StartAsync();
-    public async Task DisposeAsync() => await _openai.DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _openai.DisposeAsync();
+    }
 
     private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        new(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(timeoutSeconds)));
+        _clients.OpenAi(new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiSpeech(http, endpoint));
+
+    private static Task<PcmAudio> SayAsync(OpenAiSpeech speech) => speech.SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None);
 
     [Fact]
     public async Task SpeaksWavAndMapsSeedVoiceNames()
@@ -34,21 +43,51 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     [Fact]
     public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
     {
-        Task<ProviderException> FailureAsync(OpenAiSpeech speech) =>
-            Assert.ThrowsAsync<ProviderException>(() => speech.SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None));
+        Task<ProviderException> FailureAsync(OpenAiSpeech speech) => Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech));
 
         var refused = await FailureAsync(Speech("bad"));
         Assert.Equal(("TTS_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
         _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 3);
         var limited = await FailureAsync(Speech());
         Assert.Equal(("TTS_RATE_LIMITED", TimeSpan.FromSeconds(3), false), (limited.Code, limited.RetryAfter, limited.Permanent));
-        _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
+        // An outage that outlasts the client's retries; the node's retry takes it from there.
+        for (var i = 0; i < ProviderResilience.Attempts; i++) _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
         var outage = await FailureAsync(Speech());
-        Assert.Equal(("TTS_UNAVAILABLE", false), (outage.Code, outage.Permanent));
+        Assert.Equal(("TTS_UNAVAILABLE", false, (TimeSpan?)null), (outage.Code, outage.Permanent, outage.RetryAfter));
         Assert.Contains("overloaded", outage.Message);
         _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
         var slow = await FailureAsync(Speech(timeoutSeconds: 0.5));
         Assert.Equal(("TTS_TIMEOUT", false), (slow.Code, slow.Permanent));
+        Assert.Equal(1 + 1 + ProviderResilience.Attempts + 1, _openai.Requests.Count); // nor a rate limit, nor a timed-out POST, was sent twice
+    }
+
+    [Fact]
+    public async Task A503IsRetriedByTheClientsPipeline()
+    {
+        _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
+
+        var audio = await SayAsync(Speech());
+
+        Assert.True(audio.DurationSeconds > 0);
+        Assert.Equal(2, _openai.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AServiceThatKeepsFailingIsPausedByTheBreaker()
+    {
+        var speech = Speech();
+        for (var i = 0; i < 40; i++) _openai.EnqueueError(500, """{"error": {"message": "down"}}""");
+        ProviderException? paused = null;
+        for (var call = 0; call < 6 && paused is null; call++)
+            paused = await Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech)) is { RetryAfter: not null } e ? e : null;
+
+        Assert.NotNull(paused);
+        Assert.Equal(("TTS_UNAVAILABLE", false), (paused.Code, paused.Permanent));
+        Assert.InRange(paused.RetryAfter!.Value, TimeSpan.FromSeconds(1), ProviderResilience.BreakDuration); // a wait, not a failed attempt
+        var sent = _openai.Requests.Count;
+        _openai.ClearScripted();
+        Assert.NotNull((await Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech))).RetryAfter);
+        Assert.Equal(sent, _openai.Requests.Count); // while open, calls do not reach the service
     }
 
     [Fact]

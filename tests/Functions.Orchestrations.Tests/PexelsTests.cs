@@ -14,13 +14,19 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
     }
 
     private readonly PexelsSimulator _pexels = new();
+    private readonly ProviderClients _clients = new();
 
     public Task InitializeAsync() => _pexels.StartAsync();
-    public async Task DisposeAsync() => await _pexels.DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _pexels.DisposeAsync();
+    }
 
     // A short timeout only where a test waits it out: under a loaded CI machine a first request can take longer than that.
     private PexelsClient Client(string key = PexelsSimulator.ValidKey, double timeoutSeconds = 10) =>
-        new(new HttpClient(), new PexelsOptions(_pexels.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds)));
+        _clients.Get<PexelsClient>(services => services.AddPexelsClient(new PexelsOptions(_pexels.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds))));
 
     [Fact]
     public async Task SearchSendsTheRawKeyAndPicksTheFileThatFitsTheTarget()
@@ -53,10 +59,23 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
         Assert.Equal("PEXELS_RATE_LIMITED", limited.Code);
         Assert.InRange(limited.RetryAfter!.Value.TotalSeconds, 80, 91);
 
-        _pexels.EnqueueError(502, "bad gateway");
+        // Searches are reads: a 5xx or a timeout is tried again, so these are failures that outlast every try.
+        for (var i = 0; i < ProviderResilience.Attempts; i++) _pexels.EnqueueError(502, "bad gateway");
         Assert.Equal(("PEXELS_UNAVAILABLE", false), await CodeAsync());
-        _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
+        for (var i = 0; i < ProviderResilience.Attempts; i++) _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
         Assert.Equal(("PEXELS_TIMEOUT", false), await CodeAsync());
+    }
+
+    [Fact]
+    public async Task A503OrASlowAnswerIsRetriedByTheClientsPipeline()
+    {
+        _pexels.EnqueueError(503, "unavailable");
+        Assert.Equal(2, (await Client().SearchAsync("city night", "portrait", 15, CancellationToken.None)).Videos.Count);
+        Assert.Equal(2, _pexels.Requests.Count);
+
+        _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1002, (await Client(timeoutSeconds: 0.5).GetVideoAsync(1002, CancellationToken.None)).Id);
+        Assert.Equal(4, _pexels.Requests.Count);
     }
 
     private async Task<(string, bool)> CodeAsync()
@@ -113,7 +132,7 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
         var settings = host.WorkerSettings();
         settings["FENTA_PEXELS_API_KEY"] = PexelsSimulator.ValidKey;
         settings["FENTA_PEXELS_BASE_URL"] = _pexels.BaseAddress.ToString();
-        settings["FENTA_STOCK_DIR"] = Path.Combine(host.StorageRoot, "stock-library");
+        settings["FENTA_STOCK_DIR"] = Path.Combine(host.LocalFolder, "stock-library");
         settings["FENTA_STOCK_CLIPS"] = "3";
         using var worker = WorkerHost.Build([], settings);
         await worker.StartAsync();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Engine;
@@ -36,15 +37,26 @@ public class RunHost : IAsyncLifetime
 
     protected virtual bool StartsWorker => true;
 
-    /// <summary>Where this host's workers keep asset files (removed with the host).</summary>
-    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-storage-{Guid.NewGuid():N}");
+    /// <summary>This host's local files (copies of stored assets, a stock library); removed with the host.</summary>
+    public string LocalFolder { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-local-{Guid.NewGuid():N}");
 
     public Dictionary<string, string?> WorkerSettings() => new(TaskHub)
     {
         ["FENTA_DB"] = ConnectionString,
-        ["FENTA_STORAGE_ROOT"] = StorageRoot,
         ["Logging:LogLevel:Default"] = "Warning",
     };
+
+    /// <summary>The asset store the workers use: this host's database and asset container.</summary>
+    public AssetStore Assets() => new(Db, new AssetBlobs(AssetStorageOptions.FromSettings(key => TaskHub.GetValueOrDefault(key))));
+
+    /// <summary>A local copy of a stored asset, read straight from its blob through the SDK, for tools that read files.</summary>
+    public async Task<string> LocalCopyAsync(string storageKey)
+    {
+        var path = Path.Combine(LocalFolder, Guid.NewGuid().ToString("N") + Path.GetExtension(storageKey));
+        Directory.CreateDirectory(LocalFolder);
+        await StoredAssets.Container(TaskHub).GetBlobClient(storageKey).DownloadToAsync(path);
+        return path;
+    }
 
     public async Task InitializeAsync()
     {
@@ -91,7 +103,7 @@ public class RunHost : IAsyncLifetime
         await _client.StopAsync();
         _client.Dispose();
         await Db.DisposeAsync();
-        if (Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
+        if (Directory.Exists(LocalFolder)) Directory.Delete(LocalFolder, recursive: true);
     }
 
     public async Task<string> StartJobAsync(string graphJson, string? parentJobId = null, string? idempotencyKey = null)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FentaWeb.Simulators;
+using FentaWeb.Testing;
 
 namespace FentaWeb.Orchestrations.Tests;
 
@@ -92,9 +93,10 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
             Convert.ToDouble(await host.ScalarAsync("SELECT duration_seconds FROM assets WHERE id = $1", assetId)));
         Assert.Equal("audio", type);
         Assert.Equal(duration, probed, 2);
-        var info = await FentaWeb.Domain.Media.FfProbe.ProbeAsync(Path.Combine(host.StorageRoot, key), CancellationToken.None);
+        var stored = await host.LocalCopyAsync(key);
+        var info = await FentaWeb.Domain.Media.FfProbe.ProbeAsync(stored, CancellationToken.None);
         Assert.Equal(duration, info.DurationSeconds!.Value, 2);
-        Assert.InRange(await FentaWeb.Domain.Media.Loudness.IntegratedLufsAsync(Path.Combine(host.StorageRoot, key), CancellationToken.None), -15.5, -12.5); // espeak-ng alone sits near -21
+        Assert.InRange(await FentaWeb.Domain.Media.Loudness.IntegratedLufsAsync(stored, CancellationToken.None), -15.5, -12.5); // espeak-ng alone sits near -21
     }
 
     [Fact]
@@ -120,19 +122,24 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         Assert.True(cues[^1].GetProperty("end").GetDouble() <= narration.GetProperty("duration_seconds").GetDouble() + 0.001);
 
         var srtKey = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1 AND type = 'subtitles'", track.GetProperty("srt_asset_id").GetString()!))!;
-        var srt = await File.ReadAllTextAsync(Path.Combine(host.StorageRoot, srtKey));
+        var srt = await StoredAssets.ReadTextAsync(host.TaskHub, srtKey);
         Assert.StartsWith("1\n00:00:00,000 --> ", srt);
         Assert.Equal(cues.Count, srt.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Length);
         var assKey = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", track.GetProperty("ass_asset_id").GetString()!))!;
-        Assert.Contains("{\\kf", await File.ReadAllTextAsync(Path.Combine(host.StorageRoot, assKey)));
+        Assert.Contains("{\\kf", await StoredAssets.ReadTextAsync(host.TaskHub, assKey));
     }
 
     [Fact]
     public async Task AnUploadIsUsableOnlyOnceCompleted()
     {
-        var blobs = new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot);
-        var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, blobs);
-        var upload = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), CancellationToken.None);
+        var png = Path.Combine(Path.GetTempPath(), $"still-{Guid.NewGuid():N}.png");
+        await FentaWeb.Domain.Media.ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "color=teal:s=64x48", "-frames:v", "1", png],
+            "could not draw a still", CancellationToken.None);
+        var bytes = await File.ReadAllBytesAsync(png);
+        File.Delete(png);
+        var store = host.Assets();
+        var (upload, link) = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), bytes.Length,
+            CancellationToken.None);
         var graph = $$$"""{"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{upload.Id}}}"]}}], "edges": []}""";
         using var worker = WorkerHost.Build([], host.WorkerSettings());
         await worker.StartAsync();
@@ -141,11 +148,9 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         Assert.Equal("failed", await host.WaitForJobAsync(early));
         Assert.Equal("ASSET_NOT_FOUND", (string?)await host.ScalarAsync("SELECT error->>'code' FROM jobs WHERE id = $1", early));
 
-        var png = Path.Combine(Path.GetTempPath(), $"still-{Guid.NewGuid():N}.png");
-        await FentaWeb.Domain.Media.ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "color=teal:s=64x48", "-frames:v", "1", png],
-            "could not draw a still", CancellationToken.None);
-        await using (var file = File.OpenRead(png)) await blobs.PutAsync(upload.StorageKey, file, CancellationToken.None);
-        File.Delete(png);
+        var put = new HttpRequestMessage(HttpMethod.Put, link.Url) { Content = new ByteArrayContent(bytes) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await new HttpClient().SendAsync(put)).StatusCode);
         await store.CompleteUploadAsync(upload, DateTimeOffset.UtcNow, CancellationToken.None);
         await host.ExecAsync($"UPDATE assets SET status = '{upload.Status}', width = {upload.Width} WHERE id = '{upload.Id}'");
 
@@ -162,7 +167,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var musicFile = Path.Combine(Path.GetTempPath(), $"music-{Guid.NewGuid():N}.wav");
         await FentaWeb.Domain.Media.ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=4",
             "-ar", "44100", musicFile], CancellationToken.None);
-        var store = new FentaWeb.Domain.Assets.AssetStore(host.Db, new FentaWeb.Domain.Assets.LocalBlobStore(host.StorageRoot));
+        var store = host.Assets();
         var music = await store.AddFileAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
         File.Delete(musicFile);
 
@@ -181,7 +186,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var mix = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'm'", job);
         Assert.Equal(voice.GetProperty("sentences").GetRawText(), mix.GetProperty("sentences").GetRawText());
         var key = (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", mix.GetProperty("asset_id").GetString()!))!;
-        var path = Path.Combine(host.StorageRoot, key);
+        var path = await host.LocalCopyAsync(key);
         Assert.Equal(voice.GetProperty("duration_seconds").GetDouble(), (await FentaWeb.Domain.Media.FfProbe.ProbeAsync(path, CancellationToken.None)).DurationSeconds!.Value, 1);
         Assert.InRange(await FentaWeb.Domain.Media.Loudness.IntegratedLufsAsync(path, CancellationToken.None), -16.0, -12.0);
     }

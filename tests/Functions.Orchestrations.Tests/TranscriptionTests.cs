@@ -15,16 +15,25 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
     }
 
     private readonly OpenAiSimulator _openai = new();
+    private readonly ProviderClients _clients = new();
 
     public Task InitializeAsync() => _openai.StartAsync();
-    public async Task DisposeAsync() => await _openai.DisposeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _openai.DisposeAsync();
+    }
+
+    private OpenAiTranscriber Transcriber(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
+        _clients.OpenAi(new OpenAiEndpoint(_openai.ApiBase, key, "whisper-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiTranscriber(http, endpoint));
 
     private async Task<Asset> ClipAsync()
     {
         var path = Path.Combine(Path.GetTempPath(), $"clip-{Guid.NewGuid():N}.mp4");
         await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=300",
             "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", path], CancellationToken.None);
-        var store = new AssetStore(host.Db, new LocalBlobStore(host.StorageRoot));
+        var store = host.Assets();
         var asset = await store.AddFileAsync(new NewAsset(RunHost.OrgId, "upload", "video/mp4", "clip.mp4"), path, CancellationToken.None);
         File.Delete(path);
         return asset;
@@ -34,8 +43,7 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
     public async Task SendsVerboseJsonWithWordTimestampsAndKeepsWordTimes()
     {
         var clip = await ClipAsync();
-        var transcriber = new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, OpenAiSimulator.ValidKey, "whisper-1", TimeSpan.FromSeconds(5)));
-        var sentences = await transcriber.TranscribeAsync(Path.Combine(host.StorageRoot, clip.StorageKey), "en", CancellationToken.None);
+        var sentences = await Transcriber().TranscribeAsync(await host.LocalCopyAsync(clip.StorageKey), "en", CancellationToken.None);
 
         Assert.Equal(["Meet the lamp.", "It bends light."], sentences.Select(s => s.Text));
         Assert.Equal((1.5, 1.9), (sentences[1].Words[1].Start, sentences[1].Words[1].End));
@@ -48,23 +56,34 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
     [Fact]
     public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
     {
-        var media = Path.Combine(host.StorageRoot, (await ClipAsync()).StorageKey);
+        var media = await host.LocalCopyAsync((await ClipAsync()).StorageKey);
         Task<ProviderException> FailureAsync(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-            Assert.ThrowsAsync<ProviderException>(() =>
-                new OpenAiTranscriber(new HttpClient(), new OpenAiEndpoint(_openai.ApiBase, key, "whisper-1", TimeSpan.FromSeconds(timeoutSeconds)))
-                    .TranscribeAsync(media, null, CancellationToken.None));
+            Assert.ThrowsAsync<ProviderException>(() => Transcriber(key, timeoutSeconds).TranscribeAsync(media, null, CancellationToken.None));
 
         var refused = await FailureAsync(key: "bad");
         Assert.Equal(("ASR_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
         _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 4);
         var limited = await FailureAsync();
         Assert.Equal(("ASR_RATE_LIMITED", TimeSpan.FromSeconds(4), false), (limited.Code, limited.RetryAfter, limited.Permanent));
-        _openai.EnqueueError(500, """{"error": {"message": "internal error"}}""");
+        for (var i = 0; i < ProviderResilience.Attempts; i++) _openai.EnqueueError(500, """{"error": {"message": "internal error"}}""");
         var outage = await FailureAsync();
         Assert.Equal(("ASR_UNAVAILABLE", false), (outage.Code, outage.Permanent));
         _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
         var slow = await FailureAsync(timeoutSeconds: 0.5);
         Assert.Equal(("ASR_TIMEOUT", false), (slow.Code, slow.Permanent));
+    }
+
+    [Fact]
+    public async Task AFailedUploadIsSentAgainWholeByThePipeline()
+    {
+        var media = await host.LocalCopyAsync((await ClipAsync()).StorageKey);
+        _openai.EnqueueError(502, "bad gateway");
+
+        var sentences = await Transcriber().TranscribeAsync(media, "en", CancellationToken.None);
+
+        Assert.Equal(2, sentences.Count);
+        Assert.Equal(2, _openai.Requests.Count(r => r.Path == "/v1/audio/transcriptions"));
+        Assert.Equal("whisper-1", _openai.LastTranscriptionForm["model"][0]); // the second try's form arrived complete
     }
 
     [Fact]

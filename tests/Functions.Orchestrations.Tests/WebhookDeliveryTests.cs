@@ -1,6 +1,9 @@
 using System.Net;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Simulators;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Polly.Timeout;
 
 namespace FentaWeb.Orchestrations.Tests;
 
@@ -46,5 +49,31 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
 
         Assert.Contains("refused to connect to 127.0.0.1", (string)(await host.ScalarAsync("SELECT error FROM webhook_deliveries WHERE webhook_id = 'hook_private'"))!);
         Assert.Empty(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task TheWebhookClientNeverRetriesAPostAndOnlyTimesOut()
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
+            ["FENTA_WEBHOOK_TIMEOUT_SECONDS"] = "0.5",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddWebhookDelivery(config);
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>()
+            .CreateClient(WebhookRegistration.HttpClientName);
+
+        receiver.EnqueueError(503, "down");
+        using (var answer = await http.PostAsync(receiver.Url(), new StringContent("{}")))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Single(receiver.Requests); // the orchestration retries deliveries, with its own waits: not the client
+
+        receiver.EnqueueDelay(TimeSpan.FromSeconds(3));
+        await Assert.ThrowsAsync<TimeoutRejectedException>(() => http.PostAsync(receiver.Url(), new StringContent("{}")));
+        Assert.Equal(2, receiver.Requests.Count);
     }
 }

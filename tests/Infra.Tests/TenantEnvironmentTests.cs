@@ -67,8 +67,10 @@ public class TenantEnvironmentTests
         {
             var container = App(template, role).GetProperty("properties").GetProperty("template").GetProperty("containers")[0];
             var env = container.GetProperty("env").GetString()!;
-            foreach (var secret in new[] { "FENTA_DB", "FENTA_JWT_SIGNING_KEY", "FENTA_URL_SIGNING_KEY" })
+            foreach (var secret in new[] { "FENTA_DB", "FENTA_JWT_SIGNING_KEY" })
                 Assert.Contains($"createObject('name', '{secret}', 'secretRef',", env);
+            // Asset links are user delegation SAS signed through the identity: no signing key of our own.
+            Assert.DoesNotContain("FENTA_URL_SIGNING_KEY", env);
             // Asset bytes in the Blob container, reached with the apps' user-assigned identity (no account key).
             Assert.Contains("createObject('name', 'FENTA_AZURE_BLOB_URL', 'value', format('{0}{1}', reference(resourceId('Microsoft.Storage/storageAccounts', variables('names').storage), '2023-05-01').primaryEndpoints.blob, 'assets'))", env);
             Assert.Contains("createObject('name', 'AZURE_CLIENT_ID', 'value', reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', variables('names').identity), '2023-01-31').clientId)", env);
@@ -78,7 +80,7 @@ public class TenantEnvironmentTests
             Assert.Equal("[variables('volumeMounts')]", container.GetProperty("volumeMounts").GetString());
         }
         var parameters = template.GetProperty("parameters");
-        foreach (var secret in new[] { "postgresAdminPassword", "jwtSigningKey", "urlSigningKey", "kieApiKey", "pexelsApiKey", "llmApiKey" })
+        foreach (var secret in new[] { "postgresAdminPassword", "jwtSigningKey", "kieApiKey", "pexelsApiKey", "llmApiKey" })
             Assert.Equal("securestring", parameters.GetProperty(secret).GetProperty("type").GetString());
     }
 
@@ -105,7 +107,6 @@ public class TenantEnvironmentTests
         {
             ["FENTA_PG_ADMIN_PASSWORD"] = "a-Strong-password-1",
             ["FENTA_JWT_SIGNING_KEY"] = new('j', 40),
-            ["FENTA_URL_SIGNING_KEY"] = new('u', 40),
         };
         var (exit, json, errors) = await BicepAsync(secrets, "build-params", "main.bicepparam", "--stdout");
         Assert.True(exit == 0, errors);

@@ -18,6 +18,7 @@ public class PipelineTests : IAsyncLifetime
 {
     private readonly string _storage = Path.Combine(Path.GetTempPath(), $"fenta-pipeline-{Guid.NewGuid():N}");
     private NpgsqlDataSource _db = null!;
+    private Dictionary<string, string?> _settings = null!;
     private IHost _media = null!;
     private IHost _renderer = null!;
     // No API runs here, so KIE's callbacks have nowhere to go: generations complete by polling.
@@ -40,16 +41,14 @@ public class PipelineTests : IAsyncLifetime
             hook.Parameters.Add(new() { Value = _hooks.Url().ToString() });
             await hook.ExecuteNonQueryAsync();
         }
-        var settings = new Dictionary<string, string?>(await TaskHubs.SettingsAsync(nameof(PipelineTests)))
+        var settings = _settings = new Dictionary<string, string?>(await TaskHubs.SettingsAsync(nameof(PipelineTests)))
         {
             ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
             ["FENTA_KIE_BASE_URL"] = _kie.BaseAddress.ToString(),
             ["FENTA_KIE_POLL_SECONDS"] = "0.5",
             ["FENTA_DB"] = cs,
-            ["FENTA_STORAGE_ROOT"] = Path.Combine(_storage, "assets"),
             ["FENTA_STOCK_DIR"] = Path.Combine(_storage, "stock"),
             ["FENTA_STOCK_CLIPS"] = "4",
-            ["FENTA_URL_SIGNING_KEY"] = "pipeline-test-url-signing-key-0123456789",
             ["FENTA_PUBLIC_URL"] = "http://127.0.0.1:8080",
             ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -69,7 +68,7 @@ public class PipelineTests : IAsyncLifetime
         await _db.DisposeAsync();
         await _kie.DisposeAsync();
         await _hooks.DisposeAsync();
-        Directory.Delete(_storage, recursive: true);
+        if (Directory.Exists(_storage)) Directory.Delete(_storage, recursive: true);
     }
 
     [Fact]
@@ -93,12 +92,21 @@ public class PipelineTests : IAsyncLifetime
         var narration = await OutputAsync(jobId, "n3");
         var download = await OutputAsync(jobId, "n7");
         var videoKey = await KeyAsync(render.GetProperty("video_asset_id").GetString()!);
-        var info = await FfProbe.ProbeAsync(Path.Combine(_storage, "assets", videoKey), CancellationToken.None);
+        using var video = await StoredAssets.CopyAsync(_settings, videoKey);
+        var info = await FfProbe.ProbeAsync(video.Path, CancellationToken.None);
         Assert.Equal((720, 1280, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
         var expected = narration.GetProperty("duration_seconds").GetDouble() + 0.5;
         Assert.InRange(info.DurationSeconds!.Value, expected - 0.1, expected + 0.1);
-        Assert.Contains("/v1/files/org_p/", download.GetProperty("url").GetString());
-        Assert.True(File.Exists(Path.Combine(_storage, "assets", await KeyAsync(render.GetProperty("thumbnail_asset_id").GetString()!))));
+        // Output.Download links straight to the render's blob: signed, read-only, expiring, with Range.
+        var url = download.GetProperty("url").GetString()!;
+        Assert.StartsWith($"{_settings["FENTA_AZURE_BLOB_URL"]}/{videoKey}?", url);
+        Assert.InRange(download.GetProperty("expires_at").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddHours(23), DateTimeOffset.UtcNow.AddHours(25));
+        var head = new HttpRequestMessage(HttpMethod.Get, url);
+        head.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 7);
+        var part = await new HttpClient().SendAsync(head);
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal((await File.ReadAllBytesAsync(video.Path))[..8], await part.Content.ReadAsByteArrayAsync());
+        Assert.True(await StoredAssets.ExistsAsync(_settings, await KeyAsync(render.GetProperty("thumbnail_asset_id").GetString()!)));
         await using var logs = _db.CreateCommand("SELECT count(*) FROM job_logs WHERE job_id = $1 AND stage = 'n6' AND message LIKE 'Rendered 9x16_720p%'");
         logs.Parameters.Add(new() { Value = jobId });
         Assert.Equal(1L, await logs.ExecuteScalarAsync());
@@ -177,7 +185,8 @@ public class PipelineTests : IAsyncLifetime
         Assert.Equal(clipIds, timeline.GetProperty("scenes").EnumerateArray().Select(s => s.GetProperty("source").GetString()!).Take(3));
 
         var render = await OutputAsync(jobId, "render");
-        var info = await FfProbe.ProbeAsync(Path.Combine(_storage, "assets", await KeyAsync(render.GetProperty("video_asset_id").GetString()!)), CancellationToken.None);
+        using var video = await StoredAssets.CopyAsync(_settings, await KeyAsync(render.GetProperty("video_asset_id").GetString()!));
+        var info = await FfProbe.ProbeAsync(video.Path, CancellationToken.None);
         Assert.Equal((720, 1280, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
         var narration = await OutputAsync(jobId, "voice");
         Assert.InRange(info.DurationSeconds!.Value, narration.GetProperty("duration_seconds").GetDouble(), narration.GetProperty("duration_seconds").GetDouble() + 1);

@@ -69,7 +69,21 @@ public class RendererTests : IAsyncLifetime
         Assert.True(File.Exists(result.ThumbnailPath) && new FileInfo(result.ThumbnailPath).Length > 0);
         Assert.Equal(width, (await FfProbe.ProbeAsync(result.ThumbnailPath, CancellationToken.None)).Width);
         Assert.StartsWith("1\n00:00:00,000 --> ", await File.ReadAllTextAsync(result.SrtPath));
-        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.InRange(p, 0, 1));
+        Assert.Equal(1, progress[^1]);
+    }
+
+    [Fact]
+    public async Task ProgressMovesWhileFfmpegRuns()
+    {
+        // Big enough, and slow enough a preset, that ffmpeg reports several times before it is done.
+        var spec = Spec(720, 1280) with { DurationSeconds = 8 };
+        var progress = new List<double>();
+        await FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "progress.mp4"), RenderQuality.For("high"), progress.Add, CancellationToken.None);
+
+        Assert.Contains(progress, p => p is > 0 and < 1);
+        Assert.Equal(progress.Order(), progress); // never backwards
+        Assert.Equal(1, progress[^1]);
     }
 
     [Fact]
@@ -181,5 +195,16 @@ public class RendererTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<MediaException>(() =>
             FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "bad.mp4"), RenderQuality.For("draft"), null, CancellationToken.None));
         Assert.Contains("missing.mp4", error.Message);
+    }
+
+    [Fact]
+    public async Task AnFfmpegRunThatFailsSaysWhyInItsOwnWords()
+    {
+        // Stills are not probed first, so here ffmpeg itself is the one to find the file missing.
+        var spec = Spec(360, 640, subtitles: false) with { Scenes = [new RenderScene(Path.Combine(_dir, "missing.png"), "image", 0, 2)] };
+        var error = await Assert.ThrowsAsync<MediaException>(() =>
+            FfmpegRenderer.RenderAsync(spec, Path.Combine(_dir, "bad-still.mp4"), RenderQuality.For("draft"), null, CancellationToken.None));
+        Assert.StartsWith("ffmpeg failed (exit 1)", error.Message);
+        Assert.Contains("missing.png: No such file or directory", error.Message);
     }
 }

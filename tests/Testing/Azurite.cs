@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FentaWeb.Domain.Assets;
 
 namespace FentaWeb.Testing;
 
@@ -46,20 +45,20 @@ public sealed class Azurite : IAsyncDisposable
         $"BlobEndpoint={_scheme}://127.0.0.1:{Port}/{Account};QueueEndpoint={_scheme}://127.0.0.1:{QueuePort}/{Account};" +
         $"TableEndpoint={_scheme}://127.0.0.1:{TablePort}/{Account};";
 
-    public AzureBlobOptions Options(string container, string cacheFolder, string key = Key) =>
-        new(new Uri($"http://127.0.0.1:{Port}/{Account}/{container}/"), Account, Convert.FromBase64String(key), null, Path.GetFullPath(cacheFolder), TimeSpan.FromSeconds(30));
+    /// <summary>The URL of a blob container in the emulator's account (over HTTPS, as Entra ID callers need).</summary>
+    public string ContainerUrl(string container) => $"{_scheme}://127.0.0.1:{Port}/{Account}/{container}";
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static Azurite? _shared;
 
-    /// <summary>The run's one emulator, started on first use and stopped when the test process exits.</summary>
+    /// <summary>The run's one emulator (with OAuth over HTTPS), started on first use and stopped when the test process exits.</summary>
     public static async Task<Azurite> SharedAsync()
     {
         await Gate.WaitAsync();
         try
         {
             if (_shared is not null) return _shared;
-            var azurite = await StartAsync();
+            var azurite = await StartWithOAuthAsync();
             AppDomain.CurrentDomain.ProcessExit += (_, _) => azurite.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return _shared = azurite;
         }
@@ -71,25 +70,21 @@ public sealed class Azurite : IAsyncDisposable
 
     /// <summary>
     /// An emulator that also takes Entra ID bearer tokens (<c>--oauth basic</c>: it checks a token's audience, issuer and
-    /// lifetime, not its signature), which Azurite only does over HTTPS — with a self-signed certificate made here.
+    /// lifetime, not its signature) and so issues user delegation keys, which Azurite only does over HTTPS. The
+    /// certificate is the one ./test.sh makes (FENTA_AZURITE_CERT, FENTA_AZURITE_KEY) and has this process trust through
+    /// SSL_CERT_FILE before it starts: .NET reads its trusted roots once, from the environment it started with.
     /// </summary>
     public static Task<Azurite> StartWithOAuthAsync()
     {
-        var folder = Directory.CreateTempSubdirectory("azurite-tls-").FullName;
-        using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-        File.WriteAllText(Path.Combine(folder, "cert.pem"), certificate.ExportCertificatePem());
-        File.WriteAllText(Path.Combine(folder, "key.pem"), rsa.ExportPkcs8PrivateKeyPem());
-        return StartAsync(["--oauth", "basic", "--cert", Path.Combine(folder, "cert.pem"), "--key", Path.Combine(folder, "key.pem")]);
+        string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } path && File.Exists(path) ? path
+            : throw new InvalidOperationException(
+                $"{name} is not set to a file: the tests' Azurite serves HTTPS with the certificate ./test.sh makes and trusts. Run ./test.sh, " +
+                "or run `eval \"$(scripts/azurite-tls.sh)\"` in the shell before dotnet test.");
+        return StartAsync(["--oauth", "basic", "--cert", Required("FENTA_AZURITE_CERT"), "--key", Required("FENTA_AZURITE_KEY")]);
     }
 
     /// <summary>Starts an emulator with all three services on free ports; <paramref name="extra"/> is added to its arguments.</summary>
-    public static async Task<Azurite> StartAsync(IEnumerable<string>? extra = null)
+    private static async Task<Azurite> StartAsync(IEnumerable<string>? extra = null)
     {
         var extraArguments = extra?.ToArray() ?? [];
         var scheme = extraArguments.Contains("--cert") ? "https" : "http";

@@ -22,13 +22,16 @@ public static class AssetTypes
 
 public sealed class Asset : IHasId
 {
+    public const string BlobProvider = "azure";
+
     public required string Id { get; init; }
     public required string OrgId { get; init; }
     public string? JobId { get; init; }
     public string? NodeId { get; init; }
     public required string Type { get; init; }
     public required string Source { get; init; }
-    public string StorageProvider { get; init; } = "local";
+    /// <summary>Where the bytes are: the Blob container (<see cref="BlobProvider"/>); rows from before it say "local" (a folder store since removed).</summary>
+    public string StorageProvider { get; init; } = BlobProvider;
     public required string StorageKey { get; init; }
     public string? Filename { get; init; }
     public string? ContentType { get; init; }

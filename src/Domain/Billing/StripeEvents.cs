@@ -2,6 +2,8 @@ using System.Text.Json;
 using FentaWeb.Domain.Common;
 using Npgsql;
 using NpgsqlTypes;
+using Stripe;
+using Stripe.Checkout;
 
 namespace FentaWeb.Domain.Billing;
 
@@ -12,44 +14,83 @@ namespace FentaWeb.Domain.Billing;
 /// </summary>
 public static class StripeEvents
 {
+    /// <summary>How far a delivery's signing time may be from now (Stripe's default): older ones are replays.</summary>
+    public static readonly TimeSpan SignatureTolerance = TimeSpan.FromSeconds(EventUtility.DefaultTimeTolerance);
+
     /// <summary>Subscription states in which the paid plan applies; anything else (canceled, unpaid, incomplete…) is the free plan.</summary>
     private static readonly HashSet<string> Paying = ["active", "trialing", "past_due"];
 
-    /// <summary>Applies the event; false when it was seen before (a redelivery) and changed nothing.</summary>
-    public static async Task<bool> ApplyAsync(NpgsqlDataSource db, StripeOptions options, JsonElement evt, CancellationToken ct)
+    /// <summary>
+    /// The event in a webhook delivery, verified on the raw body before anything is read from it. Only events of the
+    /// API version Stripe.net is built for are taken: another version's objects have other shapes (a subscription's
+    /// period end moved onto its items in 2025-03-31.basil), and reading them as this version's would be silently wrong.
+    /// </summary>
+    public static Event Verify(string payload, string? signatureHeader, string webhookSecret, DateTimeOffset now)
     {
-        var id = evt.GetProperty("id").GetString()!;
-        var type = evt.GetProperty("type").GetString()!;
-        var obj = evt.GetProperty("data").GetProperty("object");
+        static ValidationFailedException BadSignature() => new("Stripe-Signature",
+            $"is missing, does not match the body, or is older than {SignatureTolerance.TotalMinutes:0} minutes");
+        if (signatureHeader is not { Length: > 0 }) throw BadSignature();
+        try
+        {
+            // ConstructEvent's two steps, taken apart so that a bad signature and a wrong API version each get their own answer.
+            EventUtility.ValidateSignature(payload, signatureHeader, webhookSecret, (long)SignatureTolerance.TotalSeconds, now.ToUnixTimeSeconds());
+        }
+        catch (Exception e) when (e is StripeException or FormatException or OverflowException)
+        {
+            throw BadSignature();
+        }
+
+        Event evt;
+        try
+        {
+            evt = EventUtility.ParseEvent(payload, throwOnApiVersionMismatch: false);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new ValidationFailedException("body", "is not a Stripe event");
+        }
+        if (evt.ApiVersion is not { Length: > 0 } version || !EventUtility.IsCompatibleApiVersion(version))
+            throw new ValidationFailedException("api_version",
+                $"is {evt.ApiVersion ?? "missing"}, but this API reads Stripe events of API version {StripeConfiguration.ApiVersion} (the version Stripe.net " +
+                $"{StripeConfiguration.StripeNetVersion} is built for): set the Stripe webhook endpoint's API version to {StripeConfiguration.ApiVersion}");
+        if (evt is not { Id.Length: > 0, Type.Length: > 0, Data: not null })
+            throw new ValidationFailedException("body", "is not a Stripe event");
+        return evt;
+    }
+
+    /// <summary>Applies the event; false when it was seen before (a redelivery) and changed nothing.</summary>
+    public static async Task<bool> ApplyAsync(NpgsqlDataSource db, StripeOptions options, Event evt, CancellationToken ct)
+    {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (await ExecAsync(conn, tx, "INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING", ct, id, type) == 0) return false;
-        switch (type)
+        if (await ExecAsync(conn, tx, "INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING", ct, evt.Id, evt.Type) == 0) return false;
+        switch (evt.Data.Object)
         {
-            case "checkout.session.completed" when Text(obj, "client_reference_id") is { } orgId:
+            case Session { ClientReferenceId: { } orgId } session when evt.Type == EventTypes.CheckoutSessionCompleted:
                 await ExecAsync(conn, tx, """
                     UPDATE orgs SET billing_customer_id = coalesce(billing_customer_id, $2), stripe_subscription_id = coalesce($3, stripe_subscription_id), updated_at = now()
                     WHERE id = $1
-                    """, ct, orgId, Text(obj, "customer"), Text(obj, "subscription"));
+                    """, ct, orgId, session.CustomerId, session.SubscriptionId);
                 break;
-            case "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted":
-                await SubscriptionAsync(conn, tx, options, obj, ended: type == "customer.subscription.deleted", ct);
+            case Subscription subscription when evt.Type is EventTypes.CustomerSubscriptionCreated or EventTypes.CustomerSubscriptionUpdated
+                or EventTypes.CustomerSubscriptionDeleted:
+                await SubscriptionAsync(conn, tx, options, subscription, ended: evt.Type == EventTypes.CustomerSubscriptionDeleted, ct);
                 break;
-            case "invoice.paid" or "invoice.payment_failed":
-                await InvoiceAsync(conn, tx, obj, ct);
+            case Invoice invoice when evt.Type is EventTypes.InvoicePaid or EventTypes.InvoicePaymentFailed:
+                await InvoiceAsync(conn, tx, invoice, ct);
                 break;
         }
         await tx.CommitAsync(ct);
         return true;
     }
 
-    private static async Task SubscriptionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, StripeOptions options, JsonElement sub, bool ended, CancellationToken ct)
+    private static async Task SubscriptionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, StripeOptions options, Subscription sub, bool ended, CancellationToken ct)
     {
-        var status = ended ? "canceled" : Text(sub, "status") ?? "incomplete";
-        var price = sub.TryGetProperty("items", out var items) && items.GetProperty("data").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } item
-            ? Text(item.GetProperty("price"), "id")
-            : null;
-        var paidPlan = options.PlanOfPrice(price);
+        var status = ended ? "canceled" : sub.Status ?? "incomplete";
+        // The plan is the item whose price this deployment sells (others may be add-ons); its billing period is the plan's.
+        var items = sub.Items?.Data ?? [];
+        var planItem = items.FirstOrDefault(i => options.PlanOfPrice(i.Price?.Id) is not null) ?? items.FirstOrDefault();
+        var paidPlan = options.PlanOfPrice(planItem?.Price?.Id);
         // A canceled subscription never comes back (Stripe starts a new one), so a late "updated" for it is stale.
         await ExecAsync(conn, tx, """
             UPDATE orgs SET
@@ -59,15 +100,13 @@ public static class StripeEvents
               stripe_subscription_id = $2, subscription_status = $6, current_period_end = $7, cancel_at_period_end = $8, updated_at = now()
             WHERE (id = $1 OR ($1::text IS NULL AND billing_customer_id = $3))
               AND (stripe_subscription_id IS DISTINCT FROM $2 OR subscription_status IS DISTINCT FROM 'canceled')
-            """, ct, Text(sub.TryGetProperty("metadata", out var meta) ? meta : default, "org_id"), Text(sub, "id"), Text(sub, "customer"), paidPlan,
-            Paying.Contains(status), status, Unix(sub, "current_period_end"),
-            sub.TryGetProperty("cancel_at_period_end", out var cancel) && cancel.ValueKind == JsonValueKind.True);
+            """, ct, sub.Metadata?.GetValueOrDefault("org_id"), sub.Id, sub.CustomerId, paidPlan,
+            Paying.Contains(status), status, At(planItem?.CurrentPeriodEnd), sub.CancelAtPeriodEnd);
     }
 
-    private static async Task InvoiceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, JsonElement invoice, CancellationToken ct)
+    private static async Task InvoiceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Invoice invoice, CancellationToken ct)
     {
-        var paid = Text(invoice, "status") == "paid";
-        var cents = invoice.TryGetProperty(paid ? "amount_paid" : "amount_due", out var amount) ? amount.GetInt64() : 0;
+        var cents = invoice.Status == "paid" ? invoice.AmountPaid : invoice.AmountDue;
         await ExecAsync(conn, tx, """
             INSERT INTO invoices (id, org_id, stripe_invoice_id, amount_usd, status, period_start, period_end, hosted_invoice_url, paid_at)
             SELECT fenta_id('inv'), o.id, $2, $3, $4, ($5::timestamptz AT TIME ZONE 'UTC')::date, ($6::timestamptz AT TIME ZONE 'UTC')::date, $7,
@@ -75,15 +114,13 @@ public static class StripeEvents
             FROM orgs o WHERE o.billing_customer_id = $1
             ON CONFLICT (stripe_invoice_id) DO UPDATE SET status = EXCLUDED.status, amount_usd = EXCLUDED.amount_usd,
               paid_at = coalesce(invoices.paid_at, EXCLUDED.paid_at), hosted_invoice_url = EXCLUDED.hosted_invoice_url
-            """, ct, Text(invoice, "customer"), Text(invoice, "id"), cents / 100m, Text(invoice, "status") ?? "open",
-            Unix(invoice, "period_start") ?? DateTimeOffset.UtcNow, Unix(invoice, "period_end") ?? DateTimeOffset.UtcNow, Text(invoice, "hosted_invoice_url"));
+            """, ct, invoice.CustomerId, invoice.Id, cents / 100m, invoice.Status ?? "open",
+            At(invoice.PeriodStart) ?? DateTimeOffset.UtcNow, At(invoice.PeriodEnd) ?? DateTimeOffset.UtcNow, invoice.HostedInvoiceUrl);
     }
 
-    private static string? Text(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static DateTimeOffset? Unix(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.TryGetInt64(out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+    /// <summary>A Stripe timestamp, or null where the event left it out (Stripe.net reads a missing one as the Unix epoch).</summary>
+    private static DateTimeOffset? At(DateTime? stripeTime) =>
+        stripeTime is { } at && at > DateTime.UnixEpoch ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
 
     private static async Task<int> ExecAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object?[] values)
     {

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using FFMpegCore;
+using FFMpegCore.Exceptions;
 
 namespace FentaWeb.Domain.Media;
 
@@ -17,52 +19,61 @@ public sealed record MediaInfo(
     public bool HasAudio => AudioCodec is not null;
 }
 
-/// <summary>Reads duration, size, frame rate and codecs with <c>ffprobe -print_format json</c>.</summary>
+/// <summary>Reads duration, size, frame rate and codecs with ffprobe, through FFMpegCore's <c>FFProbe.AnalyseAsync</c>.</summary>
 public static class FfProbe
 {
     public static async Task<MediaInfo> ProbeAsync(string path, CancellationToken ct)
     {
-        var result = await ProcessRunner.RunAsync("ffprobe",
-            ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path], ct);
-        if (result.ExitCode != 0) throw new MediaException($"ffprobe could not read {Path.GetFileName(path)}: {result.ErrorTail(3)}");
-        return Parse(result.StandardOutput);
+        IMediaAnalysis analysis;
+        try
+        {
+            analysis = await FFProbe.AnalyseAsync(path, cancellationToken: ct);
+        }
+        catch (FFProbeProcessException e)
+        {
+            throw new MediaException($"ffprobe could not read {Path.GetFileName(path)}: {string.Join('\n', e.StandardError.TakeLast(3))}");
+        }
+        catch (Exception e) when (e is FileNotFoundException or FFMpegException or JsonException or FormatException or OverflowException)
+        {
+            // A missing file, or an answer FFMpegCore could not read (no format section, a field it cannot parse).
+            throw new MediaException($"ffprobe could not read {Path.GetFileName(path)}: {e.Message}");
+        }
+        return From(analysis);
     }
 
-    public static MediaInfo Parse(string json)
+    private static MediaInfo From(IMediaAnalysis analysis)
     {
-        using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
-        var streams = root.TryGetProperty("streams", out var s) ? s.EnumerateArray().ToList() : [];
-        var video = streams.FirstOrDefault(x => Text(x, "codec_type") == "video");
-        var audio = streams.FirstOrDefault(x => Text(x, "codec_type") == "audio");
-        var format = root.TryGetProperty("format", out var f) ? f : default;
-        var duration = Number(format, "duration") ?? Number(video, "duration") ?? Number(audio, "duration");
+        var video = analysis.PrimaryVideoStream;
+        var audio = analysis.PrimaryAudioStream;
+        string? RawDuration(MediaStream? stream) => stream is null ? null : analysis.Raw.Streams.FirstOrDefault(s => s.Index == stream.Index)?.Duration;
+        var duration = Seconds(analysis.Raw.Format.Duration) ?? Seconds(RawDuration(video)) ?? Seconds(RawDuration(audio));
         return new MediaInfo(
             duration,
-            video.ValueKind == JsonValueKind.Object && video.TryGetProperty("width", out var w) ? w.GetInt32() : null,
-            video.ValueKind == JsonValueKind.Object && video.TryGetProperty("height", out var h) ? h.GetInt32() : null,
-            // A still has no duration; its nominal r_frame_rate (often 25) would be misleading.
-            Rate(Text(video, "avg_frame_rate")) ?? (duration is null ? null : Rate(Text(video, "r_frame_rate"))),
-            Text(video, "codec_name"),
-            Text(audio, "codec_name"),
-            Text(format, "format_name"),
-            audio.ValueKind == JsonValueKind.Object && audio.TryGetProperty("channels", out var c) ? c.GetInt32() : null);
+            video?.Width,
+            video?.Height,
+            // A still has no duration, and its nominal frame rate (ffprobe reports 25 for a PNG) would be misleading.
+            duration is null ? null : Rate(video?.AverageFrameRate) ?? Rate(video?.RealFrameRate),
+            video?.CodecName,
+            audio?.CodecName,
+            analysis.Format.FormatName,
+            audio?.Channels);
     }
 
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static double? Number(JsonElement e, string name) =>
-        Text(e, name) is { } text && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
-
-    // "30000/1001" → 29.97; "0/0" (stills) → null.
-    private static double? Rate(string? fraction)
-    {
-        if (fraction?.Split('/') is not [var num, var den]) return null;
-        return double.TryParse(num, CultureInfo.InvariantCulture, out var n) && double.TryParse(den, CultureInfo.InvariantCulture, out var d) && d > 0 && n > 0
-            ? Math.Round(n / d, 3)
+    /// <summary>
+    /// A duration as FFMpegCore has ffprobe print it (<c>H:MM:SS.micro</c>), to the microsecond: FFMpegCore's own
+    /// TimeSpans keep milliseconds only, cut rather than rounded (2.249977 s would read 2.249). Absent or zero: null.
+    /// </summary>
+    private static double? Seconds(string? sexagesimal) =>
+        sexagesimal?.Split(':') is [var h, var m, var s]
+        && int.TryParse(h, NumberStyles.None, CultureInfo.InvariantCulture, out var hours)
+        && int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var minutes)
+        && double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+        && hours * 3600 + minutes * 60 + seconds is var total and > 0
+            ? total
             : null;
-    }
+
+    // 30000/1001 → 29.97.
+    private static double? Rate(double? fps) => fps is { } rate && double.IsFinite(rate) && rate > 0 ? Math.Round(rate, 3) : null;
 }
 
 public sealed class MediaException(string message) : Exception(message);

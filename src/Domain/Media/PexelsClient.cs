@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FentaWeb.Domain.Engine;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Domain.Media;
 
@@ -27,7 +28,8 @@ public sealed record PexelsPage(int Page, [property: JsonPropertyName("per_page"
 
 /// <summary>
 /// Pexels video search as documented: <c>GET /videos/search</c> with the key in <c>Authorization</c> (no "Bearer"),
-/// <c>orientation</c>, <c>size</c>, <c>per_page</c>; rate limits reported in <c>X-Ratelimit-*</c> and a 429.
+/// <c>orientation</c>, <c>size</c>, <c>per_page</c>; rate limits reported in <c>X-Ratelimit-*</c> and a 429. Retries,
+/// timeouts and the circuit breaker are the HttpClient's pipeline (<see cref="PexelsRegistration.AddPexelsClient"/>).
 /// </summary>
 public sealed class PexelsClient(HttpClient http, PexelsOptions options)
 {
@@ -73,21 +75,7 @@ public sealed class PexelsClient(HttpClient http, PexelsOptions options)
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Timeout);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ProviderException("PEXELS_TIMEOUT", $"Pexels did not answer within {options.Timeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ProviderException("PEXELS_UNREACHABLE", $"Pexels could not be reached: {e.Message}");
-        }
+        var response = await http.SendToProviderAsync(request, HttpCompletionOption.ResponseHeadersRead, "PEXELS", "Pexels", options.Timeout, ct);
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {
@@ -115,5 +103,16 @@ public sealed class PexelsClient(HttpClient http, PexelsOptions options)
             return wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
         }
         return TimeSpan.FromMinutes(1);
+    }
+}
+
+public static class PexelsRegistration
+{
+    /// <summary>The Pexels client and its settings; every call is a read, so any transient failure is retried.</summary>
+    public static IServiceCollection AddPexelsClient(this IServiceCollection services, PexelsOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddHttpClient<PexelsClient>().AddProviderResilience(options.Timeout, postsCreateNothing: false);
+        return services;
     }
 }

@@ -9,7 +9,11 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
     public string ErrorTail(int lines = 12) => string.Join('\n', StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
 }
 
-/// <summary>Runs a tool (ffmpeg, ffprobe, espeak-ng) to completion; cancelling kills it, so a cancelled job stops its ffmpeg.</summary>
+/// <summary>
+/// Runs a tool to completion; cancelling kills it, so a cancelled job stops its ffmpeg. For the short ffmpeg runs that
+/// read or write one file with a plain filter (loudness, mixes, test media, stock clips) and espeak-ng; ffprobe and the
+/// renderer's ffmpeg go through FFMpegCore.
+/// </summary>
 public static class ProcessRunner
 {
     /// <summary>Runs the tool; a non-zero exit becomes a <see cref="MediaException"/>: "<paramref name="failure"/>: the stderr tail".</summary>
@@ -19,7 +23,7 @@ public static class ProcessRunner
         return result.ExitCode == 0 ? result : throw new MediaException($"{failure}: {result.ErrorTail(4)}");
     }
 
-    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, CancellationToken ct, Action<string>? onStdoutLine = null)
+    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, CancellationToken ct)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var arg in args) start.ArgumentList.Add(arg);
@@ -27,12 +31,7 @@ public static class ProcessRunner
         process.StandardInput.Close();
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            stdout.AppendLine(e.Data);
-            onStdoutLine?.Invoke(e.Data);
-        };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

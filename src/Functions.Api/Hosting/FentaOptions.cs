@@ -15,12 +15,9 @@ public sealed class FentaOptions
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
     public int RateLimitPerMinute { get; init; } = 100;
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
-    /// <summary>Root folder of the local blob store; the API and the workers must share it.</summary>
-    public required string StorageRoot { get; init; }
-    /// <summary>Azure Blob Storage instead of <see cref="StorageRoot"/>, when configured.</summary>
-    public AzureBlobOptions? AzureBlob { get; init; }
-    /// <summary>HMAC key of signed download links (defaults to the JWT key).</summary>
-    public required byte[] UrlSigningKey { get; init; }
+    /// <summary>The Blob container of asset bytes (shared with the workers) and the lifetimes of its signed links.</summary>
+    public required AssetStorageOptions AssetStorage { get; init; }
+    /// <summary>The largest direct upload (FENTA_MAX_UPLOAD_MB); the file goes straight to Blob Storage, never through the API.</summary>
     public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
     /// <summary>The offline stock library (shared with the workers) and Pexels when keyed, for stock search.</summary>
     public required LocalStockLibrary StockLibrary { get; init; }
@@ -49,9 +46,7 @@ public sealed class FentaOptions
             RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
-            StorageRoot = Path.GetFullPath(config["FENTA_STORAGE_ROOT"] is { Length: > 0 } root ? root : ".local/storage"),
-            AzureBlob = AzureBlobOptions.FromSettings(Setting),
-            UrlSigningKey = System.Text.Encoding.UTF8.GetBytes(config["FENTA_URL_SIGNING_KEY"] is { Length: >= 32 } urlKey ? urlKey : signingKey),
+            AssetStorage = AssetStorageOptions.FromSettings(Setting),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             StockLibrary = LocalStockLibrary.FromSettings(Setting),
             Pexels = PexelsOptions.FromSettings(Setting),

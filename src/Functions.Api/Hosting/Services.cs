@@ -27,22 +27,16 @@ public static class Services
         // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
         services.AddLocalTaskHubClient(options.TaskHub);
         services.AddSingleton<JobStarter>();
-        services.AddHttpClient(AzureBlobStore.HttpClientName);
-        services.AddSingleton(sp => BlobStores.Create(options.StorageRoot, options.AzureBlob,
-            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(AzureBlobStore.HttpClientName)));
-        services.AddSingleton(new SignedUrls(options.UrlSigningKey));
+        services.AddSingleton(new AssetBlobs(options.AssetStorage));
         services.AddSingleton<AssetStore>();
         services.AddSingleton(options.StockLibrary);
-        if (options.Pexels is { } pexels)
-        {
-            services.AddSingleton(pexels);
-            services.AddHttpClient<PexelsClient>();
-        }
+        if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
         if (options.Stripe is { } stripe)
         {
             services.AddSingleton(stripe);
-            services.AddHttpClient<StripeClient>();
+            // Every create carries an Idempotency-Key, so a POST Stripe failed can be sent again without making a second object.
+            services.AddHttpClient<StripeBilling>(StripeBilling.HttpClientName).AddProviderResilience(stripe.Timeout, postsCreateNothing: true);
         }
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));

@@ -72,6 +72,27 @@ public static class SampleWorkflows
             Add(db, orgId, userId, now, ProductReview, "An uploaded product clip with a review voice-over and karaoke captions.", ProductReviewGraph,
                 JsonSerializer.Serialize(new { clip = clip.Id, product = "the Aurora desk lamp" }));
         }
+        else
+        {
+            await RenewSampleClipAsync(db, assets, orgId, userId, now, ct);
+        }
+    }
+
+    /// <summary>
+    /// A demo org seeded when asset bytes still lived in a local folder has lost its sample clip (migration 0015 retired
+    /// such assets): the sample gets a fresh clip (a new version of the workflow), so ./run.sh --demo review keeps working.
+    /// </summary>
+    private static async Task RenewSampleClipAsync(FentaDb db, AssetStore assets, string orgId, string userId, DateTimeOffset now, CancellationToken ct)
+    {
+        var workflow = await db.Workflows.FirstOrDefaultAsync(w => w.OrgId == orgId && w.Name == ProductReview && w.DeletedAt == null, ct);
+        if (workflow?.Variables is not { ValueKind: JsonValueKind.Object } variables || !variables.TryGetProperty("clip", out var clipId)) return;
+        var clipInBlob = await db.Assets.AnyAsync(a => a.Id == clipId.GetString() && a.OrgId == orgId && a.DeletedAt == null && a.StorageProvider == Asset.BlobProvider, ct);
+        if (clipInBlob) return;
+        var clip = await SampleClipAsync(assets, orgId, userId, ct);
+        var renewed = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(variables.GetRawText())!;
+        renewed["clip"] = JsonSerializer.SerializeToElement(clip.Id);
+        workflow.Variables = JsonSerializer.SerializeToElement(renewed);
+        db.WorkflowVersions.Add(workflow.Snapshot(userId, now));
     }
 
     private static void Add(FentaDb db, string orgId, string userId, DateTimeOffset now, string name, string description, string graph, string variables)

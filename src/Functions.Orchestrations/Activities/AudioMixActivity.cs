@@ -22,8 +22,9 @@ public sealed class AudioMixActivity(AssetStore assets) : NodeActivity<AudioMixA
     {
         var voice = context.Inputs["voice"].Deserialize<Narration>(FentaJson.Options)!;
         var musicAssetId = context.Inputs.TryGetValue("music", out var music) ? music.Deserialize<Narration>(FentaJson.Options)!.AssetId : args.MusicAssetId;
-        var voicePath = await assets.LocalPathAsync(context.OrgId, voice.AssetId, ct);
-        var musicPath = musicAssetId is null ? null : await assets.LocalPathAsync(context.OrgId, musicAssetId, ct);
+        using var inputs = await assets.LocalFilesAsync(context.OrgId, musicAssetId is null ? [voice.AssetId] : [voice.AssetId, musicAssetId], ct);
+        var voicePath = inputs.GetValueOrDefault(voice.AssetId);
+        var musicPath = musicAssetId is null ? null : inputs.GetValueOrDefault(musicAssetId);
         if (voicePath is null || (musicAssetId is not null && musicPath is null))
             return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The narration or music asset ({musicAssetId}) is not in this organization.", Permanent: true);
 

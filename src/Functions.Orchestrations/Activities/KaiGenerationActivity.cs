@@ -18,7 +18,8 @@ namespace FentaWeb.Orchestrations.Activities;
 public sealed record KaiArgs(string Model, string? Prompt, string Provider, string Operation = "restyle");
 
 /// <summary>KIE's client with what a generation needs around it: where callbacks and input files are reachable.</summary>
-public sealed record KieRuntime(KieClient Client, KieOptions Options, DownloadLinks Links);
+/// <param name="PublicUrl">Where KIE reaches the API for callbacks (FENTA_PUBLIC_URL).</param>
+public sealed record KieRuntime(KieClient Client, KieOptions Options, Uri PublicUrl);
 
 /// <summary>A KIE task this node item waits on: its id, when it was created, when to give up and how soon to look first.</summary>
 public sealed record KieTask(string TaskId, DateTime SubmittedUtc, double DeadlineSeconds, double PollSeconds);
@@ -168,14 +169,14 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     {
         if (model.ImageParam is { } imageParam && input[imageParam] is null)
         {
-            var sources = await InputFileUrlsAsync(context, kie, ct);
+            var sources = await InputFileUrlsAsync(context, ct);
             if (sources.Count > 0) input[imageParam] = imageParam.EndsWith('s') ? new JsonArray([.. sources.Select(s => JsonValue.Create(s))]) : sources[0];
             else if (model.Params.First(p => p.Name == imageParam).Required || Kind == "edit")
                 return (null, new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true));
         }
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         await UpsertAsync(context, "kie", model, prompt, input, token, ct);
-        var callback = new Uri(kie.Links.PublicUrl, $"v1/kai/callbacks/{token}").ToString();
+        var callback = new Uri(kie.PublicUrl, $"v1/kai/callbacks/{token}").ToString();
         string taskId;
         try
         {
@@ -237,7 +238,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         string operation, CancellationToken ct)
     {
         var clips = InputAssetIds(context);
-        var paths = await assets.LocalPathsAsync(context.OrgId, clips, ct);
+        using var paths = await assets.LocalFilesAsync(context.OrgId, clips, ct);
         var media = new List<MediaItem>();
         foreach (var clip in clips.Where(paths.ContainsKey))
         {
@@ -269,19 +270,22 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
             : [];
     }
 
-    /// <summary>Signed public URLs of the node's input media (the clip to edit, or reference images), for KIE to fetch.</summary>
-    private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, KieRuntime kie, CancellationToken ct)
+    /// <summary>Read-only links straight to the node's input media in Blob Storage (the clip to edit, or reference images), for KIE to fetch.</summary>
+    private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, CancellationToken ct)
     {
         var ids = InputAssetIds(context);
         if (ids.Count == 0) return [];
-        await using var cmd = db.CreateCommand("SELECT id, storage_key FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
+        await using var cmd = db.CreateCommand("SELECT id, storage_key, content_type FROM assets WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL");
         cmd.Parameters.Add(new() { Value = context.OrgId });
         cmd.Parameters.Add(new() { Value = ids.ToArray() });
-        var keys = new Dictionary<string, string>();
+        var files = new Dictionary<string, (string Key, string? ContentType)>();
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) keys[reader.GetString(0)] = reader.GetString(1);
-        var expires = DateTimeOffset.UtcNow.AddHours(24);
-        return [.. ids.Where(keys.ContainsKey).Select(id => new Uri(kie.Links.PublicUrl, kie.Links.Urls.Sign(keys[id], expires)).ToString())];
+            while (await reader.ReadAsync(ct)) files[reader.GetString(0)] = (reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        var urls = new List<string>();
+        // A generation may wait in KIE's queue for a while before it fetches its inputs.
+        foreach (var id in ids.Where(files.ContainsKey))
+            urls.Add((await assets.Blobs.ReadLinkAsync(files[id].Key, TimeSpan.FromHours(24), files[id].ContentType, null, ct)).Url.ToString());
+        return urls;
     }
 
     private async Task UpsertAsync(ActivityContext context, string provider, ModelDefinition model, string prompt, JsonObject input, string token, CancellationToken ct)

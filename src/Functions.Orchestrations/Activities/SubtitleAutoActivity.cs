@@ -35,8 +35,8 @@ public sealed class SubtitleAutoActivity(AssetStore assets, OpenAiTranscriber? t
         {
             var media = context.Inputs["media"].Deserialize<List<MediaItem>>(FentaJson.Options)!.FirstOrDefault(m => m.Type == "video");
             if (media is null) return new ActivityResult.Failed("NO_SPEECH_SOURCE", "None of the media is a video to transcribe.", Permanent: true);
-            var path = await assets.LocalPathAsync(context.OrgId, media.AssetId, ct);
-            if (path is null) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The video {media.AssetId} is gone.", Permanent: true);
+            using var video = await assets.LocalFilesAsync(context.OrgId, [media.AssetId], ct);
+            if (!video.TryGetValue(media.AssetId, out var path)) return new ActivityResult.Failed("ASSET_NOT_FOUND", $"The video {media.AssetId} is gone.", Permanent: true);
             var sentences = await transcriber.TranscribeAsync(path, null, ct);
             narration = new Narration(media.AssetId, media.DurationSeconds ?? sentences.LastOrDefault()?.End ?? 0, sentences, "", "", "transcription");
         }

@@ -1,13 +1,12 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Models;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Retry;
-using Polly.Timeout;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace FentaWeb.Orchestrations.Providers;
 
@@ -22,26 +21,15 @@ public sealed record KieStatus(KieState State, IReadOnlyList<string> ResultUrls,
 /// <summary>
 /// KIE.ai over its documented contract: Bearer auth, the <c>{code, msg, data}</c> envelope (checked as well as the
 /// HTTP status), the generic market API and the model-specific families, each with its own create and status
-/// endpoints. Transient failures of a call are retried here with jittered backoff (reads only: a create that may
-/// have landed is not repeated); each API family has its own circuit breaker. Everything else becomes a
+/// endpoints. Retries, timeouts and the circuit breakers (one an API family, so one failing family does not pause
+/// the others) are the HttpClient's pipeline (<see cref="KieRegistration.AddKieClient"/>). Everything else becomes a
 /// <see cref="ProviderException"/> the engine turns into an outcome: 401/505 and 402 and 422 are permanent, 429,
 /// 433 and 455 wait (honouring Retry-After), 500 retries, 501 is a failed generation.
 /// </summary>
-public sealed class KieClient
+public sealed class KieClient(HttpClient http, KieOptions options)
 {
-    private readonly HttpClient _http;
-    private readonly KieOptions _options;
-    private readonly Dictionary<KieApi, ResiliencePipeline<HttpResponseMessage>> _pipelines;
-
-    public KieClient(HttpClient http, KieOptions options)
-    {
-        _http = http;
-        _options = options;
-        _http.BaseAddress = options.BaseUrl;
-        _http.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's timeout governs each attempt
-        _http.DefaultRequestHeaders.Authorization = new("Bearer", options.ApiKey);
-        _pipelines = Enum.GetValues<KieApi>().ToDictionary(api => api, _ => Pipeline(options.Timeout));
-    }
+    /// <summary>Which API family a request belongs to: the pipeline keeps a circuit breaker for each.</summary>
+    internal static readonly HttpRequestOptionsKey<KieApi> Family = new("fenta.kie.api");
 
     /// <summary>Creates the task; returns KIE's taskId. <paramref name="callbackUrl"/> is where KIE reports completion.</summary>
     public async Task<string> SubmitAsync(ModelDefinition model, string prompt, JsonObject input, string? callbackUrl, CancellationToken ct)
@@ -127,8 +115,9 @@ public sealed class KieClient
     /// <summary>Streams a result file to <paramref name="path"/>.</summary>
     public async Task DownloadAsync(string url, string path, CancellationToken ct)
     {
-        using var response = await _pipelines[KieApi.Market].ExecuteAsync(
-            async token => await _http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, token), ct);
+        // Result files are on KIE's file hosts: no API key goes there.
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var response = await http.SendToProviderAsync(request, HttpCompletionOption.ResponseHeadersRead, "KIE", "KIE's file host", options.Timeout, ct);
         if (!response.IsSuccessStatusCode)
             throw new ProviderException("KIE_DOWNLOAD_FAILED", $"KIE's result file could not be downloaded ({(int)response.StatusCode}).",
                 permanent: response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Gone);
@@ -138,29 +127,11 @@ public sealed class KieClient
 
     private async Task<JsonElement> SendAsync(KieApi api, HttpMethod method, string path, JsonObject? body, CancellationToken ct)
     {
-        HttpResponseMessage response;
-        try
-        {
-            response = await _pipelines[api].ExecuteAsync(async token =>
-            {
-                using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-                if (body is not null) request.Content = JsonContent.Create(body);
-                return await _http.SendAsync(request, token);
-            }, ct);
-        }
-        catch (BrokenCircuitException e)
-        {
-            throw new ProviderException("KIE_UNAVAILABLE", $"KIE's {api} API keeps failing; calls are paused for a while.", retryAfter: e.RetryAfter ?? TimeSpan.FromSeconds(30));
-        }
-        catch (TimeoutRejectedException)
-        {
-            throw new ProviderException("KIE_TIMEOUT", $"KIE did not answer within {_options.Timeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ProviderException("KIE_UNREACHABLE", $"KIE could not be reached: {e.Message}");
-        }
-
+        using var request = new HttpRequestMessage(method, new Uri(options.BaseUrl, path.TrimStart('/')));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        request.Options.Set(Family, api);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        var response = await http.SendToProviderAsync(request, HttpCompletionOption.ResponseContentRead, "KIE", "KIE", options.Timeout, ct);
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync(ct);
@@ -197,36 +168,6 @@ public sealed class KieClient
             };
         }
     }
-
-    private static ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan timeout)
-    {
-        return new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
-            {
-                ShouldHandle = args => ValueTask.FromResult(Transient(args.Outcome)),
-                FailureRatio = 0.5,
-                MinimumThroughput = 8,
-                SamplingDuration = TimeSpan.FromSeconds(30),
-                BreakDuration = TimeSpan.FromSeconds(30),
-            })
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                // Reads are safe to repeat; a create answered with 5xx may still have created a task, so only a create
-                // that never got an answer is retried here.
-                ShouldHandle = args => ValueTask.FromResult(Transient(args.Outcome)
-                    && (args.Outcome.Exception is HttpRequestException || args.Outcome.Result?.RequestMessage?.Method == HttpMethod.Get)),
-                MaxRetryAttempts = 2,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(300),
-            })
-            .AddTimeout(timeout)
-            .Build();
-    }
-
-    private static bool Transient(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Exception is HttpRequestException or TimeoutRejectedException
-        || outcome.Result is { } r && (int)r.StatusCode >= 500 && r.StatusCode != HttpStatusCode.NotImplemented;
 
     private static string CreatePath(KieApi api) => api switch
     {
@@ -268,4 +209,19 @@ public sealed class KieClient
 
     private static string? Text(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
+
+public static class KieRegistration
+{
+    /// <summary>
+    /// The KIE client with its pipeline: status reads and downloads are retried, a create only when it never reached
+    /// KIE (one that did may have made a billed task), and each API family has a circuit breaker of its own.
+    /// </summary>
+    public static IHttpClientBuilder AddKieClient(this IServiceCollection services, KieOptions options)
+    {
+        var http = services.AddHttpClient(nameof(KieClient));
+        http.AddProviderResilience(options.Timeout, postsCreateNothing: false)
+            .SelectPipelineBy(_ => request => request.Options.TryGetValue(KieClient.Family, out var api) ? api.ToString() : "files");
+        return http.AddTypedClient((client, _) => new KieClient(client, options));
+    }
 }

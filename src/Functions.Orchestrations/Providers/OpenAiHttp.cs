@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using FentaWeb.Domain.Engine;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Orchestrations.Providers;
 
@@ -10,24 +11,22 @@ namespace FentaWeb.Orchestrations.Providers;
 /// </summary>
 public static class OpenAiHttp
 {
+    /// <summary>
+    /// A named client for one OpenAI-compatible service with its pipeline: the endpoint's timeout for each try, and a
+    /// failed call retried (a completion, speech or a transcription creates nothing that a second call would duplicate).
+    /// </summary>
+    public static IHttpClientBuilder AddOpenAiClient(this IServiceCollection services, string name, OpenAiEndpoint endpoint)
+    {
+        var http = services.AddHttpClient(name);
+        http.AddProviderResilience(endpoint.Timeout, postsCreateNothing: true);
+        return http;
+    }
+
     /// <summary>Sends the request; returns the successful response or throws a <see cref="ProviderException"/> coded with <paramref name="service"/>.</summary>
+    /// <param name="timeout">The pipeline's timeout of one try, for the message.</param>
     public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, TimeSpan timeout, string service, CancellationToken ct)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(timeout);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, deadline.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ProviderException($"{service}_TIMEOUT", $"The {service} service did not answer within {timeout.TotalSeconds:0} s.");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ProviderException($"{service}_UNREACHABLE", $"The {service} service could not be reached: {e.Message}");
-        }
+        var response = await http.SendToProviderAsync(request, HttpCompletionOption.ResponseContentRead, service, $"The {service} service", timeout, ct);
         if (response.IsSuccessStatusCode) return response;
         using (response)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Engine;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
@@ -11,10 +12,14 @@ namespace FentaWeb.Orchestrations.Runs;
 /// <summary>
 /// Every hour, forgets what finished more than FENTA_JOB_RETENTION_DAYS (30) ago: jobs with their node runs and logs,
 /// finished webhook deliveries, and the finished orchestration instances (runs, generations, deliveries) with their
-/// history in the task hub. Usage records stay: they are what billing adds up.
+/// history in the task hub. Usage records stay: they are what billing adds up. Direct uploads left unfinished for a day
+/// are given up, with their staged files (and files put through an upload link after its upload completed).
 /// </summary>
-public sealed partial class Retention(NpgsqlDataSource db, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
+public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
 {
+    /// <summary>Far longer than an upload link lives (FENTA_UPLOAD_LINK_SECONDS), so nothing still usable is swept.</summary>
+    private static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
+
     private static readonly List<OrchestrationRuntimeStatus> Finished =
         [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
 
@@ -29,8 +34,14 @@ public sealed partial class Retention(NpgsqlDataSource db, IConfiguration config
         // The local sidecar needs a lower bound (it reads CreatedFrom unchecked); nothing here is older than the epoch.
         var instances = await runs.PurgeAllInstancesAsync(new PurgeInstancesFilter(DateTimeOffset.UnixEpoch, cutoff, Finished), ct);
         LogPruned(logger, jobs, instances.PurgedInstanceCount, cutoff);
+        var uploadCutoff = clock.GetUtcNow() - AbandonedUploadAge;
+        var (uploads, staged) = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
+        LogUploadsAbandoned(logger, uploads, staged, uploadCutoff);
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Retention: {Jobs} jobs and {Instances} orchestration instances finished before {Cutoff:o} removed")]
     private static partial void LogPruned(ILogger logger, int jobs, int instances, DateTimeOffset cutoff);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Retention: {Uploads} unfinished uploads and {StagedFiles} staged files from before {Cutoff:o} removed")]
+    private static partial void LogUploadsAbandoned(ILogger logger, int uploads, int stagedFiles, DateTimeOffset cutoff);
 }

@@ -28,7 +28,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
     }
 
     /// <summary>Starts the runs of up to a batch of due schedules; returns how many were due when the batch was full, else 0.</summary>
-    public async Task<int> TickAsync(CancellationToken ct)
+    private async Task<int> TickAsync(CancellationToken ct)
     {
         const int batch = 20;
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -156,7 +156,7 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
             var status = (int)response.StatusCode;
             return (status, await ReadStartAsync(response, deadline.Token), response.IsSuccessStatusCode ? null : $"the endpoint answered {status}");
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or Polly.Timeout.TimeoutRejectedException) // this deadline, or the client's timeout
         {
             return (null, null, $"no answer within {options.Timeout.TotalSeconds:0.#} s");
         }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Polly;
 
 namespace FentaWeb.Orchestrations.Webhooks;
 
@@ -44,7 +45,11 @@ public static class WebhookRegistration
             {
                 AllowAutoRedirect = false, // a redirect is an answer that is not 2xx, not a hop to somewhere else
                 ConnectCallback = (context, ct) => PublicAddressGuard.ConnectAsync(context, options.AllowPrivateNetworks, ct),
-            });
+            })
+            // A timeout and nothing else: no retry here, since a POST to a tenant's endpoint may have been acted on and
+            // delivery's retries are the orchestration's (durable, with growing waits), nor a breaker, since one tenant's
+            // dead endpoint must not pause the others' deliveries. Polly takes no timeout under 10 ms.
+            .AddResilienceHandler("timeout", pipeline => pipeline.AddTimeout(options.Timeout > TimeSpan.FromMilliseconds(10) ? options.Timeout : TimeSpan.FromMilliseconds(10)));
         return services;
     }
 }

@@ -1,0 +1,190 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
+using Microsoft.Net.Http.Headers;
+
+namespace FentaWeb.Domain.Assets;
+
+/// <summary>A time-limited URL straight to a blob (a user delegation SAS): no other credential is needed to use it.</summary>
+public sealed record SignedLink(Uri Url, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Asset bytes in their Blob container, through the Azure SDK with an Entra ID credential (see
+/// <see cref="AssetStorageOptions"/>). Keys are blob names such as <c>org_…/asset_….mp4</c>; direct uploads land under
+/// <see cref="StagingPrefix"/> first. Links are user delegation SAS for one blob each: read-only for downloads,
+/// create-only for uploads. Local copies for ffmpeg come from <see cref="Cache"/>.
+/// </summary>
+public sealed class AssetBlobs
+{
+    /// <summary>Where direct uploads land before they are checked; nothing reads an asset from here.</summary>
+    public const string StagingPrefix = "staging/";
+
+    /// <summary>A storage account issues delegation keys valid for at most seven days; a little less leaves room for clock skew.</summary>
+    private static readonly TimeSpan MaxKeyLifetime = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(10);
+    /// <summary>A cached delegation key is renewed for a longer link only once it is this old, so a run of 7-day links does not fetch one each.</summary>
+    private static readonly TimeSpan KeyRenewalAge = TimeSpan.FromHours(1);
+
+    private readonly BlobServiceClient _service;
+    private readonly SemaphoreSlim _keyGate = new(1, 1);
+    private readonly SemaphoreSlim _containerGate = new(1, 1);
+    private UserDelegationKey? _key;
+    private DateTimeOffset _keyFetchedAt;
+    private bool _containerReady;
+
+    public AssetBlobs(AssetStorageOptions options)
+    {
+        Options = options;
+        var address = new BlobUriBuilder(options.ContainerUrl);
+        if (string.IsNullOrEmpty(address.BlobContainerName) || !string.IsNullOrEmpty(address.BlobName))
+            throw new InvalidOperationException($"FENTA_AZURE_BLOB_URL must name a container (…/assets), not '{options.ContainerUrl}'.");
+        var containerName = address.BlobContainerName;
+        address.BlobContainerName = "";
+        _service = new BlobServiceClient(address.ToUri(), options.Credential);
+        Container = _service.GetBlobContainerClient(containerName);
+        Cache = new BlobFileCache(options.CacheFolder, options.CacheLimitBytes);
+    }
+
+    public AssetStorageOptions Options { get; }
+
+    public BlobContainerClient Container { get; }
+
+    public BlobFileCache Cache { get; }
+
+    public BlobClient Blob(string key) => Container.GetBlobClient(key);
+
+    /// <summary>Stores a local file under <paramref name="key"/>, replacing what was there.</summary>
+    public async Task UploadFileAsync(string key, string path, string? contentType, CancellationToken ct)
+    {
+        await EnsureContainerAsync(ct);
+        await Blob(key).UploadAsync(path, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, ct);
+    }
+
+    /// <summary>The blob's properties, or null when there is no such blob.</summary>
+    public async Task<BlobProperties?> PropertiesAsync(string key, CancellationToken ct)
+    {
+        try
+        {
+            return (await Blob(key).GetPropertiesAsync(cancellationToken: ct)).Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes the blob to <paramref name="path"/>; with <paramref name="ifMatch"/>, only that version of it (else a 412).</summary>
+    public async Task DownloadToAsync(string key, string path, ETag? ifMatch, CancellationToken ct) =>
+        await Blob(key).DownloadToAsync(path, new BlobDownloadToOptions { Conditions = new BlobRequestConditions { IfMatch = ifMatch } }, ct);
+
+    /// <summary>A local copy of the blob from the cache (downloaded when this machine has none), kept while the handle is undisposed.</summary>
+    public Task<CachedFile> LocalCopyAsync(string key, CancellationToken ct) =>
+        Cache.GetAsync(key, (path, token) => DownloadToAsync(key, path, null, token), ct);
+
+    /// <summary>
+    /// Copies one blob of the container to another on the service's side, from exactly the version
+    /// <paramref name="sourceETag"/> names (a changed source fails with 412), and gives the copy its content type.
+    /// </summary>
+    public async Task CopyAsync(string sourceKey, string destinationKey, ETag sourceETag, string? contentType, CancellationToken ct)
+    {
+        var destination = Blob(destinationKey);
+        var copy = await destination.StartCopyFromUriAsync(Blob(sourceKey).Uri,
+            new BlobCopyFromUriOptions { SourceConditions = new BlobRequestConditions { IfMatch = sourceETag } }, ct);
+        await copy.WaitForCompletionAsync(ct);
+        await destination.SetHttpHeadersAsync(new BlobHttpHeaders { ContentType = contentType }, cancellationToken: ct);
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken ct) =>
+        await Blob(key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct);
+
+    /// <summary>A read-only link to one blob, served with this content type and as a download named <paramref name="downloadName"/>. Blob serves HTTP Range requests on it.</summary>
+    public Task<SignedLink> ReadLinkAsync(string key, TimeSpan lifetime, string? contentType, string? downloadName, CancellationToken ct) =>
+        SignAsync(key, BlobSasPermissions.Read, lifetime, sas =>
+        {
+            sas.ContentType = contentType;
+            if (downloadName is null) return;
+            var disposition = new ContentDispositionHeaderValue("attachment");
+            disposition.SetHttpFileName(downloadName);
+            sas.ContentDisposition = disposition.ToString();
+        }, ct);
+
+    /// <summary>
+    /// A create-only link to one blob that does not exist yet: it can write that blob once (a single Put Blob) and
+    /// cannot read, replace or delete it, nor touch any other blob.
+    /// </summary>
+    public async Task<SignedLink> CreateLinkAsync(string key, TimeSpan lifetime, CancellationToken ct)
+    {
+        await EnsureContainerAsync(ct);
+        return await SignAsync(key, BlobSasPermissions.Create, lifetime, null, ct);
+    }
+
+    /// <summary>Deletes staged uploads last written before <paramref name="cutoff"/> (abandoned, or re-created through a spent link).</summary>
+    public async Task<int> DeleteStagedBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await EnsureContainerAsync(ct);
+        var deleted = 0;
+        await foreach (var item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StagingPrefix, ct))
+        {
+            if (item.Properties.LastModified is not { } modified || modified >= cutoff) continue;
+            await DeleteAsync(item.Name, ct);
+            deleted++;
+        }
+        return deleted;
+    }
+
+    private async Task<SignedLink> SignAsync(string key, BlobSasPermissions permissions, TimeSpan lifetime, Action<BlobSasBuilder>? configure, CancellationToken ct)
+    {
+        // The storage service checks expiry by its own clock, so links are timed by the real clock, never an injected one.
+        var now = DateTimeOffset.UtcNow;
+        var delegation = await DelegationKeyAsync(now + lifetime, ct);
+        var expires = WholeSeconds(now + lifetime) is var wanted && wanted < delegation.SignedExpiresOn ? wanted : delegation.SignedExpiresOn;
+        // No start time: valid at once by the service's clock, whatever the skew with ours.
+        var sas = new BlobSasBuilder(permissions, expires)
+        {
+            BlobContainerName = Container.Name,
+            BlobName = key,
+            Resource = "b",
+            Protocol = SasProtocol.Https,
+        };
+        configure?.Invoke(sas);
+        var url = new BlobUriBuilder(Blob(key).Uri) { Sas = sas.ToSasQueryParameters(delegation, _service.AccountName) }.ToUri();
+        return new SignedLink(url, expires);
+    }
+
+    /// <summary>The user delegation key that signs links, fetched with the Entra ID credential and reused while it covers them.</summary>
+    private async Task<UserDelegationKey> DelegationKeyAsync(DateTimeOffset neededUntil, CancellationToken ct)
+    {
+        await _keyGate.WaitAsync(ct);
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (_key is { } cached && cached.SignedExpiresOn > now.AddMinutes(5) && (cached.SignedExpiresOn >= neededUntil || now - _keyFetchedAt < KeyRenewalAge))
+                return cached;
+            // Whole seconds: the key's times travel as text and are signed again into every SAS; fractions would not round-trip.
+            _key = (await _service.GetUserDelegationKeyAsync(WholeSeconds(now.AddMinutes(-5)), WholeSeconds(now.AddMinutes(-5) + MaxKeyLifetime), ct)).Value;
+            _keyFetchedAt = now;
+            return _key;
+        }
+        finally
+        {
+            _keyGate.Release();
+        }
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken ct)
+    {
+        if (_containerReady) return;
+        await _containerGate.WaitAsync(ct);
+        try
+        {
+            if (!_containerReady) await Container.CreateIfNotExistsAsync(cancellationToken: ct);
+            _containerReady = true;
+        }
+        finally
+        {
+            _containerGate.Release();
+        }
+    }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset time) => DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds());
+}
