@@ -1,55 +1,44 @@
-using FentaWeb.Api.Assets;
-using FentaWeb.Api.Billing;
-using FentaWeb.Api.Health;
 using FentaWeb.Api.Hosting;
-using FentaWeb.Api.Identity;
-using FentaWeb.Api.Jobs;
-using FentaWeb.Api.Kai;
-using FentaWeb.Api.Schedules;
-using FentaWeb.Api.Templates;
-using FentaWeb.Api.Usage;
-using FentaWeb.Api.Voices;
-using FentaWeb.Api.Webhooks;
-using FentaWeb.Api.Workflows;
+using FentaWeb.Api.OpenApiDocument;
+using FentaWeb.Domain.Durable;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
 
 namespace FentaWeb.Api;
 
-/// <summary>The API's table of contents: services, then middleware, then one Map call per feature.</summary>
+/// <summary>The API's two hosts, one set of functions: the Function app on Azure, Kestrel everywhere else.</summary>
 public static class FentaApi
 {
-    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    /// <summary>
+    /// The Function app: the Functions host routes requests to the HTTP-trigger functions, each through the gate; the durable
+    /// client comes from each function's <c>[DurableClient]</c> binding (the orchestrations' task hub).
+    /// </summary>
+    public static IHost BuildFunctionsHost(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.UseMiddleware<GateMiddleware>();
+        builder.Services.AddFentaServices(FentaOptions.FromConfiguration(builder.Configuration));
+        return builder.Build();
+    }
+
+    /// <summary>The same functions on Kestrel (./run.sh, tests): routes from their attributes, a client-only sidecar on the task hub.</summary>
+    public static WebApplication BuildLocal(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var options = FentaOptions.FromConfiguration(builder.Configuration);
         // Every SQL statement at information level drowns the request log; slow or failing ones still show as warnings.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
-
-        builder.AddFentaServices(options);
+        builder.Services.AddFentaServices(options);
+        // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
+        builder.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => builder.Configuration[key]));
+        builder.Services.AddFentaOpenApi();
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseRateLimiter();
-        app.UseAuthorization();
-
-        app.MapOpenApi("/openapi/{documentName}.json").DisableRateLimiting();
-        app.MapHealth();
-        app.MapAuth();
-        app.MapMembers();
-        app.MapApiKeys();
-        app.MapTemplates();
-        app.MapWorkflows();
-        app.MapJobs();
-        app.MapAssets();
-        app.MapVoices();
-        app.MapModels();
-        app.MapKai();
-        app.MapWebhooks();
-        app.MapSchedules();
-        app.MapUsage();
-        app.MapBilling();
+        app.UseStatusCodePages(); // an unknown route or verb is a problem+json too
+        app.MapHttpFunctions();
         return app;
     }
 }

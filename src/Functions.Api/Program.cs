@@ -1,6 +1,22 @@
 using FentaWeb.Api;
+using FentaWeb.Api.Hosting;
+using FentaWeb.Api.OpenApiDocument;
+using FentaWeb.Domain.Hosting;
 
-var app = FentaApi.Build(args);
-var port = app.Configuration["FENTA_HTTP_PORT"] ?? "8080";
-if (app.Configuration["urls"] is null && app.Configuration["ASPNETCORE_URLS"] is null) app.Urls.Add($"http://127.0.0.1:{port}");
+// The build writes the OpenAPI document from the function definitions (see Functions.Api.csproj).
+if (args is ["openapi", var path])
+{
+    await OpenApi.WriteDocumentAsync(path);
+    return;
+}
+
+// Started by the Azure Functions host: the Function app. Anywhere else: the same functions on Kestrel.
+if (FunctionsHosting.IsFunctionsHost(args))
+{
+    await FentaApi.BuildFunctionsHost(args).RunAsync();
+    return;
+}
+var app = FentaApi.BuildLocal(args);
+if (app.Configuration["urls"] is null && app.Configuration["ASPNETCORE_URLS"] is null)
+    app.Urls.Add($"http://127.0.0.1:{app.Configuration["FENTA_HTTP_PORT"] ?? "8080"}");
 await app.RunAsync();

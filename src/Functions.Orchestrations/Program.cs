@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Hosting;
 using FentaWeb.Orchestrations;
 using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Functions;
@@ -13,4 +14,4 @@ if (args is ["stock"])
 }
 
 // Started by the Azure Functions host: the Function app. Anywhere else: the same functions in a plain host.
-await (FunctionsHost.IsHosting(args) ? FunctionsHost.Build(args) : WorkerHost.Build(args)).RunAsync();
+await (FunctionsHosting.IsFunctionsHost(args) ? FunctionsHost.Build(args) : WorkerHost.Build(args)).RunAsync();

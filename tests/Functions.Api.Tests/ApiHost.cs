@@ -4,6 +4,7 @@ using System.Text.Json;
 using FentaWeb.Api;
 using FentaWeb.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,6 +26,8 @@ public class ApiHost : IAsyncLifetime
     private readonly List<IHost> _workers = [];
 
     public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>The local host's routes: one per HTTP function.</summary>
+    public IEnumerable<RouteEndpoint> Endpoints => _app!.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
     /// <summary>The API's durable client of the task hub, to look at orchestration instances.</summary>
     public DurableTaskClient Runs => _app!.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
@@ -35,6 +38,7 @@ public class ApiHost : IAsyncLifetime
     public const string SigningKey = "test-signing-key-test-signing-key-0123456789";
 
     protected virtual int RateLimitPerMinute => 100_000;
+    protected virtual int OrgRateLimitPerMinute => 100_000;
 
     /// <summary>Whether an orchestration worker with the test activities runs beside the API, for tests of running jobs.</summary>
     protected virtual bool RunsWorker => false;
@@ -70,6 +74,7 @@ public class ApiHost : IAsyncLifetime
             ["FENTA_DB"] = connectionString,
             ["FENTA_JWT_SIGNING_KEY"] = SigningKey,
             ["FENTA_RATE_LIMIT_PER_MINUTE"] = RateLimitPerMinute.ToString(),
+            ["FENTA_ORG_RATE_LIMIT_PER_MINUTE"] = OrgRateLimitPerMinute.ToString(),
             ["FENTA_MAX_BODY_BYTES"] = (256 * 1024).ToString(),
             // A small library, drawn only if a test searches it.
             ["FENTA_STOCK_DIR"] = Path.Combine(LocalFolder, "stock-library"),
@@ -78,7 +83,7 @@ public class ApiHost : IAsyncLifetime
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         };
         foreach (var (key, value) in ApiSettings) api[key] = value;
-        _app = FentaApi.Build(["--urls", "http://127.0.0.1:0"], api);
+        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+
 namespace FentaWeb.Api.Tests;
 
 public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitTests.Host>
@@ -5,24 +7,57 @@ public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitT
     public sealed class Host : ApiHost
     {
         protected override int RateLimitPerMinute => 5;
+        protected override int OrgRateLimitPerMinute => 8;
     }
 
     [Fact]
-    public async Task EachKeyHasItsOwnBudgetAndExcessIs429WithRetryAfter()
+    public async Task AUserHasOneBudgetWhateverKeyTheyUseAndExcessIs429WithTheTimeLeftInTheWindow()
     {
-        var session = await host.RegisterAsync();
+        await StartOfAWindowAsync();
+        var session = await host.RegisterAsync(); // counted against the client address, before there is a user
         var (first, _) = await session.CreateKeyAsync("workflows:read");
         var (second, _) = await session.CreateKeyAsync("workflows:read");
 
-        for (var i = 0; i < 5; i++) await (await host.Client(first).GetAsync("/v1/workflows")).ReadJsonAsync(200);
-        var limited = await host.Client(first).GetAsync("/v1/workflows");
+        // Two requests minting keys, three reading: the user's five.
+        for (var i = 0; i < 3; i++) await (await host.Client(i % 2 == 0 ? first : second).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        var before = DateTimeOffset.UtcNow;
+        var limited = await host.Client(second).GetAsync("/v1/workflows");
         var problem = await limited.ReadProblemAsync(429, "RATE_LIMITED");
-        Assert.Contains("5 requests", problem.GetProperty("detail").GetString());
+        Assert.Contains("5 requests in a minute for this user", problem.GetProperty("detail").GetString());
+        // The counters are in PostgreSQL, so the time left is the window's real end, not a fixed minute.
         var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single());
-        Assert.InRange(retryAfter, 1, 60);
+        var windowEnd = new DateTimeOffset(before.UtcTicks - before.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(1);
+        Assert.InRange(retryAfter, Math.Max(1, (int)(windowEnd - before).TotalSeconds - 2), (int)Math.Ceiling((windowEnd - before).TotalSeconds) + 1);
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM rate_limit_windows WHERE bucket IN ($1, $2) AND hits = 6",
+            $"user:{session.UserId}", $"org:{session.OrgId}"));
 
-        await (await host.Client(second).GetAsync("/v1/workflows")).ReadJsonAsync(200);
-        // Health checks are never limited, so probes keep working while a client is throttled.
+        // Health checks and the API document are never limited, so probes keep working while a client is throttled.
         for (var i = 0; i < 10; i++) await (await host.Client(first).GetAsync("/healthz")).ReadJsonAsync(200);
+        await (await host.Client().GetAsync("/openapi/v1.json")).ReadJsonAsync(200);
+    }
+
+    [Fact]
+    public async Task AnOrgsMembersShareTheOrgsBudget()
+    {
+        await StartOfAWindowAsync();
+        var owner = await host.RegisterAsync();
+        var member = await host.RegisterAsync();
+        await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = member.Email, role = "viewer" })).ReadJsonAsync(201);
+
+        // The owner's invite was the org's first; three more from the owner and four from the member reach its eight.
+        for (var i = 0; i < 3; i++) await (await owner.Client().GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        for (var i = 0; i < 4; i++) await (await member.Client(owner.OrgId).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        var problem = await (await member.Client(owner.OrgId).GetAsync("/v1/workflows")).ReadProblemAsync(429, "RATE_LIMITED");
+        Assert.Contains("8 requests in a minute for this organization", problem.GetProperty("detail").GetString());
+        // Another org is a budget of its own.
+        var other = await host.RegisterAsync();
+        await (await other.Client().GetAsync("/v1/workflows")).ReadJsonAsync(200);
+    }
+
+    /// <summary>Windows are whole minutes: waits out the end of one so a test's requests all fall in the same window.</summary>
+    private static async Task StartOfAWindowAsync()
+    {
+        var second = DateTimeOffset.UtcNow.Second;
+        if (second >= 45) await Task.Delay(TimeSpan.FromSeconds(61 - second));
     }
 }

@@ -110,7 +110,7 @@ public class RunHost : IAsyncLifetime
     {
         var graph = JsonSerializer.Deserialize<WorkflowGraph>(graphJson, FentaJson.Options)!;
         var config = new JobConfig(graph, JsonDocument.Parse("{}").RootElement);
-        var (jobId, _) = await Jobs.StartAsync(new JobRequest(OrgId, null, config, idempotencyKey, parentJobId));
+        var (jobId, _) = await Jobs.StartAsync(_client.Services.GetRequiredService<DurableTaskClient>(), new JobRequest(OrgId, null, config, idempotencyKey, parentJobId));
         return jobId;
     }
 

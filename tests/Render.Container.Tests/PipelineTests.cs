@@ -5,6 +5,7 @@ using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
+using Microsoft.DurableTask.Client;
 using FentaWeb.Simulators;
 using FentaWeb.Testing;
 using Microsoft.Extensions.Hosting;
@@ -194,7 +195,7 @@ public class PipelineTests : IAsyncLifetime
 
     private async Task<string> RunAsync(WorkflowGraph graph)
     {
-        var (jobId, _) = await _media.Services.GetRequiredService<JobStarter>().StartAsync(new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
+        var (jobId, _) = await _media.Services.GetRequiredService<JobStarter>().StartAsync(_media.Services.GetRequiredService<DurableTaskClient>(), new JobRequest("org_p", null, new JobConfig(graph, JsonDocument.Parse("{}").RootElement)));
         string status;
         var deadline = DateTime.UtcNow.AddMinutes(3);
         do

@@ -25,7 +25,11 @@ public sealed class ValidationFailedException(IReadOnlyList<FieldError> errors)
 public sealed class NotFoundException(string resource, string id)
     : FentaException("NOT_FOUND", $"No {resource} '{id}' exists in this organization.");
 
-public sealed class UnauthorizedException(string message, string code = "UNAUTHORIZED") : FentaException(code, message);
+public sealed class UnauthorizedException(string message, string code = "UNAUTHORIZED") : FentaException(code, message)
+{
+    /// <summary>The WWW-Authenticate challenge to answer with, when the credential itself was missing or wrong.</summary>
+    public string? Challenge { get; init; }
+}
 
 public sealed class ForbiddenException(string message, string? requiredScope = null, string? requiredRole = null)
     : FentaException("FORBIDDEN", message)

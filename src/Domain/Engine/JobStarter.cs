@@ -22,7 +22,7 @@ public sealed record JobRequest(
 /// instance id. The unique (org, Idempotency-Key) row is the guard against a second start: the Functions host may
 /// restart a finished instance id, so the instance id alone is not.
 /// </summary>
-public sealed class JobStarter(NpgsqlDataSource dataSource, DurableTaskClient runs)
+public sealed class JobStarter(NpgsqlDataSource dataSource)
 {
     private static async Task<string?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
     {
@@ -32,8 +32,11 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, DurableTaskClient ru
         return (string?)await existing.ExecuteScalarAsync(ct);
     }
 
-    /// <summary>Returns the job id and whether it was created now (false: the idempotency key matched an earlier job).</summary>
-    public async Task<(string JobId, bool Created)> StartAsync(JobRequest request, CancellationToken ct = default)
+    /// <summary>
+    /// Returns the job id and whether it was created now (false: the idempotency key matched an earlier job). The client is the
+    /// caller's: on Azure each function gets its own from its <c>[DurableClient]</c> binding.
+    /// </summary>
+    public async Task<(string JobId, bool Created)> StartAsync(DurableTaskClient runs, JobRequest request, CancellationToken ct = default)
     {
         var (jobId, created) = await InsertAsync(request, ct);
         // A replay finds the run already scheduled, unless the process that inserted the job died before scheduling it.

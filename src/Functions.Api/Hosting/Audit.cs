@@ -6,11 +6,10 @@ using FentaWeb.Domain.Persistence;
 namespace FentaWeb.Api.Hosting;
 
 /// <summary>Adds an audit row to the same unit of work as the change it describes, so both commit or neither does.</summary>
-public sealed class AuditTrail(FentaDb db, IHttpContextAccessor http, TimeProvider clock)
+public sealed class AuditTrail(FentaDb db, TimeProvider clock)
 {
     public void Record(Caller caller, string action, string resourceType, string resourceId, object? changes = null)
     {
-        var request = http.HttpContext;
         db.AuditLogs.Add(new AuditLog
         {
             Id = Ids.New("audit"),
@@ -20,8 +19,8 @@ public sealed class AuditTrail(FentaDb db, IHttpContextAccessor http, TimeProvid
             Action = action,
             ResourceType = resourceType,
             ResourceId = resourceId,
-            IpAddress = request?.Connection.RemoteIpAddress,
-            UserAgent = request?.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null,
+            IpAddress = caller.ClientAddress,
+            UserAgent = caller.UserAgent,
             Changes = changes is null ? null : JsonSerializer.SerializeToElement(changes, FentaJson.Options),
             CreatedAt = clock.GetUtcNow(),
         });

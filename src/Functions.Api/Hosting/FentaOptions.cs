@@ -1,6 +1,5 @@
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
-using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Api.Hosting;
@@ -13,7 +12,10 @@ public sealed class FentaOptions
     public required byte[] JwtSigningKey { get; init; }
     public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
+    /// <summary>Requests a minute per user (per client address before sign-in), whichever key or token they use.</summary>
     public int RateLimitPerMinute { get; init; } = 100;
+    /// <summary>Requests a minute for a whole org, all its members and keys together.</summary>
+    public int OrgRateLimitPerMinute { get; init; } = 1000;
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
     /// <summary>The Blob container of asset bytes (shared with the workers) and the lifetimes of its signed links.</summary>
     public required AssetStorageOptions AssetStorage { get; init; }
@@ -24,8 +26,6 @@ public sealed class FentaOptions
     public PexelsOptions? Pexels { get; init; }
     /// <summary>Stripe for paid plans; without it every org is on the free plan.</summary>
     public StripeOptions? Stripe { get; init; }
-    /// <summary>The orchestrations' task hub, which the API uses as a client only.</summary>
-    public required TaskHubOptions TaskHub { get; init; }
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -45,13 +45,13 @@ public sealed class FentaOptions
             AccessTokenLifetime = TimeSpan.FromMinutes(Int(config, "FENTA_ACCESS_TOKEN_MINUTES", 15)),
             RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
+            OrgRateLimitPerMinute = Int(config, "FENTA_ORG_RATE_LIMIT_PER_MINUTE", 1000),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
             AssetStorage = AssetStorageOptions.FromSettings(Setting),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             StockLibrary = LocalStockLibrary.FromSettings(Setting),
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
-            TaskHub = TaskHubOptions.FromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

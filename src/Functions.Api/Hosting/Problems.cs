@@ -3,24 +3,30 @@ using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FentaWeb.Api.Hosting;
 
-/// <summary>The one place exceptions become RFC 9457 problem details, each with a stable <c>code</c>.</summary>
-public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+/// <summary>The one place exceptions become RFC 9457 problem details, each with a stable <c>code</c>; both hosts' gate uses it.</summary>
+public static partial class Problems
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    public static IResult For(HttpContext http, Exception exception, ILogger logger)
     {
         var (status, code, detail, extensions) = Describe(exception);
         if (status == 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
-        if (exception is ProviderException { RetryAfter: { } wait }) http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var headers = http.Response.Headers;
+        switch (exception)
+        {
+            case ProviderException { RetryAfter: { } wait }: headers.RetryAfter = Seconds(wait); break;
+            case RateLimitedException limited: headers.RetryAfter = Seconds(limited.RetryAfter); break;
+            case UnauthorizedException { Challenge: { } challenge }: headers.WWWAuthenticate = challenge; break;
+        }
         var problem = Titles.Problem(status, code, detail);
         foreach (var (key, value) in extensions) problem.Extensions[key] = value;
-        http.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+        return TypedResults.Problem(problem);
     }
+
+    private static string Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static (int Status, string Code, string Detail, Dictionary<string, object?> Extensions) Describe(Exception exception) => exception switch
     {
@@ -35,11 +41,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }),
         // An external service (Pexels, …) that failed a request made on the caller's behalf: busy says when to come back.
         ProviderException e => (e.RetryAfter is null ? 502 : 503, e.Code, e.Message, []),
+        RateLimitedException e => (429, "RATE_LIMITED", e.Message, []),
+        UnsupportedContentTypeException e => (415, "UNSUPPORTED_MEDIA_TYPE", e.Message, []),
         BadHttpRequestException { StatusCode: 413 } => (413, "PAYLOAD_TOO_LARGE", "The request body is larger than this API accepts.", []),
-        BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
         JsonException json => InvalidJson(json),
-        BadHttpRequestException { StatusCode: 400 } e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
-            (400, "VALIDATION_FAILED", "body: a JSON body is required", new() { ["errors"] = new[] { new FieldError("body", "a JSON body is required") } }),
         BadHttpRequestException e => (e.StatusCode, e.StatusCode == 400 ? "BAD_REQUEST" : Titles.Code(e.StatusCode), e.Message, []),
         _ => (500, "INTERNAL_ERROR", "Something went wrong on our side; the error was logged.", []),
     };
@@ -61,6 +66,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
 }
+
+/// <summary>A body that is not JSON.</summary>
+public sealed class UnsupportedContentTypeException(string contentType)
+    : Exception($"Send the body as application/json, not {(contentType.Length == 0 ? "without a Content-Type" : contentType)}.");
 
 public static class Titles
 {

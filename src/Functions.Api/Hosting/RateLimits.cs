@@ -1,47 +1,33 @@
-using System.Security.Claims;
-using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
+using System.Net;
+using FentaWeb.Domain.Identity;
+using Npgsql;
 
 namespace FentaWeb.Api.Hosting;
 
-/// <summary>
-/// A fixed one-minute window per API key, else per user, else per client address. Counters live in this
-/// process: with N instances behind a balancer the effective limit is up to N times the setting.
-/// </summary>
-public static class RateLimits
+/// <summary>Over a rate limit: answered 429 with the seconds left in the window as Retry-After.</summary>
+public sealed class RateLimitedException(string bucket, int limit, TimeSpan retryAfter)
+    : Exception($"More than {limit} requests in a minute for this {bucket}; retry after {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.")
 {
-    public static IServiceCollection AddFentaRateLimits(this IServiceCollection services, FentaOptions options) =>
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                if (http.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null)
-                    return RateLimitPartition.GetNoLimiter("unlimited");
-                return RateLimitPartition.GetFixedWindowLimiter(PartitionKey(http), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.RateLimitPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                });
-            });
-            limiter.OnRejected = async (context, ct) =>
-            {
-                var http = context.HttpContext;
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var problem = Titles.Problem(429, "RATE_LIMITED", $"More than {options.RateLimitPerMinute} requests in a minute; retry after {seconds} s.");
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>()
-                    .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
-            };
-        });
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
 
-    private static string PartitionKey(HttpContext http)
+/// <summary>
+/// Fixed one-minute windows per org and per user (per client address before sign-in), counted in PostgreSQL so every
+/// instance shares one budget. Keys are not buckets of their own: minting more API keys does not buy more requests.
+/// </summary>
+public sealed class RateLimits(NpgsqlDataSource db, FentaOptions options, TimeProvider clock)
+{
+    private sealed record Bucket(string Key, string Kind, int Limit);
+
+    public async Task CheckAsync(HttpFunction function, Caller? caller, IPAddress? client, CancellationToken ct)
     {
-        var user = http.User;
-        if (user.FindFirstValue(Caller.ApiKeyClaim) is { } keyId) return $"key:{keyId}";
-        if (user.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId) return $"user:{userId}";
-        return $"ip:{http.Connection.RemoteIpAddress}";
+        if (function.RateLimit == RateLimitClass.Unlimited) return;
+        Bucket[] buckets = caller is null
+            ? [new($"ip:{client}", "client address", options.RateLimitPerMinute)]
+            : [new($"org:{caller.OrgId}", "organization", options.OrgRateLimitPerMinute), new($"user:{caller.UserId}", "user", options.RateLimitPerMinute)];
+        var now = clock.GetUtcNow();
+        var hits = await RateLimitWindows.HitAsync(db, [.. buckets.Select(b => b.Key)], now, ct);
+        if (buckets.FirstOrDefault(b => hits[b.Key] > b.Limit) is { } over)
+            throw new RateLimitedException(over.Kind, over.Limit, RateLimitWindows.WindowStart(now) + RateLimitWindows.Window - now);
     }
 }

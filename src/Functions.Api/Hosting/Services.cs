@@ -2,11 +2,9 @@ using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,9 +12,9 @@ namespace FentaWeb.Api.Hosting;
 
 public static class Services
 {
-    public static WebApplicationBuilder AddFentaServices(this WebApplicationBuilder builder, FentaOptions options)
+    /// <summary>What the functions need in either host: the database, stores, provider clients and the gate.</summary>
+    public static IServiceCollection AddFentaServices(this IServiceCollection services, FentaOptions options)
     {
-        var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
 
@@ -24,8 +22,6 @@ public static class Services
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
-        // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
-        services.AddLocalTaskHubClient(options.TaskHub);
         services.AddSingleton<JobStarter>();
         services.AddSingleton(new AssetBlobs(options.AssetStorage));
         services.AddSingleton<AssetStore>();
@@ -40,22 +36,13 @@ public static class Services
         }
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
-        // Bad input reaches the exception handler (and becomes a problem naming the field) instead of a bare 400.
-        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
-
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
-        services.AddExceptionHandler<ProblemExceptionHandler>();
 
         services.AddSingleton<TokenService>();
-        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
-        services.AddFentaRateLimits(options);
-
-        services.AddHttpContextAccessor();
+        services.AddScoped<Authenticator>();
+        services.AddSingleton<RateLimits>();
+        services.AddScoped<FunctionGate>();
         services.AddScoped<AuditTrail>();
-        services.AddFentaOpenApi();
-        return builder;
+        return services;
     }
 }

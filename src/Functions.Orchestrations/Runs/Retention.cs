@@ -1,6 +1,7 @@
 using System.Globalization;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Identity;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
@@ -37,6 +38,7 @@ public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IC
         var uploadCutoff = clock.GetUtcNow() - AbandonedUploadAge;
         var (uploads, staged) = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
         LogUploadsAbandoned(logger, uploads, staged, uploadCutoff);
+        await RateLimitWindows.PruneAsync(db, clock.GetUtcNow(), ct);
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Retention: {Jobs} jobs and {Instances} orchestration instances finished before {Cutoff:o} removed")]

@@ -4,6 +4,7 @@ using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scheduling;
 using FentaWeb.Domain.Workflows;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -22,13 +23,13 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
         string? Graph, string? WorkflowVariables, int Version);
 
     [Function("Schedules")]
-    public async Task RunAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken ct)
+    public async Task RunAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient runs, CancellationToken ct)
     {
-        while (await TickAsync(ct) > 0) { } // a full batch: more may be due
+        while (await TickAsync(runs, ct) > 0) { } // a full batch: more may be due
     }
 
     /// <summary>Starts the runs of up to a batch of due schedules; returns how many were due when the batch was full, else 0.</summary>
-    private async Task<int> TickAsync(CancellationToken ct)
+    private async Task<int> TickAsync(DurableTaskClient runs, CancellationToken ct)
     {
         const int batch = 20;
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -51,12 +52,12 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
                     reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
                     reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetInt32(10)));
         }
-        foreach (var schedule in due) await RunAsync(conn, tx, schedule, ct);
+        foreach (var schedule in due) await RunAsync(runs, conn, tx, schedule, ct);
         await tx.CommitAsync(ct);
         return due.Count == batch ? due.Count : 0;
     }
 
-    private async Task RunAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Due schedule, CancellationToken ct)
+    private async Task RunAsync(DurableTaskClient runs, NpgsqlConnection conn, NpgsqlTransaction tx, Due schedule, CancellationToken ct)
     {
         string? jobId = null, error = null;
         var created = false;
@@ -68,7 +69,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
                 var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
                 var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
-                (jobId, created) = await jobs.StartAsync(new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
+                (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
             }
             catch (Exception e) when (e is not (OperationCanceledException or NpgsqlException))
             {

@@ -1,11 +1,55 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using FentaWeb.Api.Hosting;
 
-namespace FentaWeb.Api.Hosting;
+namespace FentaWeb.Api.OpenApiDocument;
 
-/// <summary>The OpenAPI 3 document at /openapi/v1.json: bearer security and the problem responses every operation can give.</summary>
+/// <summary>
+/// The OpenAPI 3 document: generated at build from the local host's endpoints (which are the function definitions, see
+/// <see cref="LocalFunctions"/>), with bearer security and the problem responses every operation can give; served by the
+/// <see cref="OpenApiFunctions"/> function from the file the build wrote.
+/// </summary>
 public static class OpenApi
 {
+    public const string DocumentFile = "openapi/v1.json";
+
+    /// <summary>
+    /// Writes the document without serving anything: the app starts with no server and none of its background services
+    /// (no migrations, no task hub), which is enough for its endpoints to be described; the settings are only well-formed.
+    /// </summary>
+    public static async Task WriteDocumentAsync(string path)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["FENTA_DB"] = "Host=127.0.0.1;Database=openapi",
+            ["FENTA_JWT_SIGNING_KEY"] = new string('x', 32),
+            ["FENTA_STORAGE_CONNECTION"] = "UseDevelopmentStorage=true",
+            ["FENTA_AZURE_BLOB_URL"] = "https://127.0.0.1/devstoreaccount1/openapi",
+        };
+        await using var app = FentaApi.BuildLocal([], settings, services =>
+        {
+            foreach (var background in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name != "GenericWebHostService").ToList())
+                services.Remove(background);
+            services.AddSingleton<IServer, NoServer>();
+        });
+        await app.StartAsync();
+        var document = await app.Services.GetRequiredKeyedService<IOpenApiDocumentProvider>("v1").GetOpenApiDocumentAsync();
+        await app.StopAsync();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await using var file = File.Create(path);
+        await document.SerializeAsJsonAsync(file, OpenApiSpecVersion.OpenApi3_1);
+    }
+
+    private sealed class NoServer : IServer
+    {
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken ct) where TContext : notnull => Task.CompletedTask;
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+        public void Dispose() { }
+    }
+
     public static IServiceCollection AddFentaOpenApi(this IServiceCollection services) =>
         services.AddOpenApi("v1", options =>
         {
@@ -33,8 +77,7 @@ public static class OpenApi
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
-                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-                var secured = metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any();
+                var secured = context.Description.ActionDescriptor.EndpointMetadata.OfType<AccessAttribute>().Any();
                 // Anonymous operations say so explicitly ("security: [{}]") rather than leaving it unstated.
                 operation.Security = secured
                     ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", context.Document)] = [] }]

@@ -3,6 +3,8 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
@@ -17,19 +19,12 @@ public sealed record CreatedApiKeyDto(ApiKeyDto ApiKey, string Key);
 /// Personal access tokens for the caller's current org. Managed only from a signed-in session; a key acts as its
 /// owner within its scopes, and never above its owner's role. Admins see and revoke every key of the org.
 /// </summary>
-public static class ApiKeyEndpoints
+[Tags("API keys")]
+public sealed class ApiKeyFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapApiKeys(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/api-keys").WithTags("API keys").RequireAuthorization().RequireSession();
-        group.MapPost("/", Create).WithSummary("Create a key. The secret is in this response only.");
-        group.MapGet("/", List).WithSummary("Your keys in this org (all keys of the org for admins).");
-        group.MapGet("/{keyId}", Get).WithSummary("One key, without its secret.");
-        group.MapDelete("/{keyId}", Revoke).WithSummary("Revoke a key; it stops working at once.");
-    }
-
-    private static async Task<Created<CreatedApiKeyDto>> Create(CreateApiKeyRequest body, Caller caller, FentaDb db, AuditTrail audit,
-        TimeProvider clock, CancellationToken ct)
+    [Function(nameof(CreateApiKey)), Access(SessionOnly = true), EndpointSummary("Create a key. The secret is in this response only.")]
+    public async Task<Created<CreatedApiKeyDto>> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/api-keys")] HttpRequest request,
+        [FromBody] CreateApiKeyRequest body, Caller caller, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var errors = new FieldErrors();
@@ -48,13 +43,19 @@ public static class ApiKeyEndpoints
         return TypedResults.Created($"/v1/api-keys/{key.Id}", new CreatedApiKeyDto(ToDto(key), secret));
     }
 
-    private static async Task<Ok<Page<ApiKeyDto>>> List(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(ListApiKeys)), Access(SessionOnly = true), EndpointSummary("Your keys in this org (all keys of the org for admins).")]
+    public async Task<Ok<Page<ApiKeyDto>>> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/api-keys")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, CancellationToken ct) =>
         TypedResults.Ok(await Visible(db, caller).ToPageAsync(page, ToDto, ct));
 
-    private static async Task<Ok<ApiKeyDto>> Get(string keyId, Caller caller, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(GetApiKey)), Access(SessionOnly = true), EndpointSummary("One key, without its secret.")]
+    public async Task<Ok<ApiKeyDto>> GetApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/api-keys/{keyId}")] HttpRequest request,
+        string keyId, Caller caller, CancellationToken ct) =>
         TypedResults.Ok(ToDto(await Visible(db, caller).SingleOrDefaultAsync(k => k.Id == keyId, ct) ?? throw new NotFoundException("API key", keyId)));
 
-    private static async Task<NoContent> Revoke(string keyId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(RevokeApiKey)), Access(SessionOnly = true), EndpointSummary("Revoke a key; it stops working at once.")]
+    public async Task<NoContent> RevokeApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/api-keys/{keyId}")] HttpRequest request,
+        string keyId, Caller caller, CancellationToken ct)
     {
         var key = await Visible(db, caller).SingleOrDefaultAsync(k => k.Id == keyId, ct) ?? throw new NotFoundException("API key", keyId);
         if (key.RevokedAt is null)

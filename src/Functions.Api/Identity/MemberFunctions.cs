@@ -3,6 +3,8 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
@@ -16,36 +18,32 @@ public sealed record ChangeRoleRequest(string? Role);
 /// The members of the caller's current org. Admins manage editors and viewers; only owners grant, change or
 /// remove the owner role; the last owner can neither leave nor be demoted.
 /// </summary>
-public static class MemberEndpoints
+[Tags("Organization")]
+public sealed class MemberFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapMembers(this IEndpointRouteBuilder routes)
-    {
-        var org = routes.MapGroup("/v1/org").WithTags("Organization").RequireAuthorization();
-        org.MapGet("/", GetOrg).WithSummary("The caller's current organization.");
-        org.MapGet("/members", ListMembers).WithSummary("Members of the current organization.");
-        org.MapGet("/invitations", ListInvitations).RequireAccess(null, OrgRole.Admin).WithSummary("Pending invitations.");
+    [Function(nameof(GetOrg)), Access, EndpointSummary("The caller's current organization.")]
+    public async Task<Ok<OrgDto>> GetOrg([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org")] HttpRequest request, Caller caller,
+        CancellationToken ct) =>
+        TypedResults.Ok(AuthFunctions.ToDto(await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct)));
 
-        var manage = org.MapGroup("").RequireAccess(null, OrgRole.Admin).RequireSession();
-        manage.MapPost("/members", Invite)
-            .WithSummary("Add an existing user (201) or invite an email that has no account yet (202; joins on registration).");
-        manage.MapPatch("/members/{memberId}", ChangeRole).WithSummary("Change a member's role.");
-        manage.MapDelete("/members/{memberId}", Remove).WithSummary("Remove a member.");
-        manage.MapDelete("/invitations/{invitationId}", CancelInvitation).WithSummary("Withdraw a pending invitation.");
-    }
-
-    private static async Task<Ok<OrgDto>> GetOrg(Caller caller, FentaDb db, CancellationToken ct) =>
-        TypedResults.Ok(AuthEndpoints.ToDto(await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct)));
-
-    private static async Task<Ok<Page<MemberDto>>> ListMembers(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(ListMembers)), Access, EndpointSummary("Members of the current organization.")]
+    public async Task<Ok<Page<MemberDto>>> ListMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org/members")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, CancellationToken ct) =>
         TypedResults.Ok(await db.OrgMembers.Include(m => m.User).Where(m => m.OrgId == caller.OrgId)
             .ToPageAsync(page, m => ToDto(m), ct));
 
-    private static async Task<Ok<Page<InvitationDto>>> ListInvitations(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(ListInvitations)), Access(OrgRole.Admin), EndpointSummary("Pending invitations.")]
+    public async Task<Ok<Page<InvitationDto>>> ListInvitations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org/invitations")] HttpRequest request, Caller caller, [AsParameters] PageQuery page,
+        CancellationToken ct) =>
         TypedResults.Ok(await db.OrgInvitations.Where(i => i.OrgId == caller.OrgId && i.AcceptedAt == null)
             .ToPageAsync(page, ToDto, ct));
 
-    private static async Task<Results<Created<MemberDto>, Accepted<InvitationDto>>> Invite(
-        InviteRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(InviteMember)), Access(OrgRole.Admin, SessionOnly = true),
+     EndpointSummary("Add an existing user (201) or invite an email that has no account yet (202; joins on registration).")]
+    public async Task<Results<Created<MemberDto>, Accepted<InvitationDto>>> InviteMember(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/org/members")] HttpRequest request, [FromBody] InviteRequest body, Caller caller,
+        CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.Email) || !body.Email.Contains('@') || body.Email.Length > 254) errors.Add("email", "must be a valid email address");
@@ -78,8 +76,10 @@ public static class MemberEndpoints
         return TypedResults.Created($"/v1/org/members/{member.Id}", ToDto(member, user));
     }
 
-    private static async Task<Ok<MemberDto>> ChangeRole(string memberId, ChangeRoleRequest body, Caller caller, FentaDb db,
-        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(ChangeMemberRole)), Access(OrgRole.Admin, SessionOnly = true), EndpointSummary("Change a member's role.")]
+    public async Task<Ok<MemberDto>> ChangeMemberRole(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/org/members/{memberId}")] HttpRequest request, string memberId,
+        [FromBody] ChangeRoleRequest body, Caller caller, CancellationToken ct)
     {
         if (!OrgRoles.TryParse(body.Role, out var role)) throw new ValidationFailedException("role", $"must be one of: {string.Join(", ", OrgRoles.Wire)}");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -96,7 +96,9 @@ public static class MemberEndpoints
         return TypedResults.Ok(ToDto(member));
     }
 
-    private static async Task<NoContent> Remove(string memberId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    [Function(nameof(RemoveMember)), Access(OrgRole.Admin, SessionOnly = true), EndpointSummary("Remove a member.")]
+    public async Task<NoContent> RemoveMember([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/org/members/{memberId}")] HttpRequest request,
+        string memberId, Caller caller, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var member = await LockMemberAsync(db, caller.OrgId, memberId, ct);
@@ -109,7 +111,10 @@ public static class MemberEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> CancelInvitation(string invitationId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    [Function(nameof(CancelInvitation)), Access(OrgRole.Admin, SessionOnly = true), EndpointSummary("Withdraw a pending invitation.")]
+    public async Task<NoContent> CancelInvitation(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/org/invitations/{invitationId}")] HttpRequest request, string invitationId,
+        Caller caller, CancellationToken ct)
     {
         var invitation = await db.OrgInvitations.SingleOrDefaultAsync(i => i.Id == invitationId && i.OrgId == caller.OrgId && i.AcceptedAt == null, ct)
             ?? throw new NotFoundException("invitation", invitationId);

@@ -7,6 +7,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Schedules;
@@ -25,26 +26,17 @@ public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, str
 /// Workflows run on cron expressions in IANA time zones, by the workers' ticker. A slot missed while nothing ran
 /// (workers down, schedule disabled) is not made up: the schedule runs at its next slot.
 /// </summary>
-public static class ScheduleEndpoints
+[Tags("Schedules")]
+public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapSchedules(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/schedules").WithTags("Schedules").RequireAuthorization();
-        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
-        var write = group.MapGroup("").RequireAccess(Scopes.WorkflowsWrite, OrgRole.Editor);
-        write.MapPost("/", Create).WithSummary("Run a workflow on a five-field cron expression (e.g. '0 10 * * 1-5') in a time zone.");
-        read.MapGet("/", List).WithSummary("The org's schedules, newest first; filter by workflow_id.");
-        read.MapGet("/{scheduleId}", Get).WithSummary("One schedule with its next five run times.");
-        write.MapPatch("/{scheduleId}", Update).WithSummary("Change the expression, time zone, variables, name or enabled flag.");
-        write.MapDelete("/{scheduleId}", Delete).WithSummary("Delete a schedule; runs it started are kept.");
-    }
-
-    private static async Task<Created<ScheduleDto>> Create(ScheduleRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
-        CancellationToken ct)
+    [Function(nameof(CreateSchedule)), Access(OrgRole.Editor, Scopes.WorkflowsWrite),
+     EndpointSummary("Run a workflow on a five-field cron expression (e.g. '0 10 * * 1-5') in a time zone.")]
+    public async Task<Created<ScheduleDto>> CreateSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/schedules")] HttpRequest request,
+        [FromBody] ScheduleRequest body, Caller caller, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.WorkflowId)) errors.Add("workflow_id", "is required");
-        else if (!await WorkflowEndpoints.Live(db, caller.OrgId).AnyAsync(w => w.Id == body.WorkflowId, ct))
+        else if (!await WorkflowFunctions.Live(db, caller.OrgId).AnyAsync(w => w.Id == body.WorkflowId, ct))
             errors.Add("workflow_id", $"no workflow '{body.WorkflowId}' in this organization");
         if (string.IsNullOrWhiteSpace(body.Cron)) errors.Add("cron", "is required: five fields, minute hour day-of-month month day-of-week");
         Check(body, body.Cron, body.Timezone ?? "UTC", errors);
@@ -58,19 +50,24 @@ public static class ScheduleEndpoints
         return TypedResults.Created($"/v1/schedules/{schedule.Id}", ScheduleDto.From(schedule));
     }
 
-    private static async Task<Ok<Page<ScheduleDto>>> List(Caller caller, [AsParameters] PageQuery page, [FromQuery(Name = "workflow_id")] string? workflowId,
-        FentaDb db, CancellationToken ct)
+    [Function(nameof(ListSchedules)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The org's schedules, newest first; filter by workflow_id.")]
+    public async Task<Ok<Page<ScheduleDto>>> ListSchedules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/schedules")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, [FromQuery(Name = "workflow_id")] string? workflowId, CancellationToken ct)
     {
         var query = db.Schedules.Where(s => s.OrgId == caller.OrgId);
         if (workflowId is not null) query = query.Where(s => s.WorkflowId == workflowId);
         return TypedResults.Ok(await query.ToPageAsync(page, ScheduleDto.From, ct));
     }
 
-    private static async Task<Ok<ScheduleDto>> Get(string scheduleId, Caller caller, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(GetSchedule)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("One schedule with its next five run times.")]
+    public async Task<Ok<ScheduleDto>> GetSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/schedules/{scheduleId}")] HttpRequest request,
+        string scheduleId, Caller caller, CancellationToken ct) =>
         TypedResults.Ok(ScheduleDto.From(await FindAsync(db, caller, scheduleId, ct)));
 
-    private static async Task<Ok<ScheduleDto>> Update(string scheduleId, ScheduleRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
-        CancellationToken ct)
+    [Function(nameof(UpdateSchedule)), Access(OrgRole.Editor, Scopes.WorkflowsWrite),
+     EndpointSummary("Change the expression, time zone, variables, name or enabled flag.")]
+    public async Task<Ok<ScheduleDto>> UpdateSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/schedules/{scheduleId}")] HttpRequest request,
+        string scheduleId, [FromBody] ScheduleRequest body, Caller caller, CancellationToken ct)
     {
         var schedule = await FindAsync(db, caller, scheduleId, ct);
         var errors = new FieldErrors();
@@ -90,7 +87,9 @@ public static class ScheduleEndpoints
         return TypedResults.Ok(ScheduleDto.From(schedule));
     }
 
-    private static async Task<NoContent> Delete(string scheduleId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    [Function(nameof(DeleteSchedule)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Delete a schedule; runs it started are kept.")]
+    public async Task<NoContent> DeleteSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/schedules/{scheduleId}")] HttpRequest request,
+        string scheduleId, Caller caller, CancellationToken ct)
     {
         var schedule = await FindAsync(db, caller, scheduleId, ct);
         if (schedule.Source == "node") throw new ConflictException("SCHEDULE_FROM_WORKFLOW", $"{NodeOwned}; to stop it, disable it or remove the node.");

@@ -5,6 +5,8 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Webhooks;
@@ -31,23 +33,14 @@ public sealed record WebhookDeliveryDto(string Id, string WebhookId, string Even
 /// Endpoints of the org that are told about its jobs and renders, each delivery signed (see <see cref="WebhookSignature"/>)
 /// and retried with backoff until the endpoint answers 2xx. Managing them takes an admin.
 /// </summary>
-public static class WebhookEndpoints
+[Tags("Webhooks")]
+public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapWebhooks(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/webhooks").WithTags("Webhooks").RequireAuthorization().RequireAccess(Scopes.WorkflowsWrite, OrgRole.Admin);
-        group.MapPost("/", Create).WithSummary($"Register an endpoint for events ({string.Join(", ", WebhookEvents.All)}, or *). The signing secret is in this response.");
-        group.MapGet("/", List).WithSummary("The org's webhooks, newest first.");
-        group.MapGet("/{webhookId}", Get).WithSummary("One webhook, without its secret.");
-        group.MapPatch("/{webhookId}", Update).WithSummary("Change the URL, events, description or enabled flag.");
-        group.MapDelete("/{webhookId}", Delete).WithSummary("Delete a webhook and its delivery history.");
-        group.MapPost("/{webhookId}/rotate-secret", RotateSecret).WithSummary("Replace the signing secret; the old one stops verifying at once.");
-        group.MapPost("/{webhookId}/ping", Ping).WithSummary("Send a webhook.ping event to this endpoint only, to check it receives and verifies.");
-        group.MapGet("/{webhookId}/deliveries", Deliveries).WithSummary("Delivery history, newest first; filter by status (pending, success, failed).");
-        group.MapPost("/{webhookId}/deliveries/{deliveryId}/redeliver", Redeliver).WithSummary("Send a delivery again, from its first attempt.");
-    }
-
-    private static async Task<Created<WebhookWithSecretDto>> Create(WebhookRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+    // The summary spells out WebhookEvents.All: an attribute argument must be a constant.
+    [Function(nameof(CreateWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
+     EndpointSummary("Register an endpoint for events (job.started, job.completed, job.failed, job.cancelled, workflow.run.started, workflow.run.finished, render.succeeded, render.failed, or *). The signing secret is in this response.")]
+    public async Task<Created<WebhookWithSecretDto>> CreateWebhook(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhooks")] HttpRequest request, [FromBody] WebhookRequest body, Caller caller,
         CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -63,14 +56,19 @@ public static class WebhookEndpoints
         return TypedResults.Created($"/v1/webhooks/{webhook.Id}", new WebhookWithSecretDto(WebhookDto.From(webhook), webhook.Secret));
     }
 
-    private static async Task<Ok<Page<WebhookDto>>> List(Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(ListWebhooks)), Access(OrgRole.Admin, Scopes.WorkflowsWrite), EndpointSummary("The org's webhooks, newest first.")]
+    public async Task<Ok<Page<WebhookDto>>> ListWebhooks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhooks")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, CancellationToken ct) =>
         TypedResults.Ok(await db.Webhooks.Where(w => w.OrgId == caller.OrgId).ToPageAsync(page, WebhookDto.From, ct));
 
-    private static async Task<Ok<WebhookDto>> Get(string webhookId, Caller caller, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(GetWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite), EndpointSummary("One webhook, without its secret.")]
+    public async Task<Ok<WebhookDto>> GetWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhooks/{webhookId}")] HttpRequest request,
+        string webhookId, Caller caller, CancellationToken ct) =>
         TypedResults.Ok(WebhookDto.From(await FindAsync(db, caller, webhookId, ct)));
 
-    private static async Task<Ok<WebhookDto>> Update(string webhookId, WebhookRequest body, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
-        CancellationToken ct)
+    [Function(nameof(UpdateWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite), EndpointSummary("Change the URL, events, description or enabled flag.")]
+    public async Task<Ok<WebhookDto>> UpdateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/webhooks/{webhookId}")] HttpRequest request,
+        string webhookId, [FromBody] WebhookRequest body, Caller caller, CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         var errors = new FieldErrors();
@@ -86,7 +84,9 @@ public static class WebhookEndpoints
         return TypedResults.Ok(WebhookDto.From(webhook));
     }
 
-    private static async Task<NoContent> Delete(string webhookId, Caller caller, FentaDb db, AuditTrail audit, CancellationToken ct)
+    [Function(nameof(DeleteWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite), EndpointSummary("Delete a webhook and its delivery history.")]
+    public async Task<NoContent> DeleteWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/webhooks/{webhookId}")] HttpRequest request,
+        string webhookId, Caller caller, CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         db.Webhooks.Remove(webhook);
@@ -95,7 +95,10 @@ public static class WebhookEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<WebhookWithSecretDto>> RotateSecret(string webhookId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock,
+    [Function(nameof(RotateWebhookSecret)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
+     EndpointSummary("Replace the signing secret; the old one stops verifying at once.")]
+    public async Task<Ok<WebhookWithSecretDto>> RotateWebhookSecret(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhooks/{webhookId}/rotate-secret")] HttpRequest request, string webhookId, Caller caller,
         CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
@@ -105,7 +108,11 @@ public static class WebhookEndpoints
         return TypedResults.Ok(new WebhookWithSecretDto(WebhookDto.From(webhook), webhook.Secret));
     }
 
-    private static async Task<Accepted<WebhookDeliveryDto>> Ping(string webhookId, Caller caller, FentaDb db, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(PingWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
+     EndpointSummary("Send a webhook.ping event to this endpoint only, to check it receives and verifies.")]
+    public async Task<Accepted<WebhookDeliveryDto>> PingWebhook(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhooks/{webhookId}/ping")] HttpRequest request, string webhookId, Caller caller,
+        CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         var (eventId, now) = (Ids.New("evt"), clock.GetUtcNow());
@@ -120,8 +127,11 @@ public static class WebhookEndpoints
         return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
     }
 
-    private static async Task<Ok<Page<WebhookDeliveryDto>>> Deliveries(string webhookId, string? status, Caller caller, [AsParameters] PageQuery page,
-        FentaDb db, CancellationToken ct)
+    [Function(nameof(ListWebhookDeliveries)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
+     EndpointSummary("Delivery history, newest first; filter by status (pending, success, failed).")]
+    public async Task<Ok<Page<WebhookDeliveryDto>>> ListWebhookDeliveries(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/webhooks/{webhookId}/deliveries")] HttpRequest request, string webhookId, string? status,
+        Caller caller, [AsParameters] PageQuery page, CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         if (status is not null and not ("pending" or "success" or "failed")) throw new ValidationFailedException("status", "must be one of: pending, success, failed");
@@ -130,8 +140,11 @@ public static class WebhookEndpoints
         return TypedResults.Ok(await query.ToPageAsync(page, WebhookDeliveryDto.From, ct));
     }
 
-    private static async Task<Accepted<WebhookDeliveryDto>> Redeliver(string webhookId, string deliveryId, Caller caller, FentaDb db, TimeProvider clock,
-        CancellationToken ct)
+    [Function(nameof(RedeliverWebhookDelivery)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
+     EndpointSummary("Send a delivery again, from its first attempt.")]
+    public async Task<Accepted<WebhookDeliveryDto>> RedeliverWebhookDelivery(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver")] HttpRequest request,
+        string webhookId, string deliveryId, Caller caller, CancellationToken ct)
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         var delivery = await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == deliveryId && d.WebhookId == webhook.Id, ct)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Schedules;
@@ -7,6 +8,8 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Workflows;
@@ -17,42 +20,31 @@ public sealed record WorkflowDto(string Id, string Name, string? Description, st
     JsonElement Variables, int RunCount, DateTimeOffset? LastRunAt, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 public sealed record WorkflowVersionDto(string Id, int Version, string Name, WorkflowGraph Graph, JsonElement Variables, string? CreatedBy, DateTimeOffset CreatedAt);
 
-public static class WorkflowEndpoints
+[Tags("Workflows")]
+public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapWorkflows(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/workflows").WithTags("Workflows").RequireAuthorization();
-        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
-        read.MapGet("/", List).WithSummary("The org's workflows, newest first; filter by status.");
-        read.MapGet("/{workflowId}", Get).WithSummary("One workflow; its ETag is its version.");
-        read.MapGet("/{workflowId}/versions", ListVersions).WithSummary("Every saved version, newest first.");
-        read.MapGet("/{workflowId}/versions/{version:int}", GetVersion).WithSummary("One saved version.");
-
-        var write = group.MapGroup("").RequireAccess(Scopes.WorkflowsWrite, OrgRole.Editor);
-        write.MapPost("/", Create).WithSummary("Create a workflow; the graph is validated against the node catalog.");
-        write.MapPatch("/{workflowId}", Update).WithSummary("Change some fields (send If-Match: <version> to avoid lost updates); writes a new version.");
-        write.MapDelete("/{workflowId}", Delete).WithSummary("Delete (soft) a workflow.");
-
-        routes.MapGet("/v1/nodes", () => TypedResults.Ok(NodeCatalogDto.All)).WithTags("Workflows").RequireAuthorization()
-            .WithSummary("The node catalog: ports, params (types, limits, defaults) and retry policy of every node type.");
-    }
-
-    private static async Task<Ok<Page<WorkflowDto>>> List(Caller caller, [AsParameters] PageQuery page, string? status, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListWorkflows)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The org's workflows, newest first; filter by status.")]
+    public async Task<Ok<Page<WorkflowDto>>> ListWorkflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, string? status, CancellationToken ct)
     {
         var query = Live(db, caller.OrgId);
         if (status is not null) query = query.Where(w => w.Status == status);
         return TypedResults.Ok(await query.ToPageAsync(page, ToDto, ct));
     }
 
-    private static async Task<Ok<WorkflowDto>> Get(string workflowId, Caller caller, FentaDb db, HttpResponse response, CancellationToken ct)
+    [Function(nameof(GetWorkflow)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("One workflow; its ETag is its version.")]
+    public async Task<Ok<WorkflowDto>> GetWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows/{workflowId}")] HttpRequest request,
+        string workflowId, Caller caller, CancellationToken ct)
     {
         var workflow = await FindAsync(db, caller, workflowId, ct);
-        response.Headers.ETag = $"\"{workflow.Version}\"";
+        request.HttpContext.Response.Headers.ETag = $"\"{workflow.Version}\"";
         return TypedResults.Ok(ToDto(workflow));
     }
 
-    private static async Task<Created<WorkflowDto>> Create(CreateWorkflowRequest body, Caller caller, FentaDb db, AuditTrail audit,
-        TimeProvider clock, CancellationToken ct)
+    [Function(nameof(CreateWorkflow)), Access(OrgRole.Editor, Scopes.WorkflowsWrite),
+     EndpointSummary("Create a workflow; the graph is validated against the node catalog.")]
+    public async Task<Created<WorkflowDto>> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/workflows")] HttpRequest request,
+        [FromBody] CreateWorkflowRequest body, Caller caller, CancellationToken ct)
     {
         var errors = new FieldErrors();
         CheckName(body.Name, errors, required: true);
@@ -77,8 +69,10 @@ public static class WorkflowEndpoints
         return TypedResults.Created($"/v1/workflows/{workflow.Id}", ToDto(workflow));
     }
 
-    private static async Task<Ok<WorkflowDto>> Update(string workflowId, UpdateWorkflowRequest body, Caller caller, FentaDb db, AuditTrail audit,
-        TimeProvider clock, HttpRequest request, CancellationToken ct)
+    [Function(nameof(UpdateWorkflow)), Access(OrgRole.Editor, Scopes.WorkflowsWrite),
+     EndpointSummary("Change some fields (send If-Match: <version> to avoid lost updates); writes a new version.")]
+    public async Task<Ok<WorkflowDto>> UpdateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/workflows/{workflowId}")] HttpRequest request,
+        string workflowId, [FromBody] UpdateWorkflowRequest body, Caller caller, CancellationToken ct)
     {
         var workflow = await FindAsync(db, caller, workflowId, ct);
         if (request.Headers.IfMatch.FirstOrDefault() is { } expected && expected.Trim('"', ' ') != workflow.Version.ToString())
@@ -108,7 +102,9 @@ public static class WorkflowEndpoints
         return TypedResults.Ok(ToDto(workflow));
     }
 
-    private static async Task<NoContent> Delete(string workflowId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(DeleteWorkflow)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Delete (soft) a workflow.")]
+    public async Task<NoContent> DeleteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/workflows/{workflowId}")] HttpRequest request,
+        string workflowId, Caller caller, CancellationToken ct)
     {
         var workflow = await FindAsync(db, caller, workflowId, ct);
         workflow.Delete(clock.GetUtcNow());
@@ -117,19 +113,31 @@ public static class WorkflowEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<Page<WorkflowVersionDto>>> ListVersions(string workflowId, Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListWorkflowVersions)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Every saved version, newest first.")]
+    public async Task<Ok<Page<WorkflowVersionDto>>> ListWorkflowVersions(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows/{workflowId}/versions")] HttpRequest request, string workflowId, Caller caller,
+        [AsParameters] PageQuery page, CancellationToken ct)
     {
         await FindAsync(db, caller, workflowId, ct);
         return TypedResults.Ok(await db.WorkflowVersions.Where(v => v.WorkflowId == workflowId).ToPageAsync(page, ToDto, ct));
     }
 
-    private static async Task<Ok<WorkflowVersionDto>> GetVersion(string workflowId, int version, Caller caller, FentaDb db, CancellationToken ct)
+    [Function(nameof(GetWorkflowVersion)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("One saved version.")]
+    public async Task<Ok<WorkflowVersionDto>> GetWorkflowVersion(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows/{workflowId}/versions/{version:int}")] HttpRequest request, string workflowId,
+        string version, Caller caller, CancellationToken ct)
     {
+        var number = int.Parse(version, CultureInfo.InvariantCulture); // the route's int constraint already matched it
         await FindAsync(db, caller, workflowId, ct);
-        var found = await db.WorkflowVersions.SingleOrDefaultAsync(v => v.WorkflowId == workflowId && v.Version == version, ct)
-            ?? throw new NotFoundException("workflow version", $"{workflowId}@{version}");
+        var found = await db.WorkflowVersions.SingleOrDefaultAsync(v => v.WorkflowId == workflowId && v.Version == number, ct)
+            ?? throw new NotFoundException("workflow version", $"{workflowId}@{number}");
         return TypedResults.Ok(ToDto(found));
     }
+
+    [Function(nameof(ListNodeTypes)), Access,
+     EndpointSummary("The node catalog: ports, params (types, limits, defaults) and retry policy of every node type.")]
+    public Ok<IReadOnlyList<NodeTypeDto>> ListNodeTypes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/nodes")] HttpRequest request) =>
+        TypedResults.Ok(NodeCatalogDto.All);
 
     public static IQueryable<Workflow> Live(FentaDb db, string orgId) => db.Workflows.Where(w => w.OrgId == orgId && w.DeletedAt == null);
 

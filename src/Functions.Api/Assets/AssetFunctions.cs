@@ -9,6 +9,7 @@ using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
@@ -39,34 +40,23 @@ public sealed record CompleteUploadRequest(string? AssetId);
 public sealed record StockResultsDto(string Provider, IReadOnlyList<StockHit> Data);
 
 /// <summary>Assets of the org (uploads and everything jobs produce) and their time-limited download links.</summary>
-public static class AssetEndpoints
+[Tags("Assets")]
+public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blobs, StockSearch stock, FentaOptions options,
+    NpgsqlDataSource data, AuditTrail audit, TimeProvider clock)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     /// <summary>Blob's Put Blob takes a whole file in one request only when told which kind of blob to make.</summary>
     private static readonly IReadOnlyDictionary<string, string> PutBlobHeaders = new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob" };
 
-    public static void MapAssets(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/assets").WithTags("Assets").RequireAuthorization();
-        group.MapGet("/", List).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer).WithSummary("The org's assets, newest first; filter by type.");
-        group.MapGet("/stock/search", SearchStock).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
-            .WithSummary("Search the stock Input.Stock draws from: Pexels when configured, else the local library.");
-        group.MapGet("/{assetId}", Get).RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
-            .WithSummary("One asset with a signed, expiring download URL straight to Blob Storage (HTTP Range works), valid for expires_in seconds.");
-        group.MapDelete("/{assetId}", Delete).RequireAccess(Scopes.AssetsUpload, OrgRole.Editor).WithSummary("Delete an asset and its file; its links stop working.");
-
-        // A direct upload in three steps: init reserves the asset and signs a create-only link to one staging blob, the
-        // client PUTs the file there (straight to Blob Storage: no bytes pass through the API), complete checks it and
-        // makes it ready for jobs.
-        group.MapPost("/init", InitUpload).RequireAccess(Scopes.AssetsUpload, OrgRole.Editor)
-            .WithSummary("Begin a direct upload of an image, video or audio file of size_bytes: a processing asset and an upload_url (PUT the file there with upload_headers before upload_expires_at), then POST /v1/assets/complete.");
-        group.MapPost("/complete", CompleteUpload).RequireAccess(Scopes.AssetsUpload, OrgRole.Editor)
-            .WithSummary("Finish a direct upload: the file must have the declared size and be the declared kind of media; it is probed (media facts filled in) and the asset becomes ready. Safe to repeat.");
-    }
-
-    private static async Task<Created<UploadTicketDto>> InitUpload(InitUploadRequest body, Caller caller, AssetStore assets, FentaOptions options,
-        NpgsqlDataSource data, TimeProvider clock, CancellationToken ct)
+    // A direct upload in three steps: init reserves the asset and signs a create-only link to one staging blob, the
+    // client PUTs the file there (straight to Blob Storage: no bytes pass through the API), complete checks it and
+    // makes it ready for jobs.
+    [Function(nameof(InitAssetUpload)), Access(OrgRole.Editor, Scopes.AssetsUpload),
+     EndpointSummary("Begin a direct upload of an image, video or audio file of size_bytes: a processing asset and an upload_url (PUT the file there with upload_headers before upload_expires_at), then POST /v1/assets/complete.")]
+    public async Task<Created<UploadTicketDto>> InitAssetUpload(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/assets/init")] HttpRequest request, [FromBody] InitUploadRequest body, Caller caller,
+        CancellationToken ct)
     {
         await Metering.EnsureWithinQuotaAsync(data, caller.OrgId, clock.GetUtcNow(), ct, only: UsageResources.StorageBytes);
         var errors = new FieldErrors();
@@ -85,8 +75,11 @@ public static class AssetEndpoints
             new UploadTicketDto(AssetDto.From(asset), upload.Url.ToString(), "PUT", PutBlobHeaders, upload.ExpiresAt, options.MaxUploadBytes));
     }
 
-    private static async Task<Ok<AssetDto>> CompleteUpload(CompleteUploadRequest body, Caller caller, FentaDb db, AssetStore assets, TimeProvider clock,
-        CancellationToken ct)
+    [Function(nameof(CompleteAssetUpload)), Access(OrgRole.Editor, Scopes.AssetsUpload),
+     EndpointSummary("Finish a direct upload: the file must have the declared size and be the declared kind of media; it is probed (media facts filled in) and the asset becomes ready. Safe to repeat.")]
+    public async Task<Ok<AssetDto>> CompleteAssetUpload(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/assets/complete")] HttpRequest request, [FromBody] CompleteUploadRequest body,
+        Caller caller, CancellationToken ct)
     {
         if (body.AssetId is not { Length: > 0 } id) throw new ValidationFailedException("asset_id", "is required: the id POST /v1/assets/init returned");
         var asset = await Live(db, caller.OrgId).SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
@@ -97,8 +90,11 @@ public static class AssetEndpoints
         return TypedResults.Ok(AssetDto.From(asset));
     }
 
-    private static async Task<Ok<StockResultsDto>> SearchStock(string? query, string? orientation, [FromQuery(Name = "min_duration")] string? minDuration,
-        [FromQuery(Name = "per_page")] string? perPage, StockSearch stock, CancellationToken ct)
+    [Function(nameof(SearchStock)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+     EndpointSummary("Search the stock Input.Stock draws from: Pexels when configured, else the local library.")]
+    public async Task<Ok<StockResultsDto>> SearchStock(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/assets/stock/search")] HttpRequest request, string? query, string? orientation,
+        [FromQuery(Name = "min_duration")] string? minDuration, [FromQuery(Name = "per_page")] string? perPage, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(query) || query.Length > 200) errors.Add("query", "is required: search terms, at most 200 characters");
@@ -113,7 +109,9 @@ public static class AssetEndpoints
         return TypedResults.Ok(new StockResultsDto(stock.Provider, await stock.SearchAsync(query!.Trim(), orientation, seconds, count, ct)));
     }
 
-    private static async Task<Ok<Page<AssetDto>>> List(Caller caller, [AsParameters] PageQuery page, string? type, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListAssets)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The org's assets, newest first; filter by type.")]
+    public async Task<Ok<Page<AssetDto>>> ListAssets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/assets")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, string? type, CancellationToken ct)
     {
         if (type is not null && !AssetTypes.All.Contains(type)) throw new ValidationFailedException("type", $"must be one of: {string.Join(", ", AssetTypes.All)}");
         var query = Live(db, caller.OrgId);
@@ -121,8 +119,10 @@ public static class AssetEndpoints
         return TypedResults.Ok(await query.ToPageAsync(page, a => AssetDto.From(a), ct));
     }
 
-    private static async Task<Ok<AssetDto>> Get(string assetId, [FromQuery(Name = "expires_in")] string? expiresIn, Caller caller, FentaDb db,
-        AssetBlobs blobs, CancellationToken ct)
+    [Function(nameof(GetAsset)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+     EndpointSummary("One asset with a signed, expiring download URL straight to Blob Storage (HTTP Range works), valid for expires_in seconds.")]
+    public async Task<Ok<AssetDto>> GetAsset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/assets/{assetId}")] HttpRequest request,
+        string assetId, [FromQuery(Name = "expires_in")] string? expiresIn, Caller caller, CancellationToken ct)
     {
         var lifetime = blobs.Options.DownloadLinkLifetime;
         if (expiresIn is not null)
@@ -138,7 +138,9 @@ public static class AssetEndpoints
     }
 
     /// <summary>The row stays (deleted) for the record; the file goes, so links already handed out stop working.</summary>
-    private static async Task<NoContent> Delete(string assetId, Caller caller, FentaDb db, AssetBlobs blobs, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(DeleteAsset)), Access(OrgRole.Editor, Scopes.AssetsUpload), EndpointSummary("Delete an asset and its file; its links stop working.")]
+    public async Task<NoContent> DeleteAsset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/assets/{assetId}")] HttpRequest request,
+        string assetId, Caller caller, CancellationToken ct)
     {
         var asset = await Live(db, caller.OrgId).SingleOrDefaultAsync(a => a.Id == assetId, ct) ?? throw new NotFoundException("asset", assetId);
         asset.Delete(clock.GetUtcNow());

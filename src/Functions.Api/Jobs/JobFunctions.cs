@@ -10,6 +10,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -21,52 +22,39 @@ public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variabl
 
 /// <summary>
 /// Jobs: durable runs of a graph. Starting one answers 202 with management URLs, as Durable Functions'
-/// HTTP API does; the engine workers do the rest.
+/// HTTP API does; the orchestrations app does the rest.
 /// </summary>
-public static class JobEndpoints
+[Tags("Jobs")]
+public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource dataSource, IServiceScopeFactory scopes)
 {
     private const int MaxIdempotencyKeyLength = 255;
 
-    public static void MapJobs(this IEndpointRouteBuilder routes)
-    {
-        routes.MapPost("/v1/workflows/{workflowId}/run", RunWorkflow).WithTags("Jobs").RequireAuthorization()
-            .RequireAccess(Scopes.JobsExecute, OrgRole.Editor)
-            .WithSummary("Run a workflow as a durable job. Send an Idempotency-Key header to make retries of this request safe.");
-
-        var group = routes.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
-        var execute = group.MapGroup("").RequireAccess(Scopes.JobsExecute, OrgRole.Editor);
-        execute.MapPost("/", CreateDirect).WithSummary("Run an inline graph as a job (a direct render job).");
-        execute.MapPost("/{jobId}/cancel", Cancel).WithSummary("Stop a job. Idempotent; running nodes stop when their activity next checks in.");
-        execute.MapPost("/{jobId}/retry", Retry).WithSummary("Run a failed or cancelled job again as a new job, reusing the outputs of nodes that succeeded.");
-
-        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
-        read.MapGet("/", List).WithSummary("Jobs, newest first; filter by status, workflow and creation time.");
-        read.MapGet("/{jobId}", Get).WithSummary("Status, progress, per-node state, outputs, costs and timings.");
-        read.MapGet("/{jobId}/logs", Logs).WithSummary("The job's log, oldest first.");
-        read.MapGet("/{jobId}/events", Events).WithSummary("Server-Sent Events: node and job transitions and progress; ends with the job.")
-            .Produces(200, contentType: "text/event-stream");
-    }
-
-    private static async Task<Accepted<JobDto>> RunWorkflow(string workflowId, RunWorkflowRequest? body, Caller caller, FentaDb db,
-        JobStarter jobs, HttpRequest request, HttpResponse response, CancellationToken ct)
+    [Function(nameof(RunWorkflow)), Access(OrgRole.Editor, Scopes.JobsExecute),
+     EndpointSummary("Run a workflow as a durable job. Send an Idempotency-Key header to make retries of this request safe.")]
+    public async Task<Accepted<JobDto>> RunWorkflow(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/workflows/{workflowId}/run")] HttpRequest request, string workflowId,
+        [FromBody] RunWorkflowRequest? body, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs,
+        CancellationToken ct)
     {
         var key = IdempotencyKey(request);
         CheckVariables(body?.Variables);
-        var workflow = await WorkflowEndpoints.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
+        var workflow = await WorkflowFunctions.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
-        var (jobId, created) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
         if (created)
             await db.Workflows.Where(w => w.Id == workflow.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
-        var job = await FindAsync(db, caller, jobId, ct);
+        var job = await FindAsync(caller, jobId, ct);
         if (!created && job.WorkflowId != workflow.Id)
             throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
-        return Started(job, created, response);
+        return Started(job, created, request.HttpContext.Response);
     }
 
-    private static async Task<Accepted<JobDto>> CreateDirect(CreateJobRequest body, Caller caller, FentaDb db, JobStarter jobs,
-        HttpRequest request, HttpResponse response, CancellationToken ct)
+    [Function(nameof(CreateJob)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Run an inline graph as a job (a direct render job).")]
+    public async Task<Accepted<JobDto>> CreateJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs")] HttpRequest request,
+        [FromBody] CreateJobRequest body, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs,
+        CancellationToken ct)
     {
         var key = IdempotencyKey(request);
         if (body.Graph is null) throw new ValidationFailedException("graph", "is required");
@@ -74,16 +62,17 @@ public static class JobEndpoints
         await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
         var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
         var config = new JobConfig(JobPlan.ApplyVariables(body.Graph, variables), variables);
-        var (jobId, created) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
-        var job = await FindAsync(db, caller, jobId, ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var job = await FindAsync(caller, jobId, ct);
         if (!created && job.WorkflowId is not null)
             throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
-        return Started(job, created, response);
+        return Started(job, created, request.HttpContext.Response);
     }
 
-    private static async Task<Ok<Page<JobDto>>> List(Caller caller, [AsParameters] PageQuery page, string? status,
-        [FromQuery(Name = "workflow_id")] string? workflowId, [FromQuery(Name = "created_after")] string? after,
-        [FromQuery(Name = "created_before")] string? before, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListJobs)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Jobs, newest first; filter by status, workflow and creation time.")]
+    public async Task<Ok<Page<JobDto>>> ListJobs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, string? status, [FromQuery(Name = "workflow_id")] string? workflowId,
+        [FromQuery(Name = "created_after")] string? after, [FromQuery(Name = "created_before")] string? before, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (status is not null && status is not ("queued" or "processing" or "completed" or "failed" or "cancelled"))
@@ -99,39 +88,46 @@ public static class JobEndpoints
         return TypedResults.Ok(await query.ToPageAsync(page, j => JobDto.From(j, null), ct));
     }
 
-    private static async Task<Ok<JobDto>> Get(string jobId, Caller caller, FentaDb db, CancellationToken ct)
+    [Function(nameof(GetJob)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Status, progress, per-node state, outputs, costs and timings.")]
+    public async Task<Ok<JobDto>> GetJob([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{jobId}")] HttpRequest request, string jobId,
+        Caller caller, CancellationToken ct)
     {
-        var job = await FindAsync(db, caller, jobId, ct);
+        var job = await FindAsync(caller, jobId, ct);
         return TypedResults.Ok(JobDto.From(job, await NodesAsync(db, job.Id, ct)));
     }
 
-    private static async Task<Accepted<JobDto>> Cancel(string jobId, Caller caller, FentaDb db, NpgsqlDataSource dataSource, DurableTaskClient runs,
-        CancellationToken ct)
+    [Function(nameof(CancelJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
+     EndpointSummary("Stop a job. Idempotent; running nodes stop when their activity next checks in.")]
+    public async Task<Accepted<JobDto>> CancelJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs/{jobId}/cancel")] HttpRequest request,
+        string jobId, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
         var status = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
         if (status != "cancelled")
             throw new ConflictException("JOB_FINISHED", $"The job already {status}; there is nothing to cancel.");
         // The run stops at the event (and passes it to its generations); its running activities see the status at their next check-in.
         await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
-        var job = await FindAsync(db, caller, jobId, ct);
+        var job = await FindAsync(caller, jobId, ct);
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await NodesAsync(db, job.Id, ct)));
     }
 
-    private static async Task<Accepted<JobDto>> Retry(string jobId, Caller caller, FentaDb db, JobStarter jobs,
-        HttpRequest request, HttpResponse response, CancellationToken ct)
+    [Function(nameof(RetryJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
+     EndpointSummary("Run a failed or cancelled job again as a new job, reusing the outputs of nodes that succeeded.")]
+    public async Task<Accepted<JobDto>> RetryJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs/{jobId}/retry")] HttpRequest request,
+        string jobId, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
         var key = IdempotencyKey(request);
-        var parent = await FindAsync(db, caller, jobId, ct);
+        var parent = await FindAsync(caller, jobId, ct);
         if (parent.Status is not ("failed" or "cancelled"))
             throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status}.");
-        var (newId, created) = await jobs.StartAsync(
-            new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id), ct);
-        return Started(await FindAsync(db, caller, newId, ct), created, response);
+        var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id), ct);
+        return Started(await FindAsync(caller, newId, ct), created, request.HttpContext.Response);
     }
 
-    private static async Task<Ok<Page<JobLogDto>>> Logs(string jobId, Caller caller, [AsParameters] PageQuery page, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListJobLogs)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The job's log, oldest first.")]
+    public async Task<Ok<Page<JobLogDto>>> ListJobLogs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{jobId}/logs")] HttpRequest request,
+        string jobId, Caller caller, [AsParameters] PageQuery page, CancellationToken ct)
     {
-        await FindAsync(db, caller, jobId, ct);
+        await FindAsync(caller, jobId, ct);
         var (limit, after) = page.Parse();
         var afterId = after is null ? 0 : long.TryParse(after, out var id) ? id : throw new ValidationFailedException("cursor", "is not a cursor this API returned");
         var rows = await db.JobLogs.Where(l => l.JobId == jobId && l.Id > afterId).OrderBy(l => l.Id).Take(limit + 1).ToListAsync(ct);
@@ -141,10 +137,13 @@ public static class JobEndpoints
             hasMore ? PageQuery.Encode(rows[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null, hasMore));
     }
 
-    private static async Task<ServerSentEventsResult<JsonElement>> Events(string jobId, Caller caller, FentaDb db, IServiceScopeFactory scopes,
+    [Function(nameof(StreamJobEvents)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+     EndpointSummary("Server-Sent Events: node and job transitions and progress; ends with the job.")]
+    public async Task<ServerSentEventsResult<JsonElement>> StreamJobEvents(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{jobId}/events")] HttpRequest request, string jobId, Caller caller,
         CancellationToken ct)
     {
-        await FindAsync(db, caller, jobId, ct);
+        await FindAsync(caller, jobId, ct);
         return TypedResults.ServerSentEvents(Stream(scopes, caller, jobId, ct));
     }
 
@@ -186,6 +185,8 @@ public static class JobEndpoints
         if (!created) response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, null));
     }
+
+    private Task<Job> FindAsync(Caller caller, string jobId, CancellationToken ct) => FindAsync(db, caller, jobId, ct);
 
     private static async Task<Job> FindAsync(FentaDb db, Caller caller, string jobId, CancellationToken ct) =>
         await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("job", jobId);

@@ -4,6 +4,8 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Templates;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Templates;
@@ -14,38 +16,30 @@ public sealed record TemplateDto(string Id, string Name, string? Description, st
     bool BuiltIn, TemplateSpec Spec, int UsageCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>Montage templates: the org's own plus the built-in ones every org can read (and copy, but not change).</summary>
-public static class TemplateEndpoints
+[Tags("Templates")]
+public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    public static void MapTemplates(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/templates").WithTags("Templates").RequireAuthorization();
-        var read = group.MapGroup("").RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
-        read.MapGet("/", List).WithSummary("Built-in and org templates, newest first.");
-        read.MapGet("/{templateId}", Get).WithSummary("One template.");
-
-        var write = group.MapGroup("").RequireAccess(Scopes.WorkflowsWrite, OrgRole.Editor);
-        write.MapPost("/", Create).WithSummary("Create a template; the spec is validated.");
-        write.MapPost("/{templateId}/copy", Copy).WithSummary("Copy a template (e.g. a built-in one) into the org.");
-        write.MapPatch("/{templateId}", Update).WithSummary("Change some fields; the result is validated as a whole.");
-        write.MapDelete("/{templateId}", Delete).WithSummary("Delete (soft) an org template.");
-    }
-
     /// <summary>Templates the caller may read; another org's template is simply not here, so it answers 404.</summary>
     public static IQueryable<Template> Readable(FentaDb db, string orgId) =>
         db.Templates.Where(t => t.DeletedAt == null && (t.OrgId == orgId || (t.OrgId == null && t.IsPublic)));
 
-    private static async Task<Ok<Page<TemplateDto>>> List(Caller caller, [AsParameters] PageQuery page, string? aspect, FentaDb db, CancellationToken ct)
+    [Function(nameof(ListTemplates)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Built-in and org templates, newest first.")]
+    public async Task<Ok<Page<TemplateDto>>> ListTemplates([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/templates")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, string? aspect, CancellationToken ct)
     {
         var query = Readable(db, caller.OrgId);
         if (aspect is not null) query = query.Where(t => t.Aspect == aspect);
         return TypedResults.Ok(await query.ToPageAsync(page, ToDto, ct));
     }
 
-    private static async Task<Ok<TemplateDto>> Get(string templateId, Caller caller, FentaDb db, CancellationToken ct) =>
+    [Function(nameof(GetTemplate)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("One template.")]
+    public async Task<Ok<TemplateDto>> GetTemplate([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/templates/{templateId}")] HttpRequest request,
+        string templateId, Caller caller, CancellationToken ct) =>
         TypedResults.Ok(ToDto(await FindReadable(db, caller, templateId, ct)));
 
-    private static async Task<Created<TemplateDto>> Create(CreateTemplateRequest body, Caller caller, FentaDb db, AuditTrail audit,
-        TimeProvider clock, CancellationToken ct)
+    [Function(nameof(CreateTemplate)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Create a template; the spec is validated.")]
+    public async Task<Created<TemplateDto>> CreateTemplate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/templates")] HttpRequest request,
+        [FromBody] CreateTemplateRequest body, Caller caller, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200) errors.Add("name", "must be 1-200 characters");
@@ -64,7 +58,10 @@ public static class TemplateEndpoints
         return await SaveNewAsync(template, caller, db, audit, ct);
     }
 
-    private static async Task<Created<TemplateDto>> Copy(string templateId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(CopyTemplate)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Copy a template (e.g. a built-in one) into the org.")]
+    public async Task<Created<TemplateDto>> CopyTemplate(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/templates/{templateId}/copy")] HttpRequest request, string templateId, Caller caller,
+        CancellationToken ct)
     {
         var source = await FindReadable(db, caller, templateId, ct);
         var now = clock.GetUtcNow();
@@ -76,8 +73,9 @@ public static class TemplateEndpoints
         return await SaveNewAsync(copy, caller, db, audit, ct);
     }
 
-    private static async Task<Ok<TemplateDto>> Update(string templateId, UpdateTemplateRequest body, Caller caller, FentaDb db, AuditTrail audit,
-        TimeProvider clock, CancellationToken ct)
+    [Function(nameof(UpdateTemplate)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Change some fields; the result is validated as a whole.")]
+    public async Task<Ok<TemplateDto>> UpdateTemplate([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/templates/{templateId}")] HttpRequest request,
+        string templateId, [FromBody] UpdateTemplateRequest body, Caller caller, CancellationToken ct)
     {
         var template = await FindWritable(db, caller, templateId, ct);
         var errors = new FieldErrors();
@@ -96,7 +94,9 @@ public static class TemplateEndpoints
         return TypedResults.Ok(ToDto(template));
     }
 
-    private static async Task<NoContent> Delete(string templateId, Caller caller, FentaDb db, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(DeleteTemplate)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Delete (soft) an org template.")]
+    public async Task<NoContent> DeleteTemplate([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/templates/{templateId}")] HttpRequest request,
+        string templateId, Caller caller, CancellationToken ct)
     {
         var template = await FindWritable(db, caller, templateId, ct);
         template.Delete(clock.GetUtcNow());

@@ -3,6 +3,7 @@ using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 using Npgsql;
 
 namespace FentaWeb.Api.Usage;
@@ -14,16 +15,13 @@ public sealed record QuotaLineDto(string Resource, decimal? Limit, decimal Used,
 public sealed record QuotaDto(string Plan, decimal? PriceUsd, bool BlocksAtLimit, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt, IReadOnlyList<QuotaLineDto> Resources);
 
 /// <summary>What the org consumed (metered per node item) and where it stands against its plan's monthly allowances.</summary>
-public static class UsageEndpoints
+[Tags("Usage")]
+public sealed class UsageFunctions(NpgsqlDataSource db, TimeProvider clock)
 {
-    public static void MapUsage(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/usage").WithTags("Usage").RequireAuthorization().RequireAccess(Scopes.BillingView, OrgRole.Viewer);
-        group.MapGet("/", Get).WithSummary("Usage per day and in total between from and to (dates, UTC; default: this month), and storage now.");
-        group.MapGet("/quota", Quota).WithSummary("The plan's monthly allowances, what is used, what remains and any overage; when the period resets.");
-    }
-
-    private static async Task<Ok<UsageDto>> Get(string? from, string? to, Caller caller, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(GetUsage)), Access(OrgRole.Viewer, Scopes.BillingView),
+     EndpointSummary("Usage per day and in total between from and to (dates, UTC; default: this month), and storage now.")]
+    public async Task<Ok<UsageDto>> GetUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/usage")] HttpRequest request,
+        string? from, string? to, Caller caller, CancellationToken ct)
     {
         var (periodStart, periodEnd) = Metering.PeriodOf(clock.GetUtcNow());
         var errors = new FieldErrors();
@@ -51,7 +49,10 @@ public static class UsageEndpoints
         return TypedResults.Ok(new UsageDto(start, end, totals, (long)status.Lines.Single(l => l.Resource == UsageResources.StorageBytes).Used, days));
     }
 
-    private static async Task<Ok<QuotaDto>> Quota(Caller caller, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(GetUsageQuota)), Access(OrgRole.Viewer, Scopes.BillingView),
+     EndpointSummary("The plan's monthly allowances, what is used, what remains and any overage; when the period resets.")]
+    public async Task<Ok<QuotaDto>> GetUsageQuota([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/usage/quota")] HttpRequest request,
+        Caller caller, CancellationToken ct)
     {
         var status = await Metering.StatusAsync(db, caller.OrgId, clock.GetUtcNow(), ct);
         return TypedResults.Ok(new QuotaDto(status.Plan.Id, status.Plan.PriceUsd, status.Plan.BlocksAtLimit, status.PeriodStart, status.ResetsAt,

@@ -3,6 +3,8 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
@@ -16,22 +18,15 @@ public sealed record MembershipDto(string OrgId, string OrgName, string Role);
 public sealed record SessionResponse(UserDto User, OrgDto Org, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
 public sealed record MeResponse(UserDto User, OrgDto Org, string Role, string? ApiKeyId, IReadOnlyList<string> Scopes, IReadOnlyList<MembershipDto> Memberships);
 
-public static class AuthEndpoints
+[Tags("Auth")]
+public sealed class AuthFunctions(FentaDb db, TokenService tokens, TimeProvider clock)
 {
     // Verifying against a real hash when the email is unknown keeps login time the same either way.
     private static readonly Lazy<string> DecoyHash = new(() => PasswordHasher.Hash("decoy password for timing"));
 
-    public static void MapAuth(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/auth").WithTags("Auth");
-        group.MapPost("/register", Register).WithSummary("Create an account and its personal org; returns a session.");
-        group.MapPost("/login", Login).WithSummary("Sign in with email and password; returns a session.");
-        group.MapPost("/refresh", Refresh).WithSummary("Trade a refresh token for a new pair. Reusing a rotated token revokes the login.");
-        group.MapPost("/logout", Logout).WithSummary("Revoke the login a refresh token belongs to.");
-        group.MapGet("/me", Me).RequireAuthorization().WithSummary("The caller, their current org, role and memberships.");
-    }
-
-    private static async Task<Created<SessionResponse>> Register(RegisterRequest body, FentaDb db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(Register)), Anonymous, EndpointSummary("Create an account and its personal org; returns a session.")]
+    public async Task<Created<SessionResponse>> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/register")] HttpRequest request,
+        [FromBody] RegisterRequest body, CancellationToken ct)
     {
         Accounts.Validate(body.Email, body.Name, body.Password);
         var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
@@ -40,7 +35,9 @@ public static class AuthEndpoints
         return TypedResults.Created("/v1/auth/me", Session(user, org, pair));
     }
 
-    private static async Task<Ok<SessionResponse>> Login(LoginRequest body, FentaDb db, TokenService tokens, CancellationToken ct)
+    [Function(nameof(Login)), Anonymous, EndpointSummary("Sign in with email and password; returns a session.")]
+    public async Task<Ok<SessionResponse>> Login([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/login")] HttpRequest request,
+        [FromBody] LoginRequest body, CancellationToken ct)
     {
         var email = User.NormalizeEmail(body.Email ?? "");
         var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email, ct);
@@ -52,7 +49,9 @@ public static class AuthEndpoints
         return TypedResults.Ok(Session(user, org, pair));
     }
 
-    private static async Task<Ok<SessionResponse>> Refresh(RefreshRequest body, FentaDb db, TokenService tokens, CancellationToken ct)
+    [Function(nameof(RefreshSession)), Anonymous, EndpointSummary("Trade a refresh token for a new pair. Reusing a rotated token revokes the login.")]
+    public async Task<Ok<SessionResponse>> RefreshSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/refresh")] HttpRequest request,
+        [FromBody] RefreshRequest body, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(body.RefreshToken)) throw new ValidationFailedException("refresh_token", "is required");
         var redeemed = await tokens.RedeemAsync(db, body.RefreshToken, ct)
@@ -67,7 +66,9 @@ public static class AuthEndpoints
         return TypedResults.Ok(Session(user, org, pair));
     }
 
-    private static async Task<NoContent> Logout(RefreshRequest body, FentaDb db, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(Logout)), Anonymous, EndpointSummary("Revoke the login a refresh token belongs to.")]
+    public async Task<NoContent> Logout([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/logout")] HttpRequest request,
+        [FromBody] RefreshRequest body, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(body.RefreshToken)) throw new ValidationFailedException("refresh_token", "is required");
         var hash = ApiKey.Hash(body.RefreshToken);
@@ -81,7 +82,9 @@ public static class AuthEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<MeResponse>> Me(Caller caller, FentaDb db, CancellationToken ct)
+    [Function(nameof(GetMe)), Access, EndpointSummary("The caller, their current org, role and memberships.")]
+    public async Task<Ok<MeResponse>> GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/auth/me")] HttpRequest request,
+        Caller caller, CancellationToken ct)
     {
         var user = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
         var org = await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct);

@@ -5,6 +5,7 @@ using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 
 namespace FentaWeb.Api.Kai;
 
@@ -21,22 +22,19 @@ public sealed record ModelDto(string Id, string Name, string Family, string Vari
 }
 
 /// <summary>The model registry, with each model's input schema and pricing, so clients can render forms and show costs.</summary>
-public static class ModelEndpoints
+[Tags("Models")]
+public sealed class ModelFunctions
 {
-    public static void MapModels(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/models").WithTags("Models").RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer);
-        group.MapGet("/", List).WithSummary("Generative models, optionally of one content type.");
-        group.MapGet("/{modelId}", Get).WithSummary("One model with its input schema and pricing.");
-    }
-
-    private static Ok<IReadOnlyList<ModelDto>> List([FromQuery(Name = "content_type")] string? contentType)
+    [Function(nameof(ListModels)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Generative models, optionally of one content type.")]
+    public Ok<IReadOnlyList<ModelDto>> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest request,
+        [FromQuery(Name = "content_type")] string? contentType)
     {
         if (contentType is not null && !ModelRegistry.ContentTypes.Contains(contentType))
             throw new ValidationFailedException("content_type", $"must be one of: {string.Join(", ", ModelRegistry.ContentTypes)}");
         return TypedResults.Ok<IReadOnlyList<ModelDto>>([.. ModelRegistry.All.Where(m => contentType is null || m.ContentType == contentType).Select(ModelDto.From)]);
     }
 
-    private static Ok<ModelDto> Get(string modelId) =>
+    [Function(nameof(GetModel)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("One model with its input schema and pricing.")]
+    public Ok<ModelDto> GetModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models/{modelId}")] HttpRequest request, string modelId) =>
         TypedResults.Ok(ModelDto.From(ModelRegistry.Find(modelId) ?? throw new NotFoundException("model", modelId)));
 }

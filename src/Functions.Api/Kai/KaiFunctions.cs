@@ -10,6 +10,7 @@ using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Npgsql;
 
@@ -27,29 +28,29 @@ public sealed record KaiGenerationDto(string Id, string JobId, string Type, stri
 /// Direct generations (seed 000): each runs as a single-node job on the same engine as workflows, recorded as a
 /// <c>kai_generations</c> row; and KIE's callback endpoint, which only wakes the waiting node.
 /// </summary>
-public static partial class KaiEndpoints
+[Tags("Generations")]
+public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobStarter jobs)
 {
-    public static void MapKai(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/kai").WithTags("Generations");
-        var execute = group.MapGroup("").RequireAuthorization().RequireAccess(Scopes.JobsExecute, OrgRole.Editor);
-        execute.MapPost("/generate-image", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
-            StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, jobs, ct)).WithSummary("Generate images (runs as a job; poll the generation).");
-        execute.MapPost("/generate-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
-            StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, jobs, ct)).WithSummary("Generate a video clip (runs as a job; poll the generation).");
-        execute.MapPost("/edit-video", (KaiGenerateRequest body, Caller caller, FentaDb db, NpgsqlDataSource data, JobStarter jobs, CancellationToken ct) =>
-            StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, jobs, ct)).WithSummary("Edit a clip of the org (runs as a job; poll the generation).");
-        group.MapGet("/generations", List).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
-            .WithSummary("Generations, newest first; filter by status and type.");
-        group.MapGet("/generations/{generationId}", Get).RequireAuthorization().RequireAccess(Scopes.WorkflowsRead, OrgRole.Viewer)
-            .WithSummary("A generation's status, model, cost and result assets.");
-        // KIE signs nothing: the unguessable token in the URL is the authentication, so there is no bearer check here.
-        group.MapPost("/callbacks/{token}", CallbackAsync).AllowAnonymous().DisableRateLimiting()
-            .WithSummary("Where KIE.ai reports a finished task. Answers at once; the waiting node reads the result back from KIE.");
-    }
+    [Function(nameof(GenerateImage)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate images (runs as a job; poll the generation).")]
+    public Task<Accepted<KaiGenerationDto>> GenerateImage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-image")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+        Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
+        StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, jobs, runs, ct);
+
+    [Function(nameof(GenerateVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate a video clip (runs as a job; poll the generation).")]
+    public Task<Accepted<KaiGenerationDto>> GenerateVideo(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-video")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+        Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
+        StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, jobs, runs, ct);
+
+    [Function(nameof(EditVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Edit a clip of the org (runs as a job; poll the generation).")]
+    public Task<Accepted<KaiGenerationDto>> EditVideo(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/edit-video")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+        Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
+        StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, jobs, runs, ct);
 
     private static async Task<Accepted<KaiGenerationDto>> StartAsync(string nodeType, string kind, KaiGenerateRequest body, Caller caller, FentaDb db,
-        NpgsqlDataSource data, JobStarter jobs, CancellationToken ct)
+        NpgsqlDataSource data, JobStarter jobs, DurableTaskClient runs, CancellationToken ct)
     {
         var parameters = new Dictionary<string, JsonElement>();
         void Set<T>(string name, T? value)
@@ -88,7 +89,7 @@ public static partial class KaiEndpoints
             throw new ValidationFailedException([.. e.Errors.Select(f => f with { Field = NodeParamPrefix().Replace(f.Field, ""), NodeId = null })]);
         }
         var empty = JsonDocument.Parse("{}").RootElement;
-        var (jobId, _) = await jobs.StartAsync(new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
+        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
 
         var id = Ids.New("gen");
         await using (var cmd = data.CreateCommand("""
@@ -106,8 +107,10 @@ public static partial class KaiEndpoints
         return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(data, caller.OrgId, id, ct));
     }
 
-    private static async Task<Ok<Page<KaiGenerationDto>>> List(Caller caller, [AsParameters] PageQuery page, string? status, string? type,
-        NpgsqlDataSource data, CancellationToken ct)
+    [Function(nameof(ListGenerations)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Generations, newest first; filter by status and type.")]
+    public async Task<Ok<Page<KaiGenerationDto>>> ListGenerations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/kai/generations")] HttpRequest request, Caller caller, [AsParameters] PageQuery page,
+        string? status, string? type, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (status is not null && status is not ("queued" or "processing" or "completed" or "failed"))
@@ -129,10 +132,17 @@ public static partial class KaiEndpoints
         return TypedResults.Ok(new Page<KaiGenerationDto>(rows, hasMore ? PageQuery.Encode(rows[^1].Id) : null, hasMore));
     }
 
-    private static async Task<Ok<KaiGenerationDto>> Get(string generationId, Caller caller, NpgsqlDataSource data, CancellationToken ct) =>
+    [Function(nameof(GetGeneration)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("A generation's status, model, cost and result assets.")]
+    public async Task<Ok<KaiGenerationDto>> GetGeneration(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/kai/generations/{generationId}")] HttpRequest request, string generationId,
+        Caller caller, CancellationToken ct) =>
         TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
 
-    private static async Task<IResult> CallbackAsync(string token, HttpRequest request, NpgsqlDataSource data, DurableTaskClient runs, CancellationToken ct)
+    // KIE signs nothing: the unguessable token in the URL is the authentication, so there is no bearer check here.
+    [Function(nameof(KieCallback)), Anonymous, RateLimit(RateLimitClass.Unlimited),
+     EndpointSummary("Where KIE.ai reports a finished task. Answers at once; the waiting node reads the result back from KIE.")]
+    public async Task<IResult> KieCallback([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/callbacks/{token}")] HttpRequest request,
+        string token, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
         JsonElement payload;
         try

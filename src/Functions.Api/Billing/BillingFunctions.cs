@@ -4,6 +4,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
 using Npgsql;
 
 namespace FentaWeb.Api.Billing;
@@ -20,23 +21,12 @@ public sealed record InvoiceDto(string Id, string StripeInvoiceId, decimal Amoun
 /// Paid plans through Stripe: Checkout to subscribe, the Billing Portal to change or cancel, and Stripe's signed webhook
 /// to keep the org's plan and invoices in step. Without FENTA_STRIPE_SECRET_KEY everything runs on the free plan.
 /// </summary>
-public static class BillingEndpoints
+[Tags("Billing")]
+public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, StripeOptions? stripe = null, StripeBilling? client = null)
 {
-    public static void MapBilling(this IEndpointRouteBuilder routes)
-    {
-        var group = routes.MapGroup("/v1/billing").WithTags("Billing").RequireAuthorization();
-        group.MapGet("/", Get).RequireAccess(Scopes.BillingView, OrgRole.Viewer).WithSummary("The org's plan and subscription.");
-        group.MapGet("/invoices", Invoices).RequireAccess(Scopes.BillingView, OrgRole.Viewer).WithSummary("The org's invoices, newest first.");
-        // Spending money is for signed-in admins, not API keys.
-        group.MapPost("/checkout", Checkout).RequireSession().RequireAccess(null, OrgRole.Admin)
-            .WithSummary("A Stripe Checkout session subscribing the org to a paid plan; send the user to its url. Honours Idempotency-Key.");
-        group.MapPost("/portal", Portal).RequireSession().RequireAccess(null, OrgRole.Admin)
-            .WithSummary("A Stripe Billing Portal session to change or cancel the subscription.");
-        routes.MapPost("/v1/billing/stripe/webhook", Webhook).WithTags("Billing").AllowAnonymous().DisableRateLimiting()
-            .WithSummary("Where Stripe sends subscription and invoice events (verified by their Stripe-Signature).");
-    }
-
-    private static async Task<Ok<BillingDto>> Get(Caller caller, [FromServices] StripeOptions? stripe, NpgsqlDataSource data, CancellationToken ct)
+    [Function(nameof(GetBilling)), Access(OrgRole.Viewer, Scopes.BillingView), EndpointSummary("The org's plan and subscription.")]
+    public async Task<Ok<BillingDto>> GetBilling([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/billing")] HttpRequest request, Caller caller,
+        CancellationToken ct)
     {
         await using var cmd = data.CreateCommand("""
             SELECT plan, billing_customer_id, stripe_subscription_id, subscription_status, current_period_end, cancel_at_period_end FROM orgs WHERE id = $1
@@ -48,8 +38,12 @@ public static class BillingEndpoints
             Nullable(r, 3), r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4), r.GetBoolean(5)));
     }
 
-    private static async Task<Created<BillingSessionDto>> Checkout(CheckoutRequest body, Caller caller, NpgsqlDataSource data, [FromServices] StripeOptions? stripe,
-        [FromServices] StripeBilling? client, HttpRequest request, CancellationToken ct)
+    // Spending money is for signed-in admins, not API keys.
+    [Function(nameof(CreateCheckoutSession)), Access(OrgRole.Admin, SessionOnly = true),
+     EndpointSummary("A Stripe Checkout session subscribing the org to a paid plan; send the user to its url. Honours Idempotency-Key.")]
+    public async Task<Created<BillingSessionDto>> CreateCheckoutSession(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/billing/checkout")] HttpRequest request, [FromBody] CheckoutRequest body, Caller caller,
+        CancellationToken ct)
     {
         var (options, stripeClient) = Configured(stripe, client);
         var errors = new FieldErrors();
@@ -64,8 +58,11 @@ public static class BillingEndpoints
         return Session(await stripeClient.CreateCheckoutSessionAsync(caller.OrgId, customer, options.PlanPrices[body.Plan!], body.SuccessUrl!, body.CancelUrl!, key, ct));
     }
 
-    private static async Task<Created<BillingSessionDto>> Portal(PortalRequest body, Caller caller, NpgsqlDataSource data, [FromServices] StripeOptions? stripe,
-        [FromServices] StripeBilling? client, CancellationToken ct)
+    [Function(nameof(CreatePortalSession)), Access(OrgRole.Admin, SessionOnly = true),
+     EndpointSummary("A Stripe Billing Portal session to change or cancel the subscription.")]
+    public async Task<Created<BillingSessionDto>> CreatePortalSession(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/billing/portal")] HttpRequest request, [FromBody] PortalRequest body, Caller caller,
+        CancellationToken ct)
     {
         var (_, stripeClient) = Configured(stripe, client);
         var errors = new FieldErrors();
@@ -76,7 +73,9 @@ public static class BillingEndpoints
         return Session(await stripeClient.CreatePortalSessionAsync(customer, body.ReturnUrl!, ct));
     }
 
-    private static async Task<Ok<Page<InvoiceDto>>> Invoices(Caller caller, [AsParameters] PageQuery page, NpgsqlDataSource data, CancellationToken ct)
+    [Function(nameof(ListInvoices)), Access(OrgRole.Viewer, Scopes.BillingView), EndpointSummary("The org's invoices, newest first.")]
+    public async Task<Ok<Page<InvoiceDto>>> ListInvoices([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/billing/invoices")] HttpRequest request,
+        Caller caller, [AsParameters] PageQuery page, CancellationToken ct)
     {
         var (limit, after) = page.Parse();
         await using var cmd = data.CreateCommand("""
@@ -97,7 +96,10 @@ public static class BillingEndpoints
     }
 
     /// <summary>Verified on the raw body before anything is parsed; a redelivered event answers 200 and changes nothing.</summary>
-    private static async Task<Ok<object>> Webhook(HttpRequest request, [FromServices] StripeOptions? stripe, NpgsqlDataSource data, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(StripeWebhook)), Anonymous, RateLimit(RateLimitClass.Unlimited),
+     EndpointSummary("Where Stripe sends subscription and invoice events (verified by their Stripe-Signature).")]
+    public async Task<Ok<object>> StripeWebhook(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/billing/stripe/webhook")] HttpRequest request, CancellationToken ct)
     {
         if (stripe?.WebhookSecret is not { Length: > 0 } secret)
             throw new ConflictException("BILLING_NOT_CONFIGURED", "Stripe webhooks are not configured here (FENTA_STRIPE_WEBHOOK_SECRET).");

@@ -1,0 +1,34 @@
+using FentaWeb.Api.Hosting;
+using FentaWeb.Domain.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Npgsql;
+
+namespace FentaWeb.Api.Health;
+
+public sealed record HealthDto(string Status, string? Reason = null);
+
+/// <summary>Probes: never limited, so they keep answering while a client is throttled.</summary>
+[Tags("Health")]
+public sealed class HealthFunctions(NpgsqlDataSource dataSource)
+{
+    [Function(nameof(Liveness)), Anonymous, RateLimit(RateLimitClass.Unlimited), EndpointSummary("Liveness: the process serves requests.")]
+    public Ok<HealthDto> Liveness([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "healthz")] HttpRequest request) =>
+        TypedResults.Ok(new HealthDto("healthy"));
+
+    [Function(nameof(Readiness)), Anonymous, RateLimit(RateLimitClass.Unlimited), EndpointSummary("Readiness: the database answers and every migration is applied.")]
+    public async Task<Results<Ok<HealthDto>, JsonHttpResult<HealthDto>>> Readiness(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "readyz")] HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await Migrator.IsUpToDateAsync(dataSource, ct)
+                ? TypedResults.Ok(new HealthDto("ready"))
+                : TypedResults.Json(new HealthDto("not_ready", "migrations are not all applied"), statusCode: 503);
+        }
+        catch (NpgsqlException e)
+        {
+            return TypedResults.Json(new HealthDto("not_ready", $"database unreachable: {e.Message}"), statusCode: 503);
+        }
+    }
+}

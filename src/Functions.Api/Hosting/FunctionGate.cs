@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using FentaWeb.Api.Identity;
+using FentaWeb.Domain.Common;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+
+namespace FentaWeb.Api.Hosting;
+
+/// <summary>
+/// What every call of an HTTP function goes through, on Azure (from <see cref="GateMiddleware"/>) and locally (from
+/// <see cref="LocalFunctions"/>): the caller (JWT or API key, org by <c>X-Org-Id</c>), the shared rate limit, the method's
+/// access rule, the function's arguments, then the function itself; any failure becomes the one problem+json mapping.
+/// </summary>
+public sealed class FunctionGate(Authenticator authenticator, RateLimits limits, IOptions<JsonOptions> json, FentaOptions options, ILogger<FunctionGate> logger)
+{
+    private static readonly ConcurrentDictionary<Type, (ConstructorInfo Constructor, string[] Names)> QueryRecords = new();
+    private static readonly NullabilityInfoContext Nullability = new();
+
+    /// <summary>Returns the function's result, or the problem that stopped it (both <see cref="IResult"/>s the host executes).</summary>
+    public async Task<object?> InvokeAsync(HttpContext http, HttpFunction function, Func<ValueTask<DurableTaskClient>> durableClient,
+        Func<object?[], Task<object?>> invoke)
+    {
+        var ct = http.RequestAborted;
+        try
+        {
+            var caller = function.IsAnonymous ? null : await authenticator.AuthenticateAsync(http.Request, ct);
+            await limits.CheckAsync(function, caller, http.Connection.RemoteIpAddress, ct);
+            if (caller is not null)
+            {
+                caller.Require(function.Access!);
+                http.Features.Set(caller);
+            }
+            var arguments = new object?[function.Parameters.Count];
+            for (var i = 0; i < arguments.Length; i++) arguments[i] = await BindAsync(http, function.Parameters[i], caller, durableClient);
+            return await invoke(arguments);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return Problems.For(http, e, logger);
+        }
+    }
+
+    private async ValueTask<object?> BindAsync(HttpContext http, FunctionParameter parameter, Caller? caller, Func<ValueTask<DurableTaskClient>> durableClient)
+    {
+        var request = http.Request;
+        var type = parameter.Info.ParameterType;
+        return parameter.Source switch
+        {
+            ParameterSource.Caller => caller,
+            ParameterSource.Body => await ReadBodyAsync(request, parameter.Info, http.RequestAborted),
+            ParameterSource.Query => Query(request, parameter.Name),
+            ParameterSource.QueryRecord => QueryRecord(request, type),
+            _ when type == typeof(HttpRequest) => request,
+            _ when type == typeof(CancellationToken) => http.RequestAborted,
+            _ when type == typeof(DurableTaskClient) => await durableClient(),
+            _ => request.RouteValues.TryGetValue(parameter.Name, out var value) ? value?.ToString() : null,
+        };
+    }
+
+    /// <summary>
+    /// The JSON body with the API's serializer options, read whole up to FENTA_MAX_BODY_BYTES (the Functions host itself
+    /// allows 100 MB), so a bad body is a 400 naming the JSON path in both hosts.
+    /// </summary>
+    private async Task<object?> ReadBodyAsync(HttpRequest request, ParameterInfo parameter, CancellationToken ct)
+    {
+        var optional = Nullability.Create(parameter).ReadState == NullabilityState.Nullable;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > options.MaxRequestBodyBytes) throw new BadHttpRequestException("The request body is too large.", StatusCodes.Status413PayloadTooLarge);
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0)
+            return optional ? null : throw new ValidationFailedException("body", "a JSON body is required");
+        if (request.ContentType is not { } contentType || !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
+            throw new UnsupportedContentTypeException(request.ContentType ?? "");
+        return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), parameter.ParameterType, json.Value.SerializerOptions)
+            ?? (optional ? null : throw new ValidationFailedException("body", "a JSON body is required"));
+    }
+
+    private static string? Query(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
+
+    /// <summary>An <c>[AsParameters]</c> record: each constructor parameter from the query value of the same name.</summary>
+    private static object QueryRecord(HttpRequest request, Type type)
+    {
+        var (constructor, names) = QueryRecords.GetOrAdd(type, static t =>
+        {
+            var constructor = t.GetConstructors().Single();
+            return (constructor, constructor.GetParameters().Select(p => p.Name!).ToArray());
+        });
+        return constructor.Invoke([.. names.Select(name => Query(request, name))]);
+    }
+}

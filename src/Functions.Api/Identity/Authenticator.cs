@@ -1,0 +1,65 @@
+using FentaWeb.Api.Hosting;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace FentaWeb.Api.Identity;
+
+/// <summary>
+/// One bearer credential, two kinds: a JWT access token (a signed-in user) or an API key (<c>fw_…</c>). Either way the
+/// caller's membership is read from the database on every request, so a removed member or a changed role takes effect at
+/// once rather than when a token expires.
+/// </summary>
+public sealed class Authenticator(FentaDb db, TokenService tokens, TimeProvider clock)
+{
+    public const string OrgHeader = "X-Org-Id";
+    private static readonly TimeSpan LastUsedGranularity = TimeSpan.FromMinutes(1);
+
+    public async Task<Caller> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            throw new UnauthorizedException("Send 'Authorization: Bearer <access token or API key>'.") { Challenge = "Bearer" };
+        var credential = header["Bearer ".Length..].Trim();
+        var caller = credential.StartsWith(ApiKey.SecretPrefix, StringComparison.Ordinal)
+            ? await ApiKeyCallerAsync(credential, ct)
+            : await SessionCallerAsync(credential, request.Headers[OrgHeader].FirstOrDefault(), ct);
+        return caller with { ClientAddress = request.HttpContext.Connection.RemoteIpAddress, UserAgent = request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null };
+    }
+
+    private async Task<Caller> ApiKeyCallerAsync(string secret, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var hash = ApiKey.Hash(secret);
+        var found = await (
+            from key in db.ApiKeys
+            where key.KeyHash == hash
+            join member in db.OrgMembers on new { key.OrgId, key.UserId } equals new { member.OrgId, member.UserId }
+            where member.User!.Status == "active" && member.User.DeletedAt == null
+            select new { key, member.Role }).SingleOrDefaultAsync(ct);
+        if (found is null || !found.key.IsUsableAt(now)) throw InvalidToken("The API key is unknown, revoked or expired.");
+
+        if (found.key.LastUsedAt is null || now - found.key.LastUsedAt > LastUsedGranularity)
+            await db.ApiKeys.Where(k => k.Id == found.key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), ct);
+        return new Caller(found.key.UserId, found.key.OrgId, found.Role, found.key.Id, found.key.Scopes.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private async Task<Caller> SessionCallerAsync(string token, string? orgHeader, CancellationToken ct)
+    {
+        var identity = await tokens.ValidateAsync(token);
+        var userId = identity?.FindFirst(JwtRegisteredClaimNames.Sub)?.Value;
+        if (identity is null || userId is null) throw InvalidToken("The access token is invalid or expired.");
+
+        // A user who belongs to several orgs picks one per request; the token carries their default.
+        var orgId = orgHeader ?? identity.FindFirst(Caller.OrgClaim)?.Value;
+        var role = await db.OrgMembers
+            .Where(m => m.OrgId == orgId && m.UserId == userId && m.User!.Status == "active" && m.User.DeletedAt == null)
+            .Select(m => (OrgRole?)m.Role)
+            .SingleOrDefaultAsync(ct);
+        return role is null ? throw InvalidToken($"You are not a member of organization '{orgId}'.") : new Caller(userId, orgId!, role.Value, null, null);
+    }
+
+    private static UnauthorizedException InvalidToken(string message) => new(message) { Challenge = "Bearer error=\"invalid_token\"" };
+}
