@@ -40,7 +40,7 @@ Console.WriteLine($"{Environment.ProcessorCount} cores; {requests} requests per 
 var results = builds.ToDictionary(b => b.Item1, _ => new List<(double Cold, Stats Get, Stats Run)>());
 for (var round = 0; round < rounds; round++)
     foreach (var (name, dll) in round % 2 == 0 ? builds : builds.Reverse())
-        results[name].Add(await MeasureAsync(dll, settings[name]));
+        results[name].Add(await MeasureAsync(name, dll, settings[name]));
 
 Console.WriteLine();
 Console.WriteLine($"{"",-34}{"baseline",12}{"functions",12}{"ratio",9}");
@@ -65,7 +65,7 @@ static double Median(IEnumerable<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-async Task<(double Cold, Stats Get, Stats Run)> MeasureAsync(string dll, Dictionary<string, string?> env)
+async Task<(double Cold, Stats Get, Stats Run)> MeasureAsync(string name, string dll, Dictionary<string, string?> env)
 {
     var port = FreePort();
     var watch = Stopwatch.StartNew();
@@ -87,7 +87,7 @@ async Task<(double Cold, Stats Get, Stats Run)> MeasureAsync(string dll, Diction
         var (jobId, workflowId) = await PrepareAsync(http, env["FENTA_DB"]!);
         var get = await LoadAsync(() => http.GetAsync($"/v1/jobs/{jobId}"));
         var run = await LoadAsync(() => http.PostAsJsonAsync($"/v1/workflows/{workflowId}/run", new { variables = new { topic = "bench" } }));
-        Console.WriteLine($"  {Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(dll))))))!,-14} " +
+        Console.WriteLine($"  {name,-10} " +
             $"cold {cold,6:F0} ms   GET p50 {get.P50,5:F1} p99 {get.P99,6:F1} ms   run p50 {run.P50,5:F1} p99 {run.P99,6:F1} ms");
         return (cold, get, run);
     }

@@ -33,6 +33,9 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
         var create = paths.GetProperty("/v1/workflows").GetProperty("post");
         Assert.True(create.GetProperty("responses").TryGetProperty("403", out _));
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("Problem", out _));
+        // Attribute text cannot be computed: the summary that lists the webhook events must keep up with them.
+        var webhookSummary = paths.GetProperty("/v1/webhooks").GetProperty("post").GetProperty("summary").GetString();
+        foreach (var name in FentaWeb.Domain.Webhooks.WebhookEvents.All) Assert.Contains(name, webhookSummary);
 
         var file = Path.Combine(Path.GetTempPath(), $"fenta-openapi-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, document.GetRawText());

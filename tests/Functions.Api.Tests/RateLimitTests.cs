@@ -54,6 +54,23 @@ public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitT
         await (await other.Client().GetAsync("/v1/workflows")).ReadJsonAsync(200);
     }
 
+    [Fact]
+    public async Task BeforeSignInEachClientAddressHasItsOwnBudgetAsTheFrontEndForwardedIt()
+    {
+        await StartOfAWindowAsync();
+        async Task<HttpResponseMessage> LoginFrom(string forwardedFor)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/login") { Content = JsonContent.Create(new { email = "nobody@example.test", password = "wrong" }) };
+            // A client may send its own X-Forwarded-For; the front end appends the address it saw, and that last entry counts.
+            request.Headers.Add("X-Forwarded-For", $"198.51.100.1, {forwardedFor}");
+            return await host.Client().SendAsync(request);
+        }
+        for (var i = 0; i < 5; i++) await (await LoginFrom("203.0.113.7:50123")).ReadProblemAsync(401, "INVALID_CREDENTIALS");
+        var limited = await (await LoginFrom("203.0.113.7:50124")).ReadProblemAsync(429, "RATE_LIMITED");
+        Assert.Contains("for this client address", limited.GetProperty("detail").GetString());
+        await (await LoginFrom("203.0.113.8")).ReadProblemAsync(401, "INVALID_CREDENTIALS");
+    }
+
     /// <summary>Windows are whole minutes: waits out the end of one so a test's requests all fall in the same window.</summary>
     private static async Task StartOfAWindowAsync()
     {

@@ -29,6 +29,18 @@ public sealed record Caller(string UserId, string OrgId, OrgRole Role, string? A
     }
 
     /// <summary>
+    /// Where the request came from. On Azure the Functions host proxies every request to this worker over loopback, and the
+    /// platform's front end appends the caller's address to X-Forwarded-For: the last entry is the one a client cannot forge.
+    /// </summary>
+    public static IPAddress? ClientAddressOf(HttpRequest request)
+    {
+        var peer = request.HttpContext.Connection.RemoteIpAddress;
+        if (peer is null || !IPAddress.IsLoopback(peer)) return peer;
+        var forwarded = request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return forwarded.Length > 0 && IPEndPoint.TryParse(forwarded[^1], out var client) ? client.Address : peer;
+    }
+
+    /// <summary>
     /// The gate binds a function's <see cref="Caller"/> parameter; this ASP.NET binding hook also tells the OpenAPI generator
     /// that the parameter is not read from the request.
     /// </summary>

@@ -27,7 +27,7 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         try
         {
             var caller = function.IsAnonymous ? null : await authenticator.AuthenticateAsync(http.Request, ct);
-            await limits.CheckAsync(function, caller, http.Connection.RemoteIpAddress, ct);
+            await limits.CheckAsync(function, caller, Caller.ClientAddressOf(http.Request), ct);
             if (caller is not null)
             {
                 caller.Require(function.Access!);

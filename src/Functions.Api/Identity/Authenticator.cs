@@ -26,7 +26,8 @@ public sealed class Authenticator(FentaDb db, TokenService tokens, TimeProvider 
         var caller = credential.StartsWith(ApiKey.SecretPrefix, StringComparison.Ordinal)
             ? await ApiKeyCallerAsync(credential, ct)
             : await SessionCallerAsync(credential, request.Headers[OrgHeader].FirstOrDefault(), ct);
-        return caller with { ClientAddress = request.HttpContext.Connection.RemoteIpAddress, UserAgent = request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null };
+        var userAgent = request.Headers.UserAgent.ToString();
+        return caller with { ClientAddress = Caller.ClientAddressOf(request), UserAgent = userAgent.Length > 0 ? userAgent : null };
     }
 
     private async Task<Caller> ApiKeyCallerAsync(string secret, CancellationToken ct)
