@@ -85,13 +85,13 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
 
     private static string? Query(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
 
-    /// <summary>An <c>[AsParameters]</c> record: each constructor parameter from the query value of the same name.</summary>
+    /// <summary>An <c>[AsParameters]</c> record: each constructor parameter from the query value it names (<c>[FromQuery(Name)]</c>, else its own name).</summary>
     private static object QueryRecord(HttpRequest request, Type type)
     {
         var (constructor, names) = QueryRecords.GetOrAdd(type, static t =>
         {
             var constructor = t.GetConstructors().Single();
-            return (constructor, constructor.GetParameters().Select(p => p.Name!).ToArray());
+            return (constructor, constructor.GetParameters().Select(HttpFunctions.QueryName).ToArray());
         });
         return constructor.Invoke([.. names.Select(name => Query(request, name))]);
     }

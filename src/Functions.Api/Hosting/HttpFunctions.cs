@@ -116,6 +116,6 @@ public static class HttpFunctions
             "take services in the constructor."),
     };
 
-    private static string QueryName(ParameterInfo p) =>
+    public static string QueryName(ParameterInfo p) =>
         (p.GetCustomAttribute<Microsoft.AspNetCore.Mvc.FromQueryAttribute>() as IFromQueryMetadata)?.Name ?? p.Name!;
 }

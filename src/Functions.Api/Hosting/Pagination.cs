@@ -1,5 +1,6 @@
 using System.Text;
 using FentaWeb.Domain.Common;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Hosting;
@@ -8,7 +9,7 @@ namespace FentaWeb.Api.Hosting;
 public sealed record Page<T>(IReadOnlyList<T> Data, string? NextCursor, bool HasMore);
 
 /// <summary>The <c>limit</c> and <c>cursor</c> query parameters, checked here so a bad one is a 400 naming the field.</summary>
-public sealed record PageQuery(string? Limit, string? Cursor)
+public sealed record PageQuery([FromQuery(Name = "limit")] string? Limit, [FromQuery(Name = "cursor")] string? Cursor)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
