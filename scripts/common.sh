@@ -189,17 +189,17 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 process_running() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
 
 # Starts Azurite (blob, queue, table) on loopback over HTTPS with OAuth, its data in .local/azurite, or reuses one
-# already listening there with our certificate; exports FENTA_STORAGE_CONNECTION (task hub, render queues) and the
-# asset container (FENTA_AZURE_BLOB_URL, reached with the emulator-only token credential). A FENTA_STORAGE_CONNECTION
+# already listening there with our certificate; exports FENTA_STORAGE (task hub, render queues) and the
+# asset container (FENTA_AZURE_BLOB_URL, reached with the emulator-only token credential). A FENTA_STORAGE
 # set by the user names the storage to use instead: then nothing is installed or started, and FENTA_AZURE_BLOB_URL must
 # name that account's asset container (reached with DefaultAzureCredential: az login, or a managed identity).
 ensure_azurite() {
   local blob=$FENTA_AZURITE_BLOB_PORT queue=$FENTA_AZURITE_QUEUE_PORT table=$FENTA_AZURITE_TABLE_PORT connection
   connection=$(azurite_connection_string "$blob" "$queue" "$table")
-  if [ -n "${FENTA_STORAGE_CONNECTION:-}" ] && [ "$FENTA_STORAGE_CONNECTION" != "$connection" ]; then
+  if [ -n "${FENTA_STORAGE:-}" ] && [ "$FENTA_STORAGE" != "$connection" ]; then
     [ -n "${FENTA_AZURE_BLOB_URL:-}" ] ||
-      die "FENTA_STORAGE_CONNECTION names your storage account: set FENTA_AZURE_BLOB_URL to its asset container (https://<account>.blob.core.windows.net/assets) too"
-    say "using the storage account in FENTA_STORAGE_CONNECTION and the container in FENTA_AZURE_BLOB_URL (Azurite not started)"
+      die "FENTA_STORAGE names your storage account: set FENTA_AZURE_BLOB_URL to its asset container (https://<account>.blob.core.windows.net/assets) too"
+    say "using the storage account in FENTA_STORAGE and the container in FENTA_AZURE_BLOB_URL (Azurite not started)"
     return 0
   fi
   ensure_azurite_installed
@@ -233,7 +233,7 @@ ensure_azurite() {
       waited=$((waited + 1))
     done
   fi
-  export FENTA_STORAGE_CONNECTION="$connection"
+  export FENTA_STORAGE="$connection"
   export FENTA_AZURE_BLOB_URL="https://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT/assets"
   export FENTA_AZURE_BLOB_CREDENTIAL=azurite
 }

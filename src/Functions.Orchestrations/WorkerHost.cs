@@ -45,8 +45,7 @@ public static class WorkerHost
     /// <summary>What the functions need in either host: the database, assets, node activities, the render queues, webhook delivery and the clock.</summary>
     public static IServiceCollection AddRunServices(this IServiceCollection services, IConfiguration config)
     {
-        services.AddSingleton(FentaDb.CreateDataSource(config["FENTA_DB"] is { Length: > 0 } database ? database
-            : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).")));
+        services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
         services.AddSingleton<AssetStore>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));

@@ -132,8 +132,7 @@ public static class RenderHost
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var config = builder.Configuration;
-        builder.Services.AddSingleton(FentaDb.CreateDataSource(config["FENTA_DB"] is { Length: > 0 } database ? database
-            : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).")));
+        builder.Services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         builder.Services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
         builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddSingleton(RenderQueues.FromSettings(key => config[key]));

@@ -15,7 +15,7 @@ public static class TaskHubs
         var name = "t" + new string(fixture.Where(char.IsLetterOrDigit).Take(20).ToArray()).ToLowerInvariant() + Guid.NewGuid().ToString("N")[..12];
         return new Dictionary<string, string?>
         {
-            ["FENTA_STORAGE_CONNECTION"] = azurite.ConnectionString,
+            ["FENTA_STORAGE"] = azurite.ConnectionString,
             ["FENTA_TASK_HUB"] = name,
             ["FENTA_TASK_HUB_POLL_SECONDS"] = "0.1",
             ["FENTA_TASK_HUB_VISIBILITY_SECONDS"] = "10",

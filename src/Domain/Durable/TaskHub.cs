@@ -22,7 +22,7 @@ namespace FentaWeb.Domain.Durable;
 
 /// <summary>
 /// The task hub the workflow runs live in: Durable Task's Azure Storage backend (the one Durable Functions uses by
-/// default) on a storage account — Azurite locally. Settings come from <c>FENTA_STORAGE_CONNECTION</c> and
+/// default) on a storage account — Azurite locally. Settings come from <c>FENTA_STORAGE</c> (a connection string) and
 /// <c>FENTA_TASK_HUB_*</c> (README lists them); the defaults suit one machine.
 /// </summary>
 public sealed record TaskHubOptions(
@@ -39,9 +39,9 @@ public sealed record TaskHubOptions(
 
     public static TaskHubOptions FromSettings(Func<string, string?> setting)
     {
-        var connection = setting("FENTA_STORAGE_CONNECTION");
-        if (string.IsNullOrWhiteSpace(connection))
-            throw new InvalidOperationException("FENTA_STORAGE_CONNECTION is not set: give an Azure Storage connection string (./run.sh starts Azurite and sets one).");
+        // The local sidecar's backend takes a connection string; on Azure the Functions host runs the hub from AzureWebJobsStorage.
+        var connection = RuntimeStorage.FromSettings(setting).ConnectionString
+            ?? throw new InvalidOperationException($"The local task hub needs {RuntimeStorage.SettingName} as a connection string.");
         return new TaskHubOptions(
             connection,
             setting("FENTA_TASK_HUB") is { Length: > 0 } hub ? hub : DefaultHubName,

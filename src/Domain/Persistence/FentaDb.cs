@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Azure.Core;
+using Azure.Identity;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Audit;
 using FentaWeb.Domain.Common;
@@ -38,12 +40,35 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<Schedule> Schedules => Set<Schedule>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
-    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    /// <summary>The scope of Azure Database for PostgreSQL's Microsoft Entra tokens.</summary>
+    public const string EntraScope = "https://ossrdbms-aad.database.windows.net/.default";
+
+    /// <summary>
+    /// FENTA_DB, signed in as FENTA_DB_AUTH says: <c>password</c> (in the connection string; the default) or <c>entra</c>
+    /// (a Microsoft Entra token of the managed identity named by AZURE_CLIENT_ID; no password anywhere).
+    /// </summary>
+    public static NpgsqlDataSource FromSettings(Func<string, string?> setting) => CreateDataSource(
+        setting("FENTA_DB") is { Length: > 0 } database ? database
+            : throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up)."),
+        setting("FENTA_DB_AUTH"));
+
+    public static NpgsqlDataSource CreateDataSource(string connectionString, string? authentication) => authentication switch
+    {
+        null or "" or "password" => CreateDataSource(connectionString),
+        "entra" => CreateDataSource(connectionString, new DefaultAzureCredential()),
+        var other => throw new InvalidOperationException($"FENTA_DB_AUTH must be 'password' or 'entra', not '{other}'."),
+    };
+
+    public static NpgsqlDataSource CreateDataSource(string connectionString, TokenCredential? entra = null)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         // The engine runs the same few statements thousands of times: prepare them once per connection
         // instead of planning the larger CTEs on every call.
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        // Entra tokens live about an hour: new connections take a token refreshed every half hour (retried after 5 s on failure).
+        if (entra is not null)
+            builder.UsePeriodicPasswordProvider(async (_, ct) => (await entra.GetTokenAsync(new TokenRequestContext([EntraScope]), ct)).Token,
+                TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(5));
         return builder.ConfigureJsonOptions(FentaJson.Options).EnableDynamicJson().Build();
     }
 

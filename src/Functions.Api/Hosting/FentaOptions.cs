@@ -8,6 +8,14 @@ namespace FentaWeb.Api.Hosting;
 public sealed class FentaOptions
 {
     public required string Database { get; init; }
+    /// <summary>FENTA_DB_AUTH: <c>password</c> (in FENTA_DB) or <c>entra</c> (the managed identity's token).</summary>
+    public string? DatabaseAuthentication { get; init; }
+    /// <summary>
+    /// FENTA_DB_READWRITE_PRINCIPALS, <c>name=objectId,…</c>: managed identities (the orchestrations app, the render job) that
+    /// read and write the product's tables but do not own them; the API, which migrates, creates their roles in Azure Database
+    /// for PostgreSQL and grants them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ReadWritePrincipals { get; init; } = new Dictionary<string, string>();
     /// <summary>HMAC key for access tokens; every instance behind one URL must share it.</summary>
     public required byte[] JwtSigningKey { get; init; }
     public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
@@ -41,6 +49,8 @@ public sealed class FentaOptions
         return new FentaOptions
         {
             Database = database,
+            DatabaseAuthentication = config["FENTA_DB_AUTH"],
+            ReadWritePrincipals = Principals(config["FENTA_DB_READWRITE_PRINCIPALS"]),
             JwtSigningKey = System.Text.Encoding.UTF8.GetBytes(signingKey),
             AccessTokenLifetime = TimeSpan.FromMinutes(Int(config, "FENTA_ACCESS_TOKEN_MINUTES", 15)),
             RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
@@ -56,6 +66,12 @@ public sealed class FentaOptions
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };
     }
+
+    private static Dictionary<string, string> Principals(string? text) =>
+        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+            .ToDictionary(p => p.Length == 2 && p[0].Length > 0 && Guid.TryParse(p[1], out _) ? p[0]
+                : throw new InvalidOperationException($"FENTA_DB_READWRITE_PRINCIPALS takes name=objectId pairs, not '{string.Join('=', p)}'."), p => p[1]);
 
     private static int Int(IConfiguration config, string key, int fallback) =>
         config[key] is { Length: > 0 } text

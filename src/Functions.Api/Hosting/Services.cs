@@ -18,7 +18,7 @@ public static class Services
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
 
-        var dataSource = FentaDb.CreateDataSource(options.Database);
+        var dataSource = FentaDb.CreateDataSource(options.Database, options.DatabaseAuthentication);
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();

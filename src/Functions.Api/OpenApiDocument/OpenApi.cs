@@ -25,7 +25,7 @@ public static class OpenApi
         {
             ["FENTA_DB"] = "Host=127.0.0.1;Database=openapi",
             ["FENTA_JWT_SIGNING_KEY"] = new string('x', 32),
-            ["FENTA_STORAGE_CONNECTION"] = "UseDevelopmentStorage=true",
+            ["FENTA_STORAGE"] = "UseDevelopmentStorage=true",
             ["FENTA_AZURE_BLOB_URL"] = "https://127.0.0.1/devstoreaccount1/openapi",
         };
         await using var app = FentaApi.BuildLocal([], settings, services =>

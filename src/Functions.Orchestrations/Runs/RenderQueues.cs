@@ -74,9 +74,9 @@ public sealed class RenderQueues(QueueServiceClient queues, BlobServiceClient bl
 
     public static RenderQueues FromSettings(Func<string, string?> setting)
     {
-        var connection = Domain.Durable.TaskHubOptions.FromSettings(setting).StorageConnection;
-        var encoded = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        return new RenderQueues(new QueueServiceClient(connection, encoded), new BlobServiceClient(connection), setting("FENTA_RENDER_QUEUE_PREFIX") ?? "");
+        var storage = Domain.Durable.RuntimeStorage.FromSettings(setting);
+        return new RenderQueues(storage.Queues(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }), storage.Blobs(),
+            setting("FENTA_RENDER_QUEUE_PREFIX") ?? "");
     }
 }
 
