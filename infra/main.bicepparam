@@ -1,13 +1,27 @@
-// A tenant environment's parameters. Secrets come from the shell that deploys, never from this file:
-//   export FENTA_PG_ADMIN_PASSWORD=... FENTA_JWT_SIGNING_KEY=...
-//   az deployment group create -g rg-acme-prod -f infra/main.bicep -p infra/main.bicepparam
+// A tenant environment's parameters. Secrets come from the shell that deploys (infra/deploy.sh reads them from the
+// environment), never from this file; they go to Key Vault only.
 using './main.bicep'
 
-param environmentName = 'acme-prod'
-param containerRegistryName = 'acmefenta'
-param apiImage = 'acmefenta.azurecr.io/fentaweb-api:1.0.0'
-param workerImage = 'acmefenta.azurecr.io/fentaweb-worker:1.0.0'
-param renderImage = 'acmefenta.azurecr.io/fentaweb-render:1.0.0'
-param postgresAdminPassword = readEnvironmentVariable('FENTA_PG_ADMIN_PASSWORD')
+param environmentName = readEnvironmentVariable('FENTA_ENVIRONMENT', 'acme-prod')
+param containerRegistryName = readEnvironmentVariable('FENTA_REGISTRY', 'acmefenta')
+param apiImage = readEnvironmentVariable('FENTA_API_IMAGE', 'acmefenta.azurecr.io/fentaweb-api:1.0.0')
+param orchestrationsImage = readEnvironmentVariable('FENTA_ORCHESTRATIONS_IMAGE', 'acmefenta.azurecr.io/fentaweb-orchestrations:1.0.0')
+param renderImage = readEnvironmentVariable('FENTA_RENDER_IMAGE', 'acmefenta.azurecr.io/fentaweb-render:1.0.0')
+param renderMaxExecutions = 4
 param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY')
-param renderMaxReplicas = 4
+param stripeSecretKey = readEnvironmentVariable('FENTA_STRIPE_SECRET_KEY', '')
+param stripeWebhookSecret = readEnvironmentVariable('FENTA_STRIPE_WEBHOOK_SECRET', '')
+param kieApiKey = readEnvironmentVariable('FENTA_KIE_API_KEY', '')
+param llmApiKey = readEnvironmentVariable('FENTA_LLM_API_KEY', '')
+param ttsApiKey = readEnvironmentVariable('FENTA_TTS_API_KEY', '')
+param asrApiKey = readEnvironmentVariable('FENTA_ASR_API_KEY', '')
+param pexelsApiKey = readEnvironmentVariable('FENTA_PEXELS_API_KEY', '')
+param apiSettings = {
+  FENTA_STRIPE_PRICE_STARTER: readEnvironmentVariable('FENTA_STRIPE_PRICE_STARTER', '')
+  FENTA_STRIPE_PRICE_PRO: readEnvironmentVariable('FENTA_STRIPE_PRICE_PRO', '')
+}
+param orchestrationsSettings = {
+  FENTA_LLM_BASE_URL: readEnvironmentVariable('FENTA_LLM_BASE_URL', '')
+  FENTA_TTS_BASE_URL: readEnvironmentVariable('FENTA_TTS_BASE_URL', '')
+  FENTA_ASR_BASE_URL: readEnvironmentVariable('FENTA_ASR_BASE_URL', '')
+}
