@@ -598,6 +598,9 @@ func functionsSettings(clientId string, storageAccount string, storageSuffix str
   { name: 'FENTA_DB', value: databaseConnection(databaseHost, databaseName, identityName) }
   { name: 'FENTA_DB_AUTH', value: 'entra' }
   { name: 'FENTA_AZURE_BLOB_URL', value: assetsUrl }
+  // The offline stock library (used when Pexels is not keyed) is drawn by each instance on first use, on its local disk:
+  // no file share, so no storage key. The same clips come out everywhere, so picked stock ids hold across instances.
+  { name: 'FENTA_STOCK_DIR', value: '/tmp/fenta-stock' }
 ]
 
 var assetsUrl = '${mediaStorage.properties.primaryEndpoints.blob}${assets.name}'

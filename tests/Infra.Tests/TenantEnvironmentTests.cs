@@ -229,6 +229,30 @@ public class TenantEnvironmentTests
     }
 
     [Fact]
+    public async Task TheDeployScriptParsesBuildsEveryImageAndDeploysTheTemplateWithItsParameters()
+    {
+        var script = Path.Combine(Infra, "deploy.sh");
+        var start = new ProcessStartInfo("bash") { RedirectStandardError = true };
+        start.ArgumentList.Add("-n");
+        start.ArgumentList.Add(script);
+        using var bash = Process.Start(start)!;
+        var syntax = await bash.StandardError.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+        Assert.True(bash.ExitCode == 0, syntax);
+        var text = await File.ReadAllTextAsync(script);
+        foreach (var dockerfile in new[] { "api:src/Functions.Api", "orchestrations:src/Functions.Orchestrations", "render:src/Render.Container" })
+            Assert.Contains(dockerfile, text);
+        Assert.Contains("az acr build", text);
+        Assert.Contains("az deployment group create -g \"$FENTA_RESOURCE_GROUP\" -n \"fentaweb-$tag\" -f infra/main.bicep -p infra/main.bicepparam", text);
+        // Every image the parameters file reads is set by the script.
+        foreach (var image in new[] { "FENTA_API_IMAGE", "FENTA_ORCHESTRATIONS_IMAGE", "FENTA_RENDER_IMAGE" })
+        {
+            Assert.Contains($"export {image}=", text);
+            Assert.Contains($"readEnvironmentVariable('{image}'", await File.ReadAllTextAsync(Path.Combine(Infra, "main.bicepparam")));
+        }
+    }
+
+    [Fact]
     public async Task TheExampleParametersBuildWithSecretsFromTheEnvironment()
     {
         var secrets = new Dictionary<string, string>
