@@ -59,6 +59,36 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
         throw new TimeoutException($"the latest delivery of {webhookId} never reached the expected state");
     }
 
+    /// <summary>Seed 000's verifier, exactly as the product's documentation shows it.</summary>
+    private const string DocumentedVerifier = """
+        import hmac
+        import hashlib
+
+        def verify_webhook(payload, signature, secret):
+            expected = hmac.new(
+                secret.encode('utf-8'),
+                payload.encode('utf-8'),
+                hashlib.sha256
+            ).hexdigest()
+            return hmac.compare_digest(expected, signature)
+
+        import sys
+        print(verify_webhook(sys.stdin.buffer.read().decode('utf-8'), sys.argv[1], sys.argv[2]))
+        """;
+
+    private static async Task<bool> DocumentedVerifierAcceptsAsync(string payload, string signature, string secret)
+    {
+        var start = new ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-c", DocumentedVerifier, signature, secret }) start.ArgumentList.Add(arg);
+        using var python = Process.Start(start)!;
+        await python.StandardInput.BaseStream.WriteAsync(Encoding.UTF8.GetBytes(payload));
+        python.StandardInput.Close();
+        var output = (await python.StandardOutput.ReadToEndAsync()).Trim();
+        await python.WaitForExitAsync();
+        Assert.True(python.ExitCode == 0, await python.StandardError.ReadToEndAsync());
+        return output == "True";
+    }
+
     /// <summary>Stripe's scheme, computed here independently of the product's code.</summary>
     private static void AssertSigned(ReceivedWebhook post, string secret)
     {
@@ -83,6 +113,13 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
         var events = posts.Select(p => JsonDocument.Parse(p.Body).RootElement).ToList();
         Assert.Equal(["job.completed", "job.started", "workflow.run.finished"], events.Select(e => e.GetProperty("type").GetString()).Order());
         Assert.All(posts, p => AssertSigned(p, secret));
+        // The documentation's verifier, run as written, accepts every delivery by its X-Fenta-Signature, and no altered body.
+        foreach (var post in posts)
+        {
+            Assert.True(await DocumentedVerifierAcceptsAsync(post.Body, post.Headers["X-Fenta-Signature"], secret), post.Body);
+            Assert.False(await DocumentedVerifierAcceptsAsync(post.Body + " ", post.Headers["X-Fenta-Signature"], secret));
+            Assert.False(await DocumentedVerifierAcceptsAsync(post.Body, post.Headers["X-Fenta-Signature"], secret + "x"));
+        }
         Assert.All(posts.Zip(events), pair =>
         {
             var (post, payload) = pair;

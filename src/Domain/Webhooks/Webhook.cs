@@ -101,14 +101,20 @@ public static class WebhookEvents
 }
 
 /// <summary>
-/// The <c>Fenta-Signature</c> header, in Stripe's scheme: <c>t=unix,v1=hex</c> where v1 is HMAC-SHA256 with the
-/// webhook's secret over <c>{t}.{raw body}</c>. The timestamp lets a receiver refuse replays of old deliveries.
+/// Two headers sign every delivery with the webhook's secret. <c>Fenta-Signature</c>, in Stripe's scheme: <c>t=unix,v1=hex</c>
+/// where v1 is HMAC-SHA256 over <c>{t}.{raw body}</c>; the timestamp lets a receiver refuse replays of old deliveries.
+/// <c>X-Fenta-Signature</c>: the hex HMAC-SHA256 of the raw body alone, which seed 000's documented
+/// <c>verify_webhook(payload, signature, secret)</c> checks as written.
 /// </summary>
 public static class WebhookSignature
 {
     public const string Header = "Fenta-Signature";
+    public const string BodyHeader = "X-Fenta-Signature";
 
     public static string Create(string secret, long unixSeconds, string body) => $"t={unixSeconds},v1={Hmac(secret, unixSeconds, body)}";
+
+    public static string CreateForBody(string secret, string body) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
 
     /// <summary>True when the header carries a valid v1 signature of <paramref name="body"/> made within <paramref name="tolerance"/> of now.</summary>
     public static bool Verify(string secret, string? header, string body, DateTimeOffset now, TimeSpan tolerance)

@@ -145,6 +145,7 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
         using var request = new HttpRequestMessage(HttpMethod.Post, due.Url) { Content = new StringContent(due.Payload, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("User-Agent", "FentaWeb-Webhooks/1.0");
         request.Headers.TryAddWithoutValidation(WebhookSignature.Header, WebhookSignature.Create(due.Secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), due.Payload));
+        request.Headers.TryAddWithoutValidation(WebhookSignature.BodyHeader, WebhookSignature.CreateForBody(due.Secret, due.Payload));
         request.Headers.TryAddWithoutValidation("Fenta-Event-Id", due.EventId);
         request.Headers.TryAddWithoutValidation("Fenta-Event-Type", due.Event);
         request.Headers.TryAddWithoutValidation("Fenta-Delivery-Id", dispatch.DeliveryId);
