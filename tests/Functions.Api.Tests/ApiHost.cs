@@ -83,7 +83,7 @@ public class ApiHost : IAsyncLifetime
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         };
         foreach (var (key, value) in ApiSettings) api[key] = value;
-        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api);
+        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(ServerErrors.Instance));
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
@@ -187,7 +187,8 @@ public static class HttpAssertions
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == expectedStatus,
-            $"expected {expectedStatus}, got {(int)response.StatusCode} {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {text}");
+            $"expected {expectedStatus}, got {(int)response.StatusCode} {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {text}" +
+            ((int)response.StatusCode >= 500 ? $"\nerrors the API logged last:\n{ServerErrors.Recent()}" : ""));
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
