@@ -10,8 +10,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Templates;
 
-public sealed record CreateTemplateRequest(string? Name, string? Description, string? Aspect, string? Resolution, TemplateSpec? Spec);
-public sealed record UpdateTemplateRequest(string? Name, string? Description, string? Aspect, string? Resolution, TemplateSpec? Spec);
+public sealed record CreateTemplateRequest(string? Name, string? Description, string? Aspect, string? Resolution, TemplateSpec? Spec) : TemplateReadOnlyFields;
+public sealed record UpdateTemplateRequest(string? Name, string? Description, string? Aspect, string? Resolution, TemplateSpec? Spec) : TemplateReadOnlyFields;
 public sealed record TemplateDto(string Id, string Name, string? Description, string Aspect, string Resolution, bool IsPublic,
     bool BuiltIn, TemplateSpec Spec, int UsageCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
@@ -77,6 +77,7 @@ public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider
     public async Task<Ok<TemplateDto>> UpdateTemplate([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/templates/{templateId}")] HttpRequest request,
         string templateId, [FromBody] UpdateTemplateRequest body, Caller caller, CancellationToken ct)
     {
+        body.CheckId(templateId, "template");
         var template = await FindWritable(db, caller, templateId, ct);
         var errors = new FieldErrors();
         if (body.Name is not null && (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200)) errors.Add("name", "must be 1-200 characters");

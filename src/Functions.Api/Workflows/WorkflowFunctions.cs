@@ -14,8 +14,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Workflows;
 
-public sealed record CreateWorkflowRequest(string? Name, string? Description, string? Status, WorkflowGraph? Graph, JsonElement? Variables);
-public sealed record UpdateWorkflowRequest(string? Name, string? Description, string? Status, WorkflowGraph? Graph, JsonElement? Variables);
+public sealed record CreateWorkflowRequest(string? Name, string? Description, string? Status, WorkflowGraph? Graph, JsonElement? Variables) : WorkflowReadOnlyFields;
+public sealed record UpdateWorkflowRequest(string? Name, string? Description, string? Status, WorkflowGraph? Graph, JsonElement? Variables) : WorkflowReadOnlyFields;
 public sealed record WorkflowDto(string Id, string Name, string? Description, string Status, int Version, WorkflowGraph Graph,
     JsonElement Variables, int RunCount, DateTimeOffset? LastRunAt, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 public sealed record WorkflowVersionDto(string Id, int Version, string Name, WorkflowGraph Graph, JsonElement Variables, string? CreatedBy, DateTimeOffset CreatedAt);
@@ -74,6 +74,7 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
     public async Task<Ok<WorkflowDto>> UpdateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/workflows/{workflowId}")] HttpRequest request,
         string workflowId, [FromBody] UpdateWorkflowRequest body, Caller caller, CancellationToken ct)
     {
+        body.CheckId(workflowId, "workflow");
         var workflow = await FindAsync(db, caller, workflowId, ct);
         if (request.Headers.IfMatch.FirstOrDefault() is { } expected && expected.Trim('"', ' ') != workflow.Version.ToString())
             throw new ConflictException("PRECONDITION_FAILED", $"The workflow is at version {workflow.Version}, not {expected}; reload and retry.");
