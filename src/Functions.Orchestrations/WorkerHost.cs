@@ -48,6 +48,7 @@ public static class WorkerHost
         services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
         services.AddSingleton<AssetStore>();
+        services.AddSingleton<JobResults>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         services.AddSingleton<NodeExecutor>();
         services.AddSingleton<JobStarter>();

@@ -57,7 +57,14 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         Assert.All(nodes.Values, n => Assert.Equal("succeeded", n.GetProperty("status").GetString()));
         Assert.Equal((3, 3), (nodes["st"].GetProperty("items").GetProperty("total").GetInt32(), nodes["st"].GetProperty("items").GetProperty("succeeded").GetInt32()));
         Assert.Equal(["stock:st:0", "stock:st:1", "stock:st:2"],
-            job.GetProperty("result").GetProperty("t").GetProperty("media").EnumerateArray().Select(e => e.GetString()));
+            job.GetProperty("result").GetProperty("outputs").GetProperty("t").GetProperty("media").EnumerateArray().Select(e => e.GetString()));
+        // The documented result fields are there (this graph renders nothing, so no links), and the cost fields by their documented names.
+        foreach (var field in new[] { "video_url", "thumbnail_url", "srt_url", "duration" })
+            Assert.Equal(JsonValueKind.Null, job.GetProperty("result").GetProperty(field).ValueKind);
+        Assert.Equal(job.GetProperty("cost").GetProperty("total_usd").GetDecimal(), job.GetProperty("cost_total_usd").GetDecimal());
+        Assert.Equal(job.GetProperty("cost").GetProperty("tokens").GetInt32(), job.GetProperty("cost_tokens").GetInt32());
+        var listed = (await (await client.GetAsync($"/v1/jobs?workflow_id={workflowId}")).ReadJsonAsync(200)).GetProperty("data")[0];
+        Assert.Equal(job.GetProperty("result").GetProperty("outputs").GetRawText(), listed.GetProperty("result").GetProperty("outputs").GetRawText());
         Assert.True(job.GetProperty("duration_seconds").GetDouble() > 0);
 
         // The run's variables reached the graph snapshot, over the workflow's own.

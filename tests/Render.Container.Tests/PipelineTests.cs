@@ -37,7 +37,7 @@ public class PipelineTests : IAsyncLifetime
             """)) await cmd.ExecuteNonQueryAsync();
         await _kie.StartAsync();
         await _hooks.StartAsync();
-        await using (var hook = _db.CreateCommand("INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_p', 'org_p', $1, '{render.succeeded}', 'whsec_p')"))
+        await using (var hook = _db.CreateCommand("INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_p', 'org_p', $1, '{render.succeeded,job.completed}', 'whsec_p')"))
         {
             hook.Parameters.Add(new() { Value = _hooks.Url().ToString() });
             await hook.ExecuteNonQueryAsync();
@@ -132,12 +132,45 @@ public class PipelineTests : IAsyncLifetime
         while (hooked is null && watch.Elapsed < TimeSpan.FromSeconds(15))
         {
             hooked = _hooks.Received.Select(r => JsonDocument.Parse(r.Body).RootElement)
-                .Where(e => e.GetProperty("data").GetProperty("job_id").GetString() == jobId).Cast<JsonElement?>().FirstOrDefault();
+                .Where(e => e.GetProperty("type").GetString() == "render.succeeded" && e.GetProperty("data").GetProperty("job_id").GetString() == jobId)
+                .Cast<JsonElement?>().FirstOrDefault();
             await Task.Delay(50);
         }
         Assert.NotNull(hooked);
         Assert.Equal(("render.succeeded", "n6"), (hooked.Value.GetProperty("type").GetString(), hooked.Value.GetProperty("data").GetProperty("node_id").GetString()));
         Assert.Equal(render.GetProperty("video_asset_id").GetString(), hooked.Value.GetProperty("data").GetProperty("render").GetProperty("video_asset_id").GetString());
+
+        // The job's documented result: signed links to what was rendered (the render node is not a sink here) and the
+        // video's duration, with the sinks' outputs beside them; another org gets no links to these files.
+        await using (var stored = _db.CreateCommand("SELECT result::text FROM jobs WHERE id = $1"))
+        {
+            stored.Parameters.Add(new() { Value = jobId });
+            var outputs = JsonDocument.Parse((string)(await stored.ExecuteScalarAsync())!).RootElement;
+            var results = _media.Services.GetRequiredService<JobResults>();
+            var result = (await results.ForAsync("org_p", jobId, outputs, CancellationToken.None))!;
+            using var http = new HttpClient();
+            Assert.Equal(await File.ReadAllBytesAsync(video.Path), await http.GetByteArrayAsync(result.VideoUrl));
+            Assert.Equal([0xFF, 0xD8], (await http.GetByteArrayAsync(result.ThumbnailUrl))[..2]); // a JPEG
+            Assert.Contains(" --> ", await http.GetStringAsync(result.SrtUrl));
+            Assert.Equal(render.GetProperty("duration_seconds").GetDouble(), result.Duration);
+            Assert.True(result.Outputs.TryGetProperty("n7", out _));
+            Assert.Null((await results.ForAsync("org_other", jobId, outputs, CancellationToken.None))!.VideoUrl);
+
+            // job.completed shows the job the same way, with links signed when it was posted.
+            JsonElement? completed = null;
+            while (completed is null && watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                completed = _hooks.Received.Select(r => JsonDocument.Parse(r.Body).RootElement)
+                    .Where(e => e.GetProperty("type").GetString() == "job.completed" && e.GetProperty("data").GetProperty("job").GetProperty("id").GetString() == jobId)
+                    .Cast<JsonElement?>().FirstOrDefault();
+                await Task.Delay(50);
+            }
+            Assert.NotNull(completed);
+            var job = completed.Value.GetProperty("data").GetProperty("job");
+            Assert.Equal(await File.ReadAllBytesAsync(video.Path), await http.GetByteArrayAsync(job.GetProperty("result").GetProperty("video_url").GetString()));
+            Assert.Equal(render.GetProperty("duration_seconds").GetDouble(), job.GetProperty("result").GetProperty("duration").GetDouble());
+            Assert.Equal(job.GetProperty("cost").GetProperty("render_seconds").GetDecimal(), job.GetProperty("cost_render_seconds").GetDecimal());
+        }
     }
 
     [Fact]

@@ -36,8 +36,12 @@ public sealed record JobDto(
     int? WorkflowVersion,
     string? ParentJobId,
     int RetryCount,
-    JsonElement? Result,
+    JobResult? Result,
     JsonElement? Error,
+    int CostTokens,
+    decimal CostRenderSeconds,
+    int CostKaiCredits,
+    decimal CostTotalUsd,
     JobCost Cost,
     DateTimeOffset CreatedAt,
     DateTimeOffset QueuedAt,
@@ -47,8 +51,11 @@ public sealed record JobDto(
     IReadOnlyList<NodeDto>? Nodes,
     JobUrls Urls)
 {
-    public static JobDto From(Job j, IReadOnlyList<NodeDto>? nodes) => new(
-        j.Id, j.Status, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, j.Result, j.Error,
+    /// <summary>The job with its documented result (signed links, when it has one) and, for a single job, its nodes.</summary>
+    public static JobDto From(Job j, JobResult? result, IReadOnlyList<NodeDto>? nodes) => new(
+        j.Id, j.Status, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, result, j.Error,
+        // Flat, as the documentation names them (seed 002's job columns); `cost` groups the same figures.
+        j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd,
         new JobCost(j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd),
         j.CreatedAt, j.QueuedAt, j.StartedAt, j.CompletedAt,
         j is { StartedAt: { } start, CompletedAt: { } end } ? (end - start).TotalSeconds : null,

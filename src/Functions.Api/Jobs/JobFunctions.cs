@@ -25,7 +25,7 @@ public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variabl
 /// HTTP API does; the orchestrations app does the rest.
 /// </summary>
 [Tags("Jobs")]
-public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource dataSource, IServiceScopeFactory scopes)
+public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results, NpgsqlDataSource dataSource, IServiceScopeFactory scopes)
 {
     private const int MaxIdempotencyKeyLength = 255;
 
@@ -85,7 +85,10 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource d
         if (workflowId is not null) query = query.Where(j => j.WorkflowId == workflowId);
         if (createdAfter is not null) query = query.Where(j => j.CreatedAt >= createdAfter);
         if (createdBefore is not null) query = query.Where(j => j.CreatedAt < createdBefore);
-        return TypedResults.Ok(await query.ToPageAsync(page, j => JobDto.From(j, null), ct));
+        var found = await query.ToPageAsync(page, j => j, ct);
+        var data = new List<JobDto>(found.Data.Count);
+        foreach (var job in found.Data) data.Add(JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), null));
+        return TypedResults.Ok(new Page<JobDto>(data, found.NextCursor, found.HasMore));
     }
 
     [Function(nameof(GetJob)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Status, progress, per-node state, outputs, costs and timings.")]
@@ -93,7 +96,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource d
         Caller caller, CancellationToken ct)
     {
         var job = await FindAsync(caller, jobId, ct);
-        return TypedResults.Ok(JobDto.From(job, await NodesAsync(db, job.Id, ct)));
+        return TypedResults.Ok(JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await NodesAsync(db, job.Id, ct)));
     }
 
     [Function(nameof(CancelJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
@@ -107,7 +110,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource d
         // The run stops at the event (and passes it to its generations); its running activities see the status at their next check-in.
         await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
         var job = await FindAsync(caller, jobId, ct);
-        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await NodesAsync(db, job.Id, ct)));
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await NodesAsync(db, job.Id, ct)));
     }
 
     [Function(nameof(RetryJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
@@ -183,7 +186,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, NpgsqlDataSource d
     private static Accepted<JobDto> Started(Job job, bool created, HttpResponse response)
     {
         if (!created) response.Headers["Idempotent-Replayed"] = "true";
-        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, null));
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, null, null));
     }
 
     private Task<Job> FindAsync(Caller caller, string jobId, CancellationToken ct) => FindAsync(db, caller, jobId, ct);

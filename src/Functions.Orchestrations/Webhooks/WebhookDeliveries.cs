@@ -1,5 +1,9 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Webhooks;
 using FentaWeb.Orchestrations.Runs;
 using Microsoft.Azure.Functions.Worker;
@@ -89,7 +93,7 @@ public sealed class DeliverWebhook : TaskOrchestrator<WebhookDispatch, string>
 /// switches its endpoint off when the endpoint's last deliveries all failed. Writes are fenced by the dispatch, so an
 /// orchestration of a delivery sent again since changes nothing. Runs at least once: a receiver dedupes by event id.
 /// </summary>
-public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions options, IHttpClientFactory httpClients, ILogger<PostWebhook> logger)
+public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions options, IHttpClientFactory httpClients, JobResults results, ILogger<PostWebhook> logger)
     : TaskActivity<WebhookDispatch, WebhookAttempt>
 {
     private const int ResponseBodyLimit = 1024;
@@ -99,9 +103,24 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
     public override async Task<WebhookAttempt> RunAsync(TaskActivityContext context, WebhookDispatch dispatch)
     {
         if (await StartAsync(dispatch) is not { } due) return new WebhookAttempt("stopped", null);
-        var (status, body, error) = await PostAsync(dispatch, due);
+        var (status, body, error) = await PostAsync(dispatch, due with { Payload = await AsTheApiShowsItAsync(due.Payload) });
         if (error is not null) LogFailed(logger, dispatch.DeliveryId, due.Event, due.Attempt, error);
         return await RecordAsync(dispatch, due.Attempt, status, body, error);
+    }
+
+    /// <summary>
+    /// A job event's job as the API shows it: the documented result with download links signed now (a redelivery gets
+    /// fresh ones, the stored payload keeps none) and the cost fields by their documented names.
+    /// </summary>
+    private async Task<string> AsTheApiShowsItAsync(string payload)
+    {
+        if (JsonNode.Parse(payload) is not JsonObject root || root["data"]?["job"] is not JsonObject job || root["org_id"]?.GetValue<string>() is not { } orgId)
+            return payload;
+        if (job["result"] is JsonObject stored && job["id"]?.GetValue<string>() is { } jobId)
+            job["result"] = JsonSerializer.SerializeToNode(await results.ForAsync(orgId, jobId, JsonSerializer.SerializeToElement(stored), CancellationToken.None), FentaJson.Options);
+        if (job["cost"] is JsonObject cost)
+            foreach (var (name, value) in cost.ToList()) job[$"cost_{name}"] = value?.DeepClone();
+        return root.ToJsonString();
     }
 
     /// <summary>
