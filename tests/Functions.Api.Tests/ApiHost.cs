@@ -46,6 +46,9 @@ public class ApiHost : IAsyncLifetime
     /// <summary>Extra settings for that worker (provider keys and URLs of simulators).</summary>
     protected virtual IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>();
 
+    /// <summary>Whether a render container (the real renderer, in process) takes the render queue, for tests that render MP4s.</summary>
+    protected virtual bool RunsRenderer => false;
+
     /// <summary>How many orchestration hosts run beside the API (all on the same task hub and database).</summary>
     protected virtual int Workers => 1;
 
@@ -106,6 +109,12 @@ public class ApiHost : IAsyncLifetime
                 });
                 await worker.StartAsync();
                 _workers.Add(worker);
+            }
+            if (RunsRenderer)
+            {
+                var renderer = FentaWeb.Render.RenderHost.Build([], once: false, settings);
+                await renderer.StartAsync();
+                _workers.Add(renderer);
             }
         }
     }

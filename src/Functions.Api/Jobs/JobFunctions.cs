@@ -18,7 +18,8 @@ using Npgsql;
 namespace FentaWeb.Api.Jobs;
 
 public sealed record RunWorkflowRequest(JsonElement? Variables);
-public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variables);
+/// <summary>A job from an inline graph, or the documented direct render job: a template plus a config of sources, script, tts, subtitles and output.</summary>
+public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variables, string? TemplateId, DirectJobConfig? Config);
 
 /// <summary>
 /// Jobs: durable runs of a graph. Starting one answers 202 with management URLs, as Durable Functions'
@@ -51,17 +52,27 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         return Started(job, created, request.HttpContext.Response);
     }
 
-    [Function(nameof(CreateJob)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Run an inline graph as a job (a direct render job).")]
+    [Function(nameof(CreateJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
+     EndpointSummary("Run a direct render job (template_id + config {sources, script, tts, subtitles, output}) or an inline graph as a job.")]
     public async Task<Accepted<JobDto>> CreateJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs")] HttpRequest request,
         [FromBody] CreateJobRequest body, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs,
         CancellationToken ct)
     {
         var key = IdempotencyKey(request);
-        if (body.Graph is null) throw new ValidationFailedException("graph", "is required");
+        if (body.Graph is null == (body.Config is null && body.TemplateId is null))
+            throw new ValidationFailedException("config", "send a direct render job (template_id and config) or an inline graph, one of the two");
         CheckVariables(body.Variables);
-        await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
+        var graph = body.Graph ?? DirectJob.Compile(body.TemplateId, body.Config);
+        try
+        {
+            await GraphChecks.ValidateAsync(graph, caller, db, ct);
+        }
+        catch (ValidationFailedException e) when (body.Graph is null)
+        {
+            throw new ValidationFailedException([.. e.Errors.Select(DirectJob.Rename)]);
+        }
         var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
-        var config = new JobConfig(JobPlan.ApplyVariables(body.Graph, variables), variables);
+        var config = new JobConfig(JobPlan.ApplyVariables(graph, variables), variables);
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created && job.WorkflowId is not null)

@@ -1,0 +1,86 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using FentaWeb.Domain.Media;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// The documented direct render job (POST /v1/jobs with a template and a config), run by the real activities and the
+/// real renderer: it renders an MP4, and the job's result links download it.
+/// </summary>
+public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        protected override bool RunsWorker => true;
+        protected override bool RunsRenderer => true;
+        // The real node activities (espeak-ng, ffmpeg, the offline stock library), not the test doubles.
+        protected override void ConfigureWorker(IServiceCollection services) { }
+
+        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>
+        {
+            ["FENTA_STOCK_DIR"] = Path.Combine(LocalFolder, "stock-library"),
+            ["FENTA_STOCK_CLIPS"] = "6",
+        };
+    }
+
+    private static object DirectJob(object? tts = null, object? output = null, string templateId = "tmpl_shorts_v1") => new
+    {
+        template_id = templateId,
+        config = new
+        {
+            sources = new object[] { new { type = "stock", provider = "local", query = "city night", count = 3 } },
+            script = new { prompt = "night buses start running in the city", genre = "news", duration_seconds = 6 },
+            tts = tts ?? new { provider = "espeak", speed = 1.1 },
+            subtitles = new { style = "clean_box" },
+            output = output ?? new { profile = "9x16_720p", quality = "draft" },
+        },
+    };
+
+    [Fact]
+    public async Task ADirectRenderJobRendersAnMp4WhoseResultLinksDownloadIt()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var started = await (await client.PostAsJsonAsync("/v1/jobs", DirectJob())).ReadJsonAsync(202);
+        var jobId = started.GetProperty("id").GetString()!;
+
+        var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+        for (var i = 0; i < 1200 && job.GetProperty("status").GetString() is "queued" or "processing"; i++)
+        {
+            await Task.Delay(100);
+            job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+        }
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        // The config became the graph a workflow would run.
+        Assert.Equal(["render", "script", "sources_0", "subtitles", "timeline", "tts"], job.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node_id").GetString()).Order());
+
+        var result = job.GetProperty("result");
+        using var http = new HttpClient();
+        var file = Path.Combine(host.LocalFolder, $"{jobId}.mp4");
+        await File.WriteAllBytesAsync(file, await http.GetByteArrayAsync(result.GetProperty("video_url").GetString()));
+        var video = await FfProbe.ProbeAsync(file, CancellationToken.None);
+        Assert.Equal((720, 1280, "h264", "aac"), (video.Width, video.Height, video.VideoCodec, video.AudioCodec));
+        Assert.InRange(video.DurationSeconds!.Value, result.GetProperty("duration").GetDouble() - 0.1, result.GetProperty("duration").GetDouble() + 0.1);
+        Assert.Equal([0xFF, 0xD8], (await http.GetByteArrayAsync(result.GetProperty("thumbnail_url").GetString()))[..2]);
+        Assert.Contains(" --> ", await http.GetStringAsync(result.GetProperty("srt_url").GetString()));
+        Assert.True(job.GetProperty("cost_render_seconds").GetDecimal() > 0);
+    }
+
+    [Fact]
+    public async Task BadDirectJobsAreRefusedNamingTheConfigField()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        async Task<List<string>> Refused(object body) =>
+            (await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields().ToList();
+
+        Assert.Equal(["config.tts.speed"], await Refused(DirectJob(tts: new { speed = 9 })));
+        Assert.Equal(["config.output.profile"], await Refused(DirectJob(output: new { profile = "8k_imax" })));
+        Assert.Equal(["template_id"], await Refused(DirectJob(templateId: "tmpl_nobody_has")));
+        Assert.Equal(["config.sources[0].type"], await Refused(new { template_id = "tmpl_shorts_v1", config = new { sources = new[] { new { type = "fax" } }, script = new { prompt = "x" } } }));
+        Assert.Equal(["config.sources", "config.script"], await Refused(new { template_id = "tmpl_shorts_v1", config = new { } }));
+        Assert.Equal(["config"], await Refused(new { }));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+    }
+}
