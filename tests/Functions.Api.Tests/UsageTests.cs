@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace FentaWeb.Api.Tests;
 
-/// <summary>Usage and quotas over HTTP: the free tier stops new work at its limits, paid tiers carry on into overage.</summary>
+/// <summary>Usage and quotas over HTTP: the free tier pauses new work at its limits, paid tiers carry on into overage.</summary>
 public class UsageTests(UsageTests.Host host) : IClassFixture<UsageTests.Host>
 {
     public sealed class Host : ApiHost;
@@ -22,7 +22,7 @@ public class UsageTests(UsageTests.Host host) : IClassFixture<UsageTests.Host>
         quota.GetProperty("resources").EnumerateArray().Single(r => r.GetProperty("resource").GetString() == resource);
 
     [Fact]
-    public async Task TheFreeTierRefusesNewJobsOnceAnAllowanceIsUsedUpAndAPaidTierCarriesOnIntoOverage()
+    public async Task TheFreeTierPausesNewJobsOnceAnAllowanceIsUsedUpAndAPaidTierCarriesOnIntoOverage()
     {
         var session = await host.RegisterAsync();
         var client = session.Client();
@@ -38,10 +38,17 @@ public class UsageTests(UsageTests.Host host) : IClassFixture<UsageTests.Host>
         await UseRenderSecondsAsync(session.OrgId, 200, DateTimeOffset.UtcNow);
         await UseRenderSecondsAsync(session.OrgId, 100, DateTimeOffset.UtcNow);
         await UseRenderSecondsAsync(session.OrgId, 5000, DateTimeOffset.UtcNow.AddMonths(-1)); // last month's does not count
-        var refused = await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadProblemAsync(402, "QUOTA_EXCEEDED");
-        Assert.Equal(("render_seconds", 300m, 300m), (refused.GetProperty("resource").GetString(), refused.GetProperty("limit").GetDecimal(), refused.GetProperty("used").GetDecimal()));
-        Assert.Equal(1, refused.GetProperty("resets_at").GetDateTimeOffset().Day);
-        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+        // Seed 000: "Free tier: jobs pause until reset". The job is kept, unstarted, and says why and until when.
+        var paused = await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadJsonAsync(202);
+        Assert.Equal("paused", paused.GetProperty("status").GetString());
+        Assert.Contains("render_seconds", paused.GetProperty("paused_reason").GetString());
+        var resumeAt = paused.GetProperty("resume_at").GetDateTimeOffset();
+        Assert.Equal((1, 0), (resumeAt.Day, resumeAt.Hour));
+        Assert.True(resumeAt > DateTimeOffset.UtcNow);
+        Assert.Null(await host.Runs.GetInstanceAsync(paused.GetProperty("id").GetString()!));
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+        var listed = await (await client.GetAsync("/v1/jobs?status=paused")).ReadJsonAsync(200);
+        Assert.Equal(paused.GetProperty("id").GetString(), Assert.Single(listed.GetProperty("data").EnumerateArray()).GetProperty("id").GetString());
 
         // A replay of a request that succeeded before the limit still gets its job; uploads need only storage.
         var replay = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(new { graph = Graph }) };

@@ -19,6 +19,9 @@ public sealed class Job : IHasId
     public decimal CostRenderSeconds { get; init; }
     public int CostKaiCredits { get; init; }
     public decimal CostTotalUsd { get; init; }
+    /// <summary>Why a paused job waits (an allowance of the free tier used up), and when it starts.</summary>
+    public string? PausedReason { get; init; }
+    public DateTimeOffset? ResumeAt { get; init; }
     public DateTimeOffset QueuedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }

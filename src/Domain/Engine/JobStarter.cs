@@ -20,16 +20,34 @@ public sealed record JobRequest(
 /// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
 /// outputs, so only the rest runs again), then the job's <c>RunWorkflow</c> orchestration with the job id as its
 /// instance id. The unique (org, Idempotency-Key) row is the guard against a second start: the Functions host may
-/// restart a finished instance id, so the instance id alone is not.
+/// restart a finished instance id, so the instance id alone is not. Over a periodic allowance of the free tier the job
+/// is stored paused, unstarted, until the allowance resets (<c>PausedJobs</c> starts it then).
 /// </summary>
-public sealed class JobStarter(NpgsqlDataSource dataSource)
+public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock)
 {
-    private static async Task<string?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
+    private sealed record Pause(string Reason, DateTimeOffset ResumeAt);
+
+    private static async Task<(string JobId, bool Paused)?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
     {
-        await using var existing = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
+        await using var existing = new NpgsqlCommand("SELECT id, status = 'paused' FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
         existing.Parameters.Add(new() { Value = request.OrgId });
         existing.Parameters.Add(new() { Value = request.IdempotencyKey! });
-        return (string?)await existing.ExecuteScalarAsync(ct);
+        await using var reader = await existing.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetBoolean(1)) : null;
+    }
+
+    /// <summary>Null when the org may start work now; a pause when a monthly allowance of its plan is used up. Full storage is refused (it does not reset).</summary>
+    private async Task<Pause?> PauseAsync(string orgId, CancellationToken ct)
+    {
+        try
+        {
+            await Metering.EnsureWithinQuotaAsync(dataSource, orgId, clock.GetUtcNow(), ct);
+            return null;
+        }
+        catch (QuotaExceededException e) when (e.Line.Resource != UsageResources.StorageBytes)
+        {
+            return new Pause(e.Message, e.ResetsAt);
+        }
     }
 
     /// <summary>
@@ -38,29 +56,30 @@ public sealed class JobStarter(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(string JobId, bool Created)> StartAsync(DurableTaskClient runs, JobRequest request, CancellationToken ct = default)
     {
-        var (jobId, created) = await InsertAsync(request, ct);
-        // A replay finds the run already scheduled, unless the process that inserted the job died before scheduling it.
-        if (created || await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null)
+        var (jobId, created, paused) = await InsertAsync(request, ct);
+        // A replay finds the run already scheduled, unless the process that inserted the job died before scheduling it;
+        // a paused job has no run until its allowance resets.
+        if (!paused && (created || await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null))
             await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
         return (jobId, created);
     }
 
-    private async Task<(string JobId, bool Created)> InsertAsync(JobRequest request, CancellationToken ct)
+    private async Task<(string JobId, bool Created, bool Paused)> InsertAsync(JobRequest request, CancellationToken ct)
     {
         var plan = JobPlan.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
-        if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier, false);
-        await Metering.EnsureWithinQuotaAsync(dataSource, request.OrgId, DateTimeOffset.UtcNow, ct);
+        if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Paused);
+        var pause = await PauseAsync(request.OrgId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         var reused = request.ParentJobId is null ? [] : await ReusableOutputsAsync(conn, request.ParentJobId, plan, ct);
         var jobId = Ids.New("job");
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO jobs (id, org_id, workflow_id, workflow_version, config, node_count, nodes_done, parent_job_id, retry_count,
-                              idempotency_key, created_by)
+                              idempotency_key, created_by, status, paused_reason, resume_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10)
+                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12)
             ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
             """, conn, tx))
@@ -75,10 +94,13 @@ public sealed class JobStarter(NpgsqlDataSource dataSource)
             insert.Parameters.Add(new() { Value = (object?)request.ParentJobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)request.IdempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)request.CreatedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)pause?.Reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)pause?.ResumeAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             if (await insert.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);
-                return ((await ExistingAsync(conn, request, ct))!, false);
+                var existing = (await ExistingAsync(conn, request, ct))!.Value;
+                return (existing.JobId, false, existing.Paused);
             }
         }
 
@@ -112,12 +134,13 @@ public sealed class JobStarter(NpgsqlDataSource dataSource)
             log.Parameters.Add(new() { Value = jobId });
             log.Parameters.Add(new()
             {
-                Value = request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused",
+                Value = (request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused")
+                    + (pause is null ? "" : $"; paused until {pause.ResumeAt:yyyy-MM-dd HH:mm} UTC: {pause.Reason}"),
             });
             await log.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        return (jobId, true);
+        return (jobId, true, pause is not null);
     }
 
     /// <summary>Outputs of the parent job's nodes that succeeded, by node id.</summary>

@@ -202,7 +202,7 @@ public static class RunStore
             WITH cancelled AS (
               UPDATE jobs SET status = 'cancelled', completed_at = now(), updated_at = now(),
                               error = jsonb_build_object('code', 'CANCELLED', 'message', 'The job was cancelled.')
-              WHERE id = $1 AND org_id = $2 AND {Active}
+              WHERE id = $1 AND org_id = $2 AND (status = 'paused' OR {Active})
               RETURNING id),
             nodes AS (
               UPDATE node_runs SET status = 'cancelled', completed_at = now(), updated_at = now()

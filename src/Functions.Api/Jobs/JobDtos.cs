@@ -31,6 +31,8 @@ public sealed record NodeDto(
 public sealed record JobDto(
     string Id,
     string Status,
+    string? PausedReason,
+    DateTimeOffset? ResumeAt,
     int Progress,
     string? WorkflowId,
     int? WorkflowVersion,
@@ -53,7 +55,7 @@ public sealed record JobDto(
 {
     /// <summary>The job with its documented result (signed links, when it has one) and, for a single job, its nodes.</summary>
     public static JobDto From(Job j, JobResult? result, IReadOnlyList<NodeDto>? nodes) => new(
-        j.Id, j.Status, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, result, j.Error,
+        j.Id, j.Status, j.PausedReason, j.ResumeAt, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, result, j.Error,
         // Flat, as the documentation names them (seed 002's job columns); `cost` groups the same figures.
         j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd,
         new JobCost(j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd),

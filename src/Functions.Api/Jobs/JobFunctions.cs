@@ -86,8 +86,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         [FromQuery(Name = "created_after")] string? after, [FromQuery(Name = "created_before")] string? before, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        if (status is not null && status is not ("queued" or "processing" or "completed" or "failed" or "cancelled"))
-            errors.Add("status", "must be one of: queued, processing, completed, failed, cancelled");
+        if (status is not null && status is not ("paused" or "queued" or "processing" or "completed" or "failed" or "cancelled"))
+            errors.Add("status", "must be one of: paused, queued, processing, completed, failed, cancelled");
         var createdAfter = Instant(after, "created_after", errors);
         var createdBefore = Instant(before, "created_before", errors);
         errors.ThrowIfAny();
@@ -118,8 +118,10 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var status = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
         if (status != "cancelled")
             throw new ConflictException("JOB_FINISHED", $"The job already {status}; there is nothing to cancel.");
-        // The run stops at the event (and passes it to its generations); its running activities see the status at their next check-in.
-        await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
+        // The run stops at the event (and passes it to its generations); its running activities see the status at their next
+        // check-in. A job cancelled while paused has no run yet, and never gets one.
+        if (await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is not null)
+            await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
         var job = await FindAsync(caller, jobId, ct);
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await NodesAsync(db, job.Id, ct)));
     }

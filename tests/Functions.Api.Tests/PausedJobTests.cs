@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// A free-tier job over an allowance waits paused until the allowance resets, then the per-minute timer starts it. The
+/// orchestration host's clock is a fake the test moves to the reset: nothing waits for a month.
+/// </summary>
+public class PausedJobTests(PausedJobTests.Host host) : IClassFixture<PausedJobTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+        protected override bool RunsWorker => true;
+        protected override TimeProvider WorkerClock => Clock;
+    }
+
+    private static readonly object Graph = new
+    {
+        nodes = new object[] { new { id = "s", type = "Script.Generate", @params = new { prompt = "scenes=1" } } },
+        edges = Array.Empty<object>(),
+    };
+
+    private static async Task<JsonElement> WaitAsync(HttpClient client, string jobId, Func<JsonElement, bool> done)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+            if (done(job)) return job;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"job {jobId} never reached the expected state");
+    }
+
+    [Fact]
+    public async Task APausedJobStartsWhenTheAllowanceResetsAndACancelledOneNeverDoes()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        await host.ScalarAsync("INSERT INTO usage_records (id, org_id, resource_type, render_seconds, cost_usd) VALUES (fenta_id('usage'), $1, 'render_seconds', 300, 0)",
+            session.OrgId);
+        var waiting = await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadJsonAsync(202);
+        var cancelled = await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph })).ReadJsonAsync(202);
+        var (waitingId, cancelledId) = (waiting.GetProperty("id").GetString()!, cancelled.GetProperty("id").GetString()!);
+        var resumeAt = waiting.GetProperty("resume_at").GetDateTimeOffset();
+        Assert.Equal(("paused", "paused"), (waiting.GetProperty("status").GetString(), cancelled.GetProperty("status").GetString()));
+
+        // A paused job can be cancelled: it never runs.
+        var stopped = await (await client.PostAsync($"/v1/jobs/{cancelledId}/cancel", null)).ReadJsonAsync(202);
+        Assert.Equal("cancelled", stopped.GetProperty("status").GetString());
+
+        // Ticks before the reset leave it paused.
+        host.Clock.SetUtcNow(resumeAt.AddMinutes(-3));
+        host.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(1500);
+        Assert.Equal("paused", (await (await client.GetAsync($"/v1/jobs/{waitingId}")).ReadJsonAsync(200)).GetProperty("status").GetString());
+
+        // The first tick after the reset starts it, and it runs to the end.
+        host.Clock.SetUtcNow(resumeAt.AddMinutes(1));
+        host.Clock.Advance(TimeSpan.FromMinutes(1));
+        var done = await WaitAsync(client, waitingId, j => j.GetProperty("status").GetString() is "completed" or "failed");
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, done.GetProperty("resume_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, done.GetProperty("paused_reason").ValueKind);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM job_logs WHERE job_id = $1 AND message LIKE 'Job resumed%'", waitingId));
+
+        Assert.Equal("cancelled", (await (await client.GetAsync($"/v1/jobs/{cancelledId}")).ReadJsonAsync(200)).GetProperty("status").GetString());
+        Assert.Null(await host.Runs.GetInstanceAsync(cancelledId));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM node_runs WHERE job_id = $1 AND status = 'succeeded'", cancelledId));
+    }
+}
