@@ -73,6 +73,7 @@ public class RunHost : IAsyncLifetime
         clientHost.Logging.SetMinimumLevel(LogLevel.Warning);
         clientHost.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => TaskHub.GetValueOrDefault(key)));
         clientHost.Services.AddSingleton(Db);
+        clientHost.Services.AddSingleton(TimeProvider.System);
         clientHost.Services.AddSingleton<JobStarter>();
         _client = clientHost.Build();
         await _client.StartAsync();
