@@ -43,7 +43,7 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         }
     }
 
-    private async ValueTask<object?> BindAsync(HttpContext http, FunctionParameter parameter, Caller? caller, Func<ValueTask<DurableTaskClient>> durableClient)
+    private async ValueTask<object?> BindAsync(HttpContext http, HttpFunctionParameter parameter, Caller? caller, Func<ValueTask<DurableTaskClient>> durableClient)
     {
         var request = http.Request;
         var type = parameter.Info.ParameterType;

@@ -53,11 +53,11 @@ public enum ParameterSource
     QueryRecord,
 }
 
-public sealed record FunctionParameter(ParameterInfo Info, ParameterSource Source, string Name);
+public sealed record HttpFunctionParameter(ParameterInfo Info, ParameterSource Source, string Name);
 
 /// <summary>One HTTP-trigger function of this app: its route, verbs and access rules, as its attributes declare them.</summary>
 public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Verbs, AccessAttribute? Access,
-    RateLimitClass RateLimit, IReadOnlyList<FunctionParameter> Parameters)
+    RateLimitClass RateLimit, IReadOnlyList<HttpFunctionParameter> Parameters)
 {
     public bool IsAnonymous => Access is null;
 }
@@ -75,7 +75,7 @@ public static class HttpFunctions
     public const string OrchestrationsTaskHub = "%FENTA_TASK_HUB%";
 
     // Before All: static fields initialize in order.
-    private static readonly Type[] HostBound = [typeof(HttpRequest), typeof(DurableTaskClient), typeof(CancellationToken), typeof(FunctionContext)];
+    private static readonly Type[] HostBound = [typeof(HttpRequest), typeof(DurableTaskClient), typeof(CancellationToken)];
 
     public static IReadOnlyList<HttpFunction> All { get; } = Discover(typeof(HttpFunctions).Assembly);
 
@@ -98,7 +98,7 @@ public static class HttpFunctions
         if (access is null == (method.GetCustomAttribute<AnonymousAttribute>() is null))
             throw new InvalidOperationException($"Function {name} must say who may call it: [Access(...)] or [Anonymous], not both or neither.");
         var routeValues = route.Split('/').Where(s => s.StartsWith('{')).Select(s => s.Trim('{', '}', '?').Split(':')[0]).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var parameters = method.GetParameters().Select(p => new FunctionParameter(p, SourceOf(name, p, routeValues), QueryName(p))).ToList();
+        var parameters = method.GetParameters().Select(p => new HttpFunctionParameter(p, SourceOf(name, p, routeValues), QueryName(p))).ToList();
         if (access is null && parameters.Any(p => p.Source == ParameterSource.Caller))
             throw new InvalidOperationException($"Function {name} is anonymous but takes a Caller.");
         return new HttpFunction(name, method, route, trigger.Methods?.Select(m => m.ToUpperInvariant()).ToArray() ?? ["GET"], access,

@@ -97,9 +97,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         if (createdAfter is not null) query = query.Where(j => j.CreatedAt >= createdAfter);
         if (createdBefore is not null) query = query.Where(j => j.CreatedAt < createdBefore);
         var found = await query.ToPageAsync(page, j => j, ct);
-        var data = new List<JobDto>(found.Data.Count);
-        foreach (var job in found.Data) data.Add(JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), null));
-        return TypedResults.Ok(new Page<JobDto>(data, found.NextCursor, found.HasMore));
+        var documented = await results.ForAsync(caller.OrgId, [.. found.Data.Select(j => (j.Id, j.Result))], ct);
+        return TypedResults.Ok(new Page<JobDto>([.. found.Data.Select(j => JobDto.From(j, documented.GetValueOrDefault(j.Id), null))], found.NextCursor, found.HasMore));
     }
 
     [Function(nameof(GetJob)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Status, progress, per-node state, outputs, costs and timings.")]

@@ -90,7 +90,8 @@ public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider
         template.Resolution = body.Resolution ?? template.Resolution;
         template.Spec = body.Spec ?? template.Spec;
         template.UpdatedAt = clock.GetUtcNow();
-        audit.Record(caller, "update", "template", template.Id, body);
+        // The change as sent, without the read-only fields the body may carry back (they change nothing).
+        audit.Record(caller, "update", "template", template.Id, new { body.Name, body.Description, body.Aspect, body.Resolution, body.Spec });
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToDto(template));
     }
