@@ -51,6 +51,7 @@ public static class WorkerHost
         services.AddSingleton<JobResults>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         services.AddSingleton<NodeExecutor>();
+        services.AddSingleton(Domain.Billing.PaidProviders.FromSettings(key => config[key]));
         services.AddSingleton<JobStarter>();
         services.AddSingleton<RenderResults>();
         services.TryAddSingleton(TimeProvider.System);

@@ -21,6 +21,10 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
 {
     public override string NodeType => "Output.Render";
 
+    /// <summary>Plans meter seconds of video rendered: the timeline's length, reserved against the run's budget before rendering.</summary>
+    protected override Spend Expected(ActivityContext context, OutputRenderArgs args) =>
+        new(0, 0, decimal.Round((decimal)context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!.DurationSeconds, 2));
+
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, OutputRenderArgs args, CancellationToken ct)
     {
         var profile = OutputProfiles.Find(args.Profile)!;

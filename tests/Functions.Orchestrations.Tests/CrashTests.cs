@@ -204,14 +204,20 @@ public class RunStoreTests(RunStoreTests.Host host) : IClassFixture<RunStoreTest
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
         Assert.Equal("pending", (await RunStore.StartNodeAsync(host.Db, Call(job), CancellationToken.None))!.Status);
         var output = System.Text.Json.JsonDocument.Parse("\"first\"").RootElement;
-        await RunStore.SucceedAsync(host.Db, job, "s", 0, output, 0.5m, wholeNode: true, CancellationToken.None);
-        await RunStore.SucceedAsync(host.Db, job, "s", 0, System.Text.Json.JsonDocument.Parse("\"again\"").RootElement, 0.5m, true, CancellationToken.None);
+        // A repeated execution meters and succeeds again: both count once.
+        for (var run = 0; run < 2; run++)
+            await Domain.Billing.Metering.RecordTokensAsync(host.Db, job, "s", 0, 12_000, 8_000, "sim", CancellationToken.None);
+        await RunStore.SucceedAsync(host.Db, job, "s", 0, output, wholeNode: true, CancellationToken.None);
+        await RunStore.SucceedAsync(host.Db, job, "s", 0, System.Text.Json.JsonDocument.Parse("\"again\"").RootElement, true, CancellationToken.None);
         await RunStore.FailNodeAsync(host.Db, Call(job), "LATE", "a stale execution", CancellationToken.None);
 
         Assert.Equal("succeeded", (await RunStore.StartNodeAsync(host.Db, Call(job), CancellationToken.None))!.Status);
         Assert.Equal("first", (await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1", job)).GetString());
-        Assert.Equal((1, 0.5m), ((int)(await host.ScalarAsync("SELECT nodes_done FROM jobs WHERE id = $1", job))!,
-            (decimal)(await host.ScalarAsync("SELECT cost_total_usd FROM jobs WHERE id = $1", job))!));
+        // 20,000 tokens at the free plan's list price ($0.10 per 100K) on the job and on its node.
+        Assert.Equal((1, 20_000, 0.02m, 0.02m), ((int)(await host.ScalarAsync("SELECT nodes_done FROM jobs WHERE id = $1", job))!,
+            (int)(await host.ScalarAsync("SELECT cost_tokens FROM jobs WHERE id = $1", job))!,
+            (decimal)(await host.ScalarAsync("SELECT cost_total_usd FROM jobs WHERE id = $1", job))!,
+            (decimal)(await host.ScalarAsync("SELECT cost_usd FROM node_runs WHERE job_id = $1", job))!));
     }
 
     [Fact]

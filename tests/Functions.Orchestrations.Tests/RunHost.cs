@@ -66,7 +66,8 @@ public class RunHost : IAsyncLifetime
         await ExecAsync(TestActivities.Schema);
         await ExecAsync($"""
             INSERT INTO users (id, email, password_hash, name) VALUES ('user_test', 'test@example.test', 'x', 'Test');
-            INSERT INTO orgs (id, name, slug, owner_id) VALUES ('{OrgId}', 'Test', 'test', 'user_test');
+            -- A paid plan: generations here are not held to the free tier's 50 KIE credits a month.
+            INSERT INTO orgs (id, name, slug, owner_id, plan) VALUES ('{OrgId}', 'Test', 'test', 'user_test', 'starter');
             """);
         TaskHub = await TaskHubs.SettingsAsync(GetType().Name);
         var clientHost = Host.CreateApplicationBuilder();
@@ -74,6 +75,7 @@ public class RunHost : IAsyncLifetime
         clientHost.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => TaskHub.GetValueOrDefault(key)));
         clientHost.Services.AddSingleton(Db);
         clientHost.Services.AddSingleton(TimeProvider.System);
+        clientHost.Services.AddSingleton(new Domain.Billing.PaidProviders(Llm: false, Kie: false, OpenAiSpeech: false));
         clientHost.Services.AddSingleton<JobStarter>();
         _client = clientHost.Build();
         await _client.StartAsync();

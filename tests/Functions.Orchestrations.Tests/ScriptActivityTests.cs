@@ -53,7 +53,9 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
             SELECT json_build_object('prompt', u.llm_tokens_prompt, 'output', u.llm_tokens_output, 'job', j.cost_tokens, 'records', (SELECT count(*) FROM usage_records WHERE job_id = $1))::text
             FROM usage_records u JOIN jobs j ON j.id = u.job_id WHERE u.job_id = $1
             """, job);
-        Assert.Equal((120, 180, 300, 1), (metered.GetProperty("prompt").GetInt32(), metered.GetProperty("output").GetInt32(), metered.GetProperty("job").GetInt32(),
+        var (prompt, completion) = llm.LastUsage;
+        Assert.True(prompt > 100 && completion > 50, $"usage {prompt} + {completion} is not counted from the messages"); // the system prompt alone is over 100
+        Assert.Equal((prompt, completion, prompt + completion, 1), (metered.GetProperty("prompt").GetInt32(), metered.GetProperty("output").GetInt32(), metered.GetProperty("job").GetInt32(),
             metered.GetProperty("records").GetInt32()));
         await worker.StopAsync();
     }

@@ -1,15 +1,43 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.ML.Tokenizers;
 
 namespace FentaWeb.Simulators;
 
 /// <summary>
 /// OpenAI-compatible chat completions (<c>POST /v1/chat/completions</c>): bearer auth, the
-/// <c>{ id, choices[{ message { role, content }, finish_reason }], usage }</c> reply, <c>{ error }</c> errors.
+/// <c>{ id, choices[{ message { role, content }, finish_reason }], usage }</c> reply, <c>{ error }</c> errors. Usage is
+/// counted as OpenAI counts it: o200k_base tokens of the messages (3 a message, 3 to prime the reply) and of the reply.
 /// </summary>
-public sealed class OpenAiSimulator : Simulator
+public sealed partial class OpenAiSimulator : Simulator
 {
+    private static readonly Tokenizer Tokens = TiktokenTokenizer.CreateForEncoding("o200k_base");
+
+    // Plain English prose the replies are cut from, so they tokenize and read aloud as a model's narration would.
+    private static readonly string[] Prose = """
+        The lighthouse keeper found a weathered bottle washed ashore at dawn. Its message, smudged by saltwater, whispered of
+        forgotten harbors. Gulls circled overhead while fog rolled across the jagged cliffs. She wondered who had written it,
+        decades ago, and why it had taken so long to arrive. Breaking news this morning: the city council approved a new plan
+        for public transport. Buses will run every ten minutes on the main lines starting next month. Officials say the change
+        will cut commute times and reduce traffic in the old town. Cities glow at night. Millions of lights trace the streets.
+        Each light is a story of someone still awake. Tomorrow the city wakes again, and the harbor fills with boats.
+        """.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+
+    private static readonly string[] Sentences = SentenceEnd().Split(string.Join(" ", Prose));
+
+    private static int WordCount(IEnumerable<string> sentences) => sentences.Sum(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+
+    /// <summary>
+    /// When set, replies are scripts that follow the request (its "about N words" in "exactly M scenes", or the length of
+    /// the script it asks to rewrite), as a capable model would, instead of <see cref="Content"/>.
+    /// </summary>
+    public bool FollowsInstructions { get; set; }
+
+    /// <summary>The usage reported by the last chat completion.</summary>
+    public (int Prompt, int Completion) LastUsage { get; private set; }
+
     public const string ValidKey = "sk-test-valid";
 
     /// <summary>The assistant content of normal replies (a script in the JSON the writer asks for).</summary>
@@ -96,12 +124,58 @@ public sealed class OpenAiSimulator : Simulator
             await http.Response.WriteAsJsonAsync(new { error = new { code = "invalid_api_key", message = "Incorrect API key provided." } });
             return;
         }
+        using var request = await JsonDocument.ParseAsync(http.Request.Body);
+        var messages = request.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("content").GetString() ?? "").ToList();
+        var content = FollowsInstructions ? ScriptFor(messages[^1]) : Content;
+        LastUsage = (messages.Sum(m => Tokens.CountTokens(m) + 3) + 3, Tokens.CountTokens(content));
         await http.Response.WriteAsJsonAsync(new
         {
             id = "chatcmpl-sim",
             @object = "chat.completion",
-            choices = new[] { new { index = 0, message = new { role = "assistant", content = Content }, finish_reason = "stop" } },
-            usage = new { prompt_tokens = 120, completion_tokens = 180, total_tokens = 300 },
+            choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = "stop" } },
+            usage = new { prompt_tokens = LastUsage.Prompt, completion_tokens = LastUsage.Completion, total_tokens = LastUsage.Prompt + LastUsage.Completion },
         });
     }
+
+    /// <summary>A script of the asked length and scene count (a rewrite keeps the given script's scenes and, unless shortened, its length).</summary>
+    private static string ScriptFor(string ask)
+    {
+        int? Asked(Regex pattern) => pattern.Match(ask) is { Success: true } m ? int.Parse(m.Groups[1].Value) : null;
+        var given = ask.IndexOf("Script:\n", StringComparison.Ordinal) is var at and >= 0 ? JsonDocument.Parse(ask[(at + 8)..]).RootElement : (JsonElement?)null;
+        var givenScenes = given?.GetProperty("scenes").EnumerateArray().Select(s => s.GetProperty("narration").GetString()!).ToList();
+        var scenes = Asked(SceneCount()) ?? givenScenes?.Count ?? 3;
+        var words = Asked(WordCount()) ?? givenScenes?.Sum(n => n.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length) ?? 60;
+        var next = (words * 31 + scenes) % Prose.Length;
+        string Words(int count) => string.Join(" ", Enumerable.Range(0, count).Select(_ => Prose[next++ % Prose.Length]).Select(w => w.Trim('.', ',', ':')));
+        var sentence = (words * 7 + scenes) % Sentences.Length;
+        // Whole sentences, as close to the scene's share of the words as they come.
+        string Narration(int count)
+        {
+            var taken = new List<string> { Sentences[sentence++ % Sentences.Length] };
+            while (Sentences[sentence % Sentences.Length] is var more
+                   && Math.Abs(WordCount(taken) + WordCount([more]) - count) < Math.Abs(WordCount(taken) - count))
+            {
+                taken.Add(more);
+                sentence++;
+            }
+            return string.Join(" ", taken);
+        }
+        var narrations = Enumerable.Range(0, scenes).Select(i => Narration(words / scenes + (i < words % scenes ? 1 : 0))).ToList();
+        return JsonSerializer.Serialize(new
+        {
+            title = Words(4),
+            hook = narrations[0].Split('.')[0] + ".",
+            scenes = narrations.Select(n => new { narration = n, search_terms = new[] { Words(2), Words(2) }, visual_prompt = Words(9) }),
+            hashtags = new[] { Words(1), Words(1), Words(1) },
+        });
+    }
+
+    [GeneratedRegex(@"(?<=\.)\s+")]
+    private static partial Regex SentenceEnd();
+
+    [GeneratedRegex(@"exactly (\d+) scenes")]
+    private static partial Regex SceneCount();
+
+    [GeneratedRegex(@"about (\d+) words")]
+    private static partial Regex WordCount();
 }

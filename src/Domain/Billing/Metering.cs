@@ -43,22 +43,43 @@ public static class Metering
     public static Task RecordTokensAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, int prompt, int output, string model, CancellationToken ct) =>
         RecordAsync(db, jobId, nodeId, item, UsageResources.LlmTokens, ct, promptTokens: prompt, outputTokens: output, model: model);
 
+    /// <summary>The unit prices of the plan of the org that runs <paramref name="jobId"/>: what its usage records cost.</summary>
+    public static async Task<UnitPrices> PricesOfJobAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT o.plan FROM jobs j JOIN orgs o ON o.id = j.org_id WHERE j.id = $1");
+        cmd.Parameters.Add(new() { Value = jobId });
+        return Plan.For((string?)await cmd.ExecuteScalarAsync(ct)).Prices;
+    }
+
     /// <summary>
-    /// One usage record per node item and resource (a re-run finds it there and changes nothing), and the job's cost
-    /// columns grow by what was recorded. (KIE credits are recorded with their generation's completion, in one statement.)
+    /// SQL that moves a job's and its node item's dollar cost by the usage just recorded: $1-$3 are job, node and item,
+    /// <c>recorded</c> a CTE returning the new record's <c>cost_usd</c>.
+    /// </summary>
+    public const string CostFollowsUsageSql = """
+        node_cost AS (
+          UPDATE node_runs n SET cost_usd = n.cost_usd + r.cost_usd FROM recorded r WHERE n.job_id = $1 AND n.node_id = $2 AND n.item_index = $3)
+        """;
+
+    /// <summary>
+    /// One usage record per node item and resource (a re-run finds it there and changes nothing), priced at the org's
+    /// plan; the job's cost columns and the item's cost grow by what was recorded. (KIE credits are recorded with their
+    /// generation's completion, in one statement.)
     /// </summary>
     private static async Task RecordAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, string resource, CancellationToken ct,
         int? promptTokens = null, int? outputTokens = null, string? model = null, decimal? renderSeconds = null, string? renderProfile = null)
     {
-        await using var cmd = db.CreateCommand("""
+        var cost = (await PricesOfJobAsync(db, jobId, ct)).Of((promptTokens ?? 0) + (outputTokens ?? 0), 0, renderSeconds ?? 0);
+        await using var cmd = db.CreateCommand($"""
             WITH recorded AS (
               INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type,
-                                         llm_tokens_prompt, llm_tokens_output, llm_model, render_seconds, render_profile)
-              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, $4, $5, $6, $7, $8, $9 FROM jobs WHERE id = $1
+                                         llm_tokens_prompt, llm_tokens_output, llm_model, render_seconds, render_profile, cost_usd)
+              SELECT fenta_id('usage'), org_id, created_by, id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM jobs WHERE id = $1
               ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
-              RETURNING llm_tokens_prompt, llm_tokens_output, render_seconds)
+              RETURNING llm_tokens_prompt, llm_tokens_output, render_seconds, cost_usd),
+            {CostFollowsUsageSql}
             UPDATE jobs j SET cost_tokens = j.cost_tokens + coalesce(r.llm_tokens_prompt + r.llm_tokens_output, 0),
-                              cost_render_seconds = j.cost_render_seconds + coalesce(r.render_seconds, 0)
+                              cost_render_seconds = j.cost_render_seconds + coalesce(r.render_seconds, 0),
+                              cost_total_usd = j.cost_total_usd + r.cost_usd
             FROM recorded r WHERE j.id = $1
             """);
         void Add(object? value, NpgsqlDbType type) => cmd.Parameters.Add(new() { Value = value ?? DBNull.Value, NpgsqlDbType = type });
@@ -71,6 +92,7 @@ public static class Metering
         Add(model, NpgsqlDbType.Text);
         Add(renderSeconds, NpgsqlDbType.Numeric);
         Add(renderProfile, NpgsqlDbType.Text);
+        Add(cost, NpgsqlDbType.Numeric);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

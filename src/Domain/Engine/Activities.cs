@@ -9,7 +9,7 @@ public abstract record ActivityResult
     private ActivityResult() { }
 
     /// <summary>Done; <paramref name="Output"/> is the value of the node's output port.</summary>
-    public sealed record Succeeded(JsonElement Output, decimal CostUsd = 0) : ActivityResult;
+    public sealed record Succeeded(JsonElement Output) : ActivityResult;
 
     /// <summary>
     /// Not done yet, and not a failure: run again after <paramref name="Delay"/> (a durable timer). Does not use up an
@@ -20,7 +20,7 @@ public abstract record ActivityResult
     /// <summary>Failed. A permanent failure is never retried; otherwise the node type's retry policy decides.</summary>
     public sealed record Failed(string Code, string Message, bool Permanent = false) : ActivityResult;
 
-    public static Succeeded Done<T>(T output, decimal costUsd = 0) => new(JsonSerializer.SerializeToElement(output, FentaJson.Options), costUsd);
+    public static Succeeded Done<T>(T output) => new(JsonSerializer.SerializeToElement(output, FentaJson.Options));
 }
 
 /// <summary>Everything an activity execution gets: its params, inputs, fan-out item and durable handles.</summary>
@@ -86,6 +86,12 @@ public interface INodeActivity
     string NodeType { get; }
 
     Task<ActivityResult> ExecuteAsync(ActivityContext context, CancellationToken ct);
+
+    /// <summary>
+    /// The metered spend an execution is expected to use (LLM tokens, render seconds), reserved against the run's budget
+    /// before it runs; none for activities that use none. (KIE generations reserve their exact credits themselves.)
+    /// </summary>
+    Billing.Spend Expected(ActivityContext context) => Billing.Spend.None;
 }
 
 /// <summary>An activity whose params arrive as a typed <c>record</c> (River style: args + one worker).</summary>
@@ -94,6 +100,10 @@ public abstract class NodeActivity<TArgs> : INodeActivity
     public abstract string NodeType { get; }
 
     public Task<ActivityResult> ExecuteAsync(ActivityContext context, CancellationToken ct) => ExecuteAsync(context, ArgsOf(context.Params), ct);
+
+    public Billing.Spend Expected(ActivityContext context) => Expected(context, ArgsOf(context.Params));
+
+    protected virtual Billing.Spend Expected(ActivityContext context, TArgs args) => Billing.Spend.None;
 
     public static TArgs ArgsOf(IReadOnlyDictionary<string, JsonElement> parameters) =>
         JsonSerializer.SerializeToElement(parameters, FentaJson.Options).Deserialize<TArgs>(ArgsJson)!;

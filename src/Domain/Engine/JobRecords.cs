@@ -22,6 +22,8 @@ public sealed class Job : IHasId
     /// <summary>Why a paused job waits (an allowance of the free tier used up), and when it starts.</summary>
     public string? PausedReason { get; init; }
     public DateTimeOffset? ResumeAt { get; init; }
+    /// <summary>What the run may spend (seed 000's budget), or null for no limit.</summary>
+    public Billing.Budget? Budget { get; init; }
     public DateTimeOffset QueuedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Workflows;
 using Npgsql;
 using NpgsqlTypes;
 using Microsoft.DurableTask;
@@ -14,17 +15,27 @@ public sealed record JobRequest(
     string? CreatedBy,
     JobConfig Config,
     string? IdempotencyKey = null,
-    string? ParentJobId = null);
+    string? ParentJobId = null,
+    Budget? Budget = null);
 
 /// <summary>
 /// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
 /// outputs, so only the rest runs again), then the job's <c>RunWorkflow</c> orchestration with the job id as its
 /// instance id. The unique (org, Idempotency-Key) row is the guard against a second start: the Functions host may
 /// restart a finished instance id, so the instance id alone is not. Over a periodic allowance of the free tier the job
-/// is stored paused, unstarted, until the allowance resets (<c>PausedJobs</c> starts it then).
+/// is stored paused, unstarted, until the allowance resets (<c>PausedJobs</c> starts it then). A run with a budget its
+/// estimate passes is refused before anything is stored.
 /// </summary>
-public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, PaidProviders providers)
 {
+    /// <summary>What a run of <paramref name="graph"/> (variables applied) is expected to use, priced at the org's plan.</summary>
+    public async Task<CostEstimate> EstimateAsync(string orgId, WorkflowGraph graph, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT plan FROM orgs WHERE id = $1");
+        cmd.Parameters.Add(new() { Value = orgId });
+        return Estimates.For(graph, Plan.For((string?)await cmd.ExecuteScalarAsync(ct)), providers);
+    }
+
     private sealed record Pause(string Reason, DateTimeOffset ResumeAt);
 
     private static async Task<(string JobId, bool Paused)?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
@@ -70,6 +81,9 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
         if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Paused);
+        if (request.Budget is { } budget && await EstimateAsync(request.OrgId, request.Config.Graph, ct) is var estimate
+            && budget.Refusal(estimate.Total.Tokens, estimate.Total.CostUsd) is { } refusal)
+            throw new BudgetExceededException(refusal, estimate);
         var pause = await PauseAsync(request.OrgId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
@@ -77,9 +91,9 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock)
         var jobId = Ids.New("job");
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO jobs (id, org_id, workflow_id, workflow_version, config, node_count, nodes_done, parent_job_id, retry_count,
-                              idempotency_key, created_by, status, paused_reason, resume_at)
+                              idempotency_key, created_by, status, paused_reason, resume_at, budget)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12)
+                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12, $13)
             ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
             """, conn, tx))
@@ -96,6 +110,10 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock)
             insert.Parameters.Add(new() { Value = (object?)request.CreatedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)pause?.Reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)pause?.ResumeAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new()
+            {
+                Value = request.Budget is null ? DBNull.Value : JsonSerializer.Serialize(request.Budget, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb,
+            });
             if (await insert.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);

@@ -71,22 +71,22 @@ public static class RunStore
     }
 
     /// <summary>
-    /// Records a success; the job's cost grows by the item's, and a whole node (not an item of a fanned-out node)
-    /// counts towards the job's progress. Only the first success of a row counts.
+    /// Records a success; a whole node (not an item of a fanned-out node) counts towards the job's progress. Only the
+    /// first success of a row counts. (Costs move with the usage records, <see cref="Billing.Metering"/>.)
     /// </summary>
-    public static async Task SucceedAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, JsonElement output, decimal costUsd,
+    public static async Task SucceedAsync(NpgsqlDataSource db, string jobId, string nodeId, int item, JsonElement output,
         bool wholeNode, CancellationToken ct)
     {
         await using var cmd = Command(db, $"""
             WITH done AS (
-              UPDATE node_runs SET status = 'succeeded', output = $4, cost_usd = $5, error = NULL, completed_at = now(), updated_at = now()
+              UPDATE node_runs SET status = 'succeeded', output = $4, error = NULL, completed_at = now(), updated_at = now()
               WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND {Open}
               RETURNING 1)
-            UPDATE jobs SET nodes_done = nodes_done + CASE WHEN $6 THEN 1 ELSE 0 END,
-                            progress = CASE WHEN $6 THEN GREATEST(progress, LEAST(99, (nodes_done + 1) * 100 / node_count)) ELSE progress END,
-                            cost_total_usd = cost_total_usd + $5, updated_at = now()
+            UPDATE jobs SET nodes_done = nodes_done + CASE WHEN $5 THEN 1 ELSE 0 END,
+                            progress = CASE WHEN $5 THEN GREATEST(progress, LEAST(99, (nodes_done + 1) * 100 / node_count)) ELSE progress END,
+                            updated_at = now()
             WHERE id = $1 AND {Active} AND EXISTS (SELECT 1 FROM done)
-            """, jobId, nodeId, item, Jsonb(output.GetRawText()), costUsd, wholeNode);
+            """, jobId, nodeId, item, Jsonb(output.GetRawText()), wholeNode);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -182,7 +182,10 @@ public static class RunStore
               WHERE id = $1 AND {Active}
               RETURNING id),
             stopped AS (
-              UPDATE node_runs SET status = 'cancelled', completed_at = now(), updated_at = now() WHERE job_id = $1 AND {Open})
+              UPDATE node_runs SET status = 'cancelled', completed_at = now(), updated_at = now() WHERE job_id = $1 AND {Open}),
+            refunded AS (
+              -- what items still held (stopped mid-way by the end) no longer counts against the org's credits
+              DELETE FROM spend_reservations WHERE job_id = $1 AND EXISTS (SELECT 1 FROM finished))
             INSERT INTO job_logs (job_id, level, stage, message, data)
             SELECT id, CASE $2 WHEN 'completed' THEN 'info' WHEN 'failed' THEN 'error' ELSE 'warn' END, 'job', $8,
                    CASE WHEN $2 = 'failed' THEN jsonb_build_object('item_index', $7::int) END

@@ -9,7 +9,14 @@ public sealed record Narration(
     IReadOnlyList<SpokenSentence> Sentences,
     string Voice,
     string Lang,
-    string Provider);
+    string Provider)
+{
+    /// <summary>Breath between sentences: Voice.TTS speaks one sentence at a time and joins them with it.</summary>
+    public const double SentencePauseSeconds = 0.25;
+
+    /// <summary>How long a video runs on after its narration ends (Edit.Timeline).</summary>
+    public const double TailSeconds = 0.5;
+}
 
 public sealed record SpokenSentence(int Scene, string Text, double Start, double End, IReadOnlyList<SpokenWord> Words);
 

@@ -86,9 +86,6 @@ public sealed record ModelDefinition(
 /// <summary>The models FentaWeb can run on KIE.ai.</summary>
 public static class ModelRegistry
 {
-    /// <summary>What a KIE credit costs (KIE sells 1,000 credits for $5), for the job's cost in dollars.</summary>
-    public const decimal UsdPerCredit = 0.005m;
-
     private static readonly string[] Wide = ["16:9", "9:16"];
     private static readonly string[] Square = ["16:9", "9:16", "1:1"];
 

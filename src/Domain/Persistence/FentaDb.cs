@@ -121,6 +121,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
             e.Property(j => j.Config).HasColumnType("jsonb");
             e.Property(j => j.Result).HasColumnType("jsonb");
             e.Property(j => j.Error).HasColumnType("jsonb");
+            e.Property(j => j.Budget).HasColumnType("jsonb");
         });
         model.Entity<NodeRun>(e =>
         {
@@ -152,6 +153,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         {
             e.ToTable("schedules");
             e.Property(x => x.Variables).HasColumnType("jsonb");
+            e.Property(x => x.Budget).HasColumnType("jsonb");
         });
 
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).

@@ -15,6 +15,8 @@ public sealed class Schedule : IHasId
     public string Cron { get; private set; } = "";
     public string Timezone { get; private set; } = "UTC";
     public JsonElement Variables { get; set; }
+    /// <summary>What each run it starts may spend (seed 000's budget), or null for no limit.</summary>
+    public Billing.Budget? Budget { get; set; }
     public bool Enabled { get; private set; } = true;
     public DateTimeOffset? NextRunAt { get; private set; }
     public DateTimeOffset? LastRunAt { get; init; }

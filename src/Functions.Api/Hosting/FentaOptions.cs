@@ -34,6 +34,8 @@ public sealed class FentaOptions
     public PexelsOptions? Pexels { get; init; }
     /// <summary>Stripe for paid plans; without it every org is on the free plan.</summary>
     public StripeOptions? Stripe { get; init; }
+    /// <summary>Which paid services the workers call (the same FENTA_LLM_*, FENTA_KIE_*, FENTA_TTS_* settings), for cost estimates.</summary>
+    public PaidProviders Providers { get; init; } = new(Llm: false, Kie: false, OpenAiSpeech: false);
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
 
@@ -62,6 +64,7 @@ public sealed class FentaOptions
             StockLibrary = LocalStockLibrary.FromSettings(Setting),
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
+            Providers = PaidProviders.FromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
         };

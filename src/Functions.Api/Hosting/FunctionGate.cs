@@ -17,7 +17,6 @@ namespace FentaWeb.Api.Hosting;
 public sealed class FunctionGate(Authenticator authenticator, RateLimits limits, IOptions<JsonOptions> json, FentaOptions options, ILogger<FunctionGate> logger)
 {
     private static readonly ConcurrentDictionary<Type, (ConstructorInfo Constructor, string[] Names)> QueryRecords = new();
-    private static readonly NullabilityInfoContext Nullability = new();
 
     /// <summary>Returns the function's result, or the problem that stopped it (both <see cref="IResult"/>s the host executes).</summary>
     public async Task<object?> InvokeAsync(HttpContext http, HttpFunction function, Func<ValueTask<DurableTaskClient>> durableClient,
@@ -50,7 +49,7 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         return parameter.Source switch
         {
             ParameterSource.Caller => caller,
-            ParameterSource.Body => await ReadBodyAsync(request, parameter.Info, http.RequestAborted),
+            ParameterSource.Body => await ReadBodyAsync(request, parameter, http.RequestAborted),
             ParameterSource.Query => Query(request, parameter.Name),
             ParameterSource.QueryRecord => QueryRecord(request, type),
             _ when type == typeof(HttpRequest) => request,
@@ -64,9 +63,8 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
     /// The JSON body with the API's serializer options, read whole up to FENTA_MAX_BODY_BYTES (the Functions host itself
     /// allows 100 MB), so a bad body is a 400 naming the JSON path in both hosts.
     /// </summary>
-    private async Task<object?> ReadBodyAsync(HttpRequest request, ParameterInfo parameter, CancellationToken ct)
+    private async Task<object?> ReadBodyAsync(HttpRequest request, HttpFunctionParameter parameter, CancellationToken ct)
     {
-        var optional = Nullability.Create(parameter).ReadState == NullabilityState.Nullable;
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
@@ -76,11 +74,11 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0)
-            return optional ? null : throw new ValidationFailedException("body", "a JSON body is required");
+            return parameter.Optional ? null : throw new ValidationFailedException("body", "a JSON body is required");
         if (request.ContentType is not { } contentType || !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
             throw new UnsupportedContentTypeException(request.ContentType ?? "");
-        return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), parameter.ParameterType, json.Value.SerializerOptions)
-            ?? (optional ? null : throw new ValidationFailedException("body", "a JSON body is required"));
+        return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), parameter.Info.ParameterType, json.Value.SerializerOptions)
+            ?? (parameter.Optional ? null : throw new ValidationFailedException("body", "a JSON body is required"));
     }
 
     private static string? Query(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values.ToString() : null;

@@ -53,7 +53,8 @@ public enum ParameterSource
     QueryRecord,
 }
 
-public sealed record HttpFunctionParameter(ParameterInfo Info, ParameterSource Source, string Name);
+/// <param name="Optional">Declared nullable (a body that may be left out), read once at discovery: NullabilityInfoContext is not thread-safe.</param>
+public sealed record HttpFunctionParameter(ParameterInfo Info, ParameterSource Source, string Name, bool Optional);
 
 /// <summary>One HTTP-trigger function of this app: its route, verbs and access rules, as its attributes declare them.</summary>
 public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Verbs, AccessAttribute? Access,
@@ -98,7 +99,9 @@ public static class HttpFunctions
         if (access is null == (method.GetCustomAttribute<AnonymousAttribute>() is null))
             throw new InvalidOperationException($"Function {name} must say who may call it: [Access(...)] or [Anonymous], not both or neither.");
         var routeValues = route.Split('/').Where(s => s.StartsWith('{')).Select(s => s.Trim('{', '}', '?').Split(':')[0]).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var parameters = method.GetParameters().Select(p => new HttpFunctionParameter(p, SourceOf(name, p, routeValues), QueryName(p))).ToList();
+        var nullability = new NullabilityInfoContext();
+        var parameters = method.GetParameters().Select(p => new HttpFunctionParameter(p, SourceOf(name, p, routeValues), QueryName(p),
+            nullability.Create(p).ReadState == NullabilityState.Nullable)).ToList();
         if (access is null && parameters.Any(p => p.Source == ParameterSource.Caller))
             throw new InvalidOperationException($"Function {name} is anonymous but takes a Caller.");
         return new HttpFunction(name, method, route, trigger.Methods?.Select(m => m.ToUpperInvariant()).ToArray() ?? ["GET"], access,

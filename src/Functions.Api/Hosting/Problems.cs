@@ -39,6 +39,7 @@ public static partial class Problems
         {
             ["resource"] = e.Line.Resource, ["limit"] = e.Line.Limit, ["used"] = e.Line.Used, ["resets_at"] = e.ResetsAt,
         }),
+        BudgetExceededException e => (402, e.Code, e.Message, new() { ["estimate"] = e.Estimate }),
         // An external service (Pexels, …) that failed a request made on the caller's behalf: busy says when to come back.
         ProviderException e => (e.RetryAfter is null ? 502 : 503, e.Code, e.Message, []),
         RateLimitedException e => (429, "RATE_LIMITED", e.Message, []),

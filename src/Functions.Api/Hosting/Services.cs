@@ -22,6 +22,7 @@ public static class Services
         services.AddSingleton(dataSource);
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton(options.Providers);
         services.AddSingleton<JobStarter>();
         services.AddSingleton(new AssetBlobs(options.AssetStorage));
         services.AddSingleton<AssetStore>();

@@ -45,6 +45,7 @@ public sealed record JobDto(
     int CostKaiCredits,
     decimal CostTotalUsd,
     JobCost Cost,
+    Domain.Billing.Budget? Budget,
     DateTimeOffset CreatedAt,
     DateTimeOffset QueuedAt,
     DateTimeOffset? StartedAt,
@@ -59,6 +60,7 @@ public sealed record JobDto(
         // Flat, as the documentation names them (seed 002's job columns); `cost` groups the same figures.
         j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd,
         new JobCost(j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd),
+        j.Budget,
         j.CreatedAt, j.QueuedAt, j.StartedAt, j.CompletedAt,
         j is { StartedAt: { } start, CompletedAt: { } end } ? (end - start).TotalSeconds : null,
         nodes,

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Workflows;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
@@ -17,9 +18,9 @@ using Npgsql;
 
 namespace FentaWeb.Api.Jobs;
 
-public sealed record RunWorkflowRequest(JsonElement? Variables);
+public sealed record RunWorkflowRequest(JsonElement? Variables, Budget? Budget);
 /// <summary>A job from an inline graph, or the documented direct render job: a template plus a config of sources, script, tts, subtitles and output.</summary>
-public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variables, string? TemplateId, DirectJobConfig? Config);
+public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variables, string? TemplateId, DirectJobConfig? Config, Budget? Budget);
 
 /// <summary>
 /// Jobs: durable runs of a graph. Starting one answers 202 with management URLs, as Durable Functions'
@@ -31,7 +32,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     private const int MaxIdempotencyKeyLength = 255;
 
     [Function(nameof(RunWorkflow)), Access(OrgRole.Editor, Scopes.JobsExecute),
-     EndpointSummary("Run a workflow as a durable job. Send an Idempotency-Key header to make retries of this request safe.")]
+     EndpointSummary("Run a workflow as a durable job, optionally within a budget (refused with 402 and the estimate when the estimate passes it). Send an Idempotency-Key header to make retries of this request safe.")]
     public async Task<Accepted<JobDto>> RunWorkflow(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/workflows/{workflowId}/run")] HttpRequest request, string workflowId,
         [FromBody] RunWorkflowRequest? body, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs,
@@ -39,10 +40,11 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     {
         var key = IdempotencyKey(request);
         CheckVariables(body?.Variables);
+        var budget = Budget.Checked(body?.Budget);
         var workflow = await WorkflowFunctions.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
-        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         if (created)
             await db.Workflows.Where(w => w.Id == workflow.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
@@ -62,6 +64,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         if (body.Graph is null == (body.Config is null && body.TemplateId is null))
             throw new ValidationFailedException("config", "send a direct render job (template_id and config) or an inline graph, one of the two");
         CheckVariables(body.Variables);
+        var budget = Budget.Checked(body.Budget);
         var graph = body.Graph ?? DirectJob.Compile(body.TemplateId, body.Config);
         try
         {
@@ -73,7 +76,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         }
         var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
         var config = new JobConfig(JobPlan.ApplyVariables(graph, variables), variables);
-        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created && job.WorkflowId is not null)
             throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
@@ -134,7 +137,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var parent = await FindAsync(caller, jobId, ct);
         if (parent.Status is not ("failed" or "cancelled"))
             throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status}.");
-        var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id), ct);
+        var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id, parent.Budget), ct);
         return Started(await FindAsync(caller, newId, ct), created, request.HttpContext.Response);
     }
 
@@ -244,7 +247,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         return key;
     }
 
-    private static void CheckVariables(JsonElement? variables)
+    internal static void CheckVariables(JsonElement? variables)
     {
         if (variables is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
             throw new ValidationFailedException("variables", "must be a JSON object");

@@ -46,7 +46,7 @@ public static class SampleWorkflows
     /// Seed 000's "AI Story with Generated Clips": the script's scenes fan out to one generated clip each (KIE.ai
     /// when configured, else the local generator), fanning back in to the timeline in scene order.
     /// </summary>
-    private const string AiStoryGraph = """
+    internal const string AiStoryGraph = """
         {"nodes": [
           {"id": "script", "type": "Script.Generate", "params": {"genre": "story", "prompt": "{{topic}}", "duration_seconds": 20, "scenes": 3}},
           {"id": "clips", "type": "Input.KAI.GenerateVideo", "params": {"model": "veo-3.1-fast", "prompt": "cinematic, soft light", "duration": 6}},

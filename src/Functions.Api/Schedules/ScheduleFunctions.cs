@@ -1,7 +1,9 @@
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Workflows;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Scheduling;
@@ -12,13 +14,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Schedules;
 
-public sealed record ScheduleRequest(string? WorkflowId, string? Name, string? Cron, string? Timezone, JsonElement? Variables, bool? Enabled);
+/// <param name="Budget">What each run may spend; on an update, <c>{}</c> removes it.</param>
+public sealed record ScheduleRequest(string? WorkflowId, string? Name, string? Cron, string? Timezone, JsonElement? Variables, bool? Enabled, Budget? Budget);
 
-public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, string Source, string Cron, string Timezone, JsonElement Variables, bool Enabled,
-    DateTimeOffset? NextRunAt, IReadOnlyList<DateTimeOffset> Upcoming, DateTimeOffset? LastRunAt, string? LastJobId, string? LastError, int RunCount,
+public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, string Source, string Cron, string Timezone, JsonElement Variables, Budget? Budget,
+    bool Enabled, DateTimeOffset? NextRunAt, IReadOnlyList<DateTimeOffset> Upcoming, DateTimeOffset? LastRunAt, string? LastJobId, string? LastError, int RunCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public static ScheduleDto From(Schedule s) => new(s.Id, s.WorkflowId, s.Name, s.Source, s.Cron, s.Timezone, s.Variables, s.Enabled, s.NextRunAt, s.Upcoming(5),
+    public static ScheduleDto From(Schedule s) => new(s.Id, s.WorkflowId, s.Name, s.Source, s.Cron, s.Timezone, s.Variables, s.Budget, s.Enabled, s.NextRunAt, s.Upcoming(5),
         s.LastRunAt, s.LastJobId, s.LastError, s.RunCount, s.CreatedAt, s.UpdatedAt);
 }
 
@@ -27,10 +30,10 @@ public sealed record ScheduleDto(string Id, string WorkflowId, string? Name, str
 /// (workers down, schedule disabled) is not made up: the schedule runs at its next slot.
 /// </summary>
 [Tags("Schedules")]
-public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
+public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider clock, JobStarter jobs)
 {
     [Function(nameof(CreateSchedule)), Access(OrgRole.Editor, Scopes.WorkflowsWrite),
-     EndpointSummary("Run a workflow on a five-field cron expression (e.g. '0 10 * * 1-5') in a time zone.")]
+     EndpointSummary("Run a workflow on a five-field cron expression (e.g. '0 10 * * 1-5') in a time zone, optionally within a budget per run.")]
     public async Task<Created<ScheduleDto>> CreateSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/schedules")] HttpRequest request,
         [FromBody] ScheduleRequest body, Caller caller, CancellationToken ct)
     {
@@ -44,6 +47,8 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
 
         var schedule = Schedule.Create(caller.OrgId, body.WorkflowId!, body.Name, body.Cron!.Trim(), body.Timezone ?? "UTC",
             body.Variables ?? JsonDocument.Parse("{}").RootElement, body.Enabled ?? true, caller.UserId, clock.GetUtcNow());
+        schedule.Budget = Budget.Checked(body.Budget);
+        await EnsureAffordableAsync(schedule, ct);
         db.Schedules.Add(schedule);
         audit.Record(caller, "create", "schedule", schedule.Id, new { schedule.WorkflowId, schedule.Cron, schedule.Timezone });
         await db.SaveChangesAsync(ct);
@@ -79,6 +84,8 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
         var now = clock.GetUtcNow();
         if (body.Name is not null) schedule.Name = body.Name;
         if (body.Variables is { } variables) schedule.Variables = variables;
+        if (body.Budget is not null) schedule.Budget = Budget.Checked(body.Budget);
+        await EnsureAffordableAsync(schedule, ct);
         if (body.Enabled is { } enabled) schedule.SetEnabled(enabled, now);
         if (body.Cron is not null || body.Timezone is not null) schedule.Retime(body.Cron?.Trim() ?? schedule.Cron, body.Timezone ?? schedule.Timezone, now);
         schedule.UpdatedAt = now;
@@ -97,6 +104,16 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
         audit.Record(caller, "delete", "schedule", schedule.Id, new { schedule.WorkflowId, schedule.Cron });
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>A budget its workflow's estimate already passes would refuse every run: refused now, with the estimate.</summary>
+    private async Task EnsureAffordableAsync(Schedule schedule, CancellationToken ct)
+    {
+        if (schedule.Budget is not { } budget) return;
+        if (await WorkflowFunctions.Live(db, schedule.OrgId).SingleOrDefaultAsync(w => w.Id == schedule.WorkflowId, ct) is not { } workflow) return;
+        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, schedule.Variables);
+        var estimate = await jobs.EstimateAsync(schedule.OrgId, config.Graph, ct);
+        if (budget.Refusal(estimate.Total.Tokens, estimate.Total.CostUsd) is { } refusal) throw new BudgetExceededException(refusal, estimate);
     }
 
     private const string NodeOwned = "comes from the workflow's Schedule.Cron node: edit the workflow";

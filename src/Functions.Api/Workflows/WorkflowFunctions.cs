@@ -3,7 +3,9 @@ using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Schedules;
 using FentaWeb.Api.Templates;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
@@ -18,11 +20,25 @@ public sealed record CreateWorkflowRequest(string? Name, string? Description, st
 public sealed record UpdateWorkflowRequest(string? Name, string? Description, string? Status, WorkflowGraph? Graph, JsonElement? Variables) : WorkflowReadOnlyFields;
 public sealed record WorkflowDto(string Id, string Name, string? Description, string Status, int Version, WorkflowGraph Graph,
     JsonElement Variables, int RunCount, DateTimeOffset? LastRunAt, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>The run to estimate: the workflow's own variables, overridden by these, as a run would use them.</summary>
+public sealed record EstimateRequest(JsonElement? Variables);
 public sealed record WorkflowVersionDto(string Id, int Version, string Name, WorkflowGraph Graph, JsonElement Variables, string? CreatedBy, DateTimeOffset CreatedAt);
 
 [Tags("Workflows")]
-public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
+public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider clock, JobStarter jobs)
 {
+    [Function(nameof(EstimateWorkflow)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+     EndpointSummary("Estimate what a run would use: per node and in total, LLM tokens, KIE credits (per fan-out item), render seconds and dollars at the org's plan, with the assumptions.")]
+    public async Task<Ok<CostEstimate>> EstimateWorkflow(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/workflows/{workflowId}/estimate")] HttpRequest request, string workflowId,
+        [FromBody] EstimateRequest? body, Caller caller, CancellationToken ct)
+    {
+        Jobs.JobFunctions.CheckVariables(body?.Variables);
+        var workflow = await FindAsync(db, caller, workflowId, ct);
+        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
+        return TypedResults.Ok(await jobs.EstimateAsync(caller.OrgId, config.Graph, ct));
+    }
+
     [Function(nameof(ListWorkflows)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The org's workflows, newest first; filter by status.")]
     public async Task<Ok<Page<WorkflowDto>>> ListWorkflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows")] HttpRequest request,
         Caller caller, [AsParameters] PageQuery page, string? status, CancellationToken ct)

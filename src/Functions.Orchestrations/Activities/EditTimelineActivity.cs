@@ -18,7 +18,6 @@ public sealed record EditTimelineArgs(string TemplateId, string Transition, doub
 /// </summary>
 public sealed class EditTimelineActivity(NpgsqlDataSource db) : NodeActivity<EditTimelineArgs>
 {
-    public const double TailSeconds = 0.5;
     public const double CrossfadeSeconds = 0.4;
 
     public override string NodeType => "Edit.Timeline";
@@ -37,7 +36,7 @@ public sealed class EditTimelineActivity(NpgsqlDataSource db) : NodeActivity<Edi
 
         var min = args.MinScene ?? spec.Rules?.MinScene ?? 1.2;
         var max = Math.Max(min, args.MaxScene ?? spec.Rules?.MaxScene ?? 4.0);
-        var total = narration is null ? Math.Min(60, media.Sum(m => m.DurationSeconds ?? max)) : Math.Round(narration.DurationSeconds + TailSeconds, 3);
+        var total = narration is null ? Math.Min(60, media.Sum(m => m.DurationSeconds ?? max)) : Math.Round(narration.DurationSeconds + Narration.TailSeconds, 3);
         var cuts = Cuts(narration, total, min, max);
         var scenes = cuts.Select((cut, i) =>
         {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
@@ -159,9 +160,8 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
                 File.Delete(path);
             }
         }
-        var credits = model.Credits(input);
-        await FinishAsync(context, media, credits, ct);
-        return ActivityResult.Done(media, credits * ModelRegistry.UsdPerCredit);
+        await FinishAsync(context, media, model.Credits(input), ct);
+        return ActivityResult.Done(media);
     }
 
     private async Task<(KieTask? Task, ActivityResult? Instead)> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt,
@@ -174,6 +174,11 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
             else if (model.Params.First(p => p.Name == imageParam).Required || Kind == "edit")
                 return (null, new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true));
         }
+        // The credits are reserved before KIE is asked, so parallel items and concurrent runs cannot spend past the run's
+        // budget or a free org's allowance together; the reservation is settled in FinishAsync or refunded in FailAsync.
+        var call = new NodeCall(context.JobId, context.NodeId, context.ItemIndex, context.Attempt);
+        if (await Reservations.ReserveAsync(db, call, new Spend(0, model.Credits(input), 0), ct) is { } refused)
+            return (null, await FailAsync(context, refused.Code, refused.Message, true, ct));
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         await UpsertAsync(context, "kie", model, prompt, input, token, ct);
         var callback = new Uri(kie.PublicUrl, $"v1/kai/callbacks/{token}").ToString();
@@ -345,26 +350,32 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     private async Task FinishAsync(ActivityContext context, List<MediaItem> media, int credits, CancellationToken ct)
     {
         // The generation's credits are metered once, as the org's usage record of this node item (a worker that died
-        // after finishing runs this again and finds the record there), and only then added to the job's: an increment
-        // under the job row's lock, so parallel items of one node all count.
-        await using var cmd = GenerationCommand(context, """
+        // after finishing runs this again and finds the record there), priced at the org's plan, and only then added to
+        // the job's: an increment under the job row's lock, so parallel items of one node all count. The credits'
+        // reservation is settled in the same statement.
+        var perCredit = credits > 0 ? (await Metering.PricesOfJobAsync(db, context.JobId, ct)).PerKaiCredit : 0;
+        await using var cmd = GenerationCommand(context, $"""
             WITH done AS (
               UPDATE kai_generations SET status = 'completed', result_asset_ids = $4, credits_used = $5, completed_at = now(), updated_at = now()
               WHERE job_id = $1 AND node_id = $2 AND item_index = $3 RETURNING model),
+            settled AS ({Reservations.ReleaseItemSql}),
             recorded AS (
               INSERT INTO usage_records (id, org_id, user_id, job_id, node_id, item_index, resource_type, kai_credits, kai_model, cost_usd)
               SELECT fenta_id('usage'), j.org_id, j.created_by, j.id, $2, $3, 'kai_credits', $5, (SELECT model FROM done), $5 * $6
               FROM jobs j WHERE j.id = $1 AND $5 > 0 AND EXISTS (SELECT 1 FROM done)
               ON CONFLICT (job_id, node_id, item_index, resource_type) WHERE job_id IS NOT NULL DO NOTHING
-              RETURNING 1)
-            UPDATE jobs SET cost_kai_credits = cost_kai_credits + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM recorded)
-            """, media.Select(m => m.AssetId).ToArray(), credits, ModelRegistry.UsdPerCredit);
+              RETURNING cost_usd),
+            {Metering.CostFollowsUsageSql}
+            UPDATE jobs j SET cost_kai_credits = j.cost_kai_credits + $5, cost_total_usd = j.cost_total_usd + r.cost_usd FROM recorded r WHERE j.id = $1
+            """, media.Select(m => m.AssetId).ToArray(), credits, perCredit);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<ActivityResult.Failed> FailAsync(ActivityContext context, string code, string message, bool permanent, CancellationToken ct)
     {
-        await using var cmd = GenerationCommand(context, """
+        // A failed generation costs nothing: its reserved credits are refunded with the failure.
+        await using var cmd = GenerationCommand(context, $"""
+            WITH refunded AS ({Reservations.ReleaseItemSql})
             UPDATE kai_generations SET status = 'failed', error = jsonb_build_object('code', $4::text, 'message', $5::text), updated_at = now()
             WHERE job_id = $1 AND node_id = $2 AND item_index = $3
             """, code, message);

@@ -13,9 +13,14 @@ public sealed class ScriptGenerateActivity(IScriptWriter writer, NpgsqlDataSourc
 {
     public override string NodeType => "Script.Generate";
 
+    protected override Spend Expected(ActivityContext context, ScriptGenerateArgs args) =>
+        writer is ChatScriptWriter ? new Spend(Estimates.WriteTokens(RequestOf(args)), 0, 0) : Spend.None;
+
+    private static ScriptRequest RequestOf(ScriptGenerateArgs args) => new(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes);
+
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, ScriptGenerateArgs args, CancellationToken ct)
     {
-        var request = new ScriptRequest(args.Prompt, args.Genre, args.Lang, args.DurationSeconds, args.Scenes);
+        var request = RequestOf(args);
         Script script;
         if (writer is ChatScriptWriter llm)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scripts;
@@ -18,18 +19,26 @@ public sealed class ScriptTransformActivity(IScriptWriter writer, Npgsql.NpgsqlD
 
     public override string NodeType => "Script.Transform";
 
-    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, ScriptTransformArgs args, CancellationToken ct)
+    protected override Spend Expected(ActivityContext context, ScriptTransformArgs args)
+    {
+        if (writer is not ChatScriptWriter) return Spend.None;
+        var (script, targetWords) = Read(context, args);
+        return new Spend(Estimates.RewriteTokens(ScriptPrompts.Instruction(args.Operation, args.TargetLang, targetWords, args.Instructions),
+            script.WordCount, script.Scenes.Count, targetWords), 0, 0);
+    }
+
+    private static (Script Script, int TargetWords) Read(ActivityContext context, ScriptTransformArgs args)
     {
         var script = context.Inputs["script"].Deserialize<Script>(FentaJson.Options)!;
-        var targetWords = args.TargetDurationSeconds is { } seconds ? (int)(seconds * ScriptRequest.WordsPerSecond) : (int)(script.WordCount * 0.7);
+        return (script, ScriptPrompts.TargetWords(script.WordCount, args.Operation, args.TargetDurationSeconds));
+    }
+
+    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, ScriptTransformArgs args, CancellationToken ct)
+    {
+        var (script, targetWords) = Read(context, args);
         if (writer is ChatScriptWriter llm)
         {
-            var instruction = args.Operation switch
-            {
-                "translate" => $"Translate the script into {args.TargetLang}. Keep the scenes, their order and meaning; translate search terms too.",
-                "compress" => $"Shorten the script to about {targetWords} words of narration. Keep the hook, the scenes and the ending.",
-                _ => $"Adapt the script: {args.Instructions}. Keep the number of scenes.",
-            };
+            var instruction = ScriptPrompts.Instruction(args.Operation, args.TargetLang, targetWords, args.Instructions);
             var (transformed, tokens) = await llm.TransformAsync(script, instruction, args.TargetLang ?? script.Lang, ct);
             await ScriptGenerateActivity.MeterAsync(db, context, tokens, ct);
             return ActivityResult.Done(transformed);

@@ -17,8 +17,6 @@ public sealed record VoiceTtsArgs(string Provider, string Voice, double Speed, s
 /// </summary>
 public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizers, AssetStore assets) : NodeActivity<VoiceTtsArgs>
 {
-    /// <summary>Breath between sentences.</summary>
-    public const double PauseSeconds = 0.25;
 
     public override string NodeType => "Voice.TTS";
 
@@ -44,7 +42,7 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
             var clip = await provider.SpeakAsync(sentence, voice, ct);
             if (clips.Count > 0)
             {
-                var pause = clip.Silence(PauseSeconds);
+                var pause = clip.Silence(Narration.SentencePauseSeconds);
                 clips.Add(pause);
                 at += pause.DurationSeconds;
             }

@@ -15,15 +15,6 @@ public sealed record TokenUsage(int Prompt, int Output, string Model);
 
 public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : IScriptWriter
 {
-    private const string System = """
-        You write narration scripts for short vertical videos. Reply with one JSON object only:
-        {"title": string, "hook": string,
-         "scenes": [{"narration": string, "search_terms": [string, string], "visual_prompt": string}],
-         "hashtags": [string]}
-        The hook is the first sentence of the first scene. Narration is plain spoken text, no stage directions.
-        search_terms are 1-3 word stock-footage queries; visual_prompt describes one vertical shot for an image model.
-        """;
-
     public async Task<Script> WriteAsync(ScriptRequest request, CancellationToken ct) => (await WriteMeteredAsync(request, ct)).Script;
 
     /// <summary>The script and the tokens it took, for metering.</summary>
@@ -36,13 +27,8 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
             response_format = new { type = "json_object" },
             messages = new object[]
             {
-                new { role = "system", content = System },
-                new
-                {
-                    role = "user",
-                    content = $"Topic: {request.Prompt}\nGenre: {request.Genre}\nLanguage: {request.Lang}\n" +
-                              $"Length: about {request.TargetWords} words of narration ({request.DurationSeconds} seconds), in exactly {request.SceneCount} scenes.",
-                },
+                new { role = "system", content = ScriptPrompts.System },
+                new { role = "user", content = ScriptPrompts.Write(request) },
             },
         };
         var (content, tokens) = await CompleteAsync(body, ct);
@@ -59,8 +45,8 @@ public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : 
             response_format = new { type = "json_object" },
             messages = new object[]
             {
-                new { role = "system", content = System },
-                new { role = "user", content = $"{instruction}\nScript:\n{JsonSerializer.Serialize(script, Domain.Common.FentaJson.Options)}" },
+                new { role = "system", content = ScriptPrompts.System },
+                new { role = "user", content = ScriptPrompts.Rewrite(instruction, script) },
             },
         };
         var request = new ScriptRequest(script.Title, script.Genre, lang, (int)(script.WordCount / ScriptRequest.WordsPerSecond), script.Scenes.Count);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Engine;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -65,6 +66,10 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         if (activity is null)
             return await RecordAsync(call, node, new ActivityResult.Failed("NODE_NOT_AVAILABLE", $"No worker can run {node.Definition.Type} nodes yet.", Permanent: true), stopping);
 
+        // What it is expected to spend is reserved first: a run that cannot afford it stops here, having kept what it made.
+        var expected = activity.Expected(context);
+        if (await Reservations.ReserveAsync(db, call, expected, stopping) is { } refused) return await RecordAsync(call, node, refused, stopping);
+
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         cancel.CancelAfter(node.Retry.Timeout);
         using var watch = new CancellationTokenSource();
@@ -93,6 +98,8 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         {
             await watch.CancelAsync();
         }
+        // Its usage is recorded by now (or it failed): the reservation no longer counts.
+        if (!expected.IsNone) await Reservations.ReleaseAsync(db, call, stopping);
         if (await jobEnded) return NodeOutcome.Cancelled(call.Item);
         return await RecordAsync(call, node, result, stopping);
     }
@@ -103,7 +110,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         switch (result)
         {
             case ActivityResult.Succeeded s:
-                await RunStore.SucceedAsync(db, call.JobId, call.NodeId, call.Item, s.Output, s.CostUsd, wholeNode: !node.FansOut, ct);
+                await RunStore.SucceedAsync(db, call.JobId, call.NodeId, call.Item, s.Output, wholeNode: !node.FansOut, ct);
                 // Outputs are immutable once committed: successors in this process need not read them back.
                 if (!node.FansOut) _outputs[(call.JobId, call.NodeId)] = s.Output;
                 return NodeOutcome.Success with { Item = call.Item };

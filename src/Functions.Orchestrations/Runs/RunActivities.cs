@@ -64,7 +64,7 @@ public sealed class FanIn(NpgsqlDataSource db) : TaskActivity<NodeCall, bool>
     public override async Task<bool> RunAsync(TaskActivityContext context, NodeCall call)
     {
         var outputs = await RunStore.ItemOutputsAsync(db, call.JobId, call.NodeId, CancellationToken.None);
-        await RunStore.SucceedAsync(db, call.JobId, call.NodeId, -1, JobPlan.Aggregate(outputs), 0, wholeNode: true, CancellationToken.None);
+        await RunStore.SucceedAsync(db, call.JobId, call.NodeId, -1, JobPlan.Aggregate(outputs), wholeNode: true, CancellationToken.None);
         return true;
     }
 }

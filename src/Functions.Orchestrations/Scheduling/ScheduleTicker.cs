@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scheduling;
@@ -20,7 +21,7 @@ namespace FentaWeb.Orchestrations.Scheduling;
 public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs, TimeProvider clock, ILogger<ScheduleTicker> logger)
 {
     private sealed record Due(string Id, string OrgId, string WorkflowId, string Cron, string Timezone, string Variables, DateTimeOffset Slot, string? CreatedBy,
-        string? Graph, string? WorkflowVariables, int Version);
+        string? Graph, string? WorkflowVariables, int Version, Budget? Budget);
 
     [Function("Schedules")]
     public async Task RunAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient runs, CancellationToken ct)
@@ -37,7 +38,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
         var due = new List<Due>();
         await using (var select = new NpgsqlCommand("""
             SELECT s.id, s.org_id, s.workflow_id, s.cron, s.timezone, s.variables::text, s.next_run_at, s.created_by,
-                   CASE WHEN w.deleted_at IS NULL THEN w.graph::text END, w.variables::text, w.version
+                   CASE WHEN w.deleted_at IS NULL THEN w.graph::text END, w.variables::text, w.version, s.budget
             FROM schedules s JOIN workflows w ON w.id = s.workflow_id
             WHERE s.enabled AND s.next_run_at <= $2
             ORDER BY s.next_run_at LIMIT $1
@@ -50,7 +51,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
             while (await reader.ReadAsync(ct))
                 due.Add(new Due(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
                     reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetInt32(10)));
+                    reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetInt32(10), reader.IsDBNull(11) ? null : reader.GetFieldValue<Budget>(11)));
         }
         foreach (var schedule in due) await RunAsync(runs, conn, tx, schedule, ct);
         await tx.CommitAsync(ct);
@@ -69,11 +70,11 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
                 var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
                 var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
-                (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key), ct);
+                (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key, Budget: schedule.Budget), ct);
             }
             catch (Exception e) when (e is not (OperationCanceledException or NpgsqlException))
             {
-                // A graph that no longer compiles fails its own slot, not the ticker.
+                // A graph that no longer compiles, or a run whose estimate passes the schedule's budget, fails its own slot, not the ticker.
                 error = $"the run could not start: {e.Message}";
             }
         }

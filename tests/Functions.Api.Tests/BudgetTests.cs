@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FentaWeb.Api.Samples;
+using FentaWeb.Simulators;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// Cost estimates, budgets and credit reservations over HTTP, with the real activities and renderer against the LLM and
+/// KIE simulators: an estimate matches what the run meters, a budget its estimate passes is refused up front, a run that
+/// comes to pass its budget stops and keeps what it made, and concurrent runs cannot spend credits a free org lacks.
+/// </summary>
+public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        public KieSimulator Kie { get; } = new() { TaskDuration = TimeSpan.FromSeconds(2) };
+        public OpenAiSimulator Llm { get; } = new() { FollowsInstructions = true };
+        protected override bool RunsWorker => true;
+        protected override bool RunsRenderer => true;
+
+        protected override async Task BeforeStartAsync()
+        {
+            await Kie.StartAsync();
+            await Llm.StartAsync();
+        }
+
+        private Dictionary<string, string?> Providers => new()
+        {
+            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
+            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
+            ["FENTA_KIE_POLL_SECONDS"] = "1",
+            ["FENTA_LLM_BASE_URL"] = Llm.ApiBase.ToString(),
+            ["FENTA_LLM_API_KEY"] = OpenAiSimulator.ValidKey,
+        };
+
+        // The API estimates with the providers the workers use, as a deployment sets the same settings on both apps.
+        protected override IReadOnlyDictionary<string, string?> ApiSettings => Providers;
+        protected override IReadOnlyDictionary<string, string?> WorkerSettings => Providers;
+        protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
+    }
+
+    private static async Task<JsonElement> FinishedAsync(HttpClient client, string jobId)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+            if (job.GetProperty("status").GetString() is "completed" or "failed" or "cancelled") return job;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"job {jobId} did not finish");
+    }
+
+    private static async Task<string> WorkflowAsync(HttpClient client, string graph, object? variables = null) =>
+        (await (await client.PostAsJsonAsync("/v1/workflows", new
+        {
+            name = $"wf-{Guid.NewGuid():N}", graph = JsonDocument.Parse(graph).RootElement, variables = variables ?? new { },
+        })).ReadJsonAsync(201)).GetProperty("id").GetString()!;
+
+    private static void Within(double expected, double actual, double tolerance, string what) =>
+        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(actual), $"{what}: estimated {expected}, metered {actual} (more than {tolerance:P0} apart)");
+
+    [Fact]
+    public async Task TheEstimateOfTheAiStorySampleMatchesWhatItsRunMetersWithinTenPercent()
+    {
+        var session = await host.RegisterAsync();
+        await host.ScalarAsync("UPDATE orgs SET plan = 'starter' WHERE id = $1", session.OrgId); // 180 credits: more than the free tier's 50
+        var client = session.Client();
+        var workflow = await WorkflowAsync(client, SampleWorkflows.AiStoryGraph, new { topic = "a lighthouse keeper who finds a message in a bottle" });
+
+        var estimate = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { })).ReadJsonAsync(200);
+        var total = estimate.GetProperty("total");
+        Assert.Equal(("starter", 0.05m), (estimate.GetProperty("plan").GetString(), estimate.GetProperty("prices").GetProperty("per_kai_credit").GetDecimal()));
+        var clips = estimate.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("node_id").GetString() == "clips");
+        Assert.Equal((3, 180), (clips.GetProperty("items").GetInt32(), clips.GetProperty("kai_credits").GetInt32())); // veo-3.1-fast: 60 a scene
+        Assert.Contains(estimate.GetProperty("assumptions").EnumerateArray(), a => a.GetString()!.Contains("per-unit rates"));
+
+        var started = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { })).ReadJsonAsync(202);
+        var job = await FinishedAsync(client, started.GetProperty("id").GetString()!);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        Assert.Equal(180, job.GetProperty("cost_kai_credits").GetInt32());
+        Within(total.GetProperty("tokens").GetDouble(), job.GetProperty("cost_tokens").GetDouble(), 0.10, "tokens");
+        Within(total.GetProperty("render_seconds").GetDouble(), job.GetProperty("cost_render_seconds").GetDouble(), 0.10, "render seconds");
+        Within(total.GetProperty("cost_usd").GetDouble(), job.GetProperty("cost_total_usd").GetDouble(), 0.10, "dollars");
+        // Every unit at the plan's rates: the job's dollars are its units priced, and every reservation was settled.
+        var metered = 180 * 0.05m + job.GetProperty("cost_tokens").GetInt32() / 100_000m * 0.10m + job.GetProperty("cost_render_seconds").GetDecimal() * 0.02m;
+        Assert.Equal(decimal.Round(metered, 3), decimal.Round(job.GetProperty("cost_total_usd").GetDecimal(), 3));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM spend_reservations WHERE job_id = $1", job.GetProperty("id").GetString()!));
+    }
+
+    [Fact]
+    public async Task ARunWhoseEstimatePassesItsBudgetIsRefusedUpFrontWithTheEstimate()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var workflow = await WorkflowAsync(client, SampleWorkflows.AiStoryGraph, new { topic = "tides" });
+        var refused = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { budget = new { max_cost_usd = 1.00, max_tokens = 10000 } }))
+            .ReadProblemAsync(402, "BUDGET_EXCEEDED");
+        Assert.Equal(180, refused.GetProperty("estimate").GetProperty("total").GetProperty("kai_credits").GetInt32());
+        Assert.Contains("max_cost_usd", refused.GetProperty("detail").GetString());
+        var tokens = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { budget = new { max_tokens = 100 } })).ReadProblemAsync(402, "BUDGET_EXCEEDED");
+        Assert.Contains("max_tokens", tokens.GetProperty("detail").GetString());
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+
+        var bad = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { budget = new { max_cost_usd = -1 } })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["budget.max_cost_usd"], bad.Fields());
+        var schedule = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflow, cron = "0 9 * * *", budget = new { max_cost_usd = 2 } }))
+            .ReadProblemAsync(402, "BUDGET_EXCEEDED");
+        Assert.True(schedule.GetProperty("estimate").GetProperty("total").GetProperty("cost_usd").GetDecimal() > 2);
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM schedules WHERE org_id = $1", session.OrgId));
+
+        // A budget the estimate fits is kept with the job and the schedule.
+        var fits = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflow, cron = "0 9 * * *", budget = new { max_cost_usd = 50 } })).ReadJsonAsync(201);
+        Assert.Equal(50m, fits.GetProperty("budget").GetProperty("max_cost_usd").GetDecimal());
+        var cleared = await (await client.PatchAsJsonAsync($"/v1/schedules/{fits.GetProperty("id").GetString()}", new { budget = new { } })).ReadJsonAsync(200);
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("budget").ValueKind);
+    }
+
+    [Fact]
+    public async Task ARunThatComesToPassItsBudgetStopsWithBudgetExceededAndKeepsWhatItMade()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        // The workflow asks for one scene; this model writes three regardless, so the run generates three images
+        // where its estimate counted one. At $0.30 an image (6 credits), the third would pass the $0.70 budget.
+        host.Llm.FollowsInstructions = false;
+        try
+        {
+            var workflow = await WorkflowAsync(client, """
+                {"nodes": [{"id": "script", "type": "Script.Generate", "params": {"prompt": "night markets", "scenes": 1, "duration_seconds": 6}},
+                           {"id": "stills", "type": "Input.KAI.GenerateImage", "params": {"model": "gpt-4o-image", "prompt": "warm light"}}],
+                 "edges": [{"from": "script", "to": "stills"}]}
+                """);
+            var estimate = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { })).ReadJsonAsync(200);
+            Assert.Equal(6, estimate.GetProperty("total").GetProperty("kai_credits").GetInt32());
+            var started = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { budget = new { max_cost_usd = 0.70 } })).ReadJsonAsync(202);
+            Assert.Equal(0.70m, started.GetProperty("budget").GetProperty("max_cost_usd").GetDecimal());
+            var job = await FinishedAsync(client, started.GetProperty("id").GetString()!);
+
+            Assert.True(job.GetProperty("status").GetString() == "failed", job.ToString());
+            Assert.Equal(("BUDGET_EXCEEDED", "stills"), (job.GetProperty("error").GetProperty("code").GetString(), job.GetProperty("error").GetProperty("node_id").GetString()));
+            Assert.Equal(12, job.GetProperty("cost_kai_credits").GetInt32());
+            Assert.True(job.GetProperty("cost_total_usd").GetDecimal() <= 0.70m);
+            // Two generations were made; the third was refused before KIE was asked.
+            var items = await host.StringsAsync("SELECT status || ':' || coalesce(error->>'code', '') FROM node_runs WHERE job_id = $1 AND node_id = 'stills' AND item_index >= 0 ORDER BY status",
+                job.GetProperty("id").GetString()!);
+            Assert.Equal(["failed:BUDGET_EXCEEDED", "succeeded:", "succeeded:"], items);
+            Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM kai_generations WHERE job_id = $1 AND status = 'completed'", job.GetProperty("id").GetString()!));
+            // The two images it made stay, as assets of the job.
+            var assets = await host.StringsAsync("SELECT id FROM assets WHERE org_id = $1 AND job_id = $2 AND deleted_at IS NULL", session.OrgId, job.GetProperty("id").GetString()!);
+            Assert.Equal(2, assets.Count);
+            foreach (var asset in assets) await (await client.GetAsync($"/v1/assets/{asset}")).ReadJsonAsync(200);
+        }
+        finally
+        {
+            host.Llm.FollowsInstructions = true;
+        }
+    }
+
+    [Fact]
+    public async Task TwoConcurrentRunsOfAFreeOrgWithCreditsForOneSettleWithoutGoingNegative()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        // 44 of the free tier's 50 credits are used this month: one 6-credit image is left.
+        await host.ScalarAsync("INSERT INTO usage_records (id, org_id, resource_type, kai_credits, cost_usd) VALUES (fenta_id('usage'), $1, 'kai_credits', 44, 0)", session.OrgId);
+        var graph = JsonDocument.Parse("""
+            {"nodes": [{"id": "still", "type": "Input.KAI.GenerateImage", "params": {"model": "gpt-4o-image", "prompt": "a red kite"}}], "edges": []}
+            """).RootElement;
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            (await (await client.PostAsJsonAsync("/v1/jobs", new { graph })).ReadJsonAsync(202)).GetProperty("id").GetString()!));
+        var finished = await Task.WhenAll(jobs.Select(id => FinishedAsync(client, id)));
+
+        Assert.Equal(["completed", "failed"], finished.Select(j => j.GetProperty("status").GetString()).Order());
+        var refused = finished.Single(j => j.GetProperty("status").GetString() == "failed");
+        Assert.Equal("INSUFFICIENT_CREDITS", refused.GetProperty("error").GetProperty("code").GetString());
+        var quota = await (await client.GetAsync("/v1/usage/quota")).ReadJsonAsync(200);
+        var credits = quota.GetProperty("resources").EnumerateArray().Single(r => r.GetProperty("resource").GetString() == "kai_credits");
+        Assert.Equal((50m, 0m), (credits.GetProperty("used").GetDecimal(), credits.GetProperty("remaining").GetDecimal()));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM spend_reservations WHERE org_id = $1", session.OrgId));
+    }
+
+    [Fact]
+    public async Task OfflineDefaultsSpendOnlyRenderSecondsAndAnotherOrgsWorkflowIsNotFound()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var workflow = await WorkflowAsync(client, """
+            {"nodes": [{"id": "script", "type": "Script.Generate", "params": {"prompt": "tides", "duration_seconds": 12}},
+                       {"id": "stills", "type": "Input.KAI.GenerateImage", "params": {"provider": "local", "prompt": "sea"}},
+                       {"id": "voice", "type": "Voice.TTS", "params": {"provider": "espeak"}},
+                       {"id": "timeline", "type": "Edit.Timeline"}, {"id": "render", "type": "Output.Render"}],
+             "edges": [{"from": "script", "to": "stills"}, {"from": "script", "to": "voice"}, {"from": "stills", "to": "timeline"},
+                       {"from": "voice", "to": "timeline"}, {"from": "timeline", "to": "render"}]}
+            """);
+        var estimate = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { variables = new { } })).ReadJsonAsync(200);
+        var nodes = estimate.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("node_id").GetString()!);
+        Assert.Equal((3, 0), (nodes["stills"].GetProperty("items").GetInt32(), nodes["stills"].GetProperty("kai_credits").GetInt32()));
+        Assert.True(nodes["script"].GetProperty("tokens").GetInt64() > 0); // the LLM is configured here
+        var render = nodes["render"].GetProperty("render_seconds").GetDecimal();
+        Assert.InRange(render, 10m, 13m); // 30 words read at 175 a minute, plus the tail
+        Assert.Equal(render * 0.02m, nodes["render"].GetProperty("cost_usd").GetDecimal());
+
+        var other = (await host.RegisterAsync()).Client();
+        await (await other.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { })).ReadProblemAsync(404, "NOT_FOUND");
+        var bad = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { variables = 3 })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["variables"], bad.Fields());
+    }
+}
