@@ -372,10 +372,11 @@ resource vaultEndpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGrou
 // data plane is private); empty optional secrets are left out and their features run on the offline defaults.
 var secretValues = [
   { name: 'jwt-signing-key', setting: 'FENTA_JWT_SIGNING_KEY', value: jwtSigningKey, api: true, orchestrations: false }
-  { name: 'stripe-secret-key', setting: 'FENTA_STRIPE_SECRET_KEY', value: stripeSecretKey, api: true, orchestrations: false }
+  { name: 'stripe-secret-key', setting: 'FENTA_STRIPE_SECRET_KEY', value: stripeSecretKey, api: true, orchestrations: true }
   { name: 'stripe-webhook-secret', setting: 'FENTA_STRIPE_WEBHOOK_SECRET', value: stripeWebhookSecret, api: true, orchestrations: false }
   { name: 'pexels-api-key', setting: 'FENTA_PEXELS_API_KEY', value: pexelsApiKey, api: true, orchestrations: true }
-  { name: 'kie-api-key', setting: 'FENTA_KIE_API_KEY', value: kieApiKey, api: false, orchestrations: true }
+  // The API only looks at whether it is set: cost estimates count KIE credits when the workers call KIE.
+  { name: 'kie-api-key', setting: 'FENTA_KIE_API_KEY', value: kieApiKey, api: true, orchestrations: true }
   { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', value: llmApiKey, api: false, orchestrations: true }
   { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', value: ttsApiKey, api: false, orchestrations: true }
   { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', value: asrApiKey, api: false, orchestrations: true }

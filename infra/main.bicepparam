@@ -19,9 +19,18 @@ param pexelsApiKey = readEnvironmentVariable('FENTA_PEXELS_API_KEY', '')
 param apiSettings = {
   FENTA_STRIPE_PRICE_STARTER: readEnvironmentVariable('FENTA_STRIPE_PRICE_STARTER', '')
   FENTA_STRIPE_PRICE_PRO: readEnvironmentVariable('FENTA_STRIPE_PRICE_PRO', '')
+  FENTA_STRIPE_OVERAGE_PRICES_STARTER: readEnvironmentVariable('FENTA_STRIPE_OVERAGE_PRICES_STARTER', '')
+  FENTA_STRIPE_OVERAGE_PRICES_PRO: readEnvironmentVariable('FENTA_STRIPE_OVERAGE_PRICES_PRO', '')
+  // Cost estimates count LLM tokens and OpenAI speech only when the workers call them.
+  FENTA_LLM_BASE_URL: readEnvironmentVariable('FENTA_LLM_BASE_URL', '')
+  FENTA_TTS_BASE_URL: readEnvironmentVariable('FENTA_TTS_BASE_URL', '')
 }
 param orchestrationsSettings = {
   FENTA_LLM_BASE_URL: readEnvironmentVariable('FENTA_LLM_BASE_URL', '')
   FENTA_TTS_BASE_URL: readEnvironmentVariable('FENTA_TTS_BASE_URL', '')
   FENTA_ASR_BASE_URL: readEnvironmentVariable('FENTA_ASR_BASE_URL', '')
+  // The meters paid overage is reported to (empty: the fenta_* defaults).
+  FENTA_STRIPE_METER_LLM_TOKENS: readEnvironmentVariable('FENTA_STRIPE_METER_LLM_TOKENS', '')
+  FENTA_STRIPE_METER_KAI_CREDITS: readEnvironmentVariable('FENTA_STRIPE_METER_KAI_CREDITS', '')
+  FENTA_STRIPE_METER_RENDER_SECONDS: readEnvironmentVariable('FENTA_STRIPE_METER_RENDER_SECONDS', '')
 }

@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
@@ -42,7 +43,7 @@ public static class WorkerHost
         return builder.Build();
     }
 
-    /// <summary>What the functions need in either host: the database, assets, node activities, the render queues, webhook delivery and the clock.</summary>
+    /// <summary>What the functions need in either host: the database, assets, node activities, the render queues, webhook delivery, Stripe and the clock.</summary>
     public static IServiceCollection AddRunServices(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(FentaDb.FromSettings(key => config[key]));
@@ -57,6 +58,8 @@ public static class WorkerHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddMediaActivities(config);
         services.AddWebhookDelivery(config);
+        // Paid overage goes to Stripe from here (the OverageReports timer); without FENTA_STRIPE_SECRET_KEY nothing is registered.
+        services.AddStripeBilling(StripeOptions.FromSettings(key => config[key]));
         return services;
     }
 }

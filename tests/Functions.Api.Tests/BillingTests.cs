@@ -79,6 +79,8 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
         var checkout = checkouts.Select(c => c.Form).ToList();
         Assert.Equal(["price_pro", "price_starter"], checkout.Select(f => f["line_items[0][price]"]));
         Assert.All(checkout, f => Assert.Equal(("subscription", session.OrgId, "1"), (f["mode"], f["subscription_data[metadata][org_id]"], f["line_items[0][quantity]"])));
+        // No overage prices configured (FENTA_STRIPE_OVERAGE_PRICES_*): the plan's price is the only line item.
+        Assert.All(checkout, f => Assert.DoesNotContain(f.Keys, k => k.StartsWith("line_items[1]", StringComparison.Ordinal)));
         // Two clicks without an Idempotency-Key of the caller's are two attempts, each with its own key at Stripe.
         Assert.Equal(2, checkouts.Select(c => c.IdempotencyKey).Distinct().Count(k => k is { Length: > 0 }));
         var billing = await (await client.GetAsync("/v1/billing")).ReadJsonAsync(200);

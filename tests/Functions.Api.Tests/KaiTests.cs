@@ -43,9 +43,17 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         throw new TimeoutException($"generation {id} did not finish in {seconds} s");
     }
 
+    /// <summary>A member of an org on a paid plan: a Veo clip's 60 credits are more than the free tier's 50 a month.</summary>
+    private async Task<HttpClient> PaidClientAsync()
+    {
+        var session = await host.RegisterAsync();
+        await host.ScalarAsync("UPDATE orgs SET plan = 'starter' WHERE id = $1", session.OrgId);
+        return session.Client();
+    }
+
     private async Task<(HttpClient Client, string Id)> StartAsync(string path, object body)
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = await PaidClientAsync();
         var started = await (await client.PostAsJsonAsync(path, body)).ReadJsonAsync(202);
         // A worker may already have picked the generation up by the time the 202 is written.
         Assert.Contains(started.GetProperty("status").GetString(), new[] { "queued", "processing" });
@@ -117,7 +125,8 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Contains("/v1/kai/callbacks/", created.Body.Value.GetProperty("callBackUrl").GetString());
 
         var cost = job.GetProperty("cost");
-        Assert.Equal((60, 0.30m), (cost.GetProperty("kai_credits").GetInt32(), cost.GetProperty("total_usd").GetDecimal()));
+        Assert.Equal((60, 3.00m), // 60 credits at Starter's $0.05
+             (cost.GetProperty("kai_credits").GetInt32(), cost.GetProperty("total_usd").GetDecimal()));
         var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
         Assert.Equal(("completed", "kie", 60), (generation.GetProperty("status").GetString(), generation.GetProperty("provider").GetString(),
             generation.GetProperty("credits_used").GetInt32()));
@@ -279,7 +288,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
     [Fact]
     public async Task MaintenanceWaitsServerErrorsAndFailedGenerationsAreRetriedByTheNodesPolicy()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = await PaidClientAsync();
         var before = host.Kie.CreateTaskCalls;
         var requestsBefore = host.Kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask");
         host.Kie.EnqueueError(200, """{"code": 455, "msg": "Service unavailable: maintenance"}""", retryAfterSeconds: 1);
@@ -329,7 +338,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
     [Fact]
     public async Task AWorkflowEditsEachClipInParallelAndKeepsTheirOrder()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = await PaidClientAsync();
         var first = (await UploadClipAsync(client, 1)).GetProperty("id").GetString();
         var second = (await UploadClipAsync(client, 2)).GetProperty("id").GetString();
         var graph = new
@@ -366,7 +375,7 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
     [Fact]
     public async Task EditingAClipLocallyAppliesTheOperationToTheUploadedClip()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = await PaidClientAsync();
         var bad = await (await client.PostAsJsonAsync("/v1/kai/edit-video", new { prompt = "warmer", provider = "local" })).ReadProblemAsync(400, "VALIDATION_FAILED");
         Assert.Contains("asset_ids", bad.Fields());
 

@@ -53,7 +53,7 @@ public class FunctionListTests
             if (trigger == "queueTrigger") Assert.Equal((name, detail), (name, binding.GetProperty("queueName").GetString()));
         }
         // The background work the design names is all there.
-        Assert.Superset(new HashSet<string> { "RunWorkflow", "KieItem", "DeliverWebhook", "RenderResults", "Schedules", "WebhookDispatch", "Retention", "PausedJobs" },
+        Assert.Superset(new HashSet<string> { "RunWorkflow", "KieItem", "DeliverWebhook", "RenderResults", "Schedules", "WebhookDispatch", "Retention", "PausedJobs", "OverageReports" },
             local.Keys.ToHashSet());
     }
 
@@ -63,7 +63,7 @@ public class FunctionListTests
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FENTA_WEBHOOK_SCHEDULE"] = "*/5 * * * * *" }).Build();
         var timers = LocalTriggers.All.Where(t => t.Timer is not null).ToList();
 
-        Assert.Equal(4, timers.Count);
+        Assert.Equal(5, timers.Count);
         foreach (var timer in timers)
         {
             var schedule = CrontabSchedule.TryParse(LocalTriggers.ResolveSchedule(timer.Timer!.Schedule, settings), new CrontabSchedule.ParseOptions { IncludingSeconds = true });

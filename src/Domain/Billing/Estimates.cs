@@ -94,9 +94,9 @@ public static class Estimates
     private const double EspeakWordsPerSecond = 178 / 60.0, OpenAiWordsPerSecond = 2.5, WordsPerSentence = 11;
     private const double StockClipSeconds = 8, UploadSeconds = 8;
 
-    public static IReadOnlyList<string> Assumptions(PaidProviders providers) =>
+    private static IReadOnlyList<string> Assumptions(PaidProviders providers) =>
     [
-        $"Dollars price every unit at the plan's per-unit rates (seed 000's overage rates; Starter's for plans without their own), whether or not it falls within the monthly allowance.",
+        "Dollars price every unit at the plan's per-unit rates (seed 000's overage rates; Starter's for plans without their own), whether or not it falls within the monthly allowance.",
         providers.Llm
             ? "LLM prompt tokens are counted from the writer's own messages (o200k_base); replies are sized by the narration asked for (about 4 tokens per 3 words, plus the script's JSON)."
             : "No LLM is configured: scripts come from the offline writer and use no tokens.",

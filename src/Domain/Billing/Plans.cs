@@ -6,20 +6,8 @@ namespace FentaWeb.Domain.Billing;
 /// </summary>
 public sealed record UnitPrices(decimal PerHundredThousandTokens, decimal PerKaiCredit, decimal PerRenderSecond, decimal PerStorageGb)
 {
-    public decimal Tokens(decimal tokens) => tokens / 100_000m * PerHundredThousandTokens;
-
     public decimal Of(decimal tokens, decimal kaiCredits, decimal renderSeconds) =>
-        decimal.Round(Tokens(tokens) + kaiCredits * PerKaiCredit + renderSeconds * PerRenderSecond, 4);
-
-    /// <summary>The price of one unit of a metered resource (<see cref="UsageResources"/>), per the unit Stripe is sent.</summary>
-    public decimal PerUnit(string resource) => resource switch
-    {
-        UsageResources.LlmTokens => PerHundredThousandTokens / 100_000m,
-        UsageResources.KaiCredits => PerKaiCredit,
-        UsageResources.RenderSeconds => PerRenderSecond,
-        UsageResources.StorageBytes => PerStorageGb,
-        _ => throw new ArgumentOutOfRangeException(nameof(resource), resource, "not a metered resource"),
-    };
+        decimal.Round(tokens / 100_000m * PerHundredThousandTokens + kaiCredits * PerKaiCredit + renderSeconds * PerRenderSecond, 4);
 }
 
 /// <summary>What a subscription tier includes each month (seed 000's pricing table); null means unlimited.</summary>

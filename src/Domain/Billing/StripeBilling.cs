@@ -1,31 +1,60 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using FentaWeb.Domain.Engine;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Stripe;
+using Stripe.Billing;
 using Stripe.Checkout;
 using PortalSessionCreateOptions = Stripe.BillingPortal.SessionCreateOptions;
 
 namespace FentaWeb.Domain.Billing;
 
-/// <summary>FENTA_STRIPE_*: the secret key, the webhook endpoint's secret and the price of each paid plan.</summary>
-public sealed record StripeOptions(Uri BaseUrl, string SecretKey, string? WebhookSecret, IReadOnlyDictionary<string, string> PlanPrices, TimeSpan Timeout)
+/// <summary>
+/// FENTA_STRIPE_*: the secret key, the webhook endpoint's secret, the price of each paid plan, the metered prices its
+/// overage is billed at (extra Checkout line items) and the meter event name of each metered resource.
+/// </summary>
+public sealed record StripeOptions(Uri BaseUrl, string SecretKey, string? WebhookSecret, IReadOnlyDictionary<string, string> PlanPrices, TimeSpan Timeout,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> OveragePrices, IReadOnlyDictionary<string, string> MeterEventNames)
 {
-    public static StripeOptions? FromSettings(Func<string, string?> setting) =>
-        setting("FENTA_STRIPE_SECRET_KEY") is { Length: > 0 } secretKey
-            ? new StripeOptions(new Uri(setting("FENTA_STRIPE_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.stripe.com/"), secretKey,
-                setting("FENTA_STRIPE_WEBHOOK_SECRET"),
-                new Dictionary<string, string?> { ["starter"] = setting("FENTA_STRIPE_PRICE_STARTER"), ["pro"] = setting("FENTA_STRIPE_PRICE_PRO") }
-                    .Where(p => p.Value is { Length: > 0 }).ToDictionary(p => p.Key, p => p.Value!), TimeSpan.FromSeconds(30))
-            : null;
+    /// <summary>The meter event names used unless FENTA_STRIPE_METER_* says otherwise (README: the meters to create in Stripe).</summary>
+    public static readonly IReadOnlyDictionary<string, string> DefaultMeterEventNames = new Dictionary<string, string>
+    {
+        [UsageResources.LlmTokens] = "fenta_llm_tokens",
+        [UsageResources.KaiCredits] = "fenta_kai_credits",
+        [UsageResources.RenderSeconds] = "fenta_render_seconds",
+    };
+
+    private static readonly string[] PaidPlans = ["starter", "pro"];
+
+    public static StripeOptions? FromSettings(Func<string, string?> setting)
+    {
+        if (setting("FENTA_STRIPE_SECRET_KEY") is not { Length: > 0 } secretKey) return null;
+        string Upper(string name) => name.ToUpperInvariant();
+        return new StripeOptions(new Uri(setting("FENTA_STRIPE_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.stripe.com/"), secretKey,
+            setting("FENTA_STRIPE_WEBHOOK_SECRET"),
+            PaidPlans.Select(plan => (plan, price: setting($"FENTA_STRIPE_PRICE_{Upper(plan)}")))
+                .Where(p => p.price is { Length: > 0 }).ToDictionary(p => p.plan, p => p.price!),
+            TimeSpan.FromSeconds(30),
+            // Comma-separated price ids, e.g. "price_tokens,price_credits,price_seconds"; absent: checkout sells the plan price alone.
+            PaidPlans.ToDictionary(plan => plan, plan => (IReadOnlyList<string>)(setting($"FENTA_STRIPE_OVERAGE_PRICES_{Upper(plan)}") ?? "")
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            DefaultMeterEventNames.ToDictionary(d => d.Key, d => setting($"FENTA_STRIPE_METER_{Upper(d.Key)}") is { Length: > 0 } name ? name : d.Value));
+    }
 
     /// <summary>The plan a Stripe price id stands for, or null for a price this deployment does not sell.</summary>
     public string? PlanOfPrice(string? priceId) => PlanPrices.FirstOrDefault(p => p.Value == priceId).Key;
+
+    /// <summary>The metered prices a plan's overage is billed at (none configured: none).</summary>
+    public IReadOnlyList<string> OveragePricesOf(string plan) => OveragePrices.TryGetValue(plan, out var prices) ? prices : [];
 }
 
 /// <summary>A Checkout or Billing Portal session: where to send the user.</summary>
 public sealed record StripeSession(string Id, string Url);
+
+/// <summary>What became of a meter event: Stripe recorded it now, or it held one with the same identifier already.</summary>
+public enum MeterEventOutcome { Recorded, AlreadyRecorded }
 
 /// <summary>
 /// The few Stripe calls billing needs, made with Stripe.net at the API version it is built for
@@ -60,14 +89,18 @@ public sealed class StripeBilling
             Name = name, Email = email, Metadata = new() { ["org_id"] = orgId },
         }, new RequestOptions { IdempotencyKey = $"customer:{orgId}" }, token), ct);
 
-    public async Task<StripeSession> CreateCheckoutSessionAsync(string orgId, string customerId, string priceId, string successUrl, string cancelUrl,
-        string idempotencyKey, CancellationToken ct)
+    /// <param name="meteredPriceIds">
+    /// The plan's overage prices: metered prices take no quantity (Stripe bills what the meter events add up to), so the
+    /// subscription carries them from the start and each invoice shows the overage beside the plan.
+    /// </param>
+    public async Task<StripeSession> CreateCheckoutSessionAsync(string orgId, string customerId, string priceId, IReadOnlyList<string> meteredPriceIds,
+        string successUrl, string cancelUrl, string idempotencyKey, CancellationToken ct)
     {
         var session = await CallAsync(token => _stripe.V1.Checkout.Sessions.CreateAsync(new SessionCreateOptions
         {
             Mode = "subscription",
             Customer = customerId,
-            LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = 1 }],
+            LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = 1 }, .. meteredPriceIds.Select(metered => new SessionLineItemOptions { Price = metered })],
             SuccessUrl = successUrl,
             CancelUrl = cancelUrl,
             ClientReferenceId = orgId,
@@ -86,6 +119,49 @@ public sealed class StripeBilling
         }, requestOptions: null, token), ct);
         return new StripeSession(session.Id, session.Url);
     }
+
+    /// <summary>
+    /// Reports usage as a Billing Meter event. <paramref name="identifier"/> names the usage once and for all: it is the
+    /// event's identifier, which Stripe keeps unique (for at least 24 hours), and the Idempotency-Key derives from it and the value, so a
+    /// resend (a retry, a host that died before recording the answer) replays the first answer or is refused as a
+    /// duplicate; either way Stripe counts the usage once. <paramref name="at"/> is when the usage happened (Stripe takes
+    /// events of the last 35 days and puts each in the billing period its timestamp falls in).
+    /// </summary>
+    /// <returns>Recorded now, or already recorded by an earlier send of the same identifier.</returns>
+    public Task<MeterEventOutcome> ReportUsageAsync(string eventName, string customerId, decimal value, string identifier, DateTimeOffset at, CancellationToken ct) =>
+        CallAsync(async token =>
+        {
+            // Meter payload values are strings; a decimal point, never a culture's comma.
+            var quantity = value.ToString("0.##########", CultureInfo.InvariantCulture);
+            try
+            {
+                await _stripe.V1.Billing.MeterEvents.CreateAsync(new MeterEventCreateOptions
+                {
+                    EventName = eventName,
+                    Identifier = identifier,
+                    Timestamp = at.UtcDateTime,
+                    Payload = new() { ["stripe_customer_id"] = customerId, ["value"] = quantity },
+                    // The value is part of the key: should a resend ever carry another value, Stripe refuses it for its
+                    // identifier (taken as recorded) instead of an idempotency_error that would stop the org's reports for a day.
+                }, new RequestOptions { IdempotencyKey = $"meter_event:{identifier}:{quantity}" }, token);
+                return MeterEventOutcome.Recorded;
+            }
+            catch (StripeException e) when (IsDuplicateIdentifier(e, identifier))
+            {
+                return MeterEventOutcome.AlreadyRecorded;
+            }
+        }, ct);
+
+    /// <summary>
+    /// Stripe's refusal of a meter event whose identifier it already holds. Its documentation promises the uniqueness but
+    /// not the answer's shape; what Stripe sends (and integrations match on) is a 400 invalid_request_error "An event
+    /// already exists with identifier {identifier}." without an error code. The refusal must name our identifier (in its
+    /// message, or as its param), so that no other 400 is mistaken for it.
+    /// </summary>
+    private static bool IsDuplicateIdentifier(StripeException e, string identifier) =>
+        e.HttpStatusCode == HttpStatusCode.BadRequest && e.StripeError is { Type: "invalid_request_error" } error
+        && (error.Code == "resource_already_exists" || error.Message?.Contains("already exists", StringComparison.OrdinalIgnoreCase) == true)
+        && (error.Message?.Contains(identifier, StringComparison.Ordinal) == true || error.Param == "identifier");
 
     /// <summary>Calls Stripe through the "stripe" client's pipeline (its timeouts, retries and breaker); failures become provider errors.</summary>
     private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct)

@@ -55,7 +55,8 @@ public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, 
 
         var customer = await CustomerAsync(caller, data, stripeClient, ct);
         var key = request.Headers["Idempotency-Key"].FirstOrDefault() is { Length: > 0 and <= 200 } given ? $"checkout:{caller.OrgId}:{given}" : Ids.New("checkout");
-        return Session(await stripeClient.CreateCheckoutSessionAsync(caller.OrgId, customer, options.PlanPrices[body.Plan!], body.SuccessUrl!, body.CancelUrl!, key, ct));
+        return Session(await stripeClient.CreateCheckoutSessionAsync(caller.OrgId, customer, options.PlanPrices[body.Plan!], options.OveragePricesOf(body.Plan!),
+            body.SuccessUrl!, body.CancelUrl!, key, ct));
     }
 
     [Function(nameof(CreatePortalSession)), Access(OrgRole.Admin, SessionOnly = true),

@@ -30,12 +30,7 @@ public static class Services
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
-        if (options.Stripe is { } stripe)
-        {
-            services.AddSingleton(stripe);
-            // Every create carries an Idempotency-Key, so a POST Stripe failed can be sent again without making a second object.
-            services.AddHttpClient<StripeBilling>(StripeBilling.HttpClientName).AddProviderResilience(stripe.Timeout, postsCreateNothing: true);
-        }
+        services.AddStripeBilling(options.Stripe);
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
