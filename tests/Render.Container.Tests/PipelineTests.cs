@@ -33,7 +33,8 @@ public class PipelineTests : IAsyncLifetime
         _db = FentaDb.CreateDataSource(cs);
         await using (var cmd = _db.CreateCommand("""
             INSERT INTO users (id, email, password_hash, name) VALUES ('user_p', 'p@example.test', 'x', 'P');
-            INSERT INTO orgs (id, name, slug, owner_id) VALUES ('org_p', 'P', 'p', 'user_p');
+            -- A paid plan: three generated clips are more KIE credits than the free tier's 50 a month.
+            INSERT INTO orgs (id, name, slug, owner_id, plan) VALUES ('org_p', 'P', 'p', 'user_p', 'starter');
             """)) await cmd.ExecuteNonQueryAsync();
         await _kie.StartAsync();
         await _hooks.StartAsync();
@@ -200,7 +201,7 @@ public class PipelineTests : IAsyncLifetime
             usage.Parameters.Add(new() { Value = jobId });
             await using var row = await usage.ExecuteReaderAsync();
             Assert.True(await row.ReadAsync());
-            Assert.Equal((3L, 165L, 0.825m), (row.GetInt64(0), row.GetInt64(1), row.GetDecimal(2))); // one record per generated clip
+            Assert.Equal((3L, 165L, 8.25m), (row.GetInt64(0), row.GetInt64(1), row.GetDecimal(2))); // one record per generated clip, at Starter's $0.05 a credit
         }
         // Each scene's own prompt went to KIE, and the clips reach the timeline in scene order.
         var script = await OutputAsync(jobId, "script");
