@@ -52,6 +52,37 @@ public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTest
     private static DateTimeOffset NextRun(JsonElement schedule) => schedule.GetProperty("next_run_at").GetDateTimeOffset();
 
     [Fact]
+    public async Task ASchedulesBudgetGoesWithItsRunsAndASlotWhoseRunWouldPassItRecordsWhyInsteadOfRunning()
+    {
+        var (_, client, workflowId) = await WorkflowAsync();
+        var created = await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = workflowId, cron = "*/5 * * * *", budget = new { max_cost_usd = 1 } }))
+            .ReadJsonAsync(201);
+        var id = created.GetProperty("id").GetString()!;
+        host.MoveTo(NextRun(created));
+        var ran = await WaitAsync(client, id, s => s.GetProperty("run_count").GetInt32() == 1);
+        var job = await (await client.GetAsync($"/v1/jobs/{ran.GetProperty("last_job_id").GetString()}")).ReadJsonAsync(200);
+        Assert.Equal(1m, job.GetProperty("budget").GetProperty("max_cost_usd").GetDecimal());
+
+        // The workflow grows a three-minute render ($0.02 a second): its next slot would pass the budget, so it does not run.
+        var rendered = new
+        {
+            nodes = new object[]
+            {
+                new { id = "s", type = "Script.Generate", @params = new { prompt = "tides", duration_seconds = 180 } },
+                new { id = "st", type = "Input.Stock", @params = new { query = "sea" } },
+                new { id = "v", type = "Voice.TTS" }, new { id = "t", type = "Edit.Timeline" }, new { id = "r", type = "Output.Render" },
+            },
+            edges = new object[] { new { from = "s", to = "v" }, new { from = "st", to = "t" }, new { from = "v", to = "t" }, new { from = "t", to = "r" } },
+        };
+        await (await client.PatchAsJsonAsync($"/v1/workflows/{workflowId}", new { graph = rendered })).ReadJsonAsync(200);
+        host.MoveTo(NextRun(ran));
+        var refused = await WaitAsync(client, id, s => s.GetProperty("last_error").ValueKind == JsonValueKind.String);
+        Assert.Contains("budget", refused.GetProperty("last_error").GetString());
+        Assert.Equal(1, refused.GetProperty("run_count").GetInt32());
+        Assert.True(NextRun(refused) > NextRun(ran));
+    }
+
+    [Fact]
     public async Task ADueSlotStartsARunOfTheWorkflowWithTheSchedulesVariablesAndMovesToTheNextSlot()
     {
         var (_, client, workflowId) = await WorkflowAsync();
