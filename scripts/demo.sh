@@ -18,6 +18,7 @@ run_demo() {
     case "$status" in
       completed) break ;;
       failed|cancelled) printf '%s\n' "$body" >&2; die "the job $status (logs: $url/v1/jobs/$job/logs)" ;;
+      paused) die "the job is paused: $(printf '%s' "$body" | json_field paused_reason)" ;;
     esac
     printf '\r  %s, %s%%   ' "$status" "$(printf '%s' "$body" | json_field progress)" >&2
     sleep 1
