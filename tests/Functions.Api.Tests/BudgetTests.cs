@@ -63,30 +63,43 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
     private static void Within(double expected, double actual, double tolerance, string what) =>
         Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(actual), $"{what}: estimated {expected}, metered {actual} (more than {tolerance:P0} apart)");
 
-    [Fact]
-    public async Task TheEstimateOfTheAiStorySampleMatchesWhatItsRunMetersWithinTenPercent()
+    [Theory]
+    [InlineData(SampleWorkflows.AiStory)]
+    [InlineData(SampleWorkflows.ProductReview)]
+    public async Task TheEstimateOfASampleWorkflowMatchesWhatItsRunMetersWithinTenPercent(string sample)
     {
         var session = await host.RegisterAsync();
         await host.ScalarAsync("UPDATE orgs SET plan = 'starter' WHERE id = $1", session.OrgId); // 180 credits: more than the free tier's 50
         var client = session.Client();
-        var workflow = await WorkflowAsync(client, SampleWorkflows.AiStoryGraph, new { topic = "a lighthouse keeper who finds a message in a bottle" });
+        var aiStory = sample == SampleWorkflows.AiStory;
+        var workflow = aiStory
+            ? await WorkflowAsync(client, SampleWorkflows.AiStoryGraph, new { topic = "a lighthouse keeper who finds a message in a bottle" })
+            : await WorkflowAsync(client, SampleWorkflows.ProductReviewGraph, new
+            {
+                product = "a folding desk lamp", clip = (await client.UploadAsync(await Uploads.ClipAsync(seconds: 3), "lamp.mp4")).GetProperty("id").GetString(),
+            });
 
         var estimate = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { })).ReadJsonAsync(200);
         var total = estimate.GetProperty("total");
         Assert.Equal(("starter", 0.05m), (estimate.GetProperty("plan").GetString(), estimate.GetProperty("prices").GetProperty("per_kai_credit").GetDecimal()));
-        var clips = estimate.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("node_id").GetString() == "clips");
-        Assert.Equal((3, 180), (clips.GetProperty("items").GetInt32(), clips.GetProperty("kai_credits").GetInt32())); // veo-3.1-fast: 60 a scene
         Assert.Contains(estimate.GetProperty("assumptions").EnumerateArray(), a => a.GetString()!.Contains("per-unit rates"));
+        if (aiStory)
+        {
+            var clips = estimate.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("node_id").GetString() == "clips");
+            Assert.Equal((3, 180), (clips.GetProperty("items").GetInt32(), clips.GetProperty("kai_credits").GetInt32())); // veo-3.1-fast: 60 a scene
+        }
 
         var started = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { })).ReadJsonAsync(202);
         var job = await FinishedAsync(client, started.GetProperty("id").GetString()!);
         Assert.Equal("completed", job.GetProperty("status").GetString());
-        Assert.Equal(180, job.GetProperty("cost_kai_credits").GetInt32());
+        Assert.Equal(aiStory ? 180 : 0, job.GetProperty("cost_kai_credits").GetInt32());
+        Assert.Equal(total.GetProperty("kai_credits").GetInt32(), job.GetProperty("cost_kai_credits").GetInt32());
         Within(total.GetProperty("tokens").GetDouble(), job.GetProperty("cost_tokens").GetDouble(), 0.10, "tokens");
         Within(total.GetProperty("render_seconds").GetDouble(), job.GetProperty("cost_render_seconds").GetDouble(), 0.10, "render seconds");
         Within(total.GetProperty("cost_usd").GetDouble(), job.GetProperty("cost_total_usd").GetDouble(), 0.10, "dollars");
         // Every unit at the plan's rates: the job's dollars are its units priced, and every reservation was settled.
-        var metered = 180 * 0.05m + job.GetProperty("cost_tokens").GetInt32() / 100_000m * 0.10m + job.GetProperty("cost_render_seconds").GetDecimal() * 0.02m;
+        var metered = job.GetProperty("cost_kai_credits").GetInt32() * 0.05m + job.GetProperty("cost_tokens").GetInt32() / 100_000m * 0.10m
+                      + job.GetProperty("cost_render_seconds").GetDecimal() * 0.02m;
         Assert.Equal(decimal.Round(metered, 3), decimal.Round(job.GetProperty("cost_total_usd").GetDecimal(), 3));
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM spend_reservations WHERE job_id = $1", job.GetProperty("id").GetString()!));
     }

@@ -29,7 +29,7 @@ public static class SampleWorkflows
         """;
 
     /// <summary>Seed 000's "Product Review": Upload → Timeline → Render → Download, with Script → TTS → Subtitles.</summary>
-    private const string ProductReviewGraph = """
+    internal const string ProductReviewGraph = """
         {"nodes": [
           {"id": "upload", "type": "Input.Upload", "params": {"asset_ids": ["{{clip}}"]}},
           {"id": "script", "type": "Script.Generate", "params": {"genre": "review", "prompt": "{{product}}", "duration_seconds": 20}},
