@@ -7,7 +7,7 @@ namespace FentaWeb.Domain.Scheduling;
 /// evaluated in an IANA time zone. Quartz's evaluator wants six fields, 1-based weekdays and a <c>?</c> in one
 /// of the two day fields, so the expression is translated once here.
 /// </summary>
-public sealed class CronSchedule
+public sealed partial class CronSchedule
 {
     private readonly CronExpression _quartz;
 
@@ -35,6 +35,11 @@ public sealed class CronSchedule
             error = "must have five fields: minute hour day-of-month month day-of-week";
             return false;
         }
+        if (fields.FirstOrDefault(f => ZeroStep().IsMatch(f)) is { } zero)
+        {
+            error = $"'{zero}' steps by 0, which never advances: use a step of 1 or more";
+            return false;
+        }
         var (dom, dow) = (fields[2], fields[4]);
         if (dom != "*" && dow != "*")
         {
@@ -46,6 +51,12 @@ public sealed class CronSchedule
         try
         {
             var cron = new CronExpression(quartz) { TimeZone = zone };
+            // A valid expression can still name a day that never comes (February 31st): enabled, it would never run.
+            if (cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is not { } next || next > DateTimeOffset.UtcNow.AddYears(8))
+            {
+                error = "never fires: no such date comes (for example February 30th or 31st)";
+                return false;
+            }
             schedule = new CronSchedule(expression, cron);
             error = null;
             return true;
@@ -57,6 +68,9 @@ public sealed class CronSchedule
         }
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"/0+(?!\d)")]
+    private static partial System.Text.RegularExpressions.Regex ZeroStep();
+
     // Cron counts weekdays 0-7 from Sunday; Quartz counts 1-7 from Sunday. Names (MON) pass through.
     private static string ToQuartzWeekdays(string field)
     {
@@ -66,7 +80,8 @@ public sealed class CronSchedule
         {
             if (c is >= '0' and <= '7' && !afterSlash) chars.Append((char)('1' + (c - '0') % 7));
             else chars.Append(c);
-            if (c == '/') afterSlash = true;
+            // After '/' (a step) or '#' (the n-th weekday of the month) come counts, not weekdays.
+            if (c is '/' or '#') afterSlash = true;
             else if (c is ',' or '-') afterSlash = false;
         }
         return chars.ToString();

@@ -82,6 +82,11 @@ public static partial class TemplateValidator
         var tracks = spec.Tracks ?? [];
         if (tracks.Count == 0) errors.Add("spec.tracks", "a template needs at least one track");
         var trackTypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (tracks.Select((t, i) => (t, i)).Where(p => p.t is null).ToList() is { Count: > 0 } missing)
+        {
+            foreach (var (_, i) in missing) errors.Add($"spec.tracks[{i}]", "must be a track object, not null");
+            return;
+        }
         for (var i = 0; i < tracks.Count; i++)
         {
             var track = tracks[i];
@@ -108,7 +113,10 @@ public static partial class TemplateValidator
 
         var overlays = spec.Overlays ?? [];
         for (var i = 0; i < overlays.Count; i++)
-            ValidateOverlay(overlays[i], $"spec.overlays[{i}]", trackTypes, placeholders, errors);
+        {
+            if (overlays[i] is null) errors.Add($"spec.overlays[{i}]", "must be an overlay object, not null");
+            else ValidateOverlay(overlays[i], $"spec.overlays[{i}]", trackTypes, placeholders, errors);
+        }
 
         if (spec.Rules is { } rules)
         {

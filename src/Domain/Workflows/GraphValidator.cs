@@ -31,7 +31,12 @@ public static partial class GraphValidator
         var errors = new FieldErrors();
         var nodes = graph.Nodes ?? [];
         var edges = graph.Edges ?? [];
+        if (graph.Edges is null) errors.Add($"{path}.edges", "is required: send [] for a graph without edges");
         if (nodes.Count == 0) errors.Add($"{path}.nodes", "a workflow needs at least one node");
+        for (var i = 0; i < nodes.Count; i++)
+            if (nodes[i] is null) errors.Add($"{path}.nodes[{i}]", "must be a node object, not null");
+        for (var i = 0; i < edges.Count; i++)
+            if (edges[i] is null) errors.Add($"{path}.edges[{i}]", "must be an edge object, not null");
         if (nodes.Count > MaxNodes) errors.Add($"{path}.nodes", $"at most {MaxNodes} nodes are allowed");
         if (edges.Count > MaxEdges) errors.Add($"{path}.edges", $"at most {MaxEdges} edges are allowed");
         errors.ThrowIfAny();

@@ -18,6 +18,9 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
 {
     private static readonly ConcurrentDictionary<Type, (ConstructorInfo Constructor, string[] Names)> QueryRecords = new();
 
+    /// <summary>The API's JSON options with the input depth limit (<see cref="InputText.MaxDepth"/>).</summary>
+    private readonly JsonSerializerOptions _input = new(json.Value.SerializerOptions) { MaxDepth = InputText.MaxDepth };
+
     /// <summary>Returns the function's result, or the problem that stopped it (both <see cref="IResult"/>s the host executes).</summary>
     public async Task<object?> InvokeAsync(HttpContext http, HttpFunction function, Func<ValueTask<DurableTaskClient>> durableClient,
         Func<object?[], Task<object?>> invoke)
@@ -55,7 +58,7 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
             _ when type == typeof(HttpRequest) => request,
             _ when type == typeof(CancellationToken) => http.RequestAborted,
             _ when type == typeof(DurableTaskClient) => await durableClient(),
-            _ => request.RouteValues.TryGetValue(parameter.Name, out var value) ? value?.ToString() : null,
+            _ => request.RouteValues.TryGetValue(parameter.Name, out var value) ? InputText.Checked(value?.ToString(), parameter.Name) : null,
         };
     }
 
@@ -77,11 +80,14 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
             return parameter.Optional ? null : throw new ValidationFailedException("body", "a JSON body is required");
         if (request.ContentType is not { } contentType || !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
             throw new UnsupportedContentTypeException(request.ContentType ?? "");
-        return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), parameter.Info.ParameterType, json.Value.SerializerOptions)
+        var body = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        InputText.CheckJson(body);
+        return JsonSerializer.Deserialize(body, parameter.Info.ParameterType, _input)
             ?? (parameter.Optional ? null : throw new ValidationFailedException("body", "a JSON body is required"));
     }
 
-    private static string? Query(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values.ToString() : null;
+    private static string? Query(HttpRequest request, string name) =>
+        request.Query.TryGetValue(name, out var values) ? InputText.Checked(values.ToString(), name) : null;
 
     /// <summary>An <c>[AsParameters]</c> record: each constructor parameter from the query value it names (<c>[FromQuery(Name)]</c>, else its own name).</summary>
     private static object QueryRecord(HttpRequest request, Type type)

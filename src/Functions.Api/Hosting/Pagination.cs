@@ -24,7 +24,9 @@ public sealed record PageQuery([FromQuery(Name = "limit")] string? Limit, [FromQ
         {
             var padded = Cursor.Replace('-', '+').Replace('_', '/');
             padded += new string('=', (4 - padded.Length % 4) % 4);
-            return (limit, Encoding.UTF8.GetString(Convert.FromBase64String(padded)));
+            var after = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            // Cursors are ids this API made ("wf_0193…"): anything else (bytes, NUL) never reaches the database.
+            return after.Length is > 0 and <= 64 && after.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') ? (limit, after) : throw new FormatException();
         }
         catch (FormatException)
         {

@@ -4,6 +4,8 @@ using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Engine;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace FentaWeb.Api.Hosting;
 
@@ -40,6 +42,10 @@ public static partial class Problems
             ["resource"] = e.Line.Resource, ["limit"] = e.Line.Limit, ["used"] = e.Line.Used, ["resets_at"] = e.ResetsAt,
         }),
         BudgetExceededException e => (402, e.Code, e.Message, new() { ["estimate"] = e.Estimate }),
+        // Two requests raced to write the same unique thing (a workflow's next version, an email, an invitation): one wins,
+        // the other is told to look again rather than shown a 500.
+        DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } e } => Concurrent(e),
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } e => Concurrent(e),
         // An external service (Pexels, …) that failed a request made on the caller's behalf: busy says when to come back.
         ProviderException e => (e.RetryAfter is null ? 502 : 503, e.Code, e.Message, []),
         RateLimitedException e => (429, "RATE_LIMITED", e.Message, []),
@@ -50,6 +56,10 @@ public static partial class Problems
         _ => (500, "INTERNAL_ERROR", "Something went wrong on our side; the error was logged.", []),
     };
 
+    private static (int, string, string, Dictionary<string, object?>) Concurrent(PostgresException e) =>
+        (409, "CONFLICT", "Another request wrote the same thing at the same moment and won; read it again and retry if still needed.",
+            new() { ["constraint"] = e.ConstraintName });
+
     /// <summary>A body that does not parse names the JSON path where it broke, e.g. <c>graph.nodes[0].params</c>.</summary>
     private static (int, string, string, Dictionary<string, object?>) InvalidJson(JsonException json)
     {
@@ -59,6 +69,7 @@ public static partial class Problems
             var m when m.Contains("could not be mapped", StringComparison.Ordinal) => "is not a known field",
             var m when m.Contains("could not be converted", StringComparison.Ordinal) => "has the wrong JSON type",
             var m when m.Contains("missing required properties", StringComparison.Ordinal) => "is missing required fields",
+            var m when m.Contains("maximum configured depth", StringComparison.Ordinal) => $"nests deeper than {InputText.MaxDepth} levels",
             var m => $"is not valid JSON ({m.Split(" Path:")[0].Split(" LineNumber:")[0]})",
         };
         return (400, "VALIDATION_FAILED", $"{field}: {message}", new() { ["errors"] = new[] { new FieldError(field, message) } });

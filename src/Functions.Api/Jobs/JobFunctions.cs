@@ -234,7 +234,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     {
         if (text is null) return null;
         if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
-            return instant;
+            return instant.ToUniversalTime();
         errors.Add(field, "must be an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z");
         return null;
     }
@@ -249,7 +249,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
 
     internal static void CheckVariables(JsonElement? variables)
     {
-        if (variables is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
-            throw new ValidationFailedException("variables", "must be a JSON object");
+        var errors = new FieldErrors();
+        InputText.CheckVariables(variables, errors);
+        errors.ThrowIfAny();
     }
 }

@@ -122,7 +122,7 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
     {
         if (cron is { Length: > 0 } && !CronSchedule.TryParse(cron, timezone, out _, out var error))
             errors.Add(error!.StartsWith("unknown time zone", StringComparison.Ordinal) ? "timezone" : "cron", error);
-        if (body.Variables is { ValueKind: not JsonValueKind.Object }) errors.Add("variables", "must be a JSON object");
+        InputText.CheckVariables(body.Variables, errors);
         if (body.Name is { Length: > 200 }) errors.Add("name", "must be at most 200 characters");
     }
 

@@ -45,6 +45,7 @@ public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider
         if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200) errors.Add("name", "must be 1-200 characters");
         if (body.Aspect is null) errors.Add("aspect", "is required");
         if (body.Resolution is null) errors.Add("resolution", "is required");
+        InputText.CheckDescription(body.Description, errors);
         if (body.Spec is null) errors.Add("spec", "is required");
         else if (body.Aspect is not null && body.Resolution is not null) TemplateValidator.Validate(body.Aspect, body.Resolution, body.Spec, errors);
         errors.ThrowIfAny();
@@ -81,6 +82,7 @@ public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider
         var template = await FindWritable(db, caller, templateId, ct);
         var errors = new FieldErrors();
         if (body.Name is not null && (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200)) errors.Add("name", "must be 1-200 characters");
+        InputText.CheckDescription(body.Description, errors);
         TemplateValidator.Validate(body.Aspect ?? template.Aspect, body.Resolution ?? template.Resolution, body.Spec ?? template.Spec, errors);
         errors.ThrowIfAny();
 

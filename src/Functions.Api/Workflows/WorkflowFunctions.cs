@@ -65,7 +65,8 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
         var errors = new FieldErrors();
         CheckName(body.Name, errors, required: true);
         CheckStatus(body.Status, errors);
-        CheckVariables(body.Variables, errors);
+        InputText.CheckVariables(body.Variables, errors);
+        InputText.CheckDescription(body.Description, errors);
         if (body.Graph is null) errors.Add("graph", "is required");
         errors.ThrowIfAny();
         await GraphChecks.ValidateAsync(body.Graph!, caller, db, ct);
@@ -97,7 +98,8 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
         var errors = new FieldErrors();
         CheckName(body.Name, errors, required: false);
         CheckStatus(body.Status, errors);
-        CheckVariables(body.Variables, errors);
+        InputText.CheckVariables(body.Variables, errors);
+        InputText.CheckDescription(body.Description, errors);
         errors.ThrowIfAny();
         if (body.Graph is not null) await GraphChecks.ValidateAsync(body.Graph, caller, db, ct);
 
@@ -169,11 +171,6 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
     private static void CheckStatus(string? status, FieldErrors errors)
     {
         if (status is not null && !WorkflowStatuses.All.Contains(status)) errors.Add("status", $"must be one of: {string.Join(", ", WorkflowStatuses.All)}");
-    }
-
-    private static void CheckVariables(JsonElement? variables, FieldErrors errors)
-    {
-        if (variables is { ValueKind: not JsonValueKind.Object }) errors.Add("variables", "must be a JSON object");
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
