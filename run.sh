@@ -54,12 +54,14 @@ if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
 fi
 
 say "starting the API on $url, an orchestration worker and the render worker"
-dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" > "$LOCAL/api.log" 2>&1 &
-api_pid=$!
-dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" > "$LOCAL/worker.log" 2>&1 &
-worker_pid=$!
-dotnet "$ROOT/src/Render.Container/bin/Release/net10.0/FentaWeb.Render.dll" worker > "$LOCAL/render.log" 2>&1 &
-render_pid=$!
+# Each process appends to its log, so a restarted one keeps the crash that came before it.
+start_api() { dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" >> "$LOCAL/api.log" 2>&1 & api_pid=$!; }
+start_worker() { dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" >> "$LOCAL/worker.log" 2>&1 & worker_pid=$!; }
+start_render() { dotnet "$ROOT/src/Render.Container/bin/Release/net10.0/FentaWeb.Render.dll" worker >> "$LOCAL/render.log" 2>&1 & render_pid=$!; }
+: > "$LOCAL/api.log"; : > "$LOCAL/worker.log"; : > "$LOCAL/render.log"
+start_api
+start_worker
+start_render
 
 for _ in $(seq 1 120); do
   kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in .local/api.log)"; }
@@ -91,4 +93,22 @@ if [ "$mode" = demo ]; then
   exit $?
 fi
 say "serving; Ctrl-C stops the API, the workers and PostgreSQL"
-wait -n "$api_pid" "$worker_pid" "$render_pid"
+# A process that dies is started again, after 1 s, then 2, 4 … up to 30 s while it keeps dying (back to 1 s once it has
+# run a minute), and the console says so. Only Ctrl-C stops the stack.
+declare -A delay=() started=()
+for name in api worker render; do delay[$name]=1; started[$name]=$SECONDS; done
+while :; do
+  wait -n "$api_pid" "$worker_pid" "$render_pid" 2>/dev/null || true
+  for name in api worker render; do
+    pid_var="${name}_pid"
+    pid=${!pid_var}
+    process_running "$pid" && continue
+    wait "$pid" 2>/dev/null && status=0 || status=$?
+    (( SECONDS - started[$name] >= 60 )) && delay[$name]=1
+    say "the $name (pid $pid) exited with status $status; starting it again in ${delay[$name]} s (log: .local/$name.log)"
+    sleep "${delay[$name]}"
+    "start_$name"
+    started[$name]=$SECONDS
+    delay[$name]=$(( delay[$name] * 2 > 30 ? 30 : delay[$name] * 2 ))
+  done
+done
