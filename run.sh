@@ -23,11 +23,13 @@ esac
 ensure_system_packages
 ensure_postgres
 ensure_azurite
+ensure_maildev
 api_pid=""
 worker_pid=""
 render_pid=""
 cleanup() {
   for pid in $api_pid $worker_pid $render_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  stop_maildev
   stop_azurite
   stop_postgres
 }
@@ -79,6 +81,7 @@ cat <<INFO
   demo org          Demo Studio
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
+  mails             ${FENTA_MAILDEV_URL:-sent through $FENTA_SMTP_HOST}   (verification, password reset and invitation links)
   logs              .local/api.log, .local/worker.log, .local/render.log, .local/azurite.log
 
 INFO

@@ -9,6 +9,8 @@ ensure_pg_os_user
 # makes the certificate they serve HTTPS with, which the test processes trust through SSL_CERT_FILE.
 ensure_azurite_installed
 ensure_azurite_tls
+# Likewise MailDev: the tests start their own (FENTA_MAILDEV_BIN, free ports) and read the API's mails from it.
+ensure_maildev_installed
 
 mkdir -p "$LOCAL"
 say "building (Debug)"

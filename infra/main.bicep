@@ -70,6 +70,17 @@ param asrApiKey string = ''
 @secure()
 param pexelsApiKey string = ''
 
+@description('The SMTP server of verification, password-reset and invitation mails; without a host the API sends no mail (and says so in its log).')
+param smtpHost string = ''
+param smtpPort int = 587
+@allowed(['starttls', 'tls'])
+param smtpTls string = 'starttls'
+param smtpUsername string = ''
+@description('The sender, e.g. "FentaWeb <no-reply@acme.example>".')
+param smtpFrom string = ''
+@secure()
+param smtpPassword string = ''
+
 @description('Plain provider settings (not secrets): base URLs and Stripe price ids, as FENTA_* names (README, Configuration).')
 param apiSettings object = {}
 param orchestrationsSettings object = {}
@@ -380,6 +391,7 @@ var secretValues = [
   { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', value: llmApiKey, api: false, orchestrations: true }
   { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', value: ttsApiKey, api: false, orchestrations: true }
   { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', value: asrApiKey, api: false, orchestrations: true }
+  { name: 'smtp-password', setting: 'FENTA_SMTP_PASSWORD', value: smtpPassword, api: true, orchestrations: false }
 ]
 var secretsToStore = filter(secretValues, s => !empty(s.value))
 
@@ -606,6 +618,14 @@ func functionsSettings(clientId string, storageAccount string, storageSuffix str
 
 var assetsUrl = '${mediaStorage.properties.primaryEndpoints.blob}${assets.name}'
 var apiUrl = 'https://${names.api}.azurewebsites.net'
+// Mail settings of the API (its password is a Key Vault reference in apiSecretSettings); no host, no mail.
+var smtpSettings = empty(smtpHost) ? [] : [
+  { name: 'FENTA_SMTP_HOST', value: smtpHost }
+  { name: 'FENTA_SMTP_PORT', value: string(smtpPort) }
+  { name: 'FENTA_SMTP_TLS', value: smtpTls }
+  { name: 'FENTA_SMTP_USERNAME', value: smtpUsername }
+  { name: 'FENTA_SMTP_FROM', value: smtpFrom }
+]
 
 resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
   name: names.api
@@ -635,7 +655,10 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
         [
           { name: 'FENTA_TASK_HUB', value: taskHubName }
           { name: 'FENTA_DB_READWRITE_PRINCIPALS', value: '${identities[orchestrations].name}=${identities[orchestrations].properties.principalId},${identities[render].name}=${identities[render].properties.principalId}' }
+          // Links in mails are built from this, never from a request's Host or X-Forwarded-Host.
+          { name: 'FENTA_PUBLIC_URL', value: apiUrl }
         ],
+        smtpSettings,
         map(items(apiSettings), s => { name: s.key, value: string(s.value) }),
         apiSecretSettings)
     }

@@ -252,6 +252,65 @@ stop_azurite() {
   FENTA_AZURITE_PID=""
 }
 
+# MailDev (an SMTP catcher with a web UI), pinned in tools/maildev/package-lock.json and installed with npm ci: locally
+# the API's mails (address verification, password reset, invitations) go there instead of to anyone's inbox.
+FENTA_MAILDEV_SMTP_PORT=${FENTA_MAILDEV_SMTP_PORT:-1025}
+FENTA_MAILDEV_WEB_PORT=${FENTA_MAILDEV_WEB_PORT:-1080}
+FENTA_MAILDEV_PID=""
+
+ensure_maildev_installed() {
+  local dir="$ROOT/tools/maildev"
+  command -v npm >/dev/null || ensure_azurite_installed # installs node and npm the same way
+  if [ ! -x "$dir/node_modules/.bin/maildev" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing MailDev from tools/maildev/package-lock.json (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) ||
+      die "npm ci failed in tools/maildev; run it there without --silent to see why"
+  fi
+  export FENTA_MAILDEV_BIN="$dir/node_modules/.bin/maildev"
+}
+
+# Points the API at MailDev on loopback (started here, or one already listening), unless FENTA_SMTP_HOST names a real
+# SMTP server: then nothing is installed or started and the mails go there.
+ensure_maildev() {
+  if [ -n "${FENTA_SMTP_HOST:-}" ]; then
+    say "sending mail through $FENTA_SMTP_HOST (MailDev not started)"
+    return 0
+  fi
+  ensure_maildev_installed
+  local smtp=$FENTA_MAILDEV_SMTP_PORT web=$FENTA_MAILDEV_WEB_PORT
+  if port_open "$smtp"; then
+    say "reusing the SMTP server already listening on 127.0.0.1:$smtp (expected MailDev; its UI on :$web)"
+  else
+    say "starting MailDev: SMTP on 127.0.0.1:$smtp, mails shown at http://127.0.0.1:$web"
+    mkdir -p "$LOCAL/maildev"
+    "$FENTA_MAILDEV_BIN" --smtp "$smtp" --ip 127.0.0.1 --web "$web" --web-ip 127.0.0.1 --mail-directory "$LOCAL/maildev" \
+      < /dev/null > "$LOCAL/maildev.log" 2>&1 &
+    FENTA_MAILDEV_PID=$!
+    local waited=0
+    until port_open "$smtp" && port_open "$web"; do
+      if ! process_running "$FENTA_MAILDEV_PID" || [ "$waited" -ge 300 ]; then
+        stop_maildev
+        tail -n 40 "$LOCAL/maildev.log" >&2
+        die "MailDev did not start on ports $smtp and $web (log above; set FENTA_MAILDEV_SMTP_PORT/WEB_PORT to use others)"
+      fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  fi
+  # Plain SMTP is fine here: the catcher listens on loopback only.
+  export FENTA_SMTP_HOST=127.0.0.1 FENTA_SMTP_PORT="$smtp" FENTA_SMTP_TLS=none
+  export FENTA_SMTP_FROM=${FENTA_SMTP_FROM:-"FentaWeb <no-reply@fentaweb.local>"}
+  export FENTA_MAILDEV_URL="http://127.0.0.1:$web"
+}
+
+stop_maildev() {
+  [ -n "$FENTA_MAILDEV_PID" ] || return 0
+  say "stopping MailDev"
+  kill "$FENTA_MAILDEV_PID" 2>/dev/null || true
+  wait "$FENTA_MAILDEV_PID" 2>/dev/null || true
+  FENTA_MAILDEV_PID=""
+}
+
 build_solution() {
   say "building (Release)"
   dotnet build "$ROOT/FentaWeb.sln" -c Release -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||

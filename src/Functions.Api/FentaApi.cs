@@ -1,6 +1,7 @@
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.OpenApiDocument;
 using FentaWeb.Domain.Durable;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 
@@ -34,9 +35,11 @@ public static class FentaApi
         // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
         builder.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => builder.Configuration[key]));
         builder.Services.AddFentaOpenApi();
+        builder.WebHost.ConfigureKestrel(kestrel => RequestLimits.ParseGenerously(kestrel.Limits));
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseRequestLimits(); // an overlong URL or too many header bytes is a problem+json, not Kestrel's empty 414/431
         app.UseStatusCodePages(); // an unknown route or verb is a problem+json too
         app.MapHttpFunctions();
         return app;

@@ -31,6 +31,10 @@ public class ApiHost : IAsyncLifetime
     /// <summary>The API's durable client of the task hub, to look at orchestration instances.</summary>
     public DurableTaskClient Runs => _app!.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
+    /// <summary>The run's SMTP catcher, where this API sends its mails.</summary>
+    public MailDev Mail { get; private set; } = null!;
+    /// <summary>The API's FENTA_PUBLIC_URL: every link in its mails starts with it, whatever Host a request names.</summary>
+    public const string PublicUrl = "https://app.fentaweb.test/";
     /// <summary>This host's local files (the offline stock library, drawn only if a test searches it); removed with the host.</summary>
     public string LocalFolder { get; } = Path.Combine(Path.GetTempPath(), $"fenta-test-local-{Guid.NewGuid():N}");
     /// <summary>This host's task hub and asset container on the shared Azurite (read stored assets with <see cref="StoredAssets"/>).</summary>
@@ -58,6 +62,9 @@ public class ApiHost : IAsyncLifetime
     /// <summary>The worker's activities: by default the test doubles replace the generation and script nodes.</summary>
     protected virtual void ConfigureWorker(IServiceCollection services) => services.AddTestActivities();
 
+    /// <summary>Extra registrations in the API (e.g. a logger provider that keeps what the API logs).</summary>
+    protected virtual void ConfigureApi(IServiceCollection services) { }
+
     /// <summary>Extra settings for the API (provider keys and URLs of simulators).</summary>
     protected virtual IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>();
 
@@ -71,6 +78,7 @@ public class ApiHost : IAsyncLifetime
         var connectionString = await server.CreateDatabaseAsync(GetType().Name);
         Db = NpgsqlDataSource.Create(connectionString);
         var taskHub = await TaskHubs.SettingsAsync(GetType().Name);
+        Mail = await MailDev.SharedAsync();
         Storage = taskHub;
         var api = new Dictionary<string, string?>(taskHub)
         {
@@ -84,9 +92,15 @@ public class ApiHost : IAsyncLifetime
             ["FENTA_STOCK_CLIPS"] = "6",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
+            ["FENTA_PUBLIC_URL"] = PublicUrl,
         };
+        foreach (var (key, value) in Mail.ApiSettings) api[key] = value;
         foreach (var (key, value) in ApiSettings) api[key] = value;
-        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(ServerErrors.Instance));
+        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api, services =>
+        {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(ServerErrors.Instance);
+            ConfigureApi(services);
+        });
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
@@ -150,6 +164,29 @@ public class ApiHost : IAsyncLifetime
             body.GetProperty("org").GetProperty("id").GetString()!,
             body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!);
     }
+
+    /// <summary>Verifies the session's address with the link mailed at registration, as its owner would.</summary>
+    public async Task VerifyEmailAsync(Session session)
+    {
+        var mail = await Mail.WaitForAsync(session.Email, "Confirm your email");
+        await (await Client().PostAsJsonAsync("/v1/auth/verify-email", new { token = mail.Token })).ReadJsonAsync(200);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="member"/> a member of <paramref name="admin"/>'s current org the only way there is: the admin
+    /// invites the address, its owner verifies it and accepts the mailed invitation. Returns the membership's id.
+    /// </summary>
+    public async Task<string> AddMemberAsync(Session admin, Session member, string role, string? orgId = null)
+    {
+        await (await admin.Client(orgId).PostAsJsonAsync("/v1/org/members", new { email = member.Email, role })).ReadJsonAsync(202);
+        if (await CountAsync("SELECT count(*) FROM users WHERE id = $1 AND email_verified_at IS NULL", member.UserId) == 1) await VerifyEmailAsync(member);
+        var invitation = await Mail.WaitForAsync(member.Email, "invited you", count: await InvitationsTo(member.Email));
+        var joined = await (await member.Client().PostAsync($"/v1/invitations/{invitation.Token}/accept", null)).ReadJsonAsync(200);
+        var org = joined.GetProperty("org_id").GetString()!;
+        return (await StringsAsync("SELECT id FROM org_members WHERE org_id = $1 AND user_id = $2", org, member.UserId)).Single();
+    }
+
+    private async Task<int> InvitationsTo(string email) => (int)await CountAsync("SELECT count(*) FROM org_invitations WHERE email = $1", email);
 
     public async Task<long> CountAsync(string sql, params object[] args)
     {

@@ -198,4 +198,55 @@ public class AssetTests(AssetTests.Host host) : IClassFixture<AssetTests.Host>
         Assert.Equal(1, listed.GetProperty("data").GetArrayLength());
         await (await owner.Client().GetAsync("/v1/assets?type=hologram")).ReadProblemAsync(400, "VALIDATION_FAILED");
     }
+
+    [Fact]
+    public async Task AnUploadedSvgIsServedAsAnOpaqueAttachmentNotAsAPageThatRunsItsScript()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var svg = """<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(document.domain)</script><rect width="64" height="64" fill="red"/></svg>"""u8.ToArray();
+        var asset = await client.UploadAsync(svg, "logo.svg");
+        Assert.Equal(("image", "image/svg+xml"), (asset.GetProperty("type").GetString(), asset.GetProperty("content_type").GetString()));
+
+        var shown = await client.GetAsync($"/v1/assets/{asset.GetProperty("id").GetString()}");
+        Assert.Equal("nosniff", shown.Headers.GetValues("X-Content-Type-Options").Single());
+        var url = (await shown.ReadJsonAsync(200)).GetProperty("download_url").GetString()!;
+        var download = await new HttpClient().GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(svg, await download.Content.ReadAsByteArrayAsync());
+        Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("logo.svg", download.Content.Headers.ContentDisposition?.FileNameStar ?? download.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+    }
+
+    [Fact]
+    public async Task LinksAreBuiltFromConfiguredAddressesNeverFromTheRequestsHost()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var bytes = await Uploads.ClipAsync();
+        var id = (await client.UploadAsync(bytes, "clip.mp4")).GetProperty("id").GetString()!;
+
+        async Task<string> AsEvilAsync(HttpMethod method, string path, object? body = null)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.Host = "evil.example";
+            request.Headers.Add("X-Forwarded-Host", "evil.example");
+            request.Headers.Add("X-Forwarded-Proto", "http");
+            request.Headers.Add("Forwarded", "host=evil.example;proto=http");
+            var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, text);
+            Assert.DoesNotContain("evil.example", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(response.Headers, h => h.Value.Any(v => v.Contains("evil.example", StringComparison.OrdinalIgnoreCase)));
+            return text;
+        }
+
+        var container = new Uri(host.Storage["FENTA_AZURE_BLOB_URL"]!);
+        var shown = JsonDocument.Parse(await AsEvilAsync(HttpMethod.Get, $"/v1/assets/{id}")).RootElement;
+        var download = new Uri(shown.GetProperty("download_url").GetString()!);
+        Assert.Equal((container.Host, container.Port), (download.Host, download.Port));
+        var ticket = JsonDocument.Parse(await AsEvilAsync(HttpMethod.Post, "/v1/assets/init", new { filename = "more.mp4", size_bytes = 10 })).RootElement;
+        var upload = new Uri(ticket.GetProperty("upload_url").GetString()!);
+        Assert.Equal((container.Host, container.Port), (upload.Host, upload.Port));
+        await AsEvilAsync(HttpMethod.Get, "/v1/assets");
+    }
 }

@@ -101,6 +101,42 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
     }
 
     [Fact]
+    public async Task AnIdempotencyKeyReusedWithOtherVariablesOrBudgetIsAConflictNotAReplay()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var workflowId = (await (await client.PostAsJsonAsync("/v1/workflows", new { name = "Keyed", graph = Graph(), variables = new { topic = "cats" } })).ReadJsonAsync(201))
+            .GetProperty("id").GetString();
+
+        async Task<HttpResponseMessage> Send(string path, string key, object body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await client.SendAsync(request);
+        }
+
+        var run = $"/v1/workflows/{workflowId}/run";
+        var first = (await (await Send(run, "run-1", new { variables = new { topic = "dogs", n = 1 }, budget = new { max_cost_usd = 500 } })).ReadJsonAsync(202)).GetProperty("id").GetString();
+        // The same request again, keys in another order and the same amount written differently, replays the job.
+        var again = await Send(run, "run-1", new { budget = new { max_cost_usd = 500.0 }, variables = new { n = 1, topic = "dogs" } });
+        Assert.Equal(first, (await again.ReadJsonAsync(202)).GetProperty("id").GetString());
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+        await (await Send(run, "run-1", new { variables = new { topic = "birds", n = 1 }, budget = new { max_cost_usd = 500 } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send(run, "run-1", new { variables = new { topic = "dogs", n = 1 } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send(run, "run-1", new { variables = new { topic = "dogs", n = 1 }, budget = new { max_cost_usd = 400 } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+
+        var direct = (await (await Send("/v1/jobs", "job-1", new { graph = Graph(), variables = new { topic = "owls" } })).ReadJsonAsync(202)).GetProperty("id").GetString();
+        Assert.Equal(direct, (await (await Send("/v1/jobs", "job-1", new { graph = Graph(), variables = new { topic = "owls" } })).ReadJsonAsync(202)).GetProperty("id").GetString());
+        await (await Send("/v1/jobs", "job-1", new { graph = Graph(), variables = new { topic = "bats" } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send("/v1/jobs", "job-1", new { graph = Graph(scenes: 2), variables = new { topic = "owls" } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send("/v1/jobs", "job-1", new { graph = Graph(), variables = new { topic = "owls" }, budget = new { max_tokens = 100000 } }))
+            .ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send("/v1/jobs", "run-1", new { graph = Graph(), variables = new { topic = "dogs", n = 1 } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        await (await Send(run, "job-1", new { variables = new { topic = "owls" } })).ReadProblemAsync(409, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId)); // nothing else started
+    }
+
+    [Fact]
     public async Task DirectJobCancelAndRetry()
     {
         var session = await host.RegisterAsync();

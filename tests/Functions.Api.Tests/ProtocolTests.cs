@@ -35,6 +35,27 @@ public class ProtocolTests(ProtocolTests.Host host) : IClassFixture<ProtocolTest
     }
 
     [Fact]
+    public async Task AnOverlongUrlOrOversizedHeadersAreProblemDetailsNotEmptyAnswers()
+    {
+        var client = host.Client();
+        var longUrl = await client.GetAsync("/v1/workflows?cursor=" + new string('a', 20 * 1024));
+        Assert.Equal("nosniff", longUrl.Headers.GetValues("X-Content-Type-Options").Single());
+        var tooLong = await longUrl.ReadProblemAsync(414, "URI_TOO_LONG");
+        Assert.Contains("at most 8192", tooLong.GetProperty("detail").GetString());
+
+        var bigHeaders = new HttpRequestMessage(HttpMethod.Get, "/v1/workflows");
+        for (var i = 0; i < 10; i++) bigHeaders.Headers.Add($"X-Filler-{i}", new string('b', 10 * 1024)); // 100 KB
+        await (await client.SendAsync(bigHeaders)).ReadProblemAsync(431, "HEADERS_TOO_LARGE");
+
+        var manyHeaders = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        for (var i = 0; i < 150; i++) manyHeaders.Headers.Add($"X-Many-{i}", "x");
+        await (await client.SendAsync(manyHeaders)).ReadProblemAsync(431, "HEADERS_TOO_LARGE");
+
+        // Under the limits, requests go on as before.
+        await (await client.GetAsync("/v1/workflows?cursor=" + new string('a', 4 * 1024))).ReadJsonAsync(401);
+    }
+
+    [Fact]
     public async Task OversizedBodyIsA413()
     {
         var client = (await host.RegisterAsync()).Client();

@@ -42,7 +42,7 @@ public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitT
         await StartOfAWindowAsync();
         var owner = await host.RegisterAsync();
         var member = await host.RegisterAsync();
-        await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = member.Email, role = "viewer" })).ReadJsonAsync(201);
+        await host.AddMemberAsync(owner, member, "viewer");
 
         // The owner's invite was the org's first; three more from the owner and four from the member reach its eight.
         for (var i = 0; i < 3; i++) await (await owner.Client().GetAsync("/v1/workflows")).ReadJsonAsync(200);

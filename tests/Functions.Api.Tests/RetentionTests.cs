@@ -83,6 +83,9 @@ public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionT
         // An upload left unfinished for a day is given up: its staged file goes, and its declared size no longer counts.
         await UntilAsync(async () => !await StoredAssets.ExistsAsync(host.Storage, staged));
         await (await client.GetAsync($"/v1/assets/{Uploads.Id(abandoned)}")).ReadProblemAsync(404, "NOT_FOUND");
+        // Mail leaves nothing behind either: the registration's verification link (24 h) and the hour's send count go.
+        await UntilAsync(async () => await host.CountAsync("SELECT count(*) FROM email_tokens WHERE user_id = $1", session.UserId) == 0 &&
+                                     await host.CountAsync("SELECT count(*) FROM mail_send_windows WHERE address = $1", session.Email) == 0);
 
         // Two more days: the recent job is past the retention too, and both runs' instances leave the task hub.
         host.Clock.Advance(TimeSpan.FromDays(2));

@@ -16,6 +16,11 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
         protected override bool RunsWorker => true;
         protected override Task BeforeStartAsync() => Receiver.StartAsync();
 
+        protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>
+        {
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // the receiver is on loopback
+        };
+
         protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>
         {
             ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true", // the receiver is on loopback
@@ -229,5 +234,44 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
 
         await (await client.DeleteAsync($"/v1/webhooks/{id}")).ReadJsonAsync(204);
         await (await client.GetAsync($"/v1/webhooks/{id}")).ReadProblemAsync(404, "NOT_FOUND");
+    }
+}
+
+/// <summary>Webhook URLs with the default network policy: an address written out is refused when the webhook is saved.</summary>
+public class WebhookAddressTests(WebhookAddressTests.Host host) : IClassFixture<WebhookAddressTests.Host>
+{
+    public sealed class Host : ApiHost;
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/hook")]
+    [InlineData("https://2130706433/hook")] // 127.0.0.1 as one number
+    [InlineData("https://10.0.0.5/hook")]
+    [InlineData("https://169.254.169.254/latest/meta-data")]
+    [InlineData("https://192.0.2.2/hook")] // documentation range (and this machine's eth0 in the probe)
+    [InlineData("https://198.18.0.1/hook")]
+    [InlineData("https://240.0.0.1/hook")]
+    [InlineData("https://[::1]/hook")]
+    [InlineData("https://[::ffff:127.0.0.1]/hook")]
+    [InlineData("https://[64:ff9b::a00:1]/hook")]
+    [InlineData("https://[2001:db8::1]/hook")]
+    [InlineData("https://[fe80::1]/hook")]
+    public async Task AWebhookUrlNamingASpecialPurposeOrLocalAddressIsRefused(string url)
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var refused = await (await client.PostAsJsonAsync("/v1/webhooks", new { url, events = new[] { "*" } })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["url"], refused.Fields());
+
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = "https://hooks.example.com/in", events = new[] { "*" } })).ReadJsonAsync(201);
+        var id = created.GetProperty("webhook").GetProperty("id").GetString();
+        await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { url })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal("https://hooks.example.com/in", (await (await client.GetAsync($"/v1/webhooks/{id}")).ReadJsonAsync(200)).GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task AWebhookUrlOnAPublicAddressOrANameIsAccepted()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        foreach (var url in new[] { "https://8.8.8.8/hook", "https://[2606:4700:4700::1111]/hook", "https://hooks.example.com/in" })
+            await (await client.PostAsJsonAsync("/v1/webhooks", new { url, events = new[] { "*" } })).ReadJsonAsync(201);
     }
 }

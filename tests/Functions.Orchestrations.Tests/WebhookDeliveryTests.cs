@@ -1,4 +1,5 @@
 using System.Net;
+using FentaWeb.Domain.Webhooks;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Simulators;
 using Microsoft.Extensions.Configuration;
@@ -15,21 +16,102 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
         protected override bool StartsWorker => false;
     }
 
+    // Both sides of each block's edges where a public neighbour exists, from the IANA special-purpose registries.
     [Theory]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("0.255.255.255", true)]
+    [InlineData("10.0.0.0", true)]
+    [InlineData("10.255.255.255", true)]
+    [InlineData("100.64.0.0", true)]
+    [InlineData("100.127.255.255", true)]
     [InlineData("127.0.0.1", true)]
-    [InlineData("10.1.2.3", true)]
-    [InlineData("172.20.0.5", true)]
+    [InlineData("127.255.255.254", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("172.16.0.0", true)]
+    [InlineData("172.31.255.255", true)]
+    [InlineData("192.0.0.8", true)]
+    [InlineData("192.0.2.10", true)]
+    [InlineData("192.31.196.1", true)]
+    [InlineData("192.52.193.1", true)]
+    [InlineData("192.88.99.1", true)]
     [InlineData("192.168.1.10", true)]
-    [InlineData("169.254.169.254", true)] // cloud metadata endpoints live here
-    [InlineData("100.64.0.1", true)]
+    [InlineData("192.175.48.1", true)]
+    [InlineData("198.18.0.1", true)]
+    [InlineData("198.19.255.255", true)]
+    [InlineData("198.51.100.7", true)]
+    [InlineData("203.0.113.200", true)]
+    [InlineData("224.0.0.1", true)]
+    [InlineData("239.255.255.250", true)]
+    [InlineData("240.0.0.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("::", true)]
     [InlineData("::1", true)]
-    [InlineData("fd00::1", true)]
+    [InlineData("::127.0.0.1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("::ffff:192.0.2.1", true)]
+    [InlineData("::ffff:127.0.0.1", true)]
+    [InlineData("64:ff9b::10.0.0.1", true)]
+    [InlineData("64:ff9b::8.8.8.8", true)]
+    [InlineData("64:ff9b:1::1", true)]
+    [InlineData("100::1", true)]
+    [InlineData("2001::1", true)]
+    [InlineData("2001:1ff:ffff::1", true)]
+    [InlineData("2001:db8::1", true)]
+    [InlineData("2001:db8:ffff::1", true)]
+    [InlineData("2002:c000:0201::1", true)]
+    [InlineData("3fff::1", true)]
+    [InlineData("5f00::1", true)]
+    [InlineData("fc00::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("fdff:ffff::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("febf:ffff::1", true)]
+    [InlineData("fec0::1", true)]
+    [InlineData("ff02::1", true)]
+    [InlineData("ff0e::1", true)]
+    [InlineData("1.1.1.1", false)]
     [InlineData("8.8.8.8", false)]
+    [InlineData("9.255.255.255", false)]
+    [InlineData("11.0.0.0", false)]
+    [InlineData("100.63.255.255", false)]
+    [InlineData("100.128.0.0", false)]
+    [InlineData("126.255.255.255", false)]
+    [InlineData("128.0.0.0", false)]
+    [InlineData("169.253.255.255", false)]
+    [InlineData("172.15.255.255", false)]
     [InlineData("172.32.0.1", false)]
+    [InlineData("192.0.1.255", false)]
+    [InlineData("192.0.3.0", false)]
+    [InlineData("192.88.98.255", false)]
+    [InlineData("192.167.255.255", false)]
+    [InlineData("192.169.0.0", false)]
+    [InlineData("198.17.255.255", false)]
+    [InlineData("198.20.0.0", false)]
+    [InlineData("198.51.101.0", false)]
+    [InlineData("203.0.112.255", false)]
+    [InlineData("223.255.255.255", false)]
+    [InlineData("::ffff:8.8.8.8", false)]
+    [InlineData("2001:200::1", false)]
+    [InlineData("2001:4860:4860::8888", false)]
     [InlineData("2606:4700:4700::1111", false)]
-    public void PrivateAndLocalAddressesAreRecognised(string address, bool isPrivate) =>
-        Assert.Equal(isPrivate, PublicAddressGuard.IsPrivate(IPAddress.Parse(address)));
+    [InlineData("2a00:1450::1", false)]
+    [InlineData("fbff:ffff::1", false)]
+    public void EverySpecialPurposeRangeIsRefusedAndOnlyPublicAddressesPass(string address, bool refused) =>
+        Assert.Equal(refused, SpecialPurposeAddresses.IsSpecialPurpose(IPAddress.Parse(address)));
+
+    [Fact]
+    public void AnAddressOfALocalInterfaceIsRefusedWhateverItsRange()
+    {
+        var local = SpecialPurposeAddresses.LocalInterfaceAddresses();
+        Assert.NotEmpty(local);
+        Assert.All(local, address => Assert.True(SpecialPurposeAddresses.IsRefused(address), $"{address} is this machine's own"));
+        // An interface holding a public address (as the probe's 192.0.2.x was, before that block was listed) is refused too.
+        var publicButOurs = IPAddress.Parse("8.8.4.4");
+        Assert.False(SpecialPurposeAddresses.IsSpecialPurpose(publicButOurs));
+        Assert.True(SpecialPurposeAddresses.IsLocalInterface(publicButOurs, [IPAddress.Parse("127.0.0.1"), publicButOurs]));
+        Assert.True(SpecialPurposeAddresses.IsLocalInterface(IPAddress.Parse("::ffff:8.8.4.4"), [publicButOurs]));
+        Assert.False(SpecialPurposeAddresses.IsLocalInterface(IPAddress.Parse("8.8.8.8"), [publicButOurs]));
+    }
 
     [Fact]
     public async Task AnEndpointOnAPrivateAddressIsRefusedWithoutBeingContacted()

@@ -158,7 +158,7 @@ public class TenantEnvironmentTests
     {
         var template = await TemplateAsync();
         var parameters = template.GetProperty("parameters");
-        foreach (var secret in new[] { "jwtSigningKey", "stripeSecretKey", "stripeWebhookSecret", "kieApiKey", "llmApiKey", "ttsApiKey", "asrApiKey", "pexelsApiKey" })
+        foreach (var secret in new[] { "jwtSigningKey", "stripeSecretKey", "stripeWebhookSecret", "kieApiKey", "llmApiKey", "ttsApiKey", "asrApiKey", "pexelsApiKey", "smtpPassword" })
         {
             Assert.Equal("securestring", parameters.GetProperty(secret).GetProperty("type").GetString());
             // A secret parameter is read in one place: the list of values stored as Key Vault secrets.
@@ -259,12 +259,16 @@ public class TenantEnvironmentTests
         {
             ["FENTA_JWT_SIGNING_KEY"] = new('j', 40),
             ["FENTA_KIE_API_KEY"] = "kie-test-key",
+            ["FENTA_SMTP_HOST"] = "smtp.acme.example",
+            ["FENTA_SMTP_PASSWORD"] = "smtp-test-password",
         };
         var (exit, json, errors) = await BicepAsync(secrets, "build-params", "main.bicepparam", "--stdout");
         Assert.True(exit == 0, errors);
         var parameters = JsonDocument.Parse(JsonDocument.Parse(json).RootElement.GetProperty("parametersJson").GetString()!).RootElement.GetProperty("parameters");
         Assert.Equal(new string('j', 40), parameters.GetProperty("jwtSigningKey").GetProperty("value").GetString());
         Assert.Equal("kie-test-key", parameters.GetProperty("kieApiKey").GetProperty("value").GetString());
+        Assert.Equal("smtp-test-password", parameters.GetProperty("smtpPassword").GetProperty("value").GetString());
+        Assert.Equal(("smtp.acme.example", 587), (parameters.GetProperty("smtpHost").GetProperty("value").GetString(), parameters.GetProperty("smtpPort").GetProperty("value").GetInt32()));
         Assert.Equal("", parameters.GetProperty("stripeSecretKey").GetProperty("value").GetString());
         Assert.Equal("acme-prod", parameters.GetProperty("environmentName").GetProperty("value").GetString());
     }

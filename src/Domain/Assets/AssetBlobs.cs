@@ -97,14 +97,38 @@ public sealed class AssetBlobs
     public async Task DeleteAsync(string key, CancellationToken ct) =>
         await Blob(key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct);
 
-    /// <summary>A read-only link to one blob, served with this content type and as a download named <paramref name="downloadName"/>. Blob serves HTTP Range requests on it.</summary>
+    /// <summary>
+    /// Media types a browser only ever shows as media, never runs: what ffmpeg accepts from uploads and what jobs produce.
+    /// Anything else (SVG, HTML, XML, text, a type with parameters) is served as <see cref="OpaqueContentType"/>.
+    /// </summary>
+    public static readonly IReadOnlySet<string> PassiveMediaTypes = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/tiff",
+        "video/mp4", "video/webm", "video/quicktime", "video/x-matroska", "video/x-msvideo", "video/mpeg", "video/ogg",
+        "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg", "audio/webm", "audio/flac", "audio/x-flac", "audio/opus",
+    };
+
+    public const string OpaqueContentType = "application/octet-stream";
+
+    /// <summary>
+    /// A read-only link to one blob, served as a download named <paramref name="downloadName"/> with this content type when
+    /// it is passive media. Blob serves HTTP Range requests on it.
+    /// </summary>
+    /// <remarks>
+    /// Links are opened on the storage account's origin, so an uploaded SVG or HTML page served under its own type would
+    /// run its script there. Blob Storage cannot add <c>X-Content-Type-Options: nosniff</c> to a SAS response (only
+    /// the rsct/rscd/rsce/rscl/rscc headers can be overridden), so the type itself is made safe instead: anything not in
+    /// <see cref="PassiveMediaTypes"/> is served as application/octet-stream and as an attachment, which browsers
+    /// neither sniff into a document nor render.
+    /// </remarks>
     public Task<SignedLink> ReadLinkAsync(string key, TimeSpan lifetime, string? contentType, string? downloadName, CancellationToken ct) =>
         SignAsync(key, BlobSasPermissions.Read, lifetime, sas =>
         {
-            sas.ContentType = contentType;
-            if (downloadName is null) return;
+            var passive = contentType is not null && PassiveMediaTypes.Contains(contentType);
+            sas.ContentType = passive ? contentType : OpaqueContentType;
+            if (downloadName is null && passive) return;
             var disposition = new ContentDispositionHeaderValue("attachment");
-            disposition.SetHttpFileName(downloadName);
+            if (downloadName is not null) disposition.SetHttpFileName(downloadName);
             sas.ContentDisposition = disposition.ToString();
         }, ct);
 

@@ -5,6 +5,8 @@ public sealed class User : IHasId
 {
     public required string Id { get; init; }
     public required string Email { get; set; }
+    /// <summary>When the owner of <see cref="Email"/> followed a verification link; invitations need it.</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
     public required string PasswordHash { get; set; }
     public required string Name { get; set; }
     public string? AvatarUrl { get; set; }
@@ -53,4 +55,9 @@ public sealed class OrgInvitation : IHasId
     public string? InvitedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? AcceptedAt { get; set; }
+    /// <summary>SHA-256 of the secret mailed to <see cref="Email"/>; the secret itself is never stored.</summary>
+    public string? TokenHash { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public bool IsPendingAt(DateTimeOffset now) => AcceptedAt is null && ExpiresAt > now;
 }

@@ -27,6 +27,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<OrgInvitation> OrgInvitations => Set<OrgInvitation>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<EmailToken> EmailTokens => Set<EmailToken>();
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<Workflow> Workflows => Set<Workflow>();
     public DbSet<WorkflowVersion> WorkflowVersions => Set<WorkflowVersion>();
@@ -92,6 +93,11 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         });
         model.Entity<ApiKey>().ToTable("api_keys");
         model.Entity<RefreshToken>().ToTable("refresh_tokens");
+        model.Entity<EmailToken>(e =>
+        {
+            e.ToTable("email_tokens");
+            e.Property(t => t.Purpose).HasConversion(p => FentaWeb.Domain.Identity.EmailTokens.ToWire(p), s => FentaWeb.Domain.Identity.EmailTokens.Parse(s));
+        });
         model.Entity<Template>(e =>
         {
             e.ToTable("templates");

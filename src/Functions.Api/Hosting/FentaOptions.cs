@@ -36,8 +36,16 @@ public sealed class FentaOptions
     public StripeOptions? Stripe { get; init; }
     /// <summary>Which paid services the workers call (the same FENTA_LLM_*, FENTA_KIE_*, FENTA_TTS_* settings), for cost estimates.</summary>
     public PaidProviders Providers { get; init; } = new(Llm: false, Kie: false, OpenAiSpeech: false);
+    /// <summary>FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS, as the workers read it: webhook URLs may name loopback and other special-purpose addresses (local development, tests).</summary>
+    public bool AllowPrivateWebhookAddresses { get; init; }
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
+    /// <summary>The SMTP server for verification, password-reset and invitation mails; null sends none (and logs that).</summary>
+    public Mail.SmtpOptions? Smtp { get; init; }
+    /// <summary>FENTA_PUBLIC_URL, with a trailing slash: the only base of links in mails (never the request's Host).</summary>
+    public Uri PublicUrl { get; init; } = new("http://127.0.0.1:8080/");
+    /// <summary>Mails to one address in an hour, whoever asks (FENTA_MAILS_PER_ADDRESS_PER_HOUR).</summary>
+    public int MailsPerAddressPerHour { get; init; } = 5;
 
     public static FentaOptions FromConfiguration(IConfiguration config)
     {
@@ -65,10 +73,19 @@ public sealed class FentaOptions
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
             Providers = PaidProviders.FromSettings(Setting),
+            AllowPrivateWebhookAddresses = config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
+            Smtp = Mail.SmtpOptions.FromSettings(Setting),
+            PublicUrl = PublicUrlOf(config["FENTA_PUBLIC_URL"]),
+            MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
         };
     }
+
+    private static Uri PublicUrlOf(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? new Uri("http://127.0.0.1:8080/")
+        : Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url
+        : throw new InvalidOperationException($"FENTA_PUBLIC_URL must be an absolute http(s) URL, not '{text}'.");
 
     private static Dictionary<string, string> Principals(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

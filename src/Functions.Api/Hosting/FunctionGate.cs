@@ -26,6 +26,8 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         Func<object?[], Task<object?>> invoke)
     {
         var ct = http.RequestAborted;
+        // Every answer is JSON (or a stream) of the declared type; no browser may read it as anything else.
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         try
         {
             var caller = function.IsAnonymous ? null : await authenticator.AuthenticateAsync(http.Request, ct);

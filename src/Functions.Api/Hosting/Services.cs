@@ -35,8 +35,12 @@ public static class Services
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
 
+        services.AddSingleton<Mail.Mailer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Mail.Mailer>());
+        services.AddSingleton<Mail.Mails>();
         services.AddSingleton<TokenService>();
         services.AddScoped<Authenticator>();
+        services.AddScoped<EmailVerification>();
         services.AddSingleton<RateLimits>();
         services.AddScoped<FunctionGate>();
         services.AddScoped<AuditTrail>();

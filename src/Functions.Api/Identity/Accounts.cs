@@ -6,7 +6,13 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
 
-/// <summary>Creating a user: the account, their personal org (as owner), and any invitations waiting for their email.</summary>
+// MimeKit brings BouncyCastle, whose root namespace is also called Org; inside the namespace this alias wins.
+using Org = FentaWeb.Domain.Identity.Org;
+
+/// <summary>
+/// Creating a user: the account and their personal org (as owner). Registering an address proves nothing about owning it,
+/// so invitations to it wait until the owner verifies the address and accepts them (<see cref="InvitationFunctions"/>).
+/// </summary>
 public static partial class Accounts
 {
     [GeneratedRegex("[^a-z0-9]+")]
@@ -32,13 +38,6 @@ public static partial class Accounts
         db.Users.Add(user);
         db.Orgs.Add(org);
         db.OrgMembers.Add(NewMember(org.Id, user.Id, OrgRole.Owner, null, now));
-
-        var invitations = await db.OrgInvitations.Where(i => i.Email == email && i.AcceptedAt == null).ToListAsync(ct);
-        foreach (var invitation in invitations)
-        {
-            invitation.AcceptedAt = now;
-            db.OrgMembers.Add(NewMember(invitation.OrgId, user.Id, invitation.Role, invitation.InvitedBy, now));
-        }
         return (user, org);
     }
 

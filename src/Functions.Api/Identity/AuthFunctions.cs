@@ -9,22 +9,25 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
 
+// MimeKit brings BouncyCastle, whose root namespace is also called Org; inside the namespace this alias wins.
+using Org = FentaWeb.Domain.Identity.Org;
+
 public sealed record RegisterRequest(string? Email, string? Password, string? Name);
 public sealed record LoginRequest(string? Email, string? Password);
 public sealed record RefreshRequest(string? RefreshToken);
-public sealed record UserDto(string Id, string Email, string Name, DateTimeOffset CreatedAt);
+public sealed record UserDto(string Id, string Email, string Name, bool EmailVerified, DateTimeOffset CreatedAt);
 public sealed record OrgDto(string Id, string Name, string Slug, string Plan, DateTimeOffset CreatedAt);
 public sealed record MembershipDto(string OrgId, string OrgName, string Role);
 public sealed record SessionResponse(UserDto User, OrgDto Org, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
 public sealed record MeResponse(UserDto User, OrgDto Org, string Role, string? ApiKeyId, IReadOnlyList<string> Scopes, IReadOnlyList<MembershipDto> Memberships);
 
 [Tags("Auth")]
-public sealed class AuthFunctions(FentaDb db, TokenService tokens, TimeProvider clock)
+public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailVerification verification, TimeProvider clock)
 {
     // Verifying against a real hash when the email is unknown keeps login time the same either way.
     private static readonly Lazy<string> DecoyHash = new(() => PasswordHasher.Hash("decoy password for timing"));
 
-    [Function(nameof(Register)), Anonymous, EndpointSummary("Create an account and its personal org; returns a session.")]
+    [Function(nameof(Register)), Anonymous, EndpointSummary("Create an account and its personal org; returns a session and mails a link to verify the address.")]
     public async Task<Created<SessionResponse>> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/register")] HttpRequest request,
         [FromBody] RegisterRequest body, CancellationToken ct)
     {
@@ -32,6 +35,7 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, TimeProvider 
         var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
         var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
         await db.SaveChangesAsync(ct);
+        await verification.SendAsync(user, ct);
         return TypedResults.Created("/v1/auth/me", Session(user, org, pair));
     }
 
@@ -105,7 +109,7 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, TimeProvider 
     private static SessionResponse Session(User user, Org org, TokenPair pair) =>
         new(ToDto(user), ToDto(org), pair.AccessToken, pair.RefreshToken, pair.TokenType, pair.ExpiresIn);
 
-    public static UserDto ToDto(User user) => new(user.Id, user.Email, user.Name, user.CreatedAt);
+    public static UserDto ToDto(User user) => new(user.Id, user.Email, user.Name, user.EmailVerifiedAt is not null, user.CreatedAt);
 
     public static OrgDto ToDto(Org org) => new(org.Id, org.Name, org.Slug, org.Plan, org.CreatedAt);
 }

@@ -1,4 +1,5 @@
 using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Mail;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
@@ -10,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace FentaWeb.Api.Identity;
 
 public sealed record MemberDto(string Id, string UserId, string Email, string Name, string Role, string? InvitedBy, DateTimeOffset JoinedAt);
-public sealed record InvitationDto(string Id, string Email, string Role, string? InvitedBy, DateTimeOffset CreatedAt);
+public sealed record InvitationDto(string Id, string Email, string Role, string? InvitedBy, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 public sealed record InviteRequest(string? Email, string? Role);
 public sealed record ChangeRoleRequest(string? Role);
 
@@ -19,7 +20,7 @@ public sealed record ChangeRoleRequest(string? Role);
 /// remove the owner role; the last owner can neither leave nor be demoted.
 /// </summary>
 [Tags("Organization")]
-public sealed class MemberFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
+public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer, Mails mails, TimeProvider clock)
 {
     [Function(nameof(GetOrg)), Access, EndpointSummary("The caller's current organization.")]
     public async Task<Ok<OrgDto>> GetOrg([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org")] HttpRequest request, Caller caller,
@@ -40,40 +41,63 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, TimeProvider c
             .ToPageAsync(page, ToDto, ct));
 
     [Function(nameof(InviteMember)), Access(OrgRole.Admin, SessionOnly = true),
-     EndpointSummary("Add an existing user (201) or invite an email that has no account yet (202; joins on registration).")]
-    public async Task<Results<Created<MemberDto>, Accepted<InvitationDto>>> InviteMember(
+     EndpointSummary("Mail an invitation to an address (202, the same whether or not it has an account); its owner accepts it after verifying the address.")]
+    public async Task<Accepted<InvitationDto>> InviteMember(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/org/members")] HttpRequest request, [FromBody] InviteRequest body, Caller caller,
         CancellationToken ct)
+    {
+        var (email, role) = ValidateInvite(body);
+        var now = clock.GetUtcNow();
+        await GuardNotInvitedAsync(caller.OrgId, email, now, ct);
+        var (invitation, secret) = NewInvitation(caller, email, role, now);
+        db.OrgInvitations.Add(invitation);
+        audit.Record(caller, "create", "invitation", invitation.Id, new { email, role = role.ToWire() });
+        await db.SaveChangesAsync(ct);
+        await MailInvitationAsync(invitation, caller, secret, ct);
+        return TypedResults.Accepted($"/v1/org/invitations/{invitation.Id}", ToDto(invitation));
+    }
+
+    /// <summary>A week-long invitation whose secret goes only into the mail; the row keeps its hash.</summary>
+    private static (OrgInvitation Invitation, string Secret) NewInvitation(Caller caller, string email, OrgRole role, DateTimeOffset now)
+    {
+        var secret = EmailTokens.NewSecret("inv_");
+        return (new OrgInvitation
+        {
+            Id = Ids.New("invite"), OrgId = caller.OrgId, Email = email, Role = role, InvitedBy = caller.UserId, CreatedAt = now,
+            TokenHash = ApiKey.Hash(secret), ExpiresAt = now + EmailTokens.InvitationLifetime,
+        }, secret);
+    }
+
+    private static (string Email, OrgRole Role) ValidateInvite(InviteRequest body)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.Email) || !body.Email.Contains('@') || body.Email.Length > 254) errors.Add("email", "must be a valid email address");
         if (!OrgRoles.TryParse(body.Role, out var role)) errors.Add("role", $"must be one of: {string.Join(", ", OrgRoles.Wire)}");
+        else if (role == OrgRole.Owner) errors.Add("role", "invite as admin; an owner can make a member owner once they have joined");
         errors.ThrowIfAny();
-        GuardOwnerRole(caller, role);
+        return (User.NormalizeEmail(body.Email!), role);
+    }
 
-        var now = clock.GetUtcNow();
-        var email = User.NormalizeEmail(body.Email!);
-        var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email, ct);
-        if (user is null)
-        {
-            if (role == OrgRole.Owner)
-                throw new ValidationFailedException("role", "owners must already have an account; invite them as admin first");
-            if (await db.OrgInvitations.AnyAsync(i => i.OrgId == caller.OrgId && i.Email == email, ct))
-                throw new ConflictException("ALREADY_INVITED", $"{email} already has an invitation to this organization.");
-            var invitation = new OrgInvitation { Id = Ids.New("invite"), OrgId = caller.OrgId, Email = email, Role = role, InvitedBy = caller.UserId, CreatedAt = now };
-            db.OrgInvitations.Add(invitation);
-            audit.Record(caller, "create", "invitation", invitation.Id, new { email, role = role.ToWire() });
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Accepted($"/v1/org/invitations/{invitation.Id}", ToDto(invitation));
-        }
-
-        if (await db.OrgMembers.AnyAsync(m => m.OrgId == caller.OrgId && m.UserId == user.Id, ct))
+    /// <summary>
+    /// One pending invitation per address and org (an expired one is replaced). Members are refused by address, which
+    /// tells the admin nothing the member list does not: whether a non-member has an account stays unknown.
+    /// </summary>
+    private async Task GuardNotInvitedAsync(string orgId, string email, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await db.OrgMembers.AnyAsync(m => m.OrgId == orgId && m.User!.Email == email, ct))
             throw new ConflictException("ALREADY_MEMBER", $"{email} is already a member of this organization.");
-        var member = Accounts.NewMember(caller.OrgId, user.Id, role, caller.UserId, now);
-        db.OrgMembers.Add(member);
-        audit.Record(caller, "create", "member", member.Id, new { user_id = user.Id, role = role.ToWire() });
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/v1/org/members/{member.Id}", ToDto(member, user));
+        var previous = await db.OrgInvitations.SingleOrDefaultAsync(i => i.OrgId == orgId && i.Email == email, ct);
+        if (previous is { AcceptedAt: null } && previous.ExpiresAt > now)
+            throw new ConflictException("ALREADY_INVITED", $"{email} already has an invitation to this organization; cancel it to send a new one.");
+        if (previous is not null) db.OrgInvitations.Remove(previous);
+    }
+
+    private async Task MailInvitationAsync(OrgInvitation invitation, Caller caller, string secret, CancellationToken ct)
+    {
+        if (!await mailer.ReserveAsync(invitation.Email, ct)) return;
+        var org = await db.Orgs.SingleAsync(o => o.Id == invitation.OrgId, ct);
+        var inviter = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
+        mailer.Queue(mails.Invitation(invitation.Email, org.Name, inviter.Name, invitation.Role.ToWire(), secret));
     }
 
     [Function(nameof(ChangeMemberRole)), Access(OrgRole.Admin, SessionOnly = true), EndpointSummary("Change a member's role.")]
@@ -144,11 +168,8 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, TimeProvider c
             throw new ForbiddenException("Only owners can grant, change or remove the owner role.", requiredRole: "owner");
     }
 
-    private static MemberDto ToDto(OrgMember member, User? user = null)
-    {
-        user ??= member.User!;
-        return new MemberDto(member.Id, member.UserId, user.Email, user.Name, member.Role.ToWire(), member.InvitedBy, member.JoinedAt);
-    }
+    private static MemberDto ToDto(OrgMember member) =>
+        new(member.Id, member.UserId, member.User!.Email, member.User.Name, member.Role.ToWire(), member.InvitedBy, member.JoinedAt);
 
-    private static InvitationDto ToDto(OrgInvitation i) => new(i.Id, i.Email, i.Role.ToWire(), i.InvitedBy, i.CreatedAt);
+    private static InvitationDto ToDto(OrgInvitation i) => new(i.Id, i.Email, i.Role.ToWire(), i.InvitedBy, i.CreatedAt, i.ExpiresAt);
 }

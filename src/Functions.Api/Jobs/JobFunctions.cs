@@ -49,8 +49,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
             await db.Workflows.Where(w => w.Id == workflow.Id)
                 .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
         var job = await FindAsync(caller, jobId, ct);
-        if (!created && job.WorkflowId != workflow.Id)
-            throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
+        if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
     }
 
@@ -78,8 +77,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var config = new JobConfig(JobPlan.ApplyVariables(graph, variables), variables);
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         var job = await FindAsync(caller, jobId, ct);
-        if (!created && job.WorkflowId is not null)
-            throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
+        if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
     }
 
@@ -197,6 +195,21 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
 
     private static SseItem<JsonElement> Item(string type, object data, int sequence) =>
         new(JsonSerializer.SerializeToElement(data, FentaJson.Options), type) { EventId = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    /// <summary>
+    /// A key replays its first job only for the same request: the same workflow (or none), graph, variables and budget.
+    /// Anything else would silently run what the client did not ask for this time. Variables are compared after merging
+    /// with the workflow's, and the graph after they are filled in, as the job stored them; JSON objects compare
+    /// regardless of key order (PostgreSQL's jsonb does not keep it).
+    /// </summary>
+    private static void EnsureSameRequest(Job earlier, JobConfig config, Budget? budget)
+    {
+        static JsonElement Json<T>(T value) => JsonSerializer.SerializeToElement(value, FentaJson.Options);
+        var same = earlier.WorkflowId == config.WorkflowId && earlier.Budget == budget
+                   && JsonElement.DeepEquals(Json(earlier.Config.Variables), Json(config.Variables))
+                   && (config.WorkflowId is not null || JsonElement.DeepEquals(Json(earlier.Config.Graph), Json(config.Graph)));
+        if (!same) throw new ConflictException("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used for a different request.");
+    }
 
     private static Accepted<JobDto> Started(Job job, bool created, HttpResponse response)
     {

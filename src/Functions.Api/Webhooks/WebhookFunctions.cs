@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Common;
@@ -34,7 +35,7 @@ public sealed record WebhookDeliveryDto(string Id, string WebhookId, string Even
 /// and retried with backoff until the endpoint answers 2xx. Managing them takes an admin.
 /// </summary>
 [Tags("Webhooks")]
-public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
+public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider clock, FentaOptions options)
 {
     // The summary spells out WebhookEvents.All: an attribute argument must be a constant.
     [Function(nameof(CreateWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
@@ -46,7 +47,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
         var errors = new FieldErrors();
         if (body.Url is null) errors.Add("url", "is required: the https URL to post events to");
         if (body.Events is null) errors.Add("events", $"is required: a list of {string.Join(", ", WebhookEvents.All)}, or [\"*\"]");
-        Check(body, errors);
+        Check(body, errors, options.AllowPrivateWebhookAddresses);
         errors.ThrowIfAny();
         var webhook = Webhook.Create(caller.OrgId, body.Url!, [.. body.Events!.Distinct()], body.Description, caller.UserId, clock.GetUtcNow());
         if (body.Enabled is { } enabled) webhook.SetEnabled(enabled, webhook.CreatedAt);
@@ -72,7 +73,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         var errors = new FieldErrors();
-        Check(body, errors);
+        Check(body, errors, options.AllowPrivateWebhookAddresses);
         errors.ThrowIfAny();
         if (body.Url is not null) webhook.Url = body.Url;
         if (body.Events is not null) webhook.Events = [.. body.Events.Distinct()];
@@ -154,11 +155,18 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
         return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
     }
 
-    private static void Check(WebhookRequest body, FieldErrors errors)
+    private static void Check(WebhookRequest body, FieldErrors errors, bool allowPrivate)
     {
-        if (body.Url is not null && (body.Url.Length > 2048 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)
-                                     || url.Scheme is not ("https" or "http") || url.UserInfo.Length > 0 || url.Fragment.Length > 0))
-            errors.Add("url", "must be an absolute http(s) URL without credentials or fragment, at most 2048 characters");
+        if (body.Url is not null)
+        {
+            if (body.Url.Length > 2048 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)
+                || url.Scheme is not ("https" or "http") || url.UserInfo.Length > 0 || url.Fragment.Length > 0)
+                errors.Add("url", "must be an absolute http(s) URL without credentials or fragment, at most 2048 characters");
+            // Names are checked when delivery connects (DNS may change); an address written out can be refused at once.
+            else if (!allowPrivate && url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6
+                     && IPAddress.TryParse(url.IdnHost, out var address) && SpecialPurposeAddresses.IsRefused(address))
+                errors.Add("url", $"must reach a public internet address; {address} is special-purpose or local, and webhooks are never sent there");
+        }
         if (body.Events is { Count: 0 }) errors.Add("events", "must list at least one event");
         for (var i = 0; i < (body.Events?.Count ?? 0); i++)
             if (!WebhookEvents.IsSubscribable(body.Events![i]))

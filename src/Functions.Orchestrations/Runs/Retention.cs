@@ -39,6 +39,7 @@ public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IC
         var (uploads, staged) = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
         LogUploadsAbandoned(logger, uploads, staged, uploadCutoff);
         await RateLimitWindows.PruneAsync(db, clock.GetUtcNow(), ct);
+        await MailRecords.PruneAsync(db, clock.GetUtcNow(), ct);
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Retention: {Jobs} jobs and {Instances} orchestration instances finished before {Cutoff:o} removed")]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using FentaWeb.Domain.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
@@ -56,8 +57,9 @@ public static class WebhookRegistration
 
 /// <summary>
 /// Webhook URLs are written by tenants, so delivery must not become a way into our own network: every connection
-/// goes to an address checked at connect time (so DNS cannot swap in a private one after validation), and
-/// loopback, private, link-local and carrier-grade NAT ranges are refused unless explicitly allowed.
+/// goes to an address checked at connect time (so DNS cannot swap in a refused one after validation), and every
+/// special-purpose range and every address of this machine's interfaces is refused unless explicitly allowed
+/// (FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS, for local development and tests with a receiver on loopback).
 /// </summary>
 public static class PublicAddressGuard
 {
@@ -65,9 +67,9 @@ public static class PublicAddressGuard
     {
         var host = context.DnsEndPoint.Host;
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        var usable = addresses.Where(a => allowPrivate || !IsPrivate(a)).ToArray();
+        var usable = addresses.Where(a => allowPrivate || !SpecialPurposeAddresses.IsRefused(a)).ToArray();
         if (usable.Length == 0)
-            throw new HttpRequestException($"refused to connect to {host}: it resolves only to private or local addresses ({string.Join(", ", addresses.Select(a => a.ToString()))})");
+            throw new HttpRequestException($"refused to connect to {host}: it resolves only to special-purpose or local addresses ({string.Join(", ", addresses.Select(a => a.ToString()))})");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -79,16 +81,5 @@ public static class PublicAddressGuard
             socket.Dispose();
             throw;
         }
-    }
-
-    public static bool IsPrivate(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return true;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
-        var b = address.GetAddressBytes();
-        return b[0] is 0 or 10 || (b[0] == 172 && b[1] is >= 16 and < 32) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254)
-               || (b[0] == 100 && b[1] is >= 64 and < 128);
     }
 }
