@@ -88,7 +88,7 @@ public sealed class Azurite : IAsyncDisposable
     {
         var extraArguments = extra?.ToArray() ?? [];
         var scheme = extraArguments.Contains("--cert") ? "https" : "http";
-        var (blobPort, queuePort, tablePort) = FreePorts();
+        var (blobPort, queuePort, tablePort) = LocalTools.FreePorts(3) switch { var p => (p[0], p[1], p[2]) };
         // Through a shell that stops Azurite when this process's end of its stdin closes: a test host that dies
         // without running its exit handlers (dotnet test may end it abruptly) leaves no emulator behind.
         var start = new ProcessStartInfo("/bin/sh", ["-c", "\"$0\" \"$@\" & child=$!; cat >/dev/null; kill $child", Binary(),
@@ -124,7 +124,7 @@ public sealed class Azurite : IAsyncDisposable
                 process.Dispose();
                 throw new InvalidOperationException($"azurite exited ({code}) during start-up: {Output()}");
             }
-            if (await AcceptsAsync(blobPort) && await AcceptsAsync(queuePort) && await AcceptsAsync(tablePort))
+            if (await LocalTools.AcceptsAsync(blobPort) && await LocalTools.AcceptsAsync(queuePort) && await LocalTools.AcceptsAsync(tablePort))
                 return new Azurite(process, blobPort, queuePort, tablePort, scheme);
             await Task.Delay(100);
         }
@@ -134,53 +134,8 @@ public sealed class Azurite : IAsyncDisposable
         throw new TimeoutException($"azurite did not listen on {blobPort}, {queuePort} and {tablePort} within {StartTimeout.TotalSeconds:0} s: {Output()}");
     }
 
-    /// <summary>
-    /// The pinned emulator: FENTA_AZURITE_BIN (set by ./test.sh), else tools/azurite/node_modules/.bin/azurite in a folder
-    /// above the test assembly.
-    /// </summary>
-    public static string Binary()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("FENTA_AZURITE_BIN");
-        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment)) return fromEnvironment;
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "tools", "azurite", "node_modules", ".bin", "azurite");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new InvalidOperationException(
-            "Azurite is not installed: run ./test.sh, which installs Azurite from tools/azurite (npm ci there also does)" +
-            (string.IsNullOrEmpty(fromEnvironment) ? "" : $"; FENTA_AZURITE_BIN={fromEnvironment} does not exist"));
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        try
-        {
-            using var probe = new TcpClient();
-            await probe.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Three distinct free loopback ports (held together while chosen, so they differ).</summary>
-    private static (int Blob, int Queue, int Table) FreePorts()
-    {
-        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-            return (ports[0], ports[1], ports[2]);
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
-        }
-    }
+    /// <summary>The pinned emulator (FENTA_AZURITE_BIN, else tools/azurite).</summary>
+    public static string Binary() => LocalTools.NpmBinary("azurite", "FENTA_AZURITE_BIN", "Azurite");
 
     public async ValueTask DisposeAsync()
     {

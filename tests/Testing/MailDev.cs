@@ -87,7 +87,7 @@ public sealed partial class MailDev : IAsyncDisposable
 
     private static async Task<MailDev> StartAsync()
     {
-        var (smtpPort, webPort) = FreePorts();
+        var (smtpPort, webPort) = LocalTools.FreePorts(2) switch { var p => (p[0], p[1]) };
         var folder = Path.Combine(Path.GetTempPath(), $"fenta-maildev-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         // Through a shell that stops MailDev when this process's end of its stdin closes, as for Azurite.
@@ -107,55 +107,15 @@ public sealed partial class MailDev : IAsyncDisposable
         while (watch.Elapsed < StartTimeout)
         {
             if (process.HasExited) throw new InvalidOperationException($"maildev exited ({process.ExitCode}) during start-up: {output}");
-            if (await AcceptsAsync(smtpPort) && await AcceptsAsync(webPort)) return new MailDev(process, folder, smtpPort, webPort);
+            if (await LocalTools.AcceptsAsync(smtpPort) && await LocalTools.AcceptsAsync(webPort)) return new MailDev(process, folder, smtpPort, webPort);
             await Task.Delay(100);
         }
         process.Kill(entireProcessTree: true);
         throw new TimeoutException($"maildev did not listen on {smtpPort} and {webPort} within {StartTimeout.TotalSeconds:0} s: {output}");
     }
 
-    /// <summary>FENTA_MAILDEV_BIN (set by ./test.sh), else tools/maildev/node_modules/.bin/maildev in a folder above the test assembly.</summary>
-    public static string Binary()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("FENTA_MAILDEV_BIN");
-        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment)) return fromEnvironment;
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "tools", "maildev", "node_modules", ".bin", "maildev");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new InvalidOperationException("MailDev is not installed: run ./test.sh, which installs it from tools/maildev (npm ci there also does)" +
-            (string.IsNullOrEmpty(fromEnvironment) ? "" : $"; FENTA_MAILDEV_BIN={fromEnvironment} does not exist"));
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        try
-        {
-            using var probe = new TcpClient();
-            await probe.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static (int Smtp, int Web) FreePorts()
-    {
-        var listeners = Enumerable.Range(0, 2).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-            return (ports[0], ports[1]);
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
-        }
-    }
+    /// <summary>The pinned catcher (FENTA_MAILDEV_BIN, else tools/maildev).</summary>
+    public static string Binary() => LocalTools.NpmBinary("maildev", "FENTA_MAILDEV_BIN", "MailDev");
 
     public async ValueTask DisposeAsync()
     {

@@ -80,7 +80,7 @@ public static class Reservations
     /// <summary>The item's reservation is settled (its usage is recorded) or refunded (it failed): either way it no longer counts.</summary>
     public static async Task ReleaseAsync(NpgsqlDataSource db, NodeCall call, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("DELETE FROM spend_reservations WHERE job_id = $1 AND node_id = $2 AND item_index = $3");
+        await using var cmd = db.CreateCommand(ReleaseItemSql);
         cmd.Parameters.Add(new() { Value = call.JobId });
         cmd.Parameters.Add(new() { Value = call.NodeId });
         cmd.Parameters.Add(new() { Value = call.Item });

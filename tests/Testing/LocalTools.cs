@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FentaWeb.Testing;
+
+/// <summary>What the tests' local servers (Azurite, MailDev) share: finding their pinned npm binary and loopback ports.</summary>
+public static class LocalTools
+{
+    /// <summary>
+    /// The pinned tool: the path in <paramref name="variable"/> (set by ./test.sh), else
+    /// tools/<paramref name="tool"/>/node_modules/.bin/<paramref name="tool"/> in a folder above the test assembly.
+    /// </summary>
+    public static string NpmBinary(string tool, string variable, string name)
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(variable);
+        if (!string.IsNullOrEmpty(fromEnvironment) && File.Exists(fromEnvironment)) return fromEnvironment;
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "tools", tool, "node_modules", ".bin", tool);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new InvalidOperationException($"{name} is not installed: run ./test.sh, which installs it from tools/{tool} (npm ci there also does)" +
+            (string.IsNullOrEmpty(fromEnvironment) ? "" : $"; {variable}={fromEnvironment} does not exist"));
+    }
+
+    public static async Task<bool> AcceptsAsync(int port)
+    {
+        try
+        {
+            using var probe = new TcpClient();
+            await probe.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Distinct free loopback ports (held together while chosen, so they differ).</summary>
+    public static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners) listener.Start();
+            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
+        }
+    }
+}
