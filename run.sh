@@ -51,28 +51,28 @@ export FENTA_PUBLIC_URL=${FENTA_PUBLIC_URL:-$url}
 
 if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
   say "drawing the offline stock library into $FENTA_STOCK_DIR (once)"
-  dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" stock >&2 ||
+  dotnet "$ROOT/src/Functions.Orchestrations/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Functions.Orchestrations.dll" stock >&2 ||
     die "could not draw the stock library"
 fi
 
 say "starting the API on $url, an orchestration worker and the render worker"
 # Each process appends to its log, so a restarted one keeps the crash that came before it.
-start_api() { dotnet "$ROOT/src/Functions.Api/bin/Release/net10.0/FentaWeb.Functions.Api.dll" >> "$LOCAL/api.log" 2>&1 & api_pid=$!; }
-start_worker() { dotnet "$ROOT/src/Functions.Orchestrations/bin/Release/net10.0/FentaWeb.Functions.Orchestrations.dll" >> "$LOCAL/worker.log" 2>&1 & worker_pid=$!; }
-start_render() { dotnet "$ROOT/src/Render.Container/bin/Release/net10.0/FentaWeb.Render.dll" worker >> "$LOCAL/render.log" 2>&1 & render_pid=$!; }
+start_api() { dotnet "$ROOT/src/Functions.Api/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Functions.Api.dll" >> "$LOCAL/api.log" 2>&1 & api_pid=$!; }
+start_worker() { dotnet "$ROOT/src/Functions.Orchestrations/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Functions.Orchestrations.dll" >> "$LOCAL/worker.log" 2>&1 & worker_pid=$!; }
+start_render() { dotnet "$ROOT/src/Render.Container/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Render.dll" worker >> "$LOCAL/render.log" 2>&1 & render_pid=$!; }
 : > "$LOCAL/api.log"; : > "$LOCAL/worker.log"; : > "$LOCAL/render.log"
 start_api
 start_worker
 start_render
 
 for _ in $(seq 1 120); do
-  kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in .local/api.log)"; }
-  kill -0 "$worker_pid" 2>/dev/null || { tail -n 40 "$LOCAL/worker.log" >&2; die "the worker exited during start-up (log above, full log in .local/worker.log)"; }
+  kill -0 "$api_pid" 2>/dev/null || { tail -n 40 "$LOCAL/api.log" >&2; die "the API exited during start-up (log above, full log in $LOCAL/api.log)"; }
+  kill -0 "$worker_pid" 2>/dev/null || { tail -n 40 "$LOCAL/worker.log" >&2; die "the worker exited during start-up (log above, full log in $LOCAL/worker.log)"; }
   curl -fsS "$url/readyz" >/dev/null 2>&1 && break
   sleep 0.5
 done
-curl -fsS "$url/healthz" >/dev/null || die "the API did not become healthy; see .local/api.log"
-curl -fsS "$url/readyz" >/dev/null || die "the API is up but not ready (database or migrations); see .local/api.log"
+curl -fsS "$url/healthz" >/dev/null || die "the API did not become healthy; see $LOCAL/api.log"
+curl -fsS "$url/readyz" >/dev/null || die "the API is up but not ready (database or migrations); see $LOCAL/api.log"
 
 cat <<INFO
 
@@ -82,7 +82,7 @@ cat <<INFO
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
   mails             ${FENTA_MAILDEV_URL:-sent through $FENTA_SMTP_HOST}   (verification, password reset and invitation links)
-  logs              .local/api.log, .local/worker.log, .local/render.log, .local/azurite.log
+  logs              $LOCAL/{api,worker,render,azurite}.log
 
 INFO
 
@@ -108,8 +108,9 @@ while :; do
     process_running "$pid" && continue
     wait "$pid" 2>/dev/null && status=0 || status=$?
     (( SECONDS - started[$name] >= 60 )) && delay[$name]=1
-    say "the $name (pid $pid) exited with status $status; starting it again in ${delay[$name]} s (log: .local/$name.log)"
-    sleep "${delay[$name]}"
+    say "the $name (pid $pid) exited with status $status; starting it again in ${delay[$name]} s (log: $LOCAL/$name.log)"
+    # Waited on in the background, so Ctrl-C during the pause stops the stack at once.
+    sleep "${delay[$name]}" & wait $!
     "start_$name"
     started[$name]=$SECONDS
     delay[$name]=$(( delay[$name] * 2 > 30 ? 30 : delay[$name] * 2 ))

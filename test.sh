@@ -15,7 +15,7 @@ ensure_maildev_installed
 mkdir -p "$LOCAL"
 say "building (Debug)"
 dotnet build "$ROOT/FentaWeb.sln" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
-  { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in .local/build.log"; }
+  { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in $LOCAL/build.log"; }
 
 say "running every test"
 started=$(date +%s)

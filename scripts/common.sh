@@ -3,7 +3,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LOCAL="$ROOT/.local"
+# The private cluster, Azurite's data, secrets and logs; FENTA_LOCAL_DIR puts them elsewhere (a second stack beside the
+# first needs that and its own ports).
+LOCAL=${FENTA_LOCAL_DIR:-$ROOT/.local}
+# The build run.sh serves from.
+FENTA_CONFIGURATION=${FENTA_CONFIGURATION:-Release}
 FENTA_PG_PORT=${FENTA_PG_PORT:-55432}
 FENTA_PG_USER=fenta
 FENTA_PG_DATABASE=${FENTA_PG_DATABASE:-fentaweb}
@@ -70,7 +74,7 @@ pg_data_dir() {
   local dir="$LOCAL/pg"
   # The cluster owner must be able to reach the folder; a checkout under /root is not reachable, so use /var/lib.
   if [ "$(id -u)" -eq 0 ] && ! runuser -u "$FENTA_PG_OS_USER" -- test -x "$LOCAL" 2>/dev/null; then
-    dir="/var/lib/fentaweb/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)/pg"
+    dir="/var/lib/fentaweb/$(printf '%s' "${FENTA_LOCAL_DIR:-$ROOT}" | sha1sum | cut -c1-12)/pg"
   fi
   echo "$dir"
 }
@@ -212,7 +216,7 @@ ensure_azurite() {
       tr -d '\r' | sed -n 's/^[Ss]erver: *//p' | head -n 1) || true
     case "$server" in
       *Azurite*) say "reusing Azurite already listening on 127.0.0.1:$blob ($server)" ;;
-      *) die "127.0.0.1:$blob is taken by something that is not Azurite serving HTTPS with .local/azurite-tls/cert.pem (an Azurite started before it served HTTP: stop it); free it or set FENTA_AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT" ;;
+      *) die "127.0.0.1:$blob is taken by something that is not Azurite serving HTTPS with $LOCAL/azurite-tls/cert.pem (an Azurite started before it served HTTP: stop it); free it or set FENTA_AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT" ;;
     esac
     port_open "$queue" && port_open "$table" ||
       say "warning: the running Azurite does not listen on queue port $queue and table port $table"
@@ -229,7 +233,7 @@ ensure_azurite() {
       if ! process_running "$FENTA_AZURITE_PID" || [ "$waited" -ge 300 ]; then
         stop_azurite
         tail -n 40 "$LOCAL/azurite.log" >&2
-        die "Azurite did not start on ports $blob, $queue, $table (log above, full log in .local/azurite.log)"
+        die "Azurite did not start on ports $blob, $queue, $table (log above, full log in $LOCAL/azurite.log)"
       fi
       sleep 0.1
       waited=$((waited + 1))
@@ -312,7 +316,7 @@ stop_maildev() {
 }
 
 build_solution() {
-  say "building (Release)"
-  dotnet build "$ROOT/FentaWeb.sln" -c Release -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
-    { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in .local/build.log"; }
+  say "building ($FENTA_CONFIGURATION)"
+  dotnet build "$ROOT/FentaWeb.sln" -c "$FENTA_CONFIGURATION" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
+    { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in $LOCAL/build.log"; }
 }
