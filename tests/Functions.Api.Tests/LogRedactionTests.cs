@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using System.Web;
@@ -58,6 +59,25 @@ public partial class LogRedactionTests(LogRedactionTests.Host host) : IClassFixt
 
         AssertNoSignatures(logs, link);
         AssertLoggedWithoutQuery(logs, link);
+    }
+
+    [Fact]
+    public async Task AnInvitationTokenInTheRequestPathIsLoggedAsItsName()
+    {
+        var (admin, invitee) = (await host.RegisterAsync(), await host.RegisterAsync());
+        await host.VerifyEmailAsync(invitee);
+        await (await admin.Client().PostAsJsonAsync("/v1/org/members", new { email = invitee.Email, role = "editor" })).ReadJsonAsync(202);
+        var token = (await host.Mail.WaitForAsync(invitee.Email, "invited you")).Token;
+        await (await invitee.Client().PostAsync($"/v1/invitations/{token}/accept", null)).ReadJsonAsync(200);
+        await (await invitee.Client().PostAsync($"/v1/invitations/{token}/accept", null)).ReadProblemAsync(404, "NOT_FOUND"); // used
+
+        // The answer's line is written once the response completes, just after the client has it.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (host.ApiLogs.Lines.Count(l => l.Contains("POST /v1/invitations/{token}/accept answered", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Contains(host.ApiLogs.Lines, l => l.Contains("POST /v1/invitations/{token}/accept answered 200", StringComparison.Ordinal));
+        Assert.Contains(host.ApiLogs.Lines, l => l.Contains("POST /v1/invitations/{token}/accept answered 404", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.ApiLogs.Lines, l => l.Contains(token, StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public static partial class Problems
     public static IResult For(HttpContext http, Exception exception, ILogger logger)
     {
         var (status, code, detail, extensions) = Describe(exception);
-        if (status == 500) LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
+        if (status == 500) LogUnhandled(logger, exception, http.Request.Method, RequestLog.PathOf(http));
         var headers = http.Response.Headers;
         switch (exception)
         {

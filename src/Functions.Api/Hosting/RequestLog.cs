@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace FentaWeb.Api.Hosting;
+
+/// <summary>
+/// One line per API call, written by the gate in both hosts: method, path, status and time. It stands in for ASP.NET
+/// Core's own request lines (filtered to warnings in <see cref="Services"/>), which print the raw URL, because a path
+/// can carry a credential: the invitation token of <c>POST /v1/invitations/{token}/accept</c> is logged as <c>{token}</c>.
+/// </summary>
+public static partial class RequestLog
+{
+    /// <summary>Route values that are credentials.</summary>
+    private static readonly string[] SecretRouteValues = ["token"];
+
+    public static void Track(HttpContext http, ILogger logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        http.Response.OnCompleted(() =>
+        {
+            LogAnswered(logger, http.Request.Method, PathOf(http), http.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>The request's path as it may be logged: every secret route value replaced by its name.</summary>
+    public static string PathOf(HttpContext http)
+    {
+        var path = http.Request.Path.Value ?? "";
+        foreach (var name in SecretRouteValues)
+        {
+            if (http.Request.RouteValues.TryGetValue(name, out var value) && value?.ToString() is { Length: > 0 } secret)
+                path = path.Replace(secret, $"{{{name}}}", StringComparison.Ordinal).Replace(Uri.EscapeDataString(secret), $"{{{name}}}", StringComparison.Ordinal);
+        }
+        return path;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "{Method} {Path} answered {Status} in {Milliseconds:0} ms")]
+    private static partial void LogAnswered(ILogger logger, string method, string path, int status, double milliseconds);
+}
