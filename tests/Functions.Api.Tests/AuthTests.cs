@@ -63,7 +63,7 @@ public class AuthTests(AuthTests.Host host) : IClassFixture<AuthTests.Host>
         var replay = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken });
         await replay.ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
         var afterReplay = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = rotated });
-        await afterReplay.ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
+        await afterReplay.ReadProblemAsync(401, "SESSION_REVOKED");
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL", session.UserId));
     }
 
@@ -74,7 +74,7 @@ public class AuthTests(AuthTests.Host host) : IClassFixture<AuthTests.Host>
         var logout = await host.Client().PostAsJsonAsync("/v1/auth/logout", new { refresh_token = session.RefreshToken });
         await logout.ReadJsonAsync(204);
         var refresh = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken });
-        await refresh.ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
+        await refresh.ReadProblemAsync(401, "SESSION_REVOKED");
         var missing = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { });
         Assert.Equal(["refresh_token"], (await missing.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
     }

@@ -114,7 +114,7 @@ public class EmailOwnershipTests(EmailOwnershipTests.Host host) : IClassFixture<
         Assert.Equal(["new_password"], (await weak.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
         await (await host.Client().PostAsJsonAsync("/v1/auth/password-reset/confirm", new { token = mail.Token, new_password = "a brand new password" })).ReadJsonAsync(204);
 
-        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = user.RefreshToken })).ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
+        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = user.RefreshToken })).ReadProblemAsync(401, "SESSION_REVOKED");
         await (await host.Client().PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = Password })).ReadProblemAsync(401, "INVALID_CREDENTIALS");
         await (await host.Client().PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = "a brand new password" })).ReadJsonAsync(200);
         var again = await host.Client().PostAsJsonAsync("/v1/auth/password-reset/confirm", new { token = mail.Token, new_password = "yet another password" });

@@ -133,6 +133,9 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         await ConsoleLineAsync(ServingLine(), StartTimeout);
         using var http = new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+        // run.sh seeded the demo account with the key it was given, its address counted as verified (it gets no mail).
+        var me = await http.GetFromJsonAsync<JsonElement>("v1/auth/me");
+        Assert.Equal(("demo@fentaweb.local", true), (me.GetProperty("user").GetProperty("email").GetString(), me.GetProperty("user").GetProperty("email_verified").GetBoolean()));
 
         // The worker dies twice in a row and the renderer once, while the API is asked for its health all along.
         using var probing = new CancellationTokenSource();

@@ -60,8 +60,10 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailVerifica
         if (string.IsNullOrEmpty(body.RefreshToken)) throw new ValidationFailedException("refresh_token", "is required");
         var redeemed = await tokens.RedeemAsync(db, body.RefreshToken, ct)
             ?? throw new UnauthorizedException("The refresh token is unknown or expired; sign in again.", "INVALID_REFRESH_TOKEN");
-        if (redeemed.Reused)
+        if (redeemed.Outcome == Redemption.Reused)
             throw new UnauthorizedException("This refresh token was already used, so the login was revoked; sign in again.", "REFRESH_TOKEN_REUSED");
+        if (redeemed.Outcome == Redemption.Revoked)
+            throw new UnauthorizedException("This login has ended (signed out, password reset, or revoked after a refresh token was reused); sign in again.", "SESSION_REVOKED");
         var user = await db.Users.SingleAsync(u => u.Id == redeemed.Token.UserId, ct);
         if (!user.IsActive) throw new UnauthorizedException("The account is not active.", "ACCOUNT_INACTIVE");
         var org = await DefaultOrgAsync(db, user.Id, ct);

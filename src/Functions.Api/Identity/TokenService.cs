@@ -60,27 +60,37 @@ public sealed class TokenService(FentaOptions options, TimeProvider clock)
 
     /// <summary>
     /// Redeems a refresh token once. A second redemption of the same token means it leaked: the whole family
-    /// (every token of that login) is revoked and the caller must sign in again.
+    /// (every token of that login) is revoked and the caller must sign in again. A token revoked without being used
+    /// (logout, password reset, or its family revoked that way) is refused as such.
     /// </summary>
-    public async Task<(RefreshToken Token, bool Reused)?> RedeemAsync(FentaDb db, string secret, CancellationToken ct)
+    public async Task<(RefreshToken Token, Redemption Outcome)?> RedeemAsync(FentaDb db, string secret, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var hash = ApiKey.Hash(secret);
         var token = await db.RefreshTokens.SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
         if (token is null) return null;
-        if (token.WasRotated || token.RevokedAt is not null)
-        {
-            await db.RefreshTokens.Where(t => t.FamilyId == token.FamilyId && t.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
-            return (token, true);
-        }
+        if (token.WasRotated) return (token, await RevokeFamilyAsync(db, token, now, ct));
+        if (token.RevokedAt is not null) return (token, Redemption.Revoked);
         if (!token.CanRedeemAt(now)) return null;
         // Conditional update so two concurrent redemptions cannot both win.
         var won = await db.RefreshTokens.Where(t => t.Id == token.Id && t.RotatedAt == null && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RotatedAt, now), ct);
-        if (won == 1) return (token, false);
+        return (token, won == 1 ? Redemption.Redeemed : await RevokeFamilyAsync(db, token, now, ct));
+    }
+
+    private static async Task<Redemption> RevokeFamilyAsync(FentaDb db, RefreshToken token, DateTimeOffset now, CancellationToken ct)
+    {
         await db.RefreshTokens.Where(t => t.FamilyId == token.FamilyId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
-        return (token, true);
+        return Redemption.Reused;
     }
+}
+
+public enum Redemption
+{
+    Redeemed,
+    /// <summary>Used before: it leaked, and its login is now revoked.</summary>
+    Reused,
+    /// <summary>Its login ended: signed out, password reset, or revoked after a reuse.</summary>
+    Revoked,
 }

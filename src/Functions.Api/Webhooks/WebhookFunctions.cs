@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Common;
@@ -47,7 +48,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
         var errors = new FieldErrors();
         if (body.Url is null) errors.Add("url", "is required: the https URL to post events to");
         if (body.Events is null) errors.Add("events", $"is required: a list of {string.Join(", ", WebhookEvents.All)}, or [\"*\"]");
-        Check(body, errors, options.AllowPrivateWebhookAddresses);
+        await CheckAsync(body, errors, ct);
         errors.ThrowIfAny();
         var webhook = Webhook.Create(caller.OrgId, body.Url!, [.. body.Events!.Distinct()], body.Description, caller.UserId, clock.GetUtcNow());
         if (body.Enabled is { } enabled) webhook.SetEnabled(enabled, webhook.CreatedAt);
@@ -73,7 +74,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
     {
         var webhook = await FindAsync(db, caller, webhookId, ct);
         var errors = new FieldErrors();
-        Check(body, errors, options.AllowPrivateWebhookAddresses);
+        await CheckAsync(body, errors, ct);
         errors.ThrowIfAny();
         if (body.Url is not null) webhook.Url = body.Url;
         if (body.Events is not null) webhook.Events = [.. body.Events.Distinct()];
@@ -155,23 +156,46 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
         return TypedResults.Accepted($"/v1/webhooks/{webhook.Id}/deliveries", WebhookDeliveryDto.From(delivery));
     }
 
-    private static void Check(WebhookRequest body, FieldErrors errors, bool allowPrivate)
+    private async Task CheckAsync(WebhookRequest body, FieldErrors errors, CancellationToken ct)
     {
         if (body.Url is not null)
         {
             if (body.Url.Length > 2048 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)
                 || url.Scheme is not ("https" or "http") || url.UserInfo.Length > 0 || url.Fragment.Length > 0)
                 errors.Add("url", "must be an absolute http(s) URL without credentials or fragment, at most 2048 characters");
-            // Names are checked when delivery connects (DNS may change); an address written out can be refused at once.
-            else if (!allowPrivate && url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6
-                     && IPAddress.TryParse(url.IdnHost, out var address) && SpecialPurposeAddresses.IsRefused(address))
-                errors.Add("url", $"must reach a public internet address; {address} is special-purpose or local, and webhooks are never sent there");
+            else if (!options.AllowPrivateWebhookAddresses && await RefusedAddressesAsync(url, ct) is [_, ..] refused)
+                errors.Add("url", $"must reach a public internet address; {url.IdnHost} is {string.Join(", ", refused.Select(a => a.ToString()))}: special-purpose or local, and webhooks are never sent there");
         }
         if (body.Events is { Count: 0 }) errors.Add("events", "must list at least one event");
         for (var i = 0; i < (body.Events?.Count ?? 0); i++)
             if (!WebhookEvents.IsSubscribable(body.Events![i]))
                 errors.Add($"events[{i}]", $"unknown event '{body.Events[i]}'; known: {string.Join(", ", WebhookEvents.All)}, or *");
         if (body.Description is { Length: > 500 }) errors.Add("description", "must be at most 500 characters");
+    }
+
+    /// <summary>
+    /// The host's addresses when every one of them is refused, else none. A name is resolved once here so one that only
+    /// leads inside (localhost, an internal name) is a 400 at once; a name that does not resolve (yet) is accepted.
+    /// Delivery checks every connection again after DNS, which may change.
+    /// </summary>
+    private static async Task<IPAddress[]> RefusedAddressesAsync(Uri url, CancellationToken ct)
+    {
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(url.IdnHost, out var literal)) addresses = [literal];
+        else
+        {
+            using var resolving = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            resolving.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(url.IdnHost, resolving.Token);
+            }
+            catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                return [];
+            }
+        }
+        return addresses.Length > 0 && addresses.All(SpecialPurposeAddresses.IsRefused) ? addresses : [];
     }
 
     private static async Task<Webhook> FindAsync(FentaDb db, Caller caller, string webhookId, CancellationToken ct) =>
