@@ -28,7 +28,6 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         var ct = http.RequestAborted;
         // Every answer is JSON (or a stream) of the declared type; no browser may read it as anything else.
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        RequestLog.Track(http, logger);
         try
         {
             var caller = function.IsAnonymous ? null : await authenticator.AuthenticateAsync(http.Request, ct);

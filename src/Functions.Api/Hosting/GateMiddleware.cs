@@ -19,6 +19,7 @@ public sealed class GateMiddleware : IFunctionsWorkerMiddleware
             await next(context);
             return;
         }
+        RequestLog.Track(http);
         var gate = context.InstanceServices.GetRequiredService<FunctionGate>();
         context.GetInvocationResult().Value = await gate.InvokeAsync(http, function, () => DurableClientAsync(context), async arguments =>
         {

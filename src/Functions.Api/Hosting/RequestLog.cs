@@ -3,18 +3,27 @@ using System.Diagnostics;
 namespace FentaWeb.Api.Hosting;
 
 /// <summary>
-/// One line per API call, written by the gate in both hosts: method, path, status and time. It stands in for ASP.NET
-/// Core's own request lines (filtered to warnings in <see cref="Services"/>), which print the raw URL, because a path
-/// can carry a credential: the invitation token of <c>POST /v1/invitations/{token}/accept</c> is logged as <c>{token}</c>.
+/// One line per request: method, path, status and time, written where each host takes requests (the local pipeline;
+/// <see cref="GateMiddleware"/> on Azure). It stands in for ASP.NET Core's own request lines (filtered to warnings in
+/// <see cref="Services"/>), which print the raw URL, because a path can carry a credential: the invitation token of
+/// <c>POST /v1/invitations/{token}/accept</c> is logged as <c>{token}</c>.
 /// </summary>
 public static partial class RequestLog
 {
     /// <summary>Route values that are credentials.</summary>
     private static readonly string[] SecretRouteValues = ["token"];
 
-    public static void Track(HttpContext http, ILogger logger)
+    /// <summary>The local host: every request, an unknown route or a refused one too.</summary>
+    public static IApplicationBuilder UseRequestLog(this IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        Track(http);
+        return next(http);
+    });
+
+    public static void Track(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLog).FullName!);
         http.Response.OnCompleted(() =>
         {
             LogAnswered(logger, http.Request.Method, PathOf(http), http.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
