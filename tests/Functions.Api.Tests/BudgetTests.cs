@@ -197,6 +197,43 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
     }
 
     [Fact]
+    public async Task WhileAGenerationRunsItsCreditsShowAsReservedInTheQuotaUntilTheJobEnds()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var graph = JsonDocument.Parse("""
+            {"nodes": [{"id": "still", "type": "Input.KAI.GenerateImage", "params": {"model": "gpt-4o-image", "prompt": "a paper boat"}}], "edges": []}
+            """).RootElement;
+        host.Kie.NeverFinish = true;
+        try
+        {
+            var job = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph })).ReadJsonAsync(202)).GetProperty("id").GetString()!;
+            // Reserved before KIE is asked: wait until KIE has the task, then the quota counts its 6 credits as held.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await host.CountAsync("SELECT count(*) FROM kai_generations WHERE job_id = $1", job) == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+            var held = Credits(await (await client.GetAsync("/v1/usage/quota")).ReadJsonAsync(200));
+            Assert.Equal((0m, 6m, 44m), (held.GetProperty("used").GetDecimal(), held.GetProperty("reserved").GetDecimal(), held.GetProperty("remaining").GetDecimal()));
+
+            await (await client.PostAsync($"/v1/jobs/{job}/cancel", null)).ReadJsonAsync(202);
+            Assert.Equal("cancelled", (await FinishedAsync(client, job)).GetProperty("status").GetString());
+            var released = Credits(await (await client.GetAsync("/v1/usage/quota")).ReadJsonAsync(200));
+            Assert.Equal((0m, 0m, 50m), (released.GetProperty("used").GetDecimal(), released.GetProperty("reserved").GetDecimal(), released.GetProperty("remaining").GetDecimal()));
+            Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM spend_reservations WHERE job_id = $1", job));
+
+            // A row a worker left behind for a job that is no longer running (it died mid-item) holds nothing either.
+            await host.ScalarAsync("INSERT INTO spend_reservations (job_id, node_id, item_index, org_id, kai_credits) VALUES ($1, 'still', 0, $2, 6)", job, session.OrgId);
+            var leftover = Credits(await (await client.GetAsync("/v1/usage/quota")).ReadJsonAsync(200));
+            Assert.Equal((0m, 50m), (leftover.GetProperty("reserved").GetDecimal(), leftover.GetProperty("remaining").GetDecimal()));
+        }
+        finally
+        {
+            host.Kie.NeverFinish = false;
+        }
+
+        static JsonElement Credits(JsonElement quota) => quota.GetProperty("resources").EnumerateArray().Single(r => r.GetProperty("resource").GetString() == "kai_credits");
+    }
+
+    [Fact]
     public async Task OfflineDefaultsSpendOnlyRenderSecondsAndAnotherOrgsWorkflowIsNotFound()
     {
         var session = await host.RegisterAsync();

@@ -4,10 +4,13 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Domain.Billing;
 
-/// <summary>One resource's standing in the current period: the plan's allowance, what was used, what is over.</summary>
-public sealed record QuotaLine(string Resource, decimal? Limit, decimal Used)
+/// <summary>
+/// One resource's standing in the current period: the plan's allowance, what was used, what running jobs have reserved
+/// (spend_reservations, settled or refunded as they finish), what is left for new work, and what is over.
+/// </summary>
+public sealed record QuotaLine(string Resource, decimal? Limit, decimal Used, decimal Reserved = 0)
 {
-    public decimal? Remaining => Limit is { } limit ? Math.Max(0, limit - Used) : null;
+    public decimal? Remaining => Limit is { } limit ? Math.Max(0, limit - Used - Reserved) : null;
     public decimal Overage => Limit is { } limit ? Math.Max(0, Used - limit) : 0;
     public bool Exhausted => Limit is { } limit && Used >= limit;
 }
@@ -99,13 +102,18 @@ public static class Metering
     public static async Task<QuotaStatus> StatusAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct)
     {
         var (start, end) = PeriodOf(now);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = db.CreateCommand($"""
             SELECT o.plan,
                    coalesce(sum(u.llm_tokens_prompt + u.llm_tokens_output), 0)::numeric, coalesce(sum(u.kai_credits), 0)::numeric,
                    coalesce(sum(u.render_seconds), 0)::numeric,
-                   (SELECT coalesce(sum(size_bytes), 0) FROM assets WHERE org_id = o.id AND deleted_at IS NULL)::numeric
-            FROM orgs o LEFT JOIN usage_records u ON u.org_id = o.id AND u.created_at >= $2 AND u.created_at < $3
-            WHERE o.id = $1 GROUP BY o.id, o.plan
+                   (SELECT coalesce(sum(size_bytes), 0) FROM assets WHERE org_id = o.id AND deleted_at IS NULL)::numeric,
+                   held.tokens, held.kai_credits, held.render_seconds
+            FROM orgs o
+            CROSS JOIN LATERAL (SELECT coalesce(sum(r.tokens), 0)::numeric AS tokens, coalesce(sum(r.kai_credits), 0)::numeric AS kai_credits,
+                                       coalesce(sum(r.render_seconds), 0)::numeric AS render_seconds
+                                FROM {Reservations.HeldSql} AND r.org_id = o.id) held
+            LEFT JOIN usage_records u ON u.org_id = o.id AND u.created_at >= $2 AND u.created_at < $3
+            WHERE o.id = $1 GROUP BY o.id, o.plan, held.tokens, held.kai_credits, held.render_seconds
             """);
         cmd.Parameters.Add(new() { Value = orgId });
         cmd.Parameters.Add(new() { Value = start, NpgsqlDbType = NpgsqlDbType.TimestampTz });
@@ -115,9 +123,9 @@ public static class Metering
         var plan = Plan.For(reader.GetString(0));
         return new QuotaStatus(plan, start, end,
         [
-            new QuotaLine(UsageResources.LlmTokens, plan.LlmTokens, reader.GetDecimal(1)),
-            new QuotaLine(UsageResources.KaiCredits, plan.KaiCredits, reader.GetDecimal(2)),
-            new QuotaLine(UsageResources.RenderSeconds, plan.RenderSeconds, reader.GetDecimal(3)),
+            new QuotaLine(UsageResources.LlmTokens, plan.LlmTokens, reader.GetDecimal(1), reader.GetDecimal(5)),
+            new QuotaLine(UsageResources.KaiCredits, plan.KaiCredits, reader.GetDecimal(2), reader.GetDecimal(6)),
+            new QuotaLine(UsageResources.RenderSeconds, plan.RenderSeconds, reader.GetDecimal(3), reader.GetDecimal(7)),
             new QuotaLine(UsageResources.StorageBytes, plan.StorageBytes, reader.GetDecimal(4)),
         ]);
     }

@@ -27,13 +27,13 @@ public static class Reservations
             lockOrg.Parameters.Add(new() { Value = call.JobId });
             await lockOrg.ExecuteNonQueryAsync(ct);
         }
-        await using var cmd = new NpgsqlCommand("""
-            SELECT o.id, o.plan, j.budget, j.cost_tokens, j.cost_total_usd,
+        await using var cmd = new NpgsqlCommand($$"""
+            SELECT o.id, o.plan, j.budget, j.cost_tokens, j.cost_total_usd, j.status,
                    coalesce((SELECT sum(r.tokens) FROM spend_reservations r WHERE r.job_id = j.id AND (r.node_id, r.item_index) <> ($2, $3)), 0),
                    coalesce((SELECT sum(r.cost_usd) FROM spend_reservations r WHERE r.job_id = j.id AND (r.node_id, r.item_index) <> ($2, $3)), 0),
                    coalesce((SELECT sum(u.kai_credits)::numeric FROM usage_records u
                              WHERE u.org_id = o.id AND u.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0),
-                   coalesce((SELECT sum(r.kai_credits) FROM spend_reservations r WHERE r.org_id = o.id AND (r.job_id, r.node_id, r.item_index) <> ($1, $2, $3)), 0)
+                   coalesce((SELECT sum(r.kai_credits) FROM {{HeldSql}} AND r.org_id = o.id AND (r.job_id, r.node_id, r.item_index) <> ($1, $2, $3)), 0)
             FROM jobs j JOIN orgs o ON o.id = j.org_id WHERE j.id = $1
             """, conn, tx);
         cmd.Parameters.Add(new() { Value = call.JobId });
@@ -50,9 +50,12 @@ public static class Reservations
             orgId = reader.GetString(0);
             plan = Plan.For(reader.GetString(1));
             budget = reader.IsDBNull(2) ? null : reader.GetFieldValue<Budget>(2);
-            tokens = reader.GetInt32(3) + reader.GetInt64(5);
-            usd = reader.GetDecimal(4) + reader.GetDecimal(6);
-            creditsUsed = reader.GetDecimal(7) + reader.GetInt64(8);
+            // Ended (a cancel) since the item started: nothing more is spent for it, and nothing is left held.
+            if (reader.GetString(5) is not ("queued" or "processing"))
+                return new ActivityResult.Failed("CANCELLED", $"The job ended before {call.NodeId} could spend anything.", Permanent: true);
+            tokens = reader.GetInt32(3) + reader.GetInt64(6);
+            usd = reader.GetDecimal(4) + reader.GetDecimal(7);
+            creditsUsed = reader.GetDecimal(8) + reader.GetInt64(9);
         }
         var cost = Estimates.Price(spend, plan.Prices);
         if (budget?.Refusal(tokens + spend.Tokens, usd + cost) is { } overBudget)
@@ -86,6 +89,12 @@ public static class Reservations
         cmd.Parameters.Add(new() { Value = call.Item });
         await cmd.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// The reservations that still hold, as <c>spend_reservations r … WHERE</c>: those of running jobs. A job's run or its
+    /// cancel deletes what it held, and this keeps any row left behind (a worker gone mid-item) from holding anything.
+    /// </summary>
+    public const string HeldSql = "spend_reservations r JOIN jobs held_by ON held_by.id = r.job_id WHERE held_by.status IN ('queued', 'processing')";
 
     /// <summary>SQL that releases the reservation of the node item in $1 (job), $2 (node), $3 (item), for statements that settle it in one go.</summary>
     public const string ReleaseItemSql = "DELETE FROM spend_reservations WHERE job_id = $1 AND node_id = $2 AND item_index = $3";

@@ -210,6 +210,7 @@ public static class RunStore
             nodes AS (
               UPDATE node_runs SET status = 'cancelled', completed_at = now(), updated_at = now()
               WHERE job_id IN (SELECT id FROM cancelled) AND status IN ('pending', 'waiting')),
+            refunded AS (DELETE FROM spend_reservations WHERE job_id IN (SELECT id FROM cancelled)),
             logged AS (INSERT INTO job_logs (job_id, level, stage, message) SELECT id, 'warn', 'job', 'Job cancelled' FROM cancelled)
             SELECT COALESCE((SELECT 'cancelled' FROM cancelled), (SELECT status FROM jobs WHERE id = $1 AND org_id = $2))
             """, jobId, orgId);

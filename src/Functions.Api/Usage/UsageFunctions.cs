@@ -11,7 +11,7 @@ namespace FentaWeb.Api.Usage;
 public sealed record UsageTotals(long LlmTokens, long KaiCredits, decimal RenderSeconds, decimal CostUsd);
 public sealed record UsageDay(DateOnly Date, long LlmTokens, long KaiCredits, decimal RenderSeconds, decimal CostUsd);
 public sealed record UsageDto(DateOnly From, DateOnly To, UsageTotals Totals, long StorageBytes, IReadOnlyList<UsageDay> Days);
-public sealed record QuotaLineDto(string Resource, decimal? Limit, decimal Used, decimal? Remaining, decimal Overage);
+public sealed record QuotaLineDto(string Resource, decimal? Limit, decimal Used, decimal Reserved, decimal? Remaining, decimal Overage);
 public sealed record QuotaDto(string Plan, decimal? PriceUsd, bool BlocksAtLimit, DateTimeOffset PeriodStart, DateTimeOffset ResetsAt, IReadOnlyList<QuotaLineDto> Resources);
 
 /// <summary>What the org consumed (metered per node item) and where it stands against its plan's monthly allowances.</summary>
@@ -56,7 +56,7 @@ public sealed class UsageFunctions(NpgsqlDataSource db, TimeProvider clock)
     {
         var status = await Metering.StatusAsync(db, caller.OrgId, clock.GetUtcNow(), ct);
         return TypedResults.Ok(new QuotaDto(status.Plan.Id, status.Plan.PriceUsd, status.Plan.BlocksAtLimit, status.PeriodStart, status.ResetsAt,
-            [.. status.Lines.Select(l => new QuotaLineDto(l.Resource, l.Limit, l.Used, l.Remaining, l.Overage))]));
+            [.. status.Lines.Select(l => new QuotaLineDto(l.Resource, l.Limit, l.Used, l.Reserved, l.Remaining, l.Overage))]));
     }
 
     private static DateOnly Date(string? text, string field, DateOnly fallback, FieldErrors errors)
