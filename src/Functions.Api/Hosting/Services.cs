@@ -17,7 +17,7 @@ public static class Services
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        // ASP.NET Core's request lines print raw URLs, which may hold a credential; the gate's RequestLog replaces them.
+        // ASP.NET Core's request lines print raw URLs, which may hold a credential; RequestLog's lines replace them.
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
 
         var dataSource = FentaDb.CreateDataSource(options.Database, options.DatabaseAuthentication);
