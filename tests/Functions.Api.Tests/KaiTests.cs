@@ -392,4 +392,41 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         Assert.Equal((720, 1280), (edited.GetProperty("width").GetInt32(), edited.GetProperty("height").GetInt32()));
         Assert.InRange(edited.GetProperty("duration_seconds").GetDecimal(), 3.9m, 4.1m); // extended: forward then backward
     }
+
+    [Fact]
+    public async Task AGenerationWithReuseTakesTheOrgsIdenticalEarlierOneAtNoChargeAndAnythingElseIsPaidAsUsual()
+    {
+        var client = await PaidClientAsync();
+        async Task<JsonElement> GenerateAsync(string prompt, bool? reuse, string provider = "auto")
+        {
+            var started = await (await client.PostAsJsonAsync("/v1/kai/generate-image", new { model = "gpt-4o-image", prompt, aspect_ratio = "9:16", reuse, provider })).ReadJsonAsync(202);
+            var id = started.GetProperty("id").GetString()!;
+            Assert.Equal("completed", (await GenerationAsync(client, id)).GetProperty("status").GetString());
+            return await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
+        }
+        var calls = host.Kie.CreateTaskCalls;
+
+        var first = await GenerateAsync("a lighthouse at dusk", reuse: true); // nothing to reuse yet: made and paid
+        var reused = await GenerateAsync("a lighthouse at dusk", reuse: true);
+        Assert.Equal(calls + 1, host.Kie.CreateTaskCalls); // KIE was not asked again
+        Assert.Equal((6, 0), (first.GetProperty("credits_used").GetInt32(), reused.GetProperty("credits_used").GetInt32()));
+        Assert.Equal(first.GetProperty("result_asset_ids").ToString(), reused.GetProperty("result_asset_ids").ToString());
+        var reusedJob = reused.GetProperty("job_id").GetString()!;
+        Assert.Equal(0L, await host.CountAsync("SELECT count(*) FROM usage_records WHERE job_id = $1", reusedJob));
+        var logs = await (await client.GetAsync($"/v1/jobs/{reusedJob}/logs")).ReadJsonAsync(200);
+        Assert.Contains(logs.GetProperty("data").EnumerateArray(), l => l.GetProperty("message").GetString()!.StartsWith($"Reused generation {first.GetProperty("id").GetString()}", StringComparison.Ordinal));
+
+        // Without reuse (the default), with another prompt, or in another org, a generation is made and paid for.
+        Assert.Equal(6, (await GenerateAsync("a lighthouse at dusk", reuse: null)).GetProperty("credits_used").GetInt32());
+        Assert.Equal(6, (await GenerateAsync("a lighthouse at dawn", reuse: true)).GetProperty("credits_used").GetInt32());
+        client = await PaidClientAsync();
+        Assert.Equal(6, (await GenerateAsync("a lighthouse at dusk", reuse: true)).GetProperty("credits_used").GetInt32());
+        Assert.Equal(calls + 4, host.Kie.CreateTaskCalls);
+
+        // Stand-ins drawn locally are reused the same way (and never taken for KIE's: the provider is part of the key).
+        var drawn = await GenerateAsync("a lighthouse at dusk", reuse: true, provider: "local");
+        Assert.NotEqual(first.GetProperty("result_asset_ids").ToString(), drawn.GetProperty("result_asset_ids").ToString());
+        Assert.Equal(drawn.GetProperty("result_asset_ids").ToString(), (await GenerateAsync("a lighthouse at dusk", reuse: true, provider: "local")).GetProperty("result_asset_ids").ToString());
+        Assert.Equal(calls + 4, host.Kie.CreateTaskCalls);
+    }
 }

@@ -101,7 +101,7 @@ public static class Estimates
             ? "LLM prompt tokens are counted from the writer's own messages (o200k_base); replies are sized by the narration asked for (about 4 tokens per 3 words, plus the script's JSON)."
             : "No LLM is configured: scripts come from the offline writer and use no tokens.",
         providers.Kie
-            ? "KIE credits are the model registry's price of each generation's input, once per item: a generation fed a script makes one item per scene."
+            ? "KIE credits are the model registry's price of each generation's input, once per item: a generation fed a script makes one item per scene. A node with 'reuse' on is counted in full; it costs nothing when an identical earlier generation is reused."
             : "KIE.ai is not configured: generations are drawn locally and use no credits (nodes with provider 'kie' are still counted).",
         $"Narration lasts the script's words at {EspeakWordsPerSecond * 60:0} words a minute (espeak-ng) or {OpenAiWordsPerSecond * 60:0} (OpenAI speech), divided by the node's speed, plus a {Narration.SentencePauseSeconds} s pause between sentences of about {WordsPerSentence} words; a render lasts the narration plus {Narration.TailSeconds} s, or the media without narration (stock clips and uploads counted as {StockClipSeconds:0} s each), at most 60 s.",
         "A script's scene count is the node's 'scenes', or one per 6 seconds of its duration (3 to 12).",

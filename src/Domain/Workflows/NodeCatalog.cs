@@ -87,6 +87,7 @@ public static class NodeCatalog
     [
         new("model_params", ParamKind.Object, "The model's own parameters (see its schema at /v1/models/{id}); they override the general ones."),
         ParamSpec.Choice("provider", "kie (needs FENTA_KIE_API_KEY), local (ffmpeg-drawn stand-ins) or auto (kie when configured).", ["auto", "kie", "local"], "auto"),
+        ParamSpec.Flag("reuse", "Reuse the organization's latest identical generation (same model, provider, prompt and settings, its files still kept) at no charge instead of paying for a new one. Generations from input media are never reused.", false),
     ];
 
     private static PortSpec ScriptIn(bool required = true) => new("script", PortType.Script, "The script to work from.", required);

@@ -18,7 +18,7 @@ namespace FentaWeb.Api.Kai;
 
 /// <param name="AssetIds">For edit-video: the clips to edit (assets of the org).</param>
 public sealed record KaiGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
-    JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds);
+    JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds, bool? Reuse);
 
 public sealed record KaiGenerationDto(string Id, string JobId, string Type, string Model, string? Provider, string Prompt, JsonElement Params,
     string Status, string? ExternalId, IReadOnlyList<string> ResultAssetIds, int CreditsUsed, JsonElement? Error, DateTimeOffset CreatedAt,
@@ -65,6 +65,7 @@ public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobS
         Set("count", body.Count);
         Set("provider", body.Provider);
         Set("operation", body.Operation);
+        Set("reuse", body.Reuse);
         if (body.ModelParams is { } mp) parameters["model_params"] = mp;
         if (nodeType != "Input.KAI.EditVideo" && body.AssetIds is not null) throw new ValidationFailedException("asset_ids", "is only for edit-video");
         // One generation is one clip; a workflow's Input.KAI.EditVideo fans out over several.

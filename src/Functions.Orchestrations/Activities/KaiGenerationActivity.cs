@@ -16,7 +16,7 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Orchestrations.Activities;
 
-public sealed record KaiArgs(string Model, string? Prompt, string Provider, string Operation = "restyle");
+public sealed record KaiArgs(string Model, string? Prompt, string Provider, string Operation = "restyle", bool Reuse = false);
 
 /// <summary>KIE's client with what a generation needs around it: where callbacks and input files are reachable.</summary>
 /// <param name="PublicUrl">Where KIE reaches the API for callbacks (FENTA_PUBLIC_URL).</param>
@@ -53,7 +53,10 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
             return new ActivityResult.Failed("KIE_NOT_CONFIGURED", "This node asks for KIE.ai but FENTA_KIE_API_KEY is not set.", Permanent: true);
         if (UsesKie(context.Params))
             return new ActivityResult.Failed("KIE_NEEDS_ORCHESTRATION", "KIE generations run as their own sub-orchestration, not as one activity.", Permanent: true);
-        return await GenerateLocallyAsync(context, model, prompt, settings, input, args.Operation, ct);
+        if (string.IsNullOrWhiteSpace(prompt)) prompt = "untitled scene";
+        var reuseKey = ReuseKey(context, "local", model, prompt, settings, input);
+        return await ReusedAsync(context, args, "local", model, prompt, input, reuseKey, ct)
+               ?? await GenerateLocallyAsync(context, model, prompt, settings, input, reuseKey, args.Operation, ct);
     }
 
     /// <summary>Whether this node's generations go to KIE (configured, and not asked for local stand-ins).</summary>
@@ -89,7 +92,8 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     /// </summary>
     public async Task<(KieTask? Task, ActivityResult? Instead)> CreateAsync(ActivityContext context, CancellationToken ct)
     {
-        if (Resolve(context, ArgsOf(context.Params), out var refused) is not var (model, prompt, _, input)) return (null, refused);
+        var args = ArgsOf(context.Params);
+        if (Resolve(context, args, out var refused) is not var (model, prompt, settings, input)) return (null, refused);
         var deadline = (Kie.Options.Deadline ?? TimeSpan.FromSeconds(Math.Max(600, model.EstimatedSeconds * 10))).TotalSeconds;
         await using (var cmd = GenerationCommand(context, """
             SELECT external_id, updated_at FROM kai_generations
@@ -98,7 +102,56 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             if (await reader.ReadAsync(ct))
                 return (new KieTask(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1).UtcDateTime, deadline, Kie.Options.PollInterval.TotalSeconds), null);
-        return await SubmitAsync(context, Kie, model, prompt, input, deadline, ct);
+        var reuseKey = ReuseKey(context, "kie", model, prompt, settings, input);
+        if (await ReusedAsync(context, args, "kie", model, prompt, input, reuseKey, ct) is { } reused) return (null, reused);
+        return await SubmitAsync(context, Kie, model, prompt, input, reuseKey, deadline, ct);
+    }
+
+    /// <summary>
+    /// What makes a generation from a prompt alone, as a digest: kind, model, provider, prompt, the model's input and the
+    /// node's settings. None for a generation from input media (edits, image-to-video): their links differ every time.
+    /// </summary>
+    private string? ReuseKey(ActivityContext context, string provider, ModelDefinition model, string prompt, GenerationSettings settings, JsonObject input)
+    {
+        if (Kind == "edit" || InputAssetIds(context).Count > 0) return null;
+        var made = JsonSerializer.Serialize(new { kind = Kind, model = model.Id, provider, prompt, input, settings }, FentaJson.Options);
+        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(made)));
+    }
+
+    /// <summary>
+    /// With <c>reuse</c> on: the org's latest completed generation with the same key whose files are all still kept, taken
+    /// as this item's at no charge (recorded as its own generation with 0 credits); null when there is none.
+    /// </summary>
+    private async Task<ActivityResult?> ReusedAsync(ActivityContext context, KaiArgs args, string provider, ModelDefinition model, string prompt,
+        JsonObject input, string? reuseKey, CancellationToken ct)
+    {
+        if (!args.Reuse || reuseKey is null) return null;
+        await using var cmd = GenerationCommand(context, """
+            WITH source AS (
+              SELECT g.id, g.result_asset_ids FROM kai_generations g
+              WHERE g.org_id = $4 AND g.reuse_key = $5 AND g.status = 'completed' AND cardinality(g.result_asset_ids) > 0
+                AND g.job_id IS DISTINCT FROM $1
+                AND NOT EXISTS (SELECT 1 FROM unnest(g.result_asset_ids) r(asset_id)
+                                WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.id = r.asset_id AND a.deleted_at IS NULL))
+              ORDER BY g.completed_at DESC LIMIT 1)
+            SELECT s.id, a.id, a.type, a.duration_seconds, a.width, a.height
+            FROM source s, unnest(s.result_asset_ids) WITH ORDINALITY r(asset_id, n) JOIN assets a ON a.id = r.asset_id
+            ORDER BY r.n
+            """, context.OrgId, reuseKey);
+        string? source = null;
+        var media = new List<MediaItem>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                source = reader.GetString(0);
+                media.Add(new MediaItem(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : (double)reader.GetDecimal(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), ["generated", model.Family.ToLowerInvariant(), "reused"]));
+            }
+        if (source is null) return null;
+        await UpsertAsync(context, provider, model, prompt, input, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct, credits: 0);
+        await FinishAsync(context, media, 0, ct);
+        await context.LogAsync("info", $"Reused generation {source} ({model.Id}, same prompt and settings): no credits spent", new { reused_generation_id = source }, ct);
+        return ActivityResult.Done(media);
     }
 
     /// <summary>Reads a task back from KIE. A failed query says nothing about the generation: it is asked again later.</summary>
@@ -165,7 +218,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     }
 
     private async Task<(KieTask? Task, ActivityResult? Instead)> SubmitAsync(ActivityContext context, KieRuntime kie, ModelDefinition model, string prompt,
-        JsonObject input, double deadlineSeconds, CancellationToken ct)
+        JsonObject input, string? reuseKey, double deadlineSeconds, CancellationToken ct)
     {
         if (model.ImageParam is { } imageParam && input[imageParam] is null)
         {
@@ -180,7 +233,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         if (await Reservations.ReserveAsync(db, call, new Spend(0, model.Credits(input), 0), ct) is { } refused)
             return (null, await FailAsync(context, refused.Code, refused.Message, true, ct));
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-        await UpsertAsync(context, "kie", model, prompt, input, token, ct);
+        await UpsertAsync(context, "kie", model, prompt, input, reuseKey, token, ct);
         var callback = new Uri(kie.PublicUrl, $"v1/kai/callbacks/{token}").ToString();
         string taskId;
         try
@@ -209,10 +262,9 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     }
 
     private async Task<ActivityResult> GenerateLocallyAsync(ActivityContext context, ModelDefinition model, string prompt, GenerationSettings settings,
-        JsonObject input, string operation, CancellationToken ct)
+        JsonObject input, string? reuseKey, string operation, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(prompt)) prompt = "untitled scene";
-        await UpsertAsync(context, "local", model, prompt, input, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
+        await UpsertAsync(context, "local", model, prompt, input, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
         if (Kind == "edit") return await EditLocallyAsync(context, model, prompt, settings, operation, ct);
         var media = new List<MediaItem>();
         var count = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
@@ -293,21 +345,24 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         return urls;
     }
 
-    private async Task UpsertAsync(ActivityContext context, string provider, ModelDefinition model, string prompt, JsonObject input, string token, CancellationToken ct)
+    private async Task UpsertAsync(ActivityContext context, string provider, ModelDefinition model, string prompt, JsonObject input, string? reuseKey,
+        string token, CancellationToken ct, int? credits = null)
     {
         await using var cmd = db.CreateCommand("""
-            INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, status, attempt, callback_token, credits_used)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13)
+            INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, status, attempt, callback_token, credits_used, reuse_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14)
             ON CONFLICT (job_id, node_id, item_index) DO UPDATE
               SET provider = EXCLUDED.provider, prompt = EXCLUDED.prompt, params = EXCLUDED.params, status = 'queued', attempt = EXCLUDED.attempt,
-                  callback_token = EXCLUDED.callback_token, external_id = NULL, error = NULL, updated_at = now()
+                  callback_token = EXCLUDED.callback_token, credits_used = EXCLUDED.credits_used, reuse_key = EXCLUDED.reuse_key,
+                  external_id = NULL, error = NULL, updated_at = now()
             """);
         foreach (var value in new object[] { Ids.New("gen"), context.OrgId, context.JobId, context.NodeId, context.ItemIndex, Kind, model.Id, provider, prompt })
             cmd.Parameters.Add(new() { Value = value });
         cmd.Parameters.Add(new() { Value = input.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new() { Value = context.Attempt });
         cmd.Parameters.Add(new() { Value = token });
-        cmd.Parameters.Add(new() { Value = provider == "kie" ? model.Credits(input) : 0 });
+        cmd.Parameters.Add(new() { Value = credits ?? (provider == "kie" ? model.Credits(input) : 0) });
+        cmd.Parameters.Add(new() { Value = (object?)reuseKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
