@@ -144,8 +144,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
             while (await reader.ReadAsync(ct))
             {
                 source = reader.GetString(0);
-                media.Add(new MediaItem(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : (double)reader.GetDecimal(3),
-                    reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), ["generated", model.Family.ToLowerInvariant(), "reused"]));
+                media.Add(StoredItem(reader, ["generated", model.Family.ToLowerInvariant(), "reused"]));
             }
         if (source is null) return null;
         await UpsertAsync(context, provider, model, prompt, input, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct, credits: 0);
@@ -395,9 +394,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         while (await reader.ReadAsync(ct))
         {
             status = reader.GetString(0);
-            if (!reader.IsDBNull(1))
-                media.Add(new MediaItem(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : (double)reader.GetDecimal(3),
-                    reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), ["generated"]));
+            if (!reader.IsDBNull(1)) media.Add(StoredItem(reader, ["generated"]));
         }
         return (status, media);
     }
@@ -451,6 +448,11 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         ".wav" => "audio/wav",
         _ => "video/mp4",
     };
+
+    /// <summary>A stored asset as a media item, from columns 1-5: id, type, duration_seconds, width, height.</summary>
+    private static MediaItem StoredItem(NpgsqlDataReader reader, string[] tags) =>
+        new(reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : (double)reader.GetDecimal(3),
+            reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), tags);
 
     private static MediaItem Item(Asset asset, ModelDefinition model) =>
         new(asset.Id, asset.Type, (double?)asset.DurationSeconds, asset.Width, asset.Height, ["generated", model.Family.ToLowerInvariant()]);
