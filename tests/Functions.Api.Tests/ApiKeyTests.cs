@@ -86,4 +86,42 @@ public class ApiKeyTests(ApiKeyTests.Host host) : IClassFixture<ApiKeyTests.Host
             "SELECT count(*) FROM audit_logs WHERE resource_type = 'api_key' AND resource_id = $1 AND action IN ('create', 'delete') AND user_id = $2",
             id, session.UserId));
     }
+
+    [Fact]
+    public async Task RollingAKeyIssuesASuccessorAndRetiresTheOldKeyAtOnceOrAfterTheGivenOverlap()
+    {
+        var owner = await host.RegisterAsync();
+        var client = owner.Client();
+        var expires = DateTimeOffset.UtcNow.AddDays(30);
+        var created = await (await client.PostAsJsonAsync("/v1/api-keys", new { name = "deploy", scopes = new[] { "workflows:read" }, expires_at = expires })).ReadJsonAsync(201);
+        var (old, oldId) = (created.GetProperty("key").GetString()!, created.GetProperty("api_key").GetProperty("id").GetString()!);
+
+        // With an hour's overlap both keys work; the successor keeps the name, scopes and expiry.
+        var rolled = await (await client.PostAsJsonAsync($"/v1/api-keys/{oldId}/roll", new { expires_in = 3600 })).ReadJsonAsync(201);
+        var next = rolled.GetProperty("key").GetString()!;
+        var successor = rolled.GetProperty("api_key");
+        Assert.NotEqual(old, next);
+        Assert.Equal(("deploy", "[\"workflows:read\"]"), (successor.GetProperty("name").GetString(), successor.GetProperty("scopes").ToString()));
+        Assert.Equal(expires.ToUnixTimeSeconds(), successor.GetProperty("expires_at").GetDateTimeOffset().ToUnixTimeSeconds());
+        Assert.InRange(rolled.GetProperty("rolled").GetProperty("expires_at").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(55), DateTimeOffset.UtcNow.AddMinutes(61));
+        await (await host.Client(old).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        await (await host.Client(next).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+
+        // Without one (the default), the rolled key stops at once, and cannot be rolled again.
+        var again = await (await client.PostAsync($"/v1/api-keys/{successor.GetProperty("id").GetString()}/roll", null)).ReadJsonAsync(201);
+        await (await host.Client(next).GetAsync("/v1/workflows")).ReadProblemAsync(401, "UNAUTHORIZED");
+        await (await host.Client(again.GetProperty("key").GetString()).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        await (await client.PostAsync($"/v1/api-keys/{successor.GetProperty("id").GetString()}/roll", null)).ReadProblemAsync(409, "API_KEY_NOT_ACTIVE");
+
+        var tooLong = await (await client.PostAsJsonAsync($"/v1/api-keys/{oldId}/roll", new { expires_in = 8 * 86400 })).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["expires_in"], tooLong.Fields());
+        // An admin sees a member's key but cannot take a secret acting as them; another org's key does not exist here.
+        var member = await host.RegisterAsync();
+        await host.AddMemberAsync(owner, member, "editor");
+        var memberKey = await (await member.Client(owner.OrgId).PostAsJsonAsync("/v1/api-keys", new { name = "mine", scopes = new[] { "workflows:read" } })).ReadJsonAsync(201);
+        var memberKeyId = memberKey.GetProperty("api_key").GetProperty("id").GetString();
+        await (await client.PostAsync($"/v1/api-keys/{memberKeyId}/roll", null)).ReadProblemAsync(403, "FORBIDDEN");
+        await (await (await host.RegisterAsync()).Client().PostAsync($"/v1/api-keys/{oldId}/roll", null)).ReadProblemAsync(404, "NOT_FOUND");
+        await (await host.Client(memberKey.GetProperty("key").GetString()).GetAsync("/v1/workflows")).ReadJsonAsync(200); // untouched
+    }
 }

@@ -18,13 +18,29 @@ public sealed class ApiKey : IHasId
     public required string KeyPrefix { get; init; }
     public string[] Scopes { get; set; } = [];
     public DateTimeOffset? LastUsedAt { get; set; }
-    public DateTimeOffset? ExpiresAt { get; init; }
+    public DateTimeOffset? ExpiresAt { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; private set; }
 
     public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 
     public void Revoke(DateTimeOffset now) => RevokedAt ??= now;
+
+    /// <summary>Longest a rolled key keeps working beside its successor (Stripe allows the same).</summary>
+    public static readonly TimeSpan LongestOverlap = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Rolls a key that still works: a successor with the same owner, org, name, scopes and expiry, and this key retired
+    /// after <paramref name="overlap"/> (at once when zero), so clients can switch over; never later than it would have expired.
+    /// </summary>
+    public (ApiKey Key, string Secret) Roll(TimeSpan overlap, DateTimeOffset now)
+    {
+        if (!IsUsableAt(now)) throw new ConflictException("API_KEY_NOT_ACTIVE", "Only a key that still works can be rolled; this one is revoked or expired.");
+        var successor = Issue(UserId, OrgId, Name, Scopes, ExpiresAt, now);
+        if (overlap <= TimeSpan.Zero) Revoke(now);
+        else if (ExpiresAt is null || ExpiresAt > now + overlap) ExpiresAt = now + overlap;
+        return successor;
+    }
 
     /// <summary>Creates a key and returns its secret, which is never stored and cannot be shown again.</summary>
     public static (ApiKey Key, string Secret) Issue(string userId, string orgId, string name, string[] scopes, DateTimeOffset? expiresAt, DateTimeOffset now)

@@ -14,6 +14,9 @@ public sealed record ApiKeyDto(string Id, string Name, string Prefix, IReadOnlyL
     DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 /// <summary>The only response that ever contains the secret.</summary>
 public sealed record CreatedApiKeyDto(ApiKeyDto ApiKey, string Key);
+public sealed record RollApiKeyRequest(int? ExpiresIn);
+/// <summary>The successor with its secret (shown once), and the rolled key with when it stops working.</summary>
+public sealed record RolledApiKeyDto(ApiKeyDto ApiKey, string Key, ApiKeyDto Rolled);
 
 /// <summary>
 /// Personal access tokens for the caller's current org. Managed only from a signed-in session; a key acts as its
@@ -65,6 +68,23 @@ public sealed class ApiKeyFunctions(FentaDb db, AuditTrail audit, TimeProvider c
             await db.SaveChangesAsync(ct);
         }
         return TypedResults.NoContent();
+    }
+
+    [Function(nameof(RollApiKey)), Access(SessionOnly = true),
+     EndpointSummary("Replace a key with a new secret (same name, scopes and expiry). The old key stops working at once, or after expires_in seconds (at most 7 days) so clients can switch over.")]
+    public async Task<Created<RolledApiKeyDto>> RollApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/api-keys/{keyId}/roll")] HttpRequest request,
+        string keyId, [FromBody] RollApiKeyRequest? body, Caller caller, CancellationToken ct)
+    {
+        if (body?.ExpiresIn is < 0 || body?.ExpiresIn > ApiKey.LongestOverlap.TotalSeconds)
+            throw new ValidationFailedException("expires_in", $"must be 0 (at once) to {ApiKey.LongestOverlap.TotalSeconds:0} seconds (7 days)");
+        var key = await Visible(db, caller).SingleOrDefaultAsync(k => k.Id == keyId, ct) ?? throw new NotFoundException("API key", keyId);
+        // An admin sees every key of the org, but a new secret acting as someone else is for that someone only.
+        if (key.UserId != caller.UserId) throw new ForbiddenException("Only a key's owner can roll it; an admin can revoke it instead.");
+        var (successor, secret) = key.Roll(TimeSpan.FromSeconds(body?.ExpiresIn ?? 0), clock.GetUtcNow());
+        db.ApiKeys.Add(successor);
+        audit.Record(caller, "roll", "api_key", key.Id, new { successor_id = successor.Id, key.ExpiresAt, key.RevokedAt });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/v1/api-keys/{successor.Id}", new RolledApiKeyDto(ToDto(successor), secret, ToDto(key)));
     }
 
     private static IQueryable<ApiKey> Visible(FentaDb db, Caller caller)
