@@ -147,7 +147,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
                 media.Add(StoredItem(reader, ["generated", model.Family.ToLowerInvariant(), "reused"]));
             }
         if (source is null) return null;
-        await UpsertAsync(context, provider, model, prompt, input, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct, credits: 0);
+        await UpsertAsync(context, provider, model, prompt, input, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
         await FinishAsync(context, media, 0, ct);
         await context.LogAsync("info", $"Reused generation {source} ({model.Id}, same prompt and settings): no credits spent", new { reused_generation_id = source }, ct);
         return ActivityResult.Done(media);
@@ -345,14 +345,14 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     }
 
     private async Task UpsertAsync(ActivityContext context, string provider, ModelDefinition model, string prompt, JsonObject input, string? reuseKey,
-        string token, CancellationToken ct, int? credits = null)
+        string token, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, status, attempt, callback_token, credits_used, reuse_key)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14)
             ON CONFLICT (job_id, node_id, item_index) DO UPDATE
               SET provider = EXCLUDED.provider, prompt = EXCLUDED.prompt, params = EXCLUDED.params, status = 'queued', attempt = EXCLUDED.attempt,
-                  callback_token = EXCLUDED.callback_token, credits_used = EXCLUDED.credits_used, reuse_key = EXCLUDED.reuse_key,
+                  callback_token = EXCLUDED.callback_token, reuse_key = EXCLUDED.reuse_key,
                   external_id = NULL, error = NULL, updated_at = now()
             """);
         foreach (var value in new object[] { Ids.New("gen"), context.OrgId, context.JobId, context.NodeId, context.ItemIndex, Kind, model.Id, provider, prompt })
@@ -360,7 +360,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
         cmd.Parameters.Add(new() { Value = input.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new() { Value = context.Attempt });
         cmd.Parameters.Add(new() { Value = token });
-        cmd.Parameters.Add(new() { Value = credits ?? (provider == "kie" ? model.Credits(input) : 0) });
+        cmd.Parameters.Add(new() { Value = provider == "kie" ? model.Credits(input) : 0 });
         cmd.Parameters.Add(new() { Value = (object?)reuseKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }
