@@ -135,29 +135,68 @@ FENTA_AZURITE_ACCOUNT=devstoreaccount1
 FENTA_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 FENTA_AZURITE_PID=""
 
-# Installs node and npm if needed, then the pinned Azurite into tools/azurite/node_modules (again when the lock changes).
-ensure_azurite_installed() {
-  local dir="$ROOT/tools/azurite"
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-      say "installing system packages: nodejs npm"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-    else
-      die "Node.js is required for Azurite; install it with:  sudo apt-get install -y nodejs npm"
-    fi
+# Node.js and npm, for the local tools pinned in tools/ (Azurite, MailDev).
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing system packages: nodejs npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  else
+    die "Node.js is required for Azurite and MailDev; install it with:  sudo apt-get install -y nodejs npm"
   fi
+}
+
+# Installs the tool pinned in tools/$1/package-lock.json into its node_modules (again when the lock changes) and prints
+# the path of its binary; $2 names it on the console. Needs ensure_node first.
+npm_tool() {
+  local dir="$ROOT/tools/$1"
+  if [ ! -x "$dir/node_modules/.bin/$1" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing $2 from tools/$1/package-lock.json (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) >&2 ||
+      die "npm ci failed in tools/$1; run it there without --silent to see why"
+  fi
+  echo "$dir/node_modules/.bin/$1"
+}
+
+# Waits (up to 30 s) until each of the ports accepts connections on loopback, or stops the process and fails, showing
+# its log. Usage: wait_for_ports PID NAME LOG PORT...
+wait_for_ports() {
+  local pid=$1 name=$2 log=$3 waited=0 port
+  shift 3
+  for port in "$@"; do
+    until port_open "$port"; do
+      if ! process_running "$pid" || [ "$waited" -ge 300 ]; then
+        stop_process "$pid"
+        tail -n 40 "$log" >&2
+        die "$name did not start on ports $* (log above, full log in $log)"
+      fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  done
+}
+
+# Stops a process started here: TERM, up to 10 s to exit, then KILL.
+stop_process() {
+  local pid=$1 waited=0
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  while process_running "$pid" && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# The pinned Azurite (FENTA_AZURITE_BIN).
+ensure_azurite_installed() {
+  ensure_node
   local major; major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
   # Azurite 3.37.0 declares Node.js >= 22; it runs on 20 (its 22-only dependencies are the telemetry we turn off).
   [ "$major" -ge 20 ] ||
     say "warning: node is $(node --version 2>/dev/null || echo unknown) but Azurite 3.37.0 wants Node.js >= 22 (20 works); it may not run"
-  if [ ! -x "$dir/node_modules/.bin/azurite" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    say "installing Azurite from tools/azurite/package-lock.json (npm ci)"
-    (cd "$dir" && npm ci --no-audit --no-fund --silent) ||
-      die "npm ci failed in tools/azurite; run it there without --silent to see why"
-  fi
-  export FENTA_AZURITE_BIN="$dir/node_modules/.bin/azurite"
+  FENTA_AZURITE_BIN=$(npm_tool azurite Azurite)
+  export FENTA_AZURITE_BIN
 }
 
 # Azurite serves HTTPS with a self-signed certificate for 127.0.0.1, because asset links are user delegation SAS: the
@@ -228,16 +267,7 @@ ensure_azurite() {
       --oauth basic --cert "$FENTA_AZURITE_CERT" --key "$FENTA_AZURITE_KEY" \
       --silent --skipApiVersionCheck --loose --disableTelemetry < /dev/null > "$LOCAL/azurite.log" 2>&1 &
     FENTA_AZURITE_PID=$!
-    local waited=0
-    until port_open "$blob" && port_open "$queue" && port_open "$table"; do
-      if ! process_running "$FENTA_AZURITE_PID" || [ "$waited" -ge 300 ]; then
-        stop_azurite
-        tail -n 40 "$LOCAL/azurite.log" >&2
-        die "Azurite did not start on ports $blob, $queue, $table (log above, full log in $LOCAL/azurite.log)"
-      fi
-      sleep 0.1
-      waited=$((waited + 1))
-    done
+    wait_for_ports "$FENTA_AZURITE_PID" Azurite "$LOCAL/azurite.log" "$blob" "$queue" "$table"
   fi
   export FENTA_STORAGE="$connection"
   export FENTA_AZURE_BLOB_URL="https://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT/assets"
@@ -248,11 +278,7 @@ ensure_azurite() {
 stop_azurite() {
   [ -n "$FENTA_AZURITE_PID" ] || return 0
   say "stopping Azurite"
-  kill "$FENTA_AZURITE_PID" 2>/dev/null || true
-  local waited=0
-  while process_running "$FENTA_AZURITE_PID" && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-  kill -9 "$FENTA_AZURITE_PID" 2>/dev/null || true
-  wait "$FENTA_AZURITE_PID" 2>/dev/null || true
+  stop_process "$FENTA_AZURITE_PID"
   FENTA_AZURITE_PID=""
 }
 
@@ -263,14 +289,9 @@ FENTA_MAILDEV_WEB_PORT=${FENTA_MAILDEV_WEB_PORT:-1080}
 FENTA_MAILDEV_PID=""
 
 ensure_maildev_installed() {
-  local dir="$ROOT/tools/maildev"
-  command -v npm >/dev/null || ensure_azurite_installed # installs node and npm the same way
-  if [ ! -x "$dir/node_modules/.bin/maildev" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    say "installing MailDev from tools/maildev/package-lock.json (npm ci)"
-    (cd "$dir" && npm ci --no-audit --no-fund --silent) ||
-      die "npm ci failed in tools/maildev; run it there without --silent to see why"
-  fi
-  export FENTA_MAILDEV_BIN="$dir/node_modules/.bin/maildev"
+  ensure_node
+  FENTA_MAILDEV_BIN=$(npm_tool maildev MailDev)
+  export FENTA_MAILDEV_BIN
 }
 
 # Points the API at MailDev on loopback (started here, or one already listening), unless FENTA_SMTP_HOST names a real
@@ -290,16 +311,7 @@ ensure_maildev() {
     "$FENTA_MAILDEV_BIN" --smtp "$smtp" --ip 127.0.0.1 --web "$web" --web-ip 127.0.0.1 --mail-directory "$LOCAL/maildev" \
       < /dev/null > "$LOCAL/maildev.log" 2>&1 &
     FENTA_MAILDEV_PID=$!
-    local waited=0
-    until port_open "$smtp" && port_open "$web"; do
-      if ! process_running "$FENTA_MAILDEV_PID" || [ "$waited" -ge 300 ]; then
-        stop_maildev
-        tail -n 40 "$LOCAL/maildev.log" >&2
-        die "MailDev did not start on ports $smtp and $web (log above; set FENTA_MAILDEV_SMTP_PORT/WEB_PORT to use others)"
-      fi
-      sleep 0.1
-      waited=$((waited + 1))
-    done
+    wait_for_ports "$FENTA_MAILDEV_PID" MailDev "$LOCAL/maildev.log" "$smtp" "$web"
   fi
   # Plain SMTP is fine here: the catcher listens on loopback only.
   export FENTA_SMTP_HOST=127.0.0.1 FENTA_SMTP_PORT="$smtp" FENTA_SMTP_TLS=none
@@ -310,8 +322,7 @@ ensure_maildev() {
 stop_maildev() {
   [ -n "$FENTA_MAILDEV_PID" ] || return 0
   say "stopping MailDev"
-  kill "$FENTA_MAILDEV_PID" 2>/dev/null || true
-  wait "$FENTA_MAILDEV_PID" 2>/dev/null || true
+  stop_process "$FENTA_MAILDEV_PID"
   FENTA_MAILDEV_PID=""
 }
 
