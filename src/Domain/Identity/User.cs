@@ -60,4 +60,15 @@ public sealed class OrgInvitation : IHasId
     public DateTimeOffset ExpiresAt { get; set; }
 
     public bool IsPendingAt(DateTimeOffset now) => AcceptedAt is null && ExpiresAt > now;
+
+    /// <summary>A week-long invitation whose secret goes only into the mail; the row keeps its hash.</summary>
+    public static (OrgInvitation Invitation, string Secret) Issue(string orgId, string email, OrgRole role, string invitedBy, DateTimeOffset now)
+    {
+        var secret = EmailTokens.NewSecret("inv_");
+        return (new OrgInvitation
+        {
+            Id = Ids.New("invite"), OrgId = orgId, Email = email, Role = role, InvitedBy = invitedBy, CreatedAt = now,
+            TokenHash = ApiKey.Hash(secret), ExpiresAt = now + EmailTokens.InvitationLifetime,
+        }, secret);
+    }
 }

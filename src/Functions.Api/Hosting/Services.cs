@@ -42,7 +42,7 @@ public static class Services
         services.AddSingleton<Mail.Mails>();
         services.AddSingleton<TokenService>();
         services.AddScoped<Authenticator>();
-        services.AddScoped<EmailVerification>();
+        services.AddScoped<EmailLinks>();
         services.AddSingleton<RateLimits>();
         services.AddScoped<FunctionGate>();
         services.AddScoped<AuditTrail>();

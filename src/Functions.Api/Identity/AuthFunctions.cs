@@ -22,7 +22,7 @@ public sealed record SessionResponse(UserDto User, OrgDto Org, string AccessToke
 public sealed record MeResponse(UserDto User, OrgDto Org, string Role, string? ApiKeyId, IReadOnlyList<string> Scopes, IReadOnlyList<MembershipDto> Memberships);
 
 [Tags("Auth")]
-public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailVerification verification, TimeProvider clock)
+public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks links, TimeProvider clock)
 {
     // Verifying against a real hash when the email is unknown keeps login time the same either way.
     private static readonly Lazy<string> DecoyHash = new(() => PasswordHasher.Hash("decoy password for timing"));
@@ -35,7 +35,7 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailVerifica
         var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
         var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
         await db.SaveChangesAsync(ct);
-        await verification.SendAsync(user, ct);
+        await links.SendVerificationAsync(user, ct);
         return TypedResults.Created("/v1/auth/me", Session(user, org, pair));
     }
 

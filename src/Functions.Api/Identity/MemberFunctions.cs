@@ -49,23 +49,12 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         var (email, role) = ValidateInvite(body);
         var now = clock.GetUtcNow();
         await GuardNotInvitedAsync(caller.OrgId, email, now, ct);
-        var (invitation, secret) = NewInvitation(caller, email, role, now);
+        var (invitation, secret) = OrgInvitation.Issue(caller.OrgId, email, role, caller.UserId, now);
         db.OrgInvitations.Add(invitation);
         audit.Record(caller, "create", "invitation", invitation.Id, new { email, role = role.ToWire() });
         await db.SaveChangesAsync(ct);
         await MailInvitationAsync(invitation, caller, secret, ct);
         return TypedResults.Accepted($"/v1/org/invitations/{invitation.Id}", ToDto(invitation));
-    }
-
-    /// <summary>A week-long invitation whose secret goes only into the mail; the row keeps its hash.</summary>
-    private static (OrgInvitation Invitation, string Secret) NewInvitation(Caller caller, string email, OrgRole role, DateTimeOffset now)
-    {
-        var secret = EmailTokens.NewSecret("inv_");
-        return (new OrgInvitation
-        {
-            Id = Ids.New("invite"), OrgId = caller.OrgId, Email = email, Role = role, InvitedBy = caller.UserId, CreatedAt = now,
-            TokenHash = ApiKey.Hash(secret), ExpiresAt = now + EmailTokens.InvitationLifetime,
-        }, secret);
     }
 
     private static (string Email, OrgRole Role) ValidateInvite(InviteRequest body)

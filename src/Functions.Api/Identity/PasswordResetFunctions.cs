@@ -18,7 +18,7 @@ public sealed record PasswordResetConfirmRequest(string? Token, string? NewPassw
 /// the address has an account; confirming ends every session of the account.
 /// </summary>
 [Tags("Auth")]
-public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, Mails mails, TimeProvider clock)
+public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, EmailLinks links, TimeProvider clock)
 {
     [Function(nameof(RequestPasswordReset)), Anonymous, EndpointSummary("Mail a password-reset link; the answer is the same whether or not the account exists.")]
     public async Task<Accepted<MailQueuedResponse>> RequestPasswordReset(
@@ -30,7 +30,7 @@ public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, Mails mail
         // Counted before looking the account up, so a known and an unknown address take the same path to here.
         var allowed = await mailer.ReserveAsync(email, ct);
         var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email, ct);
-        if (allowed && user is { IsActive: true }) await MailResetLinkAsync(user, ct);
+        if (allowed && user is { IsActive: true }) await links.SendAsync(user, EmailTokenPurpose.PasswordReset, ct);
         return TypedResults.Accepted((string?)null, new MailQueuedResponse($"If {email} has an account, a reset link is on its way (valid 1 hour)."));
     }
 
@@ -42,30 +42,20 @@ public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, Mails mail
         if (body.NewPassword is null || body.NewPassword.Length is < 10 or > 200) throw new ValidationFailedException("new_password", "must be 10-200 characters");
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var token = await EmailVerification.RedeemAsync(db, body.Token, EmailTokenPurpose.PasswordReset, now, ct);
-        await SetPasswordAsync(token, body.NewPassword, now, ct);
-        await EndSessionsAsync(token.UserId, now, ct);
+        var user = await links.RedeemAsync(body.Token, EmailTokenPurpose.PasswordReset, now, ct);
+        SetPassword(user, body.NewPassword, now);
+        await db.SaveChangesAsync(ct);
+        await EndSessionsAsync(user.Id, now, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    private async Task MailResetLinkAsync(User user, CancellationToken ct)
+    private static void SetPassword(User user, string password, DateTimeOffset now)
     {
-        var (token, secret) = EmailToken.Issue(user.Id, user.Email, EmailTokenPurpose.PasswordReset, clock.GetUtcNow());
-        db.EmailTokens.Add(token);
-        await db.SaveChangesAsync(ct);
-        mailer.Queue(mails.PasswordReset(user.Email, secret));
-    }
-
-    private async Task SetPasswordAsync(EmailToken token, string password, DateTimeOffset now, CancellationToken ct)
-    {
-        var user = await db.Users.SingleAsync(u => u.Id == token.UserId, ct);
-        if (user.Email != token.Email) throw new ValidationFailedException("token", "was sent to an address this account no longer has");
         user.PasswordHash = PasswordHasher.Hash(password);
         // The link reached the inbox, which is what verifying the address proves.
         user.EmailVerifiedAt ??= now;
         user.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>Whoever had the old password may have signed in with it: every refresh token and other reset link dies.</summary>
