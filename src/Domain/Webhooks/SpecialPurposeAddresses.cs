@@ -58,8 +58,18 @@ public static class SpecialPurposeAddresses
         return Blocks.Any(block => Contains(block.Network, block.PrefixLength, address));
     }
 
-    /// <summary>Whether the address is special-purpose or bound to one of this machine's network interfaces (read afresh: interfaces come and go).</summary>
-    public static bool IsRefused(IPAddress address) => IsSpecialPurpose(address) || IsLocalInterface(address, LocalInterfaceAddresses());
+    /// <summary>Whether the address is special-purpose or bound to one of this machine's network interfaces.</summary>
+    public static bool IsRefused(IPAddress address) => Refused([address]).Length > 0;
+
+    /// <summary>
+    /// Those of <paramref name="addresses"/> that are special-purpose or bound to one of this machine's network interfaces,
+    /// read once per call and afresh each time (interfaces come and go).
+    /// </summary>
+    public static IPAddress[] Refused(IReadOnlyCollection<IPAddress> addresses)
+    {
+        var local = LocalInterfaceAddresses();
+        return [.. addresses.Where(address => IsSpecialPurpose(address) || IsLocalInterface(address, local))];
+    }
 
     /// <summary>Whether the address is one of <paramref name="local"/> (scope ids and the IPv4-mapped form do not matter).</summary>
     public static bool IsLocalInterface(IPAddress address, IEnumerable<IPAddress> local)

@@ -195,7 +195,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
                 return [];
             }
         }
-        return addresses.Length > 0 && addresses.All(SpecialPurposeAddresses.IsRefused) ? addresses : [];
+        return addresses.Length > 0 && SpecialPurposeAddresses.Refused(addresses).Length == addresses.Length ? addresses : [];
     }
 
     private static async Task<Webhook> FindAsync(FentaDb db, Caller caller, string webhookId, CancellationToken ct) =>

@@ -67,7 +67,7 @@ public static class PublicAddressGuard
     {
         var host = context.DnsEndPoint.Host;
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        var usable = addresses.Where(a => allowPrivate || !SpecialPurposeAddresses.IsRefused(a)).ToArray();
+        var usable = allowPrivate ? addresses : addresses.Except(SpecialPurposeAddresses.Refused(addresses)).ToArray();
         if (usable.Length == 0)
             throw new HttpRequestException($"refused to connect to {host}: it resolves only to special-purpose or local addresses ({string.Join(", ", addresses.Select(a => a.ToString()))})");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
