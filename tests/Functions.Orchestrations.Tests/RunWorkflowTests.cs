@@ -4,6 +4,8 @@ using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Testing;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -27,44 +29,63 @@ public class RunWorkflowTests
         public RunEnd? End { get; set; }
     }
 
-    private static Task<DurableTaskTestHost> HostAsync(RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items = 0) =>
-        DurableTaskTestHost.StartAsync(tasks =>
+    /// <summary>
+    /// The test host on a port the OS handed out. Left to itself it picks a random port in 30000–40000 without checking,
+    /// which overlaps the ephemeral range the suite's own connections use (CI once failed on "address already in use");
+    /// a port freed a moment ago can still be taken in between, so a bind failure tries a new one.
+    /// </summary>
+    private static async Task<DurableTaskTestHost> HostAsync(RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items = 0)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            tasks.AddOrchestrator<RunWorkflow>();
-            tasks.AddActivityFunc<string, RunPlan?>(nameof(LoadRun), (_, _) => plan);
-            tasks.AddActivityFunc<NodeCall, NodeOutcome>(nameof(RunNode), async (_, call) =>
+            try
             {
-                calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
-                var outcome = await runNode(call);
-                calls.Finished.Enqueue($"{call.NodeId}:{call.Item}");
-                return outcome;
-            });
-            tasks.AddActivityFunc<NodeCall, int>(nameof(ExpandNode), (_, _) => items);
-            // KIE items: a task that only a callback completes (the poll is an hour), collected as a success.
-            tasks.AddOrchestrator<KieItem>();
-            tasks.AddActivityFunc<NodeCall, KieCreated>(nameof(KieCreate), (_, call) =>
+                return await DurableTaskTestHost.StartAsync(tasks => Register(tasks, plan, calls, runNode, items),
+                    new DurableTaskTestHostOptions { Port = LocalTools.FreePorts(1)[0] });
+            }
+            catch (IOException e) when (attempt < 3 && e.InnerException is AddressInUseException)
             {
-                calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
-                return new KieCreated(new KieTask($"task-{call.Item}", DateTime.UtcNow, 86_400, 3_600), null);
-            });
-            tasks.AddActivityFunc<KieStep, KieChecked>(nameof(KieCheck), (_, _) => new KieChecked(KieState.Succeeded, ["https://kie.example/v.mp4"], 0, null));
-            tasks.AddActivityFunc<KieStep, NodeOutcome>(nameof(KieCollect), (_, step) =>
-            {
-                calls.Finished.Enqueue($"{step.Call.NodeId}:{step.Call.Item}");
-                return NodeOutcome.Success;
-            });
-            tasks.AddActivityFunc<NodeCall, bool>(nameof(FanIn), (_, call) =>
-            {
-                calls.Finished.Enqueue($"{call.NodeId}:fan-in");
-                return true;
-            });
-            tasks.AddActivityFunc<RecordedOutcome, NodeOutcome>(nameof(RecordOutcome), (_, recorded) => recorded.Outcome);
-            tasks.AddActivityFunc<RunEnd, bool>(nameof(FinishRun), (_, end) =>
-            {
-                calls.End = end;
-                return true;
-            });
+            }
+        }
+    }
+
+    private static void Register(DurableTaskRegistry tasks, RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items)
+    {
+        tasks.AddOrchestrator<RunWorkflow>();
+        tasks.AddActivityFunc<string, RunPlan?>(nameof(LoadRun), (_, _) => plan);
+        tasks.AddActivityFunc<NodeCall, NodeOutcome>(nameof(RunNode), async (_, call) =>
+        {
+            calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
+            var outcome = await runNode(call);
+            calls.Finished.Enqueue($"{call.NodeId}:{call.Item}");
+            return outcome;
         });
+        tasks.AddActivityFunc<NodeCall, int>(nameof(ExpandNode), (_, _) => items);
+        // KIE items: a task that only a callback completes (the poll is an hour), collected as a success.
+        tasks.AddOrchestrator<KieItem>();
+        tasks.AddActivityFunc<NodeCall, KieCreated>(nameof(KieCreate), (_, call) =>
+        {
+            calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
+            return new KieCreated(new KieTask($"task-{call.Item}", DateTime.UtcNow, 86_400, 3_600), null);
+        });
+        tasks.AddActivityFunc<KieStep, KieChecked>(nameof(KieCheck), (_, _) => new KieChecked(KieState.Succeeded, ["https://kie.example/v.mp4"], 0, null));
+        tasks.AddActivityFunc<KieStep, NodeOutcome>(nameof(KieCollect), (_, step) =>
+        {
+            calls.Finished.Enqueue($"{step.Call.NodeId}:{step.Call.Item}");
+            return NodeOutcome.Success;
+        });
+        tasks.AddActivityFunc<NodeCall, bool>(nameof(FanIn), (_, call) =>
+        {
+            calls.Finished.Enqueue($"{call.NodeId}:fan-in");
+            return true;
+        });
+        tasks.AddActivityFunc<RecordedOutcome, NodeOutcome>(nameof(RecordOutcome), (_, recorded) => recorded.Outcome);
+        tasks.AddActivityFunc<RunEnd, bool>(nameof(FinishRun), (_, end) =>
+        {
+            calls.End = end;
+            return true;
+        });
+    }
 
     private static PlannedNode Node(string id, params string[] after) => new(id, after, false, NodeRunner.Activity, Quick, false);
 
