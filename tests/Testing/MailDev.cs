@@ -71,16 +71,20 @@ public sealed partial class MailDev : IAsyncDisposable
             .ToList();
     }
 
-    /// <summary>Waits (the API sends after answering) for the <paramref name="count"/>th mail to <paramref name="to"/> whose subject has <paramref name="subject"/>.</summary>
-    public async Task<CaughtMail> WaitForAsync(string to, string subject, int count = 1)
+    /// <summary>
+    /// Waits (the API sends after answering) for the <paramref name="count"/>th mail to <paramref name="to"/> whose subject
+    /// has <paramref name="subject"/>, for 15 s or <paramref name="within"/>.
+    /// </summary>
+    public async Task<CaughtMail> WaitForAsync(string to, string subject, int count = 1, TimeSpan? within = null)
     {
+        var limit = within ?? TimeSpan.FromSeconds(15);
         var watch = Stopwatch.StartNew();
         while (true)
         {
             var mails = (await MailsToAsync(to)).Where(m => m.Subject.Contains(subject, StringComparison.OrdinalIgnoreCase)).ToList();
             if (mails.Count >= count) return mails[count - 1];
-            if (watch.Elapsed > TimeSpan.FromSeconds(15))
-                throw new TimeoutException($"no mail #{count} '{subject}' to {to} within 15 s; it has {mails.Count}");
+            if (watch.Elapsed > limit)
+                throw new TimeoutException($"no mail #{count} '{subject}' to {to} within {limit.TotalSeconds:0} s; it has {mails.Count}");
             await Task.Delay(50);
         }
     }

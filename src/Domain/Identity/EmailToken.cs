@@ -11,7 +11,8 @@ public enum EmailTokenPurpose
 
 /// <summary>
 /// A single-use link mailed to an address: random (256 bits), stored only as its SHA-256 like API keys and refresh
-/// tokens, so it is checked by one indexed lookup, used once by a conditional update, and dies with its row.
+/// tokens, so it is checked by one indexed lookup, used once by a conditional update, and dies with its row. The secret is
+/// minted when the mail is sent (<see cref="OutboxMail"/>), so the link has no working secret until then.
 /// </summary>
 public sealed class EmailToken
 {
@@ -19,24 +20,29 @@ public sealed class EmailToken
     public required string UserId { get; init; }
     public EmailTokenPurpose Purpose { get; init; }
     public required string Email { get; init; }
-    public required string TokenHash { get; init; }
+    public string? TokenHash { get; private set; }
     public DateTimeOffset ExpiresAt { get; init; }
     public DateTimeOffset? UsedAt { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
 
-    public static (EmailToken Token, string Secret) Issue(string userId, string email, EmailTokenPurpose purpose, DateTimeOffset now)
+    public static EmailToken Issue(string userId, string email, EmailTokenPurpose purpose, DateTimeOffset now) => new()
     {
-        var secret = EmailTokens.NewSecret(purpose == EmailTokenPurpose.VerifyEmail ? "ev_" : "pr_");
-        return (new EmailToken
-        {
-            Id = Ids.New("etok"),
-            UserId = userId,
-            Purpose = purpose,
-            Email = email,
-            TokenHash = ApiKey.Hash(secret),
-            ExpiresAt = now + EmailTokens.Lifetime(purpose),
-            CreatedAt = now,
-        }, secret);
+        Id = Ids.New("etok"),
+        UserId = userId,
+        Purpose = purpose,
+        Email = email,
+        ExpiresAt = now + EmailTokens.Lifetime(purpose),
+        CreatedAt = now,
+    };
+
+    public bool IsUsableAt(DateTimeOffset now) => UsedAt is null && ExpiresAt > now;
+
+    /// <summary>The secret for the mail being sent now; the row keeps its hash, and a secret minted before stops working.</summary>
+    public string MintSecret()
+    {
+        var secret = EmailTokens.NewSecret(Purpose == EmailTokenPurpose.VerifyEmail ? "ev_" : "pr_");
+        TokenHash = ApiKey.Hash(secret);
+        return secret;
     }
 }
 

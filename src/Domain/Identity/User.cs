@@ -55,20 +55,24 @@ public sealed class OrgInvitation : IHasId
     public string? InvitedBy { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? AcceptedAt { get; set; }
-    /// <summary>SHA-256 of the secret mailed to <see cref="Email"/>; the secret itself is never stored.</summary>
-    public string? TokenHash { get; set; }
+    /// <summary>SHA-256 of the secret mailed to <see cref="Email"/> (none until the mail goes out); the secret itself is never stored.</summary>
+    public string? TokenHash { get; private set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
     public bool IsPendingAt(DateTimeOffset now) => AcceptedAt is null && ExpiresAt > now;
 
-    /// <summary>A week-long invitation whose secret goes only into the mail; the row keeps its hash.</summary>
-    public static (OrgInvitation Invitation, string Secret) Issue(string orgId, string email, OrgRole role, string invitedBy, DateTimeOffset now)
+    /// <summary>A week-long invitation; its secret is minted when its mail is sent (<see cref="OutboxMail"/>).</summary>
+    public static OrgInvitation Issue(string orgId, string email, OrgRole role, string invitedBy, DateTimeOffset now) => new()
+    {
+        Id = Ids.New("invite"), OrgId = orgId, Email = email, Role = role, InvitedBy = invitedBy, CreatedAt = now,
+        ExpiresAt = now + EmailTokens.InvitationLifetime,
+    };
+
+    /// <summary>The secret for the mail being sent now; the row keeps its hash, and a secret minted before stops working.</summary>
+    public string MintSecret()
     {
         var secret = EmailTokens.NewSecret("inv_");
-        return (new OrgInvitation
-        {
-            Id = Ids.New("invite"), OrgId = orgId, Email = email, Role = role, InvitedBy = invitedBy, CreatedAt = now,
-            TokenHash = ApiKey.Hash(secret), ExpiresAt = now + EmailTokens.InvitationLifetime,
-        }, secret);
+        TokenHash = ApiKey.Hash(secret);
+        return secret;
     }
 }

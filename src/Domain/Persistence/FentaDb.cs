@@ -28,6 +28,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<EmailToken> EmailTokens => Set<EmailToken>();
+    public DbSet<OutboxMail> MailOutbox => Set<OutboxMail>();
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<Workflow> Workflows => Set<Workflow>();
     public DbSet<WorkflowVersion> WorkflowVersions => Set<WorkflowVersion>();
@@ -97,6 +98,11 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
         {
             e.ToTable("email_tokens");
             e.Property(t => t.Purpose).HasConversion(p => FentaWeb.Domain.Identity.EmailTokens.ToWire(p), s => FentaWeb.Domain.Identity.EmailTokens.Parse(s));
+        });
+        model.Entity<OutboxMail>(e =>
+        {
+            e.ToTable("mail_outbox");
+            e.Property(m => m.Kind).HasConversion(k => OutboxMail.ToWire(k), s => OutboxMail.Parse(s));
         });
         model.Entity<Template>(e =>
         {

@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Identity;
 
-/// <summary>Issues the single-use links of <see cref="EmailToken"/> (address verification, password reset) by mail and redeems them.</summary>
+/// <summary>
+/// Issues the single-use links of <see cref="EmailToken"/> (address verification, password reset) by mail and redeems them,
+/// and composes every mailed link (invitations too) when the outbox sends it.
+/// </summary>
 public sealed class EmailLinks(FentaDb db, Mailer mailer, Mails mails, TimeProvider clock)
 {
     /// <summary>Mails a verification link to the account's address (within the address's hourly cap).</summary>
@@ -18,10 +21,33 @@ public sealed class EmailLinks(FentaDb db, Mailer mailer, Mails mails, TimeProvi
     /// <summary>Mails a link of <paramref name="purpose"/> to the account's address; the caller has counted it against the cap.</summary>
     public async Task SendAsync(User user, EmailTokenPurpose purpose, CancellationToken ct)
     {
-        var (token, secret) = EmailToken.Issue(user.Id, user.Email, purpose, clock.GetUtcNow());
+        var token = EmailToken.Issue(user.Id, user.Email, purpose, clock.GetUtcNow());
         db.EmailTokens.Add(token);
+        db.MailOutbox.Add(OutboxMail.Of(token));
         await db.SaveChangesAsync(ct);
-        mailer.Queue(purpose == EmailTokenPurpose.VerifyEmail ? mails.VerifyEmail(user.Email, secret) : mails.PasswordReset(user.Email, secret));
+        mailer.Wake();
+    }
+
+    /// <summary>
+    /// The mail of an outbox entry, its link's secret minted now (saved as a hash, replacing any minted by an earlier
+    /// attempt), or null when the link is no longer wanted: used, expired, accepted, cancelled.
+    /// </summary>
+    public async Task<OutgoingMail?> ComposeAsync(OutboxMail mail, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (mail.Kind == OutboxMailKind.EmailToken)
+        {
+            if (await db.EmailTokens.FindAsync([mail.SubjectId], ct) is not { } token || !token.IsUsableAt(now)) return null;
+            var secret = token.MintSecret();
+            await db.SaveChangesAsync(ct);
+            return token.Purpose == EmailTokenPurpose.VerifyEmail ? mails.VerifyEmail(token.Email, secret) : mails.PasswordReset(token.Email, secret);
+        }
+        if (await db.OrgInvitations.FindAsync([mail.SubjectId], ct) is not { } invitation || !invitation.IsPendingAt(now)) return null;
+        var org = await db.Orgs.SingleAsync(o => o.Id == invitation.OrgId, ct);
+        var inviter = await db.Users.Where(u => u.Id == invitation.InvitedBy).Select(u => u.Name).SingleOrDefaultAsync(ct);
+        var invitationSecret = invitation.MintSecret();
+        await db.SaveChangesAsync(ct);
+        return mails.Invitation(invitation.Email, org.Name, inviter ?? $"A member of {org.Name}", invitation.Role.ToWire(), invitationSecret);
     }
 
     /// <summary>

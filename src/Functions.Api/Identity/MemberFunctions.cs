@@ -20,7 +20,7 @@ public sealed record ChangeRoleRequest(string? Role);
 /// remove the owner role; the last owner can neither leave nor be demoted.
 /// </summary>
 [Tags("Organization")]
-public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer, Mails mails, TimeProvider clock)
+public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer, TimeProvider clock)
 {
     [Function(nameof(GetOrg)), Access, EndpointSummary("The caller's current organization.")]
     public async Task<Ok<OrgDto>> GetOrg([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org")] HttpRequest request, Caller caller,
@@ -49,11 +49,12 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         var (email, role) = ValidateInvite(body);
         var now = clock.GetUtcNow();
         await GuardNotInvitedAsync(caller.OrgId, email, now, ct);
-        var (invitation, secret) = OrgInvitation.Issue(caller.OrgId, email, role, caller.UserId, now);
+        var invitation = OrgInvitation.Issue(caller.OrgId, email, role, caller.UserId, now);
         db.OrgInvitations.Add(invitation);
+        if (await mailer.ReserveAsync(email, ct)) db.MailOutbox.Add(OutboxMail.Of(invitation));
         audit.Record(caller, "create", "invitation", invitation.Id, new { email, role = role.ToWire() });
         await db.SaveChangesAsync(ct);
-        await MailInvitationAsync(invitation, caller, secret, ct);
+        mailer.Wake();
         return TypedResults.Accepted($"/v1/org/invitations/{invitation.Id}", ToDto(invitation));
     }
 
@@ -79,14 +80,6 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         if (previous is { AcceptedAt: null } && previous.ExpiresAt > now)
             throw new ConflictException("ALREADY_INVITED", $"{email} already has an invitation to this organization; cancel it to send a new one.");
         if (previous is not null) db.OrgInvitations.Remove(previous);
-    }
-
-    private async Task MailInvitationAsync(OrgInvitation invitation, Caller caller, string secret, CancellationToken ct)
-    {
-        if (!await mailer.ReserveAsync(invitation.Email, ct)) return;
-        var org = await db.Orgs.SingleAsync(o => o.Id == invitation.OrgId, ct);
-        var inviter = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
-        mailer.Queue(mails.Invitation(invitation.Email, org.Name, inviter.Name, invitation.Role.ToWire(), secret));
     }
 
     [Function(nameof(ChangeMemberRole)), Access(OrgRole.Admin, SessionOnly = true), EndpointSummary("Change a member's role.")]

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Identity;
 using MailKit.Net.Smtp;
 using MimeKit;
@@ -10,14 +11,17 @@ namespace FentaWeb.Api.Mail;
 public sealed record OutgoingMail(string To, string Subject, string Text);
 
 /// <summary>
-/// Sends the API's mails through MailKit to the configured SMTP server, after the response: a request never waits on
-/// SMTP, so whether a mail went out (an account exists, the address is over its cap) does not show in response times.
-/// The queue is in memory: a mail queued by an instance that stops before sending is lost, and the user asks again.
+/// Sends the mails of the outbox (<see cref="OutboxMail"/>) through MailKit to the configured SMTP server, after the
+/// response: a request never waits on SMTP, so whether a mail went out (an account exists, the address is over its cap)
+/// does not show in response times. A request that saves a mail wakes this instance's sender; every instance also looks
+/// for due mails every few seconds, which sends what a stopped instance left and retries what failed.
 /// </summary>
-public sealed partial class Mailer(FentaOptions options, NpgsqlDataSource db, TimeProvider clock, ILogger<Mailer> logger) : BackgroundService
+public sealed partial class Mailer(
+    FentaOptions options, NpgsqlDataSource db, IServiceScopeFactory scopes, TimeProvider clock, ILogger<Mailer> logger) : BackgroundService
 {
-    private readonly Channel<OutgoingMail> _queue = Channel.CreateBounded<OutgoingMail>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+    private const int BatchSize = 20;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>
     /// Counts one mail to <paramref name="address"/> in this hour's window (one atomic upsert shared by every instance)
@@ -32,57 +36,101 @@ public sealed partial class Mailer(FentaOptions options, NpgsqlDataSource db, Ti
         return false;
     }
 
-    public void Queue(OutgoingMail mail)
-    {
-        if (!_queue.Writer.TryWrite(mail)) LogQueueFull(logger, mail.Subject);
-    }
+    /// <summary>Tells this instance's sender that a mail was saved to the outbox, so it goes out now rather than at the next look.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var mail in _queue.Reader.ReadAllAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await SendAsync(mail, stoppingToken);
+                while (await SendDueAsync(stoppingToken) == BatchSize) { }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogSendFailed(logger, e, mail.Subject);
+                LogOutboxFailed(logger, e);
+            }
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            poll.CancelAfter(PollInterval);
+            try
+            {
+                await _wake.Reader.ReadAsync(poll.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
             }
         }
     }
 
-    private async Task SendAsync(OutgoingMail mail, CancellationToken ct)
+    /// <summary>Sends one batch of due mails; returns how many it took.</summary>
+    private async Task<int> SendDueAsync(CancellationToken ct)
+    {
+        var due = await MailOutbox.ClaimDueAsync(db, clock.GetUtcNow(), BatchSize, ct);
+        foreach (var mail in due) await SendAsync(mail, ct);
+        return due.Count;
+    }
+
+    private async Task SendAsync(OutboxMail mail, CancellationToken ct)
     {
         if (options.Smtp is not { } smtp)
         {
-            // The body holds a bearer link, so it is never logged, not even here.
-            LogNotConfigured(logger, mail.Subject);
+            LogNotConfigured(logger, mail.Id);
+            await MailOutbox.RemoveAsync(db, mail.Id, ct);
             return;
         }
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            // The link's secret is minted here, so the mail is composed only now; null when its link is no longer wanted.
+            if (await scope.ServiceProvider.GetRequiredService<EmailLinks>().ComposeAsync(mail, ct) is { } outgoing)
+            {
+                await SendAsync(smtp, outgoing, ct);
+                LogSent(logger, outgoing.Subject, mail.Attempts);
+            }
+            await MailOutbox.RemoveAsync(db, mail.Id, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            if (mail.IsLastAttempt)
+            {
+                LogGaveUp(logger, e, mail.Id, mail.Attempts);
+                await MailOutbox.RemoveAsync(db, mail.Id, ct);
+                return;
+            }
+            LogSendFailed(logger, e, mail.Id, mail.Attempts, mail.RetryDelay.TotalSeconds);
+            // The message only: an SMTP error names the server and its reply, never the mail's body.
+            await MailOutbox.RetryLaterAsync(db, mail, clock.GetUtcNow(), e.Message, ct);
+        }
+    }
+
+    private static async Task SendAsync(SmtpOptions smtp, OutgoingMail mail, CancellationToken ct)
+    {
         var message = new MimeMessage { Subject = mail.Subject, Body = new TextPart("plain") { Text = mail.Text } };
         message.From.Add(MailboxAddress.Parse(smtp.From));
         message.To.Add(MailboxAddress.Parse(mail.To));
-        using var client = new SmtpClient();
+        using var client = new SmtpClient { Timeout = 30_000 };
         await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security, ct);
         if (smtp.Username is not null) await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
         await client.SendAsync(message, ct);
         await client.DisconnectAsync(quit: true, ct);
-        LogSent(logger, mail.Subject);
     }
 
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Mail sent: {Subject}")]
-    private static partial void LogSent(ILogger logger, string subject);
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Mail sent: {Subject} (attempt {Attempt})")]
+    private static partial void LogSent(ILogger logger, string subject, int attempt);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Mail not sent, FENTA_SMTP_HOST is not set: {Subject}")]
-    private static partial void LogNotConfigured(ILogger logger, string subject);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Mail {MailId} dropped, FENTA_SMTP_HOST is not set")]
+    private static partial void LogNotConfigured(ILogger logger, string mailId);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Mail could not be sent: {Subject}")]
-    private static partial void LogSendFailed(ILogger logger, Exception exception, string subject);
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Mail {MailId} could not be sent (attempt {Attempt}); trying again in {RetrySeconds} s")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string mailId, int attempt, double retrySeconds);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Mail not sent: the address already had {Cap} mails this hour")]
     private static partial void LogOverCap(ILogger logger, int cap);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Mail dropped, the send queue is full: {Subject}")]
-    private static partial void LogQueueFull(ILogger logger, string subject);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Mail {MailId} dropped after {Attempts} failed attempts")]
+    private static partial void LogGaveUp(ILogger logger, Exception exception, string mailId, int attempts);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "The mail outbox could not be read; looking again shortly")]
+    private static partial void LogOutboxFailed(ILogger logger, Exception exception);
 }
