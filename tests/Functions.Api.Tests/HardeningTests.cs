@@ -23,6 +23,15 @@ public class HardeningTests(HardeningTests.Host host) : IClassFixture<HardeningT
 
     private static string Nested(int depth) => string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
 
+    /// <summary>How deep a document nests (the depth of its deepest token), read without the default limit of 64.</summary>
+    private static int MaxDepth(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+        var max = 0;
+        while (reader.Read()) max = Math.Max(max, reader.CurrentDepth);
+        return max;
+    }
+
     [Fact]
     public async Task ANulCharacterAnywhereIsRefusedNamingTheFieldAndStoresNothing()
     {
@@ -72,10 +81,29 @@ public class HardeningTests(HardeningTests.Host host) : IClassFixture<HardeningT
         var deep = await (await client.PostAsync("/v1/workflows", Json("{\"name\": \"deep\", \"graph\": " + graph + ", \"variables\": " + Nested(62) + "}")))
             .ReadProblemAsync(400, "VALIDATION_FAILED");
         Assert.Contains("nests deeper than 32 levels", deep.GetProperty("detail").GetString());
-        await (await client.PostAsync("/v1/workflows", Json("{\"name\": \"deep enough\", \"graph\": " + graph + ", \"variables\": " + Nested(29) + "}")))
+        var stored = await (await client.PostAsync("/v1/workflows", Json("{\"name\": \"deep enough\", \"graph\": " + graph + ", \"variables\": " + Nested(29) + "}")))
             .ReadJsonAsync(201);
         // The org's lists still answer with it stored.
         Assert.Single((await (await client.GetAsync("/v1/workflows")).ReadJsonAsync(200)).GetProperty("data").EnumerateArray());
+
+        // Records stored before the limit, up to the 62 levels the reader took then (and edges stored as null), still list.
+        var id = stored.GetProperty("id").GetString()!;
+        await (await client.PostAsJsonAsync("/v1/schedules", new { workflow_id = id, cron = "0 9 * * *", name = "daily" })).ReadJsonAsync(201);
+        foreach (var table in new[] { "workflows", "workflow_versions", "schedules" })
+            await host.ScalarAsync($"UPDATE {table} SET variables = $1::jsonb WHERE {(table == "workflows" ? "id" : "workflow_id")} = $2", Nested(62), id);
+        await host.ScalarAsync("""UPDATE workflows SET graph = jsonb_set(graph, '{edges}', 'null') WHERE id = $1""", id);
+        await host.ScalarAsync("""UPDATE workflow_versions SET graph = jsonb_set(graph, '{edges}', 'null') WHERE workflow_id = $1""", id);
+        foreach (var list in new[] { "/v1/workflows", $"/v1/workflows/{id}/versions", "/v1/schedules", $"/v1/workflows/{id}" })
+        {
+            var response = await client.GetAsync(list);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{list}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.Equal(62 + (list.EndsWith(id) ? 1 : 3), MaxDepth(await response.Content.ReadAsStringAsync()));
+        }
+        foreach (var action in new[] { "estimate", "run" })
+        {
+            var response = await client.PostAsync($"/v1/workflows/{id}/{action}", Json("{}"));
+            Assert.True((int)response.StatusCode < 500, $"{action}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
     }
 
     [Fact]

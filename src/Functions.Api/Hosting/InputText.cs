@@ -10,12 +10,15 @@ namespace FentaWeb.Api.Hosting;
 /// </summary>
 public static class InputText
 {
-    /// <summary>
-    /// How deep a request body may nest. Responses wrap stored JSON a few levels deeper (a page, its data, a workflow's
-    /// variables) and are written with the serializer's limit of 64, so input stops well short of it: what is stored can
-    /// always be listed.
-    /// </summary>
+    /// <summary>How deep a request body may nest.</summary>
     public const int MaxDepth = 32;
+
+    /// <summary>
+    /// How deep a response may nest. Responses wrap stored JSON a few levels deeper (a page, its data, a workflow's
+    /// variables), and records stored before input stopped at <see cref="MaxDepth"/> nest up to the 64 levels the reader
+    /// took then, so responses are written with room above both: what is stored can always be listed.
+    /// </summary>
+    public const int MaxOutputDepth = 128;
 
     private static readonly byte[] EscapedNul = "\\u0000"u8.ToArray();
 

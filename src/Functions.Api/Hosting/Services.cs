@@ -34,7 +34,7 @@ public static class Services
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
         services.AddStripeBilling(options.Stripe);
 
-        services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions));
+        services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
 
         services.AddSingleton<Mail.Mailer>();
