@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
@@ -119,24 +118,38 @@ public static class LocalTaskHub
         return services;
     }
 
+    /// <summary>
+    /// The sidecar listens on a Unix domain socket of its own (a fresh name in the temp folder), not a loopback port: a
+    /// port would have to be chosen before the sidecar binds it, and another socket can take it in between.
+    /// </summary>
     private static GrpcChannel AddSidecar(this IServiceCollection services, TaskHubOptions options, TaskHubGrpcServerMode mode)
     {
-        var port = FreeLoopbackPort();
+        var socket = Path.Combine(Path.GetTempPath(), $"fenta-taskhub-{Guid.NewGuid():N}.sock");
         // Registered before the worker so the host starts it first: the worker connects as soon as it starts.
-        services.AddHostedService(sp => new TaskHubSidecar(options, mode, port, sp.GetRequiredService<ILoggerFactory>()));
-        return GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        services.AddHostedService(sp => new TaskHubSidecar(options, mode, socket, sp.GetRequiredService<ILoggerFactory>()));
+        var connect = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+                    return new NetworkStream(client, ownsSocket: true);
+                }
+                catch
+                {
+                    client.Dispose();
+                    throw;
+                }
+            },
+        };
+        return GrpcChannel.ForAddress("http://taskhub.local", new GrpcChannelOptions { HttpHandler = connect, MaxReceiveMessageSize = null, MaxSendMessageSize = null });
     }
 }
 
-/// <summary>The gRPC sidecar: Kestrel (HTTP/2, loopback) serving <see cref="TaskHubGrpcServer"/> over the Azure Storage backend.</summary>
-internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, int port, ILoggerFactory loggers) : IHostedService
+/// <summary>The gRPC sidecar: Kestrel (HTTP/2 on a Unix domain socket) serving <see cref="TaskHubGrpcServer"/> over the Azure Storage backend.</summary>
+internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, string socket, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
     private SidecarBackend? _service;
@@ -150,7 +163,7 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(socket, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(grpc => { grpc.MaxReceiveMessageSize = null; grpc.MaxSendMessageSize = null; });
         builder.Services.AddSingleton<IOrchestrationService>(_service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
@@ -166,6 +179,7 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         if (_app is null) return;
         await _app.StopAsync(ct);
         await _app.DisposeAsync();
+        File.Delete(socket);
         // The sidecar stops its dispatchers without waiting for them; waiting here lets go of this process's partition
         // leases now (another worker takes them at once) rather than when they expire.
         await _service!.StopAsync();
