@@ -84,7 +84,7 @@ public sealed record TaskHubOptions(
 
 /// <summary>
 /// Durable Task outside the Functions host: the same orchestrator and activity classes in a
-/// <c>Microsoft.DurableTask</c> worker, over loopback gRPC to a sidecar (<see cref="TaskHubGrpcServer"/>) of its own
+/// <c>Microsoft.DurableTask</c> worker, over gRPC (a Unix domain socket) to a sidecar (<see cref="TaskHubGrpcServer"/>) of its own
 /// that runs the Azure Storage backend. Every worker process has its own sidecar on the shared task hub, as every
 /// Functions host has its own Durable extension; a client-only sidecar serves processes that start and query runs
 /// but must never take orchestration work (the API).
