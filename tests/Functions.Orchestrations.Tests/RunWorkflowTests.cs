@@ -5,7 +5,6 @@ using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Testing;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -30,24 +29,12 @@ public class RunWorkflowTests
     }
 
     /// <summary>
-    /// The test host on a port the OS handed out. Left to itself it picks a random port in 30000–40000 without checking,
-    /// which overlaps the ephemeral range the suite's own connections use (CI once failed on "address already in use");
-    /// a port freed a moment ago can still be taken in between, so a bind failure tries a new one.
+    /// The test host on a free port. Left to itself it picks a random port in 30000–40000 without checking, which overlaps
+    /// the ephemeral range the suite's own connections use (CI once failed on "address already in use").
     /// </summary>
-    private static async Task<DurableTaskTestHost> HostAsync(RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items = 0)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await DurableTaskTestHost.StartAsync(tasks => Register(tasks, plan, calls, runNode, items),
-                    new DurableTaskTestHostOptions { Port = LocalTools.FreePorts(1)[0] });
-            }
-            catch (IOException e) when (attempt < 3 && e.InnerException is AddressInUseException)
-            {
-            }
-        }
-    }
+    private static Task<DurableTaskTestHost> HostAsync(RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items = 0) =>
+        LocalTools.StartOnFreePortsAsync(1, ports => DurableTaskTestHost.StartAsync(tasks => Register(tasks, plan, calls, runNode, items),
+            new DurableTaskTestHostOptions { Port = ports[0] }));
 
     private static void Register(DurableTaskRegistry tasks, RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items)
     {

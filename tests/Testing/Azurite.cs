@@ -84,11 +84,12 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     /// <summary>Starts an emulator with all three services on free ports; <paramref name="extra"/> is added to its arguments.</summary>
-    private static async Task<Azurite> StartAsync(IEnumerable<string>? extra = null)
+    private static Task<Azurite> StartAsync(IEnumerable<string>? extra = null) =>
+        LocalTools.StartOnFreePortsAsync(3, ports => StartAsync(ports[0], ports[1], ports[2], extra?.ToArray() ?? []));
+
+    private static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string[] extraArguments)
     {
-        var extraArguments = extra?.ToArray() ?? [];
         var scheme = extraArguments.Contains("--cert") ? "https" : "http";
-        var (blobPort, queuePort, tablePort) = LocalTools.FreePorts(3) switch { var p => (p[0], p[1], p[2]) };
         // Through a shell that stops Azurite when this process's end of its stdin closes: a test host that dies
         // without running its exit handlers (dotnet test may end it abruptly) leaves no emulator behind.
         var start = new ProcessStartInfo("/bin/sh", ["-c", "\"$0\" \"$@\" & child=$!; cat >/dev/null; kill $child", Binary(),

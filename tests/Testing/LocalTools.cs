@@ -37,6 +37,25 @@ public static class LocalTools
         }
     }
 
+    /// <summary>
+    /// Starts a server on <paramref name="count"/> free ports, on new ones if another socket took a port between its
+    /// choosing and the server binding it (the start's failure says EADDRINUSE or "already in use"); three tries.
+    /// </summary>
+    public static async Task<T> StartOnFreePortsAsync<T>(int count, Func<int[], Task<T>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start(FreePorts(count));
+            }
+            catch (Exception e) when (attempt < 3 && (e.ToString().Contains("EADDRINUSE", StringComparison.Ordinal) ||
+                                                      e.ToString().Contains("already in use", StringComparison.OrdinalIgnoreCase)))
+            {
+            }
+        }
+    }
+
     /// <summary>Distinct free loopback ports (held together while chosen, so they differ).</summary>
     public static int[] FreePorts(int count)
     {

@@ -89,9 +89,10 @@ public sealed partial class MailDev : IAsyncDisposable
         }
     }
 
-    private static async Task<MailDev> StartAsync()
+    private static Task<MailDev> StartAsync() => LocalTools.StartOnFreePortsAsync(2, ports => StartAsync(ports[0], ports[1]));
+
+    private static async Task<MailDev> StartAsync(int smtpPort, int webPort)
     {
-        var (smtpPort, webPort) = LocalTools.FreePorts(2) switch { var p => (p[0], p[1]) };
         var folder = Path.Combine(Path.GetTempPath(), $"fenta-maildev-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         // Through a shell that stops MailDev when this process's end of its stdin closes, as for Azurite.

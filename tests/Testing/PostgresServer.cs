@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using FentaWeb.Domain.Persistence;
 using Npgsql;
 
@@ -85,14 +83,26 @@ public sealed class PostgresServer : IAsyncDisposable
         Directory.CreateDirectory(data);
         if (IsRoot) await RunAsync("chown", [OsUser, data]);
         await RunAsPgAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]);
-        var port = FreePort();
-        await RunAsPgAsync(Path.Combine(bin, "pg_ctl"),
-        [
-            "-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300"
-                  + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
-            "start",
-        ]);
+        var port = await LocalTools.StartOnFreePortsAsync(1, async ports =>
+        {
+            var log = Path.Combine(data, "server.log");
+            try
+            {
+                await RunAsPgAsync(Path.Combine(bin, "pg_ctl"),
+                [
+                    "-D", data, "-l", log, "-w", "-t", "60",
+                    "-o", $"-p {ports[0]} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300"
+                          + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+                    "start",
+                ]);
+                return ports[0];
+            }
+            catch (InvalidOperationException e) when (File.Exists(log))
+            {
+                // pg_ctl says only that the server did not start; its log says why.
+                throw new InvalidOperationException($"{e.Message}\n{await File.ReadAllTextAsync(log)}", e);
+            }
+        });
         var server = new PostgresServer(bin, data, port);
         await server.ExecAsync("postgres", $"CREATE DATABASE {TemplateDatabase}");
         await using (var dataSource = FentaDb.CreateDataSource(server.ConnectionString(TemplateDatabase)))
@@ -152,10 +162,4 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
