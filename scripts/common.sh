@@ -34,8 +34,8 @@ ensure_system_packages() {
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   command -v curl >/dev/null || missing+=(curl)
-  # The tests run seed 000's webhook verifier, which is Python.
-  command -v python3 >/dev/null || missing+=(python3-minimal)
+  # The tests run seed 000's webhook verifier and the Python client (sdk/python), which needs the standard library.
+  python3 -c 'import json, ssl, urllib.request' 2>/dev/null || missing+=(python3)
   command -v openssl >/dev/null || missing+=(openssl)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// The client libraries of seed 000 (sdk/js: <c>@fentaweb/sdk</c>; sdk/python: <c>fentaweb</c>) run their own suites
+/// against this API, with workers running the jobs they start, and cover every endpoint of the OpenAPI document.
+/// </summary>
+public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        protected override bool RunsWorker => true;
+    }
+
+    /// <summary>Endpoints no client calls: the ones KIE.ai and Stripe call, and the health probes.</summary>
+    private static readonly string[] NotForClients = ["POST /v1/kai/callbacks/{token}", "POST /v1/billing/stripe/webhook", "GET /healthz", "GET /readyz"];
+
+    private static string Sdk(string language) => Path.GetFullPath(Path.Combine(
+        typeof(SdkTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sdk").Value!, language));
+
+    [Theory]
+    [InlineData("js", "node", new[] { "--input-type=module", "-e", "import { OPERATIONS } from './index.js'; console.log(JSON.stringify(OPERATIONS));" })]
+    [InlineData("python", "python3", new[] { "-c", "import json, fentaweb; print(json.dumps(fentaweb.OPERATIONS))" })]
+    public async Task TheClientHasAnOperationForEveryEndpoint(string language, string runtime, string[] arguments)
+    {
+        var document = await (await host.Client().GetAsync("/openapi/v1.json")).ReadJsonAsync(200);
+        var endpoints = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name.ToUpperInvariant()} {path.Name}"))
+            .Except(NotForClients).Order().ToList();
+        var (code, output) = await RunAsync(runtime, arguments, Sdk(language));
+        Assert.True(code == 0, output);
+        var operations = JsonDocument.Parse(output).RootElement.EnumerateObject()
+            .SelectMany(resource => resource.Value.EnumerateObject().Select(method => method.Value.GetString()!)).Order().ToList();
+        Assert.Equal(endpoints, operations);
+    }
+
+    [Theory]
+    [InlineData("js", "node", new[] { "--test", "--test-reporter=spec", "test/" })]
+    [InlineData("python", "python3", new[] { "-m", "unittest", "discover", "--start-directory", "tests", "--verbose" })]
+    public async Task TheClientsOwnSuitePassesAgainstTheApi(string language, string runtime, string[] arguments)
+    {
+        var session = await host.RegisterAsync();
+        var key = await (await session.Client().PostAsJsonAsync("/v1/api-keys", new
+        {
+            name = $"{language} client",
+            scopes = new[] { "workflows:read", "workflows:write", "jobs:execute", "assets:upload", "billing:view" },
+        })).ReadJsonAsync(201);
+        var environment = new Dictionary<string, string>
+        {
+            ["FENTAWEB_BASE_URL"] = host.BaseAddress.ToString().TrimEnd('/'),
+            ["FENTAWEB_API_KEY"] = key.GetProperty("key").GetString()!,
+            // Uploads go to the tests' Azurite over HTTPS with the certificate ./test.sh made; Python trusts it through
+            // SSL_CERT_FILE, which this process already has, Node through this.
+            ["NODE_EXTRA_CA_CERTS"] = Environment.GetEnvironmentVariable("FENTA_AZURITE_CERT") ?? "",
+        };
+        var (code, output) = await RunAsync(runtime, arguments, Sdk(language), environment);
+        Assert.True(code == 0, output);
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string folder, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        output.Append(await stdout).Append(await stderr);
+        return (process.ExitCode, output.ToString());
+    }
+}
