@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { FentaWeb, FentaWebError } from '../index.js';
+import { FentaWeb, FentaWebError, OPERATIONS } from '../index.js';
 
 const client = new FentaWeb();
 const graph = {
@@ -118,6 +119,15 @@ test('a rate-limited or failing read is retried and a job creation keeps its ide
   const once = new FentaWeb({ apiKey: 'fw_test', baseUrl: 'http://api.test', fetch: async () => { posts++; return new Response('{}', { status: 503 }); } });
   assert.equal((await once.workflows.create({ name: 'x' }).catch((e) => e)).status, 503);
   assert.equal(posts, 1, 'a POST without an idempotency key is not repeated');
+});
+
+test('the type declarations name every operation, under its resource', () => {
+  const declarations = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
+  for (const [resource, methods] of Object.entries(OPERATIONS)) {
+    const block = declarations.split(`readonly ${resource}: {`)[1]?.split('\n  };')[0];
+    assert.ok(block, `index.d.ts declares ${resource}`);
+    for (const method of Object.keys(methods)) assert.match(block, new RegExp(`\\n    ${method}\\(`), `${resource}.${method}`);
+  }
 });
 
 test('webhook signatures are verified over the timestamp and the raw body', () => {
