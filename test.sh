@@ -3,7 +3,7 @@
 # Tests start their own throwaway PostgreSQL cluster; nothing here depends on a database started by hand.
 source "$(dirname "$0")/scripts/common.sh"
 
-ensure_system_packages
+ensure_system_packages --for-tests
 ensure_pg_os_user
 # The tests start their own Azurite processes (FENTA_AZURITE_BIN, free ports, in memory); this only installs it and
 # makes the certificate they serve HTTPS with, which the test processes trust through SSL_CERT_FILE.

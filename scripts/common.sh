@@ -34,8 +34,11 @@ ensure_system_packages() {
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   command -v curl >/dev/null || missing+=(curl)
-  # The tests run seed 000's webhook verifier and the Python client (sdk/python), which needs the standard library.
-  python3 -c 'import json, ssl, urllib.request' 2>/dev/null || missing+=(python3)
+  if [ "${1:-}" = "--for-tests" ]; then
+    # The tests run seed 000's webhook verifier and its clients: Python (standard library) and Go.
+    python3 -c 'import json, ssl, urllib.request' 2>/dev/null || missing+=(python3)
+    command -v go >/dev/null || missing+=(golang-go)
+  fi
   command -v openssl >/dev/null || missing+=(openssl)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   [ ${#missing[@]} -eq 0 ] && return 0

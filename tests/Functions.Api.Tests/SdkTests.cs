@@ -7,8 +7,9 @@ using System.Text.Json;
 namespace FentaWeb.Api.Tests;
 
 /// <summary>
-/// The client libraries of seed 000 (sdk/js: <c>@fentaweb/sdk</c>; sdk/python: <c>fentaweb</c>) run their own suites
-/// against this API, with workers running the jobs they start, and cover every endpoint of the OpenAPI document.
+/// The client libraries of seed 000 (sdk/js: <c>@fentaweb/sdk</c>; sdk/python: <c>fentaweb</c>; sdk/go:
+/// <c>github.com/fentaweb/sdk-go</c>) run their own suites against this API, with workers running the jobs they start,
+/// and cover every endpoint of the OpenAPI document.
 /// </summary>
 public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
 {
@@ -26,6 +27,7 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
     [Theory]
     [InlineData("js", "node", new[] { "--input-type=module", "-e", "import { OPERATIONS } from './index.js'; console.log(JSON.stringify(OPERATIONS));" })]
     [InlineData("python", "python3", new[] { "-c", "import json, fentaweb; print(json.dumps(fentaweb.OPERATIONS))" })]
+    [InlineData("go", "go", new[] { "run", "./cmd/operations" })]
     public async Task TheClientHasAnOperationForEveryEndpoint(string language, string runtime, string[] arguments)
     {
         var document = await (await host.Client().GetAsync("/openapi/v1.json")).ReadJsonAsync(200);
@@ -42,6 +44,7 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
     [Theory]
     [InlineData("js", "node", new[] { "--test", "--test-reporter=spec", "test/" })]
     [InlineData("python", "python3", new[] { "-m", "unittest", "discover", "--start-directory", "tests", "--verbose" })]
+    [InlineData("go", "go", new[] { "test", "-count=1", "-v", "./..." })]
     public async Task TheClientsOwnSuitePassesAgainstTheApi(string language, string runtime, string[] arguments)
     {
         var session = await host.RegisterAsync();
@@ -66,6 +69,11 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // Go builds in caches of its own (HOME may be unset under CI) and never fetches: the client has no dependencies.
+        start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "fenta-go-cache");
+        start.Environment["GOPATH"] = Path.Combine(Path.GetTempPath(), "fenta-go-path");
+        start.Environment["GOPROXY"] = "off";
+        start.Environment["GOFLAGS"] = "-mod=mod";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = new StringBuilder();

@@ -1,0 +1,3 @@
+module github.com/fentaweb/sdk-go
+
+go 1.19
