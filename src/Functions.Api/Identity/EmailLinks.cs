@@ -32,22 +32,26 @@ public sealed class EmailLinks(FentaDb db, Mailer mailer, Mails mails, TimeProvi
     /// The mail of an outbox entry, its link's secret minted now (saved as a hash, replacing any minted by an earlier
     /// attempt), or null when the link is no longer wanted: used, expired, accepted, cancelled.
     /// </summary>
-    public async Task<OutgoingMail?> ComposeAsync(OutboxMail mail, CancellationToken ct)
+    public Task<OutgoingMail?> ComposeAsync(OutboxMail mail, CancellationToken ct) => mail.Kind == OutboxMailKind.EmailToken
+        ? ComposeLinkAsync(mail.SubjectId, clock.GetUtcNow(), ct)
+        : ComposeInvitationAsync(mail.SubjectId, clock.GetUtcNow(), ct);
+
+    private async Task<OutgoingMail?> ComposeLinkAsync(string tokenId, DateTimeOffset now, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        if (mail.Kind == OutboxMailKind.EmailToken)
-        {
-            if (await db.EmailTokens.FindAsync([mail.SubjectId], ct) is not { } token || !token.IsUsableAt(now)) return null;
-            var secret = token.MintSecret();
-            await db.SaveChangesAsync(ct);
-            return token.Purpose == EmailTokenPurpose.VerifyEmail ? mails.VerifyEmail(token.Email, secret) : mails.PasswordReset(token.Email, secret);
-        }
-        if (await db.OrgInvitations.FindAsync([mail.SubjectId], ct) is not { } invitation || !invitation.IsPendingAt(now)) return null;
+        if (await db.EmailTokens.FindAsync([tokenId], ct) is not { } token || !token.IsUsableAt(now)) return null;
+        var secret = token.MintSecret();
+        await db.SaveChangesAsync(ct);
+        return token.Purpose == EmailTokenPurpose.VerifyEmail ? mails.VerifyEmail(token.Email, secret) : mails.PasswordReset(token.Email, secret);
+    }
+
+    private async Task<OutgoingMail?> ComposeInvitationAsync(string invitationId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await db.OrgInvitations.FindAsync([invitationId], ct) is not { } invitation || !invitation.IsPendingAt(now)) return null;
         var org = await db.Orgs.SingleAsync(o => o.Id == invitation.OrgId, ct);
         var inviter = await db.Users.Where(u => u.Id == invitation.InvitedBy).Select(u => u.Name).SingleOrDefaultAsync(ct);
-        var invitationSecret = invitation.MintSecret();
+        var secret = invitation.MintSecret();
         await db.SaveChangesAsync(ct);
-        return mails.Invitation(invitation.Email, org.Name, inviter ?? $"A member of {org.Name}", invitation.Role.ToWire(), invitationSecret);
+        return mails.Invitation(invitation.Email, org.Name, inviter ?? $"A member of {org.Name}", invitation.Role.ToWire(), secret);
     }
 
     /// <summary>
