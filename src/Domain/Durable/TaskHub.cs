@@ -119,12 +119,13 @@ public static class LocalTaskHub
     }
 
     /// <summary>
-    /// The sidecar listens on a Unix domain socket of its own (a fresh name in the temp folder), not a loopback port: a
-    /// port would have to be chosen before the sidecar binds it, and another socket can take it in between.
+    /// The sidecar listens on a Unix domain socket of its own, not a loopback port: a port would have to be chosen before
+    /// the sidecar binds it, and another socket can take it in between. The socket's name is abstract (Linux: it starts
+    /// with NUL and has no file), so a process that is killed leaves nothing behind.
     /// </summary>
     private static GrpcChannel AddSidecar(this IServiceCollection services, TaskHubOptions options, TaskHubGrpcServerMode mode)
     {
-        var socket = Path.Combine(Path.GetTempPath(), $"fenta-taskhub-{Guid.NewGuid():N}.sock");
+        var socket = new UnixDomainSocketEndPoint($"\0fenta-taskhub-{Guid.NewGuid():N}");
         // Registered before the worker so the host starts it first: the worker connects as soon as it starts.
         services.AddHostedService(sp => new TaskHubSidecar(options, mode, socket, sp.GetRequiredService<ILoggerFactory>()));
         var connect = new SocketsHttpHandler
@@ -134,7 +135,7 @@ public static class LocalTaskHub
                 var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
-                    await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+                    await client.ConnectAsync(socket, ct);
                     return new NetworkStream(client, ownsSocket: true);
                 }
                 catch
@@ -149,7 +150,7 @@ public static class LocalTaskHub
 }
 
 /// <summary>The gRPC sidecar: Kestrel (HTTP/2 on a Unix domain socket) serving <see cref="TaskHubGrpcServer"/> over the Azure Storage backend.</summary>
-internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, string socket, ILoggerFactory loggers) : IHostedService
+internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMode mode, UnixDomainSocketEndPoint socket, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
     private SidecarBackend? _service;
@@ -163,7 +164,7 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(socket, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(socket, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(grpc => { grpc.MaxReceiveMessageSize = null; grpc.MaxSendMessageSize = null; });
         builder.Services.AddSingleton<IOrchestrationService>(_service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
@@ -179,7 +180,6 @@ internal sealed class TaskHubSidecar(TaskHubOptions options, TaskHubGrpcServerMo
         if (_app is null) return;
         await _app.StopAsync(ct);
         await _app.DisposeAsync();
-        File.Delete(socket);
         // The sidecar stops its dispatchers without waiting for them; waiting here lets go of this process's partition
         // leases now (another worker takes them at once) rather than when they expire.
         await _service!.StopAsync();
