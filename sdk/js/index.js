@@ -1,4 +1,4 @@
-// FentaWeb's API client for JavaScript (Node.js 18+ and browsers with fetch). No dependencies.
+// FentaWeb's API client for JavaScript (Node.js 18+: it uses global fetch and node:crypto). No dependencies.
 //
 // Every operation is one entry of OPERATIONS: `resource.method` → `VERB /path`. A call takes the path's parameters in
 // order, then the body (POST, PATCH) or the query (GET, DELETE), then options. The test suite checks this table against

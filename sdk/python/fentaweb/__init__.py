@@ -270,7 +270,8 @@ class FentaWeb:
         headers = {**self._headers(), "Accept": "text/event-stream"}
         request = urllib.request.Request(f"{self.base_url}/v1/jobs/{urllib.parse.quote(job_id, safe='')}/events", headers=headers)
         try:
-            response = self._open(request, timeout=self.timeout)
+            # No read timeout: the stream is quiet while nothing changes, and lasts as long as the job.
+            response = self._open(request, timeout=None)
         except urllib.error.HTTPError as error:
             raise FentaWebError(error.code, json.loads(error.read() or b"{}")) from None
         with response:
