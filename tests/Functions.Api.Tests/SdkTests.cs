@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Text;
 using System.Text.Json;
 
 namespace FentaWeb.Api.Tests;
@@ -76,12 +75,19 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
         start.Environment["GOFLAGS"] = "-mod=mod";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
-        var output = new StringBuilder();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, $"{file} {string.Join(' ', arguments)} did not finish within 5 minutes:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
     }
 }
