@@ -84,9 +84,10 @@ public class RunTests(RunTests.Host host) : IClassFixture<RunTests.Host>
         var seconds = gaps.EnumerateArray().Select(g => g.GetDouble()).ToList();
         Assert.Equal(2, seconds.Count);
         // The run did wait between attempts (without the timers the gaps are a few hundredths). Azurite may fire a timer
-        // up to a second early, so each gap is bounded loosely and the wait is checked on their sum.
-        Assert.InRange(seconds[0], 0, 2.5);
-        Assert.InRange(seconds[1], 0.5, 4.0);
+        // up to a second early, and under the loaded suite a timer's message is picked up late (2.66 s for the 1 s wait
+        // once), so each gap is bounded loosely, the wait is checked on their sum and the chosen delays on the log below.
+        Assert.InRange(seconds[0], 0, 10);
+        Assert.InRange(seconds[1], 0.5, 10);
         Assert.True(seconds.Sum() >= 1.0, $"the attempts hardly waited: {seconds[0]:0.00} s, then {seconds[1]:0.00} s");
         // The delays the run chose, as it logged them: they grow by the coefficient (wall-clock gaps under a loaded suite
         // wander by a few tenths either way, too much to compare them with each other).
