@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FentaWeb.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -50,16 +50,6 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
         }
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["NO_UPDATE_NOTIFIER"] = "1";
-        start.Environment["REDOCLY_TELEMETRY"] = "off";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string file, params string[] args) =>
+        LocalTools.RunAsync(file, args, environment: new Dictionary<string, string> { ["NO_UPDATE_NOTIFIER"] = "1", ["REDOCLY_TELEMETRY"] = "off" });
 }

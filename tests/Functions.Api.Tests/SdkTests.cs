@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
+using FentaWeb.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -64,30 +64,14 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
         Assert.True(code == 0, output);
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string folder, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        // Go builds in caches of its own (HOME may be unset under CI) and never fetches: the client has no dependencies.
-        start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "fenta-go-cache");
-        start.Environment["GOPATH"] = Path.Combine(Path.GetTempPath(), "fenta-go-path");
-        start.Environment["GOPROXY"] = "off";
-        start.Environment["GOFLAGS"] = "-mod=mod";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
+    /// <summary>Runs a client's tool in its folder. Go builds in caches of its own (HOME may be unset under CI) and never
+    /// fetches: the client has no dependencies.</summary>
+    private static Task<(int Exit, string Output)> RunAsync(string file, string[] arguments, string folder, IReadOnlyDictionary<string, string>? environment = null) =>
+        LocalTools.RunAsync(file, arguments, folder, new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return (-1, $"{file} {string.Join(' ', arguments)} did not finish within 5 minutes:\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+            ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "fenta-go-cache"),
+            ["GOPATH"] = Path.Combine(Path.GetTempPath(), "fenta-go-path"),
+            ["GOPROXY"] = "off",
+            ["GOFLAGS"] = "-mod=mod",
+        });
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -54,6 +55,35 @@ public static class LocalTools
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Runs a tool to its end and returns its exit code and output (stdout, then stderr). One still running after
+    /// <paramref name="timeout"/> (5 minutes) is killed and reported as exit -1.
+    /// </summary>
+    public static async Task<(int Exit, string Output)> RunAsync(string file, IEnumerable<string> arguments, string? folder = null,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (folder is not null) start.WorkingDirectory = folder;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var limit = timeout ?? TimeSpan.FromMinutes(5);
+        using var expired = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(expired.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, $"{file} {string.Join(' ', start.ArgumentList)} did not finish within {limit.TotalMinutes:0} minutes:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
     }
 
     /// <summary>Distinct free loopback ports (held together while chosen, so they differ).</summary>
