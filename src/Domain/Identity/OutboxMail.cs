@@ -59,7 +59,7 @@ public static class MailOutbox
         await using var cmd = db.CreateCommand("""
             UPDATE mail_outbox SET attempts = attempts + 1, due_at = $2
             WHERE id IN (SELECT id FROM mail_outbox WHERE due_at <= $1 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-            RETURNING id, kind, subject_id, attempts, due_at, created_at
+            RETURNING id, kind, subject_id, attempts
             """);
         cmd.Parameters.Add(new() { Value = now });
         cmd.Parameters.Add(new() { Value = now + OutboxMail.Lease });
@@ -69,8 +69,7 @@ public static class MailOutbox
         while (await reader.ReadAsync(ct))
             claimed.Add(new OutboxMail
             {
-                Id = reader.GetString(0), Kind = OutboxMail.Parse(reader.GetString(1)), SubjectId = reader.GetString(2),
-                Attempts = reader.GetInt32(3), DueAt = reader.GetFieldValue<DateTimeOffset>(4), CreatedAt = reader.GetFieldValue<DateTimeOffset>(5),
+                Id = reader.GetString(0), Kind = OutboxMail.Parse(reader.GetString(1)), SubjectId = reader.GetString(2), Attempts = reader.GetInt32(3),
             });
         return claimed;
     }

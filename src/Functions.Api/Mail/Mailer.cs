@@ -85,7 +85,7 @@ public sealed partial class Mailer(
             // The link's secret is minted here, so the mail is composed only now; null when its link is no longer wanted.
             if (await scope.ServiceProvider.GetRequiredService<EmailLinks>().ComposeAsync(mail, ct) is { } outgoing)
             {
-                await SendAsync(smtp, outgoing, ct);
+                await DeliverAsync(smtp, outgoing, ct);
                 LogSent(logger, outgoing.Subject, mail.Attempts);
             }
             await MailOutbox.RemoveAsync(db, mail.Id, ct);
@@ -104,7 +104,7 @@ public sealed partial class Mailer(
         }
     }
 
-    private static async Task SendAsync(SmtpOptions smtp, OutgoingMail mail, CancellationToken ct)
+    private static async Task DeliverAsync(SmtpOptions smtp, OutgoingMail mail, CancellationToken ct)
     {
         var message = new MimeMessage { Subject = mail.Subject, Body = new TextPart("plain") { Text = mail.Text } };
         message.From.Add(MailboxAddress.Parse(smtp.From));
