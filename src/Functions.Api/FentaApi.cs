@@ -19,6 +19,7 @@ public static class FentaApi
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.ConfigureFunctionsWebApplication();
         builder.UseMiddleware<GateMiddleware>();
+        builder.Services.Configure<WorkerOptions>(worker => worker.InputConverters.RegisterAt<DurableClientConverter>(0));
         builder.Services.AddFentaServices(FentaOptions.FromConfiguration(builder.Configuration));
         return builder.Build();
     }
@@ -29,8 +30,6 @@ public static class FentaApi
         var builder = WebApplication.CreateBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var options = FentaOptions.FromConfiguration(builder.Configuration);
-        // Every SQL statement at information level drowns the request log; slow or failing ones still show as warnings.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Services.AddFentaServices(options);
         // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
         builder.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => builder.Configuration[key]));
@@ -41,7 +40,6 @@ public static class FentaApi
         var app = builder.Build();
         app.UseRequestLog(); // one line per request, credentials in paths written by name
         app.UseRequestLimits(); // an overlong URL or too many header bytes is a problem+json, not Kestrel's empty 414/431
-        app.UseStatusCodePages(); // an unknown route or verb is a problem+json too
         app.MapHttpFunctions();
         return app;
     }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FentaWeb.Api.Hosting;
+using Microsoft.AspNetCore.Routing.Template;
 
 namespace FentaWeb.Api.Tests;
 
@@ -54,12 +56,34 @@ public partial class FunctionListTests(FunctionListTests.Host host) : IClassFixt
             Assert.True(metadata.TryGetValue(name, out var function), $"{operation} ({name}) is not a function of the Function app");
             Assert.Contains(operation, function);
         }
-        // The document itself is the only function it does not describe.
-        Assert.Equal(["OpenApiDocument"], metadata.Keys.Except(documented.Keys));
-        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1);
+        // The document itself and the answer to unknown routes are the only functions it does not describe.
+        Assert.Equal(["OpenApiDocument", UnmatchedRequests.FunctionName], metadata.Keys.Except(documented.Keys).Order());
+        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1 + metadata[UnmatchedRequests.FunctionName].Count);
 
         var served = host.Endpoints.SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods
             .Select(verb => $"{verb} {WithoutConstraints(e.RoutePattern.RawText!)}")).Order().ToList();
         Assert.Equal(metadata.Values.SelectMany(v => v).Order().ToList(), served);
+    }
+
+    /// <summary>
+    /// The Functions host tries routes in function-name order (ignoring case) and takes the first that matches path and verb,
+    /// where Kestrel takes the most specific. So no function's route may match another's literal path for a shared verb
+    /// before it: then both hosts route every request alike, and the catch-all for unknown routes comes last.
+    /// </summary>
+    [Fact]
+    public void InTheFunctionsHostsNameOrderNoRouteHidesAnother()
+    {
+        var functions = HttpFunctions.All.OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        Assert.Equal(UnmatchedRequests.FunctionName, functions[^1].Name);
+        for (var i = 0; i < functions.Count; i++)
+        {
+            // The route's own path, each parameter filled with a value no literal segment has.
+            var path = "/" + string.Join('/', functions[i].Route.Split('/').Select(s => s.StartsWith('{') ? "x-1" : s));
+            foreach (var earlier in functions.Take(i).Where(f => f.Verbs.Intersect(functions[i].Verbs).Any()))
+            {
+                var matcher = new TemplateMatcher(TemplateParser.Parse(earlier.Route), []);
+                Assert.False(matcher.TryMatch(path, []), $"{earlier.Name} ({earlier.Route}) would take {functions[i].Name}'s {path} in the Functions host");
+            }
+        }
     }
 }

@@ -35,6 +35,22 @@ public class ProtocolTests(ProtocolTests.Host host) : IClassFixture<ProtocolTest
     }
 
     [Fact]
+    public async Task AnUnknownRouteIsA404AndAWrongVerbA405NamingTheVerbsServedThere()
+    {
+        var client = host.Client();
+        await (await client.GetAsync("/v1/no-such-route")).ReadProblemAsync(404, "NOT_FOUND");
+        await (await client.PostAsync("/", null)).ReadProblemAsync(404, "NOT_FOUND");
+        var wrongVerb = await client.DeleteAsync("/v1/templates");
+        var problem = await wrongVerb.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
+        Assert.Equal(["GET", "POST"], wrongVerb.Content.Headers.Allow.Order());
+        Assert.Contains("takes GET, POST", problem.GetProperty("detail").GetString());
+        // A route with a parameter is found all the same.
+        var put = await client.PutAsync("/v1/jobs/job_x", null);
+        await put.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
+        Assert.Equal(["GET"], put.Content.Headers.Allow);
+    }
+
+    [Fact]
     public async Task AnOverlongUrlOrOversizedHeadersAreProblemDetailsNotEmptyAnswers()
     {
         var client = host.Client();

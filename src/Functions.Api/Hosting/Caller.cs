@@ -1,5 +1,6 @@
 using System.Net;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Hosting;
 using FentaWeb.Domain.Identity;
 
 namespace FentaWeb.Api.Hosting;
@@ -28,16 +29,22 @@ public sealed record Caller(string UserId, string OrgId, OrgRole Role, string? A
                 requiredRole: access.Role.ToWire());
     }
 
+    /// <summary>The header App Service's front end sets to the address it took the connection from.</summary>
+    public const string ClientAddressHeader = "X-Client-IP";
+
+    private static readonly bool BehindFunctionsHost = FunctionsHosting.IsFunctionsHost([]);
+
     /// <summary>
-    /// Where the request came from. On Azure the Functions host proxies every request to this worker over loopback, and the
-    /// platform's front end appends the caller's address to X-Forwarded-For: the last entry is the one a client cannot forge.
+    /// Where the request came from. Behind the Functions host every request reaches this worker through the host's proxy,
+    /// which replaces X-Forwarded-For with its own peer (YARP's default transform) and passes the other headers on, so the
+    /// caller is the <c>X-Client-IP</c> App Service's front end set. On Kestrel that header counts only from a loopback
+    /// peer (a proxy on this machine); any other peer is the caller itself.
     /// </summary>
     public static IPAddress? ClientAddressOf(HttpRequest request)
     {
         var peer = request.HttpContext.Connection.RemoteIpAddress;
-        if (peer is null || !IPAddress.IsLoopback(peer)) return peer;
-        var forwarded = request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return forwarded.Length > 0 && IPEndPoint.TryParse(forwarded[^1], out var client) ? client.Address : peer;
+        if (!BehindFunctionsHost && peer is not null && !IPAddress.IsLoopback(peer)) return peer;
+        return IPEndPoint.TryParse(request.Headers[ClientAddressHeader].ToString(), out var client) ? client.Address : peer;
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class GateMiddleware : IFunctionsWorkerMiddleware
         });
     }
 
-    /// <summary>The <c>[DurableClient]</c> binding, converted by the Durable extension as the worker would.</summary>
+    /// <summary>The <c>[DurableClient]</c> binding, converted by the Durable extension's converter (see <see cref="DurableClientConverter"/>).</summary>
     private static async ValueTask<DurableTaskClient> DurableClientAsync(FunctionContext context)
     {
         var binding = context.FunctionDefinition.InputBindings.Values.Single(b => b.Type.Equals("durableClient", StringComparison.OrdinalIgnoreCase));

@@ -17,8 +17,12 @@ public static class Services
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        // ASP.NET Core's request lines print raw URLs, which may hold a credential; RequestLog's lines replace them.
-        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
+        services.AddLogging(logging => logging
+            // ASP.NET Core's request lines print raw URLs, which may hold a credential; RequestLog's lines replace them.
+            .AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning)
+            // Every SQL statement at information level drowns the request log; slow or failing ones still show as warnings.
+            // Here, not in host.json: the Functions host's filters do not reach the worker's own logs.
+            .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning));
 
         var dataSource = FentaDb.CreateDataSource(options.Database, options.DatabaseAuthentication);
         services.AddSingleton(dataSource);
