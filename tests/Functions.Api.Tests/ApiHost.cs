@@ -71,7 +71,7 @@ public class ApiHost : IAsyncLifetime
     /// <summary>Runs first, before the API and worker start (simulators the worker settings point at start here).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await BeforeStartAsync();
         var server = await PostgresServer.SharedAsync();
@@ -96,14 +96,7 @@ public class ApiHost : IAsyncLifetime
         };
         foreach (var (key, value) in Mail.ApiSettings) api[key] = value;
         foreach (var (key, value) in ApiSettings) api[key] = value;
-        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], api, services =>
-        {
-            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(ServerErrors.Instance);
-            ConfigureApi(services);
-        });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        BaseAddress = await StartApiAsync(api);
         if (RunsWorker)
         {
             await using (var schema = Db.CreateCommand(TestActivities.Schema)) await schema.ExecuteNonQueryAsync();
@@ -114,16 +107,7 @@ public class ApiHost : IAsyncLifetime
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in WorkerSettings) settings[key] = value;
-            for (var i = 0; i < Workers; i++)
-            {
-                var worker = WorkerHost.Build([], settings, services =>
-                {
-                    ConfigureWorker(services);
-                    if (WorkerClock is { } clock) services.AddSingleton(clock);
-                });
-                await worker.StartAsync();
-                _workers.Add(worker);
-            }
+            await StartWorkersAsync(settings);
             if (RunsRenderer)
             {
                 var renderer = FentaWeb.Render.RenderHost.Build([], once: false, settings);
@@ -133,7 +117,34 @@ public class ApiHost : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Serves the API with these settings and returns its address: on Kestrel in this process, unless overridden.</summary>
+    protected virtual async Task<Uri> StartApiAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        _app = FentaApi.BuildLocal(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>(settings), services =>
+        {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(ServerErrors.Instance);
+            ConfigureApi(services);
+        });
+        await _app.StartAsync();
+        return new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <summary>Starts the orchestration workers (<see cref="Workers"/> plain hosts in this process, unless overridden).</summary>
+    protected virtual async Task StartWorkersAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        for (var i = 0; i < Workers; i++)
+        {
+            var worker = WorkerHost.Build([], new Dictionary<string, string?>(settings), services =>
+            {
+                ConfigureWorker(services);
+                if (WorkerClock is { } clock) services.AddSingleton(clock);
+            });
+            await worker.StartAsync();
+            _workers.Add(worker);
+        }
+    }
+
+    public virtual async Task DisposeAsync()
     {
         foreach (var worker in _workers)
         {

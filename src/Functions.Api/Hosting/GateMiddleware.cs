@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Context.Features;
 using Microsoft.Azure.Functions.Worker.Middleware;
@@ -19,14 +20,16 @@ public sealed class GateMiddleware : IFunctionsWorkerMiddleware
             await next(context);
             return;
         }
-        RequestLog.Track(http);
+        var started = Stopwatch.GetTimestamp();
         var gate = context.InstanceServices.GetRequiredService<FunctionGate>();
-        context.GetInvocationResult().Value = await gate.InvokeAsync(http, function, () => DurableClientAsync(context), async arguments =>
+        var result = await gate.InvokeAsync(http, function, () => DurableClientAsync(context), async arguments =>
         {
             context.Features.Set<IFunctionInputBindingFeature>(new BoundArguments(arguments));
             await next(context);
             return context.GetInvocationResult().Value;
         });
+        context.GetInvocationResult().Value = result;
+        RequestLog.Answered(http, result, started);
     }
 
     /// <summary>The <c>[DurableClient]</c> binding, converted by the Durable extension's converter (see <see cref="DurableClientConverter"/>).</summary>

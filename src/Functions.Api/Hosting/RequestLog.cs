@@ -20,16 +20,26 @@ public static partial class RequestLog
         return next(http);
     });
 
-    public static void Track(HttpContext http)
+    private static void Track(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLog).FullName!);
+        var logger = LoggerOf(http); // before the request's services are disposed
         http.Response.OnCompleted(() =>
         {
             LogAnswered(logger, http.Request.Method, PathOf(http), http.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return Task.CompletedTask;
         });
     }
+
+    /// <summary>
+    /// The Functions host: the line for a function's <paramref name="result"/>, written before the result is, because the
+    /// worker sends a log line to the host only while its invocation lasts.
+    /// </summary>
+    public static void Answered(HttpContext http, object? result, long started) =>
+        LogAnswered(LoggerOf(http), http.Request.Method, PathOf(http), (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+    private static ILogger LoggerOf(HttpContext http) => http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLog).FullName!);
 
     /// <summary>The request's path as it may be logged: every secret route value replaced by its name.</summary>
     public static string PathOf(HttpContext http)
