@@ -11,6 +11,7 @@ ensure_azurite_installed
 ensure_azurite_tls
 # Likewise MailDev: the tests start their own (FENTA_MAILDEV_BIN, free ports) and read the API's mails from it.
 ensure_maildev_installed
+ensure_functions_host
 
 mkdir -p "$LOCAL"
 say "building (Debug)"

@@ -329,6 +329,20 @@ stop_maildev() {
   FENTA_MAILDEV_PID=""
 }
 
+# An Azure Functions host for FunctionsHostTests: FENTA_FUNCTIONS_HOST as given, else the one built from Microsoft's source
+# in ../shared/tools/funchost (Core Tools cannot be downloaded here), unpacked once into .local. Without either the tests
+# look for func on the PATH, and say they did not run if there is none.
+ensure_functions_host() {
+  [ -n "${FENTA_FUNCTIONS_HOST:-}" ] && return 0
+  local archive="$ROOT/../shared/tools/funchost/functions-host.tar.gz" dir="$LOCAL/functions-host"
+  [ -f "$archive" ] || return 0
+  if [ ! -f "$dir/functions-host/Microsoft.Azure.WebJobs.Script.WebHost.dll" ] || [ "$archive" -nt "$dir/functions-host" ]; then
+    say "unpacking the Functions host from $archive"
+    rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$archive" -C "$dir"
+  fi
+  export FENTA_FUNCTIONS_HOST="$dir/functions-host"
+}
+
 build_solution() {
   say "building ($FENTA_CONFIGURATION)"
   dotnet build "$ROOT/FentaWeb.sln" -c "$FENTA_CONFIGURATION" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
