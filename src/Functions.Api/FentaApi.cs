@@ -40,6 +40,7 @@ public static class FentaApi
         var app = builder.Build();
         app.UseRequestLog(); // one line per request, credentials in paths written by name
         app.UseRequestLimits(); // an overlong URL or too many header bytes is a problem+json, not Kestrel's empty 414/431
+        app.UseStatusCodePages(); // an unknown route or verb is a problem+json too (the Functions host: UnmatchedRequests)
         app.MapHttpFunctions();
         return app;
     }

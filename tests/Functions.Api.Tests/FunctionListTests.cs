@@ -62,7 +62,8 @@ public partial class FunctionListTests(FunctionListTests.Host host) : IClassFixt
 
         var served = host.Endpoints.SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods
             .Select(verb => $"{verb} {WithoutConstraints(e.RoutePattern.RawText!)}")).Order().ToList();
-        Assert.Equal(metadata.Values.SelectMany(v => v).Order().ToList(), served);
+        // The catch-all for unknown routes serves only under the Functions host; Kestrel's routing answers those itself.
+        Assert.Equal(metadata.Where(f => f.Key != UnmatchedRequests.FunctionName).SelectMany(f => f.Value).Order().ToList(), served);
     }
 
     /// <summary>

@@ -41,13 +41,13 @@ public class ProtocolTests(ProtocolTests.Host host) : IClassFixture<ProtocolTest
         await (await client.GetAsync("/v1/no-such-route")).ReadProblemAsync(404, "NOT_FOUND");
         await (await client.PostAsync("/", null)).ReadProblemAsync(404, "NOT_FOUND");
         var wrongVerb = await client.DeleteAsync("/v1/templates");
-        var problem = await wrongVerb.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
+        await wrongVerb.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
         Assert.Equal(["GET", "POST"], wrongVerb.Content.Headers.Allow.Order());
-        Assert.Contains("takes GET, POST", problem.GetProperty("detail").GetString());
-        // A route with a parameter is found all the same.
+        // A route with a parameter is found all the same; a POST without a body still reaches a function that takes one.
         var put = await client.PutAsync("/v1/jobs/job_x", null);
         await put.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
         Assert.Equal(["GET"], put.Content.Headers.Allow);
+        await (await client.PostAsync("/v1/api-keys/key_x/roll", null)).ReadProblemAsync(401, "UNAUTHORIZED");
     }
 
     [Fact]

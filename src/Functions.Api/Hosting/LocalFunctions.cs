@@ -13,7 +13,10 @@ public static class LocalFunctions
 {
     public static IEndpointRouteBuilder MapHttpFunctions(this IEndpointRouteBuilder routes)
     {
-        foreach (var function in HttpFunctions.All)
+        // Not the catch-all: Kestrel's routing answers unknown routes and verbs itself (UseStatusCodePages makes those
+        // problem+json), and an endpoint taking any content type would win every request without one from the functions
+        // that read a body (AcceptsMatcherPolicy).
+        foreach (var function in HttpFunctions.All.Where(f => f.Name != UnmatchedRequests.FunctionName))
         {
             var create = ActivatorUtilities.CreateFactory(function.Method.DeclaringType!, []);
             var invoke = Invoker(function.Method);

@@ -4,14 +4,15 @@ using Microsoft.Azure.Functions.Worker;
 namespace FentaWeb.Api.Hosting;
 
 /// <summary>
-/// Requests no other function takes get a problem+json answer in both hosts (the Functions host's own would be an empty
-/// 404): a 404, or a 405 with <c>Allow</c> when other verbs are served at the path.
+/// Under the Functions host, requests no other function takes get a problem+json answer (the host's own would be an
+/// empty 404): a 404, or a 405 with <c>Allow</c> when other verbs are served at the path, as Kestrel's routing and
+/// <c>UseStatusCodePages</c> answer them on the local host, which does not map this function.
 /// </summary>
 public sealed class UnmatchedRequests
 {
     /// <summary>
     /// The Functions host tries routes in function-name order and the first match wins, so this catch-all is named to sort
-    /// last (FunctionListTests checks that and that no route hides another); on Kestrel a catch-all has the lowest precedence.
+    /// last (FunctionListTests checks that and that no route hides another).
     /// </summary>
     public const string FunctionName = "ZzNoSuchRoute";
 
