@@ -1,19 +1,21 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text.Json;
+using FentaWeb.Bench;
 using FentaWeb.Testing;
-using Npgsql;
+using static FentaWeb.Bench.BenchKit;
 
 // The v1 API served two ways, measured in the same run on the same PostgreSQL and Azurite: a baseline build (the
 // minimal API before the move to HTTP-trigger functions) and this build (the functions on the local Kestrel adapter),
 // each as its own process. Cold start is process start to the first 200 from /readyz on a migrated database; latency
 // is GET /v1/jobs/{id} and POST /v1/workflows/{id}/run under a bounded closed-loop load. Rounds alternate the builds.
+// With --functions-host, the second part instead: this build under a real Azure Functions host against the same build
+// on the local adapter (FunctionsHostBench.cs).
+if (args is ["--functions-host", ..])
+    return await FunctionsHostBench.RunAsync(args[1..]);
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Api.Bench <baseline api dll> <current api dll> [requests per round] [concurrency] [rounds]");
+    Console.Error.WriteLine("usage: Api.Bench <baseline api dll> <current api dll> [requests per round] [concurrency] [rounds]\n" +
+                            "       Api.Bench --functions-host <repository root> [requests per round] [concurrency] [rounds]");
     return 2;
 }
 var builds = new[] { ("baseline", Path.GetFullPath(args[0])), ("functions", Path.GetFullPath(args[1])) };
@@ -34,6 +36,8 @@ foreach (var (name, _) in builds)
         ["FENTA_ORG_RATE_LIMIT_PER_MINUTE"] = "100000000",
         ["Logging__LogLevel__Default"] = "Warning",
     };
+    // The baseline's name for FENTA_STORAGE (renamed since).
+    settings[name]["FENTA_STORAGE_CONNECTION"] = settings[name]["FENTA_STORAGE"];
 }
 Console.WriteLine($"{Environment.ProcessorCount} cores; {requests} requests per scenario and round, {concurrency} at a time, {rounds} rounds");
 
@@ -59,31 +63,15 @@ void Report(string what, Func<(double Cold, Stats Get, Stats Run), double> pick)
     Console.WriteLine($"{what,-34}{baseline,12:F1}{current,12:F1}{current / baseline,8:F2}x");
 }
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToList();
-    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-}
-
 async Task<(double Cold, Stats Get, Stats Run)> MeasureAsync(string name, string dll, Dictionary<string, string?> env)
 {
     var port = FreePort();
     var watch = Stopwatch.StartNew();
     using var api = Start(dll, env, port);
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-    while (true)
-    {
-        if (api.HasExited) throw new InvalidOperationException($"{dll} exited with {api.ExitCode}");
-        try
-        {
-            if ((await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) break;
-        }
-        catch (HttpRequestException) { }
-        await Task.Delay(10);
-    }
-    var cold = watch.Elapsed.TotalMilliseconds;
     try
     {
+        var cold = await FirstOkAsync(http, "/readyz", watch, () => api.HasExited ? $"{dll} exited with {api.ExitCode}" : null, TimeSpan.FromMinutes(3));
         var (jobId, workflowId) = await PrepareAsync(http, env["FENTA_DB"]!);
         var get = await LoadAsync(() => http.GetAsync($"/v1/jobs/{jobId}"));
         var run = await LoadAsync(() => http.PostAsJsonAsync($"/v1/workflows/{workflowId}/run", new { variables = new { topic = "bench" } }));
@@ -101,12 +89,7 @@ async Task<(double Cold, Stats Get, Stats Run)> MeasureAsync(string name, string
 /// <summary>A user on the enterprise plan (no run quota), one workflow and one job of it.</summary>
 static async Task<(string JobId, string WorkflowId)> PrepareAsync(HttpClient http, string database)
 {
-    var email = $"{Guid.NewGuid():N}@bench.test";
-    var session = await Json(await http.PostAsJsonAsync("/v1/auth/register", new { email, password = "a long enough password", name = "Bench" }));
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", session.GetProperty("access_token").GetString());
-    await using (var db = NpgsqlDataSource.Create(database))
-    await using (var plan = db.CreateCommand("UPDATE orgs SET plan = 'enterprise'"))
-        await plan.ExecuteNonQueryAsync();
+    await SignUpAsync(http, database);
     var graph = new
     {
         nodes = new object[]
@@ -124,57 +107,4 @@ static async Task<(string JobId, string WorkflowId)> PrepareAsync(HttpClient htt
     return (job.GetProperty("id").GetString()!, workflowId);
 }
 
-static async Task<JsonElement> Json(HttpResponseMessage response)
-{
-    var text = await response.Content.ReadAsStringAsync();
-    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode} {response.RequestMessage?.RequestUri}: {text}");
-    return JsonDocument.Parse(text).RootElement.Clone();
-}
-
-/// <summary>A warm-up of a tenth, then <c>requests</c> calls with <c>concurrency</c> in flight; every answer must be a success.</summary>
-async Task<Stats> LoadAsync(Func<Task<HttpResponseMessage>> call)
-{
-    async Task<List<double>> Run(int count)
-    {
-        var times = new List<double>(count);
-        var next = 0;
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
-        {
-            while (Interlocked.Increment(ref next) <= count)
-            {
-                var watch = Stopwatch.StartNew();
-                using var response = await call();
-                var elapsed = watch.Elapsed.TotalMilliseconds;
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-                lock (times) times.Add(elapsed);
-            }
-        }));
-        return times;
-    }
-    await Run(requests / 10);
-    var sorted = (await Run(requests)).Order().ToList();
-    return new Stats(sorted[sorted.Count / 2], sorted[(int)Math.Ceiling(sorted.Count * 0.99) - 1]);
-}
-
-static Process Start(string dll, Dictionary<string, string?> env, int port)
-{
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
-    start.ArgumentList.Add(dll);
-    foreach (var (key, value) in env) start.Environment[key] = value;
-    start.Environment["FENTA_HTTP_PORT"] = port.ToString();
-    var process = Process.Start(start)!;
-    process.OutputDataReceived += (_, _) => { };
-    process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine(e.Data); };
-    process.BeginOutputReadLine();
-    process.BeginErrorReadLine();
-    return process;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
-
-record Stats(double P50, double P99);
+Task<Stats> LoadAsync(Func<Task<HttpResponseMessage>> call) => BenchKit.LoadAsync(requests, concurrency, call);
