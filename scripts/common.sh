@@ -338,7 +338,7 @@ ensure_functions_host() {
   [ -f "$archive" ] || return 0
   if [ ! -f "$dir/functions-host/Microsoft.Azure.WebJobs.Script.WebHost.dll" ] || [ "$archive" -nt "$dir/functions-host" ]; then
     say "unpacking the Functions host from $archive"
-    rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$archive" -C "$dir"
+    rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$archive" -C "$dir" && touch "$dir/functions-host"
   fi
   export FENTA_FUNCTIONS_HOST="$dir/functions-host"
 }

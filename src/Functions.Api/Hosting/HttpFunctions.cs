@@ -70,8 +70,9 @@ public sealed record HttpFunction(string Name, MethodInfo Method, string Route, 
 public static class HttpFunctions
 {
     /// <summary>
-    /// The <c>[DurableClient]</c> task hub: the orchestrations app's (the API's own hub, in its host.json, holds nothing), so
-    /// the API starts and queries runs there without ever taking orchestration work.
+    /// The <c>[DurableClient]</c> task hub: the orchestrations app's. The API's host.json names the same hub, so the Durable
+    /// extension's default client serves it; the app has no orchestration or activity functions, so it starts and queries
+    /// runs there without ever taking orchestration work.
     /// </summary>
     public const string OrchestrationsTaskHub = "%FENTA_TASK_HUB%";
 
