@@ -102,7 +102,7 @@ var names = {
   render: 'job-${environmentName}-render'
 }
 var databaseName = 'fenta'
-// The orchestrations' host.json names this hub; the API's [DurableClient] reaches it through FENTA_TASK_HUB.
+// The orchestrations' host.json names this hub; the API's host.json and its [DurableClient] name it through FENTA_TASK_HUB.
 var taskHubName = 'fentaweb'
 var renderRequests = 'render-requests'
 var renderResults = 'render-results'
