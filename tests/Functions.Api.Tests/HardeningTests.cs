@@ -54,6 +54,31 @@ public class HardeningTests(HardeningTests.Host host) : IClassFixture<HardeningT
     }
 
     [Fact]
+    public async Task ALoneSurrogateAnywhereIsRefusedNamingTheFieldAndStoresNothing()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var workflow = await (await client.PostAsync("/v1/workflows", Json("""
+            {"name": "ok", "graph": {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x\udc00"}}], "edges": []},
+             "variables": {"k": "\ud800", "pair": "\ud83c\udfac is fine", "\ud800name": 1}}
+            """))).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["graph.nodes[0].params.prompt", "variables.k", "variables"], workflow.Fields());
+        var job = await (await client.PostAsync("/v1/jobs", Json("""
+            {"graph": {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "tides"}}], "edges": []}, "variables": {"k": "a\uD800b"}}
+            """))).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["variables.k"], job.Fields());
+        var direct = await (await client.PostAsync("/v1/jobs", Json("""{"template_id": "tmpl_shorts_v1", "config": {"script": {"prompt": "\udfff"}}}""")))
+            .ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["config.script.prompt"], direct.Fields());
+        // A query value decoded to a lone surrogate cannot arrive (percent-encoded UTF-8 has none), but an escaped backslash
+        // before a u is plain text and passes.
+        await (await client.PostAsync("/v1/workflows", Json("""{"name": "a \\ud800 b", "graph": {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "tides"}}], "edges": []}}""")))
+            .ReadJsonAsync(201);
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM workflows WHERE org_id = $1", session.OrgId));
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+    }
+
+    [Fact]
     public async Task ConcurrentWritesOfOneUniqueThingAnswer409NeverA500()
     {
         var client = (await host.RegisterAsync()).Client();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
@@ -5,8 +6,9 @@ using FentaWeb.Domain.Common;
 namespace FentaWeb.Api.Hosting;
 
 /// <summary>
-/// Text PostgreSQL cannot store: the NUL character (U+0000), refused wherever a request carries it (body strings and
-/// property names, query values, route values) with a 400 naming the field, before any function sees it.
+/// Text PostgreSQL cannot store: the NUL character (U+0000) and lone UTF-16 surrogates (not Unicode text, so they have
+/// no UTF-8 form), refused wherever a request carries them (body strings and property names, query values, route
+/// values) with a 400 naming the field, before any function sees them.
 /// </summary>
 public static class InputText
 {
@@ -20,36 +22,65 @@ public static class InputText
     /// </summary>
     public const int MaxOutputDepth = 128;
 
-    private static readonly byte[] EscapedNul = "\\u0000"u8.ToArray();
+    private const string NotText = "must be Unicode text without the NUL character (U+0000) or a lone surrogate";
 
-    /// <summary>Throws for a query or route value with a NUL.</summary>
+    /// <summary>Throws for a query or route value with a NUL or a lone surrogate.</summary>
     public static string? Checked(string? value, string field) =>
-        value is not null && value.Contains('\0') ? throw new ValidationFailedException(field, "must not contain the NUL character (U+0000)") : value;
+        value is not null && !IsStorable(value) ? throw new ValidationFailedException(field, NotText) : value;
 
-    /// <summary>Throws for a JSON body with a NUL in any string or property name, naming its path (<c>graph.nodes[0].name</c>).</summary>
+    /// <summary>
+    /// Throws for a JSON body with a NUL or a lone surrogate in any string or property name, naming its path
+    /// (<c>graph.nodes[0].name</c>).
+    /// </summary>
     public static void CheckJson(ReadOnlySpan<byte> body)
     {
-        // JSON can only carry NUL escaped, so a body without the escape (nearly every one) needs no walk.
-        if (body.IndexOf(EscapedNul) < 0) return;
+        // JSON carries both only as \u escapes (raw, they are not valid UTF-8 and the parser refuses them), so a body
+        // without such an escape (nearly every one) needs no walk.
+        if (!HasSuspectEscape(body)) return;
         using var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth });
         var errors = new FieldErrors();
         Walk(document.RootElement, "", errors);
         errors.ThrowIfAny();
     }
 
+    /// <summary>Whether the body holds a <c>\u0000</c> or a <c>\uD800</c>–<c>\uDFFF</c> escape.</summary>
+    private static bool HasSuspectEscape(ReadOnlySpan<byte> body)
+    {
+        // An escaped backslash before the u (text, not an escape) is taken too: a false alarm only costs a walk.
+        for (var rest = body; rest.IndexOf("\\u"u8) is var at and >= 0;)
+        {
+            rest = rest[(at + 2)..];
+            if (rest.Length >= 4 && int.TryParse(rest[..4], NumberStyles.AllowHexSpecifier, null, out var code) && (code == 0 || code is >= 0xD800 and <= 0xDFFF))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Text with no NUL and every surrogate in a pair.</summary>
+    private static bool IsStorable(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\0') return false;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return false;
+        }
+        return true;
+    }
+
     private static void Walk(JsonElement element, string path, FieldErrors errors)
     {
         switch (element.ValueKind)
         {
-            case JsonValueKind.String when element.GetString()!.Contains('\0'):
-                errors.Add(path.Length == 0 ? "body" : path, "must not contain the NUL character (U+0000)");
+            case JsonValueKind.String when TextOf(element.GetString) is null:
+                errors.Add(path.Length == 0 ? "body" : path, NotText);
                 break;
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    var at = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                    if (property.Name.Contains('\0')) errors.Add(Printable(at), "is a property name with the NUL character (U+0000)");
-                    else Walk(property.Value, at, errors);
+                    // A name that is not text cannot be part of a path: the object holding it is named instead.
+                    if (TextOf(() => property.Name) is not { } name) errors.Add(path.Length == 0 ? "body" : path, "has a property name with the NUL character (U+0000) or a lone surrogate");
+                    else Walk(property.Value, path.Length == 0 ? name : $"{path}.{name}", errors);
                 }
                 break;
             case JsonValueKind.Array:
@@ -78,5 +109,19 @@ public static class InputText
         else if (Encoding.UTF8.GetByteCount(value.GetRawText()) > MaxVariablesBytes) errors.Add(field, $"must be at most {MaxVariablesBytes / 1024} KB of JSON");
     }
 
-    private static string Printable(string path) => new StringBuilder(path).Replace("\0", "\\u0000").ToString();
+    /// <summary>
+    /// The string, or null when it is not storable text: a NUL, or a lone surrogate (the reader refuses to return one,
+    /// with an InvalidOperationException).
+    /// </summary>
+    private static string? TextOf(Func<string?> read)
+    {
+        try
+        {
+            return read() is { } text && IsStorable(text) ? text : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }
