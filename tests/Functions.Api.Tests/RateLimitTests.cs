@@ -8,6 +8,8 @@ public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitT
     {
         protected override int RateLimitPerMinute => 5;
         protected override int OrgRateLimitPerMinute => 8;
+        // As behind App Service's front end, which sets X-Client-IP.
+        protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?> { ["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] = "true" };
     }
 
     [Fact]
@@ -73,9 +75,33 @@ public class RateLimitTests(RateLimitTests.Host host) : IClassFixture<RateLimitT
     }
 
     /// <summary>Windows are whole minutes: waits out the end of one so a test's requests all fall in the same window.</summary>
-    private static async Task StartOfAWindowAsync()
+    internal static async Task StartOfAWindowAsync()
     {
         var second = DateTimeOffset.UtcNow.Second;
         if (second >= 45) await Task.Delay(TimeSpan.FromSeconds(61 - second));
+    }
+}
+
+/// <summary>Without a front end before the API (the local default), address headers are the client's own words: they buy no budget.</summary>
+public class ClientAddressWithoutFrontEndTests(ClientAddressWithoutFrontEndTests.Host host) : IClassFixture<ClientAddressWithoutFrontEndTests.Host>
+{
+    public sealed class Host : ApiHost
+    {
+        protected override int RateLimitPerMinute => 5;
+    }
+
+    [Fact]
+    public async Task HeadersNamingOtherAddressesShareThePeersBudget()
+    {
+        await RateLimitTests.StartOfAWindowAsync();
+        var answers = new List<int>();
+        for (var i = 0; i < 6; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/login") { Content = JsonContent.Create(new { email = "nobody@example.test", password = "wrong" }) };
+            request.Headers.Add("X-Client-IP", $"203.0.113.{i + 1}");
+            request.Headers.Add("X-Forwarded-For", $"198.51.100.{i + 1}");
+            answers.Add((int)(await host.Client().SendAsync(request)).StatusCode);
+        }
+        Assert.Equal([401, 401, 401, 401, 401, 429], answers);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Hosting;
 using FentaWeb.Domain.Identity;
 
 namespace FentaWeb.Api.Hosting;
@@ -32,18 +31,15 @@ public sealed record Caller(string UserId, string OrgId, OrgRole Role, string? A
     /// <summary>The header App Service's front end sets to the address it took the connection from.</summary>
     public const string ClientAddressHeader = "X-Client-IP";
 
-    private static readonly bool BehindFunctionsHost = FunctionsHosting.IsFunctionsHost([]);
-
     /// <summary>
-    /// Where the request came from. Behind the Functions host every request reaches this worker through the host's proxy,
-    /// which replaces X-Forwarded-For with its own peer (YARP's default transform) and passes the other headers on, so the
-    /// caller is the <c>X-Client-IP</c> App Service's front end set. On Kestrel that header counts only from a loopback
-    /// peer (a proxy on this machine); any other peer is the caller itself.
+    /// Where the request came from: the <c>X-Client-IP</c> a front end set, where one stands before the API
+    /// (<see cref="FentaOptions.ClientAddressFromFrontEnd"/>: behind the Functions host, whose proxy replaces X-Forwarded-For
+    /// with its own peer and passes the other headers on); else the connection's peer, whatever headers say.
     /// </summary>
     public static IPAddress? ClientAddressOf(HttpRequest request)
     {
         var peer = request.HttpContext.Connection.RemoteIpAddress;
-        if (!BehindFunctionsHost && peer is not null && !IPAddress.IsLoopback(peer)) return peer;
+        if (request.HttpContext.RequestServices.GetService<FentaOptions>() is not { ClientAddressFromFrontEnd: true }) return peer;
         return IPEndPoint.TryParse(request.Headers[ClientAddressHeader].ToString(), out var client) ? client.Address : peer;
     }
 

@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Hosting;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
@@ -46,6 +47,12 @@ public sealed class FentaOptions
     public Uri PublicUrl { get; init; } = new("http://127.0.0.1:8080/");
     /// <summary>Mails to one address in an hour, whoever asks (FENTA_MAILS_PER_ADDRESS_PER_HOUR).</summary>
     public int MailsPerAddressPerHour { get; init; } = 5;
+    /// <summary>
+    /// FENTA_CLIENT_ADDRESS_FROM_FRONT_END: a front end that sets <c>X-Client-IP</c> stands before the API, so that header is
+    /// the caller's address (<see cref="Caller.ClientAddressOf"/>). On by default behind the Functions host (App Service's
+    /// front end sets it); off elsewhere, where a client could send any value.
+    /// </summary>
+    public bool ClientAddressFromFrontEnd { get; init; }
 
     public static FentaOptions FromConfiguration(IConfiguration config)
     {
@@ -79,6 +86,8 @@ public sealed class FentaOptions
             Smtp = Mail.SmtpOptions.FromSettings(Setting),
             PublicUrl = PublicUrlOf(config["FENTA_PUBLIC_URL"]),
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
+            ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd
+                ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),
         };
     }
 
