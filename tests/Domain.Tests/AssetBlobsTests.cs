@@ -136,17 +136,34 @@ public class AssetBlobsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task StagedFilesOlderThanTheCutoffAreSwept()
+    public async Task StagedFilesOlderThanTheCutoffAreListedAndOnlyThose()
     {
         var store = Store("sweep");
         var source = await FileAsync([1]);
         await store.UploadFileAsync("staging/org_s/asset_old.mp4", source, null, CancellationToken.None);
         await store.UploadFileAsync("org_s/asset_kept.mp4", source, null, CancellationToken.None);
         File.Delete(source);
-        Assert.Equal(0, await store.DeleteStagedBeforeAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None));
-        Assert.True(await store.DeleteStagedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None) >= 1);
-        Assert.False(await StoredAssets.ExistsAsync(_settings, "staging/org_s/asset_old.mp4"));
-        Assert.True(await StoredAssets.ExistsAsync(_settings, "org_s/asset_kept.mp4"));
+        Assert.DoesNotContain("staging/org_s/asset_old.mp4", await store.StagedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(-1), CancellationToken.None));
+        var staged = await store.StagedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+        Assert.Contains("staging/org_s/asset_old.mp4", staged);
+        Assert.All(staged, name => Assert.StartsWith(AssetBlobs.StagingPrefix, name));
+    }
+
+    [Fact]
+    public async Task ASealedNameTakesNoMoreWritesThroughItsCreateOnlyLink()
+    {
+        var store = Store("seal");
+        var link = await store.CreateLinkAsync("staging/org_t/asset_sealed.mp4", TimeSpan.FromMinutes(5), CancellationToken.None);
+        Task<HttpResponseMessage> PutAsync(byte[] bytes) => new HttpClient().SendAsync(PutBlob(link.Url, bytes));
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync([1, 2, 3])).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PutAsync([4, 5, 6])).StatusCode); // Create: a new blob only
+        await store.DeleteAsync("staging/org_t/asset_sealed.mp4", CancellationToken.None);
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync([7])).StatusCode); // a free name again
+
+        await store.SealAsync("staging/org_t/asset_sealed.mp4", CancellationToken.None);
+        Assert.Empty(await StoredAssets.ReadAsync(_settings, "staging/org_t/asset_sealed.mp4"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await PutAsync([8, 9])).StatusCode);
+        Assert.Empty(await StoredAssets.ReadAsync(_settings, "staging/org_t/asset_sealed.mp4"));
     }
 
     [Fact]
