@@ -160,10 +160,13 @@ public class AssetBlobsTests : IAsyncLifetime
         await store.DeleteAsync("staging/org_t/asset_sealed.mp4", CancellationToken.None);
         Assert.Equal(HttpStatusCode.Created, (await PutAsync([7])).StatusCode); // a free name again
 
-        await store.SealAsync("staging/org_t/asset_sealed.mp4", CancellationToken.None);
+        await store.SealAsync("staging/org_t/asset_sealed.mp4", link.ExpiresAt, CancellationToken.None);
         Assert.Empty(await StoredAssets.ReadAsync(_settings, "staging/org_t/asset_sealed.mp4"));
         Assert.Equal(HttpStatusCode.Forbidden, (await PutAsync([8, 9])).StatusCode);
         Assert.Empty(await StoredAssets.ReadAsync(_settings, "staging/org_t/asset_sealed.mp4"));
+        // The seal is listed for the sweep only once its link has expired, whatever the cutoff says about its age.
+        Assert.DoesNotContain("staging/org_t/asset_sealed.mp4", await store.StagedBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+        Assert.Contains("staging/org_t/asset_sealed.mp4", await store.StagedBeforeAsync(link.ExpiresAt.AddMinutes(1), CancellationToken.None));
     }
 
     [Fact]

@@ -155,23 +155,38 @@ public sealed class AssetBlobs
         return await SignAsync(key, BlobSasPermissions.Create, lifetime, null, ct);
     }
 
+    /// <summary>Metadata of a seal: when the last link that could write to its name expires (ISO 8601).</summary>
+    private const string SealedUntilMetadata = "fenta_link_expires_at";
+
     /// <summary>
     /// Puts an empty blob at <paramref name="key"/>, replacing whatever is there. A create-only link to that name can then
     /// write nothing more (Create permits a new blob only), so this ends an upload link's use before it expires.
+    /// <paramref name="linkExpiresBy"/>, when the link expires at the latest, travels with the seal so that the sweep
+    /// keeps it that long even where its own setting of the link lifetime is shorter.
     /// </summary>
-    public async Task SealAsync(string key, CancellationToken ct)
+    public async Task SealAsync(string key, DateTimeOffset linkExpiresBy, CancellationToken ct)
     {
         await EnsureContainerAsync(ct);
-        await Blob(key).UploadAsync(BinaryData.Empty, new BlobUploadOptions { Metadata = new Dictionary<string, string> { ["fenta_sealed"] = "true" } }, ct);
+        var metadata = new Dictionary<string, string> { [SealedUntilMetadata] = linkExpiresBy.UtcDateTime.ToString("o", System.Globalization.CultureInfo.InvariantCulture) };
+        await Blob(key).UploadAsync(BinaryData.Empty, new BlobUploadOptions { Metadata = metadata }, ct);
     }
 
-    /// <summary>The names of staged uploads (files, or the empty blobs that seal a name) last written before <paramref name="cutoff"/>.</summary>
+    /// <summary>
+    /// The names of staged uploads (files, or the empty blobs that seal a name) last written before <paramref name="cutoff"/>,
+    /// leaving out seals whose link may not have expired by then.
+    /// </summary>
     public async Task<List<string>> StagedBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
     {
         await EnsureContainerAsync(ct);
         var names = new List<string>();
-        await foreach (var item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StagingPrefix, ct))
-            if (item.Properties.LastModified is { } modified && modified < cutoff) names.Add(item.Name);
+        await foreach (var item in Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StagingPrefix, ct))
+        {
+            if (item.Properties.LastModified is not { } modified || modified >= cutoff) continue;
+            if (item.Metadata.TryGetValue(SealedUntilMetadata, out var text) &&
+                DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var until) &&
+                until >= cutoff) continue;
+            names.Add(item.Name);
+        }
         return names;
     }
 

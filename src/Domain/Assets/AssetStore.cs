@@ -88,8 +88,12 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
         var claim = Guid.NewGuid().ToString("N");
         if (!await ClaimUploadAsync(asset.Id, claim, ct))
         {
-            if (await UploadStateAsync(asset.Id, ct) == "ready") return;
-            throw InProgress(asset);
+            switch (await UploadStateAsync(asset.Id, ct))
+            {
+                case "ready": return;
+                case null: throw new NotFoundException("asset", asset.Id);
+                default: throw InProgress(asset);
+            }
         }
         var finished = false;
         try
@@ -203,7 +207,9 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
     /// the place of any bytes there), so the create-only link can write nothing more. <see cref="SweepStagingAsync"/>
     /// removes it once the link has expired.
     /// </summary>
-    public Task SealStagedAsync(Asset asset, CancellationToken ct) => blobs.SealAsync(StagingKey(asset), ct);
+    public Task SealStagedAsync(Asset asset, CancellationToken ct) =>
+        // The link was signed just before the row was inserted, so it expires by created_at plus its lifetime.
+        blobs.SealAsync(StagingKey(asset), asset.CreatedAt + blobs.Options.UploadLinkLifetime, ct);
 
     /// <summary>Where a direct upload's bytes land before they are checked.</summary>
     public static string StagingKey(Asset asset) => AssetBlobs.StagingPrefix + asset.StorageKey;
@@ -361,7 +367,8 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
     /// <summary>
     /// Deletes the staging blobs that belong to no live pending upload — a completed or deleted upload's seal, a file put
     /// before its upload was given up, anything else under the prefix — once no link can write there again: a link
-    /// expires within its lifetime of being issued, and so of anything written through it or sealed after it.
+    /// expires within its lifetime of being issued, and so of anything written through it or sealed after it (a seal
+    /// also carries its link's expiry, in case the app that sealed it gives links a longer life than this one).
     /// </summary>
     public async Task<int> SweepStagingAsync(DateTimeOffset now, CancellationToken ct)
     {
