@@ -20,8 +20,9 @@ public sealed record NewAsset(
 /// <summary>
 /// Turns a file into an asset of an org: stores the bytes in the Blob container, reads media facts with ffprobe and
 /// inserts the row — or, for a direct upload, reserves the row and a create-only link first and completes it once the
-/// bytes are in (sealing the link's blob name so it writes nothing more). Used by the API (uploads) and by node activities (everything a job produces), so every file is an asset;
-/// and it hands activities local copies of assets (through the bounded cache of <see cref="AssetBlobs"/>).
+/// bytes are in (sealing the link's blob name so it writes nothing more). Used by the API (uploads) and by node
+/// activities (everything a job produces), so every file is an asset; and it hands activities local copies of assets
+/// (through the bounded cache of <see cref="AssetBlobs"/>).
 /// </summary>
 public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
 {
