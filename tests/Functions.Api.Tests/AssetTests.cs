@@ -52,9 +52,9 @@ public class AssetTests(AssetTests.Host host) : IClassFixture<AssetTests.Host>
         Assert.Equal(25m, ready.GetProperty("fps").GetDecimal());
         Assert.Equal("ready", (await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200)).GetProperty("status").GetString()); // safe to repeat
 
-        // The bytes are the asset's own blob; the staged upload is gone.
+        // The bytes are the asset's own blob; the staged upload's bytes are gone (an empty blob holds its name, see below).
         Assert.Equal(bytes, await StoredAssets.ReadAsync(host.Storage, key));
-        Assert.False(await StoredAssets.ExistsAsync(host.Storage, AssetBlobs.StagingPrefix + key));
+        Assert.Equal([(AssetBlobs.StagingPrefix + key, 0L)], await StoredAssets.ListAsync(host.Storage, AssetBlobs.StagingPrefix + key));
         Assert.Equal("azure", (string)(await host.ScalarAsync("SELECT storage_provider FROM assets WHERE id = $1", id))!);
     }
 
@@ -80,10 +80,10 @@ public class AssetTests(AssetTests.Host host) : IClassFixture<AssetTests.Host>
         Assert.False((await Uploads.PutAsync(ticket, new byte[bytes.Length])).IsSuccessStatusCode);
         await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200);
 
-        // After complete, whatever goes through the old link stays in staging: the asset keeps the bytes that were checked.
+        // After complete, the old link writes nowhere: the asset keeps the bytes that were checked.
         var other = await Uploads.ClipAsync("testsrc2=size=320x240:rate=25");
         Assert.False((await Uploads.PutAsync(ticket, other, ownKey)).IsSuccessStatusCode);
-        await Uploads.PutAsync(ticket, other);
+        Assert.False((await Uploads.PutAsync(ticket, other)).IsSuccessStatusCode);
         var again = await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200);
         Assert.Equal(("ready", (long)bytes.Length), (again.GetProperty("status").GetString(), again.GetProperty("size_bytes").GetInt64()));
         Assert.Equal(bytes, await StoredAssets.ReadAsync(host.Storage, key));
@@ -120,6 +120,95 @@ public class AssetTests(AssetTests.Host host) : IClassFixture<AssetTests.Host>
         // Refused files are discarded, so the same link takes the right file, and the upload completes.
         Assert.Equal(HttpStatusCode.Created, (await Uploads.PutAsync(ticket, bytes)).StatusCode);
         Assert.Equal("ready", (await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task TenParallelCompletesOfOneUploadAnswer200Or409AndStoreItOnce()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var bytes = await Uploads.ClipAsync();
+        var ticket = await client.InitUploadAsync("clip.mp4", bytes.Length);
+        var id = Uploads.Id(ticket);
+        var key = await KeyAsync(id);
+        Assert.Equal(HttpStatusCode.Created, (await Uploads.PutAsync(ticket, bytes)).StatusCode);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            var response = await client.CompleteUploadAsync(id);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+        Assert.All(answers, a => Assert.True(a.Item1 is 200 or 409, $"{a.Item1}: {a.Item2}"));
+        var completed = answers.Where(a => a.Item1 == 200).Select(a => a.Item2).ToList();
+        Assert.NotEmpty(completed);
+        Assert.All(answers.Where(a => a.Item1 == 409), a => Assert.Contains("UPLOAD_IN_PROGRESS", a.Item2));
+        // Every 200 is the same completed asset, and so is a later call's.
+        var again = await (await client.CompleteUploadAsync(id)).Content.ReadAsStringAsync();
+        Assert.All(completed, body => Assert.Equal(again, body));
+        Assert.Equal("ready", JsonDocument.Parse(again).RootElement.GetProperty("status").GetString());
+
+        // One blob of the org's own, with the checked bytes, and its size counted once.
+        Assert.Equal([(key, (long)bytes.Length)], await StoredAssets.ListAsync(host.Storage, session.OrgId + "/"));
+        Assert.Equal(bytes, await StoredAssets.ReadAsync(host.Storage, key));
+        Assert.Equal(bytes.Length, (await (await client.GetAsync("/v1/usage")).ReadJsonAsync(200)).GetProperty("storage_bytes").GetInt64());
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM assets WHERE org_id = $1", session.OrgId));
+    }
+
+    [Fact]
+    public async Task ACompletedUploadsLinkStopsWorkingAndStoresNothingMore()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var bytes = await Uploads.ClipAsync();
+        var ticket = await client.InitUploadAsync("clip.mp4", bytes.Length);
+        var id = Uploads.Id(ticket);
+        var staged = AssetBlobs.StagingPrefix + await KeyAsync(id);
+        Assert.Equal(HttpStatusCode.Created, (await Uploads.PutAsync(ticket, bytes)).StatusCode);
+        await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200);
+
+        // Within the link's lifetime, a PUT through it is refused by Blob Storage, big or small, and leaves no bytes behind.
+        foreach (var again in new[] { bytes, new byte[3 * 1024 * 1024] })
+        {
+            var put = await Uploads.PutAsync(ticket, again);
+            Assert.True((int)put.StatusCode is >= 400 and < 500, $"the spent link answered {(int)put.StatusCode}");
+        }
+        Assert.Equal([(staged, 0L)], await StoredAssets.ListAsync(host.Storage, staged));
+        Assert.Equal("ready", (await (await client.CompleteUploadAsync(id)).ReadJsonAsync(200)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ADeletedUploadsLinkStopsWorkingWhetherOrNotAFileWasPut()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var bytes = await Uploads.ClipAsync();
+        foreach (var putFirst in new[] { true, false })
+        {
+            var ticket = await client.InitUploadAsync("clip.mp4", bytes.Length);
+            var id = Uploads.Id(ticket);
+            var staged = AssetBlobs.StagingPrefix + await KeyAsync(id);
+            if (putFirst) Assert.Equal(HttpStatusCode.Created, (await Uploads.PutAsync(ticket, bytes)).StatusCode);
+            await (await client.DeleteAsync($"/v1/assets/{id}")).ReadJsonAsync(204);
+
+            var put = await Uploads.PutAsync(ticket, bytes);
+            Assert.True((int)put.StatusCode is >= 400 and < 500, $"the deleted upload's link answered {(int)put.StatusCode} (file put first: {putFirst})");
+            Assert.Equal([(staged, 0L)], await StoredAssets.ListAsync(host.Storage, staged));
+            await (await client.CompleteUploadAsync(id)).ReadProblemAsync(404, "NOT_FOUND");
+        }
+    }
+
+    [Fact]
+    public async Task MoreBytesThanDeclaredAreRefusedAtCompleteAndDiscarded()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var ticket = await client.InitUploadAsync("clip.mp4", 10);
+        var id = Uploads.Id(ticket);
+        var staged = AssetBlobs.StagingPrefix + await KeyAsync(id);
+        // Blob Storage cannot hold a link to a size, so the check is complete's.
+        Assert.Equal(HttpStatusCode.Created, (await Uploads.PutAsync(ticket, new byte[30 * 1024 * 1024])).StatusCode);
+        var problem = await (await client.CompleteUploadAsync(id)).ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["size_bytes"], problem.Fields());
+        Assert.Contains($"{30 * 1024 * 1024} bytes", problem.GetProperty("errors")[0].GetProperty("message").GetString());
+        Assert.Empty(await StoredAssets.ListAsync(host.Storage, staged));
+        Assert.Equal(10L, (long)(await host.ScalarAsync("SELECT size_bytes FROM assets WHERE id = $1 AND status = 'processing'", id))!);
     }
 
     [Fact]

@@ -71,6 +71,22 @@ public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionT
         Assert.Equal(System.Net.HttpStatusCode.Created, (await Uploads.PutAsync(abandoned, bytes)).StatusCode);
         var staged = AssetBlobs.StagingPrefix + (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", Uploads.Id(abandoned)))!;
 
+        // Staging blobs that belong to no pending upload: what a completed upload leaves at its staging name, and a file
+        // with no asset at all.
+        var done = await client.InitUploadAsync("done.mp4", bytes.Length);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await Uploads.PutAsync(done, bytes)).StatusCode);
+        await (await client.CompleteUploadAsync(Uploads.Id(done))).ReadJsonAsync(200);
+        var spent = AssetBlobs.StagingPrefix + (string)(await host.ScalarAsync("SELECT storage_key FROM assets WHERE id = $1", Uploads.Id(done)))!;
+        var orphan = $"{AssetBlobs.StagingPrefix}{session.OrgId}/asset_orphan.mp4";
+        await StoredAssets.WriteAsync(host.Storage, orphan, bytes);
+        Assert.True(await StoredAssets.ExistsAsync(host.Storage, spent));
+
+        // An hour on, past the upload links' lifetime (15 min): those go, while the pending upload's file stays for a day.
+        host.Clock.Advance(TimeSpan.FromHours(1));
+        await UntilAsync(async () => !await StoredAssets.ExistsAsync(host.Storage, orphan) && !await StoredAssets.ExistsAsync(host.Storage, spent));
+        Assert.True(await StoredAssets.ExistsAsync(host.Storage, staged));
+        Assert.Equal(200, (int)(await client.GetAsync($"/v1/assets/{Uploads.Id(done)}")).StatusCode);
+
         // 29 days on: only what PostgreSQL says finished more than 30 days ago goes; both instances are younger than that.
         host.Clock.Advance(TimeSpan.FromDays(29));
         await UntilAsync(() => GoneAsync(client, old));

@@ -28,6 +28,23 @@ public static class StoredAssets
 
     public static async Task<bool> ExistsAsync(IReadOnlyDictionary<string, string?> settings, string key) =>
         (await Container(settings).GetBlobClient(key).ExistsAsync()).Value;
+
+    /// <summary>The names and sizes of the blobs under <paramref name="prefix"/>.</summary>
+    public static async Task<List<(string Name, long Size)>> ListAsync(IReadOnlyDictionary<string, string?> settings, string prefix)
+    {
+        var found = new List<(string, long)>();
+        await foreach (var item in Container(settings).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None))
+            found.Add((item.Name, item.Properties.ContentLength ?? 0));
+        return found;
+    }
+
+    /// <summary>Stores bytes under <paramref name="key"/> with the apps' own rights (not through a link).</summary>
+    public static async Task WriteAsync(IReadOnlyDictionary<string, string?> settings, string key, byte[] bytes)
+    {
+        var container = Container(settings);
+        await container.CreateIfNotExistsAsync();
+        await container.GetBlobClient(key).UploadAsync(new BinaryData(bytes), overwrite: true);
+    }
 }
 
 public sealed class TemporaryCopy(string path) : IDisposable

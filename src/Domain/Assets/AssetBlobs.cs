@@ -85,14 +85,25 @@ public sealed class AssetBlobs
     /// Copies one blob of the container to another on the service's side, from exactly the version
     /// <paramref name="sourceETag"/> names (a changed source fails with 412), and gives the copy its content type.
     /// </summary>
+    /// <remarks>
+    /// Copy Blob may answer before the copy is done (status pending: large blobs, a busy account), so this polls until it
+    /// ends and then checks on the destination that the copy which ended is this one and succeeded. It does not read the
+    /// operation's value, which the SDK throws on ("has not completed yet") when the copy ended any other way.
+    /// </remarks>
     public async Task CopyAsync(string sourceKey, string destinationKey, ETag sourceETag, string? contentType, CancellationToken ct)
     {
         var destination = Blob(destinationKey);
         var copy = await destination.StartCopyFromUriAsync(Blob(sourceKey).Uri,
             new BlobCopyFromUriOptions { SourceConditions = new BlobRequestConditions { IfMatch = sourceETag } }, ct);
-        await copy.WaitForCompletionAsync(ct);
+        if (!copy.HasCompleted) await copy.WaitForCompletionResponseAsync(CopyPollInterval, ct);
+        var copied = (await destination.GetPropertiesAsync(cancellationToken: ct)).Value;
+        if (copied.CopyId != copy.Id || copied.CopyStatus != CopyStatus.Success)
+            throw new InvalidOperationException(
+                $"The copy of {sourceKey} to {destinationKey} did not succeed: copy {copied.CopyId} is {copied.CopyStatus} ({copied.CopyStatusDescription}), ours was {copy.Id}.");
         await destination.SetHttpHeadersAsync(new BlobHttpHeaders { ContentType = contentType }, cancellationToken: ct);
     }
+
+    private static readonly TimeSpan CopyPollInterval = TimeSpan.FromMilliseconds(500);
 
     public async Task DeleteAsync(string key, CancellationToken ct) =>
         await Blob(key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct);
@@ -134,7 +145,9 @@ public sealed class AssetBlobs
 
     /// <summary>
     /// A create-only link to one blob that does not exist yet: it can write that blob once (a single Put Blob) and
-    /// cannot read, replace or delete it, nor touch any other blob.
+    /// cannot read, replace or delete it, nor touch any other blob. It writes nothing while any blob is at that name
+    /// (Azure's Create permission is for a new blob only; Azurite refuses too), which is how <see cref="SealAsync"/>
+    /// ends it early.
     /// </summary>
     public async Task<SignedLink> CreateLinkAsync(string key, TimeSpan lifetime, CancellationToken ct)
     {
@@ -142,18 +155,39 @@ public sealed class AssetBlobs
         return await SignAsync(key, BlobSasPermissions.Create, lifetime, null, ct);
     }
 
-    /// <summary>Deletes staged uploads last written before <paramref name="cutoff"/> (abandoned, or re-created through a spent link).</summary>
-    public async Task<int> DeleteStagedBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
+    /// <summary>Metadata of a seal: when the last link that could write to its name expires (ISO 8601).</summary>
+    private const string SealedUntilMetadata = "fenta_link_expires_at";
+
+    /// <summary>
+    /// Puts an empty blob at <paramref name="key"/>, replacing whatever is there. A create-only link to that name can then
+    /// write nothing more (Create permits a new blob only), so this ends an upload link's use before it expires.
+    /// <paramref name="linkExpiresBy"/>, when the link expires at the latest, travels with the seal so that the sweep
+    /// keeps it that long even where its own setting of the link lifetime is shorter.
+    /// </summary>
+    public async Task SealAsync(string key, DateTimeOffset linkExpiresBy, CancellationToken ct)
     {
         await EnsureContainerAsync(ct);
-        var deleted = 0;
-        await foreach (var item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StagingPrefix, ct))
+        var metadata = new Dictionary<string, string> { [SealedUntilMetadata] = linkExpiresBy.UtcDateTime.ToString("o", System.Globalization.CultureInfo.InvariantCulture) };
+        await Blob(key).UploadAsync(BinaryData.Empty, new BlobUploadOptions { Metadata = metadata }, ct);
+    }
+
+    /// <summary>
+    /// The names of staged uploads (files, or the empty blobs that seal a name) last written before <paramref name="cutoff"/>,
+    /// leaving out seals whose link may not have expired by then.
+    /// </summary>
+    public async Task<List<string>> StagedBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await EnsureContainerAsync(ct);
+        var names = new List<string>();
+        await foreach (var item in Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StagingPrefix, ct))
         {
             if (item.Properties.LastModified is not { } modified || modified >= cutoff) continue;
-            await DeleteAsync(item.Name, ct);
-            deleted++;
+            if (item.Metadata.TryGetValue(SealedUntilMetadata, out var text) &&
+                DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var until) &&
+                until >= cutoff) continue;
+            names.Add(item.Name);
         }
-        return deleted;
+        return names;
     }
 
     private async Task<SignedLink> SignAsync(string key, BlobSasPermissions permissions, TimeSpan lifetime, Action<BlobSasBuilder>? configure, CancellationToken ct)

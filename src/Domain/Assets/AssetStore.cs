@@ -20,8 +20,9 @@ public sealed record NewAsset(
 /// <summary>
 /// Turns a file into an asset of an org: stores the bytes in the Blob container, reads media facts with ffprobe and
 /// inserts the row — or, for a direct upload, reserves the row and a create-only link first and completes it once the
-/// bytes are in. Used by the API (uploads) and by node activities (everything a job produces), so every file is an asset;
-/// and it hands activities local copies of assets (through the bounded cache of <see cref="AssetBlobs"/>).
+/// bytes are in (sealing the link's blob name so it writes nothing more). Used by the API (uploads) and by node
+/// activities (everything a job produces), so every file is an asset; and it hands activities local copies of assets
+/// (through the bounded cache of <see cref="AssetBlobs"/>).
 /// </summary>
 public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
 {
@@ -65,17 +66,68 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
         return (row, link);
     }
 
+    /// <summary>How long a complete may hold its claim on an upload: far longer than checking the largest file takes, so
+    /// only a claim whose holder died runs out (and then the upload can be completed again).</summary>
+    public static readonly TimeSpan UploadClaimLifetime = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// The second half: the staged bytes are checked — the declared size, then a local copy of exactly that blob version
     /// probed for the declared kind of media — and copied on the service's side, from that same version only, to the
-    /// asset's own key, which no upload link can reach. The asset becomes ready (the caller saves it, then calls
-    /// <see cref="DiscardStagedAsync"/>). A refused file is discarded so the same link can take the right one; completing a
-    /// ready upload again changes nothing, so a client may retry the call.
+    /// asset's own key, which no upload link can reach. The row becomes ready and the staging name is sealed, so the
+    /// upload link writes nothing more. A refused file is discarded so the same link can take the right one.
     /// </summary>
+    /// <remarks>
+    /// Several calls may complete one upload at once, on any number of instances: each first claims the row in
+    /// PostgreSQL (a conditional UPDATE), and only the holder of the claim reads, probes, copies and saves. The others
+    /// get <c>409 UPLOAD_IN_PROGRESS</c>, or return at once when the upload is already complete (a client may retry).
+    /// The row is saved here, not by the caller: read it again for what the asset became.
+    /// </remarks>
     public async Task CompleteUploadAsync(Asset asset, DateTimeOffset now, CancellationToken ct)
     {
         if (asset is { Source: "upload", Status: "ready" }) return;
         if (!asset.IsPendingUpload) throw new ConflictException("ASSET_NOT_UPLOADING", $"Asset {asset.Id} is not an upload waiting to be completed.");
+        var claim = Guid.NewGuid().ToString("N");
+        if (!await ClaimUploadAsync(asset.Id, claim, ct))
+        {
+            switch (await UploadStateAsync(asset.Id, ct))
+            {
+                case "ready": return;
+                case null: throw new NotFoundException("asset", asset.Id);
+                default: throw InProgress(asset);
+            }
+        }
+        var finished = false;
+        try
+        {
+            await CheckAndCopyAsync(asset, now, ct);
+            finished = await FinishUploadAsync(asset, claim, ct);
+        }
+        finally
+        {
+            // A refusal or a failure frees the upload at once (the client may PUT the right file and complete again).
+            if (!finished) await ReleaseUploadAsync(asset.Id, claim, CancellationToken.None);
+        }
+        if (!finished)
+        {
+            // The claim ran out while this call worked and another took it, or the asset was deleted meanwhile.
+            switch (await UploadStateAsync(asset.Id, ct))
+            {
+                case "ready": return;
+                case null:
+                    // Deleted: its delete may have run before this copy landed, so the copy is removed here.
+                    await blobs.DeleteAsync(asset.StorageKey, ct);
+                    throw new NotFoundException("asset", asset.Id);
+                default: throw InProgress(asset);
+            }
+        }
+        await SealStagedAsync(asset, ct);
+    }
+
+    private static ConflictException InProgress(Asset asset) =>
+        new("UPLOAD_IN_PROGRESS", $"Upload {asset.Id} is being completed by another request; ask again in a moment (or GET /v1/assets/{asset.Id}).");
+
+    private async Task CheckAndCopyAsync(Asset asset, DateTimeOffset now, CancellationToken ct)
+    {
         var staged = StagingKey(asset);
         var properties = await blobs.PropertiesAsync(staged, ct)
                          ?? throw new ConflictException("UPLOAD_MISSING", $"Nothing has been uploaded for asset {asset.Id} yet: PUT the file to its upload_url first.");
@@ -99,8 +151,66 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
         }
     }
 
-    /// <summary>Removes a completed upload's staging blob (what is left of it is swept later if this fails).</summary>
-    public Task DiscardStagedAsync(Asset asset, CancellationToken ct) => blobs.DeleteAsync(StagingKey(asset), ct);
+    /// <summary>Takes the pending upload for this call unless another call holds an unexpired claim on it.</summary>
+    private async Task<bool> ClaimUploadAsync(string assetId, string claim, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE assets SET upload_claim = $2, upload_claim_expires_at = now() + $3
+            WHERE id = $1 AND source = 'upload' AND status = 'processing' AND deleted_at IS NULL
+              AND (upload_claim_expires_at IS NULL OR upload_claim_expires_at < now())
+            """);
+        cmd.Parameters.Add(new() { Value = assetId });
+        cmd.Parameters.Add(new() { Value = claim });
+        cmd.Parameters.Add(new() { Value = UploadClaimLifetime, NpgsqlDbType = NpgsqlDbType.Interval });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Saves the checked upload as ready, only while this call still holds its claim and the asset is not deleted.</summary>
+    private async Task<bool> FinishUploadAsync(Asset asset, string claim, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE assets SET status = $3, size_bytes = $4, duration_seconds = $5, width = $6, height = $7, fps = $8, codec = $9, updated_at = $10,
+                              upload_claim = NULL, upload_claim_expires_at = NULL
+            WHERE id = $1 AND upload_claim = $2 AND status = 'processing' AND deleted_at IS NULL
+            """);
+        void Add(object? value, NpgsqlDbType type) => cmd.Parameters.Add(new() { Value = value ?? DBNull.Value, NpgsqlDbType = type });
+        Add(asset.Id, NpgsqlDbType.Text);
+        Add(claim, NpgsqlDbType.Text);
+        Add(asset.Status, NpgsqlDbType.Text);
+        Add(asset.SizeBytes, NpgsqlDbType.Bigint);
+        Add(asset.DurationSeconds, NpgsqlDbType.Numeric);
+        Add(asset.Width, NpgsqlDbType.Integer);
+        Add(asset.Height, NpgsqlDbType.Integer);
+        Add(asset.Fps, NpgsqlDbType.Numeric);
+        Add(asset.Codec, NpgsqlDbType.Text);
+        Add(asset.UpdatedAt, NpgsqlDbType.TimestampTz);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    private async Task ReleaseUploadAsync(string assetId, string claim, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("UPDATE assets SET upload_claim = NULL, upload_claim_expires_at = NULL WHERE id = $1 AND upload_claim = $2");
+        cmd.Parameters.Add(new() { Value = assetId });
+        cmd.Parameters.Add(new() { Value = claim });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The live asset's status, or null when it is deleted.</summary>
+    private async Task<string?> UploadStateAsync(string assetId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT status FROM assets WHERE id = $1 AND deleted_at IS NULL");
+        cmd.Parameters.Add(new() { Value = assetId });
+        return (string?)await cmd.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>
+    /// Ends the upload link of a completed or deleted upload before it expires: an empty blob takes the staging name (and
+    /// the place of any bytes there), so the create-only link can write nothing more. <see cref="SweepStagingAsync"/>
+    /// removes it once the link has expired.
+    /// </summary>
+    public Task SealStagedAsync(Asset asset, CancellationToken ct) =>
+        // The link was signed just before the row was inserted, so it expires by created_at plus its lifetime.
+        blobs.SealAsync(StagingKey(asset), asset.CreatedAt + blobs.Options.UploadLinkLifetime, ct);
 
     /// <summary>Where a direct upload's bytes land before they are checked.</summary>
     public static string StagingKey(Asset asset) => AssetBlobs.StagingPrefix + asset.StorageKey;
@@ -237,17 +347,49 @@ public sealed class AssetStore(NpgsqlDataSource db, AssetBlobs blobs)
 
     /// <summary>
     /// Direct uploads begun before <paramref name="cutoff"/> and never completed are given up: their rows are deleted
-    /// (their declared size no longer counts against storage), as are staged files that old.
+    /// (their declared size no longer counts against storage); <see cref="SweepStagingAsync"/> then takes their files.
     /// </summary>
-    public async Task<(int Uploads, int StagedFiles)> AbandonUploadsBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
+    public async Task<int> AbandonUploadsBeforeAsync(DateTimeOffset cutoff, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             UPDATE assets SET status = 'failed', deleted_at = now(), updated_at = now()
             WHERE source = 'upload' AND status = 'processing' AND deleted_at IS NULL AND created_at < $1
             """);
         cmd.Parameters.Add(new() { Value = cutoff, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        var uploads = await cmd.ExecuteNonQueryAsync(ct);
-        return (uploads, await blobs.DeleteStagedBeforeAsync(cutoff, ct));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Margin on an upload link's lifetime: its expiry is stamped by this machine's clock and checked, like a blob's
+    /// last write, by the storage service's.
+    /// </summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Deletes the staging blobs that belong to no live pending upload — a completed or deleted upload's seal, a file put
+    /// before its upload was given up, anything else under the prefix — once no link can write there again: a link
+    /// expires within its lifetime of being issued, and so of anything written through it or sealed after it (a seal
+    /// also carries its link's expiry, in case the app that sealed it gives links a longer life than this one).
+    /// </summary>
+    public async Task<int> SweepStagingAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var names = await blobs.StagedBeforeAsync(now - blobs.Options.UploadLinkLifetime - ClockSkew, ct);
+        if (names.Count == 0) return 0;
+        // Staging names are staging/<org>/<asset id><ext>: look the assets up by id, then match the whole key.
+        await using var cmd = db.CreateCommand("""
+            SELECT storage_key FROM assets WHERE id = ANY($1) AND source = 'upload' AND status = 'processing' AND deleted_at IS NULL
+            """);
+        cmd.Parameters.Add(new() { Value = names.Select(n => Path.GetFileNameWithoutExtension(n)).Distinct().ToArray() });
+        var pending = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) pending.Add(AssetBlobs.StagingPrefix + reader.GetString(0));
+        var swept = 0;
+        foreach (var name in names.Where(n => !pending.Contains(n)))
+        {
+            await blobs.DeleteAsync(name, ct);
+            swept++;
+        }
+        return swept;
     }
 
     private static string Extension(NewAsset asset)

@@ -76,17 +76,18 @@ public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blo
     }
 
     [Function(nameof(CompleteAssetUpload)), Access(OrgRole.Editor, Scopes.AssetsUpload),
-     EndpointSummary("Finish a direct upload: the file must have the declared size and be the declared kind of media; it is probed (media facts filled in) and the asset becomes ready. Safe to repeat.")]
+     EndpointSummary("Finish a direct upload: the file must have the declared size and be the declared kind of media; it is probed (media facts filled in), the asset becomes ready and its upload_url stops working. Safe to repeat; while another call is completing it, 409 UPLOAD_IN_PROGRESS.")]
     public async Task<Ok<AssetDto>> CompleteAssetUpload(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/assets/complete")] HttpRequest request, [FromBody] CompleteUploadRequest body,
         Caller caller, CancellationToken ct)
     {
         if (body.AssetId is not { Length: > 0 } id) throw new ValidationFailedException("asset_id", "is required: the id POST /v1/assets/init returned");
-        var asset = await Live(db, caller.OrgId).SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
-        var wasPending = asset.IsPendingUpload;
+        var asset = await Live(db, caller.OrgId).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
+        if (asset.Status == "ready" && asset.Source == "upload") return TypedResults.Ok(AssetDto.From(asset));
+        // The store claims the row, so of concurrent calls one does the work; it saves the row itself. Each 200 then
+        // answers the row as stored, the same body whichever call did the work.
         await assets.CompleteUploadAsync(asset, clock.GetUtcNow(), ct);
-        await db.SaveChangesAsync(ct);
-        if (wasPending) await assets.DiscardStagedAsync(asset, ct);
+        asset = await Live(db, caller.OrgId).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
         return TypedResults.Ok(AssetDto.From(asset));
     }
 
@@ -147,7 +148,8 @@ public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blo
         audit.Record(caller, "delete", "asset", asset.Id, new { asset.Filename });
         await db.SaveChangesAsync(ct);
         await blobs.DeleteAsync(asset.StorageKey, ct);
-        await blobs.DeleteAsync(AssetStore.StagingKey(asset), ct);
+        // An upload's link may not have expired: sealing its staging name (not deleting it) keeps it from writing again.
+        if (asset.Source == "upload") await assets.SealStagedAsync(asset, ct);
         return TypedResults.NoContent();
     }
 

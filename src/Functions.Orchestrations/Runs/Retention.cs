@@ -14,11 +14,12 @@ namespace FentaWeb.Orchestrations.Runs;
 /// Every hour, forgets what finished more than FENTA_JOB_RETENTION_DAYS (30) ago: jobs with their node runs and logs,
 /// finished webhook deliveries, and the finished orchestration instances (runs, generations, deliveries) with their
 /// history in the task hub. Usage records stay: they are what billing adds up. Direct uploads left unfinished for a day
-/// are given up, with their staged files (and files put through an upload link after its upload completed).
+/// are given up, and staging blobs that belong to no pending upload (a completed or deleted upload's seal, an abandoned
+/// upload's file) are removed once the upload link that could write there has expired.
 /// </summary>
 public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
 {
-    /// <summary>Far longer than an upload link lives (FENTA_UPLOAD_LINK_SECONDS), so nothing still usable is swept.</summary>
+    /// <summary>How long a client has to complete an upload; longer than an upload link lives (FENTA_UPLOAD_LINK_SECONDS, 15 min).</summary>
     private static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
 
     private static readonly List<OrchestrationRuntimeStatus> Finished =
@@ -35,9 +36,11 @@ public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IC
         // The local sidecar needs a lower bound (it reads CreatedFrom unchecked); nothing here is older than the epoch.
         var instances = await runs.PurgeAllInstancesAsync(new PurgeInstancesFilter(DateTimeOffset.UnixEpoch, cutoff, Finished), ct);
         LogPruned(logger, jobs, instances.PurgedInstanceCount, cutoff);
-        var uploadCutoff = clock.GetUtcNow() - AbandonedUploadAge;
-        var (uploads, staged) = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
-        LogUploadsAbandoned(logger, uploads, staged, uploadCutoff);
+        // A pending upload is given up only once its link has expired too (should links be configured to last longer).
+        var uploadCutoff = clock.GetUtcNow() - (assets.Blobs.Options.UploadLinkLifetime > AbandonedUploadAge ? assets.Blobs.Options.UploadLinkLifetime : AbandonedUploadAge);
+        var uploads = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
+        var staged = await assets.SweepStagingAsync(clock.GetUtcNow(), ct);
+        LogUploadsAbandoned(logger, uploads, uploadCutoff, staged);
         await RateLimitWindows.PruneAsync(db, clock.GetUtcNow(), ct);
         await MailRecords.PruneAsync(db, clock.GetUtcNow(), ct);
     }
@@ -45,6 +48,7 @@ public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IC
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Retention: {Jobs} jobs and {Instances} orchestration instances finished before {Cutoff:o} removed")]
     private static partial void LogPruned(ILogger logger, int jobs, int instances, DateTimeOffset cutoff);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Retention: {Uploads} unfinished uploads and {StagedFiles} staged files from before {Cutoff:o} removed")]
-    private static partial void LogUploadsAbandoned(ILogger logger, int uploads, int stagedFiles, DateTimeOffset cutoff);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information,
+        Message = "Retention: {Uploads} uploads unfinished since before {Cutoff:o} given up; {StagedFiles} staging blobs of no pending upload removed")]
+    private static partial void LogUploadsAbandoned(ILogger logger, int uploads, DateTimeOffset cutoff, int stagedFiles);
 }
