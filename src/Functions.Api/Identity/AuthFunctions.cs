@@ -32,6 +32,13 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks li
         [FromBody] RegisterRequest body, CancellationToken ct)
     {
         Accounts.Validate(body.Email, body.Name, body.Password);
+        // Still a 409: the documented flow answers a new address with a session, which a taken one cannot get, so the answer
+        // differs either way. The address's owner hears of the attempt (within its hourly mail cap).
+        if (await Accounts.HolderOfAsync(db, body.Email!, ct) is { } holder)
+        {
+            await links.SendNoticeAsync(holder, OutboxMailKind.RegistrationAttempt, ct);
+            throw Accounts.EmailTaken();
+        }
         var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
         var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
         await db.SaveChangesAsync(ct);

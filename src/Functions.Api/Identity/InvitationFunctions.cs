@@ -10,7 +10,9 @@ namespace FentaWeb.Api.Identity;
 
 /// <summary>
 /// Accepting an invitation: the token from the mailed link, by a signed-in user who has verified that they own the
-/// invited address. Registering that address alone joins nothing.
+/// invited address. Registering that address alone joins nothing. An invitation is only as good as its inviter's right
+/// to issue it: one whose inviter is no longer a member who may invite as that role is refused as unknown (404), never
+/// capped to a lesser role the inviter did not choose.
 /// </summary>
 [Tags("Organization")]
 public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
@@ -30,7 +32,8 @@ public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvid
     private async Task<(OrgInvitation, User)> AcceptableAsync(string token, Caller caller, DateTimeOffset now, CancellationToken ct)
     {
         var hash = ApiKey.Hash(token);
-        var invitation = await db.OrgInvitations.SingleOrDefaultAsync(i => i.TokenHash == hash, ct) is { } found && found.IsPendingAt(now) ? found
+        var invitation = await db.OrgInvitations.SingleOrDefaultAsync(i => i.TokenHash == hash, ct) is { } found && found.IsPendingAt(now)
+                         && await InviterMayStillGrantAsync(found, ct) ? found
             : throw new NotFoundException("invitation", "of this link");
         var user = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
         if (user.Email != invitation.Email)
@@ -41,6 +44,14 @@ public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvid
             throw new ConflictException("ALREADY_MEMBER", "You are already a member of this organization.");
         return (invitation, user);
     }
+
+    /// <summary>
+    /// Whether the inviter is still a member who may invite as the invitation's role. A demotion or removal withdraws the
+    /// inviter's invitations (<see cref="MemberFunctions"/>); this also covers a demotion that raced the invitation's creation.
+    /// </summary>
+    private async Task<bool> InviterMayStillGrantAsync(OrgInvitation invitation, CancellationToken ct) =>
+        await db.OrgMembers.Where(m => m.OrgId == invitation.OrgId && m.UserId == invitation.InvitedBy).Select(m => (OrgRole?)m.Role).SingleOrDefaultAsync(ct)
+            is { } inviter && inviter.MayInviteAs(invitation.Role);
 
     private async Task<MembershipDto> JoinAsync(OrgInvitation invitation, User user, Caller caller, DateTimeOffset now, CancellationToken ct)
     {
