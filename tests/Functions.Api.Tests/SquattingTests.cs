@@ -109,6 +109,27 @@ public class SquattingTests(SquattingTests.Host host) : IClassFixture<SquattingT
     }
 
     [Fact]
+    public async Task CredentialsSavedWhileTheResetCommittedAreRefusedToo()
+    {
+        // A sign-in or key creation that checked the old password or session just before the reset may save its row just
+        // after the reset revoked the others: written here as such rows, created a moment before the reset, never revoked.
+        var user = await host.RegisterVerifiedAsync();
+        await ResetAsync(user.Email);
+        const string refresh = "rt_saved-while-the-reset-committed", key = "fw_saved-while-the-reset-committed";
+        await host.ScalarAsync("""
+            INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at)
+            SELECT $1, id, $2, $3, now() + interval '30 days', credentials_valid_after - interval '1 millisecond' FROM users WHERE id = $4
+            """, $"rt_{Guid.NewGuid():N}", $"rtf_{Guid.NewGuid():N}", FentaWeb.Domain.Identity.ApiKey.Hash(refresh), user.UserId);
+        await host.ScalarAsync("""
+            INSERT INTO api_keys (id, user_id, org_id, name, key_hash, key_prefix, scopes, created_at)
+            SELECT $1, id, $2, 'late', $3, 'fw_saved-w', '{workflows:read}', credentials_valid_after - interval '1 millisecond' FROM users WHERE id = $4
+            """, $"key_{Guid.NewGuid():N}", user.OrgId, FentaWeb.Domain.Identity.ApiKey.Hash(key), user.UserId);
+
+        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = refresh })).ReadProblemAsync(401, "SESSION_REVOKED");
+        await (await host.Client(key).GetAsync("/v1/workflows")).ReadProblemAsync(401, "UNAUTHORIZED");
+    }
+
+    [Fact]
     public async Task RegisteringATakenAddressMailsItsOwner()
     {
         var owner = await host.RegisterAsync();

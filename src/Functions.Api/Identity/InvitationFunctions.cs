@@ -32,8 +32,7 @@ public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvid
     private async Task<(OrgInvitation, User)> AcceptableAsync(string token, Caller caller, DateTimeOffset now, CancellationToken ct)
     {
         var hash = ApiKey.Hash(token);
-        var invitation = await db.OrgInvitations.SingleOrDefaultAsync(i => i.TokenHash == hash, ct) is { } found && found.IsPendingAt(now)
-                         && await InviterMayStillGrantAsync(found, ct) ? found
+        var invitation = await db.OrgInvitations.SingleOrDefaultAsync(i => i.TokenHash == hash, ct) is { } found && found.IsPendingAt(now) ? found
             : throw new NotFoundException("invitation", "of this link");
         var user = await db.Users.SingleAsync(u => u.Id == caller.UserId, ct);
         if (user.Email != invitation.Email)
@@ -56,6 +55,10 @@ public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvid
     private async Task<MembershipDto> JoinAsync(OrgInvitation invitation, User user, Caller caller, DateTimeOffset now, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // A share lock on the org row against the FOR UPDATE that member changes take: a demotion of the inviter either
+        // committed before (and this sees it) or waits until this invitation is accepted.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM orgs WHERE id = {invitation.OrgId} FOR SHARE", ct);
+        if (!await InviterMayStillGrantAsync(invitation, ct)) throw new NotFoundException("invitation", "of this link");
         // Single use: of two concurrent accepts only the one that flips accepted_at goes on.
         if (await db.OrgInvitations.Where(i => i.Id == invitation.Id && i.AcceptedAt == null).ExecuteUpdateAsync(s => s.SetProperty(i => i.AcceptedAt, now), ct) != 1)
             throw new NotFoundException("invitation", "of this link");
