@@ -176,9 +176,18 @@ public class ApiHost : IAsyncLifetime
             body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!);
     }
 
-    /// <summary>Verifies the session's address with the link mailed at registration, as its owner would.</summary>
+    /// <summary>Registers a new user and verifies their address, as an owner who read the mail would (needed to mint keys, invite or pay).</summary>
+    public async Task<Session> RegisterVerifiedAsync(string? name = null)
+    {
+        var session = await RegisterAsync(name);
+        await VerifyEmailAsync(session);
+        return session;
+    }
+
+    /// <summary>Verifies the session's address with the link mailed at registration, as its owner would; nothing when it is verified already.</summary>
     public async Task VerifyEmailAsync(Session session)
     {
+        if (await CountAsync("SELECT count(*) FROM users WHERE id = $1 AND email_verified_at IS NULL", session.UserId) == 0) return;
         var mail = await Mail.WaitForAsync(session.Email, "Confirm your email");
         await (await Client().PostAsJsonAsync("/v1/auth/verify-email", new { token = mail.Token })).ReadJsonAsync(200);
     }
@@ -189,8 +198,10 @@ public class ApiHost : IAsyncLifetime
     /// </summary>
     public async Task<string> AddMemberAsync(Session admin, Session member, string role, string? orgId = null)
     {
+        // Only a verified address may invite.
+        await VerifyEmailAsync(admin);
         await (await admin.Client(orgId).PostAsJsonAsync("/v1/org/members", new { email = member.Email, role })).ReadJsonAsync(202);
-        if (await CountAsync("SELECT count(*) FROM users WHERE id = $1 AND email_verified_at IS NULL", member.UserId) == 1) await VerifyEmailAsync(member);
+        await VerifyEmailAsync(member);
         var invitation = await Mail.WaitForAsync(member.Email, "invited you", count: await InvitationsTo(member.Email));
         var joined = await (await member.Client().PostAsync($"/v1/invitations/{invitation.Token}/accept", null)).ReadJsonAsync(200);
         var org = joined.GetProperty("org_id").GetString()!;
@@ -228,9 +239,13 @@ public sealed record Session(ApiHost Host, string UserId, string Email, string O
 {
     public HttpClient Client(string? orgId = null) => Host.Client(AccessToken, orgId);
 
-    /// <summary>Creates an API key for this user in their current org; returns the secret and the key's id.</summary>
+    /// <summary>
+    /// Creates an API key for this user in their current org (verifying their address first, as only a verified address
+    /// may mint keys); returns the secret and the key's id.
+    /// </summary>
     public async Task<(string Secret, string Id)> CreateKeyAsync(params string[] scopes)
     {
+        await Host.VerifyEmailAsync(this);
         var response = await Client().PostAsJsonAsync("/v1/api-keys", new { name = "test key", scopes });
         var body = await response.ReadJsonAsync(201);
         return (body.GetProperty("key").GetString()!, body.GetProperty("api_key").GetProperty("id").GetString()!);

@@ -10,7 +10,7 @@ public class ApiKeyTests(ApiKeyTests.Host host) : IClassFixture<ApiKeyTests.Host
     [Fact]
     public async Task KeyIsShownOnceStoredHashedAndAuthenticates()
     {
-        var session = await host.RegisterAsync();
+        var session = await host.RegisterVerifiedAsync();
         var created = await (await session.Client().PostAsJsonAsync("/v1/api-keys",
             new { name = "CI", scopes = new[] { "workflows:read" }, expires_at = DateTimeOffset.UtcNow.AddDays(7) })).ReadJsonAsync(201);
         var secret = created.GetProperty("key").GetString()!;
@@ -90,7 +90,7 @@ public class ApiKeyTests(ApiKeyTests.Host host) : IClassFixture<ApiKeyTests.Host
     [Fact]
     public async Task RollingAKeyIssuesASuccessorAndRetiresTheOldKeyAtOnceOrAfterTheGivenOverlap()
     {
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var client = owner.Client();
         var expires = DateTimeOffset.UtcNow.AddDays(30);
         var created = await (await client.PostAsJsonAsync("/v1/api-keys", new { name = "deploy", scopes = new[] { "workflows:read" }, expires_at = expires })).ReadJsonAsync(201);
@@ -121,7 +121,42 @@ public class ApiKeyTests(ApiKeyTests.Host host) : IClassFixture<ApiKeyTests.Host
         var memberKey = await (await member.Client(owner.OrgId).PostAsJsonAsync("/v1/api-keys", new { name = "mine", scopes = new[] { "workflows:read" } })).ReadJsonAsync(201);
         var memberKeyId = memberKey.GetProperty("api_key").GetProperty("id").GetString();
         await (await client.PostAsync($"/v1/api-keys/{memberKeyId}/roll", null)).ReadProblemAsync(403, "FORBIDDEN");
-        await (await (await host.RegisterAsync()).Client().PostAsync($"/v1/api-keys/{oldId}/roll", null)).ReadProblemAsync(404, "NOT_FOUND");
+        await (await (await host.RegisterVerifiedAsync()).Client().PostAsync($"/v1/api-keys/{oldId}/roll", null)).ReadProblemAsync(404, "NOT_FOUND");
         await (await host.Client(memberKey.GetProperty("key").GetString()).GetAsync("/v1/workflows")).ReadJsonAsync(200); // untouched
+    }
+
+    [Fact]
+    public async Task ConcurrentRollsMakeOneSuccessorAndTheRolledKeyCannotBeRolledAgain()
+    {
+        var owner = await host.RegisterVerifiedAsync();
+        var (secret, id) = await owner.CreateKeyAsync("workflows:read");
+        // Twelve clients, each with its own connection, roll the same key at once with an overlap.
+        var rolls = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            using var client = owner.Client();
+            var response = await client.PostAsJsonAsync($"/v1/api-keys/{id}/roll", new { expires_in = 3600 });
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+        Assert.True(rolls.Count(r => r.Item1 == 201) == 1, string.Join("\n", rolls));
+        Assert.True(rolls.Count(r => r.Item1 == 409) == 11, string.Join("\n", rolls));
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM api_keys WHERE user_id = $1", owner.UserId));
+
+        // The old key works on through its overlap, but has its successor: rolling it again is a conflict.
+        await (await host.Client(secret).GetAsync("/v1/workflows")).ReadJsonAsync(200);
+        await (await owner.Client().PostAsync($"/v1/api-keys/{id}/roll", null)).ReadProblemAsync(409, "API_KEY_ALREADY_ROLLED");
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM api_keys WHERE user_id = $1", owner.UserId));
+    }
+
+    [Fact]
+    public async Task PendingInvitationsAreReadOnlyWithAScope()
+    {
+        var owner = await host.RegisterVerifiedAsync();
+        await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = $"{Guid.NewGuid():N}@example.test", role = "editor" })).ReadJsonAsync(202);
+        var (billingOnly, _) = await owner.CreateKeyAsync("billing:view");
+        var refused = await (await host.Client(billingOnly).GetAsync("/v1/org/invitations")).ReadProblemAsync(403, "FORBIDDEN");
+        Assert.Equal("workflows:read", refused.GetProperty("required_scope").GetString());
+        Assert.DoesNotContain("@example.test", refused.GetRawText());
+        var (reader, _) = await owner.CreateKeyAsync("workflows:read");
+        Assert.Equal(1, (await (await host.Client(reader).GetAsync("/v1/org/invitations")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
     }
 }

@@ -67,7 +67,7 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
     [Fact]
     public async Task CheckoutMakesOneCustomerPerOrgAndASubscriptionSessionForThePlansPrice()
     {
-        var session = await host.RegisterAsync();
+        var session = await host.RegisterVerifiedAsync();
         var client = session.Client();
         var first = await (await client.PostAsJsonAsync("/v1/billing/checkout", Checkout())).ReadJsonAsync(201);
         Assert.StartsWith("https://checkout.stripe.com/c/pay/cs_test_", first.GetProperty("url").GetString());
@@ -98,7 +98,7 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
     [Fact]
     public async Task StripeFailuresBecomeProblemsNamingTheCause()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = (await host.RegisterVerifiedAsync()).Client();
         await (await client.PostAsJsonAsync("/v1/billing/checkout", Checkout())).ReadJsonAsync(201); // the customer exists from here on
 
         host.Stripe.EnqueueError(401, """{"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_***"}}""");
@@ -127,7 +127,7 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
     [Fact]
     public async Task AStripeBlipIsRetriedWithTheSameIdempotencyKeyAndAnOutageIsAProblem()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = (await host.RegisterVerifiedAsync()).Client();
         await (await client.PostAsJsonAsync("/v1/billing/checkout", Checkout())).ReadJsonAsync(201); // the customer exists from here on
         host.Stripe.EnqueueError(500, """{"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}""");
         var (requestsBefore, callsBefore) = (host.Stripe.Requests.Count, host.Stripe.Calls.Count);
@@ -144,7 +144,7 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
     [Fact]
     public async Task ARetriedCheckoutIsTheSameSessionAndBadRequestsNameTheirFields()
     {
-        var session = await host.RegisterAsync();
+        var session = await host.RegisterVerifiedAsync();
         var client = session.Client();
         async Task<JsonElement> KeyedAsync(object body, int status)
         {
@@ -268,7 +268,7 @@ public class BillingWithoutStripeTests(BillingWithoutStripeTests.Host host) : IC
     [Fact]
     public async Task CheckoutExplainsThatStripeIsNotConfigured()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = (await host.RegisterVerifiedAsync()).Client();
         var billing = await (await client.GetAsync("/v1/billing")).ReadJsonAsync(200);
         Assert.Equal((false, "free", 0), (billing.GetProperty("stripe_configured").GetBoolean(), billing.GetProperty("plan").GetString(),
             billing.GetProperty("plans_for_sale").GetArrayLength()));

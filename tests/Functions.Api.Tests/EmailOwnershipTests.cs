@@ -18,7 +18,7 @@ public class EmailOwnershipTests(EmailOwnershipTests.Host host) : IClassFixture<
     public async Task RegisteringAnInvitedAddressDoesNotJoinTheOrg()
     {
         // The probe's attack: an admin invites a new hire; someone else registers that address first.
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var newHire = $"new-hire-{Guid.NewGuid():N}@company.example";
         await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = newHire, role = "admin" })).ReadJsonAsync(202);
 
@@ -35,7 +35,7 @@ public class EmailOwnershipTests(EmailOwnershipTests.Host host) : IClassFixture<
     [Fact]
     public async Task OnlyAVerifiedOwnerOfTheInvitedAddressAcceptsAndOnlyOnce()
     {
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var invitee = await host.RegisterAsync("Invitee");
         await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = invitee.Email, role = "admin" })).ReadJsonAsync(202);
         var invitation = await host.Mail.WaitForAsync(invitee.Email, "invited you");
@@ -65,7 +65,7 @@ public class EmailOwnershipTests(EmailOwnershipTests.Host host) : IClassFixture<
     [Fact]
     public async Task InvitingAnAccountAndAnUnknownAddressAnswerAlikeAndAddNoOne()
     {
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var existing = await host.RegisterAsync("Existing");
         var unknown = $"{Guid.NewGuid():N}@example.test";
 

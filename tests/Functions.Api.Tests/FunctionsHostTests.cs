@@ -246,7 +246,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
     public async Task TheClientAddressAppServiceReportsLandsInTheAuditLog()
     {
         if (!Runs()) return;
-        var session = await host.RegisterAsync();
+        var session = await host.RegisterVerifiedAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = JsonContent.Create(new { name = "audited", scopes = new[] { "workflows:read" } }) };
         // As App Service's front end sends it; the host's proxy replaces X-Forwarded-For with its own peer on the way.
         request.Headers.Add("X-Client-IP", "203.0.113.7");

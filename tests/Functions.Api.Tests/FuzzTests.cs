@@ -36,7 +36,8 @@ public class FuzzTests(FuzzTests.Host host) : IClassFixture<FuzzTests.Host>
     [Fact]
     public async Task GeneratedBodiesToEveryWriteEndpointNeverGetA5xxAndA4xxChangesNothing()
     {
-        var session = await host.RegisterAsync();
+        // Verified, so key, invitation and checkout bodies reach their validation rather than the address check.
+        var session = await host.RegisterVerifiedAsync();
         var client = session.Client();
         var document = await (await client.GetAsync("/openapi/v1.json")).ReadJsonAsync(200);
         var ids = await IdsAsync(client);

@@ -155,7 +155,7 @@ public class HardeningTests(HardeningTests.Host host) : IClassFixture<HardeningT
     [Fact]
     public async Task TimestampsInAnyOffsetAreTakenAsTheSameInstantInUtc()
     {
-        var client = (await host.RegisterAsync()).Client();
+        var client = (await host.RegisterVerifiedAsync()).Client();
         var key = await (await client.PostAsync("/v1/api-keys", Json("""{"name": "ci", "scopes": ["workflows:read"], "expires_at": "2030-01-01T00:00:00+05:00"}""")))
             .ReadJsonAsync(201);
         var expires = key.GetProperty("api_key").GetProperty("expires_at");

@@ -64,7 +64,7 @@ public partial class LogRedactionTests(LogRedactionTests.Host host) : IClassFixt
     [Fact]
     public async Task AnInvitationTokenInTheRequestPathIsLoggedAsItsName()
     {
-        var (admin, invitee) = (await host.RegisterAsync(), await host.RegisterAsync());
+        var (admin, invitee) = (await host.RegisterVerifiedAsync(), await host.RegisterAsync());
         await host.VerifyEmailAsync(invitee);
         await (await admin.Client().PostAsJsonAsync("/v1/org/members", new { email = invitee.Email, role = "editor" })).ReadJsonAsync(202);
         var token = (await host.Mail.WaitForAsync(invitee.Email, "invited you")).Token;

@@ -248,7 +248,7 @@ public class OverageTests(OverageTests.Host host) : IClassFixture<OverageTests.H
     [Fact]
     public async Task CheckoutForAPaidPlanAddsThePlansMeteredOveragePricesWithoutQuantity()
     {
-        var session = await host.RegisterAsync();
+        var session = await host.RegisterVerifiedAsync();
         var client = session.Client();
         foreach (var plan in new[] { "starter", "pro" })
             await (await client.PostAsJsonAsync("/v1/billing/checkout",

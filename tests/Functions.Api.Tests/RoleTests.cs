@@ -81,7 +81,7 @@ public class RoleTests(RoleTests.Host host) : IClassFixture<RoleTests.Host>
     [Fact]
     public async Task AnInvitationIsPendingUntilAcceptedAndOnlyOnce()
     {
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var email = $"{Guid.NewGuid():N}@example.test";
         var invitation = await (await owner.Client().PostAsJsonAsync("/v1/org/members", new { email, role = "editor" })).ReadJsonAsync(202);
         Assert.StartsWith("invite_", invitation.GetProperty("id").GetString());
@@ -94,12 +94,50 @@ public class RoleTests(RoleTests.Host host) : IClassFixture<RoleTests.Host>
     [Fact]
     public async Task MemberRequestsAreValidated()
     {
-        var owner = await host.RegisterAsync();
+        var owner = await host.RegisterVerifiedAsync();
         var bad = await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = "nope", role = "superuser" });
         Assert.Equal(["email", "role"], (await bad.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields().Order());
         var asOwner = await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = "someone@example.test", role = "owner" });
         Assert.Equal(["role"], (await asOwner.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
         var again = await owner.Client().PostAsJsonAsync("/v1/org/members", new { email = owner.Email, role = "viewer" });
         await again.ReadProblemAsync(409, "ALREADY_MEMBER");
+    }
+
+    [Fact]
+    public async Task ADemotedAdminsInvitationsDieWithTheRightToIssueThem()
+    {
+        var (owner, admin, adminId) = await OrgWithMemberAsync("admin");
+        var invitee = await host.RegisterVerifiedAsync("Invitee");
+        await (await admin.Client(owner.OrgId).PostAsJsonAsync("/v1/org/members", new { email = invitee.Email, role = "admin" })).ReadJsonAsync(202);
+        var invitation = await host.Mail.WaitForAsync(invitee.Email, "invited you");
+
+        await (await owner.Client().PatchAsJsonAsync($"/v1/org/members/{adminId}", new { role = "viewer" })).ReadJsonAsync(200);
+        Assert.Equal(0, (await (await owner.Client().GetAsync("/v1/org/invitations")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+        await (await invitee.Client().PostAsync($"/v1/invitations/{invitation.Token}/accept", null)).ReadProblemAsync(404, "NOT_FOUND");
+        await (await invitee.Client(owner.OrgId).GetAsync("/v1/auth/me")).ReadProblemAsync(401, "UNAUTHORIZED");
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM org_members WHERE org_id = $1", owner.OrgId));
+    }
+
+    [Fact]
+    public async Task AnInvitationIsRefusedAtAcceptanceWhenItsInviterCanNoLongerGrantTheRole()
+    {
+        // A demotion that raced the revocation (or any change made outside it): acceptance checks the inviter again.
+        var (owner, admin, adminId) = await OrgWithMemberAsync("admin");
+        var invitee = await host.RegisterVerifiedAsync("Invitee");
+        await (await admin.Client(owner.OrgId).PostAsJsonAsync("/v1/org/members", new { email = invitee.Email, role = "admin" })).ReadJsonAsync(202);
+        var invitation = await host.Mail.WaitForAsync(invitee.Email, "invited you");
+        await host.ScalarAsync("UPDATE org_members SET role = 'editor' WHERE id = $1", adminId);
+
+        await (await invitee.Client().PostAsync($"/v1/invitations/{invitation.Token}/accept", null)).ReadProblemAsync(404, "NOT_FOUND");
+        Assert.Equal(2, await host.CountAsync("SELECT count(*) FROM org_members WHERE org_id = $1", owner.OrgId));
+
+        // A removed inviter's invitations die too.
+        var (owner2, admin2, admin2Id) = await OrgWithMemberAsync("admin");
+        var other = await host.RegisterVerifiedAsync("Other");
+        await (await admin2.Client(owner2.OrgId).PostAsJsonAsync("/v1/org/members", new { email = other.Email, role = "editor" })).ReadJsonAsync(202);
+        var second = await host.Mail.WaitForAsync(other.Email, "invited you");
+        await (await owner2.Client().DeleteAsync($"/v1/org/members/{admin2Id}")).ReadJsonAsync(204);
+        Assert.Equal(0, (await (await owner2.Client().GetAsync("/v1/org/invitations")).ReadJsonAsync(200)).GetProperty("data").GetArrayLength());
+        await (await other.Client().PostAsync($"/v1/invitations/{second.Token}/accept", null)).ReadProblemAsync(404, "NOT_FOUND");
     }
 }

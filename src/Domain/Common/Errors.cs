@@ -31,8 +31,9 @@ public sealed class UnauthorizedException(string message, string code = "UNAUTHO
     public string? Challenge { get; init; }
 }
 
-public sealed class ForbiddenException(string message, string? requiredScope = null, string? requiredRole = null)
-    : FentaException("FORBIDDEN", message)
+/// <summary>The caller is known but may not do this; <c>FORBIDDEN</c> unless a more specific code tells them what to do (<c>EMAIL_NOT_VERIFIED</c>).</summary>
+public sealed class ForbiddenException(string message, string? requiredScope = null, string? requiredRole = null, string code = "FORBIDDEN")
+    : FentaException(code, message)
 {
     public string? RequiredScope { get; } = requiredScope;
     public string? RequiredRole { get; } = requiredRole;

@@ -21,6 +21,8 @@ public sealed class ApiKey : IHasId
     public DateTimeOffset? ExpiresAt { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; private set; }
+    /// <summary>When this key got its successor; a key is rolled once.</summary>
+    public DateTimeOffset? RolledAt { get; private set; }
 
     public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 
@@ -30,12 +32,17 @@ public sealed class ApiKey : IHasId
     public static readonly TimeSpan LongestOverlap = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// Rolls a key that still works: a successor with the same owner, org, name, scopes and expiry, and this key retired
-    /// after <paramref name="overlap"/> (at once when zero), so clients can switch over; never later than it would have expired.
+    /// Rolls a key that still works and was not rolled before: a successor with the same owner, org, name, scopes and
+    /// expiry, and this key retired after <paramref name="overlap"/> (at once when zero), so clients can switch over; never
+    /// later than it would have expired. One successor per key: a second roll during the overlap would leave two live
+    /// secrets where the owner asked for one. Callers hold the key's row lock, so concurrent rolls see the first one's mark.
     /// </summary>
     public (ApiKey Key, string Secret) Roll(TimeSpan overlap, DateTimeOffset now)
     {
         if (!IsUsableAt(now)) throw new ConflictException("API_KEY_NOT_ACTIVE", "Only a key that still works can be rolled; this one is revoked or expired.");
+        if (RolledAt is not null)
+            throw new ConflictException("API_KEY_ALREADY_ROLLED", "This key was already rolled and stops working when its overlap ends; roll its successor instead.");
+        RolledAt = now;
         var successor = Issue(UserId, OrgId, Name, Scopes, ExpiresAt, now);
         if (overlap <= TimeSpan.Zero) Revoke(now);
         else if (ExpiresAt is null || ExpiresAt > now + overlap) ExpiresAt = now + overlap;

@@ -21,6 +21,15 @@ public static class OrgRoles
     }
 
     public static readonly string[] Wire = ["owner", "admin", "editor", "viewer"];
+
+    /// <summary>Admins and owners invite members.</summary>
+    public const OrgRole LeastToInvite = OrgRole.Admin;
+
+    /// <summary>
+    /// Whether a member with <paramref name="inviter"/>'s role may (still) invite someone as <paramref name="role"/>: admins and
+    /// owners invite, never above their own role (nobody is invited as owner).
+    /// </summary>
+    public static bool MayInviteAs(this OrgRole inviter, OrgRole role) => inviter >= LeastToInvite && role <= inviter && role != OrgRole.Owner;
 }
 
 /// <summary>API key scopes. A user's session has all of them; a key has the ones it was created with.</summary>

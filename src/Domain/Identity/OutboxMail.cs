@@ -9,6 +9,10 @@ public enum OutboxMailKind
     EmailToken,
     /// <summary>The link of an <see cref="OrgInvitation"/>.</summary>
     Invitation,
+    /// <summary>What a password reset revoked (subject: the user; composed from the credentials revoked at their last reset).</summary>
+    CredentialsRevoked,
+    /// <summary>Someone tried to register the user's address (subject: the user).</summary>
+    RegistrationAttempt,
 }
 
 /// <summary>
@@ -34,6 +38,9 @@ public sealed class OutboxMail
 
     public static OutboxMail Of(OrgInvitation invitation) => New(OutboxMailKind.Invitation, invitation.Id, invitation.CreatedAt);
 
+    /// <summary>A notice to the account's owner about the account itself (no link, so nothing to mint when it is sent).</summary>
+    public static OutboxMail Notice(OutboxMailKind kind, User user, DateTimeOffset now) => New(kind, user.Id, now);
+
     private static OutboxMail New(OutboxMailKind kind, string subjectId, DateTimeOffset now) =>
         new() { Id = Ids.New("mail"), Kind = kind, SubjectId = subjectId, DueAt = now, CreatedAt = now };
 
@@ -42,9 +49,21 @@ public sealed class OutboxMail
 
     public bool IsLastAttempt => Attempts >= MaxAttempts;
 
-    public static string ToWire(OutboxMailKind kind) => kind == OutboxMailKind.EmailToken ? "email_token" : "invitation";
+    public static string ToWire(OutboxMailKind kind) => kind switch
+    {
+        OutboxMailKind.EmailToken => "email_token",
+        OutboxMailKind.Invitation => "invitation",
+        OutboxMailKind.CredentialsRevoked => "credentials_revoked",
+        _ => "registration_attempt",
+    };
 
-    public static OutboxMailKind Parse(string wire) => wire == "email_token" ? OutboxMailKind.EmailToken : OutboxMailKind.Invitation;
+    public static OutboxMailKind Parse(string wire) => wire switch
+    {
+        "email_token" => OutboxMailKind.EmailToken,
+        "invitation" => OutboxMailKind.Invitation,
+        "credentials_revoked" => OutboxMailKind.CredentialsRevoked,
+        _ => OutboxMailKind.RegistrationAttempt,
+    };
 }
 
 /// <summary>The outbox's statements, shared by every instance of the API.</summary>

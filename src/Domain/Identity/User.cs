@@ -5,8 +5,13 @@ public sealed class User : IHasId
 {
     public required string Id { get; init; }
     public required string Email { get; set; }
-    /// <summary>When the owner of <see cref="Email"/> followed a verification link; invitations need it.</summary>
+    /// <summary>When the owner of <see cref="Email"/> followed a verification link; keys, invitations and paid plans need it.</summary>
     public DateTimeOffset? EmailVerifiedAt { get; set; }
+    /// <summary>
+    /// The last password reset: every credential of the account issued before it (access and refresh tokens, API keys)
+    /// is dead. Null when the password was never reset.
+    /// </summary>
+    public DateTimeOffset? CredentialsValidAfter { get; private set; }
     public required string PasswordHash { get; set; }
     public required string Name { get; set; }
     public string? AvatarUrl { get; set; }
@@ -17,7 +22,26 @@ public sealed class User : IHasId
 
     public bool IsActive => Status == "active" && DeletedAt is null;
 
+    public bool EmailVerified => EmailVerifiedAt is not null;
+
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    /// <summary>
+    /// A reset with a link mailed to <see cref="Email"/>: the inbox is proven, so the address counts as verified, and whoever
+    /// held the old password (a squatter who registered the address, a thief) loses every credential issued before now.
+    /// </summary>
+    public void ResetPassword(string password, DateTimeOffset now)
+    {
+        PasswordHash = PasswordHasher.Hash(password);
+        EmailVerifiedAt ??= now;
+        // Whole milliseconds, as access tokens carry their issue time: a sign-in in the reset's own millisecond counts.
+        CredentialsValidAfter = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
+        UpdatedAt = now;
+    }
+
+    /// <summary>Whether a credential issued at <paramref name="issuedAt"/> predates the last password reset.</summary>
+    public static bool IssuedBeforeReset(DateTimeOffset issuedAt, DateTimeOffset? credentialsValidAfter) =>
+        credentialsValidAfter is { } reset && issuedAt < reset;
 }
 
 public sealed class Org : IHasId

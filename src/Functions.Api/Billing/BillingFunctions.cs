@@ -38,8 +38,9 @@ public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, 
             Nullable(r, 3), r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4), r.GetBoolean(5)));
     }
 
-    // Spending money is for signed-in admins, not API keys.
-    [Function(nameof(CreateCheckoutSession)), Access(OrgRole.Admin, SessionOnly = true),
+    // Spending money is for signed-in admins, not API keys, whose address is verified: a plan bought on an address
+    // someone registered without owning it would bill in the owner's name.
+    [Function(nameof(CreateCheckoutSession)), Access(OrgRole.Admin, SessionOnly = true, VerifiedEmail = true),
      EndpointSummary("A Stripe Checkout session subscribing the org to a paid plan; send the user to its url. Honours Idempotency-Key.")]
     public async Task<Created<BillingSessionDto>> CreateCheckoutSession(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/billing/checkout")] HttpRequest request, [FromBody] CheckoutRequest body, Caller caller,
@@ -59,7 +60,7 @@ public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, 
             body.SuccessUrl!, body.CancelUrl!, key, ct));
     }
 
-    [Function(nameof(CreatePortalSession)), Access(OrgRole.Admin, SessionOnly = true),
+    [Function(nameof(CreatePortalSession)), Access(OrgRole.Admin, SessionOnly = true, VerifiedEmail = true),
      EndpointSummary("A Stripe Billing Portal session to change or cancel the subscription.")]
     public async Task<Created<BillingSessionDto>> CreatePortalSession(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/billing/portal")] HttpRequest request, [FromBody] PortalRequest body, Caller caller,

@@ -13,6 +13,9 @@ public sealed record Caller(string UserId, string OrgId, OrgRole Role, string? A
     public IPAddress? ClientAddress { get; init; }
     public string? UserAgent { get; init; }
 
+    /// <summary>Whether the user has proven their address (followed a mailed link); false until the authenticator says so.</summary>
+    public bool EmailVerified { get; init; }
+
     public bool IsSession => ApiKeyId is null;
 
     public bool HasScope(string scope) => Scopes is null || Scopes.Contains(scope);
@@ -26,6 +29,9 @@ public sealed record Caller(string UserId, string OrgId, OrgRole Role, string? A
         if (Role < access.Role)
             throw new ForbiddenException($"This needs the {access.Role.ToWire()} role or higher; you are {Role.ToWire()}.",
                 requiredRole: access.Role.ToWire());
+        if (access.VerifiedEmail && !EmailVerified)
+            throw new ForbiddenException("Verify your email address first: follow the link mailed at registration, or ask for a new one with " +
+                "POST /v1/auth/verify-email/send. Minting API keys, inviting members and paid plans need a verified address.", code: "EMAIL_NOT_VERIFIED");
     }
 
     /// <summary>The header App Service's front end sets to the address it took the connection from.</summary>

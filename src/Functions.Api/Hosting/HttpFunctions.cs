@@ -22,6 +22,11 @@ public sealed class AccessAttribute(OrgRole role = OrgRole.Viewer, string? scope
     public string? Scope { get; } = scope;
     /// <summary>Only a signed-in user, not an API key (minting keys, spending money).</summary>
     public bool SessionOnly { get; init; }
+    /// <summary>
+    /// Only a user whose address is verified (minting keys, inviting, paying): whoever registered an address they cannot
+    /// read must not hold anything that outlives the owner's password reset, or spend in the owner's name.
+    /// </summary>
+    public bool VerifiedEmail { get; init; }
 }
 
 public enum RateLimitClass

@@ -21,8 +21,7 @@ public static partial class Accounts
     public static async Task<(User User, Org Org)> CreateAsync(FentaDb db, string email, string name, string password, DateTimeOffset now, CancellationToken ct)
     {
         email = User.NormalizeEmail(email);
-        if (await db.Users.AnyAsync(u => u.Email == email, ct))
-            throw new ConflictException("EMAIL_TAKEN", "An account with this email already exists.");
+        if (await db.Users.AnyAsync(u => u.Email == email, ct)) throw EmailTaken();
 
         var user = new User { Id = Ids.New("user"), Email = email, Name = name.Trim(), PasswordHash = PasswordHasher.Hash(password), CreatedAt = now, UpdatedAt = now };
         var slugBase = NonSlug().Replace(user.Name.ToLowerInvariant(), "-").Trim('-');
@@ -40,6 +39,15 @@ public static partial class Accounts
         db.OrgMembers.Add(NewMember(org.Id, user.Id, OrgRole.Owner, null, now));
         return (user, org);
     }
+
+    /// <summary>The account that holds <paramref name="email"/>, if any.</summary>
+    public static Task<User?> HolderOfAsync(FentaDb db, string email, CancellationToken ct)
+    {
+        var normalized = User.NormalizeEmail(email);
+        return db.Users.SingleOrDefaultAsync(u => u.Email == normalized, ct);
+    }
+
+    public static ConflictException EmailTaken() => new("EMAIL_TAKEN", "An account with this email already exists; sign in, or reset its password.");
 
     public static OrgMember NewMember(string orgId, string userId, OrgRole role, string? invitedBy, DateTimeOffset now) => new()
     {

@@ -32,6 +32,13 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks li
         [FromBody] RegisterRequest body, CancellationToken ct)
     {
         Accounts.Validate(body.Email, body.Name, body.Password);
+        // Still a 409: the documented flow answers a new address with a session, which a taken one cannot get, so the answer
+        // differs either way. The address's owner hears of the attempt (within its hourly mail cap).
+        if (await Accounts.HolderOfAsync(db, body.Email!, ct) is { } holder)
+        {
+            await links.SendNoticeAsync(holder, OutboxMailKind.RegistrationAttempt, ct);
+            throw Accounts.EmailTaken();
+        }
         var (user, org) = await Accounts.CreateAsync(db, body.Email!, body.Name!, body.Password!, clock.GetUtcNow(), ct);
         var pair = tokens.Issue(db, user.Id, org.Id, familyId: null);
         await db.SaveChangesAsync(ct);
@@ -65,6 +72,9 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks li
         if (redeemed.Outcome == Redemption.Revoked)
             throw new UnauthorizedException("This login has ended (signed out, password reset, or revoked after a refresh token was reused); sign in again.", "SESSION_REVOKED");
         var user = await db.Users.SingleAsync(u => u.Id == redeemed.Token.UserId, ct);
+        // The reset revoked every refresh token it saw; one a sign-in with the old password saved while it committed predates it too.
+        if (User.IssuedBeforeReset(redeemed.Token.CreatedAt, user.CredentialsValidAfter))
+            throw new UnauthorizedException("This login has ended (signed out, password reset, or revoked after a refresh token was reused); sign in again.", "SESSION_REVOKED");
         if (!user.IsActive) throw new UnauthorizedException("The account is not active.", "ACCOUNT_INACTIVE");
         var org = await DefaultOrgAsync(db, user.Id, ct);
         var pair = tokens.Issue(db, user.Id, org.Id, redeemed.Token.FamilyId);

@@ -8,7 +8,7 @@ namespace FentaWeb.Api.Identity;
 
 /// <summary>
 /// Issues the single-use links of <see cref="EmailToken"/> (address verification, password reset) by mail and redeems them,
-/// and composes every mailed link (invitations too) when the outbox sends it.
+/// and composes every mail when the outbox sends it: links (invitations too) and the notices about an account.
 /// </summary>
 public sealed class EmailLinks(FentaDb db, Mailer mailer, Mails mails, TimeProvider clock)
 {
@@ -29,12 +29,44 @@ public sealed class EmailLinks(FentaDb db, Mailer mailer, Mails mails, TimeProvi
     }
 
     /// <summary>
+    /// Mails the account's owner a notice about the account (within the address's hourly cap, as anyone can cause one: an
+    /// attempt to register the address).
+    /// </summary>
+    public async Task SendNoticeAsync(User user, OutboxMailKind kind, CancellationToken ct)
+    {
+        if (!await mailer.ReserveAsync(user.Email, ct)) return;
+        db.MailOutbox.Add(OutboxMail.Notice(kind, user, clock.GetUtcNow()));
+        await db.SaveChangesAsync(ct);
+        mailer.Wake();
+    }
+
+    /// <summary>
     /// The mail of an outbox entry, its link's secret minted now (saved as a hash, replacing any minted by an earlier
     /// attempt), or null when the link is no longer wanted: used, expired, accepted, cancelled.
     /// </summary>
-    public Task<OutgoingMail?> ComposeAsync(OutboxMail mail, CancellationToken ct) => mail.Kind == OutboxMailKind.EmailToken
-        ? ComposeLinkAsync(mail.SubjectId, clock.GetUtcNow(), ct)
-        : ComposeInvitationAsync(mail.SubjectId, clock.GetUtcNow(), ct);
+    public Task<OutgoingMail?> ComposeAsync(OutboxMail mail, CancellationToken ct) => mail.Kind switch
+    {
+        OutboxMailKind.EmailToken => ComposeLinkAsync(mail.SubjectId, clock.GetUtcNow(), ct),
+        OutboxMailKind.Invitation => ComposeInvitationAsync(mail.SubjectId, clock.GetUtcNow(), ct),
+        OutboxMailKind.CredentialsRevoked => ComposeRevocationAsync(mail.SubjectId, ct),
+        _ => ComposeRegistrationAttemptAsync(mail.SubjectId, ct),
+    };
+
+    /// <summary>What the user's last password reset revoked: read back by its instant, so the outbox row names only the user.</summary>
+    private async Task<OutgoingMail?> ComposeRevocationAsync(string userId, CancellationToken ct)
+    {
+        if (await db.Users.FindAsync([userId], ct) is not { CredentialsValidAfter: { } at } user) return null;
+        var keys = await db.ApiKeys.Where(k => k.UserId == userId && k.RevokedAt == at).OrderBy(k => k.CreatedAt)
+            .Join(db.Orgs, k => k.OrgId, o => o.Id, (k, o) => new RevokedKey(k.Name, k.KeyPrefix, o.Name, k.CreatedAt))
+            .ToListAsync(ct);
+        // A login is a family of refresh tokens; one whose latest token could still be redeemed was live when the reset ended it.
+        var sessions = await db.RefreshTokens.Where(t => t.UserId == userId && t.RevokedAt == at && t.RotatedAt == null && t.ExpiresAt > at)
+            .Select(t => t.FamilyId).Distinct().CountAsync(ct);
+        return mails.CredentialsRevoked(user.Email, at, sessions, keys);
+    }
+
+    private async Task<OutgoingMail?> ComposeRegistrationAttemptAsync(string userId, CancellationToken ct) =>
+        await db.Users.FindAsync([userId], ct) is { } user ? mails.RegistrationAttempt(user.Email) : null;
 
     private async Task<OutgoingMail?> ComposeLinkAsync(string tokenId, DateTimeOffset now, CancellationToken ct)
     {

@@ -10,7 +10,9 @@ namespace FentaWeb.Api.Identity;
 
 /// <summary>
 /// Accepting an invitation: the token from the mailed link, by a signed-in user who has verified that they own the
-/// invited address. Registering that address alone joins nothing.
+/// invited address. Registering that address alone joins nothing. An invitation is only as good as its inviter's right
+/// to issue it: one whose inviter is no longer a member who may invite as that role is refused as unknown (404), never
+/// capped to a lesser role the inviter did not choose.
 /// </summary>
 [Tags("Organization")]
 public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
@@ -42,9 +44,21 @@ public sealed class InvitationFunctions(FentaDb db, AuditTrail audit, TimeProvid
         return (invitation, user);
     }
 
+    /// <summary>
+    /// Whether the inviter is still a member who may invite as the invitation's role. A demotion or removal withdraws the
+    /// inviter's invitations (<see cref="MemberFunctions"/>); this also covers a demotion that raced the invitation's creation.
+    /// </summary>
+    private async Task<bool> InviterMayStillGrantAsync(OrgInvitation invitation, CancellationToken ct) =>
+        await db.OrgMembers.Where(m => m.OrgId == invitation.OrgId && m.UserId == invitation.InvitedBy).Select(m => (OrgRole?)m.Role).SingleOrDefaultAsync(ct)
+            is { } inviter && inviter.MayInviteAs(invitation.Role);
+
     private async Task<MembershipDto> JoinAsync(OrgInvitation invitation, User user, Caller caller, DateTimeOffset now, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // A share lock on the org row against the FOR UPDATE that member changes take: a demotion of the inviter either
+        // committed before (and this sees it) or waits until this invitation is accepted.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM orgs WHERE id = {invitation.OrgId} FOR SHARE", ct);
+        if (!await InviterMayStillGrantAsync(invitation, ct)) throw new NotFoundException("invitation", "of this link");
         // Single use: of two concurrent accepts only the one that flips accepted_at goes on.
         if (await db.OrgInvitations.Where(i => i.Id == invitation.Id && i.AcceptedAt == null).ExecuteUpdateAsync(s => s.SetProperty(i => i.AcceptedAt, now), ct) != 1)
             throw new NotFoundException("invitation", "of this link");

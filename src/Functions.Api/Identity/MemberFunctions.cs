@@ -17,7 +17,8 @@ public sealed record ChangeRoleRequest(string? Role);
 
 /// <summary>
 /// The members of the caller's current org. Admins manage editors and viewers; only owners grant, change or
-/// remove the owner role; the last owner can neither leave nor be demoted.
+/// remove the owner role; the last owner can neither leave nor be demoted. Inviting needs a verified address, and a
+/// member's pending invitations die with their right to issue them (demoted below admin, or removed).
 /// </summary>
 [Tags("Organization")]
 public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer, TimeProvider clock)
@@ -33,14 +34,15 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         TypedResults.Ok(await db.OrgMembers.Include(m => m.User).Where(m => m.OrgId == caller.OrgId)
             .ToPageAsync(page, m => ToDto(m), ct));
 
-    [Function(nameof(ListInvitations)), Access(OrgRole.Admin), EndpointSummary("Pending invitations.")]
+    // Invitee addresses and roles are the org's data like its workflows: a key needs the read scope (a billing:view key does not see them).
+    [Function(nameof(ListInvitations)), Access(OrgRole.Admin, Scopes.WorkflowsRead), EndpointSummary("Pending invitations.")]
     public async Task<Ok<Page<InvitationDto>>> ListInvitations(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org/invitations")] HttpRequest request, Caller caller, [AsParameters] PageQuery page,
         CancellationToken ct) =>
         TypedResults.Ok(await db.OrgInvitations.Where(i => i.OrgId == caller.OrgId && i.AcceptedAt == null)
             .ToPageAsync(page, ToDto, ct));
 
-    [Function(nameof(InviteMember)), Access(OrgRole.Admin, SessionOnly = true),
+    [Function(nameof(InviteMember)), Access(OrgRole.Admin, SessionOnly = true, VerifiedEmail = true),
      EndpointSummary("Mail an invitation to an address (202, the same whether or not it has an account); its owner accepts it after verifying the address.")]
     public async Task<Accepted<InvitationDto>> InviteMember(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/org/members")] HttpRequest request, [FromBody] InviteRequest body, Caller caller,
@@ -98,6 +100,7 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         member.UpdatedAt = clock.GetUtcNow();
         audit.Record(caller, "update", "member", member.Id, new { role = new { from = before.ToWire(), to = role.ToWire() } });
         await db.SaveChangesAsync(ct);
+        await WithdrawInvitationsAsync(member.OrgId, member.UserId, role, caller, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(ToDto(member));
     }
@@ -113,6 +116,7 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         db.OrgMembers.Remove(member);
         audit.Record(caller, "delete", "member", member.Id, new { user_id = member.UserId, role = member.Role.ToWire() });
         await db.SaveChangesAsync(ct);
+        await WithdrawInvitationsAsync(member.OrgId, member.UserId, null, caller, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
@@ -128,6 +132,22 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
         audit.Record(caller, "delete", "invitation", invitation.Id, new { invitation.Email });
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// An invitation carries its inviter's authority: when a member may no longer invite as a role (demoted to
+    /// <paramref name="role"/>, or removed when it is null), their pending invitations for it are withdrawn, in the same
+    /// transaction as the change. Acceptance checks the inviter again (<see cref="InvitationFunctions"/>) for what this does not see.
+    /// </summary>
+    private async Task WithdrawInvitationsAsync(string orgId, string inviterId, OrgRole? role, Caller caller, CancellationToken ct)
+    {
+        var withdrawn = (await db.OrgInvitations.Where(i => i.OrgId == orgId && i.InvitedBy == inviterId && i.AcceptedAt == null).ToListAsync(ct))
+            .Where(i => role is not { } now || !now.MayInviteAs(i.Role)).ToList();
+        if (withdrawn.Count == 0) return;
+        db.OrgInvitations.RemoveRange(withdrawn);
+        foreach (var invitation in withdrawn)
+            audit.Record(caller, "delete", "invitation", invitation.Id, new { invitation.Email, reason = "inviter_may_no_longer_invite" });
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>Locks the org row first so two concurrent demotions cannot both pass the last-owner check.</summary>

@@ -15,7 +15,10 @@ public sealed record PasswordResetConfirmRequest(string? Token, string? NewPassw
 
 /// <summary>
 /// Password reset by a link mailed to the account's address (1 h, single use). Asking answers the same whether or not
-/// the address has an account; confirming ends every session of the account.
+/// the address has an account. Confirming proves the mailbox, so it ends every credential issued before it: sessions
+/// (refresh tokens now, access tokens by <see cref="User.CredentialsValidAfter"/>) and the user's API keys in every org,
+/// whoever minted them (someone who registered the address before its owner, or stole the password); the owner gets a
+/// mail naming what was revoked. The answer stays 204, as documented and as the client libraries expect.
 /// </summary>
 [Tags("Auth")]
 public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, EmailLinks links, TimeProvider clock)
@@ -34,7 +37,8 @@ public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, EmailLinks
         return TypedResults.Accepted((string?)null, new MailQueuedResponse($"If {email} has an account, a reset link is on its way (valid 1 hour)."));
     }
 
-    [Function(nameof(ConfirmPasswordReset)), Anonymous, EndpointSummary("Set a new password with the mailed token; every session of the account ends.")]
+    [Function(nameof(ConfirmPasswordReset)), Anonymous,
+     EndpointSummary("Set a new password with the mailed token; every session and API key of the account issued before ends, and a mail lists them.")]
     public async Task<NoContent> ConfirmPasswordReset(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/auth/password-reset/confirm")] HttpRequest request,
         [FromBody] PasswordResetConfirmRequest body, CancellationToken ct)
@@ -43,26 +47,27 @@ public sealed class PasswordResetFunctions(FentaDb db, Mailer mailer, EmailLinks
         var now = clock.GetUtcNow();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var user = await links.RedeemAsync(body.Token, EmailTokenPurpose.PasswordReset, now, ct);
-        SetPassword(user, body.NewPassword, now);
+        user.ResetPassword(body.NewPassword, now);
+        // Not counted against the address's hourly cap: only a mailed (capped) reset link leads here, and this one must arrive.
+        db.MailOutbox.Add(OutboxMail.Notice(OutboxMailKind.CredentialsRevoked, user, now));
         await db.SaveChangesAsync(ct);
-        await EndSessionsAsync(user.Id, now, ct);
+        await RevokeCredentialsAsync(user, now, ct);
         await tx.CommitAsync(ct);
+        mailer.Wake();
         return TypedResults.NoContent();
     }
 
-    private static void SetPassword(User user, string password, DateTimeOffset now)
+    /// <summary>
+    /// Whoever had the old password may have signed in with it or minted keys: every refresh token, every API key that still
+    /// works (in every org) and every other reset link dies, stamped with the reset's instant so its mail can list them.
+    /// </summary>
+    private async Task RevokeCredentialsAsync(User user, DateTimeOffset now, CancellationToken ct)
     {
-        user.PasswordHash = PasswordHasher.Hash(password);
-        // The link reached the inbox, which is what verifying the address proves.
-        user.EmailVerifiedAt ??= now;
-        user.UpdatedAt = now;
-    }
-
-    /// <summary>Whoever had the old password may have signed in with it: every refresh token and other reset link dies.</summary>
-    private async Task EndSessionsAsync(string userId, DateTimeOffset now, CancellationToken ct)
-    {
-        await db.RefreshTokens.Where(t => t.UserId == userId && t.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
-        await db.EmailTokens.Where(t => t.UserId == userId && t.Purpose == EmailTokenPurpose.PasswordReset && t.UsedAt == null)
+        var at = user.CredentialsValidAfter!.Value;
+        await db.RefreshTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, at), ct);
+        await db.ApiKeys.Where(k => k.UserId == user.Id && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, at), ct);
+        await db.EmailTokens.Where(t => t.UserId == user.Id && t.Purpose == EmailTokenPurpose.PasswordReset && t.UsedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
     }
 }

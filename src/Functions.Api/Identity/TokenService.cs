@@ -15,6 +15,11 @@ public sealed class TokenService(FentaOptions options, TimeProvider clock)
 {
     public const string Issuer = "fentaweb";
     public const string Audience = "fentaweb-api";
+    /// <summary>
+    /// When the token was issued, in Unix milliseconds: <c>iat</c> has whole seconds only, too coarse to tell a token issued
+    /// just before a password reset from a sign-in just after it.
+    /// </summary>
+    public const string IssuedAtMillisecondsClaim = "iat_ms";
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SymmetricSecurityKey _key = new(options.JwtSigningKey);
@@ -34,6 +39,12 @@ public sealed class TokenService(FentaOptions options, TimeProvider clock)
         return result.IsValid ? result.ClaimsIdentity : null;
     }
 
+    /// <summary>When a validated token was issued: its <c>iat_ms</c>, or for a token from before that claim its <c>iat</c>.</summary>
+    public static DateTimeOffset IssuedAt(ClaimsIdentity identity) =>
+        long.TryParse(identity.FindFirst(IssuedAtMillisecondsClaim)?.Value, out var milliseconds) ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+        : long.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Iat)?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+        : DateTimeOffset.MinValue;
+
     /// <summary>Issues a new pair; <paramref name="familyId"/> continues a rotation chain, null starts a new login.</summary>
     public TokenPair Issue(FentaDb db, string userId, string orgId, string? familyId)
     {
@@ -51,6 +62,7 @@ public sealed class TokenService(FentaOptions options, TimeProvider clock)
                 [JwtRegisteredClaimNames.Sub] = userId,
                 [Caller.OrgClaim] = orgId,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+                [IssuedAtMillisecondsClaim] = now.ToUnixTimeMilliseconds(),
             },
         });
         var (refresh, secret) = RefreshToken.Issue(userId, familyId, options.RefreshTokenLifetime, now);

@@ -9,6 +9,29 @@ namespace FentaWeb.Api.Mail;
 /// </summary>
 public sealed class Mails(FentaOptions options)
 {
+    /// <summary>What a password reset revoked, so the owner learns of credentials someone else held (a squatter, a thief).</summary>
+    public OutgoingMail CredentialsRevoked(string to, DateTimeOffset at, int sessions, IReadOnlyList<RevokedKey> keys) =>
+        new(to, "Your FentaWeb password was reset: what we revoked", $"""
+        The password of the FentaWeb account of this address was reset at {at:yyyy-MM-dd HH:mm:ss} UTC with a link mailed
+        here. Everything issued before the reset stopped working, whoever held it:
+
+        - {Count(sessions, "signed-in session")} ended (their access and refresh tokens no longer work);
+        - {Count(keys.Count, "API key")} revoked{KeyList(keys)}
+
+        If a key above was yours, sign in and create a new one (POST /v1/api-keys). If you did not reset your password,
+        ask for a new reset link now: POST /v1/auth/password-reset {JsonField("email", to)}
+        """);
+
+    /// <summary>Registering a taken address is refused (409); its owner hears of the attempt.</summary>
+    public OutgoingMail RegistrationAttempt(string to) => new(to, "Someone tried to create a FentaWeb account with your address", $"""
+        Someone tried to create a FentaWeb account with this address, which already has one. Nothing changed: no account
+        was created and your password is the same.
+
+        If it was you, sign in instead; if you forgot your password, ask for a reset link:
+        POST /v1/auth/password-reset {JsonField("email", to)}
+        If it was not you, ignore this mail.
+        """);
+
     public OutgoingMail VerifyEmail(string to, string token) => new(to, "Confirm your email address for FentaWeb", $"""
         Confirm that this address is yours by opening this link within {EmailTokens.VerifyEmailLifetime.TotalHours:0} hours:
 
@@ -41,4 +64,14 @@ public sealed class Mails(FentaOptions options)
     private string Link(string page, string token) => new Uri(options.PublicUrl, $"{page}?token={Uri.EscapeDataString(token)}").ToString();
 
     private static string Json(string token, string more = "") => $"{{\"token\": \"{token}\"{more}}}";
+
+    private static string JsonField(string name, string value) => $"{{\"{name}\": \"{value}\"}}";
+
+    private static string KeyList(IReadOnlyList<RevokedKey> keys) => keys.Count == 0 ? "." : ":" + string.Concat(keys.Select(k =>
+        $"\n  - \"{k.Name}\" ({k.Prefix}…) in {k.OrgName}, created {k.CreatedAt:yyyy-MM-dd HH:mm} UTC"));
+
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }
+
+/// <summary>An API key as a revocation notice names it: never its secret, only the prefix its owner can recognise.</summary>
+public sealed record RevokedKey(string Name, string Prefix, string OrgName, DateTimeOffset CreatedAt);
