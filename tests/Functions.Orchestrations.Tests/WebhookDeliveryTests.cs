@@ -146,6 +146,62 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
         Assert.Empty(receiver.Requests);
     }
 
+    /// <summary>
+    /// A delivery handed to an orchestration that will never post it is handed over again: "gone" is a hand-over whose
+    /// instance the task hub does not have (its start never became durable, or it was purged), "ended" one whose instance
+    /// ran and finished without an outcome (here it ran before the delivery existed). The new hand-over posts it once,
+    /// under the same delivery id.
+    /// </summary>
+    [Theory]
+    [InlineData("gone")]
+    [InlineData("ended")]
+    public async Task ADeliveryWhoseOrchestrationWillNeverPostItIsHandedOverAgain(string lost)
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        var delivery = $"whd_lost_{lost}";
+        var settings = host.WorkerSettings();
+        settings["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"; // the receiver is on loopback
+        settings["FENTA_WEBHOOK_REDISPATCH_SECONDS"] = "2";
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        try
+        {
+            if (lost == "ended")
+            {
+                await host.Runs.ScheduleNewOrchestrationInstanceAsync(nameof(DeliverWebhook), new WebhookDispatch(delivery, 1),
+                    new Microsoft.DurableTask.StartOrchestrationOptions($"{delivery}:1"));
+                await WaitForStatusAsync($"{delivery}:1", Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
+            }
+            await host.ExecAsync($$$"""
+                INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_{{{lost}}}', '{{{RunHost.OrgId}}}', '{{{receiver.Url(lost)}}}', '{job.started}', 'whsec_test');
+                INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event, payload, dispatches, dispatched, next_retry_at)
+                VALUES ('{{{delivery}}}', 'hook_{{{lost}}}', '{{{RunHost.OrgId}}}', 'evt_{{{lost}}}', 'job.started',
+                        '{"id": "evt_{{{lost}}}", "type": "job.started", "org_id": "{{{RunHost.OrgId}}}", "data": {}}', 1, true, now() - interval '1 minute');
+                """);
+            await host.WaitUntilAsync("SELECT status = 'success' FROM webhook_deliveries WHERE id = $1", delivery);
+        }
+        finally
+        {
+            await worker.StopAsync();
+        }
+
+        var post = Assert.Single(receiver.Received);
+        Assert.Equal(delivery, post.Headers["Fenta-Delivery-Id"]);
+        Assert.Equal((2, 1), ((int)(await host.ScalarAsync("SELECT dispatches FROM webhook_deliveries WHERE id = $1", delivery))!,
+            (int)(await host.ScalarAsync("SELECT attempts FROM webhook_deliveries WHERE id = $1", delivery))!));
+    }
+
+    private async Task WaitForStatusAsync(string instanceId, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus status)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((await host.Runs.GetInstanceAsync(instanceId))?.RuntimeStatus != status)
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"{instanceId} never became {status}");
+            await Task.Delay(100);
+        }
+    }
+
     [Fact]
     public async Task TheWebhookClientNeverRetriesAPostAndOnlyTimesOut()
     {
