@@ -232,6 +232,40 @@ public class BillingTests(BillingTests.Host host) : IClassFixture<BillingTests.H
         Assert.Equal("pro", (string?)await host.ScalarAsync("SELECT plan FROM orgs WHERE id = $1", session.OrgId));
     }
 
+    /// <summary>A signed delivery of <paramref name="payload"/> exactly as written (JSON escapes such as \u0000 kept).</summary>
+    private async Task<HttpResponseMessage> SendRawAsync(string payload)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/billing/stripe/webhook") { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Stripe-Signature", StripeSimulator.Sign(payload, WebhookSecret));
+        return await host.Client().SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("client_reference_id")] // the org, as checkout sets it (Payment Links take it from the link's URL)
+    [InlineData("customer")]
+    public async Task ASignedCheckoutWithANulInAValueToStoreIsAcknowledgedAndChangesNothing(string field)
+    {
+        var session = await host.RegisterAsync();
+        var id = $"evt_{Guid.NewGuid():N}";
+        var customer = $"cus_{Guid.NewGuid():N}";
+        string Event(string? nulIn) => $$"""
+            {"id": "{{id}}", "object": "event", "api_version": "{{StripeConfiguration.ApiVersion}}", "created": {{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}},
+             "livemode": false, "pending_webhooks": 1, "type": "checkout.session.completed",
+             "data": {"object": {"id": "cs_nul", "object": "checkout.session", "subscription": "sub_nul",
+                                 "client_reference_id": "{{session.OrgId}}{{(nulIn == "client_reference_id" ? "\\u0000" : "")}}",
+                                 "customer": "{{customer}}{{(nulIn == "customer" ? "\\u0000" : "")}}"} } }
+            """;
+        // Stripe retries anything but a 2xx for days: the event is taken (200), applied to nothing, and not recorded as seen.
+        var answer = await (await SendRawAsync(Event(field))).ReadJsonAsync(200);
+        Assert.True(answer.GetProperty("ignored").GetBoolean());
+        Assert.Equal("none", (string?)await host.ScalarAsync("SELECT coalesce(billing_customer_id, 'none') FROM orgs WHERE id = $1", session.OrgId));
+        Assert.Equal(0L, (long)(await host.ScalarAsync("SELECT count(*) FROM stripe_events WHERE id = $1", id))!);
+        // Sent again as it is, the same answer; sent without the NUL (the same event id), it applies.
+        Assert.True((await (await SendRawAsync(Event(field))).ReadJsonAsync(200)).GetProperty("ignored").GetBoolean());
+        Assert.False((await (await SendRawAsync(Event(null))).ReadJsonAsync(200)).GetProperty("duplicate").GetBoolean());
+        Assert.Equal(customer, (string?)await host.ScalarAsync("SELECT billing_customer_id FROM orgs WHERE id = $1", session.OrgId));
+    }
+
     [Fact]
     public async Task AnEventOfAnotherApiVersionSaysWhichVersionToConfigureAndIsTakenOnceSentRight()
     {

@@ -253,6 +253,11 @@ public class WebhookAddressTests(WebhookAddressTests.Host host) : IClassFixture<
     [InlineData("https://[::1]/hook")]
     [InlineData("https://[::ffff:127.0.0.1]/hook")]
     [InlineData("https://[64:ff9b::a00:1]/hook")]
+    [InlineData("https://[64:ff9b::a9fe:a9fe]/latest/meta-data")] // NAT64 of the metadata address
+    [InlineData("http://[::ffff:0:7f00:1]:8080/")] // IPv4-translated loopback (RFC 2765), saved before
+    [InlineData("https://[::ffff:0:a9fe:a9fe]/latest/meta-data")] // IPv4-translated metadata address
+    [InlineData("https://[::ffff:a00:1]/hook")] // IPv4-mapped 10.0.0.1 in hex
+    [InlineData("https://[::7f00:1]/hook")] // IPv4-compatible loopback
     [InlineData("https://[2001:db8::1]/hook")]
     [InlineData("https://[fe80::1]/hook")]
     [InlineData("https://localhost:8443/hook")] // a name resolved when saved, to loopback only

@@ -86,6 +86,99 @@ public class CrashTests(CrashTests.Host host) : IClassFixture<CrashTests.Host>
         return await host.WaitForJobAsync(job, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// Deliveries a worker handed to orchestrations and died before posting reach the endpoint from the worker that
+    /// replaces it, with their own delivery ids (receivers dedupe on them). The doomed worker is held inside PostgreSQL
+    /// (a trigger waiting on an advisory lock the test holds) at the chosen point, so the kill lands there every time:
+    /// "hand-over" while the dispatcher marks the rows it has just started orchestrations for (the kill rolls the marking
+    /// back, the orchestrations stay), "post" once the hand-over is committed and each orchestration's PostWebhook is
+    /// about to count its attempt. In the first, the replacement runs the orchestrations before its own dispatcher gets to
+    /// the rows (its timer is set not to fire; in the field it fires within 5 s, which is a race, not an order): they found
+    /// no hand-over and ended, and a dispatcher started afterwards handed the deliveries to the ended instances, where
+    /// they stayed pending for good.
+    /// </summary>
+    [Theory]
+    [InlineData("hand-over", "NEW.dispatched AND NOT OLD.dispatched")]
+    [InlineData("post", "NEW.attempts > OLD.attempts")]
+    public async Task WebhookDeliveriesHandedOverByAKilledWorkerArePostedByItsReplacement(string killedAt, string holdWhen)
+    {
+        const int Deliveries = 10;
+        const long Hold = 4711;
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        var org = $"org_crash_{killedAt.Replace("-", "")}";
+        await host.ExecAsync($$"""
+            INSERT INTO orgs (id, name, slug, owner_id, plan) VALUES ('{{org}}', 'Crash', '{{org}}', 'user_test', 'starter');
+            INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_{{org}}', '{{org}}', '{{receiver.Url(org)}}', '{job.started}', 'whsec_test');
+            CREATE OR REPLACE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared({{Hold}}); RETURN NEW; END $$;
+            CREATE TRIGGER test_hold BEFORE UPDATE ON webhook_deliveries FOR EACH ROW WHEN ({{holdWhen}}) EXECUTE FUNCTION test_hold();
+            SELECT webhook_emit('{{org}}', 'job.started', jsonb_build_object('job', jsonb_build_object('id', 'job_' || n))) FROM generate_series(1, {{Deliveries}}) n;
+            """);
+        var deliveries = new List<string>();
+        await using (var rows = host.Db.CreateCommand($"SELECT id FROM webhook_deliveries WHERE org_id = '{org}' ORDER BY id"))
+        await using (var reader = await rows.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) deliveries.Add(reader.GetString(0));
+        Assert.Equal(Deliveries, deliveries.Count);
+        var settings = host.WorkerSettings();
+        settings["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"; // the receiver is on loopback
+        settings["FENTA_WEBHOOK_REDISPATCH_SECONDS"] = "3";
+
+        await using (var holder = await host.Db.OpenConnectionAsync())
+        {
+            await using (var hold = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Hold})", holder)) await hold.ExecuteNonQueryAsync();
+            using (var doomed = WorkerProcess.Start(settings))
+            {
+                if (killedAt == "hand-over")
+                {
+                    // The dispatcher waits inside its transaction, every orchestration started; let them run up to their activity.
+                    await host.WaitUntilAsync($"SELECT count(*) >= 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = {Hold} AND NOT granted");
+                    foreach (var delivery in deliveries)
+                        await WaitForAsync(async () => (await host.Runs.GetInstanceAsync($"{delivery}:1"))?.RuntimeStatus == OrchestrationRuntimeStatus.Running);
+                }
+                else
+                {
+                    await host.WaitUntilAsync($"SELECT count(*) = {Deliveries} FROM webhook_deliveries WHERE org_id = '{org}' AND dispatched");
+                    await host.WaitUntilAsync($"SELECT count(*) = {Deliveries} FROM pg_locks WHERE locktype = 'advisory' AND objid = {Hold} AND NOT granted");
+                }
+                doomed.Kill();
+            }
+            await using (var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({Hold})", holder)) await release.ExecuteNonQueryAsync();
+        }
+        // The dead worker's transactions end once their statements run on and find no client: nothing of theirs was committed.
+        await host.ExecAsync("DROP TRIGGER test_hold ON webhook_deliveries");
+        Assert.Equal(0, await host.CountAsync($"SELECT count(*) FROM webhook_deliveries WHERE org_id = '{org}' AND attempts > 0"));
+        Assert.Empty(receiver.Received);
+
+        var delivered = () => Task.FromResult(receiver.Received.Select(r => r.Headers["Fenta-Delivery-Id"]).Distinct().Count() == Deliveries);
+        using var replacement = WorkerProcess.Start(settings, killedAt == "hand-over" ? new Dictionary<string, string?> { ["FENTA_WEBHOOK_SCHEDULE"] = "0 0 0 1 1 *" } : null);
+        using var dispatcher = killedAt == "hand-over" ? await DispatcherAfterOrchestrationsAsync() : null;
+        await WaitForAsync(delivered,
+            TimeSpan.FromSeconds(60), async () => string.Join("; ", await Task.WhenAll(deliveries.Select(async d =>
+                $"{d}: {await host.ScalarAsync("SELECT format('%s attempts %s dispatched %s dispatches %s', status, attempts, dispatched, dispatches) FROM webhook_deliveries WHERE id = $1", d)}" +
+                $" instance {(await host.Runs.GetInstanceAsync($"{d}:1"))?.RuntimeStatus.ToString() ?? "none"}"))));
+        Assert.Equal(deliveries, receiver.Received.Select(r => r.Headers["Fenta-Delivery-Id"]).Distinct().Order());
+        await host.WaitUntilAsync($"SELECT count(*) = {Deliveries} FROM webhook_deliveries WHERE org_id = '{org}' AND status = 'success'");
+
+        // Once every started orchestration has posted or ended, a worker with a running dispatcher joins.
+        async Task<WorkerProcess> DispatcherAfterOrchestrationsAsync()
+        {
+            await WaitForAsync(async () => await delivered() || (await Task.WhenAll(deliveries.Select(d => host.Runs.GetInstanceAsync($"{d}:1"))))
+                .All(i => i?.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed), TimeSpan.FromSeconds(60));
+            return WorkerProcess.Start(settings);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> done, TimeSpan? timeout = null, Func<Task<string>>? describe = null)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await done())
+        {
+            if (watch.Elapsed > (timeout ?? TimeSpan.FromSeconds(30)))
+                throw new TimeoutException($"not done within {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds} s{(describe is null ? "" : ": " + await describe())}");
+            await Task.Delay(100);
+        }
+    }
+
     private static readonly Dictionary<string, string?> SlowRenders = new() { ["FENTA_TEST_RENDER"] = "sleep=4000" };
 
     private const string RenderGraph = """

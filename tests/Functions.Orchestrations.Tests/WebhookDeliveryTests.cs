@@ -50,6 +50,19 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
     [InlineData("::ffff:10.0.0.1", true)]
     [InlineData("::ffff:192.0.2.1", true)]
     [InlineData("::ffff:127.0.0.1", true)]
+    // IPv4 written inside IPv6: mapped (::ffff:a.b.c.d, judged by its IPv4 address), translated (::ffff:0:a.b.c.d, RFC 2765,
+    // refused whole), compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d), in the hex spellings too.
+    [InlineData("::ffff:0:7f00:1", true)]
+    [InlineData("::ffff:0:127.0.0.1", true)]
+    [InlineData("::ffff:0:a00:1", true)]
+    [InlineData("::ffff:0:a9fe:a9fe", true)]
+    [InlineData("::ffff:0:8.8.8.8", true)]
+    [InlineData("::ffff:7f00:1", true)]
+    [InlineData("::ffff:a9fe:a9fe", true)]
+    [InlineData("::7f00:1", true)]
+    [InlineData("::a00:1", true)]
+    [InlineData("64:ff9b::7f00:1", true)]
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
     [InlineData("64:ff9b::10.0.0.1", true)]
     [InlineData("64:ff9b::8.8.8.8", true)]
     [InlineData("64:ff9b:1::1", true)]
@@ -131,6 +144,62 @@ public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixtur
 
         Assert.Contains("refused to connect to 127.0.0.1", (string)(await host.ScalarAsync("SELECT error FROM webhook_deliveries WHERE webhook_id = 'hook_private'"))!);
         Assert.Empty(receiver.Requests);
+    }
+
+    /// <summary>
+    /// A delivery handed to an orchestration that will never post it is handed over again: "gone" is a hand-over whose
+    /// instance the task hub does not have (its start never became durable, or it was purged), "ended" one whose instance
+    /// ran and finished without an outcome (here it ran before the delivery existed). The new hand-over posts it once,
+    /// under the same delivery id.
+    /// </summary>
+    [Theory]
+    [InlineData("gone")]
+    [InlineData("ended")]
+    public async Task ADeliveryWhoseOrchestrationWillNeverPostItIsHandedOverAgain(string lost)
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        var delivery = $"whd_lost_{lost}";
+        var settings = host.WorkerSettings();
+        settings["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"; // the receiver is on loopback
+        settings["FENTA_WEBHOOK_REDISPATCH_SECONDS"] = "2";
+        using var worker = WorkerHost.Build([], settings);
+        await worker.StartAsync();
+        try
+        {
+            if (lost == "ended")
+            {
+                await host.Runs.ScheduleNewOrchestrationInstanceAsync(nameof(DeliverWebhook), new WebhookDispatch(delivery, 1),
+                    new Microsoft.DurableTask.StartOrchestrationOptions($"{delivery}:1"));
+                await WaitForStatusAsync($"{delivery}:1", Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
+            }
+            await host.ExecAsync($$$"""
+                INSERT INTO webhooks (id, org_id, url, events, secret) VALUES ('hook_{{{lost}}}', '{{{RunHost.OrgId}}}', '{{{receiver.Url(lost)}}}', '{job.started}', 'whsec_test');
+                INSERT INTO webhook_deliveries (id, webhook_id, org_id, event_id, event, payload, dispatches, dispatched, next_retry_at)
+                VALUES ('{{{delivery}}}', 'hook_{{{lost}}}', '{{{RunHost.OrgId}}}', 'evt_{{{lost}}}', 'job.started',
+                        '{"id": "evt_{{{lost}}}", "type": "job.started", "org_id": "{{{RunHost.OrgId}}}", "data": {}}', 1, true, now() - interval '1 minute');
+                """);
+            await host.WaitUntilAsync("SELECT status = 'success' FROM webhook_deliveries WHERE id = $1", delivery);
+        }
+        finally
+        {
+            await worker.StopAsync();
+        }
+
+        var post = Assert.Single(receiver.Received);
+        Assert.Equal(delivery, post.Headers["Fenta-Delivery-Id"]);
+        Assert.Equal((2, 1), ((int)(await host.ScalarAsync("SELECT dispatches FROM webhook_deliveries WHERE id = $1", delivery))!,
+            (int)(await host.ScalarAsync("SELECT attempts FROM webhook_deliveries WHERE id = $1", delivery))!));
+    }
+
+    private async Task WaitForStatusAsync(string instanceId, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus status)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((await host.Runs.GetInstanceAsync(instanceId))?.RuntimeStatus != status)
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"{instanceId} never became {status}");
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

@@ -58,7 +58,11 @@ public static class StripeEvents
         return evt;
     }
 
-    /// <summary>Applies the event; false when it was seen before (a redelivery) and changed nothing.</summary>
+    /// <summary>
+    /// Applies the event; false when it was seen before (a redelivery) and changed nothing. Throws
+    /// <see cref="UnstorableStripeEventException"/>, having stored nothing (not even the event id), when a value it would
+    /// write is text PostgreSQL cannot hold.
+    /// </summary>
     public static async Task<bool> ApplyAsync(NpgsqlDataSource db, StripeOptions options, Event evt, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -124,6 +128,11 @@ public static class StripeEvents
 
     private static async Task<int> ExecAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object?[] values)
     {
+        // Every value an event writes passes here, so this is the one check: a signed event is Stripe's word, but some of its
+        // text (client_reference_id comes from whoever opened the Checkout or Payment Link) may hold what PostgreSQL refuses.
+        // Throwing before the statement leaves the transaction uncommitted, so nothing of the event is stored.
+        foreach (var value in values)
+            if (value is string text && !IsStorable(text)) throw new UnstorableStripeEventException(text);
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         foreach (var value in values)
             cmd.Parameters.Add(value switch
@@ -133,5 +142,37 @@ public static class StripeEvents
                 _ => new NpgsqlParameter { Value = value },
             });
         return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Whether PostgreSQL's text can hold <paramref name="text"/>: no U+0000 and no lone UTF-16 surrogate (UTF-8 has no encoding for one).</summary>
+    private static bool IsStorable(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0') return false;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return false;
+        }
+        return true;
+    }
+}
+
+/// <summary>
+/// An authentic Stripe event that cannot be applied: a value it would store holds U+0000 or a lone surrogate. Sending it
+/// again brings the same bytes, so it is the caller's to acknowledge and report, not to fail on.
+/// </summary>
+public sealed class UnstorableStripeEventException(string value)
+    : Exception($"a value of the event cannot be stored: {Printable(value)}")
+{
+    /// <summary>The offending value with U+0000, other control characters and lone surrogates written as \uXXXX, at most 200 characters.</summary>
+    public string Value { get; } = Printable(value);
+
+    public static string Printable(string value)
+    {
+        var printable = new System.Text.StringBuilder();
+        foreach (var c in value.Length > 200 ? value[..200] : value)
+            printable.Append(char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString());
+        return printable.ToString();
     }
 }

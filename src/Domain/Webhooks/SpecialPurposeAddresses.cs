@@ -37,6 +37,8 @@ public static class SpecialPurposeAddresses
         (IPAddress.Parse("::"), 128),             // unspecified
         (IPAddress.Parse("::1"), 128),            // loopback
         (IPAddress.Parse("::"), 96),              // deprecated IPv4-compatible addresses
+        (IPAddress.Parse("::ffff:0:0:0"), 96),    // IPv4-translated addresses (RFC 2765 SIIT, obsolete): never a public host,
+                                                  // and a translator would reach whichever IPv4 address it embeds (::ffff:0:7f00:1)
         (IPAddress.Parse("64:ff9b::"), 96),       // NAT64 well-known prefix: reaches whichever IPv4 address it embeds
         (IPAddress.Parse("64:ff9b:1::"), 48),     // local-use IPv4/IPv6 translation
         (IPAddress.Parse("100::"), 64),           // discard-only

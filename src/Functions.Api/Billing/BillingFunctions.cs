@@ -5,6 +5,7 @@ using FentaWeb.Domain.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace FentaWeb.Api.Billing;
@@ -22,7 +23,8 @@ public sealed record InvoiceDto(string Id, string StripeInvoiceId, decimal Amoun
 /// to keep the org's plan and invoices in step. Without FENTA_STRIPE_SECRET_KEY everything runs on the free plan.
 /// </summary>
 [Tags("Billing")]
-public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, StripeOptions? stripe = null, StripeBilling? client = null)
+public sealed partial class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, ILogger<BillingFunctions> logger, StripeOptions? stripe = null,
+    StripeBilling? client = null)
 {
     [Function(nameof(GetBilling)), Access(OrgRole.Viewer, Scopes.BillingView), EndpointSummary("The org's plan and subscription.")]
     public async Task<Ok<BillingDto>> GetBilling([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/billing")] HttpRequest request, Caller caller,
@@ -108,9 +110,25 @@ public sealed class BillingFunctions(NpgsqlDataSource data, TimeProvider clock, 
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(ct);
         var evt = StripeEvents.Verify(body, request.Headers["Stripe-Signature"].FirstOrDefault(), secret, clock.GetUtcNow());
-        var applied = await StripeEvents.ApplyAsync(data, stripe, evt, ct);
-        return TypedResults.Ok<object>(new { received = true, duplicate = !applied });
+        try
+        {
+            var applied = await StripeEvents.ApplyAsync(data, stripe, evt, ct);
+            return TypedResults.Ok<object>(new { received = true, duplicate = !applied });
+        }
+        catch (UnstorableStripeEventException e)
+        {
+            // Signed, so Stripe's own event, and it would come back byte for byte: Stripe retries anything but a 2xx for three
+            // days (and emails about, then may disable, a failing endpoint), so a 400 or 500 buys nothing but noise. It is
+            // acknowledged, applied to nothing, and logged for a person to look at; a client_reference_id that is no org's
+            // id is ignored the same way when it is storable.
+            LogUnstorableEvent(logger, UnstorableStripeEventException.Printable(evt.Id), UnstorableStripeEventException.Printable(evt.Type), e.Value);
+            return TypedResults.Ok<object>(new { received = true, duplicate = false, ignored = true });
+        }
     }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning,
+        Message = "Stripe event {EventId} ({EventType}) acknowledged but not applied: it carries text that cannot be stored ({Value})")]
+    private static partial void LogUnstorableEvent(ILogger logger, string eventId, string eventType, string value);
 
     /// <summary>The org's Stripe customer, made on first checkout (Stripe's idempotency key makes a retried creation return the same one).</summary>
     private static async Task<string> CustomerAsync(Caller caller, NpgsqlDataSource data, StripeBilling client, CancellationToken ct)

@@ -27,15 +27,21 @@ public sealed record WebhookAttempt(string Status, double? RetryInSeconds);
 /// Every few seconds (FENTA_WEBHOOK_SCHEDULE), pending deliveries that no orchestration has (rows the database's event
 /// triggers wrote, pings, redeliveries, the waiting events of an endpoint turned back on) are handed to a
 /// <see cref="DeliverWebhook"/> orchestration each. Rows are locked while handed over, so hosts never hand one over
-/// twice; a host dying between starting the orchestration and marking the row finds the instance on its next round.
+/// twice. The orchestration is started before the hand-over commits: when the hand-over then rolls back (the host died or
+/// a call failed), the orchestration takes the delivery itself if it gets there first (<see cref="PostWebhook"/>), and
+/// otherwise the next round finds the instance and hands the delivery to it. Delivery is promised at least once, so a
+/// handed-over delivery whose orchestration is gone, never started, or ended without an outcome is handed over again
+/// (<see cref="RecoverAsync"/>).
 /// </summary>
-public sealed class WebhookDispatcher(NpgsqlDataSource db)
+public sealed partial class WebhookDispatcher(NpgsqlDataSource db, WebhookOptions options, ILogger<WebhookDispatcher> logger)
 {
     private const int Batch = 100;
 
     [Function("WebhookDispatch")]
     public async Task RunAsync([TimerTrigger("%FENTA_WEBHOOK_SCHEDULE%")] TimerInfo timer, [DurableClient] DurableTaskClient runs, CancellationToken ct)
     {
+        // Lost deliveries first, so this round hands them over again.
+        while (await RecoverAsync(runs, ct) == Batch) { }
         while (await DispatchAsync(runs, ct) == Batch) { }
     }
 
@@ -58,7 +64,10 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db)
         foreach (var dispatch in due)
             if (await runs.GetInstanceAsync(dispatch.InstanceId, ct) is null)
                 await runs.ScheduleNewOrchestrationInstanceAsync(nameof(DeliverWebhook), dispatch, new StartOrchestrationOptions(dispatch.InstanceId), ct);
-        await using (var mark = new NpgsqlCommand("UPDATE webhook_deliveries SET dispatched = true, dispatches = dispatches + 1 WHERE id = ANY($1)", conn, tx))
+        // The first attempt is due from now: a delivery that waited (its endpoint off) is not overdue the moment it is handed over.
+        await using (var mark = new NpgsqlCommand("""
+            UPDATE webhook_deliveries SET dispatched = true, dispatches = dispatches + 1, next_retry_at = greatest(next_retry_at, now()) WHERE id = ANY($1)
+            """, conn, tx))
         {
             mark.Parameters.Add(new() { Value = due.Select(d => d.DeliveryId).ToArray() });
             await mark.ExecuteNonQueryAsync(ct);
@@ -66,6 +75,58 @@ public sealed class WebhookDispatcher(NpgsqlDataSource db)
         await tx.CommitAsync(ct);
         return due.Count;
     }
+
+    /// <summary>
+    /// Handed-over deliveries whose due attempt (next_retry_at, or the last attempt begun) is more than RedispatchAfter
+    /// past, checked against their orchestration in the task hub. One that is gone (purged, or its start never became
+    /// durable), still pending (never started), or has ended while the delivery waits will never post it: the delivery
+    /// goes back to be handed over, to a new instance under the next dispatch number, which fences off anything the old
+    /// one might still write. A running one is left alone (an activity of a dead worker is run again once its message
+    /// shows again) and looked at again after another RedispatchAfter. Returns how many were looked at.
+    /// </summary>
+    private async Task<int> RecoverAsync(DurableTaskClient runs, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var overdue = new List<WebhookDispatch>();
+        await using (var select = new NpgsqlCommand("""
+            SELECT id, dispatches FROM webhook_deliveries
+            WHERE status = 'pending' AND dispatched AND next_retry_at < now() - $1 AND (last_attempt_at IS NULL OR last_attempt_at < now() - $1)
+            ORDER BY next_retry_at LIMIT $2
+            FOR UPDATE SKIP LOCKED
+            """, conn, tx))
+        {
+            select.Parameters.Add(new() { Value = options.RedispatchAfter, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+            select.Parameters.Add(new() { Value = Batch });
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) overdue.Add(new WebhookDispatch(reader.GetString(0), reader.GetInt32(1)));
+        }
+        if (overdue.Count == 0) return 0;
+        var lost = new List<string>();
+        foreach (var dispatch in overdue)
+        {
+            var status = (await runs.GetInstanceAsync(dispatch.InstanceId, ct))?.RuntimeStatus;
+            if (status is OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended) continue;
+            LogLost(logger, dispatch.DeliveryId, dispatch.InstanceId, status?.ToString() ?? "gone");
+            lost.Add(dispatch.DeliveryId);
+        }
+        await using (var mark = new NpgsqlCommand("""
+            UPDATE webhook_deliveries
+            SET dispatched = NOT (id = ANY($2)), next_retry_at = CASE WHEN id = ANY($2) THEN next_retry_at ELSE now() END
+            WHERE id = ANY($1)
+            """, conn, tx))
+        {
+            mark.Parameters.Add(new() { Value = overdue.Select(d => d.DeliveryId).ToArray() });
+            mark.Parameters.Add(new() { Value = lost.ToArray() });
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return overdue.Count;
+    }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
+        Message = "Webhook delivery {DeliveryId} is pending past its due attempt and its orchestration {InstanceId} is {Status}: handing it over again")]
+    private static partial void LogLost(ILogger logger, string deliveryId, string instanceId, string status);
 }
 
 /// <summary>One delivery's attempts: post, and after a failure wait the backoff on a durable timer, until it succeeds, runs out or stops.</summary>
@@ -126,6 +187,7 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
     /// <summary>
     /// Counts the attempt; null when there is nothing to post: the delivery finished, or was sent again since (a newer
     /// dispatch has it), or its endpoint is off (then it waits to be handed over again once the endpoint is back on).
+    /// Once the attempt is counted, the delivery is this dispatch's however its hand-over went.
     /// </summary>
     private async Task<Due?> StartAsync(WebhookDispatch dispatch)
     {
@@ -138,11 +200,16 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
             wait.Parameters.Add(new() { Value = dispatch.DeliveryId });
             await wait.ExecuteNonQueryAsync();
         }
+        // Handed to this dispatch, or to the one before with this orchestration started by a hand-over that then rolled
+        // back (its host died or a call failed before the commit): this orchestration is that hand-over, so it takes the
+        // delivery as the commit would have. Ending instead would leave an ended instance under the number the next round
+        // looks for, and the delivery handed to it and never posted.
         await using var cmd = new NpgsqlCommand("""
             WITH started AS (
-              UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now()
+              UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), dispatches = $2, dispatched = true
               FROM webhooks w
-              WHERE d.id = $1 AND d.dispatches = $2 AND d.dispatched AND d.status = 'pending' AND w.id = d.webhook_id AND w.enabled
+              WHERE d.id = $1 AND ((d.dispatches = $2 AND d.dispatched) OR (d.dispatches = $2 - 1 AND NOT d.dispatched))
+                AND d.status = 'pending' AND w.id = d.webhook_id AND w.enabled
               RETURNING d.event_id, d.event, d.payload::text, d.attempts, w.url, w.secret),
             parked AS (
               UPDATE webhook_deliveries SET dispatched = false

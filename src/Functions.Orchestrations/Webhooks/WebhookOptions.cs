@@ -11,6 +11,13 @@ namespace FentaWeb.Orchestrations.Webhooks;
 /// <summary>Settings of webhook delivery, from <c>FENTA_WEBHOOK_*</c> environment variables (README lists them).</summary>
 public sealed record WebhookOptions(TimeSpan Timeout, TimeSpan FirstRetry, int MaxAttempts, bool AllowPrivateNetworks, int DisableAfterFailures = 20)
 {
+    /// <summary>
+    /// How long a handed-over delivery may go without its due attempt before the dispatcher asks the task hub whether its
+    /// orchestration is still there to make it. Only a question: a live orchestration is left alone, so this bounds how
+    /// late a lost delivery is noticed, not how long an attempt may take.
+    /// </summary>
+    public TimeSpan RedispatchAfter { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>No wait between retries grows past this.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromHours(6);
 
@@ -24,7 +31,10 @@ public sealed record WebhookOptions(TimeSpan Timeout, TimeSpan FirstRetry, int M
             : fallback;
         return new WebhookOptions(TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_TIMEOUT_SECONDS", 10)), TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_RETRY_SECONDS", 30)),
             Math.Clamp((int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10), 1, 100), config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
-            (int)Number("FENTA_WEBHOOK_DISABLE_AFTER_FAILURES", 20));
+            (int)Number("FENTA_WEBHOOK_DISABLE_AFTER_FAILURES", 20))
+        {
+            RedispatchAfter = TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_REDISPATCH_SECONDS", 60)),
+        };
     }
 
     /// <summary>30 s, 90 s, 4.5 min … (by default) growing threefold to at most six hours, ±10 % so retries of one outage spread out.</summary>
