@@ -23,6 +23,11 @@ namespace FentaWeb.Bench;
 /// defaults, not the tests' short polls and pool of 30), on a PostgreSQL of their own (fsync on) and the Azurite the
 /// tests use (in memory, HTTPS). Each round has a database, a task hub and processes of its own; figures are medians.
 /// </para>
+/// <para>
+/// Given a baseline build (another checkout's Release output, e.g. the commit before a change), each round measures it
+/// and this build one after the other, alternating which goes first, so both see the same machine; the table then
+/// shows both side by side.
+/// </para>
 /// </summary>
 internal static class ConcurrencyMixBench
 {
@@ -44,52 +49,58 @@ internal static class ConcurrencyMixBench
     {
         if (args.Length < 1)
         {
-            Console.Error.WriteLine("usage: Api.Bench --concurrency-mix <repository root> [clients] [seconds per round] [rounds]");
+            Console.Error.WriteLine("usage: Api.Bench --concurrency-mix <repository root> [clients] [seconds per round] [rounds] [baseline repository root]");
             return 2;
         }
-        var root = Path.GetFullPath(args[0]);
         var clients = args.Length > 1 ? int.Parse(args[1]) : 50;
         var seconds = args.Length > 2 ? int.Parse(args[2]) : 30;
         var rounds = args.Length > 3 ? int.Parse(args[3]) : 3;
-        var bin = Path.Combine("bin", "Release", "net10.0");
-        var apiDll = Path.Combine(root, "src", "Functions.Api", bin, "FentaWeb.Functions.Api.dll");
-        var workerDll = Path.Combine(root, "src", "Functions.Orchestrations", bin, "FentaWeb.Functions.Orchestrations.dll");
-        foreach (var dll in new[] { apiDll, workerDll })
-            if (!File.Exists(dll))
-            {
-                Console.Error.WriteLine($"no {dll}: build it in Release first (bench/api does)");
-                return 2;
-            }
+        var builds = new List<(string Name, string Api, string Worker)>();
+        foreach (var (name, root) in args.Length > 4 ? new[] { ("baseline", args[4]), ("this build", args[0]) } : [("this build", args[0])])
+        {
+            var bin = Path.Combine(Path.GetFullPath(root), "src", "{0}", "bin", "Release", "net10.0", "{1}");
+            var build = (name, string.Format(bin, "Functions.Api", "FentaWeb.Functions.Api.dll"), string.Format(bin, "Functions.Orchestrations", "FentaWeb.Functions.Orchestrations.dll"));
+            foreach (var dll in new[] { build.Item2, build.Item3 })
+                if (!File.Exists(dll))
+                {
+                    Console.Error.WriteLine($"no {dll}: build it in Release first (bench/api does)");
+                    return 2;
+                }
+            builds.Add(build);
+        }
 
         await using var server = await PostgresServer.StartDedicatedAsync(durable: true);
         Console.WriteLine($"{Environment.ProcessorCount} cores; {clients} concurrent clients, {seconds} s per round after a {seconds / 6} s warm-up, {rounds} rounds; " +
                           "one org; a third of the requests create a job; an orchestration worker runs them");
-        var results = new List<Dictionary<string, Stats>>();
+        var results = builds.ToDictionary(b => b.Name, _ => new List<Dictionary<string, Stats>>());
         for (var round = 1; round <= rounds; round++)
-        {
-            Console.WriteLine($"round {round} (load average before: {LoadAverage()})");
-            results.Add(await RoundAsync(server, round, apiDll, workerDll, clients, seconds));
-        }
+            foreach (var (name, api, worker) in round % 2 == 1 ? builds : Enumerable.Reverse(builds))
+            {
+                Console.WriteLine($"round {round}, {name} (load average before: {LoadAverage()})");
+                results[name].Add(await RoundAsync(server, $"{round}{name[0]}", api, worker, clients, seconds));
+            }
 
-        Console.WriteLine();
-        var kinds = Rotation.Distinct().ToList();
-        Console.WriteLine($"{"",-30}{"p50 ms",10}{"p99 ms",10}{"p50 ratio",11}{"p99 ratio",11}");
-        foreach (var kind in kinds)
+        foreach (var (name, measured) in results)
         {
-            var p50 = Median(results.Select(r => r[kind].P50));
-            var p99 = Median(results.Select(r => r[kind].P99));
-            // Ratios per round against that round's read, then their median: a round disturbed as a whole cancels out.
-            var r50 = Median(results.Select(r => r[kind].P50 / r[Baseline].P50));
-            var r99 = Median(results.Select(r => r[kind].P99 / r[Baseline].P99));
-            Console.WriteLine($"{kind,-30}{p50,10:F1}{p99,10:F1}{r50,10:F2}x{r99,10:F2}x");
+            Console.WriteLine();
+            Console.WriteLine($"{name,-30}{"p50 ms",10}{"p99 ms",10}{"p50 ratio",11}{"p99 ratio",11}");
+            foreach (var kind in Rotation.Distinct())
+            {
+                var p50 = Median(measured.Select(r => r[kind].P50));
+                var p99 = Median(measured.Select(r => r[kind].P99));
+                // Ratios per round against that round's read, then their median: a round disturbed as a whole cancels out.
+                var r50 = Median(measured.Select(r => r[kind].P50 / r[Baseline].P50));
+                var r99 = Median(measured.Select(r => r[kind].P99 / r[Baseline].P99));
+                Console.WriteLine($"{kind,-30}{p50,10:F1}{p99,10:F1}{r50,10:F2}x{r99,10:F2}x");
+            }
         }
-        Console.WriteLine($"(each figure: the median of the rounds; ratio = the kind / {Baseline} in the same round)");
+        Console.WriteLine($"(each figure: the median of the rounds; ratio = the kind / {Baseline} of the same build in the same round)");
         return 0;
     }
 
     private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-    private static async Task<Dictionary<string, Stats>> RoundAsync(PostgresServer server, int round, string apiDll, string workerDll, int clients, int seconds)
+    private static async Task<Dictionary<string, Stats>> RoundAsync(PostgresServer server, string round, string apiDll, string workerDll, int clients, int seconds)
     {
         var hub = await TaskHubs.SettingsAsync($"apibenchmix{round}");
         // run.sh's stack: the product's default pool (the tests' connection strings cap it at 30) and task hub timings
