@@ -20,21 +20,46 @@ case "${1:-}" in
   *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story|review]])" ;;
 esac
 
-ensure_system_packages
-ensure_postgres
-ensure_azurite
-ensure_maildev
 api_pid=""
 worker_pid=""
 render_pid=""
-cleanup() {
-  for pid in $api_pid $worker_pid $render_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+stopped=0
+# Stops what this run started, in dependency order: the API and the workers first (TERM, then up to
+# FENTA_STOP_GRACE_SECONDS for them to exit, then KILL), then MailDev, Azurite and PostgreSQL, which they use. A worker
+# that outlives Azurite waits out its backend's partition-table timeouts (35-60 s) instead of stopping. Azurite and
+# MailDev run in sessions of their own and pg_ctl puts PostgreSQL in its own, so a signal to run.sh's whole process
+# group (Ctrl-C, kill -TERM -PGID) reaches only run.sh and the .NET processes, and the storage stays up until they
+# are gone. Runs once (a signal, then the exit), without errexit, so nothing in it can skip the steps after it.
+stop_stack() {
+  [ "$stopped" -eq 0 ] || return 0
+  stopped=1
+  set +e
+  # Signals while it stops (a second Ctrl-C) are ignored, so nothing cuts it short; the console may be gone (a closed
+  # terminal's HUP), and a failed write must not end it either.
+  trap '' INT TERM HUP PIPE
+  [ -z "$api_pid$worker_pid$render_pid" ] || say "stopping the API and the workers"
+  stop_processes "${FENTA_STOP_GRACE_SECONDS:-10}" $api_pid $worker_pid $render_pid
   stop_maildev
   stop_azurite
   stop_postgres
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# INT (Ctrl-C), TERM and HUP stop the stack whether they reached run.sh alone or its whole process group; the exit
+# status is 128 + the signal's number.
+on_signal() {
+  trap '' INT TERM HUP
+  say "got SIG$1"
+  stop_stack
+  exit $((128 + $2))
+}
+trap stop_stack EXIT
+trap 'on_signal INT 2' INT
+trap 'on_signal TERM 15' TERM
+trap 'on_signal HUP 1' HUP
+
+ensure_system_packages
+ensure_postgres
+ensure_azurite
+ensure_maildev
 
 build_solution
 
@@ -95,9 +120,9 @@ if [ "$mode" = demo ]; then
   run_demo "$url" "$FENTA_DEMO_API_KEY" "$demo_workflow"
   exit $?
 fi
-say "serving; Ctrl-C stops the API, the workers and PostgreSQL"
+say "serving; Ctrl-C stops the API and the workers, then MailDev, Azurite and PostgreSQL"
 # A process that dies is started again, after 1 s, then 2, 4 … up to 30 s while it keeps dying (back to 1 s once it has
-# run a minute), and the console says so. Only Ctrl-C stops the stack.
+# run a minute), and the console says so. Only a signal (Ctrl-C, TERM, HUP) stops the stack.
 declare -A delay=() started=()
 for name in api worker render; do delay[$name]=1; started[$name]=$SECONDS; done
 while :; do

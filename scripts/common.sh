@@ -182,13 +182,28 @@ wait_for_ports() {
 }
 
 # Stops a process started here: TERM, up to 10 s to exit, then KILL.
-stop_process() {
-  local pid=$1 waited=0
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || true
-  while process_running "$pid" && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+stop_process() { stop_processes 10 "$@"; }
+
+# Stops processes started here together: TERM to each, up to $1 seconds for all of them to exit, then KILL to any
+# still running (named on the console), and reaps them. Empty or finished pids are fine; it never fails, so a clean-up
+# under set -e always reaches its next step.
+stop_processes() {
+  local grace=$1 pid waited=0 running
+  shift
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  while :; do
+    running=()
+    for pid in "$@"; do process_running "$pid" && running+=("$pid"); done
+    [ ${#running[@]} -gt 0 ] && [ "$waited" -lt $((grace * 10)) ] || break
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  for pid in "${running[@]}"; do
+    say "pid $pid did not stop within $grace s of TERM; killing it"
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+  return 0
 }
 
 # The pinned Azurite (FENTA_AZURITE_BIN).
@@ -265,7 +280,9 @@ ensure_azurite() {
   else
     mkdir -p "$LOCAL/azurite"
     say "starting Azurite on 127.0.0.1:$blob (blob), :$queue (queue), :$table (table)"
-    "$FENTA_AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
+    # In a session of its own (setsid), as pg_ctl puts PostgreSQL: Ctrl-C or a TERM to run.sh's process group must not
+    # reach the storage before the API and workers using it are down; run.sh stops it itself, after them (stop_azurite).
+    setsid "$FENTA_AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
       --tableHost 127.0.0.1 --tablePort "$table" --location "$LOCAL/azurite" \
       --oauth basic --cert "$FENTA_AZURITE_CERT" --key "$FENTA_AZURITE_KEY" \
       --silent --skipApiVersionCheck --loose --disableTelemetry < /dev/null > "$LOCAL/azurite.log" 2>&1 &
@@ -311,7 +328,8 @@ ensure_maildev() {
   else
     say "starting MailDev: SMTP on 127.0.0.1:$smtp, mails shown at http://127.0.0.1:$web"
     mkdir -p "$LOCAL/maildev"
-    "$FENTA_MAILDEV_BIN" --smtp "$smtp" --ip 127.0.0.1 --web "$web" --web-ip 127.0.0.1 --mail-directory "$LOCAL/maildev" \
+    # Its own session, like Azurite's: stopped by run.sh after the API that sends through it.
+    setsid "$FENTA_MAILDEV_BIN" --smtp "$smtp" --ip 127.0.0.1 --web "$web" --web-ip 127.0.0.1 --mail-directory "$LOCAL/maildev" \
       < /dev/null > "$LOCAL/maildev.log" 2>&1 &
     FENTA_MAILDEV_PID=$!
     wait_for_ports "$FENTA_MAILDEV_PID" MailDev "$LOCAL/maildev.log" "$smtp" "$web"

@@ -9,13 +9,17 @@ using static FentaWeb.Bench.BenchKit;
 // each as its own process. Cold start is process start to the first 200 from /readyz on a migrated database; latency
 // is GET /v1/jobs/{id} and POST /v1/workflows/{id}/run under a bounded closed-loop load. Rounds alternate the builds.
 // With --functions-host, the second part instead: this build under a real Azure Functions host against the same build
-// on the local adapter (FunctionsHostBench.cs).
+// on the local adapter (FunctionsHostBench.cs). With --concurrency-mix: many concurrent clients making mixed reads and
+// job creations while an orchestration worker runs the jobs (ConcurrencyMixBench.cs).
 if (args is ["--functions-host", ..])
     return await FunctionsHostBench.RunAsync(args[1..]);
+if (args is ["--concurrency-mix", ..])
+    return await ConcurrencyMixBench.RunAsync(args[1..]);
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: Api.Bench <baseline api dll> <current api dll> [requests per round] [concurrency] [rounds]\n" +
-                            "       Api.Bench --functions-host <repository root> [requests per round] [concurrency] [rounds]");
+                            "       Api.Bench --functions-host <repository root> [requests per round] [concurrency] [rounds]\n" +
+                            "       Api.Bench --concurrency-mix <repository root> [clients] [seconds per round] [rounds]");
     return 2;
 }
 var builds = new[] { ("baseline", Path.GetFullPath(args[0])), ("functions", Path.GetFullPath(args[1])) };

@@ -6,13 +6,16 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FentaWeb.Testing;
+using Xunit.Abstractions;
 
 namespace FentaWeb.Infra.Tests;
 
 /// <summary>
 /// ./run.sh as a developer runs it, in its own folder and on its own ports beside everything else: a crashed API,
 /// orchestration worker or render worker is started again with backoff and the console says so, the API keeps
-/// answering while a worker is down, the restarted workers run a job to its MP4, and only a signal stops the stack.
+/// answering while a worker is down, the restarted workers run a job to its MP4, and only a signal stops the stack:
+/// TERM to run.sh alone, or (started again in the same folder) to its whole process group as Ctrl-C sends it, stops
+/// the API and the workers first, then MailDev, Azurite and PostgreSQL, within seconds, leaving nothing running.
 /// </summary>
 public sealed partial class LocalStackTests : IAsyncLifetime
 {
@@ -27,8 +30,11 @@ public sealed partial class LocalStackTests : IAsyncLifetime
     private readonly Dictionary<string, int> _ports;
     private Process? _runSh;
 
-    public LocalStackTests()
+    private readonly ITestOutputHelper _output;
+
+    public LocalStackTests(ITestOutputHelper output)
     {
+        _output = output;
         var ports = LocalTools.FreePorts(7);
         _ports = new()
         {
@@ -46,7 +52,21 @@ public sealed partial class LocalStackTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Metadata("Root") };
+        StartRunSh();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Starts ./run.sh (again: the same folder and ports) as the leader of a session and process group of its own
+    /// (<c>setsid</c>), as a shell runs a foreground job: a signal to that group reaches run.sh and whatever stayed in its
+    /// group, and never this test process.
+    /// </summary>
+    private void StartRunSh()
+    {
+        // setsid(1) calls setsid() and execs in place when it is not a group leader, as a child of this process is not,
+        // so the process started here is run.sh's bash itself.
+        var start = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Metadata("Root") };
+        start.ArgumentList.Add("bash");
         start.ArgumentList.Add(Path.Combine(Metadata("Root"), "run.sh"));
         // Nothing of the developer's or the test run's own stack leaks in: run.sh sets up its own from these alone.
         foreach (var key in start.Environment.Keys.Where(key => key.StartsWith("FENTA_", StringComparison.Ordinal) || key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -56,12 +76,15 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         start.Environment["FENTA_CONFIGURATION"] = Metadata("Configuration");
         start.Environment["FENTA_DEMO_API_KEY"] = _apiKey;
         start.Environment["FENTA_STOCK_CLIPS"] = "6";
+        lock (_console) _console.Clear();
+        _runSh?.Dispose();
         _runSh = Process.Start(start)!;
         _runSh.OutputDataReceived += (_, line) => Record(line.Data);
         _runSh.ErrorDataReceived += (_, line) => Record(line.Data);
         _runSh.BeginOutputReadLine();
         _runSh.BeginErrorReadLine();
-        return Task.CompletedTask;
+        var group = Stat(_runSh.Id) is { } stat ? stat.ProcessGroup : -1;
+        Assert.True(group == _runSh.Id || _runSh.HasExited, $"run.sh (pid {_runSh.Id}) is not the leader of its own process group ({group})");
     }
 
     private void Record(string? line)
@@ -90,26 +113,72 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         }
     }
 
+    /// <summary>/proc/&lt;pid&gt;/stat: "pid (comm) state ppid pgrp session …"; comm may hold spaces, so read after the last ')'. Null once it is gone.</summary>
+    private static (char State, int Parent, int ProcessGroup, int Session)? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (fields[0][0], int.Parse(fields[1]), int.Parse(fields[2]), int.Parse(fields[3]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // it ended while we looked
+        }
+    }
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Running processes (zombies are not running), with their stat.</summary>
+    private static IEnumerable<(int Pid, (char State, int Parent, int ProcessGroup, int Session) Stat)> Processes()
+    {
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(folder), out var pid) && Stat(pid) is { State: not 'Z' } stat)
+                yield return (pid, stat);
+    }
+
+    private static bool Running(int pid) => Stat(pid) is { State: not 'Z' };
+
     /// <summary>The running child of run.sh whose command line names <paramref name="program"/>.</summary>
     private int? Child(string program)
     {
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid)) continue;
-            try
-            {
-                // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[0] == "Z" || int.Parse(fields[1]) != _runSh!.Id) continue;
-                if (File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(program, StringComparison.Ordinal)) return pid;
-            }
-            catch (IOException)
-            {
-                // It ended while we looked.
-            }
-        }
+        foreach (var (pid, stat) in Processes())
+            if (stat.Parent == _runSh!.Id && CommandLine(pid).Contains(program, StringComparison.Ordinal)) return pid;
         return null;
+    }
+
+    /// <summary>
+    /// What this run.sh started and is still running, by name: its children (the API, the workers, Azurite, MailDev), the
+    /// PostgreSQL server on its port (pg_ctl daemonizes it), and anything else left in its process group or session.
+    /// </summary>
+    private Dictionary<int, string> Started()
+    {
+        var started = new Dictionary<int, string>();
+        var postgres = $" -p {_ports["FENTA_PG_PORT"]}";
+        foreach (var (pid, stat) in Processes())
+        {
+            var command = CommandLine(pid);
+            if (stat.Parent == _runSh!.Id || stat.ProcessGroup == _runSh.Id || stat.Session == _runSh.Id || (command.Contains("postgres", StringComparison.Ordinal) && command.TrimEnd().EndsWith(postgres, StringComparison.Ordinal)))
+                started[pid] = command;
+        }
+        started.Remove(_runSh!.Id);
+        // The .NET build servers its dotnet build started (MSBuild's reusable nodes, the compiler server) are no part of
+        // the stack: any later build on the machine reuses them, and they end on their own when idle.
+        foreach (var (pid, command) in started.ToList())
+            if (command.Contains("/nodemode:", StringComparison.Ordinal) || command.Contains("VBCSCompiler", StringComparison.Ordinal) || command.Contains("rzc.dll", StringComparison.Ordinal))
+                started.Remove(pid);
+        return started;
     }
 
     private async Task<int> RestartedAsync(string name, string program, int crashed, int delaySeconds)
@@ -162,15 +231,55 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         await AssertARenderJobCompletesAsync(http);
         Assert.Equal(worker, Child(Worker)); // and nothing crashed on the way
 
-        // TERM (as Ctrl-C) stops run.sh and everything it started.
-        var children = new[] { Child(Api), Child(Worker), Child(Renderer) };
-        Signal(_runSh!.Id, "TERM");
-        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(90))) await _runSh.WaitForExitAsync(exit.Token);
-        Assert.Equal(130, _runSh.ExitCode);
-        Assert.All(children, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"pid {pid} outlived run.sh"));
-        foreach (var (name, port) in _ports.Where(p => p.Key != "FENTA_MAILDEV_WEB_PORT"))
-            Assert.False(await LocalTools.AcceptsAsync(port), $"{name} {port} still accepts connections after run.sh stopped");
-        Assert.Contains("stopping PostgreSQL", Console());
+        // TERM to run.sh alone (kill PID) stops it and everything it started, in dependency order.
+        await AssertStopsEverythingAsync(signalGroup: false);
+
+        // Started again in the same folder and on the same ports (the cluster, its database and the stock library exist
+        // now), with a job in flight; then TERM to run.sh's whole process group, as Ctrl-C sends it to a foreground job:
+        // the API and the workers get it at the same moment as run.sh, the storage they use does not, and run.sh still
+        // stops them first and PostgreSQL last.
+        StartRunSh();
+        await ConsoleLineAsync(ServingLine(), StartTimeout);
+        using (var started = await http.PostAsJsonAsync("v1/jobs", RenderJob)) Assert.Equal(202, (int)started.StatusCode);
+        await AssertStopsEverythingAsync(signalGroup: true);
+    }
+
+    /// <summary>
+    /// Sends TERM to run.sh (or to its process group) and checks that it exits promptly with 128 + 15, that nothing it
+    /// started outlives it, that its ports are free, and that the console shows the stops in dependency order.
+    /// </summary>
+    private async Task AssertStopsEverythingAsync(bool signalGroup)
+    {
+        var started = Started();
+        foreach (var program in new[] { "FentaWeb.Functions.Api.dll", "FentaWeb.Functions.Orchestrations.dll", "FentaWeb.Render.dll", "azurite", "maildev", "postgres" })
+            Assert.True(started.Values.Any(command => command.Contains(program, StringComparison.Ordinal)), $"no running {program} among what run.sh started:\n{string.Join('\n', started.Values)}");
+        var how = signalGroup ? "TERM to run.sh's process group" : "TERM to run.sh";
+        var stopping = Stopwatch.StartNew();
+        Signal(signalGroup ? -_runSh!.Id : _runSh!.Id, "TERM");
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            try
+            {
+                await _runSh.WaitForExitAsync(exit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"run.sh was still running 30 s after {how}:\n{Console()}");
+            }
+        }
+        _output.WriteLine($"{how}: run.sh exited {_runSh.ExitCode} after {stopping.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal(143, _runSh.ExitCode);
+        // Orphans are reaped by init a moment after run.sh exits; a stopped process is gone within that moment.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        while (started.Keys.Any(Running) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var survivors = started.Where(p => Running(p.Key)).Select(p => $"{p.Key}: {p.Value}").ToList();
+        Assert.True(survivors.Count == 0, $"outlived run.sh after {how}:\n{string.Join('\n', survivors)}\n{Console()}");
+        foreach (var (name, port) in _ports)
+            Assert.False(await LocalTools.AcceptsAsync(port), $"{name} {port} still accepts connections after run.sh stopped ({how})");
+        var console = Console();
+        var order = new[] { "stopping the API and the workers", "stopping MailDev", "stopping Azurite", "stopping PostgreSQL" }
+            .Select(line => console.IndexOf(line, StringComparison.Ordinal)).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), $"the stops are not all there in dependency order after {how}:\n{console}");
     }
 
     private static async Task<(int Answered, List<string> Failures)> ProbeHealthAsync(HttpClient http, CancellationToken stop)
@@ -219,20 +328,22 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A direct render job: two stock clips under an espeak narration, a draft 9:16 render.</summary>
+    private static readonly object RenderJob = new
+    {
+        template_id = "tmpl_shorts_v1",
+        config = new
+        {
+            sources = new object[] { new { type = "stock", provider = "local", query = "city night", count = 2 } },
+            script = new { prompt = "the night shift keeps the city running", genre = "news", duration_seconds = 6 },
+            tts = new { provider = "espeak" },
+            output = new { profile = "9x16_720p", quality = "draft" },
+        },
+    };
+
     private async Task AssertARenderJobCompletesAsync(HttpClient http)
     {
-        var body = new
-        {
-            template_id = "tmpl_shorts_v1",
-            config = new
-            {
-                sources = new object[] { new { type = "stock", provider = "local", query = "city night", count = 2 } },
-                script = new { prompt = "the night shift keeps the city running", genre = "news", duration_seconds = 6 },
-                tts = new { provider = "espeak" },
-                output = new { profile = "9x16_720p", quality = "draft" },
-            },
-        };
-        using var started = await http.PostAsJsonAsync("v1/jobs", body);
+        using var started = await http.PostAsJsonAsync("v1/jobs", RenderJob);
         Assert.Equal(202, (int)started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -252,9 +363,10 @@ public sealed partial class LocalStackTests : IAsyncLifetime
         Assert.Equal("ftyp"u8.ToArray(), video[4..8]);
     }
 
+    /// <summary>kill -SIGNAL PID; a negative <paramref name="pid"/> names a process group.</summary>
     private static void Signal(int pid, string signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString()]);
+        using var kill = Process.Start("kill", [$"-{signal}", "--", pid.ToString()]);
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
     }

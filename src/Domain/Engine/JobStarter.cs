@@ -6,6 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 
 namespace FentaWeb.Domain.Engine;
 
@@ -25,9 +26,21 @@ public sealed record JobRequest(
 /// restart a finished instance id, so the instance id alone is not. Over a periodic allowance of the free tier the job
 /// is stored paused, unstarted, until the allowance resets (<c>PausedJobs</c> starts it then). A run with a budget its
 /// estimate passes is refused before anything is stored.
+/// <para>
+/// A new job is stored with its run owed: <c>resume_at</c> is <see cref="RunOwedAfter"/> ahead, and cleared once the run
+/// is scheduled. Where <see cref="RunStarts"/> is registered (the API), the run is scheduled after the request has its
+/// answer: scheduling is three calls to the task hub's storage, and under 50 concurrent clients on two cores those
+/// queued behind everything else Azurite served (its one thread shared with the workers' polls and histories), so job
+/// creation waited 1.2-4 s for them while reads took tens of milliseconds (bench/README.md). A host that dies, or a
+/// storage that fails, before the schedule is confirmed leaves a queued job whose run is owed by then; the
+/// orchestrations app's <c>PausedJobs</c> timer schedules it (unless it exists) within a minute after that.
+/// </para>
 /// </summary>
-public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, PaidProviders providers)
+public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, PaidProviders providers, ILogger<JobStarter> logger, RunStarts? background = null)
 {
+    /// <summary>How long a new job's run may take to be scheduled before <c>PausedJobs</c> schedules it instead.</summary>
+    public static readonly TimeSpan RunOwedAfter = TimeSpan.FromMinutes(1);
+
     /// <summary>What a run of <paramref name="graph"/> (variables applied) is expected to use, priced at the org's plan.</summary>
     public async Task<CostEstimate> EstimateAsync(string orgId, WorkflowGraph graph, CancellationToken ct)
     {
@@ -38,11 +51,15 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, 
 
     private sealed record Pause(string Reason, DateTimeOffset ResumeAt);
 
-    private static async Task<(string JobId, bool Paused)?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
+    /// <summary>The earlier job of this Idempotency-Key. Unstarted: paused, or its run still in the hands of whoever is scheduling it (owed later than now).</summary>
+    private async Task<(string JobId, bool Unstarted)?> ExistingAsync(NpgsqlConnection conn, JobRequest request, CancellationToken ct)
     {
-        await using var existing = new NpgsqlCommand("SELECT id, status = 'paused' FROM jobs WHERE org_id = $1 AND idempotency_key = $2", conn);
+        await using var existing = new NpgsqlCommand("""
+            SELECT id, status = 'paused' OR (status = 'queued' AND COALESCE(resume_at > $3, false)) FROM jobs WHERE org_id = $1 AND idempotency_key = $2
+            """, conn);
         existing.Parameters.Add(new() { Value = request.OrgId });
         existing.Parameters.Add(new() { Value = request.IdempotencyKey! });
+        existing.Parameters.Add(new() { Value = clock.GetUtcNow() });
         await using var reader = await existing.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetBoolean(1)) : null;
     }
@@ -67,20 +84,47 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, 
     /// </summary>
     public async Task<(string JobId, bool Created)> StartAsync(DurableTaskClient runs, JobRequest request, CancellationToken ct = default)
     {
-        var (jobId, created, paused) = await InsertAsync(request, ct);
-        // A replay finds the run already scheduled, unless the process that inserted the job died before scheduling it;
-        // a paused job has no run until its allowance resets.
-        if (!paused && (created || await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null))
-            await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
+        var (jobId, created, unstarted) = await InsertAsync(request, ct);
+        // A paused job has no run until its allowance resets. A replay finds the run scheduled or still being scheduled,
+        // unless the process that inserted the job died before scheduling it and its run is overdue.
+        if (created && !unstarted && background is not null)
+            background.Add(() => ScheduleAfterAnswerAsync(runs, jobId));
+        else if (created ? !unstarted : !unstarted && await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null)
+            await ScheduleAsync(runs, jobId, ct);
         return (jobId, created);
     }
 
-    private async Task<(string JobId, bool Created, bool Paused)> InsertAsync(JobRequest request, CancellationToken ct)
+    /// <summary>Schedules the job's run and clears its owed mark (unless it is paused: a pause owns the mark).</summary>
+    private async Task ScheduleAsync(DurableTaskClient runs, string jobId, CancellationToken ct)
+    {
+        await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
+        await using var scheduled = dataSource.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
+        scheduled.Parameters.Add(new() { Value = jobId });
+        await scheduled.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task ScheduleAfterAnswerAsync(DurableTaskClient runs, string jobId)
+    {
+        try
+        {
+            await ScheduleAsync(runs, jobId, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogScheduleFailed(logger, e, jobId, RunOwedAfter.TotalSeconds);
+        }
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning,
+        Message = "The run of job {JobId} could not be scheduled now; PausedJobs schedules it when it is {Seconds} s overdue")]
+    private static partial void LogScheduleFailed(ILogger logger, Exception exception, string jobId, double seconds);
+
+    private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, CancellationToken ct)
     {
         var plan = JobPlan.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
-        if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Paused);
+        if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Unstarted);
         if (request.Budget is { } budget && await EstimateAsync(request.OrgId, request.Config.Graph, ct) is var estimate
             && budget.Refusal(estimate.Total.Tokens, estimate.Total.CostUsd) is { } refusal)
             throw new BudgetExceededException(refusal, estimate);
@@ -109,7 +153,8 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, 
             insert.Parameters.Add(new() { Value = (object?)request.IdempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)request.CreatedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = (object?)pause?.Reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new() { Value = (object?)pause?.ResumeAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            // Paused: when the allowance resets. Queued: when its run is owed, unless scheduled by then (cleared then).
+            insert.Parameters.Add(new() { Value = pause?.ResumeAt ?? clock.GetUtcNow() + RunOwedAfter, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             insert.Parameters.Add(new()
             {
                 Value = request.Budget is null ? DBNull.Value : JsonSerializer.Serialize(request.Budget, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb,
@@ -118,7 +163,7 @@ public sealed class JobStarter(NpgsqlDataSource dataSource, TimeProvider clock, 
             {
                 await tx.RollbackAsync(ct);
                 var existing = (await ExistingAsync(conn, request, ct))!.Value;
-                return (existing.JobId, false, existing.Paused);
+                return (existing.JobId, false, existing.Unstarted);
             }
         }
 

@@ -29,6 +29,9 @@ public static class Services
         services.AddDbContext<FentaDb>(db => db.UseNpgsql(dataSource));
         services.AddHostedService<DatabaseStartup>();
         services.AddSingleton(options.Providers);
+        // New jobs' runs are scheduled after the answer (JobStarter); the host waits for those still in flight when it stops.
+        services.AddSingleton<RunStarts>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunStarts>());
         services.AddSingleton<JobStarter>();
         services.AddSingleton(new AssetBlobs(options.AssetStorage));
         services.AddSingleton<AssetStore>();

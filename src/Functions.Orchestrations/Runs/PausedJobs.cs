@@ -32,12 +32,15 @@ public sealed partial class PausedJobs(NpgsqlDataSource db, TimeProvider clock, 
         }
     }
 
-    /// <summary>Paused jobs due by now, and queued ones still marked (resumed, their run perhaps not yet scheduled).</summary>
+    /// <summary>
+    /// Paused jobs due by now, and queued ones whose run is owed by now: resumed here, or started by the API, which marks
+    /// a new job until it has scheduled its run after answering (JobStarter) and may have stopped before it did.
+    /// </summary>
     private async Task<List<Due>> DueAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             SELECT id, org_id, status = 'paused' FROM jobs
-            WHERE (status = 'paused' AND resume_at <= $1) OR (status = 'queued' AND resume_at IS NOT NULL)
+            WHERE (status = 'paused' OR status = 'queued') AND resume_at <= $1
             ORDER BY resume_at LIMIT 100
             """);
         cmd.Parameters.Add(new() { Value = now });
