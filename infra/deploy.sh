@@ -5,7 +5,7 @@
 #
 #   az login
 #   export FENTA_ENVIRONMENT=acme-prod FENTA_RESOURCE_GROUP=rg-acme-prod FENTA_LOCATION=westeurope FENTA_REGISTRY=acmefenta
-#   export FENTA_STRIPE_SECRET_KEY=... FENTA_KIE_API_KEY=...   # optional provider secrets (README, Configuration)
+#   export FENTA_STRIPE_SECRET_KEY=... FENTA_KIE_API_KEY=...   # optional provider secrets (docs/configuration.md)
 #   infra/deploy.sh
 #
 # Needs: the Azure CLI (2.60+, with Bicep), and Owner (or Contributor + User Access Administrator) on the resource group,

@@ -9,7 +9,7 @@
 //   - Key Vault (private) for every secret, read by the Function apps through Key Vault references;
 //   - Application Insights with Entra authentication, and a Log Analytics workspace.
 //
-//   infra/deploy.sh does the whole deployment; see README "Deploying a tenant environment to Azure".
+//   infra/deploy.sh does the whole deployment; see docs/deployment.md.
 targetScope = 'resourceGroup'
 
 @description('Short name of the tenant environment (e.g. acme-prod); every resource is named from it.')
@@ -81,7 +81,7 @@ param smtpFrom string = ''
 @secure()
 param smtpPassword string = ''
 
-@description('Plain provider settings (not secrets): base URLs and Stripe price ids, as FENTA_* names (README, Configuration).')
+@description('Plain provider settings (not secrets): base URLs and Stripe price ids, as FENTA_* names (docs/configuration.md).')
 param apiSettings object = {}
 param orchestrationsSettings object = {}
 

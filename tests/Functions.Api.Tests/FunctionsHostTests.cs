@@ -100,7 +100,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
     private bool Runs()
     {
         if (host.Missing is null) return true;
-        output.WriteLine($"NOT RUN: {host.Missing}. README, *Testing under a Functions host*, says how to run it with Core Tools.");
+        output.WriteLine($"NOT RUN: {host.Missing}. docs/functions-host.md says how to run it with Core Tools.");
         return false;
     }
 

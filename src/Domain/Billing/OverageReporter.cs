@@ -19,7 +19,7 @@ public sealed record OverageRound(int SettledWithoutOverageRates, IReadOnlyList<
 /// beyond the allowance: with the records of one org, resource and calendar month (UTC) in order, record i is billed
 /// <c>max(0, used_i − allowance) − max(0, used_{i−1} − allowance)</c>; tokens count prompt plus output. Records with no
 /// share, and every record of a plan without overage rates (free stops at its limits, enterprise has none), are settled
-/// without a call. Stripe prices each meter (README, Overage billing), so the events carry units, not dollars: tokens as
+/// without a call. Stripe prices each meter (docs/api-guide.md, Overage billing), so the events carry units, not dollars: tokens as
 /// tokens, KIE credits and render seconds as they are. Storage is a level (bytes held), not usage that happens, so it is
 /// not reported here.
 /// </summary>

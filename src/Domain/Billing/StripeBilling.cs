@@ -18,7 +18,7 @@ namespace FentaWeb.Domain.Billing;
 public sealed record StripeOptions(Uri BaseUrl, string SecretKey, string? WebhookSecret, IReadOnlyDictionary<string, string> PlanPrices, TimeSpan Timeout,
     IReadOnlyDictionary<string, IReadOnlyList<string>> OveragePrices, IReadOnlyDictionary<string, string> MeterEventNames)
 {
-    /// <summary>The meter event names used unless FENTA_STRIPE_METER_* says otherwise (README: the meters to create in Stripe).</summary>
+    /// <summary>The meter event names used unless FENTA_STRIPE_METER_* says otherwise (docs/api-guide.md: the meters to create in Stripe).</summary>
     public static readonly IReadOnlyDictionary<string, string> DefaultMeterEventNames = new Dictionary<string, string>
     {
         [UsageResources.LlmTokens] = "fenta_llm_tokens",

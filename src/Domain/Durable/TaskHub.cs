@@ -22,7 +22,7 @@ namespace FentaWeb.Domain.Durable;
 /// <summary>
 /// The task hub the workflow runs live in: Durable Task's Azure Storage backend (the one Durable Functions uses by
 /// default) on a storage account — Azurite locally. Settings come from <c>FENTA_STORAGE</c> (a connection string) and
-/// <c>FENTA_TASK_HUB_*</c> (README lists them); the defaults suit one machine.
+/// <c>FENTA_TASK_HUB_*</c> (docs/configuration.md lists them); the defaults suit one machine.
 /// </summary>
 public sealed record TaskHubOptions(
     string StorageConnection,

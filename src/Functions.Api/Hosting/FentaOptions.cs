@@ -5,7 +5,7 @@ using FentaWeb.Domain.Media;
 
 namespace FentaWeb.Api.Hosting;
 
-/// <summary>Every setting of the API, read from <c>FENTA_*</c> environment variables (README lists them).</summary>
+/// <summary>Every setting of the API, read from <c>FENTA_*</c> environment variables (docs/configuration.md lists them).</summary>
 public sealed class FentaOptions
 {
     public required string Database { get; init; }

@@ -8,7 +8,7 @@ using Polly;
 
 namespace FentaWeb.Orchestrations.Webhooks;
 
-/// <summary>Settings of webhook delivery, from <c>FENTA_WEBHOOK_*</c> environment variables (README lists them).</summary>
+/// <summary>Settings of webhook delivery, from <c>FENTA_WEBHOOK_*</c> environment variables (docs/configuration.md lists them).</summary>
 public sealed record WebhookOptions(TimeSpan Timeout, TimeSpan FirstRetry, int MaxAttempts, bool AllowPrivateNetworks, int DisableAfterFailures = 20)
 {
     /// <summary>
