@@ -254,6 +254,19 @@ public sealed record Session(ApiHost Host, string UserId, string Email, string O
 
 public static class HttpAssertions
 {
+    /// <summary>Polls <c>GET /v1/jobs/{id}</c> until the job has ended (completed, failed or cancelled) and returns it.</summary>
+    public static async Task<JsonElement> JobEndedAsync(this HttpClient client, string jobId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
+            if (job.GetProperty("status").GetString() is "completed" or "failed" or "cancelled") return job;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {jobId} has not ended after {timeout ?? TimeSpan.FromMinutes(2)}: {job}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Asserts the status and returns the JSON body; on a mismatch the message shows the body.</summary>
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response, int expectedStatus)
     {

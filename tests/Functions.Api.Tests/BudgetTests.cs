@@ -42,18 +42,6 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
         protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
     }
 
-    private static async Task<JsonElement> FinishedAsync(HttpClient client, string jobId)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
-            if (job.GetProperty("status").GetString() is "completed" or "failed" or "cancelled") return job;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"job {jobId} did not finish");
-    }
-
     private static async Task<string> WorkflowAsync(HttpClient client, string graph, object? variables = null) =>
         (await (await client.PostAsJsonAsync("/v1/workflows", new
         {
@@ -90,7 +78,7 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
         }
 
         var started = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { })).ReadJsonAsync(202);
-        var job = await FinishedAsync(client, started.GetProperty("id").GetString()!);
+        var job = await client.JobEndedAsync(started.GetProperty("id").GetString()!);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.Equal(aiStory ? 180 : 0, job.GetProperty("cost_kai_credits").GetInt32());
         Assert.Equal(total.GetProperty("kai_credits").GetInt32(), job.GetProperty("cost_kai_credits").GetInt32());
@@ -151,7 +139,7 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
             Assert.Equal(6, estimate.GetProperty("total").GetProperty("kai_credits").GetInt32());
             var started = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/run", new { budget = new { max_cost_usd = 0.70 } })).ReadJsonAsync(202);
             Assert.Equal(0.70m, started.GetProperty("budget").GetProperty("max_cost_usd").GetDecimal());
-            var job = await FinishedAsync(client, started.GetProperty("id").GetString()!);
+            var job = await client.JobEndedAsync(started.GetProperty("id").GetString()!);
 
             Assert.True(job.GetProperty("status").GetString() == "failed", job.ToString());
             Assert.Equal(("BUDGET_EXCEEDED", "stills"), (job.GetProperty("error").GetProperty("code").GetString(), job.GetProperty("error").GetProperty("node_id").GetString()));
@@ -185,7 +173,7 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
             """).RootElement;
         var jobs = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
             (await (await client.PostAsJsonAsync("/v1/jobs", new { graph })).ReadJsonAsync(202)).GetProperty("id").GetString()!));
-        var finished = await Task.WhenAll(jobs.Select(id => FinishedAsync(client, id)));
+        var finished = await Task.WhenAll(jobs.Select(id => client.JobEndedAsync(id)));
 
         Assert.Equal(["completed", "failed"], finished.Select(j => j.GetProperty("status").GetString()).Order());
         var refused = finished.Single(j => j.GetProperty("status").GetString() == "failed");
@@ -215,7 +203,7 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
             Assert.Equal((0m, 6m, 44m), (held.GetProperty("used").GetDecimal(), held.GetProperty("reserved").GetDecimal(), held.GetProperty("remaining").GetDecimal()));
 
             await (await client.PostAsync($"/v1/jobs/{job}/cancel", null)).ReadJsonAsync(202);
-            Assert.Equal("cancelled", (await FinishedAsync(client, job)).GetProperty("status").GetString());
+            Assert.Equal("cancelled", (await client.JobEndedAsync(job)).GetProperty("status").GetString());
             var released = Credits(await (await client.GetAsync("/v1/usage/quota")).ReadJsonAsync(200));
             Assert.Equal((0m, 0m, 50m), (released.GetProperty("used").GetDecimal(), released.GetProperty("reserved").GetDecimal(), released.GetProperty("remaining").GetDecimal()));
             Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM spend_reservations WHERE job_id = $1", job));

@@ -104,18 +104,6 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         return false;
     }
 
-    private static async Task<JsonElement> FinishedAsync(HttpClient client, string jobId, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
-            if (job.GetProperty("status").GetString() is "completed" or "failed" or "cancelled") return job;
-            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} still {job.GetProperty("status")} after {timeout}: {job}");
-            await Task.Delay(250);
-        }
-    }
-
     private async Task<HttpClient> PaidClientAsync()
     {
         var session = await host.RegisterAsync();
@@ -172,7 +160,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
                 output = new { profile = "9x16_720p", quality = "draft" },
             },
         })).ReadJsonAsync(202);
-        var job = await FinishedAsync(client, started.GetProperty("id").GetString()!, TimeSpan.FromMinutes(4));
+        var job = await client.JobEndedAsync(started.GetProperty("id").GetString()!, TimeSpan.FromMinutes(4));
         Assert.True(job.GetProperty("status").GetString() == "completed", $"{job}\n{host.Orchestrations.Tail()}");
 
         using var http = new HttpClient();
@@ -194,7 +182,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         host.Kie.TaskDuration = TimeSpan.FromSeconds(1);
         var generation = await (await client.PostAsJsonAsync("/v1/kai/generate-video", new { model = "veo-3.1-fast", prompt = "a red fox in snow" })).ReadJsonAsync(202);
         var generated = await (await client.GetAsync($"/v1/kai/generations/{generation.GetProperty("id").GetString()}")).ReadJsonAsync(200);
-        var job = await FinishedAsync(client, generated.GetProperty("job_id").GetString()!, TimeSpan.FromMinutes(2));
+        var job = await client.JobEndedAsync(generated.GetProperty("job_id").GetString()!, TimeSpan.FromMinutes(2));
         Assert.True(job.GetProperty("status").GetString() == "completed", $"{job}\n{host.Orchestrations.Tail()}");
         // KIE's callback went through the API's function, which raised the event on the item's sub-orchestration.
         Assert.Contains(host.Api.Log, l => l.Contains("Executed 'Functions.KieCallback' (Succeeded", StringComparison.Ordinal));
@@ -211,7 +199,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
             await Task.Delay(250);
         }
         await (await client.PostAsync($"/v1/jobs/{jobId}/cancel", null)).ReadJsonAsync(202);
-        var cancelled = await FinishedAsync(client, jobId, TimeSpan.FromMinutes(1));
+        var cancelled = await client.JobEndedAsync(jobId, TimeSpan.FromMinutes(1));
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
         host.Kie.TaskDuration = TimeSpan.FromSeconds(1);
     }
@@ -229,7 +217,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
             return await (await client.SendAsync(request)).ReadJsonAsync(202);
         }
         var first = await StartAsync();
-        var job = await FinishedAsync(client, first.GetProperty("id").GetString()!, TimeSpan.FromMinutes(2));
+        var job = await client.JobEndedAsync(first.GetProperty("id").GetString()!, TimeSpan.FromMinutes(2));
         Assert.True(job.GetProperty("status").GetString() == "completed", $"{job}\n{host.Orchestrations.Tail()}");
         // The durable client is the extension's default one, set up once: no later call sets the task hub up again (with a
         // hub name of the API's own in host.json, every start tried to create the hub's containers and tables anew).
@@ -238,7 +226,7 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         var replay = await StartAsync();
         Assert.Equal(first.GetProperty("id").GetString(), replay.GetProperty("id").GetString());
         var other = await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadJsonAsync(202);
-        await FinishedAsync(client, other.GetProperty("id").GetString()!, TimeSpan.FromMinutes(2));
+        await client.JobEndedAsync(other.GetProperty("id").GetString()!, TimeSpan.FromMinutes(2));
         Assert.Equal(setups, HubSetups());
     }
 

@@ -22,17 +22,6 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         edges = new object[] { new { from = "s", to = "st" }, new { from = "s", to = "v" }, new { from = "st", to = "t" }, new { from = "v", to = "t" } },
     };
 
-    private static async Task<JsonElement> WaitAsync(HttpClient client, string jobId)
-    {
-        for (var i = 0; i < 400; i++)
-        {
-            var job = await (await client.GetAsync($"/v1/jobs/{jobId}")).ReadJsonAsync(200);
-            if (job.GetProperty("status").GetString() is "completed" or "failed" or "cancelled") return job;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"job {jobId} did not finish");
-    }
-
     [Fact]
     public async Task RunningAWorkflowAnswers202WithManagementUrlsAndCompletes()
     {
@@ -49,7 +38,7 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         Assert.Equal($"/v1/jobs/{jobId}/cancel", started.GetProperty("urls").GetProperty("cancel").GetString());
         Assert.Equal($"/v1/jobs/{jobId}/events", started.GetProperty("urls").GetProperty("events").GetString());
 
-        var job = await WaitAsync(client, jobId);
+        var job = await client.JobEndedAsync(jobId);
         Assert.Equal(("completed", 100), (job.GetProperty("status").GetString(), job.GetProperty("progress").GetInt32()));
         Assert.Equal((workflowId, 1), (job.GetProperty("workflow_id").GetString(), job.GetProperty("workflow_version").GetInt32()));
         var nodes = job.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("node_id").GetString()!);
@@ -154,7 +143,7 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         var cancelled = await (await client.PostAsync($"/v1/jobs/{jobId}/cancel", null)).ReadJsonAsync(202);
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
         await (await client.PostAsync($"/v1/jobs/{jobId}/cancel", null)).ReadJsonAsync(202);
-        var final = await WaitAsync(client, jobId);
+        var final = await client.JobEndedAsync(jobId);
         Assert.Equal("cancelled", final.GetProperty("status").GetString());
 
         var retried = await (await client.PostAsync($"/v1/jobs/{jobId}/retry", null)).ReadJsonAsync(202);
@@ -168,7 +157,7 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
 
         var completed = await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph() })).ReadJsonAsync(202);
         var completedId = completed.GetProperty("id").GetString()!;
-        await WaitAsync(client, completedId);
+        await client.JobEndedAsync(completedId);
         await (await client.PostAsync($"/v1/jobs/{completedId}/cancel", null)).ReadProblemAsync(409, "JOB_FINISHED");
         await (await client.PostAsync($"/v1/jobs/{completedId}/retry", null)).ReadProblemAsync(409, "JOB_NOT_RETRYABLE");
     }
@@ -180,8 +169,8 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         var client = session.Client();
         var a = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph() })).ReadJsonAsync(202)).GetProperty("id").GetString()!;
         var b = (await (await client.PostAsJsonAsync("/v1/jobs", new { graph = Graph("failperm") })).ReadJsonAsync(202)).GetProperty("id").GetString()!;
-        await WaitAsync(client, a);
-        var failed = await WaitAsync(client, b);
+        await client.JobEndedAsync(a);
+        var failed = await client.JobEndedAsync(b);
         Assert.Equal("TEST_PERMANENT", failed.GetProperty("error").GetProperty("code").GetString());
 
         var all = await (await client.GetAsync("/v1/jobs")).ReadJsonAsync(200);

@@ -30,17 +30,11 @@ public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
         protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
     }
 
+    /// <summary>The job of generation <paramref name="id"/>, once it has ended.</summary>
     private static async Task<JsonElement> GenerationAsync(HttpClient client, string id, int seconds = 40)
     {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
-            var job = await (await client.GetAsync($"/v1/jobs/{generation.GetProperty("job_id").GetString()}")).ReadJsonAsync(200);
-            if (job.GetProperty("status").GetString() is "completed" or "failed") return job;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"generation {id} did not finish in {seconds} s");
+        var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
+        return await client.JobEndedAsync(generation.GetProperty("job_id").GetString()!, TimeSpan.FromSeconds(seconds));
     }
 
     /// <summary>A member of an org on a paid plan: a Veo clip's 60 credits are more than the free tier's 50 a month.</summary>

@@ -3,7 +3,7 @@ using FentaWeb.Domain.Common;
 
 namespace FentaWeb.Domain.Engine;
 
-/// <summary>A job row as the API reads it. The engine writes jobs with SQL (<see cref="TaskStore"/>), never through EF.</summary>
+/// <summary>A job row as the API reads it. The runs write jobs with SQL (<see cref="RunStore"/>, <see cref="JobStarter"/>), never through EF.</summary>
 public sealed class Job : IHasId
 {
     public required string Id { get; init; }
