@@ -235,6 +235,14 @@ public class ApiHost : IAsyncLifetime
     }
 }
 
+/// <summary>The API with an orchestration worker whose clock is a fake the test moves, so its timer functions fire by it.</summary>
+public class FakeClockHost : ApiHost
+{
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    protected override bool RunsWorker => true;
+    protected override TimeProvider WorkerClock => Clock;
+}
+
 public sealed record Session(ApiHost Host, string UserId, string Email, string OrgId, string AccessToken, string RefreshToken)
 {
     public HttpClient Client(string? orgId = null) => Host.Client(AccessToken, orgId);

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Engine;
 using FentaWeb.Simulators;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using NpgsqlTypes;
 using Stripe;
@@ -19,13 +18,10 @@ public class OverageTests(OverageTests.Host host) : IClassFixture<OverageTests.H
 {
     private const string MeterEventsPath = "/v1/billing/meter_events";
 
-    public sealed class Host : ApiHost
+    public sealed class Host : FakeClockHost
     {
         public StripeSimulator Stripe { get; } = new();
-        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
-        protected override bool RunsWorker => true;
         protected override int Workers => 2;
-        protected override TimeProvider WorkerClock => Clock;
         protected override Task BeforeStartAsync() => Stripe.StartAsync();
 
         private Dictionary<string, string?> StripeSettings => new()

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -12,12 +11,7 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class PausedJobTests(PausedJobTests.Host host) : IClassFixture<PausedJobTests.Host>
 {
-    public sealed class Host : ApiHost
-    {
-        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
-        protected override bool RunsWorker => true;
-        protected override TimeProvider WorkerClock => Clock;
-    }
+    public sealed class Host : FakeClockHost;
 
     private static readonly object Graph = new
     {

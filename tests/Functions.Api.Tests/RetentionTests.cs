@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -13,12 +12,7 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class RetentionTests(RetentionTests.Host host) : IClassFixture<RetentionTests.Host>
 {
-    public sealed class Host : ApiHost
-    {
-        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
-        protected override bool RunsWorker => true;
-        protected override TimeProvider WorkerClock => Clock;
-    }
+    public sealed class Host : FakeClockHost;
 
     private static readonly object Graph = new
     {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -11,12 +10,9 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class ScheduleTests(ScheduleTests.Host host) : IClassFixture<ScheduleTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : FakeClockHost
     {
-        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
-        protected override bool RunsWorker => true;
         protected override int Workers => 2;
-        protected override TimeProvider WorkerClock => Clock;
 
         /// <summary>Moves the clock past <paramref name="instant"/> (never back), across a minute boundary so the timer fires.</summary>
         public void MoveTo(DateTimeOffset instant) =>
