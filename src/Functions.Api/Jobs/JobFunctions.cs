@@ -27,7 +27,7 @@ public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variabl
 /// HTTP API does; the orchestrations app does the rest.
 /// </summary>
 [Tags("Jobs")]
-public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results, NpgsqlDataSource dataSource, IServiceScopeFactory scopes)
+public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results, NpgsqlDataSource dataSource, IServiceScopeFactory scopes, TimeProvider clock)
 {
     private const int MaxIdempotencyKeyLength = 255;
 
@@ -47,7 +47,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         if (created)
             await db.Workflows.Where(w => w.Id == workflow.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, DateTimeOffset.UtcNow), ct);
+                .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, clock.GetUtcNow()), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
