@@ -126,7 +126,9 @@ say "serving; Ctrl-C stops the API and the workers, then MailDev, Azurite and Po
 declare -A delay=() started=()
 for name in api worker render; do delay[$name]=1; started[$name]=$SECONDS; done
 while :; do
-  wait -n "$api_pid" "$worker_pid" "$render_pid" 2>/dev/null || true
+  # A half-second tick, not `wait -n` on the three: bash may reap a child that dies before that wait begins (its
+  # "Killed" notice), and `wait -n` then waits for the next one to end, so a crash right after a restart went unseen.
+  sleep 0.5 & wait $! 2>/dev/null || true
   for name in api worker render; do
     pid_var="${name}_pid"
     pid=${!pid_var}
