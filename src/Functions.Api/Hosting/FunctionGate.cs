@@ -31,7 +31,8 @@ public sealed class FunctionGate(Authenticator authenticator, RateLimits limits,
         try
         {
             var caller = function.IsAnonymous ? null : await authenticator.AuthenticateAsync(http.Request, ct);
-            await limits.CheckAsync(function, caller, Caller.ClientAddressOf(http.Request), ct);
+            // The authenticator already read a signed-in caller's address; only an anonymous call needs it read here.
+            await limits.CheckAsync(function, caller, caller?.ClientAddress ?? Caller.ClientAddressOf(http.Request), ct);
             if (caller is not null)
             {
                 caller.Require(function.Access!);
