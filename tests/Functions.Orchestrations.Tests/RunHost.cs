@@ -34,6 +34,8 @@ public class RunHost : IAsyncLifetime
     public JobStarter Jobs => _client.Services.GetRequiredService<JobStarter>();
     public DurableTaskClient Runs => _client.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
+    /// <summary>The in-process worker's executor, to deliver a node activity as a task hub would (again).</summary>
+    public Orchestrations.Runs.NodeExecutor Executor => _worker!.Services.GetRequiredService<Orchestrations.Runs.NodeExecutor>();
 
     protected virtual bool StartsWorker => true;
 

@@ -42,6 +42,27 @@ public class RunTests(RunTests.Host host) : IClassFixture<RunTests.Host>
     }
 
     [Fact]
+    public async Task ADuplicateDeliveryOfARunningItemWaitsForTheRunningExecutionInsteadOfRunningTheNodeAgain()
+    {
+        var job = await host.StartJobAsync("""
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "scenes=1"}},
+                   {"id": "st", "type": "Input.Stock", "params": {"query": "sleep=3000"}},
+                   {"id": "v", "type": "Voice.TTS", "params": {"voice": "sleep=8000"}}],
+         "edges": [{"from": "s", "to": "st"}, {"from": "s", "to": "v"}]}
+        """);
+        await host.WaitUntilAsync("SELECT EXISTS (SELECT 1 FROM node_runs WHERE job_id = $1 AND node_id = 'st' AND item_index = 0 AND claimed_by IS NOT NULL)", job);
+
+        // What a task hub does when a partition changes owner mid-batch: the activity is delivered again while it runs
+        // (the voice keeps the job going meanwhile, so the duplicate finds it still processing).
+        var duplicate = await host.Executor.ExecuteAsync(new NodeCall(job, "st", 0), CancellationToken.None);
+
+        Assert.Equal(OutcomeKind.Succeeded, duplicate.Kind);
+        Assert.Equal("succeeded", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1 AND node_id = 'st' AND item_index = 0", job))!);
+        Assert.Equal("completed", await host.WaitForJobAsync(job));
+        Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM test_executions WHERE job_id = $1 AND node_id = 'st'", job));
+    }
+
+    [Fact]
     public async Task WideFanOutRunsEveryItemOnceAndFansInInOrder()
     {
         var job = await host.StartJobAsync("""

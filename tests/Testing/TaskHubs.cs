@@ -20,6 +20,7 @@ public static class TaskHubs
             ["FENTA_TASK_HUB_POLL_SECONDS"] = "0.1",
             ["FENTA_TASK_HUB_VISIBILITY_SECONDS"] = "10",
             ["FENTA_TASK_HUB_LEASE_SECONDS"] = "6",
+            ["FENTA_NODE_CLAIM_SECONDS"] = "6",
             ["FENTA_RENDER_VISIBILITY_SECONDS"] = "10",
             ["FENTA_RENDER_QUEUE_PREFIX"] = name + "-",
             // Webhook deliveries are handed to orchestrations every second rather than every five.

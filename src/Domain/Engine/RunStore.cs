@@ -17,6 +17,8 @@ public static class RunStore
 {
     private const string Open = "status IN ('pending', 'running', 'waiting')";
     private const string Active = "status IN ('queued', 'processing')";
+    // Recording how an execution ended gives up its claim on the item (see ClaimAsync).
+    private const string Released = "claimed_by = NULL, claimed_until = NULL";
 
     public static async Task<JobConfig?> ConfigAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
@@ -62,6 +64,31 @@ public static class RunStore
         return new NodeRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : Json(reader.GetString(2)));
     }
 
+    /// <summary>
+    /// This execution (<paramref name="claim"/>) takes the open item for <paramref name="lease"/>, unless another live
+    /// execution holds it: false then, and the caller waits for that one rather than run the node twice.
+    /// </summary>
+    public static async Task<bool> ClaimAsync(NpgsqlDataSource db, NodeCall call, Guid claim, TimeSpan lease, CancellationToken ct)
+    {
+        await using var cmd = Command(db, $"""
+            UPDATE node_runs SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5)
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND {Open}
+              AND (claimed_by IS NULL OR claimed_by = $4 OR claimed_until < now())
+            """, call.JobId, call.NodeId, call.Item, claim, lease.TotalSeconds);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>The execution holding <paramref name="claim"/> is still at work: its claim lasts another <paramref name="lease"/>.</summary>
+    public static async Task RenewClaimAsync(NpgsqlDataSource db, NodeCall call, Guid claim, TimeSpan lease, CancellationToken ct)
+    {
+        await using var cmd = Command(db, """
+            UPDATE node_runs SET claimed_until = now() + make_interval(secs => $5)
+            WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND claimed_by = $4
+            """, call.JobId, call.NodeId, call.Item, claim, lease.TotalSeconds);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+
     /// <summary>The job an execution belongs to: its org and status now.</summary>
     public static async Task<(string OrgId, string Status)?> JobAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
@@ -79,7 +106,7 @@ public static class RunStore
     {
         await using var cmd = Command(db, $"""
             WITH done AS (
-              UPDATE node_runs SET status = 'succeeded', output = $4, error = NULL, completed_at = now(), updated_at = now()
+              UPDATE node_runs SET status = 'succeeded', output = $4, error = NULL, completed_at = now(), updated_at = now(), {Released}
               WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND {Open}
               RETURNING 1)
             UPDATE jobs SET nodes_done = nodes_done + CASE WHEN $5 THEN 1 ELSE 0 END,
@@ -95,7 +122,7 @@ public static class RunStore
     {
         await using var cmd = Command(db, $"""
             WITH waiting AS (
-              UPDATE node_runs SET status = 'pending', error = jsonb_build_object('code', $5::text, 'message', $6::text, 'attempt', $4), updated_at = now()
+              UPDATE node_runs SET status = 'pending', error = jsonb_build_object('code', $5::text, 'message', $6::text, 'attempt', $4), updated_at = now(), {Released}
               WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND attempt = $4 AND status = 'running'
               RETURNING 1)
             INSERT INTO job_logs (job_id, level, stage, message, data)
@@ -109,7 +136,7 @@ public static class RunStore
     public static async Task WaitingAsync(NpgsqlDataSource db, NodeCall call, CancellationToken ct)
     {
         await using var cmd = Command(db, $"""
-            UPDATE node_runs SET status = 'waiting', updated_at = now() WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND {Open}
+            UPDATE node_runs SET status = 'waiting', updated_at = now(), {Released} WHERE job_id = $1 AND node_id = $2 AND item_index = $3 AND {Open}
             """, call.JobId, call.NodeId, call.Item);
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -119,7 +146,7 @@ public static class RunStore
     {
         await using var cmd = Command(db, $"""
             UPDATE node_runs SET status = 'failed', error = jsonb_build_object('code', $4::text, 'message', $5::text, 'attempt', $6),
-                                 completed_at = now(), updated_at = now()
+                                 completed_at = now(), updated_at = now(), {Released}
             WHERE job_id = $1 AND node_id = $2 AND item_index IN ($3, -1) AND {Open}
             """, call.JobId, call.NodeId, call.Item, code, message, call.Attempt);
         await cmd.ExecuteNonQueryAsync(ct);

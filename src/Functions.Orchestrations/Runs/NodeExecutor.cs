@@ -2,22 +2,29 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Engine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace FentaWeb.Orchestrations.Runs;
 
-/// <summary>
-/// Runs one execution of one node item with its node activity and writes the outcome to PostgreSQL: the body of the
-/// <c>RunNode</c> activity, and of the render container for renders. It stops the activity when the job ends (the
-/// job's status is looked at every second), enforces the node's timeout, and reports what happened to the run.
-/// </summary>
 /// <summary>A node item ready to run: its plan node, the activity for its type (if this process has one) and the context it runs with.</summary>
 public sealed record Prepared(PlanNode Node, INodeActivity? Activity, ActivityContext Context);
 
-public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeActivity> activities, ILogger<NodeExecutor> logger)
+/// <summary>
+/// Runs one execution of one node item with its node activity and writes the outcome to PostgreSQL: the body of the
+/// <c>RunNode</c> activity, and of the render container for renders. One execution at a time holds the item (a
+/// duplicate delivery waits for it); it stops the activity when the job ends (the job's status is looked at every
+/// second), enforces the node's timeout, and reports what happened to the run.
+/// </summary>
+public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeActivity> activities, IConfiguration config, ILogger<NodeExecutor> logger)
 {
     private static readonly TimeSpan CheckIn = TimeSpan.FromSeconds(1);
+
+    // How long an execution's claim on its item outlives its last heartbeat: a dead worker's item waits this long for
+    // the redelivered execution (FENTA_NODE_CLAIM_SECONDS, 30 s by default; renewed every third of it).
+    private readonly TimeSpan _claimLease = TimeSpan.FromSeconds(
+        double.TryParse(config["FENTA_NODE_CLAIM_SECONDS"], System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 30);
 
     // The last registration of a node type wins, so a host (or a test worker) can replace an activity.
     private readonly Dictionary<string, INodeActivity> _activities = activities.GroupBy(a => a.NodeType).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
@@ -60,8 +67,19 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     /// <summary>Runs <paramref name="call"/>; <paramref name="inputs"/> are taken as given (a render request carries them) or read.</summary>
     public async Task<NodeOutcome> ExecuteAsync(NodeCall call, CancellationToken stopping, IReadOnlyDictionary<string, JsonElement>? inputs = null)
     {
-        var (work, instead) = await PrepareAsync(call, stopping, inputs);
-        if (work is null) return instead!;
+        var claim = Guid.NewGuid();
+        while (true)
+        {
+            var (work, instead) = await PrepareAsync(call, stopping, inputs);
+            if (work is null) return instead!;
+            if (await RunStore.ClaimAsync(db, call, claim, _claimLease, stopping)) return await ExecuteClaimedAsync(call, work, claim, stopping);
+            // A duplicate delivery while another execution of the item runs: that one's outcome will be this one's.
+            await Task.Delay(CheckIn, stopping);
+        }
+    }
+
+    private async Task<NodeOutcome> ExecuteClaimedAsync(NodeCall call, Prepared work, Guid claim, CancellationToken stopping)
+    {
         var (node, activity, context) = work;
         if (activity is null)
             return await RecordAsync(call, node, new ActivityResult.Failed("NODE_NOT_AVAILABLE", $"No worker can run {node.Definition.Type} nodes yet.", Permanent: true), stopping);
@@ -73,7 +91,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         cancel.CancelAfter(node.Retry.Timeout);
         using var watch = new CancellationTokenSource();
-        var jobEnded = WatchJobAsync(call.JobId, cancel, watch.Token);
+        var jobEnded = WatchAsync(call, claim, cancel, watch.Token);
         ActivityResult result;
         try
         {
@@ -143,15 +161,24 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
             port => JobPlan.Combine(port.Select(e => _outputs.TryGetValue((jobId, e.From), out var v) ? v : default).ToList()));
     }
 
-    /// <summary>Cancels <paramref name="running"/> when the job is cancelled or fails elsewhere; true when it did.</summary>
-    private async Task<bool> WatchJobAsync(string jobId, CancellationTokenSource running, CancellationToken done)
+    /// <summary>
+    /// While the execution runs: renews its claim, and cancels <paramref name="running"/> when the job is cancelled or
+    /// fails elsewhere; true when it did.
+    /// </summary>
+    private async Task<bool> WatchAsync(NodeCall call, Guid claim, CancellationTokenSource running, CancellationToken done)
     {
+        var renewed = DateTimeOffset.UtcNow;
         try
         {
             while (true)
             {
                 await Task.Delay(CheckIn, done);
-                if (await RunStore.JobAsync(db, jobId, done) is (_, "queued" or "processing")) continue;
+                if (DateTimeOffset.UtcNow - renewed >= _claimLease / 3)
+                {
+                    await RunStore.RenewClaimAsync(db, call, claim, _claimLease, done);
+                    renewed = DateTimeOffset.UtcNow;
+                }
+                if (await RunStore.JobAsync(db, call.JobId, done) is (_, "queued" or "processing")) continue;
                 await running.CancelAsync();
                 return true;
             }
@@ -162,7 +189,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         }
         catch (NpgsqlException e)
         {
-            LogWatchError(logger, jobId, e);
+            LogWatchError(logger, call.JobId, e);
             return false;
         }
     }
