@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Testing;
 using static FentaWeb.Bench.BenchKit;
 

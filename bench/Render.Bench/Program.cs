@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
 using FentaWeb.Domain.Scripts;
-using FentaWeb.Orchestrations.Providers;
 using FentaWeb.Render;
 
 // Our render of a full 30 s 1080x1920 short (5 scenes with crossfades, voice, ducked music, burned-in subtitles,

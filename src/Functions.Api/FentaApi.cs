@@ -1,9 +1,9 @@
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.OpenApiDocument;
-using FentaWeb.Domain.Durable;
+using FentaWeb.LocalHosting;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker;
 
 namespace FentaWeb.Api;
 

@@ -1,7 +1,7 @@
-using FentaWeb.Api;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.OpenApiDocument;
-using FentaWeb.Domain.Hosting;
+using FentaWeb.Api;
+using FentaWeb.LocalHosting;
 
 // The build writes the OpenAPI document from the function definitions (see Functions.Api.csproj).
 if (args is ["openapi", var path])

@@ -1,7 +1,7 @@
-using FentaWeb.Domain.Hosting;
-using FentaWeb.Orchestrations;
-using FentaWeb.Orchestrations.Activities;
+using FentaWeb.LocalHosting;
 using FentaWeb.Orchestrations.Functions;
+using FentaWeb.Orchestrations;
+using FentaWeb.Runs.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 

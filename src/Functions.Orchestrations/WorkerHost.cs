@@ -1,16 +1,20 @@
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
-using FentaWeb.Domain.Durable;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
-using FentaWeb.Orchestrations.Activities;
-using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Integrations.Blob;
+using FentaWeb.Integrations.Stripe;
+using FentaWeb.LocalHosting;
+using FentaWeb.Orchestrations.Billing;
 using FentaWeb.Orchestrations.Functions;
+using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
-using Microsoft.Extensions.Configuration;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs;
 using Microsoft.Extensions.Configuration.Memory;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -59,7 +63,7 @@ public static class WorkerHost
         services.AddMediaActivities(config);
         services.AddWebhookDelivery(config);
         // Paid overage goes to Stripe from here (the OverageReports timer); without FENTA_STRIPE_SECRET_KEY nothing is registered.
-        services.AddStripeBilling(StripeOptions.FromSettings(key => config[key]));
+        if (StripeOptions.FromSettings(key => config[key]) is { } stripe) services.AddStripeBilling(stripe).AddTransient<OverageReporter>();
         return services;
     }
 }

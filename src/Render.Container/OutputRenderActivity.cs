@@ -2,9 +2,10 @@ using System.Text.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs;
 using Npgsql;
 
 namespace FentaWeb.Render;

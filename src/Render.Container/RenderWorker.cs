@@ -1,9 +1,10 @@
 using Azure.Storage.Queues.Models;
 using FentaWeb.Domain.Assets;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
-using FentaWeb.Orchestrations.Activities;
-using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Integrations.Blob;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

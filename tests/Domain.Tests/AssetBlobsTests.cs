@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using Azure;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Integrations.Blob;
 using FentaWeb.Testing;
 
 namespace FentaWeb.Domain.Tests;

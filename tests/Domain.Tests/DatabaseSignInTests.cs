@@ -1,6 +1,6 @@
 using Azure.Core;
-using FentaWeb.Domain.Durable;
 using FentaWeb.Domain.Persistence;
+using FentaWeb.Runs;
 using FentaWeb.Testing;
 using Microsoft.Extensions.Configuration;
 

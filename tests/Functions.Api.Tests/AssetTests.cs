@@ -1,8 +1,9 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Integrations.Blob;
 using FentaWeb.Testing;
 
 namespace FentaWeb.Api.Tests;

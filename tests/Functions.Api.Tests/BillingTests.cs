@@ -1,7 +1,7 @@
-using FentaWeb.Domain.Engine;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using FentaWeb.Integrations.Http;
 using FentaWeb.Simulators;
 using Stripe;
 

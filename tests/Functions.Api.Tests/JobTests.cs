@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using FentaWeb.Domain.Jobs;
 
 namespace FentaWeb.Api.Tests;
 

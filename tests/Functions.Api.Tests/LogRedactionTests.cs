@@ -1,7 +1,8 @@
-using System.Net.Http.Json;
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using System.Web;
+using FentaWeb.Integrations.Kie;
 using FentaWeb.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

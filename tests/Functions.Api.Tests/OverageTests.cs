@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using FentaWeb.Domain.Billing;
-using FentaWeb.Domain.Engine;
+using FentaWeb.Integrations.Http;
 using FentaWeb.Simulators;
 using Npgsql;
 using NpgsqlTypes;

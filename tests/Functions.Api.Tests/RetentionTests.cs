@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Integrations.Blob;
 using FentaWeb.Testing;
 
 namespace FentaWeb.Api.Tests;

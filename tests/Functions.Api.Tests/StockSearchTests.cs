@@ -78,7 +78,7 @@ public class PexelsStockSearchTests(PexelsStockSearchTests.Host host) : IClassFi
         Assert.Equal(TimeSpan.FromSeconds(30), limited.Headers.RetryAfter?.Delta);
 
         // The client's pipeline tries a failed search again: this outage outlasts its tries.
-        for (var i = 0; i < FentaWeb.Domain.Engine.ProviderResilience.Attempts; i++) host.Pexels.EnqueueError(502, "bad gateway");
+        for (var i = 0; i < FentaWeb.Integrations.Http.ProviderResilience.Attempts; i++) host.Pexels.EnqueueError(502, "bad gateway");
         var down = await client.GetAsync("/v1/assets/stock/search?query=city");
         Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
         await down.ReadProblemAsync(502, "PEXELS_UNAVAILABLE");

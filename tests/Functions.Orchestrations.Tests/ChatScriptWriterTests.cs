@@ -1,6 +1,7 @@
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Scripts;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.Http;
+using FentaWeb.Integrations.OpenAi;
 using FentaWeb.Simulators;
 
 namespace FentaWeb.Orchestrations.Tests;
@@ -53,7 +54,7 @@ public class ChatScriptWriterTests : IAsyncLifetime
         _llm.EnqueueError(429, """{"error": {"code": "rate_limit_exceeded", "message": "Slow down"}}""", retryAfterSeconds: 7);
         var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
         Assert.Equal(("LLM_RATE_LIMITED", TimeSpan.FromSeconds(7)), (error.Code, error.RetryAfter));
-        Assert.IsType<FentaWeb.Domain.Engine.ActivityResult.RetryLater>(error.ToResult());
+        Assert.IsType<FentaWeb.Runs.ActivityResult.RetryLater>(FentaWeb.Runs.ActivityResult.Of(error));
     }
 
     [Theory]

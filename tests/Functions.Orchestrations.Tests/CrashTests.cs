@@ -1,4 +1,5 @@
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Jobs;
+using FentaWeb.Runs;
 using FentaWeb.Simulators;
 using Microsoft.DurableTask.Client;
 

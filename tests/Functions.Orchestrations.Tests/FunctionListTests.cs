@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FentaWeb.Orchestrations.Functions;
 using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Runs.Kie;
 using Microsoft.Extensions.Configuration;
 using NCrontab;
 

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Models;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.Http;
+using FentaWeb.Integrations.Kie;
 using FentaWeb.Simulators;
 using Microsoft.AspNetCore.Http;
 

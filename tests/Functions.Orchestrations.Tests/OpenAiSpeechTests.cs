@@ -1,6 +1,7 @@
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.Http;
+using FentaWeb.Integrations.OpenAi;
 using FentaWeb.Simulators;
 
 namespace FentaWeb.Orchestrations.Tests;

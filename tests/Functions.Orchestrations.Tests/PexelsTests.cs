@@ -1,5 +1,7 @@
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
+using FentaWeb.Integrations.Http;
+using FentaWeb.Integrations.Pexels;
 using FentaWeb.Simulators;
 using Microsoft.AspNetCore.Http;
 

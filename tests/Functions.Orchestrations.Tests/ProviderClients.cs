@@ -1,4 +1,4 @@
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.OpenAi;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Orchestrations.Tests;

@@ -2,13 +2,16 @@ using System.Diagnostics;
 using System.Text.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Durable;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Integrations.Blob;
+using FentaWeb.Integrations.OpenAi;
+using FentaWeb.LocalHosting;
 using FentaWeb.Orchestrations;
-using FentaWeb.Testing;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs;
 using FentaWeb.TestWorker;
+using FentaWeb.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,7 +38,7 @@ public class RunHost : IAsyncLifetime
     public DurableTaskClient Runs => _client.Services.GetRequiredService<DurableTaskClient>();
     public NpgsqlDataSource Db { get; private set; } = null!;
     /// <summary>The in-process worker's executor, to deliver a node activity as a task hub would (again).</summary>
-    public Orchestrations.Runs.NodeExecutor Executor => _worker!.Services.GetRequiredService<Orchestrations.Runs.NodeExecutor>();
+    public NodeExecutor Executor => _worker!.Services.GetRequiredService<NodeExecutor>();
 
     protected virtual bool StartsWorker => true;
 

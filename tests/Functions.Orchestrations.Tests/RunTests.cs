@@ -1,6 +1,6 @@
 using System.Text.Json;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Runs;
 
 namespace FentaWeb.Orchestrations.Tests;
 

@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Workflows;
-using FentaWeb.Orchestrations.Activities;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.Kie;
 using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Runs.Kie;
+using FentaWeb.Runs;
 using FentaWeb.Testing;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask;
 using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
 
 namespace FentaWeb.Orchestrations.Tests;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FentaWeb.Runs.Assets;
 using FentaWeb.Simulators;
 using FentaWeb.Testing;
 
@@ -140,7 +141,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         var bytes = await File.ReadAllBytesAsync(png);
         File.Delete(png);
         var store = host.Assets();
-        var (upload, link) = await store.ReserveUploadAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), bytes.Length,
+        var (upload, link) = await store.ReserveUploadAsync(new FentaWeb.Runs.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), bytes.Length,
             CancellationToken.None);
         var graph = $$$"""{"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{upload.Id}}}"]}}], "edges": []}""";
         using var worker = WorkerHost.Build([], host.WorkerSettings());
@@ -170,7 +171,7 @@ public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<
         await FentaWeb.Domain.Media.ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=4",
             "-ar", "44100", musicFile], CancellationToken.None);
         var store = host.Assets();
-        var music = await store.AddFileAsync(new FentaWeb.Domain.Assets.NewAsset(RunHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
+        var music = await store.AddFileAsync(new FentaWeb.Runs.Assets.NewAsset(RunHost.OrgId, "upload", "audio/wav", "music.wav"), musicFile, CancellationToken.None);
         File.Delete(musicFile);
 
         using var worker = WorkerHost.Build([], host.WorkerSettings());

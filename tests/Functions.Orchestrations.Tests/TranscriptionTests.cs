@@ -1,7 +1,9 @@
 using FentaWeb.Domain.Assets;
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
-using FentaWeb.Orchestrations.Providers;
+using FentaWeb.Integrations.Http;
+using FentaWeb.Integrations.OpenAi;
+using FentaWeb.Runs.Assets;
 using FentaWeb.Simulators;
 
 namespace FentaWeb.Orchestrations.Tests;

@@ -1,15 +1,15 @@
 using System.Text.Json;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Orchestrations;
-using Microsoft.DurableTask.Client;
+using FentaWeb.Runs;
 using FentaWeb.Simulators;
 using FentaWeb.Testing;
-using Microsoft.Extensions.Hosting;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace FentaWeb.Render.Tests;

@@ -1,6 +1,5 @@
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
-using FentaWeb.Orchestrations.Providers;
 
 namespace FentaWeb.Render.Tests;
 

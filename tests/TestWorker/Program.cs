@@ -1,6 +1,6 @@
 using FentaWeb.Orchestrations;
-using FentaWeb.Orchestrations.Activities;
 using FentaWeb.Render;
+using FentaWeb.Runs.Nodes;
 using FentaWeb.TestWorker;
 using Microsoft.Extensions.Hosting;
 

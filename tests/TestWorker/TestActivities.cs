@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using FentaWeb.Domain.Engine;
-using FentaWeb.Orchestrations.Activities;
+using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using FentaWeb.Domain.Assets;
+using FentaWeb.Integrations.Blob;
 
 namespace FentaWeb.Testing;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Models;
 using FentaWeb.Domain.Scripts;

@@ -99,6 +99,12 @@ public static class Metering
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// The spend reservations that still hold, as <c>spend_reservations r … WHERE</c>: those of running jobs. A job's run
+    /// or its cancel deletes what it held, and this keeps any row left behind (a worker gone mid-item) from holding anything.
+    /// </summary>
+    public const string HeldReservationsSql = "spend_reservations r JOIN jobs held_by ON held_by.id = r.job_id WHERE held_by.status IN ('queued', 'processing')";
+
     public static async Task<QuotaStatus> StatusAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct)
     {
         var (start, end) = PeriodOf(now);
@@ -111,7 +117,7 @@ public static class Metering
             FROM orgs o
             CROSS JOIN LATERAL (SELECT coalesce(sum(r.tokens), 0)::numeric AS tokens, coalesce(sum(r.kai_credits), 0)::numeric AS kai_credits,
                                        coalesce(sum(r.render_seconds), 0)::numeric AS render_seconds
-                                FROM {Reservations.HeldSql} AND r.org_id = o.id) held
+                                FROM {HeldReservationsSql} AND r.org_id = o.id) held
             LEFT JOIN usage_records u ON u.org_id = o.id AND u.created_at >= $2 AND u.created_at < $3
             WHERE o.id = $1 GROUP BY o.id, o.plan, held.tokens, held.kai_credits, held.render_seconds
             """);

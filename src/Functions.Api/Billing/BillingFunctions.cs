@@ -2,6 +2,7 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Integrations.Stripe;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

@@ -3,6 +3,7 @@ using FentaWeb.Api.Samples;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
+using FentaWeb.Runs.Assets;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 

@@ -1,7 +1,12 @@
-using FentaWeb.Domain.Hosting;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
+using FentaWeb.Integrations.Blob;
+using FentaWeb.Integrations.OpenAi;
+using FentaWeb.Integrations.Pexels;
+using FentaWeb.Integrations.Smtp;
+using FentaWeb.Integrations.Stripe;
+using FentaWeb.LocalHosting;
 
 namespace FentaWeb.Api.Hosting;
 
@@ -42,7 +47,7 @@ public sealed class FentaOptions
     public string? DemoApiKey { get; init; }
     public string? DemoPassword { get; init; }
     /// <summary>The SMTP server for verification, password-reset and invitation mails; null sends none (and logs that).</summary>
-    public Mail.SmtpOptions? Smtp { get; init; }
+    public SmtpOptions? Smtp { get; init; }
     /// <summary>FENTA_PUBLIC_URL, with a trailing slash: the only base of links in mails (never the request's Host).</summary>
     public Uri PublicUrl { get; init; } = new("http://127.0.0.1:8080/");
     /// <summary>Mails to one address in an hour, whoever asks (FENTA_MAILS_PER_ADDRESS_PER_HOUR).</summary>
@@ -83,7 +88,7 @@ public sealed class FentaOptions
             AllowPrivateWebhookAddresses = config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
-            Smtp = Mail.SmtpOptions.FromSettings(Setting),
+            Smtp = SmtpOptions.FromSettings(Setting),
             PublicUrl = PublicUrlOf(config["FENTA_PUBLIC_URL"]),
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
             ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd

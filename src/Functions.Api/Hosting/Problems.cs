@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;

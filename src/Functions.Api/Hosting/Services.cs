@@ -2,9 +2,14 @@ using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
+using FentaWeb.Integrations.Blob;
+using FentaWeb.Integrations.Pexels;
+using FentaWeb.Integrations.Stripe;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Jobs;
+using FentaWeb.Runs;
 
 namespace FentaWeb.Api.Jobs;
 

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Integrations.Smtp;
 using MailKit.Net.Smtp;
 using MimeKit;
 using Npgsql;

@@ -4,6 +4,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Runs.Assets;
 using Microsoft.EntityFrameworkCore;
 
 namespace FentaWeb.Api.Samples;

@@ -1,6 +1,7 @@
-using FentaWeb.Domain.Engine;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
+using FentaWeb.Runs.Kie;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,9 @@
 using FentaWeb.Domain.Billing;
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Jobs;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

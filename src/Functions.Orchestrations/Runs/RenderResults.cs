@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -14,7 +14,7 @@ namespace FentaWeb.Orchestrations.Runs;
 public sealed partial class RenderResults(ILogger<RenderResults> logger)
 {
     [Function(nameof(RenderResults))]
-    public async Task RunAsync([QueueTrigger(RenderQueues.ResultQueueName, Connection = Domain.Durable.RuntimeStorage.SettingName)] string message, [DurableClient] DurableTaskClient runs)
+    public async Task RunAsync([QueueTrigger(RenderQueues.ResultQueueName, Connection = RuntimeStorage.SettingName)] string message, [DurableClient] DurableTaskClient runs)
     {
         var report = JsonSerializer.Deserialize<RenderReport>(message, FentaJson.Options)!;
         await runs.RaiseEventAsync(report.JobId, RunNames.RenderEvent(report.RequestId), report.Outcome);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using FentaWeb.Domain.Assets;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,6 @@
-using FentaWeb.Domain.Engine;
-using FentaWeb.Orchestrations.Activities;
+using FentaWeb.Domain.Workflows;
+using FentaWeb.Runs.Kie;
+using FentaWeb.Runs;
 using Microsoft.DurableTask;
 using Npgsql;
 
@@ -19,7 +20,7 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor) : TaskAc
             node.Id, node.Predecessors, node.FansOut, RunnerOf(node), node.Retry, done.Contains(node.Id))).ToList());
     }
 
-    private Domain.Engine.NodeRunner RunnerOf(PlanNode node) => executor.ActivityFor(node.Definition.Type) switch
+    private NodeRunner RunnerOf(PlanNode node) => executor.ActivityFor(node.Definition.Type) switch
     {
         KaiGenerationActivity kai when kai.UsesKie(node.Params) => NodeRunner.Kie,
         _ when node.Definition.Queue == Domain.Workflows.NodeQueues.Render => NodeRunner.Render,

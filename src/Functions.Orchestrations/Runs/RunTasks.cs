@@ -1,4 +1,6 @@
 using FentaWeb.Orchestrations.Webhooks;
+using FentaWeb.Runs.Kie;
+using FentaWeb.Runs;
 using Microsoft.DurableTask;
 
 namespace FentaWeb.Orchestrations.Runs;

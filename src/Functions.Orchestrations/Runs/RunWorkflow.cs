@@ -1,7 +1,9 @@
-using FentaWeb.Domain.Engine;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
-using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
+using FentaWeb.Runs.Kie;
+using FentaWeb.Runs;
 using Microsoft.DurableTask;
+using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
 
 namespace FentaWeb.Orchestrations.Runs;
 

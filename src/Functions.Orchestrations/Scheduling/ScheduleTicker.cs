@@ -1,9 +1,9 @@
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Scheduling;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;

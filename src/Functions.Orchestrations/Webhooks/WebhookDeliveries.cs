@@ -1,14 +1,14 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using FentaWeb.Domain.Common;
-using FentaWeb.Domain.Engine;
 using FentaWeb.Domain.Webhooks;
 using FentaWeb.Orchestrations.Runs;
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

@@ -1,0 +1,74 @@
+using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Scripts;
+using FentaWeb.Integrations.Kie;
+using FentaWeb.Integrations.OpenAi;
+using FentaWeb.Integrations.Pexels;
+using FentaWeb.Runs.Assets;
+using FentaWeb.Runs.Kie;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FentaWeb.Runs.Nodes;
+
+public static class ActivityRegistration
+{
+    /// <summary>Registers the activity of one node type; the last registration of a type wins (a test worker replaces some).</summary>
+    public static IServiceCollection AddNodeActivity<TActivity>(this IServiceCollection services) where TActivity : class, INodeActivity =>
+        services.AddSingleton<INodeActivity, TActivity>();
+
+    private static double? Seconds(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+
+    /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
+    public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(key => config[key]);
+
+    /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
+    public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
+    {
+        if (OpenAiEndpoint.FromConfiguration(config, "LLM", "gpt-4o-mini", TimeSpan.FromSeconds(60)) is { } llm)
+            services.AddOpenAiClient(nameof(ChatScriptWriter), llm).AddTypedClient<IScriptWriter>((http, _) => new ChatScriptWriter(http, llm));
+        else
+        {
+            services.AddSingleton<IScriptWriter, TemplateScriptWriter>();
+        }
+        services.AddNodeActivity<ScriptGenerateActivity>();
+        services.AddNodeActivity<ScriptTransformActivity>();
+
+        services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
+        if (OpenAiEndpoint.FromConfiguration(config, "TTS", "tts-1", TimeSpan.FromSeconds(60)) is { } tts)
+        {
+            services.AddOpenAiClient(nameof(OpenAiSpeech), tts).AddTypedClient((http, _) => new OpenAiSpeech(http, tts));
+            services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
+        }
+        services.AddNodeActivity<VoiceTtsActivity>();
+        if (OpenAiEndpoint.FromConfiguration(config, "ASR", "whisper-1", TimeSpan.FromMinutes(5)) is { } asr)
+            services.AddOpenAiClient(nameof(OpenAiTranscriber), asr).AddTypedClient((http, _) => new OpenAiTranscriber(http, asr));
+        services.AddNodeActivity<SubtitleAutoActivity>();
+        services.AddNodeActivity<AudioMixActivity>();
+
+        services.AddSingleton(StockLibrary(config));
+        if (PexelsOptions.FromSettings(key => config[key]) is { } pexels) services.AddPexelsClient(pexels);
+        services.AddNodeActivity<InputStockActivity>();
+        services.AddNodeActivity<InputUploadActivity>();
+        services.AddNodeActivity<EditTimelineActivity>();
+
+        services.AddNodeActivity<OutputDownloadActivity>();
+
+        if (config["FENTA_KIE_API_KEY"] is { Length: > 0 } kieKey)
+        {
+            var kie = new KieOptions(new Uri(config["FENTA_KIE_BASE_URL"] is { Length: > 0 } kieUrl ? kieUrl : "https://api.kie.ai/"), kieKey,
+                TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(Seconds(config["FENTA_KIE_POLL_SECONDS"]) ?? 5),
+                Seconds(config["FENTA_KIE_DEADLINE_SECONDS"]) is { } deadline ? TimeSpan.FromSeconds(deadline) : null);
+            // The circuit breakers live in the client factory's pipeline, so every KieClient of the process shares them.
+            services.AddKieClient(kie);
+            // KIE calls back to the API at FENTA_PUBLIC_URL; it fetches input files over signed Blob links.
+            services.AddSingleton(sp => new KieRuntime(sp.GetRequiredService<KieClient>(), kie,
+                new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080")));
+        }
+        foreach (var type in (string[])["Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo"])
+            services.AddSingleton<INodeActivity>(sp => new KaiGenerationActivity(type, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                sp.GetRequiredService<AssetStore>(), sp.GetService<KieRuntime>()));
+        return services;
+    }
+}

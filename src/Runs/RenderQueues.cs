@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using FentaWeb.Domain.Common;
+using Microsoft.DurableTask;
+
+namespace FentaWeb.Runs;
+
+/// <summary>A render for the render container: the request's inputs travel in a blob, so the queue message stays small.</summary>
+public sealed record RenderRequest(string RequestId, NodeCall Call, IReadOnlyDictionary<string, JsonElement> Inputs);
+
+/// <summary>How a render request ended, for the run that waits on it.</summary>
+public sealed record RenderReport(string RequestId, string JobId, NodeOutcome Outcome);
+
+public sealed record RenderSubmission(NodeCall Call, string RequestId);
+
+/// <summary>
+/// The render queue (requests, KEDA scales the render container on it in Azure), the results queue (a queue-triggered
+/// function raises the outcome on the run) and the blob container that holds the requests. Messages are base64, as
+/// the Functions queue trigger expects. A <paramref name="prefix"/> (FENTA_RENDER_QUEUE_PREFIX) lets several stacks
+/// share one storage account (tests do); a deployment has its own account and no prefix, as the trigger's name assumes.
+/// </summary>
+public sealed class RenderQueues(QueueServiceClient queues, BlobServiceClient blobs, string prefix = "")
+{
+    public const string RequestQueueName = "render-requests";
+    public const string ResultQueueName = "render-results";
+    /// <summary>How long a request may wait for a free renderer before its run stops waiting on top of the node's timeout.</summary>
+    public static readonly TimeSpan QueueWait = TimeSpan.FromMinutes(30);
+
+    private readonly Lazy<Task> _created = new(async () =>
+    {
+        await queues.GetQueueClient(prefix + RequestQueueName).CreateIfNotExistsAsync();
+        await queues.GetQueueClient(prefix + ResultQueueName).CreateIfNotExistsAsync();
+        await blobs.GetBlobContainerClient(prefix + RequestQueueName).CreateIfNotExistsAsync();
+    });
+
+    public QueueClient Requests => Queue(RequestQueueName);
+    public QueueClient Results => Queue(ResultQueueName);
+
+    /// <summary>A queue of this app's storage account by the name its trigger gives (with the prefix, locally).</summary>
+    public QueueClient Queue(string name) => queues.GetQueueClient(prefix + name);
+
+    private BlobContainerClient Container => blobs.GetBlobContainerClient(prefix + RequestQueueName);
+
+    public Task EnsureCreatedAsync() => _created.Value;
+
+    /// <summary>Stores the request and queues it. Idempotent per request id (a repeated submit renders at most once more, and is reported once).</summary>
+    public async Task SubmitAsync(RenderRequest request, CancellationToken ct)
+    {
+        await EnsureCreatedAsync();
+        var blob = Container.GetBlobClient(BlobName(request.RequestId));
+        await blob.UploadAsync(BinaryData.FromObjectAsJson(request, FentaJson.Options), overwrite: true, ct);
+        await Requests.SendMessageAsync(JsonSerializer.Serialize(new { request_id = request.RequestId }), ct);
+    }
+
+    public async Task<RenderRequest?> ReadAsync(QueueMessage message, CancellationToken ct)
+    {
+        var requestId = message.Body.ToObjectFromJson<JsonElement>().GetProperty("request_id").GetString()!;
+        var blob = Container.GetBlobClient(BlobName(requestId));
+        if (!await blob.ExistsAsync(ct)) return null;
+        return (await blob.DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<RenderRequest>(FentaJson.Options);
+    }
+
+    public async Task ReportAsync(RenderReport report, CancellationToken ct)
+    {
+        await EnsureCreatedAsync();
+        await Results.SendMessageAsync(JsonSerializer.Serialize(report, FentaJson.Options), ct);
+        await Container.GetBlobClient(BlobName(report.RequestId)).DeleteIfExistsAsync(cancellationToken: ct);
+    }
+
+    private static string BlobName(string requestId) => requestId.Replace(':', '/') + ".json";
+
+    public static RenderQueues FromSettings(Func<string, string?> setting)
+    {
+        var storage = RuntimeStorage.FromSettings(setting);
+        return new RenderQueues(storage.Queues(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }), storage.Blobs(),
+            setting("FENTA_RENDER_QUEUE_PREFIX") ?? "");
+    }
+}
+
+/// <summary>Puts a render request on the render queue; or, when the item must not render (the job ended), says what instead.</summary>
+public sealed class SubmitRender(NodeExecutor executor, RenderQueues queues) : TaskActivity<RenderSubmission, NodeOutcome?>
+{
+    public override async Task<NodeOutcome?> RunAsync(TaskActivityContext context, RenderSubmission submission)
+    {
+        var (work, instead) = await executor.PrepareAsync(submission.Call, CancellationToken.None);
+        if (work is null) return instead;
+        await queues.SubmitAsync(new RenderRequest(submission.RequestId, submission.Call, work.Context.Inputs), CancellationToken.None);
+        return null;
+    }
+}
