@@ -19,6 +19,8 @@ dotnet build "$ROOT/FentaWeb.sln" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
   { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in $LOCAL/build.log"; }
 
 say "running every test"
+# The solution's test projects run in parallel. EndToEnd.Tests (worker and renderer processes, Functions hosts, ./run.sh)
+# takes longest; FentaWeb.sln lists it first among them, so it is among the first started rather than the last.
 started=$(date +%s)
 dotnet test "$ROOT/FentaWeb.sln" --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$LOCAL/test.log"
 status=${PIPESTATUS[0]}

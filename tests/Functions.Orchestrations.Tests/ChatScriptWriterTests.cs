@@ -7,22 +7,12 @@ using FentaWeb.Simulators;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>The OpenAI-compatible client against a local simulator of the chat completions contract.</summary>
-public class ChatScriptWriterTests : IAsyncLifetime
+public class ChatScriptWriterTests() : SimulatorTests<OpenAiSimulator>(new())
 {
-    private readonly OpenAiSimulator _llm = new();
-    private readonly ProviderClients _clients = new();
     private static readonly ScriptRequest Request = new("city lights at night", "story", "en", 30, 3);
 
-    public Task InitializeAsync() => _llm.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _llm.DisposeAsync();
-    }
-
     private ChatScriptWriter Writer(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        _clients.OpenAi(new OpenAiEndpoint(_llm.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new ChatScriptWriter(http, endpoint));
+        Clients.OpenAi(new OpenAiEndpoint(Simulator.ApiBase, key, "test-model", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new ChatScriptWriter(http, endpoint));
 
     [Fact]
     public async Task WritesAScriptInJsonModeWithBearerAuth()
@@ -32,7 +22,7 @@ public class ChatScriptWriterTests : IAsyncLifetime
         Assert.Equal(("Rivers of Light", 3, "llm:test-model"), (script.Title, script.Scenes.Count, script.Source));
         Assert.Equal(["city night"], script.Scenes[0].SearchTerms);
         Assert.Equal(["#city", "#night"], script.Hashtags);
-        var sent = Assert.Single(_llm.Requests);
+        var sent = Assert.Single(Simulator.Requests);
         Assert.Equal(("POST", "/v1/chat/completions", $"Bearer {OpenAiSimulator.ValidKey}"), (sent.Method, sent.Path, sent.Authorization));
         var body = sent.Body!.Value;
         Assert.Equal("test-model", body.GetProperty("model").GetString());
@@ -43,16 +33,15 @@ public class ChatScriptWriterTests : IAsyncLifetime
     [Fact]
     public async Task WrongKeyIsAPermanentConfigurationError()
     {
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer("sk-wrong").WriteAsync(Request, CancellationToken.None));
-        Assert.Equal(("LLM_UNAUTHORIZED", true), (error.Code, error.Permanent));
+        var error = await FailsWithAsync("LLM_UNAUTHORIZED", true, () => Writer("sk-wrong").WriteAsync(Request, CancellationToken.None));
         Assert.Contains("Incorrect API key", error.Message);
     }
 
     [Fact]
     public async Task RateLimitHonoursRetryAfterWithoutFailing()
     {
-        _llm.EnqueueError(429, """{"error": {"code": "rate_limit_exceeded", "message": "Slow down"}}""", retryAfterSeconds: 7);
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
+        Simulator.EnqueueError(429, """{"error": {"code": "rate_limit_exceeded", "message": "Slow down"}}""", retryAfterSeconds: 7);
+        var error = await FailsAsync(() => Writer().WriteAsync(Request, CancellationToken.None));
         Assert.Equal(("LLM_RATE_LIMITED", TimeSpan.FromSeconds(7)), (error.Code, error.RetryAfter));
         Assert.IsType<FentaWeb.Runs.ActivityResult.RetryLater>(FentaWeb.Runs.ActivityResult.Of(error));
     }
@@ -66,34 +55,31 @@ public class ChatScriptWriterTests : IAsyncLifetime
     {
         // A 5xx is tried again by the client's pipeline, so an outage is one that outlasts its tries; a 4xx is not.
         var tries = status >= 500 ? ProviderResilience.Attempts : 1;
-        for (var i = 0; i < tries; i++) _llm.EnqueueError(status, """{"error": {"message": "nope"}}""");
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
-        Assert.Equal((code, permanent, (TimeSpan?)null), (error.Code, error.Permanent, error.RetryAfter));
-        Assert.Equal(tries, _llm.Requests.Count);
+        for (var i = 0; i < tries; i++) Simulator.EnqueueError(status, """{"error": {"message": "nope"}}""");
+        var error = await FailsWithAsync(code, permanent, () => Writer().WriteAsync(Request, CancellationToken.None));
+        Assert.Null(error.RetryAfter);
+        Assert.Equal(tries, Simulator.Requests.Count);
     }
 
     [Fact]
     public async Task ErrorInsideAnHttp200IsAnError()
     {
-        _llm.EnqueueError(200, """{"error": {"code": 502, "message": "upstream provider failed"}}""");
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
-        Assert.Equal(("LLM_ERROR", false), (error.Code, error.Permanent));
+        Simulator.EnqueueError(200, """{"error": {"code": 502, "message": "upstream provider failed"}}""");
+        var error = await FailsWithAsync("LLM_ERROR", false, () => Writer().WriteAsync(Request, CancellationToken.None));
         Assert.Contains("upstream provider failed", error.Message);
     }
 
     [Fact]
     public async Task SlowAnswerTimesOutAsARetryableFailure()
     {
-        _llm.EnqueueDelay(TimeSpan.FromSeconds(5));
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer(timeoutSeconds: 0.3).WriteAsync(Request, CancellationToken.None));
-        Assert.Equal(("LLM_TIMEOUT", false), (error.Code, error.Permanent));
+        Simulator.EnqueueDelay(TimeSpan.FromSeconds(5));
+        await FailsWithAsync("LLM_TIMEOUT", false, () => Writer(timeoutSeconds: 0.3).WriteAsync(Request, CancellationToken.None));
     }
 
     [Fact]
     public async Task ContentThatIsNotTheAskedJsonIsRetryable()
     {
-        _llm.Content = "Sure! Here is your script: once upon a time...";
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Writer().WriteAsync(Request, CancellationToken.None));
-        Assert.Equal(("LLM_BAD_OUTPUT", false), (error.Code, error.Permanent));
+        Simulator.Content = "Sure! Here is your script: once upon a time...";
+        await FailsWithAsync("LLM_BAD_OUTPUT", false, () => Writer().WriteAsync(Request, CancellationToken.None));
     }
 }

@@ -9,21 +9,10 @@ using Microsoft.AspNetCore.Http;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>The KIE.ai client against the local simulator of its documented contract: requests, replies of every family, errors.</summary>
-public class KieClientTests : IAsyncLifetime
+public class KieClientTests() : SimulatorTests<KieSimulator>(new() { SendCallbacks = false, TaskDuration = TimeSpan.Zero })
 {
-    private readonly KieSimulator _kie = new() { SendCallbacks = false, TaskDuration = TimeSpan.Zero };
-    private readonly ProviderClients _clients = new();
-
-    public Task InitializeAsync() => _kie.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _kie.DisposeAsync();
-    }
-
     private KieClient Client(string key = KieSimulator.ValidKey, double timeoutSeconds = 5) =>
-        _clients.Get<KieClient>(services => services.AddKieClient(new KieOptions(_kie.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds), TimeSpan.FromSeconds(1))));
+        Clients.Get<KieClient>(services => services.AddKieClient(new KieOptions(Simulator.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds), TimeSpan.FromSeconds(1))));
 
     private static JsonObject Input(string modelId, object? modelParams = null)
     {
@@ -35,15 +24,13 @@ public class KieClientTests : IAsyncLifetime
         return input;
     }
 
-    private static Task<ProviderException> FailsAsync(Func<Task> call) => Assert.ThrowsAsync<ProviderException>(call);
-
     [Fact]
     public async Task MarketTasksAreCreatedWithModelCallbackAndInputAndReadBackFromResultJson()
     {
         var model = ModelRegistry.Find("sora-2-text-to-video")!;
         var taskId = await Client().SubmitAsync(model, "a paper boat", Input(model.Id), "https://example.test/v1/kai/callbacks/t0k", CancellationToken.None);
 
-        var sent = _kie.Requests.Single(r => r.Path == "/api/v1/jobs/createTask");
+        var sent = Simulator.Requests.Single(r => r.Path == "/api/v1/jobs/createTask");
         Assert.Equal($"Bearer {KieSimulator.ValidKey}", sent.Authorization);
         var body = sent.Body!.Value;
         Assert.Equal(("sora-2-text-to-video", "https://example.test/v1/kai/callbacks/t0k"), (body.GetProperty("model").GetString(), body.GetProperty("callBackUrl").GetString()));
@@ -62,9 +49,9 @@ public class KieClientTests : IAsyncLifetime
         string? family = null;
         async Task<KieStatus> StatusWith(string modelId, object data)
         {
-            _kie.Enqueue(http => http.Response.WriteAsJsonAsync(new { code = 200, msg = "success", data }));
+            Simulator.Enqueue(http => http.Response.WriteAsJsonAsync(new { code = 200, msg = "success", data }));
             var status = await Client().StatusAsync(ModelRegistry.Find(modelId)!, "task-1", CancellationToken.None);
-            family = _kie.Requests.Last().Path;
+            family = Simulator.Requests.Last().Path;
             return status;
         }
 
@@ -89,14 +76,14 @@ public class KieClientTests : IAsyncLifetime
     {
         var veo = ModelRegistry.Find("veo-3.1-quality")!;
         await Client().SubmitAsync(veo, "a fox", Input(veo.Id), null, CancellationToken.None);
-        var body = _kie.Requests.Single(r => r.Path == "/api/v1/veo/generate").Body!.Value;
+        var body = Simulator.Requests.Single(r => r.Path == "/api/v1/veo/generate").Body!.Value;
         Assert.Equal(("veo3", "9:16", "TEXT_2_VIDEO"), (body.GetProperty("model").GetString(), body.GetProperty("aspectRatio").GetString(),
             body.GetProperty("generationType").GetString()));
         Assert.False(body.TryGetProperty("callBackUrl", out _));
 
         var image = ModelRegistry.Find("gpt-4o-image")!;
         await Client().SubmitAsync(image, "a poster", Input(image.Id, new { nVariants = "2" }), null, CancellationToken.None);
-        var imageBody = _kie.Requests.Single(r => r.Path == "/api/v1/gpt4o-image/generate").Body!.Value;
+        var imageBody = Simulator.Requests.Single(r => r.Path == "/api/v1/gpt4o-image/generate").Body!.Value;
         Assert.Equal((2, "2:3"), (imageBody.GetProperty("nVariants").GetInt32(), imageBody.GetProperty("size").GetString())); // a number on the wire
         Assert.Equal(12, image.Credits(Input(image.Id, new { nVariants = "2" })));
     }
@@ -107,26 +94,23 @@ public class KieClientTests : IAsyncLifetime
         var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
         Task Submit(KieClient? client = null) => (client ?? Client()).SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
 
-        var unauthorized = await FailsAsync(() => Submit(Client("wrong-key")));
-        Assert.Equal(("KIE_UNAUTHORIZED", true), (unauthorized.Code, unauthorized.Permanent));
+        await FailsWithAsync("KIE_UNAUTHORIZED", true, () => Submit(Client("wrong-key")));
 
-        _kie.EnqueueError(200, """{"code": 422, "msg": "duration must be 5 or 10"}""");
-        var invalid = await FailsAsync(() => Submit());
-        Assert.Equal(("KIE_VALIDATION", true), (invalid.Code, invalid.Permanent));
+        Simulator.EnqueueError(200, """{"code": 422, "msg": "duration must be 5 or 10"}""");
+        var invalid = await FailsWithAsync("KIE_VALIDATION", true, () => Submit());
         Assert.Contains("duration must be 5 or 10", invalid.Message);
 
-        _kie.EnqueueError(429, """{"code": 429, "msg": "slow down"}""", retryAfterSeconds: 7);
+        Simulator.EnqueueError(429, """{"code": 429, "msg": "slow down"}""", retryAfterSeconds: 7);
         var limited = await FailsAsync(() => Submit());
         Assert.Equal(("KIE_RATE_LIMITED", TimeSpan.FromSeconds(7)), (limited.Code, limited.RetryAfter));
 
-        _kie.EnqueueError(200, """{"code": 505, "msg": "feature disabled"}""");
-        var disabled = await FailsAsync(() => Submit());
-        Assert.Equal(("KIE_FEATURE_DISABLED", true), (disabled.Code, disabled.Permanent));
+        Simulator.EnqueueError(200, """{"code": 505, "msg": "feature disabled"}""");
+        await FailsWithAsync("KIE_FEATURE_DISABLED", true, () => Submit());
 
-        _kie.EnqueueError(200, """{"code": 501, "msg": "generation failed"}""");
-        var generation = await FailsAsync(() => Submit());
-        Assert.Equal(("KIE_GENERATION_FAILED", false, (TimeSpan?)null), (generation.Code, generation.Permanent, generation.RetryAfter));
-        Assert.Equal(0, _kie.CreateTaskCalls); // none of those created a task
+        Simulator.EnqueueError(200, """{"code": 501, "msg": "generation failed"}""");
+        var generation = await FailsWithAsync("KIE_GENERATION_FAILED", false, () => Submit());
+        Assert.Null(generation.RetryAfter);
+        Assert.Equal(0, Simulator.CreateTaskCalls); // none of those created a task
     }
 
     [Fact]
@@ -134,37 +118,36 @@ public class KieClientTests : IAsyncLifetime
     {
         var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
         var taskId = await Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
-        _kie.EnqueueError(503, "busy");
-        _kie.EnqueueError(502, "bad gateway");
+        Simulator.EnqueueError(503, "busy");
+        Simulator.EnqueueError(502, "bad gateway");
         Assert.Equal(KieState.Succeeded, (await Client().StatusAsync(model, taskId, CancellationToken.None)).State);
-        Assert.Equal(3, _kie.Requests.Count(r => r.Path.StartsWith("/api/v1/jobs/recordInfo", StringComparison.Ordinal)));
+        Assert.Equal(3, Simulator.Requests.Count(r => r.Path.StartsWith("/api/v1/jobs/recordInfo", StringComparison.Ordinal)));
 
-        _kie.EnqueueError(500, """{"code": 500, "msg": "oops"}""");
-        var failed = await FailsAsync(() => Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
-        Assert.Equal(("KIE_ERROR", false), (failed.Code, failed.Permanent));
-        Assert.Equal(2, _kie.Requests.Count(r => r.Path == "/api/v1/jobs/createTask")); // the failed create was sent once
+        Simulator.EnqueueError(500, """{"code": 500, "msg": "oops"}""");
+        await FailsWithAsync("KIE_ERROR", false, () => Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
+        Assert.Equal(2, Simulator.Requests.Count(r => r.Path == "/api/v1/jobs/createTask")); // the failed create was sent once
     }
 
     [Fact]
     public async Task ASlowAnswerTimesOutAndAFailingFamilyOpensItsCircuit()
     {
         var model = ModelRegistry.Find("kling-2.6-text-to-video")!;
-        _kie.EnqueueDelay(TimeSpan.FromSeconds(3));
+        Simulator.EnqueueDelay(TimeSpan.FromSeconds(3));
         var slow = await FailsAsync(() => Client(timeoutSeconds: 0.5).SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
         Assert.Equal("KIE_TIMEOUT", slow.Code);
 
         var client = Client();
-        for (var i = 0; i < 12; i++) _kie.EnqueueError(500, "down");
+        for (var i = 0; i < 12; i++) Simulator.EnqueueError(500, "down");
         ProviderException? last = null;
         for (var i = 0; i < 12 && last?.Code != "KIE_UNAVAILABLE"; i++)
             last = await FailsAsync(() => client.SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None));
         Assert.Equal("KIE_UNAVAILABLE", last!.Code);
         Assert.InRange(last.RetryAfter!.Value, TimeSpan.FromSeconds(1), ProviderResilience.BreakDuration);
-        var sent = _kie.Requests.Count;
+        var sent = Simulator.Requests.Count;
         Assert.Equal("KIE_UNAVAILABLE", (await FailsAsync(() => client.SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None))).Code);
-        Assert.Equal(sent, _kie.Requests.Count); // paused: the open breaker answers without calling KIE
+        Assert.Equal(sent, Simulator.Requests.Count); // paused: the open breaker answers without calling KIE
         // The breaker is per family: Veo still goes through.
-        _kie.ClearScripted();
+        Simulator.ClearScripted();
         var veo = ModelRegistry.Find("veo-3.1-fast")!;
         Assert.NotEmpty(await client.SubmitAsync(veo, "a fox", Input(veo.Id), null, CancellationToken.None));
     }
@@ -174,10 +157,9 @@ public class KieClientTests : IAsyncLifetime
     {
         var model = ModelRegistry.Find("veo-3.1-fast")!;
         var taskId = await Client().SubmitAsync(model, "a fox", Input(model.Id), null, CancellationToken.None);
-        for (var i = 0; i < ProviderResilience.Attempts; i++) _kie.EnqueueError(503, "busy");
+        EnqueueOutage(503, "busy");
 
-        var failed = await FailsAsync(() => Client().StatusAsync(model, taskId, CancellationToken.None));
-        Assert.Equal(("KIE_ERROR", false), (failed.Code, failed.Permanent));
-        Assert.Equal(ProviderResilience.Attempts, _kie.Requests.Count(r => r.Path.StartsWith("/api/v1/veo/record-info", StringComparison.Ordinal)));
+        await FailsWithAsync("KIE_ERROR", false, () => Client().StatusAsync(model, taskId, CancellationToken.None));
+        Assert.Equal(ProviderResilience.Attempts, Simulator.Requests.Count(r => r.Path.StartsWith("/api/v1/veo/record-info", StringComparison.Ordinal)));
     }
 }

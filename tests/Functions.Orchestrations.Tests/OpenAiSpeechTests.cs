@@ -7,26 +7,10 @@ using FentaWeb.Simulators;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>OpenAI text to speech against the simulator: the client, its errors, and Voice.TTS using it.</summary>
-public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<OpenAiSpeechTests.Host>, IAsyncLifetime
+public class OpenAiSpeechTests(RunHostWithoutWorker host) : SimulatorTests<OpenAiSimulator>(new()), IClassFixture<RunHostWithoutWorker>
 {
-    public sealed class Host : RunHost
-    {
-        protected override bool StartsWorker => false;
-    }
-
-    private readonly OpenAiSimulator _openai = new();
-    private readonly ProviderClients _clients = new();
-
-    public Task InitializeAsync() => _openai.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _openai.DisposeAsync();
-    }
-
     private OpenAiSpeech Speech(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        _clients.OpenAi(new OpenAiEndpoint(_openai.ApiBase, key, "tts-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiSpeech(http, endpoint));
+        Clients.OpenAi(new OpenAiEndpoint(Simulator.ApiBase, key, "tts-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiSpeech(http, endpoint));
 
     private static Task<PcmAudio> SayAsync(OpenAiSpeech speech) => speech.SpeakAsync("x", new SpeechVoice("nova", "en", 1), CancellationToken.None);
 
@@ -36,7 +20,7 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
         var audio = await Speech().SpeakAsync("Hello from the simulator.", new SpeechVoice("alloy_en", "en", 1.1), CancellationToken.None);
         Assert.Equal(24000, audio.SampleRate);
         Assert.Equal("Hello from the simulator.".Length * OpenAiSimulator.SecondsPerCharacter, audio.DurationSeconds, 2);
-        var body = Assert.Single(_openai.Requests).Body!.Value;
+        var body = Assert.Single(Simulator.Requests).Body!.Value;
         Assert.Equal(("tts-1", "alloy", "wav", 1.1), (body.GetProperty("model").GetString(), body.GetProperty("voice").GetString(),
             body.GetProperty("response_format").GetString(), body.GetProperty("speed").GetDouble()));
     }
@@ -44,58 +28,54 @@ public class OpenAiSpeechTests(OpenAiSpeechTests.Host host) : IClassFixture<Open
     [Fact]
     public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
     {
-        Task<ProviderException> FailureAsync(OpenAiSpeech speech) => Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech));
-
-        var refused = await FailureAsync(Speech("bad"));
-        Assert.Equal(("TTS_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
-        _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 3);
-        var limited = await FailureAsync(Speech());
-        Assert.Equal(("TTS_RATE_LIMITED", TimeSpan.FromSeconds(3), false), (limited.Code, limited.RetryAfter, limited.Permanent));
+        await FailsWithAsync("TTS_UNAUTHORIZED", true, () => SayAsync(Speech("bad")));
+        Simulator.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 3);
+        var limited = await FailsWithAsync("TTS_RATE_LIMITED", false, () => SayAsync(Speech()));
+        Assert.Equal(TimeSpan.FromSeconds(3), limited.RetryAfter);
         // An outage that outlasts the client's retries; the node's retry takes it from there.
-        for (var i = 0; i < ProviderResilience.Attempts; i++) _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
-        var outage = await FailureAsync(Speech());
-        Assert.Equal(("TTS_UNAVAILABLE", false, (TimeSpan?)null), (outage.Code, outage.Permanent, outage.RetryAfter));
+        EnqueueOutage(503, """{"error": {"message": "overloaded"}}""");
+        var outage = await FailsWithAsync("TTS_UNAVAILABLE", false, () => SayAsync(Speech()));
+        Assert.Null(outage.RetryAfter);
         Assert.Contains("overloaded", outage.Message);
-        _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
-        var slow = await FailureAsync(Speech(timeoutSeconds: 0.5));
-        Assert.Equal(("TTS_TIMEOUT", false), (slow.Code, slow.Permanent));
-        Assert.Equal(1 + 1 + ProviderResilience.Attempts + 1, _openai.Requests.Count); // nor a rate limit, nor a timed-out POST, was sent twice
+        Simulator.EnqueueDelay(TimeSpan.FromSeconds(3));
+        await FailsWithAsync("TTS_TIMEOUT", false, () => SayAsync(Speech(timeoutSeconds: 0.5)));
+        Assert.Equal(1 + 1 + ProviderResilience.Attempts + 1, Simulator.Requests.Count); // nor a rate limit, nor a timed-out POST, was sent twice
     }
 
     [Fact]
     public async Task A503IsRetriedByTheClientsPipeline()
     {
-        _openai.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
+        Simulator.EnqueueError(503, """{"error": {"message": "overloaded"}}""");
 
         var audio = await SayAsync(Speech());
 
         Assert.True(audio.DurationSeconds > 0);
-        Assert.Equal(2, _openai.Requests.Count);
+        Assert.Equal(2, Simulator.Requests.Count);
     }
 
     [Fact]
     public async Task AServiceThatKeepsFailingIsPausedByTheBreaker()
     {
         var speech = Speech();
-        for (var i = 0; i < 40; i++) _openai.EnqueueError(500, """{"error": {"message": "down"}}""");
+        for (var i = 0; i < 40; i++) Simulator.EnqueueError(500, """{"error": {"message": "down"}}""");
         ProviderException? paused = null;
         for (var call = 0; call < 6 && paused is null; call++)
-            paused = await Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech)) is { RetryAfter: not null } e ? e : null;
+            paused = await FailsAsync(() => SayAsync(speech)) is { RetryAfter: not null } e ? e : null;
 
         Assert.NotNull(paused);
         Assert.Equal(("TTS_UNAVAILABLE", false), (paused.Code, paused.Permanent));
         Assert.InRange(paused.RetryAfter!.Value, TimeSpan.FromSeconds(1), ProviderResilience.BreakDuration); // a wait, not a failed attempt
-        var sent = _openai.Requests.Count;
-        _openai.ClearScripted();
-        Assert.NotNull((await Assert.ThrowsAsync<ProviderException>(() => SayAsync(speech))).RetryAfter);
-        Assert.Equal(sent, _openai.Requests.Count); // while open, calls do not reach the service
+        var sent = Simulator.Requests.Count;
+        Simulator.ClearScripted();
+        Assert.NotNull((await FailsAsync(() => SayAsync(speech))).RetryAfter);
+        Assert.Equal(sent, Simulator.Requests.Count); // while open, calls do not reach the service
     }
 
     [Fact]
     public async Task VoiceNodeUsesOpenAiWhenConfigured()
     {
         var settings = host.WorkerSettings();
-        settings["FENTA_TTS_BASE_URL"] = _openai.ApiBase.ToString();
+        settings["FENTA_TTS_BASE_URL"] = Simulator.ApiBase.ToString();
         settings["FENTA_TTS_API_KEY"] = OpenAiSimulator.ValidKey;
         using var worker = WorkerHost.Build([], settings);
         await worker.StartAsync();

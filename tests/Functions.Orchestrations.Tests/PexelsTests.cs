@@ -8,34 +8,18 @@ using Microsoft.AspNetCore.Http;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>The Pexels client and Input.Stock on Pexels, against a local simulator of the documented contract.</summary>
-public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host>, IAsyncLifetime
+public class PexelsTests(RunHostWithoutWorker host) : SimulatorTests<PexelsSimulator>(new()), IClassFixture<RunHostWithoutWorker>
 {
-    public sealed class Host : RunHost
-    {
-        protected override bool StartsWorker => false;
-    }
-
-    private readonly PexelsSimulator _pexels = new();
-    private readonly ProviderClients _clients = new();
-
-    public Task InitializeAsync() => _pexels.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _pexels.DisposeAsync();
-    }
-
     // A short timeout only where a test waits it out: under a loaded CI machine a first request can take longer than that.
     private PexelsClient Client(string key = PexelsSimulator.ValidKey, double timeoutSeconds = 10) =>
-        _clients.Get<PexelsClient>(services => services.AddPexelsClient(new PexelsOptions(_pexels.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds))));
+        Clients.Get<PexelsClient>(services => services.AddPexelsClient(new PexelsOptions(Simulator.BaseAddress, key, TimeSpan.FromSeconds(timeoutSeconds))));
 
     [Fact]
     public async Task SearchSendsTheRawKeyAndPicksTheFileThatFitsTheTarget()
     {
         var page = await Client().SearchAsync("city night", "portrait", 15, CancellationToken.None);
         Assert.Equal(2, page.Videos.Count);
-        var sent = Assert.Single(_pexels.Requests);
+        var sent = Assert.Single(Simulator.Requests);
         Assert.Equal(PexelsSimulator.ValidKey, sent.Authorization);
         Assert.Contains("query=city%20night", sent.Path);
         Assert.Contains("orientation=portrait", sent.Path);
@@ -47,44 +31,37 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
     [Fact]
     public async Task ErrorsMapToTypedOutcomes()
     {
-        var unauthorized = await Assert.ThrowsAsync<ProviderException>(() => Client("wrong").SearchAsync("x", "portrait", 5, CancellationToken.None));
-        Assert.Equal(("PEXELS_UNAUTHORIZED", true), (unauthorized.Code, unauthorized.Permanent));
+        await FailsWithAsync("PEXELS_UNAUTHORIZED", true, () => Client("wrong").SearchAsync("x", "portrait", 5, CancellationToken.None));
 
         var reset = DateTimeOffset.UtcNow.AddSeconds(90).ToUnixTimeSeconds();
-        _pexels.Enqueue(async http =>
+        Simulator.Enqueue(async http =>
         {
             http.Response.StatusCode = 429;
             http.Response.Headers["X-Ratelimit-Reset"] = reset.ToString();
             await http.Response.WriteAsync("Too Many Requests");
         });
-        var limited = await Assert.ThrowsAsync<ProviderException>(() => Client().SearchAsync("x", "portrait", 5, CancellationToken.None));
+        var limited = await FailsAsync(() => Client().SearchAsync("x", "portrait", 5, CancellationToken.None));
         Assert.Equal("PEXELS_RATE_LIMITED", limited.Code);
         Assert.InRange(limited.RetryAfter!.Value.TotalSeconds, 80, 91);
 
         // Searches are reads: a 5xx or a timeout is tried again, so these are failures that outlast every try.
-        for (var i = 0; i < ProviderResilience.Attempts; i++) _pexels.EnqueueError(502, "bad gateway");
-        Assert.Equal(("PEXELS_UNAVAILABLE", false), await CodeAsync(timeoutSeconds: 10));
-        for (var i = 0; i < ProviderResilience.Attempts; i++) _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
-        Assert.Equal(("PEXELS_TIMEOUT", false), await CodeAsync(timeoutSeconds: 0.5));
+        // The 5xx answers get the long timeout: a loaded machine must not turn a slow 502 into a timeout.
+        EnqueueOutage(502, "bad gateway");
+        await FailsWithAsync("PEXELS_UNAVAILABLE", false, () => Client(timeoutSeconds: 10).SearchAsync("x", "portrait", 5, CancellationToken.None));
+        for (var i = 0; i < ProviderResilience.Attempts; i++) Simulator.EnqueueDelay(TimeSpan.FromSeconds(3));
+        await FailsWithAsync("PEXELS_TIMEOUT", false, () => Client(timeoutSeconds: 0.5).SearchAsync("x", "portrait", 5, CancellationToken.None));
     }
 
     [Fact]
     public async Task A503OrASlowAnswerIsRetriedByTheClientsPipeline()
     {
-        _pexels.EnqueueError(503, "unavailable");
+        Simulator.EnqueueError(503, "unavailable");
         Assert.Equal(2, (await Client().SearchAsync("city night", "portrait", 15, CancellationToken.None)).Videos.Count);
-        Assert.Equal(2, _pexels.Requests.Count);
+        Assert.Equal(2, Simulator.Requests.Count);
 
-        _pexels.EnqueueDelay(TimeSpan.FromSeconds(3));
+        Simulator.EnqueueDelay(TimeSpan.FromSeconds(3));
         Assert.Equal(1002, (await Client(timeoutSeconds: 0.5).GetVideoAsync(1002, CancellationToken.None)).Id);
-        Assert.Equal(4, _pexels.Requests.Count);
-    }
-
-    // The 5xx answers get the long timeout: a loaded machine must not turn a slow 502 into a timeout.
-    private async Task<(string, bool)> CodeAsync(double timeoutSeconds)
-    {
-        var error = await Assert.ThrowsAsync<ProviderException>(() => Client(timeoutSeconds: timeoutSeconds).SearchAsync("x", "portrait", 5, CancellationToken.None));
-        return (error.Code, error.Permanent);
+        Assert.Equal(4, Simulator.Requests.Count);
     }
 
     [Fact]
@@ -92,7 +69,7 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
     {
         var settings = host.WorkerSettings();
         settings["FENTA_PEXELS_API_KEY"] = PexelsSimulator.ValidKey;
-        settings["FENTA_PEXELS_BASE_URL"] = _pexels.BaseAddress.ToString();
+        settings["FENTA_PEXELS_BASE_URL"] = Simulator.BaseAddress.ToString();
         using var worker = WorkerHost.Build([], settings);
         await worker.StartAsync();
 
@@ -107,26 +84,26 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
         Assert.Equal(2, media.GetArrayLength());
         Assert.Equal("Video by Sim Ulator on Pexels", media[0].GetProperty("attribution").GetString());
         Assert.Equal(1080, media[0].GetProperty("width").GetInt32() * 2); // the simulator serves a 540-wide file under every link
-        Assert.Equal(2, _pexels.Downloads.Values.Sum());
+        Assert.Equal(2, Simulator.Downloads.Values.Sum());
 
         var second = await host.StartJobAsync(graph);
         Assert.Equal("completed", await host.WaitForJobAsync(second));
-        Assert.Equal(2, _pexels.Downloads.Values.Sum()); // cached: the same clips are not downloaded again
+        Assert.Equal(2, Simulator.Downloads.Values.Sum()); // cached: the same clips are not downloaded again
 
         var none = await host.StartJobAsync("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"provider": "pexels", "query": "nothing here"}}], "edges": []}""");
         Assert.Equal("failed", await host.WaitForJobAsync(none));
         Assert.Equal("STOCK_NO_MATCH", (await host.JsonAsync("SELECT error::text FROM jobs WHERE id = $1", none)).GetProperty("code").GetString());
-        Assert.Contains(_pexels.Requests, r => r.Path.Contains("query=nothing&"));  // the broader retry
+        Assert.Contains(Simulator.Requests, r => r.Path.Contains("query=nothing&"));  // the broader retry
         await worker.StopAsync();
     }
+
     [Fact]
     public async Task AVideoIsFetchedByIdAndAnUnknownOneIsAPermanentFailure()
     {
         var video = await Client().GetVideoAsync(1002, CancellationToken.None);
         Assert.Equal((1002L, 12.0), (video.Id, video.Duration));
-        Assert.Equal(PexelsSimulator.ValidKey, _pexels.Requests.Last().Authorization);
-        var missing = await Assert.ThrowsAsync<ProviderException>(() => Client().GetVideoAsync(42, CancellationToken.None));
-        Assert.Equal(("PEXELS_NOT_FOUND", true), (missing.Code, missing.Permanent));
+        Assert.Equal(PexelsSimulator.ValidKey, Simulator.Requests.Last().Authorization);
+        await FailsWithAsync("PEXELS_NOT_FOUND", true, () => Client().GetVideoAsync(42, CancellationToken.None));
     }
 
     [Fact]
@@ -134,7 +111,7 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
     {
         var settings = host.WorkerSettings();
         settings["FENTA_PEXELS_API_KEY"] = PexelsSimulator.ValidKey;
-        settings["FENTA_PEXELS_BASE_URL"] = _pexels.BaseAddress.ToString();
+        settings["FENTA_PEXELS_BASE_URL"] = Simulator.BaseAddress.ToString();
         settings["FENTA_STOCK_DIR"] = Path.Combine(host.LocalFolder, "stock-library");
         settings["FENTA_STOCK_CLIPS"] = "3";
         using var worker = WorkerHost.Build([], settings);
@@ -149,8 +126,8 @@ public class PexelsTests(PexelsTests.Host host) : IClassFixture<PexelsTests.Host
         Assert.Equal("completed", await host.WaitForJobAsync(job));
         var media = await host.JsonAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'st' AND item_index = -1", job);
         Assert.Equal(("Video by Sim Ulator on Pexels", "FentaWeb local stock"), (media[0].GetProperty("attribution").GetString(), media[1].GetProperty("attribution").GetString()));
-        Assert.Contains(_pexels.Requests, r => r.Path == "/videos/videos/1002");
-        Assert.DoesNotContain(_pexels.Requests, r => r.Path.StartsWith("/videos/search", StringComparison.Ordinal));
+        Assert.Contains(Simulator.Requests, r => r.Path == "/videos/videos/1002");
+        Assert.DoesNotContain(Simulator.Requests, r => r.Path.StartsWith("/videos/search", StringComparison.Ordinal));
         Assert.Equal("local:stock-01.mp4", (string?)await host.ScalarAsync("SELECT metadata->>'stock_id' FROM assets WHERE id = $1", media[1].GetProperty("asset_id").GetString()!));
 
         var gone = await host.StartJobAsync("""{"nodes": [{"id": "st", "type": "Input.Stock", "params": {"stock_ids": ["pexels:42"]}}], "edges": []}""");

@@ -172,3 +172,9 @@ public class RunHost : IAsyncLifetime
         await cmd.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>A <see cref="RunHost"/> without its in-process worker: the tests that run jobs start the workers they need.</summary>
+public sealed class RunHostWithoutWorker : RunHost
+{
+    protected override bool StartsWorker => false;
+}

@@ -6,13 +6,8 @@ using FentaWeb.Testing;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>Script.Generate through the engine with the real activity: offline writer, and the LLM client via the simulator.</summary>
-public class ScriptActivityTests(ScriptActivityTests.Host host) : IClassFixture<ScriptActivityTests.Host>
+public class ScriptActivityTests(RunHostWithoutWorker host) : IClassFixture<RunHostWithoutWorker>
 {
-    public sealed class Host : RunHost
-    {
-        protected override bool StartsWorker => false;
-    }
-
     private const string Graph = """
         {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "night markets of Taipei", "genre": "story", "duration_seconds": 20}}], "edges": []}
         """;

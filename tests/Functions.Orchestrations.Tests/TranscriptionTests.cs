@@ -9,26 +9,10 @@ using FentaWeb.Simulators;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>OpenAI transcriptions against the simulator, and subtitles for an uploaded clip made from them.</summary>
-public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<TranscriptionTests.Host>, IAsyncLifetime
+public class TranscriptionTests(RunHostWithoutWorker host) : SimulatorTests<OpenAiSimulator>(new()), IClassFixture<RunHostWithoutWorker>
 {
-    public sealed class Host : RunHost
-    {
-        protected override bool StartsWorker => false;
-    }
-
-    private readonly OpenAiSimulator _openai = new();
-    private readonly ProviderClients _clients = new();
-
-    public Task InitializeAsync() => _openai.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _openai.DisposeAsync();
-    }
-
     private OpenAiTranscriber Transcriber(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-        _clients.OpenAi(new OpenAiEndpoint(_openai.ApiBase, key, "whisper-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiTranscriber(http, endpoint));
+        Clients.OpenAi(new OpenAiEndpoint(Simulator.ApiBase, key, "whisper-1", TimeSpan.FromSeconds(timeoutSeconds)), (http, endpoint) => new OpenAiTranscriber(http, endpoint));
 
     private async Task<Asset> ClipAsync()
     {
@@ -49,43 +33,39 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
 
         Assert.Equal(["Meet the lamp.", "It bends light."], sentences.Select(s => s.Text));
         Assert.Equal((1.5, 1.9), (sentences[1].Words[1].Start, sentences[1].Words[1].End));
-        var form = _openai.LastTranscriptionForm;
+        var form = Simulator.LastTranscriptionForm;
         Assert.Equal(("whisper-1", "verbose_json", "en"), (form["model"][0], form["response_format"][0], form["language"][0]));
         Assert.Contains("word", form["timestamp_granularities[]"]);
-
     }
 
     [Fact]
     public async Task KeyRateLimitOutageAndTimeoutErrorsAreTyped()
     {
         var media = await host.LocalCopyAsync((await ClipAsync()).StorageKey);
-        Task<ProviderException> FailureAsync(string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
-            Assert.ThrowsAsync<ProviderException>(() => Transcriber(key, timeoutSeconds).TranscribeAsync(media, null, CancellationToken.None));
+        Task<ProviderException> FailureAsync(string code, bool permanent, string key = OpenAiSimulator.ValidKey, double timeoutSeconds = 5) =>
+            FailsWithAsync(code, permanent, () => Transcriber(key, timeoutSeconds).TranscribeAsync(media, null, CancellationToken.None));
 
-        var refused = await FailureAsync(key: "bad");
-        Assert.Equal(("ASR_UNAUTHORIZED", true), (refused.Code, refused.Permanent));
-        _openai.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 4);
-        var limited = await FailureAsync();
-        Assert.Equal(("ASR_RATE_LIMITED", TimeSpan.FromSeconds(4), false), (limited.Code, limited.RetryAfter, limited.Permanent));
-        for (var i = 0; i < ProviderResilience.Attempts; i++) _openai.EnqueueError(500, """{"error": {"message": "internal error"}}""");
-        var outage = await FailureAsync();
-        Assert.Equal(("ASR_UNAVAILABLE", false), (outage.Code, outage.Permanent));
-        _openai.EnqueueDelay(TimeSpan.FromSeconds(3));
-        var slow = await FailureAsync(timeoutSeconds: 0.5);
-        Assert.Equal(("ASR_TIMEOUT", false), (slow.Code, slow.Permanent));
+        await FailureAsync("ASR_UNAUTHORIZED", true, key: "bad");
+        Simulator.EnqueueError(429, """{"error": {"message": "slow down"}}""", retryAfterSeconds: 4);
+        var limited = await FailureAsync("ASR_RATE_LIMITED", false);
+        Assert.Equal(TimeSpan.FromSeconds(4), limited.RetryAfter);
+        EnqueueOutage(500, """{"error": {"message": "internal error"}}""");
+        await FailureAsync("ASR_UNAVAILABLE", false);
+        Simulator.EnqueueDelay(TimeSpan.FromSeconds(3));
+        await FailureAsync("ASR_TIMEOUT", false, timeoutSeconds: 0.5);
     }
 
     [Fact]
     public async Task AFailedUploadIsSentAgainWholeByThePipeline()
     {
         var media = await host.LocalCopyAsync((await ClipAsync()).StorageKey);
-        _openai.EnqueueError(502, "bad gateway");
+        Simulator.EnqueueError(502, "bad gateway");
 
         var sentences = await Transcriber().TranscribeAsync(media, "en", CancellationToken.None);
 
         Assert.Equal(2, sentences.Count);
-        Assert.Equal(2, _openai.Requests.Count(r => r.Path == "/v1/audio/transcriptions"));
-        Assert.Equal("whisper-1", _openai.LastTranscriptionForm["model"][0]); // the second try's form arrived complete
+        Assert.Equal(2, Simulator.Requests.Count(r => r.Path == "/v1/audio/transcriptions"));
+        Assert.Equal("whisper-1", Simulator.LastTranscriptionForm["model"][0]); // the second try's form arrived complete
     }
 
     [Fact]
@@ -93,7 +73,7 @@ public class TranscriptionTests(TranscriptionTests.Host host) : IClassFixture<Tr
     {
         var clip = await ClipAsync();
         var settings = host.WorkerSettings();
-        settings["FENTA_ASR_BASE_URL"] = _openai.ApiBase.ToString();
+        settings["FENTA_ASR_BASE_URL"] = Simulator.ApiBase.ToString();
         settings["FENTA_ASR_API_KEY"] = OpenAiSimulator.ValidKey;
         using var worker = WorkerHost.Build([], settings);
         await worker.StartAsync();

@@ -9,13 +9,8 @@ using Polly.Timeout;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>Webhook delivery from a worker process, with the default network policy (no private addresses).</summary>
-public class WebhookDeliveryTests(WebhookDeliveryTests.Host host) : IClassFixture<WebhookDeliveryTests.Host>
+public class WebhookDeliveryTests(RunHostWithoutWorker host) : IClassFixture<RunHostWithoutWorker>
 {
-    public sealed class Host : RunHost
-    {
-        protected override bool StartsWorker => false;
-    }
-
     // Both sides of each block's edges where a public neighbour exists, from the IANA special-purpose registries.
     [Theory]
     [InlineData("0.0.0.0", true)]

@@ -35,7 +35,7 @@ public sealed class KieSimulator : Simulator
 
     public sealed record SimTask(string Id, string Family, string Model, JsonElement Body, DateTimeOffset Created, bool Fails, string? CallbackUrl);
 
-    public new async Task StartAsync()
+    public override async Task StartAsync()
     {
         _clip = await DrawAsync("mp4", ["-f", "lavfi", "-i", "testsrc2=size=360x640:rate=25", "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast"]);
         _image = await DrawAsync("png", ["-f", "lavfi", "-i", "testsrc2=size=360x640", "-frames:v", "1"]);

@@ -17,7 +17,7 @@ public sealed class PexelsSimulator : Simulator
 
     public ConcurrentDictionary<string, int> Downloads { get; } = new();
 
-    public new async Task StartAsync()
+    public override async Task StartAsync()
     {
         var path = Path.Combine(Path.GetTempPath(), $"pexels-sim-{Guid.NewGuid():N}.mp4");
         using (var ffmpeg = Process.Start("ffmpeg", ["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=540x960:rate=25", "-t", "2",

@@ -50,7 +50,8 @@ public abstract class Simulator : IAsyncDisposable
     /// <summary>The reply for the request being handled when nothing is scripted.</summary>
     protected virtual Task NormalReplyAsync(HttpContext http) => Task.CompletedTask;
 
-    public async Task StartAsync()
+    /// <summary>Starts serving; a simulator that prepares files first (clips it serves) overrides this and calls it last.</summary>
+    public virtual async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -8,7 +8,7 @@ using System.Text.RegularExpressions;
 using FentaWeb.Testing;
 using Xunit.Abstractions;
 
-namespace FentaWeb.Infra.Tests;
+namespace FentaWeb.EndToEnd.Tests;
 
 /// <summary>
 /// ./run.sh as a developer runs it, in its own folder and on its own ports beside everything else: a crashed API,

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace FentaWeb.Orchestrations.Tests;
+namespace FentaWeb.EndToEnd.Tests;
 
 /// <summary>The test worker as a separate OS process, so SIGKILL is a real crash.</summary>
 public sealed class WorkerProcess : IDisposable

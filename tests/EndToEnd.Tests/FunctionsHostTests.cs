@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
+using FentaWeb.Api.Tests;
 using FentaWeb.Domain.Media;
 using FentaWeb.Simulators;
 using FentaWeb.Testing;
 using Xunit.Abstractions;
 
-namespace FentaWeb.Api.Tests;
+namespace FentaWeb.EndToEnd.Tests;
 
 /// <summary>
 /// Both Function apps as Azure runs them: published, each under an Azure Functions host of its own (the API's HTTP
