@@ -11,14 +11,19 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Runs;
 
-/// <summary>What to run: a validated graph for an org, optionally from a workflow, a retry of a job, or keyed for idempotency.</summary>
+/// <summary>
+/// What to run: a validated graph for an org, optionally from a workflow, a retry of a job, or keyed for idempotency.
+/// <paramref name="CountsAsWorkflowRun"/>: a run of the workflow in <see cref="JobConfig.WorkflowId"/> (run now or on its
+/// schedule; a retry is not), counted on the workflow when the job is created.
+/// </summary>
 public sealed record JobRequest(
     string OrgId,
     string? CreatedBy,
     JobConfig Config,
     string? IdempotencyKey = null,
     string? ParentJobId = null,
-    Budget? Budget = null);
+    Budget? Budget = null,
+    bool CountsAsWorkflowRun = false);
 
 /// <summary>
 /// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
@@ -122,6 +127,8 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
 
     private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, CancellationToken ct)
     {
+        if (request.CountsAsWorkflowRun && request.Config.WorkflowId is null)
+            throw new ArgumentException("Only a job from a workflow counts as a run of one.", nameof(request));
         var plan = JobPlan.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
@@ -166,6 +173,16 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
                 var existing = (await ExistingAsync(conn, request, ct))!.Value;
                 return (existing.JobId, false, existing.Unstarted);
             }
+        }
+
+        // Counted with the job, in its transaction: a run is counted once it exists, and a replay of its
+        // Idempotency-Key (answered above, or rolled back by the insert's conflict) is not counted again.
+        if (request.CountsAsWorkflowRun)
+        {
+            await using var counted = new NpgsqlCommand("UPDATE workflows SET run_count = run_count + 1, last_run_at = $2 WHERE id = $1", conn, tx);
+            counted.Parameters.Add(new() { Value = request.Config.WorkflowId! });
+            counted.Parameters.Add(new() { Value = clock.GetUtcNow() });
+            await counted.ExecuteNonQueryAsync(ct);
         }
 
         var rows = plan.Order.Select(id => plan.Nodes[id]).Select(node =>

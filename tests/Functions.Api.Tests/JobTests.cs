@@ -85,9 +85,15 @@ public class JobTests(JobTests.Host host) : IClassFixture<JobTests.Host>
         Assert.Single(ids);
         Assert.Equal(1, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
         Assert.Contains(responses, r => r.Headers.Contains("Idempotent-Replayed"));
+        // The workflow counts the run once, not once per replay of its key.
+        async Task<int> RunCount() => (await (await client.GetAsync($"/v1/workflows/{workflowId}")).ReadJsonAsync(200)).GetProperty("run_count").GetInt32();
+        Assert.Equal(1, await RunCount());
+        await (await Run("order-42")).ReadJsonAsync(202);
+        Assert.Equal(1, await RunCount());
 
         var other = await (await Run("order-43")).ReadJsonAsync(202);
         Assert.DoesNotContain(other.GetProperty("id").GetString()!, ids);
+        Assert.Equal(2, await RunCount());
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using FentaWeb.Orchestrations.Functions;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Runs.Kie;
 using Microsoft.Extensions.Configuration;
-using NCrontab;
 
 namespace FentaWeb.Orchestrations.Tests;
 
@@ -67,8 +66,8 @@ public class FunctionListTests
         Assert.Equal(5, timers.Count);
         foreach (var timer in timers)
         {
-            var schedule = CrontabSchedule.TryParse(LocalTriggers.ResolveSchedule(timer.Timer!.Schedule, settings), new CrontabSchedule.ParseOptions { IncludingSeconds = true });
-            Assert.True(schedule is not null, $"{timer.Name}: '{timer.Timer.Schedule}' is not a six-field NCRONTAB schedule");
+            var schedule = Cronos.CronExpression.TryParse(LocalTriggers.ResolveSchedule(timer.Timer!.Schedule, settings), Cronos.CronFormat.IncludeSeconds, out _);
+            Assert.True(schedule, $"{timer.Name}: '{timer.Timer.Schedule}' is not a six-field NCRONTAB schedule");
         }
         Assert.Throws<InvalidOperationException>(() => LocalTriggers.ResolveSchedule("%FENTA_NOT_SET%", settings));
     }

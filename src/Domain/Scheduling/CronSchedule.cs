@@ -1,25 +1,29 @@
-using Quartz;
+using Cronos;
 
 namespace FentaWeb.Domain.Scheduling;
 
 /// <summary>
 /// A standard five-field cron expression (<c>minute hour day-of-month month day-of-week</c>, Sunday = 0 or 7)
-/// evaluated in an IANA time zone. Quartz's evaluator wants six fields, 1-based weekdays and a <c>?</c> in one
-/// of the two day fields, so the expression is translated once here.
+/// evaluated in an IANA time zone, by Cronos. Across a daylight-saving change a daily time the clocks skip runs at the
+/// moment they jump, one they repeat runs once, and a repeating expression (<c>*/15</c>, every hour) keeps its pace
+/// through the repeated hour.
 /// </summary>
 public sealed partial class CronSchedule
 {
-    private readonly CronExpression _quartz;
+    private readonly CronExpression _cron;
+    private readonly TimeZoneInfo _zone;
 
-    private CronSchedule(string expression, CronExpression quartz)
+    private CronSchedule(string expression, CronExpression cron, TimeZoneInfo zone)
     {
         Expression = expression;
-        _quartz = quartz;
+        _cron = cron;
+        _zone = zone;
     }
 
     public string Expression { get; }
 
-    public DateTimeOffset? NextAfter(DateTimeOffset instant) => _quartz.GetNextValidTimeAfter(instant);
+    /// <summary>The next run strictly after <paramref name="instant"/>, in UTC (as <c>timestamptz</c> columns take it).</summary>
+    public DateTimeOffset? NextAfter(DateTimeOffset instant) => _cron.GetNextOccurrence(instant, _zone)?.ToUniversalTime();
 
     public static bool TryParse(string expression, string timeZone, out CronSchedule? schedule, out string? error)
     {
@@ -40,28 +44,28 @@ public sealed partial class CronSchedule
             error = $"'{zero}' steps by 0, which never advances: use a step of 1 or more";
             return false;
         }
-        var (dom, dow) = (fields[2], fields[4]);
-        if (dom != "*" && dow != "*")
+        // Cron runs on either day when both are restricted, Cronos only on days that are both: refused rather than
+        // read either way.
+        if (fields[2] != "*" && fields[4] != "*")
         {
             error = "restrict day-of-month or day-of-week, not both";
             return false;
         }
-        if (dow == "*") dow = "?"; else dom = "?";
-        var quartz = $"0 {fields[0]} {fields[1]} {dom} {fields[3]} {ToQuartzWeekdays(dow)}";
         try
         {
-            var cron = new CronExpression(quartz) { TimeZone = zone };
+            var cron = CronExpression.Parse(string.Join(' ', fields), CronFormat.Standard);
             // A valid expression can still name a day that never comes (February 31st): enabled, it would never run.
-            if (cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is not { } next || next > DateTimeOffset.UtcNow.AddYears(8))
+            if (cron.GetNextOccurrence(DateTimeOffset.UtcNow, zone) is not { } next || next > DateTimeOffset.UtcNow.AddYears(8))
             {
                 error = "never fires: no such date comes (for example February 30th or 31st)";
                 return false;
             }
-            schedule = new CronSchedule(expression, cron);
+            schedule = new CronSchedule(expression, cron, zone);
             error = null;
             return true;
         }
-        catch (FormatException e)
+        // H (Jenkins' hashed times) parses only with a seed, which a schedule does not have: not cron either.
+        catch (Exception e) when (e is FormatException or MissingSeedException)
         {
             error = $"is not a valid cron expression: {e.Message}";
             return false;
@@ -70,20 +74,4 @@ public sealed partial class CronSchedule
 
     [System.Text.RegularExpressions.GeneratedRegex(@"/0+(?!\d)")]
     private static partial System.Text.RegularExpressions.Regex ZeroStep();
-
-    // Cron counts weekdays 0-7 from Sunday; Quartz counts 1-7 from Sunday. Names (MON) pass through.
-    private static string ToQuartzWeekdays(string field)
-    {
-        var chars = new System.Text.StringBuilder();
-        var afterSlash = false;
-        foreach (var c in field)
-        {
-            if (c is >= '0' and <= '7' && !afterSlash) chars.Append((char)('1' + (c - '0') % 7));
-            else chars.Append(c);
-            // After '/' (a step) or '#' (the n-th weekday of the month) come counts, not weekdays.
-            if (c is '/' or '#') afterSlash = true;
-            else if (c is ',' or '-') afterSlash = false;
-        }
-        return chars.ToString();
-    }
 }

@@ -101,6 +101,14 @@ public static class InputText
         if (description is { Length: > MaxDescription }) errors.Add("description", $"must be at most {MaxDescription} characters");
     }
 
+    /// <summary>Throws a 400 for variables (a run's, an estimate's) that are not a JSON object of at most <see cref="MaxVariablesBytes"/>.</summary>
+    public static void CheckVariables(JsonElement? variables)
+    {
+        var errors = new FieldErrors();
+        CheckVariables(variables, errors);
+        errors.ThrowIfAny();
+    }
+
     /// <summary>Variables must be a JSON object of at most <see cref="MaxVariablesBytes"/>.</summary>
     public static void CheckVariables(JsonElement? variables, FieldErrors errors, string field = "variables")
     {

@@ -15,8 +15,16 @@ using Org = FentaWeb.Domain.Identity.Org;
 public sealed record RegisterRequest(string? Email, string? Password, string? Name);
 public sealed record LoginRequest(string? Email, string? Password);
 public sealed record RefreshRequest(string? RefreshToken);
-public sealed record UserDto(string Id, string Email, string Name, bool EmailVerified, DateTimeOffset CreatedAt);
-public sealed record OrgDto(string Id, string Name, string Slug, string Plan, DateTimeOffset CreatedAt);
+public sealed record UserDto(string Id, string Email, string Name, bool EmailVerified, DateTimeOffset CreatedAt)
+{
+    public static UserDto From(User user) => new(user.Id, user.Email, user.Name, user.EmailVerifiedAt is not null, user.CreatedAt);
+}
+
+public sealed record OrgDto(string Id, string Name, string Slug, string Plan, DateTimeOffset CreatedAt)
+{
+    public static OrgDto From(Org org) => new(org.Id, org.Name, org.Slug, org.Plan, org.CreatedAt);
+}
+
 public sealed record MembershipDto(string OrgId, string OrgName, string Role);
 public sealed record SessionResponse(UserDto User, OrgDto Org, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
 public sealed record MeResponse(UserDto User, OrgDto Org, string Role, string? ApiKeyId, IReadOnlyList<string> Scopes, IReadOnlyList<MembershipDto> Memberships);
@@ -107,7 +115,7 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks li
         var memberships = await db.OrgMembers.Where(m => m.UserId == caller.UserId)
             .Join(db.Orgs, m => m.OrgId, o => o.Id, (m, o) => new { o.Id, o.Name, m.Role, m.JoinedAt })
             .OrderBy(m => m.JoinedAt).ToListAsync(ct);
-        return TypedResults.Ok(new MeResponse(ToDto(user), ToDto(org), caller.Role.ToWire(), caller.ApiKeyId,
+        return TypedResults.Ok(new MeResponse(UserDto.From(user), OrgDto.From(org), caller.Role.ToWire(), caller.ApiKeyId,
             caller.Scopes?.Order().ToList() ?? [.. Scopes.All],
             memberships.Select(m => new MembershipDto(m.Id, m.Name, m.Role.ToWire())).ToList()));
     }
@@ -119,9 +127,5 @@ public sealed class AuthFunctions(FentaDb db, TokenService tokens, EmailLinks li
         ?? throw new ForbiddenException("This account no longer belongs to any organization.");
 
     private static SessionResponse Session(User user, Org org, TokenPair pair) =>
-        new(ToDto(user), ToDto(org), pair.AccessToken, pair.RefreshToken, pair.TokenType, pair.ExpiresIn);
-
-    public static UserDto ToDto(User user) => new(user.Id, user.Email, user.Name, user.EmailVerifiedAt is not null, user.CreatedAt);
-
-    public static OrgDto ToDto(Org org) => new(org.Id, org.Name, org.Slug, org.Plan, org.CreatedAt);
+        new(UserDto.From(user), OrgDto.From(org), pair.AccessToken, pair.RefreshToken, pair.TokenType, pair.ExpiresIn);
 }

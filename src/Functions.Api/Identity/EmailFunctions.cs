@@ -37,6 +37,6 @@ public sealed class EmailFunctions(FentaDb db, EmailLinks links, TimeProvider cl
         var user = await links.RedeemAsync(body.Token, EmailTokenPurpose.VerifyEmail, now, ct);
         user.EmailVerifiedAt ??= now;
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(AuthFunctions.ToDto(user));
+        return TypedResults.Ok(UserDto.From(user));
     }
 }

@@ -26,7 +26,7 @@ public sealed class MemberFunctions(FentaDb db, AuditTrail audit, Mailer mailer,
     [Function(nameof(GetOrg)), Access, EndpointSummary("The caller's current organization.")]
     public async Task<Ok<OrgDto>> GetOrg([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org")] HttpRequest request, Caller caller,
         CancellationToken ct) =>
-        TypedResults.Ok(AuthFunctions.ToDto(await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct)));
+        TypedResults.Ok(OrgDto.From(await db.Orgs.SingleAsync(o => o.Id == caller.OrgId, ct)));
 
     [Function(nameof(ListMembers)), Access, EndpointSummary("Members of the current organization.")]
     public async Task<Ok<Page<MemberDto>>> ListMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/org/members")] HttpRequest request,

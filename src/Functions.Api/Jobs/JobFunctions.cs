@@ -1,5 +1,3 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Workflows;
@@ -28,7 +26,7 @@ public sealed record CreateJobRequest(WorkflowGraph? Graph, JsonElement? Variabl
 /// HTTP API does; the orchestrations app does the rest.
 /// </summary>
 [Tags("Jobs")]
-public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results, NpgsqlDataSource dataSource, IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results, NpgsqlDataSource dataSource, IServiceScopeFactory scopes)
 {
     private const int MaxIdempotencyKeyLength = 255;
 
@@ -40,15 +38,12 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         CancellationToken ct)
     {
         var key = IdempotencyKey(request);
-        CheckVariables(body?.Variables);
+        InputText.CheckVariables(body?.Variables);
         var budget = Budget.Checked(body?.Budget);
-        var workflow = await WorkflowFunctions.Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
+        var workflow = await db.LiveWorkflows(caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
-        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
-        if (created)
-            await db.Workflows.Where(w => w.Id == workflow.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(w => w.RunCount, w => w.RunCount + 1).SetProperty(w => w.LastRunAt, clock.GetUtcNow()), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget, CountsAsWorkflowRun: true), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
@@ -63,7 +58,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var key = IdempotencyKey(request);
         if (body.Graph is null == (body.Config is null && body.TemplateId is null))
             throw new ValidationFailedException("config", "send a direct render job (template_id and config) or an inline graph, one of the two");
-        CheckVariables(body.Variables);
+        InputText.CheckVariables(body.Variables);
         var budget = Budget.Checked(body.Budget);
         var graph = body.Graph ?? DirectJob.Compile(body.TemplateId, body.Config);
         try
@@ -108,7 +103,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         Caller caller, CancellationToken ct)
     {
         var job = await FindAsync(caller, jobId, ct);
-        return TypedResults.Ok(JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await NodesAsync(db, job.Id, ct)));
+        return TypedResults.Ok(JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await JobQueries.NodesAsync(db, job.Id, ct)));
     }
 
     [Function(nameof(CancelJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
@@ -124,7 +119,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         if (await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is not null)
             await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
         var job = await FindAsync(caller, jobId, ct);
-        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await NodesAsync(db, job.Id, ct)));
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await JobQueries.NodesAsync(db, job.Id, ct)));
     }
 
     [Function(nameof(RetryJob)), Access(OrgRole.Editor, Scopes.JobsExecute),
@@ -161,41 +156,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         CancellationToken ct)
     {
         await FindAsync(caller, jobId, ct);
-        return TypedResults.ServerSentEvents(Stream(scopes, caller, jobId, ct));
+        return TypedResults.ServerSentEvents(JobEventStream.Of(scopes, caller, jobId, ct));
     }
-
-    /// <summary>Polls the job a few times a second and sends what changed: node transitions, then job progress, until it ends.</summary>
-    private static async IAsyncEnumerable<SseItem<JsonElement>> Stream(IServiceScopeFactory scopes, Caller caller, string jobId,
-        [EnumeratorCancellation] CancellationToken ct)
-    {
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lastJob = "";
-        var sequence = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<FentaDb>();
-            var job = await FindAsync(db, caller, jobId, ct);
-            foreach (var node in await NodesAsync(db, jobId, ct))
-            {
-                var state = $"{node.Status}/{node.Attempt}/{node.Items?.Succeeded}/{node.Items?.Failed}";
-                if (seen.GetValueOrDefault(node.NodeId) == state) continue;
-                seen[node.NodeId] = state;
-                yield return Item("node", new { job_id = jobId, node.NodeId, node.Type, node.Status, node.Attempt, node.Items, node.Error }, ++sequence);
-            }
-            var jobState = $"{job.Status}/{job.Progress}";
-            if (jobState != lastJob)
-            {
-                lastJob = jobState;
-                yield return Item("job", new { job.Id, job.Status, job.Progress, job.Error }, ++sequence);
-            }
-            if (job.IsFinished) yield break;
-            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
-        }
-    }
-
-    private static SseItem<JsonElement> Item(string type, object data, int sequence) =>
-        new(JsonSerializer.SerializeToElement(data, FentaJson.Options), type) { EventId = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     /// <summary>
     /// A key replays its first job only for the same request: the same workflow (or none), graph, variables and budget.
@@ -218,31 +180,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, null, null));
     }
 
-    private Task<Job> FindAsync(Caller caller, string jobId, CancellationToken ct) => FindAsync(db, caller, jobId, ct);
-
-    private static async Task<Job> FindAsync(FentaDb db, Caller caller, string jobId, CancellationToken ct) =>
-        await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.OrgId == caller.OrgId, ct) ?? throw new NotFoundException("job", jobId);
-
-    /// <summary>One entry per node: its own row, plus counts of its items when it fanned out.</summary>
-    private static async Task<List<NodeDto>> NodesAsync(FentaDb db, string jobId, CancellationToken ct)
-    {
-        var rows = await db.NodeRuns.AsNoTracking().Where(n => n.JobId == jobId && n.ItemIndex <= 0).ToListAsync(ct);
-        var items = await db.NodeRuns.Where(n => n.JobId == jobId && n.ItemIndex >= 0)
-            .GroupBy(n => n.NodeId)
-            .Select(g => new
-            {
-                NodeId = g.Key,
-                Total = g.Count(),
-                Succeeded = g.Count(n => n.Status == "succeeded"),
-                Failed = g.Count(n => n.Status == "failed"),
-                Running = g.Count(n => n.Status == "running" || n.Status == "waiting"),
-            })
-            .ToDictionaryAsync(g => g.NodeId, ct);
-        return rows.GroupBy(r => r.NodeId).Select(g => g.MinBy(r => r.ItemIndex)!)
-            .Select(n => NodeDto.From(n, n.ItemIndex == -1 && items.TryGetValue(n.NodeId, out var c) ? new ItemCounts(c.Total, c.Succeeded, c.Failed, c.Running) : null))
-            .OrderBy(n => n.StartedAt ?? DateTimeOffset.MaxValue).ThenBy(n => n.NodeId, StringComparer.Ordinal)
-            .ToList();
-    }
+    private Task<Job> FindAsync(Caller caller, string jobId, CancellationToken ct) => JobQueries.FindAsync(db, caller, jobId, ct);
 
     private static DateTimeOffset? Instant(string? text, string field, FieldErrors errors)
     {
@@ -259,12 +197,5 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         if (key is not null && (key.Length is 0 or > MaxIdempotencyKeyLength))
             throw new ValidationFailedException("Idempotency-Key", $"must be 1-{MaxIdempotencyKeyLength} characters");
         return key;
-    }
-
-    internal static void CheckVariables(JsonElement? variables)
-    {
-        var errors = new FieldErrors();
-        InputText.CheckVariables(variables, errors);
-        errors.ThrowIfAny();
     }
 }

@@ -40,7 +40,7 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.WorkflowId)) errors.Add("workflow_id", "is required");
-        else if (!await WorkflowFunctions.Live(db, caller.OrgId).AnyAsync(w => w.Id == body.WorkflowId, ct))
+        else if (!await db.LiveWorkflows(caller.OrgId).AnyAsync(w => w.Id == body.WorkflowId, ct))
             errors.Add("workflow_id", $"no workflow '{body.WorkflowId}' in this organization");
         if (string.IsNullOrWhiteSpace(body.Cron)) errors.Add("cron", "is required: five fields, minute hour day-of-month month day-of-week");
         Check(body, body.Cron, body.Timezone ?? "UTC", errors);
@@ -111,7 +111,7 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
     private async Task EnsureAffordableAsync(Schedule schedule, CancellationToken ct)
     {
         if (schedule.Budget is not { } budget) return;
-        if (await WorkflowFunctions.Live(db, schedule.OrgId).SingleOrDefaultAsync(w => w.Id == schedule.WorkflowId, ct) is not { } workflow) return;
+        if (await db.LiveWorkflows(schedule.OrgId).SingleOrDefaultAsync(w => w.Id == schedule.WorkflowId, ct) is not { } workflow) return;
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, schedule.Variables);
         var estimate = await jobs.EstimateAsync(schedule.OrgId, config.Graph, ct);
         if (budget.Refusal(estimate.Total.Tokens, estimate.Total.CostUsd) is { } refusal) throw new BudgetExceededException(refusal, estimate);

@@ -19,15 +19,11 @@ public sealed record TemplateDto(string Id, string Name, string? Description, st
 [Tags("Templates")]
 public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider clock)
 {
-    /// <summary>Templates the caller may read; another org's template is simply not here, so it answers 404.</summary>
-    public static IQueryable<Template> Readable(FentaDb db, string orgId) =>
-        db.Templates.Where(t => t.DeletedAt == null && (t.OrgId == orgId || (t.OrgId == null && t.IsPublic)));
-
     [Function(nameof(ListTemplates)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Built-in and org templates, newest first.")]
     public async Task<Ok<Page<TemplateDto>>> ListTemplates([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/templates")] HttpRequest request,
         Caller caller, [AsParameters] PageQuery page, string? aspect, CancellationToken ct)
     {
-        var query = Readable(db, caller.OrgId);
+        var query = db.ReadableTemplates(caller.OrgId);
         if (aspect is not null) query = query.Where(t => t.Aspect == aspect);
         return TypedResults.Ok(await query.ToPageAsync(page, ToDto, ct));
     }
@@ -118,7 +114,7 @@ public sealed class TemplateFunctions(FentaDb db, AuditTrail audit, TimeProvider
     }
 
     private static async Task<Template> FindReadable(FentaDb db, Caller caller, string id, CancellationToken ct) =>
-        await Readable(db, caller.OrgId).SingleOrDefaultAsync(t => t.Id == id, ct) ?? throw new NotFoundException("template", id);
+        await db.ReadableTemplates(caller.OrgId).SingleOrDefaultAsync(t => t.Id == id, ct) ?? throw new NotFoundException("template", id);
 
     private static async Task<Template> FindWritable(FentaDb db, Caller caller, string id, CancellationToken ct)
     {

@@ -1,5 +1,4 @@
 using FentaWeb.Api.Hosting;
-using FentaWeb.Api.Templates;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
@@ -16,7 +15,7 @@ public static class GraphChecks
         var templateRefs = validated.References.Where(r => r.Kind == ParamReference.Template).ToList();
         if (templateRefs.Count == 0) return;
         var ids = templateRefs.Select(r => r.Id).Distinct().ToList();
-        var known = await TemplateFunctions.Readable(db, caller.OrgId).Where(t => ids.Contains(t.Id)).Select(t => t.Id).ToListAsync(ct);
+        var known = await db.ReadableTemplates(caller.OrgId).Where(t => ids.Contains(t.Id)).Select(t => t.Id).ToListAsync(ct);
         var missing = templateRefs.Where(r => !known.Contains(r.Id))
             .Select(r => new FieldError(r.Field, $"no template '{r.Id}' in this organization or the built-in set", r.NodeId)).ToList();
         if (missing.Count > 0) throw new ValidationFailedException(missing);

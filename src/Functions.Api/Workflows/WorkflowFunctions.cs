@@ -33,7 +33,7 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/workflows/{workflowId}/estimate")] HttpRequest request, string workflowId,
         [FromBody] EstimateRequest? body, Caller caller, CancellationToken ct)
     {
-        Jobs.JobFunctions.CheckVariables(body?.Variables);
+        InputText.CheckVariables(body?.Variables);
         var workflow = await FindAsync(db, caller, workflowId, ct);
         var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
         return TypedResults.Ok(await jobs.EstimateAsync(caller.OrgId, config.Graph, ct));
@@ -43,7 +43,7 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
     public async Task<Ok<Page<WorkflowDto>>> ListWorkflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/workflows")] HttpRequest request,
         Caller caller, [AsParameters] PageQuery page, string? status, CancellationToken ct)
     {
-        var query = Live(db, caller.OrgId);
+        var query = db.LiveWorkflows(caller.OrgId);
         if (status is not null) query = query.Where(w => w.Status == status);
         return TypedResults.Ok(await query.ToPageAsync(page, ToDto, ct));
     }
@@ -158,10 +158,8 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
     public Ok<IReadOnlyList<NodeTypeDto>> ListNodeTypes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/nodes")] HttpRequest request) =>
         TypedResults.Ok(NodeCatalogDto.All);
 
-    public static IQueryable<Workflow> Live(FentaDb db, string orgId) => db.Workflows.Where(w => w.OrgId == orgId && w.DeletedAt == null);
-
     private static async Task<Workflow> FindAsync(FentaDb db, Caller caller, string id, CancellationToken ct) =>
-        await Live(db, caller.OrgId).SingleOrDefaultAsync(w => w.Id == id, ct) ?? throw new NotFoundException("workflow", id);
+        await db.LiveWorkflows(caller.OrgId).SingleOrDefaultAsync(w => w.Id == id, ct) ?? throw new NotFoundException("workflow", id);
 
     private static void CheckName(string? name, FieldErrors errors, bool required)
     {

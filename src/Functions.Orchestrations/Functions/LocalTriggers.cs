@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Azure.Storage.Queues.Models;
+using Cronos;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker;
@@ -10,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NCrontab;
 
 namespace FentaWeb.Orchestrations.Functions;
 
@@ -20,8 +20,9 @@ public sealed record LocalTrigger(string Name, MethodInfo Method, TimerTriggerAt
 /// <summary>
 /// The app's timer and queue functions outside the Functions host: found by their <c>[Function]</c> and trigger
 /// attributes (the same ones the Functions SDK writes into functions.metadata), so both hosts run one list. Timers
-/// fire on their six-field NCRONTAB schedule by the injected <see cref="TimeProvider"/> (a missed occurrence fires once,
-/// past due, as on Azure); queues are polled and a message is deleted once its function returned.
+/// fire on their six-field NCRONTAB schedule (read by Cronos, which agrees with the Functions host's NCrontab on it) in
+/// UTC by the injected <see cref="TimeProvider"/> (a missed occurrence fires once, past due, as on Azure); queues are
+/// polled and a message is deleted once its function returned.
 /// </summary>
 public static partial class LocalTriggers
 {
@@ -66,12 +67,12 @@ internal sealed partial class LocalTriggerHost(IServiceProvider services, IConfi
 
     private async Task RunTimerAsync(LocalTrigger trigger, CancellationToken stopping)
     {
-        var schedule = CrontabSchedule.Parse(LocalTriggers.ResolveSchedule(trigger.Timer!.Schedule, config),
-            new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        var schedule = CronExpression.Parse(LocalTriggers.ResolveSchedule(trigger.Timer!.Schedule, config), CronFormat.IncludeSeconds);
         var last = clock.GetUtcNow().UtcDateTime;
         while (!stopping.IsCancellationRequested)
         {
-            var due = schedule.GetNextOccurrence(last);
+            // None: a date that never comes (February 30th), so the timer never fires.
+            if (schedule.GetNextOccurrence(last) is not { } due) return;
             try
             {
                 var wait = due - clock.GetUtcNow().UtcDateTime;
@@ -85,7 +86,7 @@ internal sealed partial class LocalTriggerHost(IServiceProvider services, IConfi
             var timer = new TimerInfo
             {
                 IsPastDue = schedule.GetNextOccurrence(due) < now,
-                ScheduleStatus = new ScheduleStatus { Last = last, Next = schedule.GetNextOccurrence(now), LastUpdated = now },
+                ScheduleStatus = new ScheduleStatus { Last = last, Next = schedule.GetNextOccurrence(now) ?? DateTime.MaxValue, LastUpdated = now },
             };
             await InvokeAsync(trigger, timer, stopping);
             last = now; // occurrences missed meanwhile are not made up

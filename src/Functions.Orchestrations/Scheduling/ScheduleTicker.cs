@@ -70,7 +70,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
                 var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
                 var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
-                (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key, Budget: schedule.Budget), ct);
+                (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key, Budget: schedule.Budget, CountsAsWorkflowRun: true), ct);
             }
             catch (Exception e) when (e is not (OperationCanceledException or NpgsqlException))
             {
@@ -81,27 +81,18 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
         var next = schedule.Graph is null || !CronSchedule.TryParse(schedule.Cron, schedule.Timezone, out var cron, out _)
             ? null
             : cron!.NextAfter(clock.GetUtcNow() > schedule.Slot ? clock.GetUtcNow() : schedule.Slot);
-        await using var batch = new NpgsqlBatch(conn, tx);
-        var schedules = new NpgsqlBatchCommand("""
+        await using var schedules = new NpgsqlCommand("""
             UPDATE schedules SET next_run_at = $2, enabled = $2 IS NOT NULL, last_run_at = CASE WHEN $3::text IS NULL THEN last_run_at ELSE $6 END,
                    last_job_id = coalesce($3, last_job_id), last_error = $4, run_count = run_count + $5, updated_at = now()
             WHERE id = $1
-            """);
+            """, conn, tx);
         schedules.Parameters.Add(new() { Value = schedule.Id });
         schedules.Parameters.Add(new() { Value = (object?)next ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         schedules.Parameters.Add(new() { Value = (object?)jobId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         schedules.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         schedules.Parameters.Add(new() { Value = created ? 1 : 0 });
         schedules.Parameters.Add(new() { Value = clock.GetUtcNow() });
-        batch.BatchCommands.Add(schedules);
-        if (created)
-        {
-            var workflows = new NpgsqlBatchCommand("UPDATE workflows SET run_count = run_count + 1, last_run_at = $2 WHERE id = $1");
-            workflows.Parameters.Add(new() { Value = schedule.WorkflowId });
-            workflows.Parameters.Add(new() { Value = clock.GetUtcNow() });
-            batch.BatchCommands.Add(workflows);
-        }
-        await batch.ExecuteNonQueryAsync(ct);
+        await schedules.ExecuteNonQueryAsync(ct);
         if (jobId is not null) LogStarted(logger, schedule.Id, jobId, schedule.Slot, created);
         else LogNotStarted(logger, schedule.Id, error!);
     }
