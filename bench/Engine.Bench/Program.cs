@@ -160,7 +160,7 @@ static async Task<TimeSpan> CriticalPathWorkAsync(NpgsqlDataSource db, string jo
     var seconds = new Dictionary<string, double>();
     await using (var reader = await cmd.ExecuteReaderAsync())
         while (await reader.ReadAsync()) seconds[reader.GetString(0)] = reader.IsDBNull(1) ? 0 : (double)reader.GetDecimal(1);
-    var plan = JobPlan.Compile(graph);
+    var plan = CompiledGraph.Compile(graph);
     var finish = new Dictionary<string, double>();
     foreach (var id in plan.Order)
         finish[id] = plan.Nodes[id].Predecessors.Select(p => finish[p]).DefaultIfEmpty(0).Max() + seconds.GetValueOrDefault(id);

@@ -27,7 +27,7 @@ public sealed record JobRequest(
 
 /// <summary>
 /// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
-/// outputs, so only the rest runs again), then the job's <c>RunWorkflow</c> orchestration with the job id as its
+/// outputs, so only the rest runs again), then the job's <c>JobRun</c> orchestration with the job id as its
 /// instance id. The unique (org, Idempotency-Key) row is the guard against a second start: the Functions host may
 /// restart a finished instance id, so the instance id alone is not. Over a periodic allowance of the free tier the job
 /// is stored paused, unstarted, until the allowance resets (<c>PausedJobs</c> starts it then). A run with a budget its
@@ -103,7 +103,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
     /// <summary>Schedules the job's run and clears its owed mark (unless it is paused: a pause owns the mark).</summary>
     private async Task ScheduleAsync(DurableTaskClient runs, string jobId, CancellationToken ct)
     {
-        await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
+        await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.JobRun, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
         await using var scheduled = dataSource.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
         scheduled.Parameters.Add(new() { Value = jobId });
         await scheduled.ExecuteNonQueryAsync(ct);
@@ -129,7 +129,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
     {
         if (request.CountsAsWorkflowRun && request.Config.WorkflowId is null)
             throw new ArgumentException("Only a job from a workflow counts as a run of one.", nameof(request));
-        var plan = JobPlan.Compile(request.Config.Graph);
+        var plan = CompiledGraph.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
         if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Unstarted);
@@ -225,7 +225,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
     }
 
     /// <summary>Outputs of the parent job's nodes that succeeded, by node id.</summary>
-    private static async Task<Dictionary<string, JsonElement>> ReusableOutputsAsync(NpgsqlConnection conn, string parentJobId, JobPlan plan, CancellationToken ct)
+    private static async Task<Dictionary<string, JsonElement>> ReusableOutputsAsync(NpgsqlConnection conn, string parentJobId, CompiledGraph plan, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"SELECT node_id, output FROM ({RunStore.NodeRows}) n WHERE status = 'succeeded'", conn);
         cmd.Parameters.Add(new() { Value = parentJobId });

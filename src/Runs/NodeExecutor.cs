@@ -10,11 +10,11 @@ using Npgsql;
 namespace FentaWeb.Runs;
 
 /// <summary>A node item ready to run: its plan node, the activity for its type (if this process has one) and the context it runs with.</summary>
-public sealed record Prepared(PlanNode Node, INodeActivity? Activity, ActivityContext Context);
+public sealed record Prepared(CompiledNode Node, INodeActivity? Activity, ActivityContext Context);
 
 /// <summary>
 /// Runs one execution of one node item with its node activity and writes the outcome to PostgreSQL: the body of the
-/// <c>RunNode</c> activity, and of the render container for renders. One execution at a time holds the item (a
+/// <c>ExecuteNode</c> activity, and of the render container for renders. One execution at a time holds the item (a
 /// duplicate delivery waits for it); it stops the activity when the job ends (the job's status is looked at every
 /// second), enforces the node's timeout, and reports what happened to the run.
 /// </summary>
@@ -30,16 +30,16 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     // The last registration of a node type wins, so a host (or a test worker) can replace an activity.
     private readonly Dictionary<string, INodeActivity> _activities = activities.GroupBy(a => a.NodeType).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
     // A job's plan and its nodes' outputs never change once written, so each process keeps what it has read.
-    private readonly ConcurrentDictionary<string, Lazy<Task<JobPlan?>>> _plans = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<CompiledGraph?>>> _plans = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, string), JsonElement> _outputs = new();
 
     public INodeActivity? ActivityFor(string nodeType) => _activities.GetValueOrDefault(nodeType);
 
-    public Task<JobPlan?> PlanAsync(string jobId)
+    public Task<CompiledGraph?> PlanAsync(string jobId)
     {
         if (_plans.Count > 2000) _plans.Clear();
-        return _plans.GetOrAdd(jobId, id => new Lazy<Task<JobPlan?>>(async () =>
-            await RunStore.ConfigAsync(db, id, CancellationToken.None) is { } config ? JobPlan.Compile(config.Graph) : null)).Value;
+        return _plans.GetOrAdd(jobId, id => new Lazy<Task<CompiledGraph?>>(async () =>
+            await RunStore.ConfigAsync(db, id, CancellationToken.None) is { } config ? CompiledGraph.Compile(config.Graph) : null)).Value;
     }
 
     /// <summary>
@@ -124,7 +124,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     }
 
     /// <summary>Writes how an execution ended and tells the run what to do next.</summary>
-    public async Task<NodeOutcome> RecordAsync(NodeCall call, PlanNode node, ActivityResult result, CancellationToken ct)
+    public async Task<NodeOutcome> RecordAsync(NodeCall call, CompiledNode node, ActivityResult result, CancellationToken ct)
     {
         switch (result)
         {
@@ -149,7 +149,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     }
 
     /// <summary>Input port → value, from the predecessors' outputs.</summary>
-    public async Task<Dictionary<string, JsonElement>> InputsAsync(string jobId, PlanNode node, CancellationToken ct)
+    public async Task<Dictionary<string, JsonElement>> InputsAsync(string jobId, CompiledNode node, CancellationToken ct)
     {
         var missing = node.Predecessors.Where(p => !_outputs.ContainsKey((jobId, p))).ToArray();
         if (missing.Length > 0)
@@ -159,7 +159,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         }
         return node.InputEdges.GroupBy(e => e.ToPort).ToDictionary(
             port => port.Key,
-            port => JobPlan.Combine(port.Select(e => _outputs.TryGetValue((jobId, e.From), out var v) ? v : default).ToList()));
+            port => CompiledGraph.Combine(port.Select(e => _outputs.TryGetValue((jobId, e.From), out var v) ? v : default).ToList()));
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace FentaWeb.Runs;
 /// <summary>Names shared by the orchestrations and the processes that start, wake and stop them.</summary>
 public static class RunNames
 {
-    public const string RunWorkflow = "RunWorkflow";
+    public const string JobRun = "JobRun";
     /// <summary>Raised on a run to stop it.</summary>
     public const string CancelEvent = "cancel";
 
@@ -20,13 +20,13 @@ public static class RunNames
 }
 
 /// <summary>How a node item is run: an activity, a KIE generation (sub-orchestration) or a render (queue).</summary>
-public enum NodeRunner { Activity, Kie, Render }
+public enum NodeRoute { Activity, Kie, Render }
 
 /// <summary>What the orchestrator knows of a job: ids, order and policies; never documents (outputs stay in PostgreSQL).</summary>
-public sealed record RunPlan(string JobId, IReadOnlyList<PlannedNode> Nodes);
+public sealed record RunPlan(string JobId, IReadOnlyList<RunStep> Nodes);
 
 /// <param name="Done">Already succeeded when the run starts (reused by a retry, or a trigger).</param>
-public sealed record PlannedNode(string Id, IReadOnlyList<string> Predecessors, bool FansOut, NodeRunner Runner, RetryPolicy Retry, bool Done);
+public sealed record RunStep(string Id, IReadOnlyList<string> Predecessors, bool FansOut, NodeRoute Route, RetryPolicy Retry, bool Done);
 
 /// <summary>One execution of one item of one node (item 0 for an ordinary node).</summary>
 public sealed record NodeCall(string JobId, string NodeId, int Item, int Attempt = 1)

@@ -53,7 +53,7 @@ public class FunctionListTests
             if (trigger == "queueTrigger") Assert.Equal((name, detail), (name, binding.GetProperty("queueName").GetString()));
         }
         // The background work the design names is all there.
-        Assert.Superset(new HashSet<string> { "RunWorkflow", "KieItem", "DeliverWebhook", "RenderResults", "Schedules", "WebhookDispatch", "Retention", "PausedJobs", "OverageReports" },
+        Assert.Superset(new HashSet<string> { "JobRun", "KieItem", "DeliverWebhook", "RenderResults", "Schedules", "WebhookDispatch", "Retention", "PausedJobs", "OverageReports" },
             local.Keys.ToHashSet());
     }
 

@@ -232,7 +232,7 @@ public class RunTests(RunTests.Host host) : IClassFixture<RunTests.Host>
             {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "News about {{ city }} in {{lang}}; {{unknown}} stays", "scenes": 3}},
                        {"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{city}}", "asset_x"]}}], "edges": []}
             """, FentaWeb.Domain.Common.FentaJson.Options)!;
-        var applied = JobPlan.ApplyVariables(graph, JsonDocument.Parse("""{"city": "Lisbon", "lang": "pt"}""").RootElement);
+        var applied = CompiledGraph.ApplyVariables(graph, JsonDocument.Parse("""{"city": "Lisbon", "lang": "pt"}""").RootElement);
         Assert.Equal("News about Lisbon in pt; {{unknown}} stays", applied.Nodes[0].Params!["prompt"].GetString());
         Assert.Equal(3, applied.Nodes[0].Params!["scenes"].GetInt32());
         Assert.Equal(["Lisbon", "asset_x"], applied.Nodes[1].Params!["asset_ids"].EnumerateArray().Select(e => e.GetString()));

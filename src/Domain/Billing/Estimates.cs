@@ -109,7 +109,7 @@ public static class Estimates
     /// <summary>What <paramref name="graph"/> (variables applied) is expected to use on <paramref name="plan"/>.</summary>
     public static CostEstimate For(WorkflowGraph graph, Plan plan, PaidProviders providers)
     {
-        var jobPlan = JobPlan.Compile(graph);
+        var jobPlan = CompiledGraph.Compile(graph);
         var shapes = new Dictionary<string, Shape>(StringComparer.Ordinal);
         var nodes = new List<NodeEstimate>();
         foreach (var id in jobPlan.Order)
@@ -157,14 +157,14 @@ public static class Estimates
         public static readonly Shape Empty = new(0, 0, 0);
     }
 
-    private static Shape? Combined(PlanNode node, string port, Dictionary<string, Shape> shapes)
+    private static Shape? Combined(CompiledNode node, string port, Dictionary<string, Shape> shapes)
     {
         var from = node.InputEdges.Where(e => e.ToPort == port).Select(e => shapes.GetValueOrDefault(e.From)).OfType<Shape>().ToList();
         return from.Count == 0 ? null : new Shape(from.Sum(s => s.Items), from.Sum(s => s.Seconds), from.Sum(s => s.Words));
     }
 
     /// <summary>A node's output shape, its item count and what one item spends.</summary>
-    private static (Shape Shape, int Items, Spend Each) Node(PlanNode node, Func<string, Shape?> input, PaidProviders providers)
+    private static (Shape Shape, int Items, Spend Each) Node(CompiledNode node, Func<string, Shape?> input, PaidProviders providers)
     {
         var p = node.Params;
         string? Text(string name) => p.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -42,7 +42,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var budget = Budget.Checked(body?.Budget);
         var workflow = await db.LiveWorkflows(caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
-        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
+        var config = CompiledGraph.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget, CountsAsWorkflowRun: true), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
@@ -70,7 +70,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
             throw new ValidationFailedException([.. e.Errors.Select(DirectJob.Rename)]);
         }
         var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
-        var config = new JobConfig(JobPlan.ApplyVariables(graph, variables), variables);
+        var config = new JobConfig(CompiledGraph.ApplyVariables(graph, variables), variables);
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);

@@ -112,7 +112,7 @@ public sealed class ScheduleFunctions(FentaDb db, AuditTrail audit, TimeProvider
     {
         if (schedule.Budget is not { } budget) return;
         if (await db.LiveWorkflows(schedule.OrgId).SingleOrDefaultAsync(w => w.Id == schedule.WorkflowId, ct) is not { } workflow) return;
-        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, schedule.Variables);
+        var config = CompiledGraph.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, schedule.Variables);
         var estimate = await jobs.EstimateAsync(schedule.OrgId, config.Graph, ct);
         if (budget.Refusal(estimate.Total.Tokens, estimate.Total.CostUsd) is { } refusal) throw new BudgetExceededException(refusal, estimate);
     }

@@ -35,7 +35,7 @@ public sealed class WorkflowFunctions(FentaDb db, AuditTrail audit, TimeProvider
     {
         InputText.CheckVariables(body?.Variables);
         var workflow = await FindAsync(db, caller, workflowId, ct);
-        var config = JobPlan.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
+        var config = CompiledGraph.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
         return TypedResults.Ok(await jobs.EstimateAsync(caller.OrgId, config.Graph, ct));
     }
 

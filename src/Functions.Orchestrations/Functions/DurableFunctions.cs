@@ -14,9 +14,9 @@ namespace FentaWeb.Orchestrations.Functions;
 /// </summary>
 public static class DurableFunctions
 {
-    [Function(nameof(RunWorkflow))]
-    public static Task<string> RunWorkflow([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        new RunWorkflow().RunAsync(context, context.GetInput<string>()!);
+    [Function(nameof(JobRun))]
+    public static Task<string> JobRun([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new JobRun().RunAsync(context, context.GetInput<string>()!);
 
     [Function(nameof(KieItem))]
     public static Task<NodeOutcome> KieItem([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -29,8 +29,8 @@ public static class DurableFunctions
     [Function(nameof(LoadRun))]
     public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
 
-    [Function(nameof(RunNode))]
-    public static Task<NodeOutcome> RunNode([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<RunNode>(function).RunAsync(Context(function), call);
+    [Function(nameof(ExecuteNode))]
+    public static Task<NodeOutcome> ExecuteNode([ActivityTrigger] NodeCall call, FunctionContext function) => Activity<ExecuteNode>(function).RunAsync(Context(function), call);
 
     [Function(nameof(RecordOutcome))]
     public static Task<NodeOutcome> RecordOutcome([ActivityTrigger] RecordedOutcome outcome, FunctionContext function) =>

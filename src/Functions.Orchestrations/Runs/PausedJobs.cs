@@ -26,7 +26,7 @@ public sealed partial class PausedJobs(NpgsqlDataSource db, TimeProvider clock, 
         {
             if (due.Paused && !await QueueAsync(due, now, ct)) continue;
             if (await runs.GetInstanceAsync(due.JobId, getInputsAndOutputs: false, ct) is null)
-                await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.RunWorkflow, due.JobId, new StartOrchestrationOptions(InstanceId: due.JobId), ct);
+                await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.JobRun, due.JobId, new StartOrchestrationOptions(InstanceId: due.JobId), ct);
             await using var started = db.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
             started.Parameters.Add(new() { Value = due.JobId });
             await started.ExecuteNonQueryAsync(ct);

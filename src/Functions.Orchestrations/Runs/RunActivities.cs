@@ -16,20 +16,20 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor) : TaskAc
         if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not "processing" || await executor.PlanAsync(jobId) is not { } plan)
             return null;
         var done = await RunStore.SucceededNodesAsync(db, jobId, CancellationToken.None);
-        return new RunPlan(jobId, plan.Order.Select(id => plan.Nodes[id]).Select(node => new PlannedNode(
-            node.Id, node.Predecessors, node.FansOut, RunnerOf(node), node.Retry, done.Contains(node.Id))).ToList());
+        return new RunPlan(jobId, plan.Order.Select(id => plan.Nodes[id]).Select(node => new RunStep(
+            node.Id, node.Predecessors, node.FansOut, RouteOf(node), node.Retry, done.Contains(node.Id))).ToList());
     }
 
-    private NodeRunner RunnerOf(PlanNode node) => executor.ActivityFor(node.Definition.Type) switch
+    private NodeRoute RouteOf(CompiledNode node) => executor.ActivityFor(node.Definition.Type) switch
     {
-        KaiGenerationActivity kai when kai.UsesKie(node.Params) => NodeRunner.Kie,
-        _ when node.Definition.Queue == Domain.Workflows.NodeQueues.Render => NodeRunner.Render,
-        _ => NodeRunner.Activity,
+        KieGenerationActivity kai when kai.UsesKie(node.Params) => NodeRoute.Kie,
+        _ when node.Definition.Queue == Domain.Workflows.NodeQueues.Render => NodeRoute.Render,
+        _ => NodeRoute.Activity,
     };
 }
 
 /// <summary>One attempt at one node item, with its node activity.</summary>
-public sealed class RunNode(NodeExecutor executor) : TaskActivity<NodeCall, NodeOutcome>
+public sealed class ExecuteNode(NodeExecutor executor) : TaskActivity<NodeCall, NodeOutcome>
 {
     public override Task<NodeOutcome> RunAsync(TaskActivityContext context, NodeCall call) => executor.ExecuteAsync(call, CancellationToken.None);
 }
@@ -53,7 +53,7 @@ public sealed class ExpandNode(NpgsqlDataSource db, NodeExecutor executor) : Tas
     {
         var node = (await executor.PlanAsync(call.JobId))!.Nodes[call.NodeId];
         var inputs = await executor.InputsAsync(call.JobId, node, CancellationToken.None);
-        var items = JobPlan.FanOutItems(inputs[node.Definition.FanOutPort!]);
+        var items = CompiledGraph.FanOutItems(inputs[node.Definition.FanOutPort!]);
         await RunStore.ExpandAsync(db, call.JobId, call.NodeId, node.Definition.Type, items, CancellationToken.None);
         return items.Count;
     }
@@ -65,7 +65,7 @@ public sealed class FanIn(NpgsqlDataSource db) : TaskActivity<NodeCall, bool>
     public override async Task<bool> RunAsync(TaskActivityContext context, NodeCall call)
     {
         var outputs = await RunStore.ItemOutputsAsync(db, call.JobId, call.NodeId, CancellationToken.None);
-        await RunStore.SucceedAsync(db, call.JobId, call.NodeId, -1, JobPlan.Aggregate(outputs), wholeNode: true, CancellationToken.None);
+        await RunStore.SucceedAsync(db, call.JobId, call.NodeId, -1, CompiledGraph.Aggregate(outputs), wholeNode: true, CancellationToken.None);
         return true;
     }
 }

@@ -11,11 +11,11 @@ namespace FentaWeb.Orchestrations.Runs;
 /// </summary>
 public static class RunTasks
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(RunWorkflow), typeof(KieItem), typeof(DeliverWebhook)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(JobRun), typeof(KieItem), typeof(DeliverWebhook)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
-        typeof(LoadRun), typeof(RunNode), typeof(RecordOutcome), typeof(ExpandNode), typeof(FanIn), typeof(FinishRun), typeof(SubmitRender),
+        typeof(LoadRun), typeof(ExecuteNode), typeof(RecordOutcome), typeof(ExpandNode), typeof(FanIn), typeof(FinishRun), typeof(SubmitRender),
         typeof(KieCreate), typeof(KieCheck), typeof(KieCollect), typeof(KieExpire), typeof(PostWebhook),
     ];
 

@@ -68,7 +68,7 @@ public sealed partial class ScheduleTicker(NpgsqlDataSource db, JobStarter jobs,
             try
             {
                 var graph = JsonSerializer.Deserialize<WorkflowGraph>(schedule.Graph, FentaJson.Options)!;
-                var config = JobPlan.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
+                var config = CompiledGraph.ForWorkflow(schedule.WorkflowId, schedule.Version, graph, Parse(schedule.WorkflowVariables), Parse(schedule.Variables));
                 var key = $"schedule:{schedule.Id}:{schedule.Slot.ToUnixTimeSeconds()}";
                 (jobId, created) = await jobs.StartAsync(runs, new JobRequest(schedule.OrgId, schedule.CreatedBy, config, key, Budget: schedule.Budget, CountsAsWorkflowRun: true), ct);
             }

@@ -16,7 +16,7 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Runs.Kie;
 
-public sealed record KaiArgs(string Model, string? Prompt, string Provider, string Operation = "restyle", bool Reuse = false);
+public sealed record KieArgs(string Model, string? Prompt, string Provider, string Operation = "restyle", bool Reuse = false);
 
 /// <summary>KIE's client with what a generation needs around it: where callbacks and input files are reachable.</summary>
 /// <param name="PublicUrl">Where KIE reaches the API for callbacks (FENTA_PUBLIC_URL).</param>
@@ -36,7 +36,7 @@ public sealed record KieProgress(KieState State, IReadOnlyList<string> ResultUrl
 /// nothing), <see cref="CollectAsync"/> downloads the results into the blob store at once (KIE's URLs expire).
 /// Every generation is a <c>kai_generations</c> row.
 /// </summary>
-public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, AssetStore assets, KieRuntime? kie = null) : NodeActivity<KaiArgs>
+public sealed class KieGenerationActivity(string nodeType, NpgsqlDataSource db, AssetStore assets, KieRuntime? kie = null) : NodeActivity<KieArgs>
 {
     private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
 
@@ -46,7 +46,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
 
     private string Kind => nodeType switch { "Input.KAI.GenerateImage" => "image", "Input.KAI.EditVideo" => "edit", _ => "video" };
 
-    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, KaiArgs args, CancellationToken ct)
+    protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, KieArgs args, CancellationToken ct)
     {
         if (Resolve(context, args, out var refused) is not var (model, prompt, settings, input)) return refused!;
         if (args.Provider == "kie" && kie is null)
@@ -63,7 +63,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     public bool UsesKie(IReadOnlyDictionary<string, JsonElement> parameters) => kie is not null && ArgsOf(parameters).Provider != "local";
 
     /// <summary>The model, prompt and model input of a generation, or why it cannot be made.</summary>
-    private (ModelDefinition Model, string Prompt, GenerationSettings Settings, JsonObject Input)? Resolve(ActivityContext context, KaiArgs args, out ActivityResult.Failed? refused)
+    private (ModelDefinition Model, string Prompt, GenerationSettings Settings, JsonObject Input)? Resolve(ActivityContext context, KieArgs args, out ActivityResult.Failed? refused)
     {
         refused = null;
         var model = ModelRegistry.Find(args.Model);
@@ -122,7 +122,7 @@ public sealed class KaiGenerationActivity(string nodeType, NpgsqlDataSource db, 
     /// With <c>reuse</c> on: the org's latest completed generation with the same key whose files are all still kept, taken
     /// as this item's at no charge (recorded as its own generation with 0 credits); null when there is none.
     /// </summary>
-    private async Task<ActivityResult?> ReusedAsync(ActivityContext context, KaiArgs args, string provider, ModelDefinition model, string prompt,
+    private async Task<ActivityResult?> ReusedAsync(ActivityContext context, KieArgs args, string provider, ModelDefinition model, string prompt,
         JsonObject input, string? reuseKey, CancellationToken ct)
     {
         if (!args.Reuse || reuseKey is null) return null;

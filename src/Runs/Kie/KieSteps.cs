@@ -23,7 +23,7 @@ public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor) : Task
         ActivityResult? result;
         try
         {
-            (task, result) = await ((KaiGenerationActivity)work.Activity!).CreateAsync(work.Context, CancellationToken.None);
+            (task, result) = await ((KieGenerationActivity)work.Activity!).CreateAsync(work.Context, CancellationToken.None);
         }
         catch (ProviderException e)
         {
@@ -41,7 +41,7 @@ public sealed class KieCheck(NpgsqlDataSource db, NodeExecutor executor) : TaskA
     {
         var (work, instead) = await executor.PrepareAsync(step.Call, CancellationToken.None);
         if (work is null) return new KieChecked(KieState.Failed, [], 0, instead);
-        var progress = await ((KaiGenerationActivity)work.Activity!).CheckAsync(work.Context, step.Task, CancellationToken.None);
+        var progress = await ((KieGenerationActivity)work.Activity!).CheckAsync(work.Context, step.Task, CancellationToken.None);
         if (progress.Failure is { } failure)
             return new KieChecked(KieState.Failed, [], 0, await executor.RecordAsync(step.Call, work.Node, failure, CancellationToken.None));
         if (progress.State == KieState.Pending) await RunStore.WaitingAsync(db, step.Call, CancellationToken.None);
@@ -58,7 +58,7 @@ public sealed class KieCollect(NodeExecutor executor) : TaskActivity<KieStep, No
         ActivityResult result;
         try
         {
-            result = await ((KaiGenerationActivity)work.Activity!).CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
+            result = await ((KieGenerationActivity)work.Activity!).CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
         }
         catch (ProviderException e)
         {
@@ -74,7 +74,7 @@ public sealed class KieExpire(NodeExecutor executor) : TaskActivity<KieStep, Nod
     {
         var (work, instead) = await executor.PrepareAsync(step.Call, CancellationToken.None);
         if (work is null) return instead!;
-        var failed = await ((KaiGenerationActivity)work.Activity!).ExpireAsync(work.Context, step.Task, CancellationToken.None);
+        var failed = await ((KieGenerationActivity)work.Activity!).ExpireAsync(work.Context, step.Task, CancellationToken.None);
         return await executor.RecordAsync(step.Call, work.Node, failed, CancellationToken.None);
     }
 }

@@ -67,7 +67,7 @@ public static class ActivityRegistration
                 new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080")));
         }
         foreach (var type in (string[])["Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo"])
-            services.AddSingleton<INodeActivity>(sp => new KaiGenerationActivity(type, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+            services.AddSingleton<INodeActivity>(sp => new KieGenerationActivity(type, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
                 sp.GetRequiredService<AssetStore>(), sp.GetService<KieRuntime>()));
         return services;
     }

@@ -13,17 +13,17 @@ namespace FentaWeb.Orchestrations.Runs;
 /// per element in parallel. A failure ends the run; a <c>cancel</c> event stops it. Deterministic: only ids, policies and outcomes pass through here, and every
 /// wait is a durable task.
 /// </summary>
-public sealed class RunWorkflow : TaskOrchestrator<string, string>
+public sealed class JobRun : TaskOrchestrator<string, string>
 {
     public override async Task<string> RunAsync(TaskOrchestrationContext context, string jobId)
     {
         var plan = await context.CallActivityAsync<RunPlan?>(nameof(LoadRun), jobId);
         if (plan is null) return "gone";
         var cancel = context.WaitForExternalEvent<string>(RunNames.CancelEvent);
-        var nodes = new NodeDriver(context, jobId);
+        var nodes = new NodeScheduler(context, jobId);
         var done = plan.Nodes.Where(n => n.Done).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var started = new HashSet<string>(done, StringComparer.Ordinal);
-        var running = new List<(Task<NodeOutcome> Task, PlannedNode Node)>();
+        var running = new List<(Task<NodeOutcome> Task, RunStep Node)>();
         RunEnd? end = null;
         while (end is null && done.Count < plan.Nodes.Count)
         {
@@ -55,14 +55,14 @@ public sealed class RunWorkflow : TaskOrchestrator<string, string>
 }
 
 /// <summary>Runs the nodes of one run: items, fan-out and fan-in, retries, and the KIE and render paths.</summary>
-internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
+internal sealed class NodeScheduler(TaskOrchestrationContext context, string jobId)
 {
     private readonly HashSet<string> _generations = new(StringComparer.Ordinal);
 
     /// <summary>The KIE item orchestrations started and not yet finished.</summary>
     public IReadOnlyCollection<string> GenerationsInFlight => _generations;
 
-    public async Task<NodeOutcome> RunAsync(PlannedNode node)
+    public async Task<NodeOutcome> RunAsync(RunStep node)
     {
         if (!node.FansOut) return await RunItemAsync(node, 0);
         var count = await context.CallActivityAsync<int>(nameof(ExpandNode), new NodeCall(jobId, node.Id, -1));
@@ -72,22 +72,22 @@ internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
         return NodeOutcome.Success;
     }
 
-    private async Task<NodeOutcome> RunItemAsync(PlannedNode node, int item)
+    private async Task<NodeOutcome> RunItemAsync(RunStep node, int item)
     {
-        switch (node.Runner)
+        switch (node.Route)
         {
-            case NodeRunner.Kie:
+            case NodeRoute.Kie:
                 return await GenerateAsync(node, new NodeCall(jobId, node.Id, item));
-            case NodeRunner.Render:
+            case NodeRoute.Render:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => RenderAsync(node, call));
             default:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item),
-                    call => context.CallActivityAsync<NodeOutcome>(nameof(RunNode), call));
+                    call => context.CallActivityAsync<NodeOutcome>(nameof(ExecuteNode), call));
         }
     }
 
     /// <summary>A KIE generation item: its own orchestration, which runs the node's retries.</summary>
-    private async Task<NodeOutcome> GenerateAsync(PlannedNode node, NodeCall call)
+    private async Task<NodeOutcome> GenerateAsync(RunStep node, NodeCall call)
     {
         var instance = RunNames.KieItemInstance(call.JobId, call.NodeId, call.Item);
         _generations.Add(instance);
@@ -112,7 +112,7 @@ internal sealed class NodeDriver(TaskOrchestrationContext context, string jobId)
     /// A render: the request goes to the render queue, the render container reports back by event; a render that never
     /// reports back fails at the node's timeout (plus the time a request may wait in the queue).
     /// </summary>
-    private async Task<NodeOutcome> RenderAsync(PlannedNode node, NodeCall call)
+    private async Task<NodeOutcome> RenderAsync(RunStep node, NodeCall call)
     {
         var requestId = $"{call.Key}:{call.Attempt}";
         using var stop = new CancellationTokenSource();

@@ -10,7 +10,7 @@ namespace FentaWeb.Api.Tests;
 /// Generations over HTTP with the real activities, against a local KIE.ai simulator: the API's callback endpoint
 /// wakes the waiting node, a polling timer (8 s here) completes it without callbacks, errors become outcomes.
 /// </summary>
-public class KaiTests(KaiTests.Host host) : IClassFixture<KaiTests.Host>
+public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
 {
     public sealed class Host : ApiHost
     {

@@ -14,13 +14,13 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Npgsql;
 
-namespace FentaWeb.Api.Kai;
+namespace FentaWeb.Api.Kie;
 
 /// <param name="AssetIds">For edit-video: the clips to edit (assets of the org).</param>
-public sealed record KaiGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
+public sealed record KieGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
     JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds, bool? Reuse);
 
-public sealed record KaiGenerationDto(string Id, string JobId, string Type, string Model, string? Provider, string Prompt, JsonElement Params,
+public sealed record KieGenerationDto(string Id, string JobId, string Type, string Model, string? Provider, string Prompt, JsonElement Params,
     string Status, string? ExternalId, IReadOnlyList<string> ResultAssetIds, int CreditsUsed, JsonElement? Error, DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt);
 
@@ -29,27 +29,27 @@ public sealed record KaiGenerationDto(string Id, string JobId, string Type, stri
 /// <c>kai_generations</c> row; and KIE's callback endpoint, which only wakes the waiting node.
 /// </summary>
 [Tags("Generations")]
-public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobStarter jobs)
+public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobStarter jobs)
 {
     [Function(nameof(GenerateImage)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate images (runs as a job; poll the generation).")]
-    public Task<Accepted<KaiGenerationDto>> GenerateImage(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-image")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+    public Task<Accepted<KieGenerationDto>> GenerateImage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-image")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
         StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, jobs, runs, ct);
 
     [Function(nameof(GenerateVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate a video clip (runs as a job; poll the generation).")]
-    public Task<Accepted<KaiGenerationDto>> GenerateVideo(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-video")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+    public Task<Accepted<KieGenerationDto>> GenerateVideo(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-video")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
         StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, jobs, runs, ct);
 
     [Function(nameof(EditVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Edit a clip of the org (runs as a job; poll the generation).")]
-    public Task<Accepted<KaiGenerationDto>> EditVideo(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/edit-video")] HttpRequest request, [FromBody] KaiGenerateRequest body,
+    public Task<Accepted<KieGenerationDto>> EditVideo(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/edit-video")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
         StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, jobs, runs, ct);
 
-    private static async Task<Accepted<KaiGenerationDto>> StartAsync(string nodeType, string kind, KaiGenerateRequest body, Caller caller, FentaDb db,
+    private static async Task<Accepted<KieGenerationDto>> StartAsync(string nodeType, string kind, KieGenerateRequest body, Caller caller, FentaDb db,
         NpgsqlDataSource data, JobStarter jobs, DurableTaskClient runs, CancellationToken ct)
     {
         var parameters = new Dictionary<string, JsonElement>();
@@ -109,7 +109,7 @@ public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobS
     }
 
     [Function(nameof(ListGenerations)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Generations, newest first; filter by status and type.")]
-    public async Task<Ok<Page<KaiGenerationDto>>> ListGenerations(
+    public async Task<Ok<Page<KieGenerationDto>>> ListGenerations(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/kai/generations")] HttpRequest request, Caller caller, [AsParameters] PageQuery page,
         string? status, string? type, CancellationToken ct)
     {
@@ -125,16 +125,16 @@ public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobS
             """);
         foreach (var value in new object?[] { caller.OrgId, after, status, type, limit + 1 })
             cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
-        var rows = new List<KaiGenerationDto>();
+        var rows = new List<KieGenerationDto>();
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
         var hasMore = rows.Count > limit;
         if (hasMore) rows.RemoveAt(limit);
-        return TypedResults.Ok(new Page<KaiGenerationDto>(rows, hasMore ? PageQuery.Encode(rows[^1].Id) : null, hasMore));
+        return TypedResults.Ok(new Page<KieGenerationDto>(rows, hasMore ? PageQuery.Encode(rows[^1].Id) : null, hasMore));
     }
 
     [Function(nameof(GetGeneration)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("A generation's status, model, cost and result assets.")]
-    public async Task<Ok<KaiGenerationDto>> GetGeneration(
+    public async Task<Ok<KieGenerationDto>> GetGeneration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/kai/generations/{generationId}")] HttpRequest request, string generationId,
         Caller caller, CancellationToken ct) =>
         TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
@@ -180,7 +180,7 @@ public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobS
           FROM kai_generations g LEFT JOIN jobs j ON j.id = g.job_id) generation
         """;
 
-    private static async Task<KaiGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
+    private static async Task<KieGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
     {
         await using var cmd = data.CreateCommand($"{Select} WHERE id = $1 AND org_id = $2");
         cmd.Parameters.Add(new() { Value = id });
@@ -189,7 +189,7 @@ public sealed partial class KaiFunctions(FentaDb db, NpgsqlDataSource data, JobS
         return await reader.ReadAsync(ct) ? Read(reader) : throw new NotFoundException("generation", id);
     }
 
-    private static KaiGenerationDto Read(NpgsqlDataReader reader) =>
+    private static KieGenerationDto Read(NpgsqlDataReader reader) =>
         new(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
             reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetFieldValue<string[]>(9), reader.GetInt32(10),

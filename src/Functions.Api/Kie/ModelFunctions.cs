@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
-namespace FentaWeb.Api.Kai;
+namespace FentaWeb.Api.Kie;
 
 /// <param name="Multipliers">Param → value → factor applied to <paramref name="BaseCredits"/>.</param>
 /// <param name="CountParam">When set, the price is also multiplied by this param's value (outputs per run).</param>

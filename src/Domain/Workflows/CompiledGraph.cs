@@ -9,7 +9,7 @@ namespace FentaWeb.Domain.Workflows;
 public sealed record JobConfig(WorkflowGraph Graph, JsonElement Variables, string? WorkflowId = null, int? WorkflowVersion = null);
 
 /// <summary>One node of a job as the engine needs it.</summary>
-public sealed record PlanNode(
+public sealed record CompiledNode(
     string Id,
     NodeDefinition Definition,
     IReadOnlyDictionary<string, JsonElement> Params,
@@ -24,27 +24,27 @@ public sealed record PlanNode(
 }
 
 /// <summary>A validated graph compiled for execution: params with defaults, predecessors, successors, fan-out.</summary>
-public sealed partial class JobPlan
+public sealed partial class CompiledGraph
 {
-    private JobPlan(IReadOnlyDictionary<string, PlanNode> nodes, IReadOnlyList<string> order)
+    private CompiledGraph(IReadOnlyDictionary<string, CompiledNode> nodes, IReadOnlyList<string> order)
     {
         Nodes = nodes;
         Order = order;
     }
 
-    public IReadOnlyDictionary<string, PlanNode> Nodes { get; }
+    public IReadOnlyDictionary<string, CompiledNode> Nodes { get; }
     public IReadOnlyList<string> Order { get; }
-    public IEnumerable<PlanNode> Sinks => Order.Select(id => Nodes[id]).Where(n => n.Successors.Count == 0);
+    public IEnumerable<CompiledNode> Sinks => Order.Select(id => Nodes[id]).Where(n => n.Successors.Count == 0);
 
-    public static JobPlan Compile(WorkflowGraph graph)
+    public static CompiledGraph Compile(WorkflowGraph graph)
     {
         var validated = GraphValidator.Validate(graph);
-        var nodes = new Dictionary<string, PlanNode>(StringComparer.Ordinal);
+        var nodes = new Dictionary<string, CompiledNode>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
             var definition = NodeCatalog.Find(node.Type)!;
             var inputs = validated.Edges.Where(e => e.To == node.Id).ToList();
-            nodes[node.Id] = new PlanNode(
+            nodes[node.Id] = new CompiledNode(
                 node.Id,
                 definition,
                 GraphValidator.EffectiveParams(node, definition),
@@ -54,7 +54,7 @@ public sealed partial class JobPlan
                 definition.FanOutPort is { } port && inputs.Any(e => e.ToPort == port),
                 node.Retry?.ApplyTo(definition.Retry) ?? definition.Retry);
         }
-        return new JobPlan(nodes, validated.TopologicalOrder);
+        return new CompiledGraph(nodes, validated.TopologicalOrder);
     }
 
     /// <summary>A run of a saved workflow: its graph with its variables, overridden by the run's (a request's or a schedule's), applied.</summary>

@@ -13,10 +13,10 @@ using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
 namespace FentaWeb.Orchestrations.Tests;
 
 /// <summary>
-/// The orchestrator's logic alone, fast: RunWorkflow on Durable Task's in-memory test host, with its activities replaced
+/// The orchestrator's logic alone, fast: JobRun on Durable Task's in-memory test host, with its activities replaced
 /// by recording fakes (no database, no storage). Durability itself is tested on Azurite (RunTests, CrashTests).
 /// </summary>
-public class RunWorkflowTests
+public class JobRunTests
 {
     private static readonly RetryPolicy Quick = new(3, TimeSpan.FromMilliseconds(100), 2, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
 
@@ -38,9 +38,9 @@ public class RunWorkflowTests
 
     private static void Register(DurableTaskRegistry tasks, RunPlan plan, Calls calls, Func<NodeCall, Task<NodeOutcome>> runNode, int items)
     {
-        tasks.AddOrchestrator<RunWorkflow>();
+        tasks.AddOrchestrator<JobRun>();
         tasks.AddActivityFunc<string, RunPlan?>(nameof(LoadRun), (_, _) => plan);
-        tasks.AddActivityFunc<NodeCall, NodeOutcome>(nameof(RunNode), async (_, call) =>
+        tasks.AddActivityFunc<NodeCall, NodeOutcome>(nameof(ExecuteNode), async (_, call) =>
         {
             calls.Started.Enqueue($"{call.NodeId}:{call.Item}:{call.Attempt}");
             var outcome = await runNode(call);
@@ -74,7 +74,7 @@ public class RunWorkflowTests
         });
     }
 
-    private static PlannedNode Node(string id, params string[] after) => new(id, after, false, NodeRunner.Activity, Quick, false);
+    private static RunStep Node(string id, params string[] after) => new(id, after, false, NodeRoute.Activity, Quick, false);
 
     [Fact]
     public async Task NodesStartWhenAllTheirPredecessorsAreDoneAndTheRunCompletes()
@@ -87,7 +87,7 @@ public class RunWorkflowTests
             return NodeOutcome.Success;
         });
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_1");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_1");
         var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
 
         Assert.Equal("\"completed\"", done.SerializedOutput);
@@ -102,10 +102,10 @@ public class RunWorkflowTests
     public async Task AFanOutRunsOneItemPerElementThenFansIn()
     {
         var calls = new Calls();
-        var plan = new RunPlan("job_2", [Node("s"), new PlannedNode("img", ["s"], true, NodeRunner.Activity, Quick, false), Node("t", "img")]);
+        var plan = new RunPlan("job_2", [Node("s"), new RunStep("img", ["s"], true, NodeRoute.Activity, Quick, false), Node("t", "img")]);
         await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success), items: 5);
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_2");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_2");
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"img:{i}:1").Order(), calls.Started.Where(s => s.StartsWith("img")).Order());
@@ -123,7 +123,7 @@ public class RunWorkflowTests
             ? NodeOutcome.Failure(0, "FLAKY", $"attempt {call.Attempt}", permanent: call.Attempt == Quick.MaxAttempts)
             : NodeOutcome.Success));
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_3");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_3");
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["a:0:1", "a:0:2", "a:0:3"], calls.Started.ToList());
@@ -140,7 +140,7 @@ public class RunWorkflowTests
             ? Interlocked.Increment(ref waits) <= 2 ? new NodeOutcome(OutcomeKind.RetryLater, RetryInSeconds: 0.2) : NodeOutcome.Success
             : NodeOutcome.Failure(0, "BAD_INPUT", "never works", permanent: true)));
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_4");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_4");
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["a:0:1", "a:0:1", "a:0:1", "b:0:1"], calls.Started.ToList());
@@ -159,7 +159,7 @@ public class RunWorkflowTests
             return NodeOutcome.Success;
         });
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_5");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_5");
         while (calls.Started.IsEmpty) await Task.Delay(20);
         await host.Client.RaiseEventAsync(id, RunNames.CancelEvent, "test");
         var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
@@ -176,7 +176,7 @@ public class RunWorkflowTests
         var plan = new RunPlan("job_6", [Node("a") with { Done = true }, Node("b", "a")]);
         await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success));
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_6");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_6");
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["b:0:1"], calls.Started.ToList());
@@ -187,10 +187,10 @@ public class RunWorkflowTests
     public async Task EachKieItemIsItsOwnOrchestrationWokenByItsCallbackAndTheConsumerWaitsForAll()
     {
         var calls = new Calls();
-        var plan = new RunPlan("job_7", [Node("gen") with { FansOut = true, Runner = NodeRunner.Kie }, Node("t", "gen")]);
+        var plan = new RunPlan("job_7", [Node("gen") with { FansOut = true, Route = NodeRoute.Kie }, Node("t", "gen")]);
         await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success), items: 2);
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_7");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_7");
         while (calls.Started.Count < 2) await Task.Delay(20);
         await host.Client.RaiseEventAsync("job_7:gen:1", RunNames.KieCallbackEvent, "{}");
         while (calls.Finished.IsEmpty) await Task.Delay(20);
@@ -210,10 +210,10 @@ public class RunWorkflowTests
     public async Task ACancelledRunPassesTheCancelOnToItsWaitingGenerations()
     {
         var calls = new Calls();
-        var plan = new RunPlan("job_8", [Node("gen") with { Runner = NodeRunner.Kie }]);
+        var plan = new RunPlan("job_8", [Node("gen") with { Route = NodeRoute.Kie }]);
         await using var host = await HostAsync(plan, calls, _ => Task.FromResult(NodeOutcome.Success));
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RunWorkflow), "job_8");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JobRun), "job_8");
         while (calls.Started.IsEmpty) await Task.Delay(20);
         await host.Client.RaiseEventAsync(id, RunNames.CancelEvent, "test");
         await host.Client.WaitForInstanceCompletionAsync(id);
