@@ -83,6 +83,8 @@ if (!demoOnly)
 // On a hub of its own: the fan-outs above leave thousands of history rows in theirs, and Azurite slows down with them.
 foreach (var (key, value) in await TaskHubs.SettingsAsync("demo")) if (key.StartsWith("FENTA_TASK_HUB", StringComparison.Ordinal) || key == "FENTA_RENDER_QUEUE_PREFIX") settings[key] = value;
 settings["FENTA_TASK_HUB_VISIBILITY_SECONDS"] = "120";
+// The renderer's debug log says where a render's time goes (queue, inputs, ffmpeg, outputs, report).
+settings["Logging:LogLevel:FentaWeb.Render"] = "Debug";
 using (var media = WorkerHost.Build([], settings))
 using (var renderer = RenderHost.Build([], once: false, settings))
 {
@@ -100,6 +102,7 @@ using (var renderer = RenderHost.Build([], once: false, settings))
         Console.WriteLine($"    node work on the critical path {shares[^1].Work:F1} s: engine share {(shares[^1].Wall - shares[^1].Work) / shares[^1].Wall:P1}");
         // Against a plain encode of the same length, timed right after the job (back to back, so the ratio cancels the
         // machine's drift between rounds).
+        Console.WriteLine($"    nodes: {await NodeSpansAsync(db, Results.LastJob!)}");
         var render = await RenderNodeAsync(db, Results.LastJob!);
         var plain = await PlainEncodeAsync(render.VideoSeconds);
         Results.DemoRounds.Add((wall.TotalSeconds, render.NodeSeconds, render.RendererSeconds, plain));
@@ -205,6 +208,21 @@ static async Task<(double NodeSeconds, double VideoSeconds, double RendererSecon
     await using var reader = await cmd.ExecuteReaderAsync();
     if (!await reader.ReadAsync()) throw new InvalidOperationException($"Job {jobId} has no render node");
     return ((double)reader.GetDecimal(0), reader.GetDouble(1), reader.GetDouble(2));
+}
+
+/// <summary>Each node's span (first item's start to last item's end) and its start after the job's, in start order.</summary>
+static async Task<string> NodeSpansAsync(NpgsqlDataSource db, string jobId)
+{
+    await using var cmd = db.CreateCommand("""
+        SELECT r.node_type, extract(epoch FROM min(r.started_at) - j.started_at), extract(epoch FROM max(r.completed_at) - min(r.started_at))
+        FROM node_runs r JOIN jobs j ON j.id = r.job_id WHERE r.job_id = $1 AND r.item_index >= 0
+        GROUP BY r.node_id, r.node_type, j.started_at ORDER BY 2
+        """);
+    cmd.Parameters.Add(new() { Value = jobId });
+    var spans = new List<string>();
+    await using var reader = await cmd.ExecuteReaderAsync();
+    while (await reader.ReadAsync()) spans.Add($"{reader.GetString(0)} +{reader.GetDecimal(1):F1} s {reader.GetDecimal(2):F1} s");
+    return string.Join(", ", spans);
 }
 
 /// <summary>bench/render's plain encode (a 1080x1920 test pattern and a tone, x264 veryfast CRF 23, AAC 128k, faststart), of the given length.</summary>
