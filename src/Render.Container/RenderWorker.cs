@@ -90,8 +90,8 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
         await queues.ReportAsync(new RenderReport(request.RequestId, request.Call.JobId, outcome), stopping);
         await queues.Requests.DeleteMessageAsync(message.MessageId, receipt, stopping);
         LogReported(logger, request.RequestId, outcome.Kind);
-        LogPhases(logger, request.RequestId, (DateTimeOffset.UtcNow - watch.Elapsed - (message.InsertedOn ?? DateTimeOffset.UtcNow)).TotalMilliseconds,
-            read.TotalMilliseconds, (executed - read).TotalMilliseconds, (watch.Elapsed - executed).TotalMilliseconds);
+        // No queue wait here: a message's insertion time has whole seconds only. (The node's started_at, set on submit, has it.)
+        LogPhases(logger, request.RequestId, read.TotalMilliseconds, (executed - read).TotalMilliseconds, (watch.Elapsed - executed).TotalMilliseconds);
         return true;
     }
 
@@ -121,8 +121,8 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
     private static partial void LogReported(ILogger logger, string requestId, OutcomeKind outcome);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Debug,
-        Message = "Render {RequestId}: {QueuedMs:0} ms in the queue, request read {ReadMs:0} ms, executed {ExecuteMs:0} ms, reported {ReportMs:0} ms")]
-    private static partial void LogPhases(ILogger logger, string requestId, double queuedMs, double readMs, double executeMs, double reportMs);
+        Message = "Render {RequestId}: request read {ReadMs:0} ms, executed {ExecuteMs:0} ms, reported {ReportMs:0} ms")]
+    private static partial void LogPhases(ILogger logger, string requestId, double readMs, double executeMs, double reportMs);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Render queue error; will retry")]
     private static partial void LogQueueError(ILogger logger, Exception exception);
