@@ -39,9 +39,13 @@ public static class FfmpegRenderer
         Directory.CreateDirectory(work);
         try
         {
+            // Each file is probed once, however many scenes show it (a timeline reuses its clips).
+            var probes = spec.Audio.Select(a => a.Source).Concat(spec.Scenes.Where(s => s.Kind == "video").Select(s => s.Source)).Distinct(StringComparer.Ordinal)
+                .ToDictionary(source => source, source => FfProbe.ProbeAsync(source, ct), StringComparer.Ordinal);
+            await Task.WhenAll(probes.Values);
             // Mono sources stay mono: upmixing them only doubles the AAC encoder's work for the same sound.
-            var audio = await Task.WhenAll(spec.Audio.Select(track => FfProbe.ProbeAsync(track.Source, ct)));
-            var sceneFps = await Task.WhenAll(spec.Scenes.Select(async scene => scene.Kind == "video" ? (await FfProbe.ProbeAsync(scene.Source, ct)).Fps : null));
+            var audio = spec.Audio.Select(track => probes[track.Source].Result).ToList();
+            var sceneFps = spec.Scenes.Select(scene => scene.Kind == "video" ? probes[scene.Source].Result.Fps : null).ToList();
             var ffmpeg = BuildCommand(spec, outputPath, quality, work, stereo: audio.Any(p => p.AudioChannels is null or > 1), sceneFps);
             if (progress is not null && spec.DurationSeconds > 0)
                 ffmpeg.NotifyOnPercentageProgress(percent => progress(Math.Clamp(percent / 100, 0, 1)), TimeSpan.FromSeconds(spec.DurationSeconds));

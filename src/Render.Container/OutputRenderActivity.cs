@@ -6,6 +6,7 @@ using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Rendering;
 using FentaWeb.Runs.Assets;
 using FentaWeb.Runs;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace FentaWeb.Render;
@@ -18,7 +19,7 @@ public sealed record RenderedVideo(
     double RenderSeconds);
 
 /// <summary>Output.Render, run by the render container on the render queue: the timeline's spec at the chosen profile.</summary>
-public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db) : NodeActivity<OutputRenderArgs>
+public sealed partial class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db, ILogger<OutputRenderActivity> logger) : NodeActivity<OutputRenderArgs>
 {
     public override string NodeType => "Output.Render";
 
@@ -30,6 +31,7 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
     {
         var profile = OutputProfiles.Find(args.Profile)!;
         var spec = Resize(context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!, profile.Width, profile.Height) with { Fps = args.Fps };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         // The inputs' local copies stay in the cache (not evicted) until the render is done with them.
         using var paths = await assets.LocalFilesAsync(context.OrgId, spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)), ct);
         var missing = spec.Scenes.Select(s => s.Source).Concat(spec.Audio.Select(a => a.Source)).Where(id => !paths.ContainsKey(id)).Distinct().ToList();
@@ -40,6 +42,8 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
             Audio = spec.Audio.Select(a => a with { Source = paths[a.Source] }).ToList(),
         };
 
+        var inputsRead = watch.Elapsed;
+        if (logger.IsEnabled(LogLevel.Debug)) LogSpec(logger, context.JobId, JsonSerializer.Serialize(spec, FentaJson.Options));
         var work = Path.Combine(Path.GetTempPath(), $"fenta-output-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
@@ -54,12 +58,22 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
                 _ = context.ReportProgressAsync(step / 20.0, CancellationToken.None);
                 if (step % 5 == 0) _ = context.LogAsync("info", $"Rendering {step * 5}%", new { progress = step * 5 }, CancellationToken.None);
             }, ct);
-            var video = await assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id), result.VideoPath, ct);
-            var thumbnail = await assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct);
-            var srt = await assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id), result.SrtPath, ct);
+            var rendered = watch.Elapsed;
+            // The three are stored side by side: each is a probe and an upload, mostly waiting on ffprobe and Blob.
+            var storing = new[]
+            {
+                assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id), result.VideoPath, ct),
+                assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct),
+                assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id), result.SrtPath, ct),
+            };
+            await Task.WhenAll(storing);
+            var (video, thumbnail, srt) = (storing[0].Result, storing[1].Result, storing[2].Result);
+            var stored = watch.Elapsed;
             await context.LogAsync("info", $"Rendered {profile.Id} in {result.RenderSeconds:0.0} s", ct: ct);
             // Plans meter seconds of video rendered, not of rendering.
             await Metering.RecordRenderAsync(db, context.JobId, context.NodeId, context.ItemIndex, Math.Round(video.DurationSeconds ?? 0, 2), profile.Id, ct);
+            LogPhases(logger, context.JobId, inputsRead.TotalMilliseconds, (rendered - inputsRead).TotalMilliseconds, result.RenderSeconds * 1000,
+                (stored - rendered).TotalMilliseconds, (watch.Elapsed - stored).TotalMilliseconds);
             return ActivityResult.Done(new RenderedVideo(video.Id, thumbnail.Id, srt.Id, profile.Id, profile.Width, profile.Height,
                 (double)(video.DurationSeconds ?? 0), video.SizeBytes, Math.Round(result.RenderSeconds, 2)));
         }
@@ -87,6 +101,15 @@ public sealed class OutputRenderActivity(AssetStore assets, NpgsqlDataSource db)
             Subtitles = spec.Subtitles is { } s ? s with { Style = s.Style with { Size = Scaled(s.Style.Size), Margin = Scaled(s.Style.Margin) } } : null,
         };
     }
+
+    // Where a render's time goes between the request being taken and its outcome, for bench/engine and diagnosis.
+    [LoggerMessage(EventId = 410, Level = LogLevel.Debug,
+        Message = "Render of {JobId}: inputs {InputsMs:0} ms, render {RenderMs:0} ms (renderer {RendererMs:0} ms), outputs stored {StoreMs:0} ms, log+meter {MeterMs:0} ms")]
+    private static partial void LogPhases(ILogger logger, string jobId, double inputsMs, double renderMs, double rendererMs, double storeMs, double meterMs);
+
+    // The spec with local paths: `Render.Container render --spec` replays the render outside the run.
+    [LoggerMessage(EventId = 411, Level = LogLevel.Debug, Message = "Render of {JobId}: spec {Spec}")]
+    private static partial void LogSpec(ILogger logger, string jobId, string spec);
 
     private static NewAsset Asset(ActivityContext context, string contentType, string filename, string profile) =>
         new(context.OrgId, "render", contentType, filename, context.JobId, context.NodeId, Metadata: new { profile });

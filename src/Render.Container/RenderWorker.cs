@@ -53,7 +53,9 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
     {
         QueueMessage? message = await queues.Requests.ReceiveMessageAsync(options.Visibility, stopping);
         if (message is null) return false;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var request = await queues.ReadAsync(message, stopping);
+        var read = watch.Elapsed;
         if (request is null)
         {
             // Its outcome was reported already (a duplicate delivery after the report).
@@ -85,9 +87,12 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
                 await renewal;
             }
         }
+        var executed = watch.Elapsed;
         await queues.ReportAsync(new RenderReport(request.RequestId, request.Call.JobId, outcome), stopping);
         await queues.Requests.DeleteMessageAsync(message.MessageId, receipt, stopping);
         LogReported(logger, request.RequestId, outcome.Kind);
+        // No queue wait here: a message's insertion time has whole seconds only. (The node's started_at, set on submit, has it.)
+        LogPhases(logger, request.RequestId, read.TotalMilliseconds, (executed - read).TotalMilliseconds, (watch.Elapsed - executed).TotalMilliseconds);
         return true;
     }
 
@@ -115,6 +120,10 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Render {RequestId} reported {Outcome}")]
     private static partial void LogReported(ILogger logger, string requestId, OutcomeKind outcome);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Debug,
+        Message = "Render {RequestId}: request read {ReadMs:0} ms, executed {ExecuteMs:0} ms, reported {ReportMs:0} ms")]
+    private static partial void LogPhases(ILogger logger, string requestId, double readMs, double executeMs, double reportMs);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Render queue error; will retry")]
     private static partial void LogQueueError(ILogger logger, Exception exception);

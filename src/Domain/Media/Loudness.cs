@@ -31,10 +31,18 @@ public static partial class Loudness
         {
             var limiter = string.Create(CultureInfo.InvariantCulture,
                 $"volume={gain:0.##}dB,alimiter=limit={Math.Pow(10, PeakLimitDb / 20):0.####}:level=false:latency=true");
-            await ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-i", input, "-af", limiter, "-ac", channels.ToString(CultureInfo.InvariantCulture),
-                "-c:a", "pcm_s16le", output], "could not normalize the loudness", ct);
-            if (gain == 0 || pass == 2) return;
-            var shortfall = targetLufs - await IntegratedLufsAsync(output, ct);
+            if (gain == 0 || pass == 2)
+            {
+                await ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "error", "-i", input, "-af", limiter, "-ac", channels.ToString(CultureInfo.InvariantCulture),
+                    "-c:a", "pcm_s16le", output], "could not normalize the loudness", ct);
+                return;
+            }
+            // Written and measured in one run (one process fewer per pass): the meter reads the 16-bit samples the file gets.
+            var run = await ProcessRunner.RunCheckedAsync("ffmpeg", ["-y", "-v", "info", "-nostats", "-i", input,
+                "-filter_complex", $"[0:a]{limiter},aformat=sample_fmts=s16,asplit=2[file][meter];[meter]ebur128[metered]",
+                "-map", "[file]", "-ac", channels.ToString(CultureInfo.InvariantCulture), "-c:a", "pcm_s16le", output,
+                "-map", "[metered]", "-f", "null", "-"], "could not normalize the loudness", ct);
+            var shortfall = targetLufs - Integrated(run.StandardError);
             if (Math.Abs(shortfall) < 0.5) return;
             gain = Math.Min(MaxGainDb, gain + shortfall);
         }
@@ -45,10 +53,12 @@ public static partial class Loudness
     {
         var meter = await ProcessRunner.RunCheckedAsync("ffmpeg", ["-v", "info", "-nostats", "-i", path, "-af", "ebur128", "-f", "null", "-"],
             "could not measure the loudness", ct);
-        return IntegratedLine().Matches(meter.StandardError) is { Count: > 0 } found
-            ? double.Parse(found[^1].Groups[1].Value, CultureInfo.InvariantCulture)
-            : throw new MediaException("ffmpeg's loudness meter printed no integrated loudness.");
+        return Integrated(meter.StandardError);
     }
+
+    private static double Integrated(string log) => IntegratedLine().Matches(log) is { Count: > 0 } found
+        ? double.Parse(found[^1].Groups[1].Value, CultureInfo.InvariantCulture)
+        : throw new MediaException("ffmpeg's loudness meter printed no integrated loudness.");
 
     [GeneratedRegex(@"I:\s+(-?[\d.]+) LUFS")]
     private static partial Regex IntegratedLine();

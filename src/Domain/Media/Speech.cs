@@ -13,6 +13,9 @@ public interface ISpeechSynthesizer
 {
     string Name { get; }
 
+    /// <summary>How many sentences may be spoken at once: one for a remote service (its rate limit and circuit breaker count calls in order).</summary>
+    int Concurrency => 1;
+
     Task<PcmAudio> SpeakAsync(string text, SpeechVoice voice, CancellationToken ct);
 }
 
@@ -23,6 +26,9 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
     private static readonly ConcurrentDictionary<string, string> Resolved = new();
 
     public string Name => "espeak";
+
+    // A process per sentence, each mostly its own start-up: spoken side by side they keep both cores busy instead of one.
+    public int Concurrency => Environment.ProcessorCount;
 
     public async Task<PcmAudio> SpeakAsync(string text, SpeechVoice voice, CancellationToken ct)
     {

@@ -32,13 +32,17 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
             return new ActivityResult.Failed("TTS_NOT_CONFIGURED", $"The '{args.Provider}' speech provider is not configured (set FENTA_TTS_BASE_URL).", Permanent: true);
 
         var voice = new SpeechVoice(args.Voice, args.Lang ?? script.Lang, args.Speed);
+        var lines = script.Scenes.SelectMany(scene => Sentences.Split(scene.Narration).Select(text => (Scene: scene.Index, Text: text))).ToList();
+        var said = new PcmAudio[lines.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, lines.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, provider.Concurrency), CancellationToken = ct },
+            async (i, token) => said[i] = await provider.SpeakAsync(lines[i].Text, voice, token));
         var clips = new List<PcmAudio>();
         var sentences = new List<SpokenSentence>();
         var at = 0.0;
-        foreach (var scene in script.Scenes)
-        foreach (var sentence in Sentences.Split(scene.Narration))
+        for (var i = 0; i < lines.Count; i++)
         {
-            var clip = await provider.SpeakAsync(sentence, voice, ct);
+            var (scene, sentence) = lines[i];
+            var clip = said[i];
             if (clips.Count > 0)
             {
                 var pause = clip.Silence(Narration.SentencePauseSeconds);
@@ -46,7 +50,7 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
                 at += pause.DurationSeconds;
             }
             clips.Add(clip);
-            sentences.Add(new SpokenSentence(scene.Index, sentence, Math.Round(at, 3), Math.Round(at + clip.DurationSeconds, 3),
+            sentences.Add(new SpokenSentence(scene, sentence, Math.Round(at, 3), Math.Round(at + clip.DurationSeconds, 3),
                 Sentences.TimeWords(sentence, at, at + clip.DurationSeconds)));
             at += clip.DurationSeconds;
         }
