@@ -51,7 +51,7 @@ public static class WorkerHost
     public static IServiceCollection AddRunServices(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton(FentaDb.FromSettings(key => config[key]));
-        services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
+        services.AddAssetBlobs(AssetStorageOptions.FromSettings(key => config[key]));
         services.AddSingleton<AssetStore>();
         services.AddSingleton<JobResults>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));

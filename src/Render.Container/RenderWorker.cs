@@ -143,7 +143,7 @@ public static class RenderHost
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var config = builder.Configuration;
         builder.Services.AddSingleton(FentaDb.FromSettings(key => config[key]));
-        builder.Services.AddSingleton(new AssetBlobs(AssetStorageOptions.FromSettings(key => config[key])));
+        builder.Services.AddAssetBlobs(AssetStorageOptions.FromSettings(key => config[key]));
         builder.Services.AddSingleton<AssetStore>();
         builder.Services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         builder.Services.AddSingleton<NodeExecutor>();

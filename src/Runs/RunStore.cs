@@ -7,14 +7,14 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Runs;
 
+/// <summary>A node item's row as an execution finds it: status, a recorded external id, and the fan-out element it works on.</summary>
+public sealed record NodeRow(string Status, string? ExternalRef, JsonElement? Input);
+
 /// <summary>
 /// The product's view of a run in PostgreSQL (jobs, node_runs, job_logs), kept current by the run's activities. Every
 /// write is idempotent and none moves a row out of a terminal state, because activities run at least once and a
 /// stale execution must not undo what a later one (or a cancel) decided. All times are the database's.
 /// </summary>
-/// <summary>A node item's row as an execution finds it: status, a recorded external id, and the fan-out element it works on.</summary>
-public sealed record NodeRow(string Status, string? ExternalRef, JsonElement? Input);
-
 public static class RunStore
 {
     private const string Open = "status IN ('pending', 'running', 'waiting')";

@@ -12,6 +12,12 @@ namespace FentaWeb.Domain.Webhooks;
 /// </summary>
 public static class SpecialPurposeAddresses
 {
+    /// <summary>
+    /// FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS ("true" or "1"): webhook URLs may name these addresses after all (local
+    /// development and tests with a receiver on loopback). Read here only: the API checks URLs with it, the workers deliver by it.
+    /// </summary>
+    public static bool AllowedFromSettings(Func<string, string?> setting) => setting("FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS") is "true" or "1";
+
     private static readonly (IPAddress Network, int PrefixLength)[] Blocks =
     [
         // IPv4 (iana-ipv4-special-registry, plus multicast and the limited broadcast within 240/4).

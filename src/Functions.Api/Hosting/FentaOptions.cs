@@ -1,6 +1,7 @@
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Webhooks;
 using FentaWeb.Integrations.Blob;
 using FentaWeb.Integrations.OpenAi;
 using FentaWeb.Integrations.Pexels;
@@ -49,7 +50,7 @@ public sealed class FentaOptions
     /// <summary>The SMTP server for verification, password-reset and invitation mails; null sends none (and logs that).</summary>
     public SmtpOptions? Smtp { get; init; }
     /// <summary>FENTA_PUBLIC_URL, with a trailing slash: the only base of links in mails (never the request's Host).</summary>
-    public Uri PublicUrl { get; init; } = new("http://127.0.0.1:8080/");
+    public Uri PublicUrl { get; init; } = Domain.Common.PublicUrl.Local;
     /// <summary>Mails to one address in an hour, whoever asks (FENTA_MAILS_PER_ADDRESS_PER_HOUR).</summary>
     public int MailsPerAddressPerHour { get; init; } = 5;
     /// <summary>
@@ -85,21 +86,16 @@ public sealed class FentaOptions
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
             Providers = PaidProviders.FromSettings(Setting),
-            AllowPrivateWebhookAddresses = config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
+            AllowPrivateWebhookAddresses = SpecialPurposeAddresses.AllowedFromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
             Smtp = SmtpOptions.FromSettings(Setting),
-            PublicUrl = PublicUrlOf(config["FENTA_PUBLIC_URL"]),
+            PublicUrl = Domain.Common.PublicUrl.FromSettings(Setting),
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
             ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd
                 ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),
         };
     }
-
-    private static Uri PublicUrlOf(string? text) =>
-        string.IsNullOrWhiteSpace(text) ? new Uri("http://127.0.0.1:8080/")
-        : Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url
-        : throw new InvalidOperationException($"FENTA_PUBLIC_URL must be an absolute http(s) URL, not '{text}'.");
 
     private static Dictionary<string, string> Principals(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -38,7 +38,7 @@ public static class Services
         services.AddSingleton<RunStarts>();
         services.AddHostedService(sp => sp.GetRequiredService<RunStarts>());
         services.AddSingleton<JobStarter>();
-        services.AddSingleton(new AssetBlobs(options.AssetStorage));
+        services.AddAssetBlobs(options.AssetStorage);
         services.AddSingleton<AssetStore>();
         services.AddSingleton<JobResults>();
         services.AddSingleton(options.StockLibrary);

@@ -3,8 +3,6 @@ using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Identity;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Integrations.Smtp;
-using MailKit.Net.Smtp;
-using MimeKit;
 using Npgsql;
 
 namespace FentaWeb.Api.Mail;
@@ -86,7 +84,7 @@ public sealed partial class Mailer(
             // The link's secret is minted here, so the mail is composed only now; null when its link is no longer wanted.
             if (await scope.ServiceProvider.GetRequiredService<EmailLinks>().ComposeAsync(mail, ct) is { } outgoing)
             {
-                await DeliverAsync(smtp, outgoing, ct);
+                await SmtpSender.SendAsync(smtp, outgoing.To, outgoing.Subject, outgoing.Text, ct);
                 LogSent(logger, outgoing.Subject, mail.Attempts);
             }
             await MailOutbox.RemoveAsync(db, mail.Id, ct);
@@ -103,18 +101,6 @@ public sealed partial class Mailer(
             // The message only: an SMTP error names the server and its reply, never the mail's body.
             await MailOutbox.RetryLaterAsync(db, mail, clock.GetUtcNow(), e.Message, ct);
         }
-    }
-
-    private static async Task DeliverAsync(SmtpOptions smtp, OutgoingMail mail, CancellationToken ct)
-    {
-        var message = new MimeMessage { Subject = mail.Subject, Body = new TextPart("plain") { Text = mail.Text } };
-        message.From.Add(MailboxAddress.Parse(smtp.From));
-        message.To.Add(MailboxAddress.Parse(mail.To));
-        using var client = new SmtpClient { Timeout = 30_000 };
-        await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security, ct);
-        if (smtp.Username is not null) await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
-        await client.SendAsync(message, ct);
-        await client.DisconnectAsync(quit: true, ct);
     }
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Mail sent: {Subject} (attempt {Attempt})")]

@@ -30,7 +30,7 @@ public sealed record WebhookOptions(TimeSpan Timeout, TimeSpan FirstRetry, int M
             ? double.TryParse(text, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new InvalidOperationException($"{key} must be a number, not '{text}'.")
             : fallback;
         return new WebhookOptions(TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_TIMEOUT_SECONDS", 10)), TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_RETRY_SECONDS", 30)),
-            Math.Clamp((int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10), 1, 100), config["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] is "true" or "1",
+            Math.Clamp((int)Number("FENTA_WEBHOOK_MAX_ATTEMPTS", 10), 1, 100), SpecialPurposeAddresses.AllowedFromSettings(key => config[key]),
             (int)Number("FENTA_WEBHOOK_DISABLE_AFTER_FAILURES", 20))
         {
             RedispatchAfter = TimeSpan.FromSeconds(Number("FENTA_WEBHOOK_REDISPATCH_SECONDS", 60)),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -249,4 +250,11 @@ public sealed class AssetBlobs
     }
 
     private static DateTimeOffset WholeSeconds(DateTimeOffset time) => DateTimeOffset.FromUnixTimeSeconds(time.ToUnixTimeSeconds());
+}
+
+public static class AssetBlobRegistration
+{
+    /// <summary>The asset container, one client per process (it caches its user delegation key and the container check).</summary>
+    public static IServiceCollection AddAssetBlobs(this IServiceCollection services, AssetStorageOptions options) =>
+        services.AddSingleton(new AssetBlobs(options));
 }

@@ -6,13 +6,13 @@ using FentaWeb.Domain.Scripts;
 
 namespace FentaWeb.Integrations.OpenAi;
 
+/// <summary>The tokens a completion took, as the API's <c>usage</c> reports them (zero when a gateway leaves it out).</summary>
+public sealed record TokenUsage(int Prompt, int Output, string Model);
+
 /// <summary>
 /// Writes scripts with an OpenAI-compatible chat completions API in JSON mode, following its documented contract:
 /// bearer auth, <c>{ error: { code, message } }</c> errors (sometimes inside an HTTP 200), Retry-After on 429.
 /// </summary>
-/// <summary>The tokens a completion took, as the API's <c>usage</c> reports them (zero when a gateway leaves it out).</summary>
-public sealed record TokenUsage(int Prompt, int Output, string Model);
-
 public sealed class ChatScriptWriter(HttpClient http, OpenAiEndpoint options) : IScriptWriter
 {
     public async Task<Script> WriteAsync(ScriptRequest request, CancellationToken ct) => (await WriteMeteredAsync(request, ct)).Script;
