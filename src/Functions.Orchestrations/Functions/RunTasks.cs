@@ -1,9 +1,10 @@
+using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Runs.Kie;
 using FentaWeb.Runs;
 using Microsoft.DurableTask;
 
-namespace FentaWeb.Orchestrations.Runs;
+namespace FentaWeb.Orchestrations.Functions;
 
 /// <summary>
 /// Every orchestrator and activity of the app, for the local worker; the Function app has a [Function] wrapper for
