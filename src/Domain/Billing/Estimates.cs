@@ -16,14 +16,37 @@ public sealed record PaidProviders(bool Llm, bool Kie, bool OpenAiSpeech)
     public static PaidProviders FromSettings(Func<string, string?> setting) => new(
         setting("FENTA_LLM_BASE_URL") is { Length: > 0 }, setting("FENTA_KIE_API_KEY") is { Length: > 0 }, setting("FENTA_TTS_BASE_URL") is { Length: > 0 });
 
-    /// <summary>Whether a generation node with these params goes to KIE (provider kie, or auto with KIE configured).</summary>
-    public bool KieFor(IReadOnlyDictionary<string, JsonElement> parameters) =>
-        (parameters.TryGetValue("provider", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : "auto") switch
+    /// <summary>The node types whose items are generated on KIE, or drawn locally in its stead.</summary>
+    public static readonly IReadOnlySet<string> GenerationNodeTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo",
+    };
+
+    /// <summary>
+    /// Where a node's generations are made: the one decision behind both the estimate (KIE credits unless
+    /// <see cref="KieRoute.Local"/>) and the run (a KIE item orchestration only for <see cref="KieRoute.Kie"/>).
+    /// </summary>
+    public KieRoute KieRouteOf(string nodeType, IReadOnlyDictionary<string, JsonElement> parameters)
+    {
+        if (!GenerationNodeTypes.Contains(nodeType)) return KieRoute.Local;
+        return (parameters.TryGetValue("provider", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : "auto") switch
         {
-            "kie" => true,
-            "local" => false,
-            _ => Kie,
+            "kie" => Kie ? KieRoute.Kie : KieRoute.KieNotConfigured,
+            "local" => KieRoute.Local,
+            _ => Kie ? KieRoute.Kie : KieRoute.Local,
         };
+    }
+}
+
+/// <summary>Where a node's generations are made (see <see cref="PaidProviders.KieRouteOf"/>).</summary>
+public enum KieRoute
+{
+    /// <summary>Drawn locally (provider local, or auto without KIE), or not a generation node at all.</summary>
+    Local,
+    /// <summary>On KIE: provider kie, or auto with KIE configured.</summary>
+    Kie,
+    /// <summary>Provider kie without FENTA_KIE_API_KEY: counted at KIE's price, and the run refuses it.</summary>
+    KieNotConfigured,
 }
 
 /// <summary>Units of the metered resources a node (or a job) uses.</summary>
@@ -211,14 +234,14 @@ public static class Estimates
                 var count = fanOut?.Items ?? (int)(Number("count") ?? 5);
                 return (new Shape(count, count * StockClipSeconds, 0), items, Spend.None);
             }
-            case "Input.KAI.GenerateImage" or "Input.KAI.GenerateVideo" or "Input.KAI.EditVideo":
+            case var type when PaidProviders.GenerationNodeTypes.Contains(type):
             {
                 var model = ModelRegistry.Find(Text("model") ?? NodeCatalog.DefaultModel(node.Definition.Type))!;
                 var settings = NodeCatalog.GenerationSettingsOf(p);
                 var modelInput = model.Resolve(settings, p.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", new FieldErrors());
                 var outputs = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
                 var clipSeconds = model.Output == "image" ? 0 : settings.DurationSeconds ?? 5;
-                var credits = providers.KieFor(p) ? model.Credits(modelInput) : 0;
+                var credits = providers.KieRouteOf(node.Definition.Type, p) != KieRoute.Local ? model.Credits(modelInput) : 0;
                 return (new Shape(items * outputs, items * clipSeconds, 0), items, new Spend(0, credits, 0));
             }
             case "Edit.Timeline":

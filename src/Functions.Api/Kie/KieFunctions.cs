@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FentaWeb.Api.Hosting;
@@ -7,6 +6,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Runs.Kie;
 using FentaWeb.Runs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -20,10 +20,6 @@ namespace FentaWeb.Api.Kie;
 public sealed record KieGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
     JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds, bool? Reuse);
 
-public sealed record KieGenerationDto(string Id, string JobId, string Type, string Model, string? Provider, string Prompt, JsonElement Params,
-    string Status, string? ExternalId, IReadOnlyList<string> ResultAssetIds, int CreditsUsed, JsonElement? Error, DateTimeOffset CreatedAt,
-    DateTimeOffset? CompletedAt);
-
 /// <summary>
 /// Direct generations (seed 000): each runs as a single-node job on the same engine as workflows, recorded as a
 /// <c>kai_generations</c> row; and KIE's callback endpoint, which only wakes the waiting node.
@@ -31,26 +27,29 @@ public sealed record KieGenerationDto(string Id, string JobId, string Type, stri
 [Tags("Generations")]
 public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobStarter jobs)
 {
+    // The table's store over the data source: it holds nothing else, so one per function instance does.
+    private readonly KieGenerations generations = new(data);
+
     [Function(nameof(GenerateImage)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate images (runs as a job; poll the generation).")]
     public Task<Accepted<KieGenerationDto>> GenerateImage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-image")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
-        StartAsync("Input.KAI.GenerateImage", "image", body, caller, db, data, jobs, runs, ct);
+        StartAsync("Input.KAI.GenerateImage", "image", body, caller, runs, ct);
 
     [Function(nameof(GenerateVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate a video clip (runs as a job; poll the generation).")]
     public Task<Accepted<KieGenerationDto>> GenerateVideo(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-video")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
-        StartAsync("Input.KAI.GenerateVideo", "video", body, caller, db, data, jobs, runs, ct);
+        StartAsync("Input.KAI.GenerateVideo", "video", body, caller, runs, ct);
 
     [Function(nameof(EditVideo)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Edit a clip of the org (runs as a job; poll the generation).")]
     public Task<Accepted<KieGenerationDto>> EditVideo(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/edit-video")] HttpRequest request, [FromBody] KieGenerateRequest body,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
-        StartAsync("Input.KAI.EditVideo", "edit", body, caller, db, data, jobs, runs, ct);
+        StartAsync("Input.KAI.EditVideo", "edit", body, caller, runs, ct);
 
-    private static async Task<Accepted<KieGenerationDto>> StartAsync(string nodeType, string kind, KieGenerateRequest body, Caller caller, FentaDb db,
-        NpgsqlDataSource data, JobStarter jobs, DurableTaskClient runs, CancellationToken ct)
+    private async Task<Accepted<KieGenerationDto>> StartAsync(string nodeType, string kind, KieGenerateRequest body, Caller caller, DurableTaskClient runs,
+        CancellationToken ct)
     {
         var parameters = new Dictionary<string, JsonElement>();
         void Set<T>(string name, T? value)
@@ -93,19 +92,9 @@ public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobS
         var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, empty), null), ct);
 
         var id = Ids.New("gen");
-        await using (var cmd = data.CreateCommand("""
-            INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, callback_token)
-            VALUES ($1, $2, $3, 'generate', 0, $4, $5, NULL, $6, $7::jsonb, $8)
-            ON CONFLICT (job_id, node_id, item_index) DO UPDATE SET id = EXCLUDED.id
-            """))
-        {
-            var model = body.Model ?? NodeCatalog.DefaultModel(nodeType);
-            foreach (var value in new object[] { id, caller.OrgId, jobId, kind, model, body.Prompt ?? "", JsonSerializer.Serialize(parameters),
-                         Convert.ToHexString(RandomNumberGenerator.GetBytes(16)) })
-                cmd.Parameters.Add(new() { Value = value });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(data, caller.OrgId, id, ct));
+        await generations.RecordDirectAsync(id, caller.OrgId, jobId, kind, body.Model ?? NodeCatalog.DefaultModel(nodeType), body.Prompt ?? "",
+            JsonSerializer.Serialize(parameters), ct);
+        return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(caller.OrgId, id, ct));
     }
 
     [Function(nameof(ListGenerations)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Generations, newest first; filter by status and type.")]
@@ -119,15 +108,7 @@ public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobS
         if (type is not null && type is not ("image" or "video" or "edit" or "audio")) errors.Add("type", "must be one of: image, video, edit, audio");
         errors.ThrowIfAny();
         var (limit, after) = page.Parse();
-        await using var cmd = data.CreateCommand($"""
-            {Select} WHERE org_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR type = $4)
-            ORDER BY id DESC LIMIT $5
-            """);
-        foreach (var value in new object?[] { caller.OrgId, after, status, type, limit + 1 })
-            cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
-        var rows = new List<KieGenerationDto>();
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        var rows = await generations.ListAsync(caller.OrgId, after, status, type, limit + 1, ct);
         var hasMore = rows.Count > limit;
         if (hasMore) rows.RemoveAt(limit);
         return TypedResults.Ok(new Page<KieGenerationDto>(rows, hasMore ? PageQuery.Encode(rows[^1].Id) : null, hasMore));
@@ -137,7 +118,7 @@ public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobS
     public async Task<Ok<KieGenerationDto>> GetGeneration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/kai/generations/{generationId}")] HttpRequest request, string generationId,
         Caller caller, CancellationToken ct) =>
-        TypedResults.Ok(await FindAsync(data, caller.OrgId, generationId, ct));
+        TypedResults.Ok(await FindAsync(caller.OrgId, generationId, ct));
 
     // KIE signs nothing: the unguessable token in the URL is the authentication, so there is no bearer check here.
     [Function(nameof(KieCallback)), Anonymous, RateLimit(RateLimitClass.Unlimited),
@@ -154,47 +135,14 @@ public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobS
         {
             payload = JsonDocument.Parse("{}").RootElement;
         }
-        await using var cmd = data.CreateCommand("""
-            UPDATE kai_generations SET callback_at = now(), updated_at = now() WHERE callback_token = $1
-            RETURNING job_id, node_id, item_index
-            """);
-        cmd.Parameters.Add(new() { Value = token });
-        string? jobId = null, nodeId = null;
-        var item = 0;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            if (await reader.ReadAsync(ct) && !reader.IsDBNull(0))
-                (jobId, nodeId, item) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
-        if (jobId is null) throw new NotFoundException("callback", "token");
+        if (await generations.CalledBackAsync(token, ct) is not { } item) throw new NotFoundException("callback", "token");
         // Only a wake-up: the generation reads the task back from KIE (KIE signs nothing). A generation that has ended drops it.
-        await runs.RaiseEventAsync(RunNames.KieItemInstance(jobId, nodeId!, item), RunNames.KieCallbackEvent, payload.GetRawText(), ct);
+        await runs.RaiseEventAsync(RunNames.KieItemInstance(item.JobId, item.NodeId, item.Item), RunNames.KieCallbackEvent, payload.GetRawText(), ct);
         return Results.Ok(new { code = 200, msg = "success" });
     }
 
-    // A generation whose job failed or was cancelled before its activity recorded an outcome reports the job's.
-    private const string Select = """
-        SELECT * FROM (
-          SELECT g.id, g.job_id, g.type, g.model, g.provider, g.prompt, g.params::text AS params,
-                 CASE WHEN g.status IN ('queued', 'processing') AND j.status IN ('failed', 'cancelled') THEN 'failed' ELSE g.status END AS status,
-                 g.external_id, g.result_asset_ids, g.credits_used,
-                 coalesce(g.error, CASE WHEN j.status IN ('failed', 'cancelled') THEN j.error END)::text AS error, g.created_at, g.completed_at, g.org_id
-          FROM kai_generations g LEFT JOIN jobs j ON j.id = g.job_id) generation
-        """;
-
-    private static async Task<KieGenerationDto> FindAsync(NpgsqlDataSource data, string orgId, string id, CancellationToken ct)
-    {
-        await using var cmd = data.CreateCommand($"{Select} WHERE id = $1 AND org_id = $2");
-        cmd.Parameters.Add(new() { Value = id });
-        cmd.Parameters.Add(new() { Value = orgId });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? Read(reader) : throw new NotFoundException("generation", id);
-    }
-
-    private static KieGenerationDto Read(NpgsqlDataReader reader) =>
-        new(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), JsonDocument.Parse(reader.GetString(6)).RootElement, reader.GetString(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetFieldValue<string[]>(9), reader.GetInt32(10),
-            reader.IsDBNull(11) ? null : JsonDocument.Parse(reader.GetString(11)).RootElement, reader.GetFieldValue<DateTimeOffset>(12),
-            reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13));
+    private async Task<KieGenerationDto> FindAsync(string orgId, string id, CancellationToken ct) =>
+        await generations.FindAsync(orgId, id, ct) ?? throw new NotFoundException("generation", id);
 
     [GeneratedRegex(@"^graph\.|^nodes\[\d+\]\.params\.")]
     private static partial Regex NodeParamPrefix();

@@ -1,5 +1,5 @@
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Workflows;
-using FentaWeb.Runs.Kie;
 using FentaWeb.Runs;
 using Microsoft.DurableTask;
 using Npgsql;
@@ -9,7 +9,7 @@ namespace FentaWeb.Orchestrations.Runs;
 public sealed record RecordedOutcome(NodeCall Call, NodeOutcome Outcome);
 
 /// <summary>The run starts: the job is processing, and the orchestrator gets its plan (ids, order, policies).</summary>
-public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<string, RunPlan?>
+public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor, PaidProviders providers) : TaskActivity<string, RunPlan?>
 {
     public override async Task<RunPlan?> RunAsync(TaskActivityContext context, string jobId)
     {
@@ -20,12 +20,10 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor) : TaskAc
             node.Id, node.Predecessors, node.FansOut, RouteOf(node), node.Retry, done.Contains(node.Id))).ToList());
     }
 
-    private NodeRoute RouteOf(CompiledNode node) => executor.ActivityFor(node.Definition.Type) switch
-    {
-        KieGenerationActivity kai when kai.UsesKie(node.Params) => NodeRoute.Kie,
-        _ when node.Definition.Queue == Domain.Workflows.NodeQueues.Render => NodeRoute.Render,
-        _ => NodeRoute.Activity,
-    };
+    private NodeRoute RouteOf(CompiledNode node) =>
+        providers.KieRouteOf(node.Definition.Type, node.Params) == KieRoute.Kie ? NodeRoute.Kie
+        : node.Definition.Queue == NodeQueues.Render ? NodeRoute.Render
+        : NodeRoute.Activity;
 }
 
 /// <summary>One attempt at one node item, with its node activity.</summary>

@@ -13,7 +13,23 @@ namespace FentaWeb.Integrations.Kie;
 
 /// <param name="PollInterval">The first wait between status queries; it grows with the generation's age.</param>
 /// <param name="Deadline">How long a generation may take before it fails; null: ten times the model's estimate, at least 10 min.</param>
-public sealed record KieOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout, TimeSpan PollInterval, TimeSpan? Deadline = null);
+/// <param name="PublicUrl">Where KIE reaches the API for callbacks (FENTA_PUBLIC_URL); null: no callbacks, generations are polled.</param>
+public sealed record KieOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout, TimeSpan PollInterval, TimeSpan? Deadline = null, Uri? PublicUrl = null)
+{
+    /// <summary>
+    /// The settings FENTA_KIE_API_KEY, FENTA_KIE_BASE_URL, FENTA_KIE_POLL_SECONDS, FENTA_KIE_DEADLINE_SECONDS and
+    /// FENTA_PUBLIC_URL give, or null without a key (generations are drawn locally then).
+    /// </summary>
+    public static KieOptions? FromSettings(Func<string, string?> setting) => setting("FENTA_KIE_API_KEY") is { Length: > 0 } apiKey
+        ? new KieOptions(new Uri(setting("FENTA_KIE_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.kie.ai/"), apiKey,
+            TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(Seconds(setting("FENTA_KIE_POLL_SECONDS")) ?? 5),
+            Seconds(setting("FENTA_KIE_DEADLINE_SECONDS")) is { } deadline ? TimeSpan.FromSeconds(deadline) : null,
+            new Uri(setting("FENTA_PUBLIC_URL") is { Length: > 0 } publicUrl ? publicUrl : "http://127.0.0.1:8080"))
+        : null;
+
+    private static double? Seconds(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+}
 
 public enum KieState { Pending, Succeeded, Failed }
 
@@ -214,6 +230,15 @@ public sealed class KieClient(HttpClient http, KieOptions options)
 
 public static class KieRegistration
 {
+    /// <summary>KIE for the node activities: its options (what the generation steps read) and its client.</summary>
+    public static IServiceCollection AddKie(this IServiceCollection services, KieOptions options)
+    {
+        services.AddSingleton(options);
+        // The circuit breakers live in the client factory's pipeline, so every KieClient of the process shares them.
+        services.AddKieClient(options);
+        return services;
+    }
+
     /// <summary>
     /// The KIE client with its pipeline: status reads and downloads are retried, a create only when it never reached
     /// KIE (one that did may have made a billed task), and each API family has a circuit breaker of its own.

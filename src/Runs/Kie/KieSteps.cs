@@ -12,8 +12,11 @@ public sealed record KieStep(NodeCall Call, KieTask Task, IReadOnlyList<string>?
 /// <summary>What a check tells the orchestrator: the task's state, and for a failure the outcome already recorded.</summary>
 public sealed record KieChecked(KieState State, IReadOnlyList<string> ResultUrls, double NextPollSeconds, NodeOutcome? Failure);
 
+// The durable steps of a KIE item (the KieItem sub-orchestration calls them by name): each prepares the node item as
+// an activity execution would, hands the KIE side to KieGeneration, and records an outcome when the item ends here.
+
 /// <summary>Creates this attempt's KIE task, or finds the one a previous execution of this step created.</summary>
-public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<NodeCall, KieCreated>
+public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor, KieGeneration kie) : TaskActivity<NodeCall, KieCreated>
 {
     public override async Task<KieCreated> RunAsync(TaskActivityContext context, NodeCall call)
     {
@@ -23,7 +26,7 @@ public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor) : Task
         ActivityResult? result;
         try
         {
-            (task, result) = await ((KieGenerationActivity)work.Activity!).CreateAsync(work.Context, CancellationToken.None);
+            (task, result) = await kie.CreateAsync(work.Context, CancellationToken.None);
         }
         catch (ProviderException e)
         {
@@ -35,13 +38,14 @@ public sealed class KieCreate(NpgsqlDataSource db, NodeExecutor executor) : Task
     }
 }
 
-public sealed class KieCheck(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<KieStep, KieChecked>
+/// <summary>Reads the task back from KIE (after a callback or a poll); a failure ends the item here.</summary>
+public sealed class KieCheck(NpgsqlDataSource db, NodeExecutor executor, KieGeneration kie) : TaskActivity<KieStep, KieChecked>
 {
     public override async Task<KieChecked> RunAsync(TaskActivityContext context, KieStep step)
     {
         var (work, instead) = await executor.PrepareAsync(step.Call, CancellationToken.None);
         if (work is null) return new KieChecked(KieState.Failed, [], 0, instead);
-        var progress = await ((KieGenerationActivity)work.Activity!).CheckAsync(work.Context, step.Task, CancellationToken.None);
+        var progress = await kie.CheckAsync(work.Context, step.Task, CancellationToken.None);
         if (progress.Failure is { } failure)
             return new KieChecked(KieState.Failed, [], 0, await executor.RecordAsync(step.Call, work.Node, failure, CancellationToken.None));
         if (progress.State == KieState.Pending) await RunStore.WaitingAsync(db, step.Call, CancellationToken.None);
@@ -49,7 +53,8 @@ public sealed class KieCheck(NpgsqlDataSource db, NodeExecutor executor) : TaskA
     }
 }
 
-public sealed class KieCollect(NodeExecutor executor) : TaskActivity<KieStep, NodeOutcome>
+/// <summary>Downloads a finished task's files as the item's assets and records its success.</summary>
+public sealed class KieCollect(NodeExecutor executor, KieGeneration kie) : TaskActivity<KieStep, NodeOutcome>
 {
     public override async Task<NodeOutcome> RunAsync(TaskActivityContext context, KieStep step)
     {
@@ -58,7 +63,7 @@ public sealed class KieCollect(NodeExecutor executor) : TaskActivity<KieStep, No
         ActivityResult result;
         try
         {
-            result = await ((KieGenerationActivity)work.Activity!).CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
+            result = await kie.CollectAsync(work.Context, step.Task, step.ResultUrls ?? [], CancellationToken.None);
         }
         catch (ProviderException e)
         {
@@ -68,13 +73,14 @@ public sealed class KieCollect(NodeExecutor executor) : TaskActivity<KieStep, No
     }
 }
 
-public sealed class KieExpire(NodeExecutor executor) : TaskActivity<KieStep, NodeOutcome>
+/// <summary>The task passed its deadline: the item fails with <c>KIE_DEADLINE</c>.</summary>
+public sealed class KieExpire(NodeExecutor executor, KieGeneration kie) : TaskActivity<KieStep, NodeOutcome>
 {
     public override async Task<NodeOutcome> RunAsync(TaskActivityContext context, KieStep step)
     {
         var (work, instead) = await executor.PrepareAsync(step.Call, CancellationToken.None);
         if (work is null) return instead!;
-        var failed = await ((KieGenerationActivity)work.Activity!).ExpireAsync(work.Context, step.Task, CancellationToken.None);
+        var failed = await kie.ExpireAsync(work.Context, step.Task, CancellationToken.None);
         return await executor.RecordAsync(step.Call, work.Node, failed, CancellationToken.None);
     }
 }

@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Assets;
+using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Scripts;
 using FentaWeb.Integrations.Kie;
@@ -7,6 +8,7 @@ using FentaWeb.Integrations.Pexels;
 using FentaWeb.Runs.Assets;
 using FentaWeb.Runs.Kie;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Runs.Nodes;
@@ -16,9 +18,6 @@ public static class ActivityRegistration
     /// <summary>Registers the activity of one node type; the last registration of a type wins (a test worker replaces some).</summary>
     public static IServiceCollection AddNodeActivity<TActivity>(this IServiceCollection services) where TActivity : class, INodeActivity =>
         services.AddSingleton<INodeActivity, TActivity>();
-
-    private static double? Seconds(string? text) =>
-        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 
     /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
     public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(key => config[key]);
@@ -55,20 +54,18 @@ public static class ActivityRegistration
 
         services.AddNodeActivity<OutputDownloadActivity>();
 
-        if (config["FENTA_KIE_API_KEY"] is { Length: > 0 } kieKey)
+        // Whether a node goes to KIE is the providers' decision (PaidProviders.KieRouteOf), for the run's routing and here alike.
+        services.TryAddSingleton(PaidProviders.FromSettings(key => config[key]));
+        services.AddSingleton<KieGenerations>();
+        if (KieOptions.FromSettings(key => config[key]) is { } kie)
         {
-            var kie = new KieOptions(new Uri(config["FENTA_KIE_BASE_URL"] is { Length: > 0 } kieUrl ? kieUrl : "https://api.kie.ai/"), kieKey,
-                TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(Seconds(config["FENTA_KIE_POLL_SECONDS"]) ?? 5),
-                Seconds(config["FENTA_KIE_DEADLINE_SECONDS"]) is { } deadline ? TimeSpan.FromSeconds(deadline) : null);
-            // The circuit breakers live in the client factory's pipeline, so every KieClient of the process shares them.
-            services.AddKieClient(kie);
             // KIE calls back to the API at FENTA_PUBLIC_URL; it fetches input files over signed Blob links.
-            services.AddSingleton(sp => new KieRuntime(sp.GetRequiredService<KieClient>(), kie,
-                new Uri(config["FENTA_PUBLIC_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:8080")));
+            services.AddKie(kie);
+            services.AddSingleton<KieGeneration>();
         }
-        foreach (var type in (string[])["Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo"])
-            services.AddSingleton<INodeActivity>(sp => new KieGenerationActivity(type, sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-                sp.GetRequiredService<AssetStore>(), sp.GetService<KieRuntime>()));
+        foreach (var type in PaidProviders.GenerationNodeTypes)
+            services.AddSingleton<INodeActivity>(sp => new LocalGenerationActivity(type, sp.GetRequiredService<PaidProviders>(),
+                sp.GetRequiredService<KieGenerations>(), sp.GetRequiredService<AssetStore>()));
         return services;
     }
 }
