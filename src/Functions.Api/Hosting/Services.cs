@@ -8,6 +8,7 @@ using FentaWeb.Integrations.Blob;
 using FentaWeb.Integrations.Pexels;
 using FentaWeb.Integrations.Stripe;
 using FentaWeb.Runs.Assets;
+using FentaWeb.Runs.Kie;
 using FentaWeb.Runs.Nodes;
 using FentaWeb.Runs;
 using Microsoft.AspNetCore.Http.Json;
@@ -41,6 +42,7 @@ public static class Services
         services.AddAssetBlobs(options.AssetStorage);
         services.AddSingleton<AssetStore>();
         services.AddSingleton<JobResults>();
+        services.AddSingleton<KieGenerations>();
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));

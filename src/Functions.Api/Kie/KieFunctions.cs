@@ -25,11 +25,8 @@ public sealed record KieGenerateRequest(string? Model, string? Prompt, string? A
 /// <c>kai_generations</c> row; and KIE's callback endpoint, which only wakes the waiting node.
 /// </summary>
 [Tags("Generations")]
-public sealed partial class KieFunctions(FentaDb db, NpgsqlDataSource data, JobStarter jobs)
+public sealed partial class KieFunctions(FentaDb db, KieGenerations generations, JobStarter jobs)
 {
-    // The table's store over the data source: it holds nothing else, so one per function instance does.
-    private readonly KieGenerations generations = new(data);
-
     [Function(nameof(GenerateImage)), Access(OrgRole.Editor, Scopes.JobsExecute), EndpointSummary("Generate images (runs as a job; poll the generation).")]
     public Task<Accepted<KieGenerationDto>> GenerateImage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-image")] HttpRequest request, [FromBody] KieGenerateRequest body,

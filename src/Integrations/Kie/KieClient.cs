@@ -24,7 +24,7 @@ public sealed record KieOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout, Ti
         ? new KieOptions(new Uri(setting("FENTA_KIE_BASE_URL") is { Length: > 0 } baseUrl ? baseUrl : "https://api.kie.ai/"), apiKey,
             TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(Seconds(setting("FENTA_KIE_POLL_SECONDS")) ?? 5),
             Seconds(setting("FENTA_KIE_DEADLINE_SECONDS")) is { } deadline ? TimeSpan.FromSeconds(deadline) : null,
-            new Uri(setting("FENTA_PUBLIC_URL") is { Length: > 0 } publicUrl ? publicUrl : "http://127.0.0.1:8080"))
+            Domain.Common.PublicUrl.FromSettings(setting))
         : null;
 
     private static double? Seconds(string? text) =>
