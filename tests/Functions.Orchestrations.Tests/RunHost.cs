@@ -52,7 +52,12 @@ public class RunHost : IAsyncLifetime
     };
 
     /// <summary>The asset store the workers use: this host's database and asset container.</summary>
-    public AssetStore Assets() => new(Db, new AssetBlobs(AssetStorageOptions.FromSettings(key => TaskHub.GetValueOrDefault(key))));
+    public AssetStore Assets() => new(Db, Blobs());
+
+    /// <summary>Direct uploads as the API makes them, over the same database and container.</summary>
+    public AssetUploads Uploads() => new(Db, Blobs());
+
+    private AssetBlobs Blobs() => new(AssetStorageOptions.FromSettings(key => TaskHub.GetValueOrDefault(key)));
 
     /// <summary>A local copy of a stored asset, read straight from its blob through the SDK, for tools that read files.</summary>
     public async Task<string> LocalCopyAsync(string storageKey)

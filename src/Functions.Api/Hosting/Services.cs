@@ -40,6 +40,7 @@ public static class Services
         services.AddSingleton<JobStarter>();
         services.AddSingleton(new AssetBlobs(options.AssetStorage));
         services.AddSingleton<AssetStore>();
+        services.AddSingleton<AssetUploads>();
         services.AddSingleton<JobResults>();
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
