@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Integrations.Blob;
@@ -131,8 +132,8 @@ public class RunHost : IAsyncLifetime
     public async Task<string?> CancelAsync(string jobId)
     {
         var status = await RunStore.CancelAsync(Db, OrgId, jobId, CancellationToken.None);
-        if (status == "cancelled") await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
-        return status;
+        if (status == JobStatus.Cancelled) await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
+        return status?.ToWire();
     }
 
     /// <summary>Waits until the job reaches a final status; returns it.</summary>
