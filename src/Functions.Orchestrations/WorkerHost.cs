@@ -53,6 +53,7 @@ public static class WorkerHost
         services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         services.AddAssetBlobs(AssetStorageOptions.FromSettings(key => config[key]));
         services.AddSingleton<AssetStore>();
+        services.AddSingleton<UploadCleanup>();
         services.AddSingleton<JobResults>();
         services.AddSingleton(RenderQueues.FromSettings(key => config[key]));
         services.AddSingleton<NodeExecutor>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -49,7 +50,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     public async Task<(Prepared? Work, NodeOutcome? Instead)> PrepareAsync(NodeCall call, CancellationToken ct,
         IReadOnlyDictionary<string, JsonElement>? inputs = null)
     {
-        if (await RunStore.JobAsync(db, call.JobId, ct) is not ({ } orgId, "queued" or "processing")) return (null, NodeOutcome.Cancelled(call.Item));
+        if (await RunStore.JobAsync(db, call.JobId, ct) is not ({ } orgId, JobStatus.Queued or JobStatus.Processing)) return (null, NodeOutcome.Cancelled(call.Item));
         var plan = await PlanAsync(call.JobId);
         if (plan?.Nodes.GetValueOrDefault(call.NodeId) is not { } node) return (null, NodeOutcome.Failure(call.Item, "NODE_NOT_FOUND", $"The job has no node {call.NodeId}.", true));
         var row = await RunStore.StartNodeAsync(db, call, ct);
@@ -179,7 +180,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
                     await RunStore.RenewClaimAsync(db, call, claim, _claimLease, done);
                     renewed = DateTimeOffset.UtcNow;
                 }
-                if (await RunStore.JobAsync(db, call.JobId, done) is (_, "queued" or "processing")) continue;
+                if (await RunStore.JobAsync(db, call.JobId, done) is (_, JobStatus.Queued or JobStatus.Processing)) continue;
                 await running.CancelAsync();
                 return true;
             }

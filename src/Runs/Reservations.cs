@@ -52,7 +52,7 @@ public static class Reservations
             plan = Plan.For(reader.GetString(1));
             budget = reader.IsDBNull(2) ? null : reader.GetFieldValue<Budget>(2);
             // Ended (a cancel) since the item started: nothing more is spent for it, and nothing is left held.
-            if (reader.GetString(5) is not ("queued" or "processing"))
+            if (!JobStatuses.Parse(reader.GetString(5)).IsActive())
                 return new ActivityResult.Failed("CANCELLED", $"The job ended before {call.NodeId} could spend anything.", Permanent: true);
             tokens = reader.GetInt32(3) + reader.GetInt64(6);
             usd = reader.GetDecimal(4) + reader.GetDecimal(7);

@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
 
 namespace FentaWeb.Runs;
@@ -46,4 +47,4 @@ public sealed record NodeOutcome(OutcomeKind Kind, int Item = 0, string? Code = 
 }
 
 /// <summary>How a run ended, written by the last activity of the run.</summary>
-public sealed record RunEnd(string JobId, string Status, string? NodeId = null, NodeOutcome? Failure = null);
+public sealed record RunEnd(string JobId, JobStatus Status, string? NodeId = null, NodeOutcome? Failure = null);

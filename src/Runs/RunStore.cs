@@ -29,13 +29,13 @@ public static class RunStore
     }
 
     /// <summary>A queued job becomes processing; returns its status afterwards (null: no such job).</summary>
-    public static async Task<string?> MarkProcessingAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
+    public static async Task<JobStatus?> MarkProcessingAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
         await using var cmd = Command(db, """
             WITH started AS (UPDATE jobs SET status = 'processing', started_at = now(), updated_at = now() WHERE id = $1 AND status = 'queued' RETURNING status)
             SELECT COALESCE((SELECT status FROM started), (SELECT status FROM jobs WHERE id = $1))
             """, jobId);
-        return await cmd.ExecuteScalarAsync(ct) as string;
+        return await cmd.ExecuteScalarAsync(ct) is string status ? JobStatuses.Parse(status) : null;
     }
 
     /// <summary>Node ids whose whole-node row already succeeded (reused outputs, triggers, or a finished execution).</summary>
@@ -92,11 +92,11 @@ public static class RunStore
 
 
     /// <summary>The job an execution belongs to: its org and status now.</summary>
-    public static async Task<(string OrgId, string Status)?> JobAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
+    public static async Task<(string OrgId, JobStatus Status)?> JobAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
         await using var cmd = Command(db, "SELECT org_id, status FROM jobs WHERE id = $1", jobId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetString(1)) : null;
+        return await reader.ReadAsync(ct) ? (reader.GetString(0), JobStatuses.Parse(reader.GetString(1))) : null;
     }
 
     /// <summary>
@@ -196,9 +196,9 @@ public static class RunStore
     {
         var (status, message) = end.Status switch
         {
-            "completed" => ("completed", "Job completed"),
-            "failed" => ("failed", $"Job failed: {end.NodeId} {end.Failure?.Code}: {end.Failure?.Message}"),
-            _ => ("cancelled", "Job cancelled"),
+            JobStatus.Completed => (JobStatus.Completed, "Job completed"),
+            JobStatus.Failed => (JobStatus.Failed, $"Job failed: {end.NodeId} {end.Failure?.Code}: {end.Failure?.Message}"),
+            _ => (JobStatus.Cancelled, "Job cancelled"),
         };
         await using var cmd = Command(db, $"""
             WITH finished AS (
@@ -219,7 +219,7 @@ public static class RunStore
             SELECT id, CASE $2 WHEN 'completed' THEN 'info' WHEN 'failed' THEN 'error' ELSE 'warn' END, 'job', $8,
                    CASE WHEN $2 = 'failed' THEN jsonb_build_object('item_index', $7::int) END
             FROM finished
-            """, end.JobId, status, sinks, Nullable(end.Failure?.Code), Nullable(end.Failure?.Message), Nullable(end.NodeId),
+            """, end.JobId, status.ToWire(), sinks, Nullable(end.Failure?.Code), Nullable(end.Failure?.Message), Nullable(end.NodeId),
             end.Failure?.Item ?? 0, message);
         await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -228,7 +228,7 @@ public static class RunStore
     /// Cancels a job for its org: it stops counting as active at once, and its waiting nodes are cancelled; the run
     /// itself hears of it by event. Returns the job's status afterwards, or null when there is no such job.
     /// </summary>
-    public static async Task<string?> CancelAsync(NpgsqlDataSource db, string orgId, string jobId, CancellationToken ct)
+    public static async Task<JobStatus?> CancelAsync(NpgsqlDataSource db, string orgId, string jobId, CancellationToken ct)
     {
         await using var cmd = Command(db, $"""
             WITH cancelled AS (
@@ -243,7 +243,7 @@ public static class RunStore
             logged AS (INSERT INTO job_logs (job_id, level, stage, message) SELECT id, 'warn', 'job', 'Job cancelled' FROM cancelled)
             SELECT COALESCE((SELECT 'cancelled' FROM cancelled), (SELECT status FROM jobs WHERE id = $1 AND org_id = $2))
             """, jobId, orgId);
-        return await cmd.ExecuteScalarAsync(ct) as string;
+        return await cmd.ExecuteScalarAsync(ct) is string status ? JobStatuses.Parse(status) : null;
     }
 
     public static async Task LogAsync(NpgsqlDataSource db, string jobId, string level, string? stage, string message, object? data, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Integrations.Kie;
 using FentaWeb.Orchestrations.Runs;
@@ -91,7 +92,7 @@ public class JobRunTests
         var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
 
         Assert.Equal("\"completed\"", done.SerializedOutput);
-        Assert.Equal("completed", calls.End!.Status);
+        Assert.Equal(JobStatus.Completed, calls.End!.Status);
         var finished = calls.Finished.ToList();
         // b and c ran side by side after a; c (quick) finished before b (slow); d waited for both.
         Assert.Equal(["a:0", "c:0", "b:0", "d:0"], finished);
@@ -127,7 +128,7 @@ public class JobRunTests
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["a:0:1", "a:0:2", "a:0:3"], calls.Started.ToList());
-        Assert.Equal(("failed", "a", "FLAKY"), (calls.End!.Status, calls.End.NodeId, calls.End.Failure!.Code));
+        Assert.Equal((JobStatus.Failed, "a", "FLAKY"), (calls.End!.Status, calls.End.NodeId, calls.End.Failure!.Code));
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public class JobRunTests
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["a:0:1", "a:0:1", "a:0:1", "b:0:1"], calls.Started.ToList());
-        Assert.Equal(("failed", "BAD_INPUT"), (calls.End!.Status, calls.End.Failure!.Code));
+        Assert.Equal((JobStatus.Failed, "BAD_INPUT"), (calls.End!.Status, calls.End.Failure!.Code));
     }
 
     [Fact]
@@ -165,7 +166,7 @@ public class JobRunTests
         var done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
 
         Assert.Equal("\"cancelled\"", done.SerializedOutput);
-        Assert.Equal("cancelled", calls.End!.Status);
+        Assert.Equal(JobStatus.Cancelled, calls.End!.Status);
         Assert.DoesNotContain(calls.Started, s => s.StartsWith("b:"));
     }
 
@@ -180,7 +181,7 @@ public class JobRunTests
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["b:0:1"], calls.Started.ToList());
-        Assert.Equal("completed", calls.End!.Status);
+        Assert.Equal(JobStatus.Completed, calls.End!.Status);
     }
 
     [Fact]
@@ -201,7 +202,7 @@ public class JobRunTests
         await host.Client.WaitForInstanceCompletionAsync(id);
 
         Assert.Equal(["gen:1", "gen:0", "gen:fan-in", "t:0"], calls.Finished.ToList());
-        Assert.Equal("completed", calls.End!.Status);
+        Assert.Equal(JobStatus.Completed, calls.End!.Status);
         foreach (var item in new[] { "job_7:gen:0", "job_7:gen:1" })
             Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.Client.GetInstanceAsync(item))!.RuntimeStatus);
     }
@@ -219,7 +220,7 @@ public class JobRunTests
         await host.Client.WaitForInstanceCompletionAsync(id);
         var generation = await host.Client.WaitForInstanceCompletionAsync("job_8:gen:0", getInputsAndOutputs: true);
 
-        Assert.Equal("cancelled", calls.End!.Status);
+        Assert.Equal(JobStatus.Cancelled, calls.End!.Status);
         Assert.Equal(OutcomeKind.Cancelled, generation.ReadOutputAs<NodeOutcome>()!.Kind);
         Assert.Empty(calls.Finished); // never collected
     }

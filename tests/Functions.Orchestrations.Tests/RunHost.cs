@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Integrations.Blob;
@@ -52,7 +53,12 @@ public class RunHost : IAsyncLifetime
     };
 
     /// <summary>The asset store the workers use: this host's database and asset container.</summary>
-    public AssetStore Assets() => new(Db, new AssetBlobs(AssetStorageOptions.FromSettings(key => TaskHub.GetValueOrDefault(key))));
+    public AssetStore Assets() => new(Db, Blobs());
+
+    /// <summary>Direct uploads as the API makes them, over the same database and container.</summary>
+    public AssetUploads Uploads() => new(Db, Blobs());
+
+    private AssetBlobs Blobs() => new(AssetStorageOptions.FromSettings(key => TaskHub.GetValueOrDefault(key)));
 
     /// <summary>A local copy of a stored asset, read straight from its blob through the SDK, for tools that read files.</summary>
     public async Task<string> LocalCopyAsync(string storageKey)
@@ -126,8 +132,8 @@ public class RunHost : IAsyncLifetime
     public async Task<string?> CancelAsync(string jobId)
     {
         var status = await RunStore.CancelAsync(Db, OrgId, jobId, CancellationToken.None);
-        if (status == "cancelled") await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
-        return status;
+        if (status == JobStatus.Cancelled) await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
+        return status?.ToWire();
     }
 
     /// <summary>Waits until the job reaches a final status; returns it.</summary>

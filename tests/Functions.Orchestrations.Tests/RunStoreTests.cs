@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Runs;
 
 namespace FentaWeb.Orchestrations.Tests;
@@ -34,8 +35,8 @@ public class RunStoreTests(RunHostWithoutWorker host) : IClassFixture<RunHostWit
     {
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
         await RunStore.MarkProcessingAsync(host.Db, job, CancellationToken.None);
-        Assert.Equal("cancelled", await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
-        await RunStore.FinishAsync(host.Db, new RunEnd(job, "completed"), ["s"], CancellationToken.None);
+        Assert.Equal(JobStatus.Cancelled, await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
+        await RunStore.FinishAsync(host.Db, new RunEnd(job, JobStatus.Completed), ["s"], CancellationToken.None);
         Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
         Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
         Assert.Null(await RunStore.CancelAsync(host.Db, "org_someone_else", job, CancellationToken.None));

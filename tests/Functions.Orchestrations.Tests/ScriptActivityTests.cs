@@ -135,7 +135,7 @@ public class ScriptActivityTests(RunHostWithoutWorker host) : IClassFixture<RunH
             "could not draw a still", CancellationToken.None);
         var bytes = await File.ReadAllBytesAsync(png);
         File.Delete(png);
-        var store = host.Assets();
+        var store = host.Uploads();
         var (upload, link) = await store.ReserveUploadAsync(new FentaWeb.Runs.Assets.NewAsset(RunHost.OrgId, "upload", "image/png", "still.png"), bytes.Length,
             CancellationToken.None);
         var graph = $$$"""{"nodes": [{"id": "u", "type": "Input.Upload", "params": {"asset_ids": ["{{{upload.Id}}}"]}}], "edges": []}""";

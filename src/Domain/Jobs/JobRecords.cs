@@ -11,7 +11,7 @@ public sealed class Job : IHasId
     public required string OrgId { get; init; }
     public string? WorkflowId { get; init; }
     public int? WorkflowVersion { get; init; }
-    public required string Status { get; init; }
+    public required JobStatus Status { get; init; }
     public int Progress { get; init; }
     public required JobConfig Config { get; init; }
     public JsonElement? Result { get; init; }
@@ -37,7 +37,7 @@ public sealed class Job : IHasId
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
-    public bool IsFinished => Status is "completed" or "failed" or "cancelled";
+    public bool IsFinished => Status.IsFinal();
 }
 
 public sealed class NodeRun

@@ -44,7 +44,7 @@ public sealed record StockResultsDto(string Provider, IReadOnlyList<StockHit> Da
 
 /// <summary>Assets of the org (uploads and everything jobs produce) and their time-limited download links.</summary>
 [Tags("Assets")]
-public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blobs, StockSearch stock, FentaOptions options,
+public sealed class AssetFunctions(FentaDb db, AssetUploads uploads, AssetBlobs blobs, StockSearch stock, FentaOptions options,
     NpgsqlDataSource data, AuditTrail audit, TimeProvider clock)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
@@ -73,7 +73,7 @@ public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blo
             errors.Add("size_bytes", $"is required: the file's exact size, 1 to {options.MaxUploadBytes} bytes");
         errors.ThrowIfAny();
 
-        var (asset, upload) = await assets.ReserveUploadAsync(new NewAsset(caller.OrgId, "upload", contentType!, filename, CreatedBy: caller.UserId), body.SizeBytes!.Value, ct);
+        var (asset, upload) = await uploads.ReserveUploadAsync(new NewAsset(caller.OrgId, "upload", contentType!, filename, CreatedBy: caller.UserId), body.SizeBytes!.Value, ct);
         return TypedResults.Created($"/v1/assets/{asset.Id}",
             new UploadTicketDto(AssetDto.From(asset), upload.Url.ToString(), "PUT", PutBlobHeaders, upload.ExpiresAt, options.MaxUploadBytes));
     }
@@ -87,9 +87,9 @@ public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blo
         if (body.AssetId is not { Length: > 0 } id) throw new ValidationFailedException("asset_id", "is required: the id POST /v1/assets/init returned");
         var asset = await Live(db, caller.OrgId).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
         if (asset.Status == "ready" && asset.Source == "upload") return TypedResults.Ok(AssetDto.From(asset));
-        // The store claims the row, so of concurrent calls one does the work; it saves the row itself. Each 200 then
+        // The upload claims the row, so of concurrent calls one does the work; it saves the row itself. Each 200 then
         // answers the row as stored, the same body whichever call did the work.
-        await assets.CompleteUploadAsync(asset, clock.GetUtcNow(), ct);
+        await uploads.CompleteUploadAsync(asset, clock.GetUtcNow(), ct);
         asset = await Live(db, caller.OrgId).AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, ct) ?? throw new NotFoundException("asset", id);
         return TypedResults.Ok(AssetDto.From(asset));
     }
@@ -152,7 +152,7 @@ public sealed class AssetFunctions(FentaDb db, AssetStore assets, AssetBlobs blo
         await db.SaveChangesAsync(ct);
         await blobs.DeleteAsync(asset.StorageKey, ct);
         // An upload's link may not have expired: sealing its staging name (not deleting it) keeps it from writing again.
-        if (asset.Source == "upload") await assets.SealStagedAsync(asset, ct);
+        if (asset.Source == "upload") await uploads.SealStagedAsync(asset, ct);
         return TypedResults.NoContent();
     }
 

@@ -41,6 +41,7 @@ public static class Services
         services.AddSingleton<JobStarter>();
         services.AddAssetBlobs(options.AssetStorage);
         services.AddSingleton<AssetStore>();
+        services.AddSingleton<AssetUploads>();
         services.AddSingleton<JobResults>();
         services.AddSingleton<KieGenerations>();
         services.AddSingleton(options.StockLibrary);

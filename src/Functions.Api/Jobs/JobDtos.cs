@@ -58,7 +58,7 @@ public sealed record JobDto(
     /// <summary>The job with its documented result (signed links, when it has one) and, for a single job, its nodes.</summary>
     public static JobDto From(Job j, JobResult? result, IReadOnlyList<NodeDto>? nodes) => new(
         // resume_at is a paused job's resume time; on a queued job the column holds when its run is owed (JobStarter).
-        j.Id, j.Status, j.PausedReason, j.Status == "paused" ? j.ResumeAt : null, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, result, j.Error,
+        j.Id, j.Status.ToWire(), j.PausedReason, j.Status == JobStatus.Paused ? j.ResumeAt : null, j.Progress, j.WorkflowId, j.WorkflowVersion, j.ParentJobId, j.RetryCount, result, j.Error,
         // Flat, as the documentation names them (seed 002's job columns); `cost` groups the same figures.
         j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd,
         new JobCost(j.CostTokens, j.CostRenderSeconds, j.CostKaiCredits, j.CostTotalUsd),

@@ -83,13 +83,17 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         [FromQuery(Name = "created_after")] string? after, [FromQuery(Name = "created_before")] string? before, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        if (status is not null && status is not ("paused" or "queued" or "processing" or "completed" or "failed" or "cancelled"))
-            errors.Add("status", "must be one of: paused, queued, processing, completed, failed, cancelled");
+        JobStatus? wanted = null;
+        if (status is not null)
+        {
+            if (JobStatuses.TryParse(status, out var parsed)) wanted = parsed;
+            else errors.Add("status", $"must be one of: {string.Join(", ", JobStatuses.Wire)}");
+        }
         var createdAfter = Instant(after, "created_after", errors);
         var createdBefore = Instant(before, "created_before", errors);
         errors.ThrowIfAny();
         var query = db.Jobs.Where(j => j.OrgId == caller.OrgId);
-        if (status is not null) query = query.Where(j => j.Status == status);
+        if (wanted is { } only) query = query.Where(j => j.Status == only);
         if (workflowId is not null) query = query.Where(j => j.WorkflowId == workflowId);
         if (createdAfter is not null) query = query.Where(j => j.CreatedAt >= createdAfter);
         if (createdBefore is not null) query = query.Where(j => j.CreatedAt < createdBefore);
@@ -112,8 +116,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         string jobId, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
         var status = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
-        if (status != "cancelled")
-            throw new ConflictException("JOB_FINISHED", $"The job already {status}; there is nothing to cancel.");
+        if (status != JobStatus.Cancelled)
+            throw new ConflictException("JOB_FINISHED", $"The job already {status.ToWire()}; there is nothing to cancel.");
         // The run stops at the event (and passes it to its generations); its running activities see the status at their next
         // check-in. A job cancelled while paused has no run yet, and never gets one.
         if (await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is not null)
@@ -129,8 +133,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     {
         var key = IdempotencyKey(request);
         var parent = await FindAsync(caller, jobId, ct);
-        if (parent.Status is not ("failed" or "cancelled"))
-            throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status}.");
+        if (parent.Status is not (JobStatus.Failed or JobStatus.Cancelled))
+            throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status.ToWire()}.");
         var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id, parent.Budget), ct);
         return Started(await FindAsync(caller, newId, ct), created, request.HttpContext.Response);
     }

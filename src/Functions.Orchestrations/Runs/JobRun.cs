@@ -36,21 +36,22 @@ public sealed class JobRun : TaskOrchestrator<string, string>
             var finished = await Task.WhenAny(running.Select(r => (Task)r.Task).Append(cancel));
             if (finished == cancel)
             {
-                end = new RunEnd(jobId, "cancelled");
+                end = new RunEnd(jobId, JobStatus.Cancelled);
                 break;
             }
             var (task, which) = running.First(r => r.Task == finished);
             running.Remove((task, which));
             var outcome = task.Result;
             if (outcome.Kind == OutcomeKind.Succeeded) done.Add(which.Id);
-            else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? "cancelled" : "failed", which.Id, outcome);
+            else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? JobStatus.Cancelled : JobStatus.Failed, which.Id, outcome);
         }
-        end ??= new RunEnd(jobId, "completed");
+        end ??= new RunEnd(jobId, JobStatus.Completed);
         // Generations still waiting (a cancel, or a sibling item failed) stop now rather than at their next poll.
         foreach (var generation in nodes.GenerationsInFlight)
-            context.SendEvent(generation, RunNames.CancelEvent, end.Status);
+            context.SendEvent(generation, RunNames.CancelEvent, end.Status.ToWire());
         await context.CallActivityAsync(nameof(FinishRun), end);
-        return end.Status;
+        // The run's output stays the status's text (as is the event above, which KieItem reads as a string).
+        return end.Status.ToWire();
     }
 }
 

@@ -18,7 +18,7 @@ namespace FentaWeb.Orchestrations.Runs;
 /// are given up, and staging blobs that belong to no pending upload (a completed or deleted upload's seal, an abandoned
 /// upload's file) are removed once the upload link that could write there has expired.
 /// </summary>
-public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
+public sealed partial class Retention(NpgsqlDataSource db, UploadCleanup uploadCleanup, IConfiguration config, TimeProvider clock, ILogger<Retention> logger)
 {
     /// <summary>How long a client has to complete an upload; longer than an upload link lives (FENTA_UPLOAD_LINK_SECONDS, 15 min).</summary>
     private static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
@@ -38,9 +38,9 @@ public sealed partial class Retention(NpgsqlDataSource db, AssetStore assets, IC
         var instances = await runs.PurgeAllInstancesAsync(new PurgeInstancesFilter(DateTimeOffset.UnixEpoch, cutoff, Finished), ct);
         LogPruned(logger, jobs, instances.PurgedInstanceCount, cutoff);
         // A pending upload is given up only once its link has expired too (should links be configured to last longer).
-        var uploadCutoff = clock.GetUtcNow() - (assets.Blobs.Options.UploadLinkLifetime > AbandonedUploadAge ? assets.Blobs.Options.UploadLinkLifetime : AbandonedUploadAge);
-        var uploads = await assets.AbandonUploadsBeforeAsync(uploadCutoff, ct);
-        var staged = await assets.SweepStagingAsync(clock.GetUtcNow(), ct);
+        var uploadCutoff = clock.GetUtcNow() - (uploadCleanup.UploadLinkLifetime > AbandonedUploadAge ? uploadCleanup.UploadLinkLifetime : AbandonedUploadAge);
+        var uploads = await uploadCleanup.AbandonUploadsBeforeAsync(uploadCutoff, ct);
+        var staged = await uploadCleanup.SweepStagingAsync(clock.GetUtcNow(), ct);
         LogUploadsAbandoned(logger, uploads, uploadCutoff, staged);
         await RateLimitWindows.PruneAsync(db, clock.GetUtcNow(), ct);
         await MailRecords.PruneAsync(db, clock.GetUtcNow(), ct);

@@ -1,4 +1,5 @@
 using FentaWeb.Domain.Billing;
+using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Runs;
 using Microsoft.DurableTask;
@@ -13,7 +14,7 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor, PaidProv
 {
     public override async Task<RunPlan?> RunAsync(TaskActivityContext context, string jobId)
     {
-        if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not "processing" || await executor.PlanAsync(jobId) is not { } plan)
+        if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not JobStatus.Processing || await executor.PlanAsync(jobId) is not { } plan)
             return null;
         var done = await RunStore.SucceededNodesAsync(db, jobId, CancellationToken.None);
         return new RunPlan(jobId, plan.Order.Select(id => plan.Nodes[id]).Select(node => new RunStep(
