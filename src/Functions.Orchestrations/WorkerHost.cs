@@ -50,6 +50,9 @@ public static class WorkerHost
     /// <summary>What the functions need in either host: the database, assets, node activities, the render queues, webhook delivery, Stripe and the clock.</summary>
     public static IServiceCollection AddRunServices(this IServiceCollection services, IConfiguration config)
     {
+        // Before any setting is read: both hosts of this app come through here, and none may start on a Key Vault
+        // reference the platform left unresolved (its text would go to a provider as the key).
+        Domain.Common.SettingReferences.ThrowIfUnresolved(config.AsEnumerable());
         services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         services.AddAssetBlobs(AssetStorageOptions.FromSettings(key => config[key]));
         services.AddSingleton<AssetStore>();

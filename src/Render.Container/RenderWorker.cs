@@ -142,6 +142,8 @@ public static class RenderHost
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var config = builder.Configuration;
+        // As the Function apps do: never start on a Key Vault reference the platform left unresolved.
+        Domain.Common.SettingReferences.ThrowIfUnresolved(config.AsEnumerable());
         builder.Services.AddSingleton(FentaDb.FromSettings(key => config[key]));
         builder.Services.AddAssetBlobs(AssetStorageOptions.FromSettings(key => config[key]));
         builder.Services.AddSingleton<AssetStore>();

@@ -30,6 +30,8 @@ public class ApiHost : IAsyncLifetime
     public IEnumerable<RouteEndpoint> Endpoints => _app!.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
     /// <summary>The API's durable client of the task hub, to look at orchestration instances.</summary>
     public DurableTaskClient Runs => _app!.Services.GetRequiredService<DurableTaskClient>();
+    /// <summary>The running API's live configuration (a test may change a setting after start, as /readyz reads it).</summary>
+    public Microsoft.Extensions.Configuration.IConfiguration Configuration => _app!.Configuration;
     public NpgsqlDataSource Db { get; private set; } = null!;
     /// <summary>The run's SMTP catcher, where this API sends its mails.</summary>
     public MailDev Mail { get; private set; } = null!;

@@ -131,6 +131,26 @@ public class ProtocolTests(ProtocolTests.Host host) : IClassFixture<ProtocolTest
     }
 
     [Fact]
+    public async Task ReadinessFailsNamingASettingThatStillHoldsAKeyVaultReference()
+    {
+        // The API does not start on such a setting (StartupTests), so this running one gains it afterwards: /readyz asks
+        // the live configuration the same question start-up did.
+        host.Configuration["FENTA_STRIPE_SECRET_KEY"] = "@Microsoft.KeyVault(VaultName=kv-test;SecretName=stripe-secret-key)";
+        try
+        {
+            var ready = await (await host.Client().GetAsync("/readyz")).ReadJsonAsync(503);
+            Assert.Equal("not_ready", ready.GetProperty("status").GetString());
+            Assert.StartsWith("FENTA_STRIPE_SECRET_KEY still holds a reference to Key Vault", ready.GetProperty("reason").GetString());
+            Assert.DoesNotContain("kv-test", ready.GetRawText());
+        }
+        finally
+        {
+            host.Configuration["FENTA_STRIPE_SECRET_KEY"] = null;
+        }
+        await (await host.Client().GetAsync("/readyz")).ReadJsonAsync(200);
+    }
+
+    [Fact]
     public async Task ReadinessFailsWhenMigrationsAreMissing()
     {
         await host.CountAsync("UPDATE schema_migrations SET checksum = 'x' WHERE version = 2 RETURNING 1");

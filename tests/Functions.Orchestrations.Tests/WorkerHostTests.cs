@@ -35,4 +35,17 @@ public class WorkerHostTests
         var error = Assert.Throws<InvalidOperationException>(() => WorkerHost.Build([], new Dictionary<string, string?> { ["FENTA_DB"] = "" }));
         Assert.Contains("FENTA_DB", error.Message);
     }
+
+    [Fact]
+    public void AnUnresolvedKeyVaultReferenceIsAStartupErrorNamingTheSetting()
+    {
+        // What App Service hands the app when it cannot resolve the reference: its own text, which would go to KIE as the key.
+        var error = Assert.Throws<InvalidOperationException>(() => WorkerHost.Build([], new Dictionary<string, string?>
+        {
+            ["FENTA_DB"] = "Host=127.0.0.1;Port=1;Database=never_opened",
+            ["FENTA_KIE_API_KEY"] = "@Microsoft.KeyVault(VaultName=kv-test;SecretName=kie-api-key)",
+        }));
+        Assert.StartsWith("FENTA_KIE_API_KEY still holds a reference to Key Vault", error.Message);
+        Assert.DoesNotContain("kv-test", error.Message);
+    }
 }

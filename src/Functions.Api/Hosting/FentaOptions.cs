@@ -62,6 +62,8 @@ public sealed class FentaOptions
 
     public static FentaOptions FromConfiguration(IConfiguration config)
     {
+        // First: an unresolved Key Vault reference would pass the checks below (its text is over 32 characters).
+        Domain.Common.SettingReferences.ThrowIfUnresolved(config.AsEnumerable());
         var database = config["FENTA_DB"];
         if (string.IsNullOrWhiteSpace(database))
             throw new InvalidOperationException("FENTA_DB is not set: give an Npgsql connection string (./run.sh sets one up).");
