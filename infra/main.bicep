@@ -852,6 +852,31 @@ resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
   dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, apiApp, runtimeEndpointDns, vaultEndpointDns]
 }
 
+// Deployment goes through the registry and ARM, never FTP or the SCM site's basic auth: both off.
+resource apiFtpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: apiApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource apiScmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: apiApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource orchestrationsFtpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: orchestrationsApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource orchestrationsScmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: orchestrationsApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
 // ---------------------------------------------------------------- render job
 
 resource jobsEnvironment 'Microsoft.App/managedEnvironments@2025-01-01' = {
@@ -946,9 +971,163 @@ resource renderJob 'Microsoft.App/jobs@2025-01-01' = {
   dependsOn: [acrPull, renderRequestsForRender, renderResultsForRender, requestBlobsForRender, assetsForRender, runtimeEndpointDns, apiApp]
 }
 
+// ---------------------------------------------------------------- diagnostics and alerts
+// Everything's logs and metrics go to the one workspace: the vault's audit trail, both storage accounts' blob and queue
+// requests, the database's logs, the Function hosts' logs.
+
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: vault
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'audit', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource runtimeBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: runtimeBlobs
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource runtimeQueueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: runtimeQueues
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource mediaBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: mediaBlobs
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource postgresDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: postgres
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource apiDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: apiApp
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource orchestrationsDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: orchestrationsApp
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+var alertActions = empty(alertActionGroupId) ? [] : [alertActionGroupId]
+
+// The API's 5xx answers: more than 10 in five minutes.
+resource serverErrorsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${environmentName}-api-5xx'
+  location: 'global'
+  tags: commonTags
+  properties: {
+    description: 'The API answered more than 10 requests with a 5xx status in five minutes.'
+    severity: 2
+    enabled: true
+    scopes: [apiApp.id]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [{ name: 'http5xx', criterionType: 'StaticThresholdCriterion', metricNamespace: 'Microsoft.Web/sites', metricName: 'Http5xx', operator: 'GreaterThan', threshold: 10, timeAggregation: 'Total' }]
+    }
+    actions: [for group in alertActions: { actionGroupId: group }]
+  }
+}
+
+// Connections near the server's limit: the pools at maximum scale are sized to fit (connectionsAtMaxScale), so this
+// means something else holds connections, or the limit was changed.
+resource databaseConnectionsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${environmentName}-postgres-connections'
+  location: 'global'
+  tags: commonTags
+  properties: {
+    description: 'PostgreSQL active connections above 80% of the server\'s limit.'
+    severity: 2
+    enabled: true
+    scopes: [postgres.id]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [{ name: 'connections', criterionType: 'StaticThresholdCriterion', metricNamespace: 'Microsoft.DBforPostgreSQL/flexibleServers', metricName: 'active_connections', operator: 'GreaterThan', threshold: postgresConnectionLimit * 8 / 10, timeAggregation: 'Maximum' }]
+    }
+    actions: [for group in alertActions: { actionGroupId: group }]
+  }
+}
+
+// Log alerts on the apps' telemetry in the workspace (Application Insights writes AppTraces and AppExceptions there).
+var logAlerts = [
+  {
+    name: 'failed-jobs'
+    description: 'Errors of the orchestrations (a job or one of its node activities failed) in the last 15 minutes.'
+    severity: 2
+    query: 'union AppTraces, AppExceptions | where AppRoleName =~ \'${names.orchestrations}\' and SeverityLevel >= 3'
+  }
+  {
+    name: 'poisoned-renders'
+    description: 'A render request was given up after too many attempts (RENDER_POISONED) or a results message went to its poison queue.'
+    severity: 1
+    query: 'union AppTraces, AppExceptions | where (Message has \'RENDER_POISONED\' or Message has \'${renderResults}-poison\' or OuterMessage has \'RENDER_POISONED\')'
+  }
+]
+
+resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for alert in logAlerts: {
+  name: 'alert-${environmentName}-${alert.name}'
+  location: location
+  tags: commonTags
+  properties: {
+    description: alert.description
+    severity: alert.severity
+    enabled: true
+    scopes: [logs.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [{ query: alert.query, timeAggregation: 'Count', operator: 'GreaterThan', threshold: 0 }]
+    }
+    actions: { actionGroups: alertActions }
+  }
+}]
+
 output apiUrl string = apiUrl
 output apiFunctionApp string = apiApp.name
 output orchestrationsFunctionApp string = orchestrationsApp.name
 output renderJob string = renderJob.name
 output postgresHost string = postgres.properties.fullyQualifiedDomainName
 output mediaStorageAccount string = mediaStorage.name
+// The database connections the apps' pools may hold at maximum scale, and what the server leaves them (docs/deployment.md).
+output databaseConnectionsAtMaxScale int = connectionsAtMaxScale
+output databaseConnectionsAvailable int = connectionsAvailable
