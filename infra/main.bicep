@@ -490,12 +490,12 @@ resource referencedSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existin
 
 // App settings that read a secret: '@Microsoft.KeyVault(SecretUri=...)' without a version (the latest), resolved by the
 // platform with the app's identity.
-func secretReference(vaultName string, secretName string) string =>
+func keyVaultReference(vaultName string, secretName string) string =>
   '@Microsoft.KeyVault(SecretUri=https://${vaultName}${environment().suffixes.keyvaultDns}/secrets/${secretName}/)'
-var apiSecretSettings = map(filter(referencedSecrets, s => s.api), s => { name: s.setting, value: secretReference(names.vault, s.name) })
+var apiSecretSettings = map(filter(referencedSecrets, s => s.api), s => { name: s.setting, value: keyVaultReference(names.vault, s.name) })
 var orchestrationsSecretSettings = map(filter(referencedSecrets, s => s.orchestrations), s => {
   name: s.setting
-  value: secretReference(names.vault, s.name)
+  value: keyVaultReference(names.vault, s.name)
 })
 
 // ---------------------------------------------------------------- database
