@@ -32,7 +32,13 @@ FENTA_REGISTRY_RESOURCE_GROUP=${FENTA_REGISTRY_RESOURCE_GROUP:-rg-fentaweb-share
 infra/check-environment.sh "$FENTA_ENVIRONMENT" || die "FENTA_ENVIRONMENT: see infra/check-environment.sh"
 if [ -n "${FENTA_JWT_SIGNING_KEY:-}" ] && [ ${#FENTA_JWT_SIGNING_KEY} -lt 32 ]; then die "FENTA_JWT_SIGNING_KEY must have at least 32 characters"; fi
 params=infra/tenants/$FENTA_ENVIRONMENT.bicepparam
-[ -f "$params" ] || params=infra/main.bicepparam
+if [ ! -f "$params" ]; then
+  params=infra/main.bicepparam
+  # infra/main.bicepparam reads these from the environment (docs/deployment.md).
+  need FENTA_DB_ADMIN_GROUP_ID
+  need FENTA_DB_ADMIN_GROUP
+  export FENTA_DB_ADMIN_GROUP_ID FENTA_DB_ADMIN_GROUP FENTA_MEDIA_CORS_ORIGINS FENTA_PROVIDER_SECRETS FENTA_ALERT_ACTION_GROUP_ID FENTA_COST_CENTER
+fi
 # main.bicepparam reads these from the environment.
 export FENTA_ENVIRONMENT FENTA_JWT_SIGNING_KEY FENTA_STRIPE_SECRET_KEY FENTA_STRIPE_WEBHOOK_SECRET FENTA_STRIPE_PRICE_STARTER FENTA_STRIPE_PRICE_PRO \
   FENTA_STRIPE_OVERAGE_PRICES_STARTER FENTA_STRIPE_OVERAGE_PRICES_PRO FENTA_STRIPE_METER_LLM_TOKENS FENTA_STRIPE_METER_KAI_CREDITS FENTA_STRIPE_METER_RENDER_SECONDS \
