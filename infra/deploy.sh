@@ -4,9 +4,14 @@
 # is idempotent, and a new image tag rolls the apps and the render job forward.
 #
 #   az login
-#   export FENTA_ENVIRONMENT=acme-prod FENTA_RESOURCE_GROUP=rg-acme-prod FENTA_LOCATION=westeurope FENTA_REGISTRY=acmefenta
-#   export FENTA_STRIPE_SECRET_KEY=... FENTA_KIE_API_KEY=...   # optional provider secrets (docs/configuration.md)
+#   export FENTA_ENVIRONMENT=acme-prod FENTA_RESOURCE_GROUP=rg-acme-prod FENTA_LOCATION=westeurope
+#   export FENTA_REGISTRY=fentaweb FENTA_REGISTRY_RESOURCE_GROUP=rg-fentaweb-shared   # one registry for every tenant
+#   export FENTA_STRIPE_SECRET_KEY=... FENTA_KIE_API_KEY=...   # optional provider secrets, only when they change
 #   infra/deploy.sh
+#
+# Parameters: infra/tenants/$FENTA_ENVIRONMENT.bicepparam when it exists, else infra/main.bicepparam (from the
+# environment). A secret left unset keeps the value Key Vault holds; the access-token signing key is generated into Key
+# Vault on the first deployment and never leaves it.
 #
 # Needs: the Azure CLI (2.60+, with Bicep), and Owner (or Contributor + User Access Administrator) on the resource group,
 # since the template assigns roles to the apps' identities. Nothing here needs Docker or a network path into the VNet:
@@ -23,38 +28,64 @@ need FENTA_ENVIRONMENT
 need FENTA_RESOURCE_GROUP
 need FENTA_LOCATION
 need FENTA_REGISTRY
+FENTA_REGISTRY_RESOURCE_GROUP=${FENTA_REGISTRY_RESOURCE_GROUP:-rg-fentaweb-shared}
+infra/check-environment.sh "$FENTA_ENVIRONMENT" || die "FENTA_ENVIRONMENT: see infra/check-environment.sh"
+if [ -n "${FENTA_JWT_SIGNING_KEY:-}" ] && [ ${#FENTA_JWT_SIGNING_KEY} -lt 32 ]; then die "FENTA_JWT_SIGNING_KEY must have at least 32 characters"; fi
+params=infra/tenants/$FENTA_ENVIRONMENT.bicepparam
+if [ ! -f "$params" ]; then
+  params=infra/main.bicepparam
+  # infra/main.bicepparam reads these from the environment (docs/deployment.md).
+  need FENTA_DB_ADMIN_GROUP_ID
+  need FENTA_DB_ADMIN_GROUP
+  export FENTA_DB_ADMIN_GROUP_ID FENTA_DB_ADMIN_GROUP FENTA_MEDIA_CORS_ORIGINS FENTA_PROVIDER_SECRETS FENTA_ALERT_ACTION_GROUP_ID FENTA_COST_CENTER
+fi
 # main.bicepparam reads these from the environment.
-export FENTA_ENVIRONMENT FENTA_REGISTRY FENTA_STRIPE_SECRET_KEY FENTA_STRIPE_WEBHOOK_SECRET FENTA_STRIPE_PRICE_STARTER FENTA_STRIPE_PRICE_PRO \
+export FENTA_ENVIRONMENT FENTA_JWT_SIGNING_KEY FENTA_STRIPE_SECRET_KEY FENTA_STRIPE_WEBHOOK_SECRET FENTA_STRIPE_PRICE_STARTER FENTA_STRIPE_PRICE_PRO \
   FENTA_STRIPE_OVERAGE_PRICES_STARTER FENTA_STRIPE_OVERAGE_PRICES_PRO FENTA_STRIPE_METER_LLM_TOKENS FENTA_STRIPE_METER_KAI_CREDITS FENTA_STRIPE_METER_RENDER_SECONDS \
   FENTA_KIE_API_KEY FENTA_LLM_API_KEY FENTA_LLM_BASE_URL FENTA_TTS_API_KEY FENTA_TTS_BASE_URL FENTA_ASR_API_KEY FENTA_ASR_BASE_URL FENTA_PEXELS_API_KEY \
   FENTA_SMTP_HOST FENTA_SMTP_PORT FENTA_SMTP_USERNAME FENTA_SMTP_PASSWORD FENTA_SMTP_FROM
 az account show >/dev/null 2>&1 || die "not signed in: run 'az login' (and 'az account set -s <subscription>')"
 
-# The access-token signing key must stay the same from one deployment to the next (tokens in flight stay valid), and
-# Key Vault is private, so this script cannot read it back: it is kept next to the environment, outside git.
-secrets_dir=".local/azure/$FENTA_ENVIRONMENT"
-mkdir -p "$secrets_dir"
-chmod 700 "$secrets_dir"
-if [ -z "${FENTA_JWT_SIGNING_KEY:-}" ]; then
-  if [ ! -s "$secrets_dir/jwt.key" ]; then
-    say "generating the access-token signing key into $secrets_dir/jwt.key (keep it; it is also in Key Vault)"
-    (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n=' > "$secrets_dir/jwt.key")
-  fi
-  FENTA_JWT_SIGNING_KEY=$(cat "$secrets_dir/jwt.key")
+# The Bicep version az builds with: the one the tests use (Directory.Packages.props), so what passed lint is what deploys.
+bicep_version=$(sed -n 's:.*<BicepVersion>\(.*\)</BicepVersion>.*:\1:p' Directory.Packages.props)
+if [ "$(az bicep version 2>/dev/null | grep -o '[0-9]*\.[0-9]*\.[0-9]*' | head -1)" != "$bicep_version" ]; then
+  say "installing Bicep $bicep_version for az"
+  az bicep install --version "v$bicep_version" >/dev/null
 fi
-export FENTA_JWT_SIGNING_KEY
 
 tag=${FENTA_IMAGE_TAG:-$(git rev-parse --short=12 HEAD)}
 [ -z "$(git status --porcelain)" ] || say "the working tree has uncommitted changes; the images are built from it as it is, tagged $tag"
 
-say "resource group $FENTA_RESOURCE_GROUP in $FENTA_LOCATION"
-az group create -n "$FENTA_RESOURCE_GROUP" -l "$FENTA_LOCATION" -o none
 
-if ! az acr show -n "$FENTA_REGISTRY" -g "$FENTA_RESOURCE_GROUP" -o none 2>/dev/null; then
-  say "container registry $FENTA_REGISTRY (admin user off: the apps pull with their identities)"
-  az acr create -n "$FENTA_REGISTRY" -g "$FENTA_RESOURCE_GROUP" -l "$FENTA_LOCATION" --sku Standard --admin-enabled false -o none
+# Key Vault keeps a deleted vault (and its name) for 30 days: recover this environment's instead of failing on the name.
+deleted_vault=$(az keyvault list-deleted --resource-type vault -o tsv \
+  --query "[?contains(properties.vaultId, '/resourceGroups/$FENTA_RESOURCE_GROUP/') && starts_with(name, 'kv-${FENTA_ENVIRONMENT//-/}-')].name | [0]" 2>/dev/null || true)
+export FENTA_RECOVER_KEY_VAULT=false
+if [ -n "$deleted_vault" ]; then
+  say "recovering the soft-deleted Key Vault $deleted_vault (with its secrets)"
+  export FENTA_RECOVER_KEY_VAULT=true
 fi
-login_server=$(az acr show -n "$FENTA_REGISTRY" --query loginServer -o tsv)
+
+# Whether the vault already holds the signing key, asked of the control plane (the vault's data plane is private and
+# no value is read): if not, the deployment stores a key it generates, once.
+vault=$(az keyvault list -g "$FENTA_RESOURCE_GROUP" --query "[?starts_with(name, 'kv-${FENTA_ENVIRONMENT//-/}-')].id | [0]" -o tsv 2>/dev/null || true)
+export FENTA_JWT_SIGNING_KEY_IN_VAULT=false
+if [ -n "$deleted_vault" ] || { [ -n "$vault" ] && az resource show --ids "$vault/secrets/jwt-signing-key" -o none 2>/dev/null; }; then
+  export FENTA_JWT_SIGNING_KEY_IN_VAULT=true
+fi
+
+say "resource group $FENTA_RESOURCE_GROUP in $FENTA_LOCATION"
+az group create -n "$FENTA_RESOURCE_GROUP" -l "$FENTA_LOCATION" --tags "tenant=$FENTA_ENVIRONMENT" "cost-center=${FENTA_COST_CENTER:-$FENTA_ENVIRONMENT}" -o none
+
+# One registry for every tenant, in a resource group of its own.
+if ! az acr show -n "$FENTA_REGISTRY" -g "$FENTA_REGISTRY_RESOURCE_GROUP" -o none 2>/dev/null; then
+  say "shared container registry $FENTA_REGISTRY in $FENTA_REGISTRY_RESOURCE_GROUP (admin user off: the apps pull with their identities)"
+  az group create -n "$FENTA_REGISTRY_RESOURCE_GROUP" -l "$FENTA_LOCATION" -o none
+  az acr create -n "$FENTA_REGISTRY" -g "$FENTA_REGISTRY_RESOURCE_GROUP" -l "$FENTA_LOCATION" --sku Standard --admin-enabled false -o none
+fi
+login_server=$(az acr show -n "$FENTA_REGISTRY" -g "$FENTA_REGISTRY_RESOURCE_GROUP" --query loginServer -o tsv)
+export FENTA_REGISTRY_ID
+FENTA_REGISTRY_ID=$(az acr show -n "$FENTA_REGISTRY" -g "$FENTA_REGISTRY_RESOURCE_GROUP" --query id -o tsv)
 
 for image in api:src/Functions.Api orchestrations:src/Functions.Orchestrations render:src/Render.Container; do
   name=${image%%:*}
@@ -67,7 +98,7 @@ export FENTA_ORCHESTRATIONS_IMAGE="$login_server/fentaweb-orchestrations:$tag"
 export FENTA_RENDER_IMAGE="$login_server/fentaweb-render:$tag"
 
 say "deploying infra/main.bicep (the first run takes 20-30 minutes: PostgreSQL, the VNet and private endpoints)"
-az deployment group create -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" -f infra/main.bicep -p infra/main.bicepparam -o none
+az deployment group create -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" -f infra/main.bicep -p "$params" -o none
 api_url=$(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" --query properties.outputs.apiUrl.value -o tsv)
 
 say "waiting for $api_url/readyz (the API migrates the database on start-up)"

@@ -12,15 +12,20 @@
 //   infra/deploy.sh does the whole deployment; see docs/deployment.md.
 targetScope = 'resourceGroup'
 
-@description('Short name of the tenant environment (e.g. acme-prod); every resource is named from it.')
+@description('Short name of the tenant environment (e.g. acme-prod): 3-16 characters, lowercase letters, digits and inner hyphens (infra/check-environment.sh checks the pattern before anything is created); every resource is named from it.')
 @minLength(3)
 @maxLength(16)
 param environmentName string
 
 param location string = resourceGroup().location
 
-@description('An Azure Container Registry in this resource group holding the three images; each identity pulls with AcrPull.')
-param containerRegistryName string
+@description('Resource id of the container registry shared by every tenant, in its own resource group (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>); each identity pulls with AcrPull.')
+param containerRegistryId string
+
+@description('Tags on every resource besides tenant (the environment name) and cost-center.')
+param tags object = {}
+@description('The cost center this tenant environment is billed to (the cost-center tag).')
+param costCenter string = environmentName
 
 @description('Images built from src/Functions.Api, src/Functions.Orchestrations and src/Render.Container (their Dockerfiles).')
 param apiImage string
@@ -35,26 +40,54 @@ param functionsMinInstances int = 1
 @minValue(1)
 param functionsMaxInstances int = 10
 
-param postgresSku string = 'Standard_B1ms'
+@description('Server size; its connection limit (postgresConnectionLimits) must hold the pools of every app at maximum scale.')
+param postgresSku string = 'Standard_B2s'
 @allowed(['Burstable', 'GeneralPurpose', 'MemoryOptimized'])
 param postgresTier string = 'Burstable'
 param postgresStorageGb int = 32
+
+@description('Object id and display name of the Microsoft Entra group whose members administer the database (break-glass and operators).')
+param postgresAdminGroupObjectId string
+param postgresAdminGroupName string
+
+@description('Npgsql Maximum Pool Size per instance of each app; with the maximum instance counts they must fit the server\'s connection limit (docs/deployment.md).')
+@minValue(1)
+param apiDbPoolSize int = 5
+@minValue(1)
+param orchestrationsDbPoolSize int = 5
+@minValue(1)
+param renderDbPoolSize int = 2
 
 @description('At most this many renders at once (one Container Apps job execution each).')
 @minValue(1)
 param renderMaxExecutions int = 10
 
-@description('Origins allowed to PUT uploads to and GET media from the media account (browser uploads with the signed link).')
-param mediaCorsOrigins array = ['*']
+@description('Origins of this tenant allowed to PUT uploads to and GET media from the media account (browser uploads with the signed link), e.g. ["https://app.acme.example"]; none by default, so no browser origin may.')
+param mediaCorsOrigins array = []
+
+@description('Resource id of the action group told of alerts (failed jobs, poisoned renders, database connections, 5xx rate); empty: the alerts fire in the portal only.')
+param alertActionGroupId string = ''
+
+@description('Recover the soft-deleted Key Vault of the same name instead of creating one (infra/deploy.sh sets it when it finds one).')
+param recoverKeyVault bool = false
 
 param vnetAddressPrefix string = '10.40.0.0/16'
 
-@description('HMAC key of access tokens: at least 32 characters, shared by every API instance. Stored in Key Vault only.')
+@description('A new HMAC key of access tokens (at least 32 characters), to rotate it; empty keeps the one in Key Vault, its source of truth.')
 @secure()
-@minLength(32)
-param jwtSigningKey string
+param jwtSigningKey string = ''
 
-@description('Optional provider secrets; without them the offline defaults run (local generator, template writer, espeak-ng, local stock, free plan).')
+@description('Whether Key Vault already holds jwt-signing-key (infra/deploy.sh asks Azure); false: the generated key below is stored, once.')
+param jwtSigningKeyInVault bool
+
+@description('Generated at deployment time; stored only when the vault has no key yet and none is given.')
+@secure()
+param generatedJwtSigningKey string = '${newGuid()}${newGuid()}'
+
+@description('Names of the optional provider secrets this tenant uses (e.g. ["kie-api-key", "smtp-password"]). Their app settings reference Key Vault on every deployment, with or without a value this time; a value given writes (or overwrites) the secret.')
+param providerSecrets array = []
+
+@description('Optional provider secrets; empty keeps what Key Vault holds. Without them (and not in providerSecrets) the offline defaults run (local generator, template writer, espeak-ng, local stock, free plan).')
 @secure()
 param stripeSecretKey string = ''
 @secure()
@@ -86,6 +119,8 @@ param apiSettings object = {}
 param orchestrationsSettings object = {}
 
 var suffix = uniqueString(resourceGroup().id, environmentName)
+// On every resource: which tenant it serves and who pays for it (cost analysis groups by these).
+var commonTags = union({ tenant: environmentName, 'cost-center': costCenter, 'azd-env-name': environmentName }, tags)
 var compact = replace(environmentName, '-', '')
 var names = {
   logs: 'log-${environmentName}'
@@ -124,6 +159,7 @@ var roles = {
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: names.logs
   location: location
+  tags: commonTags
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
@@ -134,6 +170,7 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
   name: names.insights
   location: location
+  tags: commonTags
   kind: 'web'
   properties: {
     Application_Type: 'web'
@@ -153,13 +190,26 @@ var render = 2
 resource identities 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = [for app in apps: {
   name: 'id-${environmentName}-${app}'
   location: location
+  tags: commonTags
 }]
 
 // ---------------------------------------------------------------- network
 
+// One network security group per subnet: Azure's default rules (VNet and load balancer in, nothing from the internet;
+// out to the VNet and the internet), so every subnet has one to tighten and its flows can be logged.
+var subnetNames = ['functions', 'jobs', 'endpoints', 'postgres']
+
+resource subnetNsgs 'Microsoft.Network/networkSecurityGroups@2024-05-01' = [for subnet in subnetNames: {
+  name: 'nsg-${environmentName}-${subnet}'
+  location: location
+  tags: commonTags
+  properties: { securityRules: [] }
+}]
+
 resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: names.vnet
   location: location
+  tags: commonTags
   properties: {
     addressSpace: { addressPrefixes: [vnetAddressPrefix] }
     subnets: [
@@ -167,6 +217,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         // Outbound VNet integration of the two Function apps.
         name: 'functions'
         properties: {
+          networkSecurityGroup: { id: subnetNsgs[0].id }
           addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 1)
           delegations: [{ name: 'web', properties: { serviceName: 'Microsoft.Web/serverFarms' } }]
         }
@@ -175,6 +226,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         // The Container Apps environment of the render job (workload profiles need /27 or larger, delegated).
         name: 'jobs'
         properties: {
+          networkSecurityGroup: { id: subnetNsgs[1].id }
           addressPrefix: cidrSubnet(vnetAddressPrefix, 23, 1)
           delegations: [{ name: 'apps', properties: { serviceName: 'Microsoft.App/environments' } }]
         }
@@ -182,12 +234,14 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
       {
         name: 'endpoints'
         properties: {
+          networkSecurityGroup: { id: subnetNsgs[2].id }
           addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 4)
         }
       }
       {
         name: 'postgres'
         properties: {
+          networkSecurityGroup: { id: subnetNsgs[3].id }
           addressPrefix: cidrSubnet(vnetAddressPrefix, 24, 5)
           delegations: [{ name: 'postgres', properties: { serviceName: 'Microsoft.DBforPostgreSQL/flexibleServers' } }]
         }
@@ -215,12 +269,14 @@ var privateZones = [
 resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [for zone in privateZones: {
   name: zone
   location: 'global'
+  tags: commonTags
 }]
 
 resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [for (zone, i) in privateZones: {
   parent: zones[i]
   name: 'vnet'
   location: 'global'
+  tags: commonTags
   properties: {
     registrationEnabled: false
     virtualNetwork: { id: vnet.id }
@@ -234,6 +290,7 @@ resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-0
 resource runtimeStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: names.runtimeStorage
   location: location
+  tags: commonTags
   sku: { name: 'Standard_LRS' }
   kind: 'StorageV2'
   properties: {
@@ -281,6 +338,7 @@ var runtimeEndpoints = [
 resource runtimeEndpoint 'Microsoft.Network/privateEndpoints@2024-05-01' = [for endpoint in runtimeEndpoints: {
   name: 'pe-${names.runtimeStorage}-${endpoint.service}'
   location: location
+  tags: commonTags
   properties: {
     subnet: { id: subnets.endpoints }
     privateLinkServiceConnections: [
@@ -309,6 +367,7 @@ resource runtimeEndpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGr
 resource mediaStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: names.mediaStorage
   location: location
+  tags: commonTags
   sku: { name: 'Standard_LRS' }
   kind: 'StorageV2'
   properties: {
@@ -325,8 +384,9 @@ resource mediaBlobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' 
   parent: mediaStorage
   name: 'default'
   properties: {
+    // Only this tenant's origins (the mediaCorsOrigins parameter); none given, no browser origin may upload or read.
     cors: {
-      corsRules: [
+      corsRules: empty(mediaCorsOrigins) ? [] : [
         {
           allowedOrigins: mediaCorsOrigins
           allowedMethods: ['GET', 'HEAD', 'PUT', 'OPTIONS']
@@ -350,8 +410,12 @@ resource assets 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: names.vault
   location: location
+  tags: commonTags
   properties: {
     tenantId: tenant().tenantId
+    // Purge protection keeps a deleted vault's name for 30 days; a redeploy of the same environment recovers it (with its
+    // secrets) instead of failing on the name.
+    createMode: recoverKeyVault ? 'recover' : 'default'
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
@@ -365,6 +429,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 resource vaultEndpoint 'Microsoft.Network/privateEndpoints@2024-05-01' = {
   name: 'pe-${names.vault}'
   location: location
+  tags: commonTags
   properties: {
     subnet: { id: subnets.endpoints }
     privateLinkServiceConnections: [{ name: 'vault', properties: { privateLinkServiceId: vault.id, groupIds: ['vault'] } }]
@@ -379,21 +444,34 @@ resource vaultEndpointDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGrou
   }
 }
 
-// Every secret the apps read, with the app setting that references it. Written through the control plane (the vault's
-// data plane is private); empty optional secrets are left out and their features run on the offline defaults.
-var secretValues = [
-  { name: 'jwt-signing-key', setting: 'FENTA_JWT_SIGNING_KEY', value: jwtSigningKey, api: true, orchestrations: false }
-  { name: 'stripe-secret-key', setting: 'FENTA_STRIPE_SECRET_KEY', value: stripeSecretKey, api: true, orchestrations: true }
-  { name: 'stripe-webhook-secret', setting: 'FENTA_STRIPE_WEBHOOK_SECRET', value: stripeWebhookSecret, api: true, orchestrations: false }
-  { name: 'pexels-api-key', setting: 'FENTA_PEXELS_API_KEY', value: pexelsApiKey, api: true, orchestrations: true }
+// Every secret the apps read, with the app setting that references it and the apps that read it (docs/configuration.md
+// lists them). Written through the control plane (the vault's data plane is private), and only when this deployment
+// gives a value: a redeploy without one keeps the secret as it is. Key Vault is the source of truth of each.
+var secretCatalog = [
+  { name: 'jwt-signing-key', setting: 'FENTA_JWT_SIGNING_KEY', api: true, orchestrations: false }
+  { name: 'stripe-secret-key', setting: 'FENTA_STRIPE_SECRET_KEY', api: true, orchestrations: true }
+  { name: 'stripe-webhook-secret', setting: 'FENTA_STRIPE_WEBHOOK_SECRET', api: true, orchestrations: false }
+  { name: 'pexels-api-key', setting: 'FENTA_PEXELS_API_KEY', api: true, orchestrations: true }
   // The API only looks at whether it is set: cost estimates count KIE credits when the workers call KIE.
-  { name: 'kie-api-key', setting: 'FENTA_KIE_API_KEY', value: kieApiKey, api: true, orchestrations: true }
-  { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', value: llmApiKey, api: false, orchestrations: true }
-  { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', value: ttsApiKey, api: false, orchestrations: true }
-  { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', value: asrApiKey, api: false, orchestrations: true }
-  { name: 'smtp-password', setting: 'FENTA_SMTP_PASSWORD', value: smtpPassword, api: true, orchestrations: false }
+  { name: 'kie-api-key', setting: 'FENTA_KIE_API_KEY', api: true, orchestrations: true }
+  { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', api: false, orchestrations: true }
+  { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', api: false, orchestrations: true }
+  { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', api: false, orchestrations: true }
+  { name: 'smtp-password', setting: 'FENTA_SMTP_PASSWORD', api: true, orchestrations: false }
 ]
-var secretsToStore = filter(secretValues, s => !empty(s.value))
+// The values this deployment carries: a given signing key (a rotation), else the generated one when the vault has none.
+var secretValues = {
+  'jwt-signing-key': !empty(jwtSigningKey) ? jwtSigningKey : (jwtSigningKeyInVault ? '' : generatedJwtSigningKey)
+  'stripe-secret-key': stripeSecretKey
+  'stripe-webhook-secret': stripeWebhookSecret
+  'pexels-api-key': pexelsApiKey
+  'kie-api-key': kieApiKey
+  'llm-api-key': llmApiKey
+  'tts-api-key': ttsApiKey
+  'asr-api-key': asrApiKey
+  'smtp-password': smtpPassword
+}
+var secretsToStore = filter(map(secretCatalog, s => { name: s.name, value: secretValues[s.name] }), s => !empty(s.value))
 
 resource secrets 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [for secret in secretsToStore: {
   parent: vault
@@ -401,23 +479,36 @@ resource secrets 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [for secret in
   properties: { value: secret.value }
 }]
 
-// App settings that read a secret: '@Microsoft.KeyVault(...)', resolved by the platform with the app's identity.
-var apiSecretSettings = map(filter(secretsToStore, s => s.api), s => {
+// The secrets the apps reference: the signing key always, the provider secrets the tenant lists. Chosen by name only,
+// never by whether this deployment carries a value, so a redeploy without the value keeps the setting.
+var referencedSecrets = filter(secretCatalog, s => s.name == 'jwt-signing-key' || contains(providerSecrets, s.name))
+
+resource referencedSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = [for secret in referencedSecrets: {
+  parent: vault
+  name: secret.name
+}]
+
+// App settings that read a secret: '@Microsoft.KeyVault(SecretUri=...)' without a version (the latest), resolved by the
+// platform with the app's identity.
+func keyVaultReference(vaultName string, secretName string) string =>
+  '@Microsoft.KeyVault(SecretUri=https://${vaultName}${environment().suffixes.keyvaultDns}/secrets/${secretName}/)'
+var apiSecretSettings = map(filter(referencedSecrets, s => s.api), s => { name: s.setting, value: keyVaultReference(names.vault, s.name) })
+var orchestrationsSecretSettings = map(filter(referencedSecrets, s => s.orchestrations), s => {
   name: s.setting
-  value: '@Microsoft.KeyVault(VaultName=${names.vault};SecretName=${s.name})'
-})
-var orchestrationsSecretSettings = map(filter(secretsToStore, s => s.orchestrations), s => {
-  name: s.setting
-  value: '@Microsoft.KeyVault(VaultName=${names.vault};SecretName=${s.name})'
+  value: keyVaultReference(names.vault, s.name)
 })
 
 // ---------------------------------------------------------------- database
 
-// Inside the VNet (delegated subnet, private DNS), Microsoft Entra sign-in only: no password exists. The API's identity
-// is the Entra administrator (it migrates at start-up); it makes read-write roles for the other two identities.
+// Inside the VNet (delegated subnet, private DNS), Microsoft Entra sign-in only: no password exists. Administrators: an
+// Entra group (postgresAdminGroupObjectId: break-glass and operators), and the API's identity, because the API applies
+// the migrations at start-up and makes ordinary read-write roles for the orchestrations' and the render job's
+// identities (FENTA_DB_READWRITE_PRINCIPALS). Moving migrations to an identity of their own needs a migrate command in
+// the app first (docs/deployment.md).
 resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: names.postgres
   location: location
+  tags: commonTags
   sku: {
     name: postgresSku
     tier: postgresTier
@@ -453,37 +544,72 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   }
 }
 
+module databaseAdminGroup 'modules/postgres-admin.bicep' = {
+  name: 'postgres-admin-group'
+  params: {
+    serverName: postgres.name
+    principalId: postgresAdminGroupObjectId
+    principalName: postgresAdminGroupName
+    principalType: 'Group'
+  }
+  dependsOn: [database]
+}
+
+// One administrator change at a time: the server refuses concurrent ones.
 module databaseAdmin 'modules/postgres-admin.bicep' = {
   name: 'postgres-admin'
   params: {
     serverName: postgres.name
     principalId: identities[api].properties.principalId
     principalName: identities[api].name
+    principalType: 'ServicePrincipal'
   }
-  dependsOn: [database]
+  dependsOn: [databaseAdminGroup]
 }
 
-// Each identity signs in as itself; its token is the password (FENTA_DB_AUTH=entra).
-func databaseConnection(host string, database string, user string) string =>
-  'Host=${host};Database=${database};Username=${user};SSL Mode=Require'
+// Default max_connections of each size (Azure Database for PostgreSQL flexible server, "Limits"); the server keeps 15 of
+// them for replication and monitoring, and connectionHeadroom more are left for operators, the admin group and
+// maintenance. The apps' pools at their maximum instance counts must fit in the rest (docs/deployment.md has the sum).
+var postgresConnectionLimits = {
+  Standard_B1ms: 50
+  Standard_B2s: 429
+  Standard_B2ms: 859
+  Standard_B4ms: 1718
+  Standard_D2ds_v5: 859
+  Standard_D4ds_v5: 1718
+  Standard_E2ds_v5: 1718
+}
+var connectionHeadroom = 10
+var postgresConnectionLimit = postgresConnectionLimits[?postgresSku] ?? 50
+var connectionsAtMaxScale = functionsMaxInstances * (apiDbPoolSize + orchestrationsDbPoolSize) + renderMaxExecutions * renderDbPoolSize
+var connectionsAvailable = postgresConnectionLimit - 15 - connectionHeadroom
+
+// Each identity signs in as itself; its token is the password (FENTA_DB_AUTH=entra). TLS with the server's certificate
+// and host name verified (the images trust the public roots it chains to); a bounded pool per instance.
+func databaseConnection(host string, database string, user string, poolSize int) string =>
+  'Host=${host};Database=${database};Username=${user};SSL Mode=VerifyFull;Maximum Pool Size=${poolSize}'
 
 // ---------------------------------------------------------------- role assignments
 // Exactly what each identity uses. The Functions host needs Blob Data Owner on its AzureWebJobsStorage account (leases,
 // keys); the render job has no Functions host, so it gets only the two queues and the request container it touches.
 
+// The registry every tenant shares lives in a resource group of its own; its AcrPull grants are made there.
+var registryIdParts = split(containerRegistryId, '/')
+
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
-  name: containerRegistryName
+  name: last(registryIdParts)
+  scope: resourceGroup(registryIdParts[2], registryIdParts[4])
 }
 
-resource acrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (app, i) in apps: {
-  name: guid(registry.id, identities[i].id, roles.acrPull)
-  scope: registry
-  properties: {
-    principalId: identities[i].properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+module acrPull 'modules/registry-pull.bicep' = {
+  name: 'registry-pull-${environmentName}'
+  scope: resourceGroup(registryIdParts[2], registryIdParts[4])
+  params: {
+    registryName: registry.name
+    principalIds: [for (app, i) in apps: identities[i].properties.principalId]
+    roleDefinitionId: roles.acrPull
   }
-}]
+}
 
 // The Function apps: their host's storage (blobs, the task hub's queues and tables) on the runtime account.
 var functionsHostRoles = [roles.blobDataOwner, roles.queueDataContributor, roles.tableDataContributor]
@@ -511,21 +637,29 @@ resource mediaForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }]
 
-resource secretsForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in functionApps: {
-  name: guid(vault.id, identities[app].id, roles.keyVaultSecretsUser)
-  scope: vault
+// Key Vault Secrets User on each secret an app references, not on the vault: the API cannot read the LLM key, the
+// orchestrations cannot read the signing key.
+var secretGrants = flatten(map(range(0, length(referencedSecrets)), i => concat(
+  referencedSecrets[i].api ? [{ secret: i, app: api }] : [],
+  referencedSecrets[i].orchestrations ? [{ secret: i, app: orchestrations }] : [])))
+
+resource secretsForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for grant in secretGrants: {
+  name: guid(vault.id, referencedSecrets[grant.secret].name, identities[grant.app].id, roles.keyVaultSecretsUser)
+  scope: referencedSecret[grant.secret]
   properties: {
-    principalId: identities[app].properties.principalId
+    principalId: identities[grant.app].properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
   }
+  dependsOn: [secrets]
 }]
 
-resource telemetryForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in functionApps: {
-  name: guid(insights.id, identities[app].id, roles.monitoringMetricsPublisher)
+// The render job publishes telemetry too.
+resource telemetryForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in apps: {
+  name: guid(insights.id, identities[indexOf(apps, app)].id, roles.monitoringMetricsPublisher)
   scope: insights
   properties: {
-    principalId: identities[app].properties.principalId
+    principalId: identities[indexOf(apps, app)].properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
   }
@@ -582,6 +716,7 @@ resource assetsForRender 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: names.plan
   location: location
+  tags: commonTags
   kind: 'elastic'
   sku: {
     name: functionsPlanSku
@@ -596,7 +731,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 // What both Function apps need: the runtime, identity-based host storage, telemetry with Entra auth, the database by
 // token, the asset container.
 func functionsSettings(clientId string, storageAccount string, storageSuffix string, insightsConnection string, databaseHost string,
-  databaseName string, identityName string, assetsUrl string) array => [
+  databaseName string, identityName string, poolSize int, assetsUrl string) array => [
   { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
   { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
   { name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE', value: 'false' }
@@ -608,7 +743,7 @@ func functionsSettings(clientId string, storageAccount string, storageSuffix str
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insightsConnection }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${clientId};Authorization=AAD' }
   { name: 'AZURE_CLIENT_ID', value: clientId }
-  { name: 'FENTA_DB', value: databaseConnection(databaseHost, databaseName, identityName) }
+  { name: 'FENTA_DB', value: databaseConnection(databaseHost, databaseName, identityName, poolSize) }
   { name: 'FENTA_DB_AUTH', value: 'entra' }
   { name: 'FENTA_AZURE_BLOB_URL', value: assetsUrl }
   // The offline stock library (used when Pexels is not keyed) is drawn by each instance on first use, on its local disk:
@@ -630,6 +765,7 @@ var smtpSettings = empty(smtpHost) ? [] : [
 resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
   name: names.api
   location: location
+  tags: union(commonTags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux,container'
   identity: {
     type: 'UserAssigned'
@@ -648,10 +784,13 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
       minimumElasticInstanceCount: functionsMinInstances
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
+      // The runtime storage is private, so Premium's scale controller cannot see the Durable and render-results queues:
+      // the runtime reports its own scale needs instead, so fan-outs scale past one instance.
+      functionsRuntimeScaleMonitoringEnabled: true
       healthCheckPath: '/healthz'
       appSettings: concat(
         functionsSettings(identities[api].properties.clientId, runtimeStorage.name, storageSuffix, insights.properties.ConnectionString,
-          postgres.properties.fullyQualifiedDomainName, databaseName, identities[api].name, assetsUrl),
+          postgres.properties.fullyQualifiedDomainName, databaseName, identities[api].name, apiDbPoolSize, assetsUrl),
         [
           { name: 'FENTA_TASK_HUB', value: taskHubName }
           { name: 'FENTA_DB_READWRITE_PRINCIPALS', value: '${identities[orchestrations].name}=${identities[orchestrations].properties.principalId},${identities[render].name}=${identities[render].properties.principalId}' }
@@ -669,6 +808,7 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
 resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
   name: names.orchestrations
   location: location
+  tags: union(commonTags, { 'azd-service-name': 'orchestrations' })
   kind: 'functionapp,linux,container'
   identity: {
     type: 'UserAssigned'
@@ -689,9 +829,12 @@ resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
       minimumElasticInstanceCount: functionsMinInstances
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
+      // The runtime storage is private, so Premium's scale controller cannot see the Durable and render-results queues:
+      // the runtime reports its own scale needs instead, so fan-outs scale past one instance.
+      functionsRuntimeScaleMonitoringEnabled: true
       appSettings: concat(
         functionsSettings(identities[orchestrations].properties.clientId, runtimeStorage.name, storageSuffix, insights.properties.ConnectionString,
-          postgres.properties.fullyQualifiedDomainName, databaseName, identities[orchestrations].name, assetsUrl),
+          postgres.properties.fullyQualifiedDomainName, databaseName, identities[orchestrations].name, orchestrationsDbPoolSize, assetsUrl),
         [
           // The render queues and request blobs, by identity, as the RenderResults queue trigger reads its connection.
           { name: 'FENTA_STORAGE__queueServiceUri', value: 'https://${runtimeStorage.name}.queue.${storageSuffix}' }
@@ -709,11 +852,37 @@ resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
   dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, apiApp, runtimeEndpointDns, vaultEndpointDns]
 }
 
+// Deployment goes through the registry and ARM, never FTP or the SCM site's basic auth: both off.
+resource apiFtpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: apiApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource apiScmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: apiApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource orchestrationsFtpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: orchestrationsApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource orchestrationsScmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: orchestrationsApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
 // ---------------------------------------------------------------- render job
 
 resource jobsEnvironment 'Microsoft.App/managedEnvironments@2025-01-01' = {
   name: names.environment
   location: location
+  tags: commonTags
   properties: {
     vnetConfiguration: {
       infrastructureSubnetId: subnets.jobs
@@ -739,6 +908,7 @@ resource jobsEnvironmentLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-p
 resource renderJob 'Microsoft.App/jobs@2025-01-01' = {
   name: names.render
   location: location
+  tags: union(commonTags, { 'azd-service-name': 'render' })
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identities[render].id}': {} }
@@ -782,7 +952,10 @@ resource renderJob 'Microsoft.App/jobs@2025-01-01' = {
           resources: { cpu: json('2.0'), memory: '4Gi' }
           env: [
             { name: 'AZURE_CLIENT_ID', value: identities[render].properties.clientId }
-            { name: 'FENTA_DB', value: databaseConnection(postgres.properties.fullyQualifiedDomainName, databaseName, identities[render].name) }
+            { name: 'FENTA_DB', value: databaseConnection(postgres.properties.fullyQualifiedDomainName, databaseName, identities[render].name, renderDbPoolSize) }
+            // Telemetry with Entra authentication, as the Function apps send theirs.
+            { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identities[render].properties.clientId};Authorization=AAD' }
             { name: 'FENTA_DB_AUTH', value: 'entra' }
             { name: 'FENTA_STORAGE__queueServiceUri', value: 'https://${runtimeStorage.name}.queue.${storageSuffix}' }
             { name: 'FENTA_STORAGE__blobServiceUri', value: 'https://${runtimeStorage.name}.blob.${storageSuffix}' }
@@ -798,9 +971,163 @@ resource renderJob 'Microsoft.App/jobs@2025-01-01' = {
   dependsOn: [acrPull, renderRequestsForRender, renderResultsForRender, requestBlobsForRender, assetsForRender, runtimeEndpointDns, apiApp]
 }
 
+// ---------------------------------------------------------------- diagnostics and alerts
+// Everything's logs and metrics go to the one workspace: the vault's audit trail, both storage accounts' blob and queue
+// requests, the database's logs, the Function hosts' logs.
+
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: vault
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'audit', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource runtimeBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: runtimeBlobs
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource runtimeQueueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: runtimeQueues
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource mediaBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: mediaBlobs
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource postgresDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: postgres
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource apiDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: apiApp
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+resource orchestrationsDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: orchestrationsApp
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
+    metrics: [{ category: 'AllMetrics', enabled: true }]
+  }
+}
+
+var alertActions = empty(alertActionGroupId) ? [] : [alertActionGroupId]
+
+// The API's 5xx answers: more than 10 in five minutes.
+resource serverErrorsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${environmentName}-api-5xx'
+  location: 'global'
+  tags: commonTags
+  properties: {
+    description: 'The API answered more than 10 requests with a 5xx status in five minutes.'
+    severity: 2
+    enabled: true
+    scopes: [apiApp.id]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [{ name: 'http5xx', criterionType: 'StaticThresholdCriterion', metricNamespace: 'Microsoft.Web/sites', metricName: 'Http5xx', operator: 'GreaterThan', threshold: 10, timeAggregation: 'Total' }]
+    }
+    actions: [for group in alertActions: { actionGroupId: group }]
+  }
+}
+
+// Connections near the server's limit: the pools at maximum scale are sized to fit (connectionsAtMaxScale), so this
+// means something else holds connections, or the limit was changed.
+resource databaseConnectionsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${environmentName}-postgres-connections'
+  location: 'global'
+  tags: commonTags
+  properties: {
+    description: 'PostgreSQL active connections above 80% of the server\'s limit.'
+    severity: 2
+    enabled: true
+    scopes: [postgres.id]
+    evaluationFrequency: 'PT1M'
+    windowSize: 'PT5M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [{ name: 'connections', criterionType: 'StaticThresholdCriterion', metricNamespace: 'Microsoft.DBforPostgreSQL/flexibleServers', metricName: 'active_connections', operator: 'GreaterThan', threshold: postgresConnectionLimit * 8 / 10, timeAggregation: 'Maximum' }]
+    }
+    actions: [for group in alertActions: { actionGroupId: group }]
+  }
+}
+
+// Log alerts on the apps' telemetry in the workspace (Application Insights writes AppTraces and AppExceptions there).
+var logAlerts = [
+  {
+    name: 'failed-jobs'
+    description: 'Errors of the orchestrations (a job or one of its node activities failed) in the last 15 minutes.'
+    severity: 2
+    query: 'union AppTraces, AppExceptions | where AppRoleName =~ \'${names.orchestrations}\' and SeverityLevel >= 3'
+  }
+  {
+    name: 'poisoned-renders'
+    description: 'A render request was given up after too many attempts (RENDER_POISONED) or a results message went to its poison queue.'
+    severity: 1
+    query: 'union AppTraces, AppExceptions | where (Message has \'RENDER_POISONED\' or Message has \'${renderResults}-poison\' or OuterMessage has \'RENDER_POISONED\')'
+  }
+]
+
+resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for alert in logAlerts: {
+  name: 'alert-${environmentName}-${alert.name}'
+  location: location
+  tags: commonTags
+  properties: {
+    description: alert.description
+    severity: alert.severity
+    enabled: true
+    scopes: [logs.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [{ query: alert.query, timeAggregation: 'Count', operator: 'GreaterThan', threshold: 0 }]
+    }
+    actions: { actionGroups: alertActions }
+  }
+}]
+
 output apiUrl string = apiUrl
 output apiFunctionApp string = apiApp.name
 output orchestrationsFunctionApp string = orchestrationsApp.name
 output renderJob string = renderJob.name
 output postgresHost string = postgres.properties.fullyQualifiedDomainName
 output mediaStorageAccount string = mediaStorage.name
+// The database connections the apps' pools may hold at maximum scale, and what the server leaves them (docs/deployment.md).
+output databaseConnectionsAtMaxScale int = connectionsAtMaxScale
+output databaseConnectionsAvailable int = connectionsAvailable

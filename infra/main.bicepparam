@@ -1,14 +1,26 @@
-// A tenant environment's parameters. Secrets come from the shell that deploys (infra/deploy.sh reads them from the
-// environment), never from this file; they go to Key Vault only.
+// The parameters of a tenant environment read from the environment: `azd up` (its environment's values) and
+// infra/deploy.sh use this file when infra/tenants/<environment>.bicepparam does not exist. Secrets come from the shell
+// that deploys, never from a file; they go to Key Vault only, and a deployment without one keeps what the vault holds.
 using './main.bicep'
 
-param environmentName = readEnvironmentVariable('FENTA_ENVIRONMENT', 'acme-prod')
-param containerRegistryName = readEnvironmentVariable('FENTA_REGISTRY', 'acmefenta')
+param environmentName = readEnvironmentVariable('FENTA_ENVIRONMENT', readEnvironmentVariable('AZURE_ENV_NAME', 'acme-prod'))
+param costCenter = readEnvironmentVariable('FENTA_COST_CENTER', readEnvironmentVariable('FENTA_ENVIRONMENT', 'acme-prod'))
+param containerRegistryId = readEnvironmentVariable('FENTA_REGISTRY_ID', '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-fentaweb-shared/providers/Microsoft.ContainerRegistry/registries/fentaweb')
+param postgresAdminGroupObjectId = readEnvironmentVariable('FENTA_DB_ADMIN_GROUP_ID', '00000000-0000-0000-0000-000000000000')
+param postgresAdminGroupName = readEnvironmentVariable('FENTA_DB_ADMIN_GROUP', 'fentaweb-db-admins')
+param mediaCorsOrigins = filter(split(readEnvironmentVariable('FENTA_MEDIA_CORS_ORIGINS', ''), ','), origin => !empty(origin))
+param alertActionGroupId = readEnvironmentVariable('FENTA_ALERT_ACTION_GROUP_ID', '')
+param recoverKeyVault = bool(readEnvironmentVariable('FENTA_RECOVER_KEY_VAULT', 'false'))
+// infra/deploy.sh asks Azure whether the vault holds the signing key; unknown, assume it does (a missing key then fails
+// closed at the app's start-up rather than being replaced).
+param jwtSigningKeyInVault = bool(readEnvironmentVariable('FENTA_JWT_SIGNING_KEY_IN_VAULT', 'true'))
+// The optional secrets this tenant uses, comma-separated Key Vault names (docs/configuration.md), e.g. kie-api-key,smtp-password.
+param providerSecrets = filter(split(readEnvironmentVariable('FENTA_PROVIDER_SECRETS', ''), ','), name => !empty(name))
 param apiImage = readEnvironmentVariable('FENTA_API_IMAGE', 'acmefenta.azurecr.io/fentaweb-api:1.0.0')
 param orchestrationsImage = readEnvironmentVariable('FENTA_ORCHESTRATIONS_IMAGE', 'acmefenta.azurecr.io/fentaweb-orchestrations:1.0.0')
 param renderImage = readEnvironmentVariable('FENTA_RENDER_IMAGE', 'acmefenta.azurecr.io/fentaweb-render:1.0.0')
 param renderMaxExecutions = 4
-param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY')
+param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('FENTA_STRIPE_SECRET_KEY', '')
 param stripeWebhookSecret = readEnvironmentVariable('FENTA_STRIPE_WEBHOOK_SECRET', '')
 param kieApiKey = readEnvironmentVariable('FENTA_KIE_API_KEY', '')

@@ -1,8 +1,10 @@
-// The Microsoft Entra administrator of a PostgreSQL flexible server. A module of its own because the resource is named
+// A Microsoft Entra administrator of a PostgreSQL flexible server. A module of its own because the resource is named
 // by the principal's object id, which is known only once the identity exists.
 param serverName string
 param principalId string
 param principalName string
+@allowed(['Group', 'ServicePrincipal', 'User'])
+param principalType string
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' existing = {
   name: serverName
@@ -12,7 +14,7 @@ resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators
   parent: server
   name: principalId
   properties: {
-    principalType: 'ServicePrincipal'
+    principalType: principalType
     principalName: principalName
     tenantId: tenant().tenantId
   }

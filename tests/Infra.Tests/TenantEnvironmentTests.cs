@@ -165,11 +165,18 @@ public class TenantEnvironmentTests
             var uses = Resources(template).Count(r => r.Resource.GetRawText().Contains($"parameters('{secret}')", StringComparison.Ordinal));
             Assert.Equal(0, uses);
         }
-        var stored = template.GetProperty("variables").GetProperty("secretValues").EnumerateArray().ToList();
-        Assert.Equal("[parameters('jwtSigningKey')]", stored.Single(s => s.GetProperty("setting").GetString() == "FENTA_JWT_SIGNING_KEY").GetProperty("value").GetString());
+        var stored = template.GetProperty("variables").GetProperty("secretValues");
+        // A given key rotates; else the generated one, only when the vault has none.
+        Assert.Equal("[if(not(empty(parameters('jwtSigningKey'))), parameters('jwtSigningKey'), if(parameters('jwtSigningKeyInVault'), '', parameters('generatedJwtSigningKey')))]",
+            stored.GetProperty("jwt-signing-key").GetString());
+        Assert.Contains("newGuid()", parameters.GetProperty("generatedJwtSigningKey").GetProperty("defaultValue").GetString());
         Assert.Equal("Microsoft.KeyVault/vaults/secrets", Resource(template, "secrets").GetProperty("type").GetString());
+        Assert.Contains("not(empty(lambdaVariables('s').value))", template.GetProperty("variables").GetProperty("secretsToStore").GetString());
         foreach (var app in new[] { "apiSecretSettings", "orchestrationsSecretSettings" })
-            Assert.Contains("format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', variables('names').vault", template.GetProperty("variables").GetProperty(app).GetString());
+            Assert.Contains("__bicep.keyVaultReference(variables('names').vault, lambdaVariables('s').name)", template.GetProperty("variables").GetProperty(app).GetString());
+        var reference = template.GetProperty("functions").EnumerateArray().SelectMany(ns => ns.GetProperty("members").EnumerateObject())
+            .Single(f => f.Name == "keyVaultReference").Value.GetProperty("output").GetProperty("value").GetString();
+        Assert.Equal("[format('@Microsoft.KeyVault(SecretUri=https://{0}{1}/secrets/{2}/)', parameters('vaultName'), environment().suffixes.keyvaultDns, parameters('secretName'))]", reference);
         Assert.Contains("variables('apiSecretSettings')", Resource(template, "apiApp").GetRawText());
         Assert.Contains("variables('orchestrationsSecretSettings')", Resource(template, "orchestrationsApp").GetRawText());
     }
@@ -189,15 +196,14 @@ public class TenantEnvironmentTests
         }, roles);
 
         // Every role assignment: (scope, role, who) as written.
-        const string Registry = "[resourceId('Microsoft.ContainerRegistry/registries', parameters('containerRegistryName'))]";
         const string Runtime = "[resourceId('Microsoft.Storage/storageAccounts', variables('names').runtimeStorage)]";
         var expected = new Dictionary<string, (string Scope, string Role, string Who)>
         {
-            ["acrPull"] = (Registry, "variables('roles').acrPull", "every app"),
             ["runtimeForFunctions"] = (Runtime, "functionsHostRoles", "functionApps"),
             ["mediaForFunctions"] = ("[resourceId('Microsoft.Storage/storageAccounts', variables('names').mediaStorage)]", "variables('roles').blobDataContributor", "functionApps"),
-            ["secretsForFunctions"] = ("[resourceId('Microsoft.KeyVault/vaults', variables('names').vault)]", "variables('roles').keyVaultSecretsUser", "functionApps"),
-            ["telemetryForFunctions"] = ("[resourceId('Microsoft.Insights/components', variables('names').insights)]", "variables('roles').monitoringMetricsPublisher", "functionApps"),
+            // Per secret, not per vault (SecretGrantsFollowTheSecretsEachAppReads has who gets which).
+            ["secretsForFunctions"] = ("[resourceId('Microsoft.KeyVault/vaults/secrets', variables('names').vault, variables('referencedSecrets')[variables('secretGrants')[copyIndex()].secret].name)]", "variables('roles').keyVaultSecretsUser", "secretGrants"),
+            ["telemetryForFunctions"] = ("[resourceId('Microsoft.Insights/components', variables('names').insights)]", "variables('roles').monitoringMetricsPublisher", "every app"),
             ["renderRequestsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', variables('names').runtimeStorage, 'default', variables('renderRequests'))]", "variables('roles').queueDataContributor", "render"),
             ["renderResultsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', variables('names').runtimeStorage, 'default', variables('renderResults'))]", "variables('roles').queueDataContributor", "render"),
             ["requestBlobsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', variables('names').runtimeStorage, 'default', variables('renderRequests'))]", "variables('roles').blobDataContributor", "render"),
@@ -218,6 +224,7 @@ public class TenantEnvironmentTests
             {
                 case "render": Assert.Equal("[reference(format('identities[{0}]', variables('render'))).principalId]", principal); break;
                 case "functionApps": Assert.Contains("variables('functionApps')", copy + principal); break;
+                case "secretGrants": Assert.Equal("[reference(format('identities[{0}]', variables('secretGrants')[copyIndex()].app)).principalId]", principal); break;
                 default: Assert.Equal("[length(variables('apps'))]", assignment.GetProperty("copy").GetProperty("count").GetString()); break;
             }
         }
@@ -226,6 +233,11 @@ public class TenantEnvironmentTests
             template.GetProperty("variables").GetProperty("functionsHostRoles").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(["[variables('api')]", "[variables('orchestrations')]"], template.GetProperty("variables").GetProperty("functionApps").EnumerateArray().Select(r => r.GetString()));
         Assert.DoesNotContain("blobDataOwner", string.Join("", assignments.Where(a => a.Name != "runtimeForFunctions").Select(a => a.Resource.GetRawText())));
+        // AcrPull on the shared registry, in its own resource group, for the three identities.
+        var acrPull = Resource(template, "acrPull");
+        Assert.Equal(("[variables('registryIdParts')[2]]", "[variables('registryIdParts')[4]]"),
+            (acrPull.GetProperty("subscriptionId").GetString(), acrPull.GetProperty("resourceGroup").GetString()));
+        Assert.Equal("[length(variables('apps'))]", acrPull.GetProperty("properties").GetProperty("parameters").GetProperty("principalIds").GetProperty("copy")[0].GetProperty("count").GetString());
     }
 
     [Fact]
@@ -243,7 +255,14 @@ public class TenantEnvironmentTests
         foreach (var dockerfile in new[] { "api:src/Functions.Api", "orchestrations:src/Functions.Orchestrations", "render:src/Render.Container" })
             Assert.Contains(dockerfile, text);
         Assert.Contains("az acr build", text);
-        Assert.Contains("az deployment group create -g \"$FENTA_RESOURCE_GROUP\" -n \"fentaweb-$tag\" -f infra/main.bicep -p infra/main.bicepparam", text);
+        Assert.Contains("az deployment group create -g \"$FENTA_RESOURCE_GROUP\" -n \"fentaweb-$tag\" -f infra/main.bicep -p \"$params\"", text);
+        Assert.Contains("params=infra/tenants/$FENTA_ENVIRONMENT.bicepparam", text);
+        // Checks before anything is created, the pinned Bicep, the vault's recovery, and no signing key on the deployer's disk.
+        Assert.True(text.IndexOf("infra/check-environment.sh", StringComparison.Ordinal) < text.IndexOf("az group create", StringComparison.Ordinal));
+        Assert.Contains("az bicep install --version", text);
+        Assert.Contains("FENTA_RECOVER_KEY_VAULT=true", text);
+        Assert.Contains("FENTA_JWT_SIGNING_KEY_IN_VAULT", text);
+        Assert.DoesNotContain("jwt.key", text);
         // Every image the parameters file reads is set by the script.
         foreach (var image in new[] { "FENTA_API_IMAGE", "FENTA_ORCHESTRATIONS_IMAGE", "FENTA_RENDER_IMAGE" })
         {
@@ -271,5 +290,192 @@ public class TenantEnvironmentTests
         Assert.Equal(("smtp.acme.example", 587), (parameters.GetProperty("smtpHost").GetProperty("value").GetString(), parameters.GetProperty("smtpPort").GetProperty("value").GetInt32()));
         Assert.Equal("", parameters.GetProperty("stripeSecretKey").GetProperty("value").GetString());
         Assert.Equal("acme-prod", parameters.GetProperty("environmentName").GetProperty("value").GetString());
+    }
+
+    private static JsonElement Param(JsonElement template, string name) => template.GetProperty("parameters").GetProperty(name);
+
+    private static async Task<JsonElement> ParametersAsync(string file, IDictionary<string, string> environment)
+    {
+        var (exit, json, errors) = await BicepAsync(environment, "build-params", file, "--stdout");
+        Assert.True(exit == 0, errors);
+        return JsonDocument.Parse(JsonDocument.Parse(json).RootElement.GetProperty("parametersJson").GetString()!).RootElement.GetProperty("parameters");
+    }
+
+    [Fact]
+    public async Task BothFunctionAppsMonitorTheirOwnScaleAndHaveNoBasicPublishingCredentials()
+    {
+        var template = await TemplateAsync();
+        foreach (var (app, prefix) in new[] { ("apiApp", "api"), ("orchestrationsApp", "orchestrations") })
+        {
+            Assert.True(Resource(template, app).GetProperty("properties").GetProperty("siteConfig").GetProperty("functionsRuntimeScaleMonitoringEnabled").GetBoolean());
+            foreach (var policy in new[] { "ftp", "scm" })
+            {
+                var resource = Resource(template, $"{prefix}{char.ToUpperInvariant(policy[0])}{policy[1..]}Publishing");
+                Assert.Equal("Microsoft.Web/sites/basicPublishingCredentialsPolicies", resource.GetProperty("type").GetString());
+                Assert.EndsWith($"'{policy}')]", resource.GetProperty("name").GetString());
+                Assert.False(resource.GetProperty("properties").GetProperty("allow").GetBoolean());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SecretGrantsFollowTheSecretsEachAppReads()
+    {
+        var template = await TemplateAsync();
+        // Who reads what (docs/configuration.md): src/Functions.Api reads the signing key, Stripe, SMTP; the workers the providers.
+        var catalog = template.GetProperty("variables").GetProperty("secretCatalog").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("name").GetString()!, s => (Api: s.GetProperty("api").GetBoolean(), Orchestrations: s.GetProperty("orchestrations").GetBoolean()));
+        Assert.Equal((true, false), catalog["jwt-signing-key"]);
+        Assert.Equal((true, false), catalog["smtp-password"]);
+        Assert.Equal((true, false), catalog["stripe-webhook-secret"]);
+        foreach (var workerOnly in new[] { "llm-api-key", "tts-api-key", "asr-api-key" }) Assert.Equal((false, true), catalog[workerOnly]);
+        // One grant per (secret, app that reads it), scoped to the secret.
+        var grants = template.GetProperty("variables").GetProperty("secretGrants").GetString()!;
+        Assert.Contains("if(variables('referencedSecrets')[lambdaVariables('i')].api, createArray(createObject('secret', lambdaVariables('i'), 'app', variables('api')))", grants);
+        Assert.Contains("if(variables('referencedSecrets')[lambdaVariables('i')].orchestrations, createArray(createObject('secret', lambdaVariables('i'), 'app', variables('orchestrations')))", grants);
+        Assert.StartsWith("[resourceId('Microsoft.KeyVault/vaults/secrets'", Resource(template, "secretsForFunctions").GetProperty("scope").GetString());
+        Assert.DoesNotContain(Resources(template), r => r.Resource.GetProperty("type").GetString() == "Microsoft.Authorization/roleAssignments"
+            && r.Resource.GetProperty("scope").GetString() == "[resourceId('Microsoft.KeyVault/vaults', variables('names').vault)]");
+    }
+
+    [Fact]
+    public async Task ARedeployWithoutASecretsValueKeepsTheSecretAndTheSettingThatReferencesIt()
+    {
+        var template = await TemplateAsync();
+        // Which settings reference Key Vault depends on names only: the signing key and the tenant's providerSecrets.
+        var referenced = template.GetProperty("variables").GetProperty("referencedSecrets").GetString()!;
+        Assert.Equal("[filter(variables('secretCatalog'), lambda('s', or(equals(lambdaVariables('s').name, 'jwt-signing-key'), contains(parameters('providerSecrets'), lambdaVariables('s').name))))]", referenced);
+        Assert.DoesNotContain("value", template.GetProperty("variables").GetProperty("secretCatalog").GetRawText());
+        foreach (var settings in new[] { "apiSecretSettings", "orchestrationsSecretSettings" })
+            Assert.DoesNotContain("secretValues", template.GetProperty("variables").GetProperty(settings).GetString());
+
+        // The tenant's parameters, deployed again with no secret in the environment: no value, so nothing is written,
+        // and the secrets it uses are still listed, so their settings still reference Key Vault.
+        var parameters = await ParametersAsync("tenants/example.bicepparam", new Dictionary<string, string>());
+        Assert.Equal("", parameters.GetProperty("kieApiKey").GetProperty("value").GetString());
+        Assert.Equal("", parameters.GetProperty("jwtSigningKey").GetProperty("value").GetString());
+        Assert.True(parameters.GetProperty("jwtSigningKeyInVault").GetProperty("value").GetBoolean());
+        Assert.Contains("kie-api-key", parameters.GetProperty("providerSecrets").GetProperty("value").EnumerateArray().Select(s => s.GetString()));
+        Assert.False(parameters.TryGetProperty("generatedJwtSigningKey", out _)); // generated at deployment time, never in a file
+
+        // The same with the environment-driven file.
+        var fromEnvironment = await ParametersAsync("main.bicepparam", new Dictionary<string, string> { ["FENTA_PROVIDER_SECRETS"] = "kie-api-key,smtp-password" });
+        Assert.Equal(["kie-api-key", "smtp-password"], fromEnvironment.GetProperty("providerSecrets").GetProperty("value").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal("", fromEnvironment.GetProperty("smtpPassword").GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task PostgresHasAnEntraGroupAdministratorVerifiedTlsAndPoolsThatFitItsConnectionLimit()
+    {
+        var template = await TemplateAsync();
+        var group = Resource(template, "databaseAdminGroup").GetProperty("properties").GetProperty("parameters");
+        Assert.Equal("Group", group.GetProperty("principalType").GetProperty("value").GetString());
+        Assert.Equal("[parameters('postgresAdminGroupObjectId')]", group.GetProperty("principalId").GetProperty("value").GetString());
+        Assert.Equal("ServicePrincipal", Resource(template, "databaseAdmin").GetProperty("properties").GetProperty("parameters").GetProperty("principalType").GetProperty("value").GetString());
+
+        var connection = template.GetProperty("functions").EnumerateArray().SelectMany(ns => ns.GetProperty("members").EnumerateObject())
+            .Single(f => f.Name == "databaseConnection").Value.GetProperty("output").GetProperty("value").GetString()!;
+        Assert.Contains("SSL Mode=VerifyFull", connection);
+        Assert.Contains("Maximum Pool Size={3}", connection);
+        Assert.DoesNotContain("SSL Mode=Require", template.GetRawText());
+
+        // At the defaults, every instance of every app at its maximum holds no more than the server leaves the apps.
+        int Default(string name) => Param(template, name).GetProperty("defaultValue").GetInt32();
+        var atMaxScale = Default("functionsMaxInstances") * (Default("apiDbPoolSize") + Default("orchestrationsDbPoolSize")) + Default("renderMaxExecutions") * Default("renderDbPoolSize");
+        var limit = template.GetProperty("variables").GetProperty("postgresConnectionLimits").GetProperty(Param(template, "postgresSku").GetProperty("defaultValue").GetString()!).GetInt32();
+        var headroom = template.GetProperty("variables").GetProperty("connectionHeadroom").GetInt32();
+        Assert.True(atMaxScale <= limit - 15 - headroom, $"{atMaxScale} connections at maximum scale, {limit} on the server");
+        Assert.Equal("[add(mul(parameters('functionsMaxInstances'), add(parameters('apiDbPoolSize'), parameters('orchestrationsDbPoolSize'))), mul(parameters('renderMaxExecutions'), parameters('renderDbPoolSize')))]",
+            template.GetProperty("variables").GetProperty("connectionsAtMaxScale").GetString());
+    }
+
+    [Fact]
+    public async Task EverySubnetHasANetworkSecurityGroupAndMediaCorsIsPerTenantWithNoWildcardByDefault()
+    {
+        var template = await TemplateAsync();
+        var subnets = Resource(template, "vnet").GetProperty("properties").GetProperty("subnets").EnumerateArray().ToList();
+        Assert.Equal(4, subnets.Count);
+        Assert.All(subnets, s => Assert.StartsWith("[resourceId('Microsoft.Network/networkSecurityGroups'", s.GetProperty("properties").GetProperty("networkSecurityGroup").GetProperty("id").GetString()));
+        Assert.Equal(0, Param(template, "mediaCorsOrigins").GetProperty("defaultValue").GetArrayLength());
+        Assert.StartsWith("[if(empty(parameters('mediaCorsOrigins')), createArray(),", Resource(template, "mediaBlobs").GetProperty("properties").GetProperty("cors").GetProperty("corsRules").GetString());
+        Assert.DoesNotContain("'*'", (await File.ReadAllTextAsync(Path.Combine(Infra, "main.bicepparam"))));
+    }
+
+    [Fact]
+    public async Task DiagnosticsGoToTheWorkspaceAndAlertsCoverFailuresSaturationAndServerErrors()
+    {
+        var template = await TemplateAsync();
+        var scopes = Resources(template).Where(r => r.Resource.GetProperty("type").GetString() == "Microsoft.Insights/diagnosticSettings")
+            .ToDictionary(r => r.Resource.GetProperty("scope").GetString()!, r => r.Resource.GetProperty("properties"));
+        foreach (var scope in new[]
+        {
+            "[resourceId('Microsoft.KeyVault/vaults', variables('names').vault)]",
+            "[resourceId('Microsoft.Storage/storageAccounts/blobServices', variables('names').runtimeStorage, 'default')]",
+            "[resourceId('Microsoft.Storage/storageAccounts/queueServices', variables('names').runtimeStorage, 'default')]",
+            "[resourceId('Microsoft.Storage/storageAccounts/blobServices', variables('names').mediaStorage, 'default')]",
+            "[resourceId('Microsoft.DBforPostgreSQL/flexibleServers', variables('names').postgres)]",
+            "[resourceId('Microsoft.Web/sites', variables('names').api)]",
+            "[resourceId('Microsoft.Web/sites', variables('names').orchestrations)]",
+        })
+        {
+            Assert.True(scopes.ContainsKey(scope), scope);
+            Assert.Equal("[resourceId('Microsoft.OperationalInsights/workspaces', variables('names').logs)]", scopes[scope].GetProperty("workspaceId").GetString());
+        }
+        Assert.Equal("audit", scopes["[resourceId('Microsoft.KeyVault/vaults', variables('names').vault)]"].GetProperty("logs")[0].GetProperty("categoryGroup").GetString());
+
+        var env = Resource(template, "renderJob").GetProperty("properties").GetProperty("template").GetProperty("containers")[0].GetProperty("env").EnumerateArray()
+            .Select(e => e.GetProperty("name").GetString());
+        Assert.Contains("APPLICATIONINSIGHTS_CONNECTION_STRING", env);
+
+        Assert.Equal("Http5xx", Resource(template, "serverErrorsAlert").GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("metricName").GetString());
+        Assert.Equal("active_connections", Resource(template, "databaseConnectionsAlert").GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("metricName").GetString());
+        Assert.Equal(["failed-jobs", "poisoned-renders"], template.GetProperty("variables").GetProperty("logAlerts").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        Assert.Equal("Microsoft.Insights/scheduledQueryRules", Resource(template, "logAlertRules").GetProperty("type").GetString());
+        Assert.Contains("parameters('alertActionGroupId')", template.GetProperty("variables").GetProperty("alertActions").GetString());
+    }
+
+    [Fact]
+    public async Task EveryResourceCarriesTheTenantAndCostTagsAndTheEnvironmentNameIsValidatedFirst()
+    {
+        var template = await TemplateAsync();
+        foreach (var (name, resource) in Resources(template).Where(r => r.Resource.TryGetProperty("location", out _)))
+            Assert.True(resource.TryGetProperty("tags", out var tags) && tags.GetString()!.Contains("variables('commonTags')"), name);
+        var common = template.GetProperty("variables").GetProperty("commonTags").GetString()!;
+        Assert.Contains("'tenant', parameters('environmentName')", common);
+        Assert.Contains("'cost-center', parameters('costCenter')", common);
+
+        var environmentName = Param(template, "environmentName");
+        Assert.Equal((3, 16), (environmentName.GetProperty("minLength").GetInt32(), environmentName.GetProperty("maxLength").GetInt32()));
+        foreach (var (name, valid) in new[] { ("acme-prod", true), ("a1b", true), ("Acme-prod", false), ("acme_prod", false), ("-acme", false), ("acme-", false), ("ac", false), ("acme--prod", false), ("1acme", false), ("acme-production-eu", false) })
+        {
+            var start = new ProcessStartInfo("bash") { RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(Infra, "check-environment.sh"));
+            start.ArgumentList.Add(name);
+            using var check = Process.Start(start)!;
+            await check.StandardError.ReadToEndAsync();
+            await check.WaitForExitAsync();
+            Assert.True(valid == (check.ExitCode == 0), name);
+        }
+    }
+
+    [Fact]
+    public async Task AzdServicesMatchTheAppsInSrcAndProvisionTheSameBicep()
+    {
+        var root = Path.GetFullPath(Path.Combine(Infra, ".."));
+        var yaml = await File.ReadAllTextAsync(Path.Combine(root, "azure.yaml"));
+        // The deployable apps: the projects in src/ with a Dockerfile.
+        var apps = Directory.GetDirectories(Path.Combine(root, "src")).Where(d => File.Exists(Path.Combine(d, "Dockerfile")))
+            .Select(d => "./src/" + Path.GetFileName(d)).Order().ToList();
+        var services = System.Text.RegularExpressions.Regex.Matches(yaml, @"^  (\w+):\n    project: (\S+)\n    language: (\w+)\n    host: (\w+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => (Name: m.Groups[1].Value, Project: m.Groups[2].Value, Language: m.Groups[3].Value, Host: m.Groups[4].Value)).ToList();
+        Assert.Equal(apps, services.Select(s => s.Project).Order());
+        Assert.All(services, s => Assert.Equal("dotnet", s.Language));
+        Assert.Equal([("api", "function"), ("orchestrations", "function"), ("render", "containerapp")], services.Select(s => (s.Name, s.Host)));
+        Assert.Contains("  provider: bicep\n  path: infra\n  module: main\n", yaml);
+        // Each service is the resource azd finds by its azd-service-name tag.
+        var template = await TemplateAsync();
+        foreach (var (symbol, service) in new[] { ("apiApp", "api"), ("orchestrationsApp", "orchestrations"), ("renderJob", "render") })
+            Assert.Contains($"createObject('azd-service-name', '{service}')", Resource(template, symbol).GetProperty("tags").GetString());
+        Assert.True(File.Exists(Path.Combine(root, ".dockerignore")));
     }
 }

@@ -1,0 +1,21 @@
+// One file per tenant: infra/tenants/<environment name>.bicepparam, in git (nothing secret in it). infra/deploy.sh uses it
+// when FENTA_ENVIRONMENT names it; secrets still come from the deploying shell, and only when they change.
+using '../main.bicep'
+
+param environmentName = 'example'
+param costCenter = 'example-co'
+param tags = { owner: 'platform@example.com' }
+param containerRegistryId = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-fentaweb-shared/providers/Microsoft.ContainerRegistry/registries/fentaweb'
+param apiImage = readEnvironmentVariable('FENTA_API_IMAGE', 'fentaweb.azurecr.io/fentaweb-api:1.0.0')
+param orchestrationsImage = readEnvironmentVariable('FENTA_ORCHESTRATIONS_IMAGE', 'fentaweb.azurecr.io/fentaweb-orchestrations:1.0.0')
+param renderImage = readEnvironmentVariable('FENTA_RENDER_IMAGE', 'fentaweb.azurecr.io/fentaweb-render:1.0.0')
+param postgresAdminGroupObjectId = '00000000-0000-0000-0000-000000000000'
+param postgresAdminGroupName = 'fentaweb-example-db-admins'
+param mediaCorsOrigins = ['https://app.example.com']
+param alertActionGroupId = ''
+param recoverKeyVault = bool(readEnvironmentVariable('FENTA_RECOVER_KEY_VAULT', 'false'))
+param jwtSigningKeyInVault = bool(readEnvironmentVariable('FENTA_JWT_SIGNING_KEY_IN_VAULT', 'true'))
+param providerSecrets = ['kie-api-key', 'pexels-api-key']
+param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY', '')
+param kieApiKey = readEnvironmentVariable('FENTA_KIE_API_KEY', '')
+param pexelsApiKey = readEnvironmentVariable('FENTA_PEXELS_API_KEY', '')
