@@ -101,6 +101,11 @@ say "deploying infra/main.bicep (the first run takes 20-30 minutes: PostgreSQL, 
 az deployment group create -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" -f infra/main.bicep -p "$params" -o none
 api_url=$(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" --query properties.outputs.apiUrl.value -o tsv)
 
+say "waiting for the apps' Key Vault references to resolve"
+# shellcheck disable=SC2046 # the two app names, one word each
+infra/check-references.sh "$FENTA_RESOURCE_GROUP" $(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" \
+  --query '[properties.outputs.apiFunctionApp.value, properties.outputs.orchestrationsFunctionApp.value]' -o tsv)
+
 say "waiting for $api_url/readyz (the API migrates the database on start-up)"
 for _ in $(seq 1 60); do
   if curl -fsS "$api_url/readyz" >/dev/null 2>&1; then
