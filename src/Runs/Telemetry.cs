@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using TraceContext = System.Diagnostics.ActivityContext;
+
+namespace FentaWeb.Runs;
+
+/// <summary>
+/// FentaWeb's own spans and metrics, one <see cref="ActivitySource"/> and one <see cref="Meter"/> named "FentaWeb" for
+/// every host (the API, the orchestrations, the renderer). A job is one trace: its W3C trace context is stored with the
+/// job when it is created (<c>jobs.trace_parent</c>), and every later span for the job (node activities in other
+/// processes, the render, webhook deliveries) starts as a child of it, as Durable Task's own context need not carry it.
+/// Without a listener (no exporter configured) the spans are not created and the instruments record nothing.
+/// </summary>
+public static class Telemetry
+{
+    public const string Name = "FentaWeb";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("fenta.jobs.started", "{job}", "Jobs created, by template");
+    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("fenta.jobs.completed", "{job}", "Jobs that completed, by template");
+    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("fenta.jobs.failed", "{job}", "Jobs that failed, by template");
+    public static readonly Histogram<double> NodeDuration = Meter.CreateHistogram<double>("fenta.node.duration", "s", "How long one execution of a node item took, by node type and outcome");
+    public static readonly Counter<double> RenderSeconds = Meter.CreateCounter<double>("fenta.render.seconds", "s", "Seconds of FFmpeg rendering");
+    public static readonly Counter<long> KieCredits = Meter.CreateCounter<long>("fenta.kie.credits", "{credit}", "KIE credits spent, by model");
+    public static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.duration", "s", "How long a webhook delivery attempt took, by outcome");
+
+    private static long _renderQueueDepth;
+    private static double _oldestRenderRequestSeconds;
+
+    static Telemetry()
+    {
+        Meter.CreateObservableGauge("fenta.render.queue.depth", () => Interlocked.Read(ref _renderQueueDepth), "{request}", "Render requests waiting on the render queue (approximate)");
+        Meter.CreateObservableGauge("fenta.render.queue.oldest_age", () => Volatile.Read(ref _oldestRenderRequestSeconds), "s", "Age of the oldest render request on the render queue");
+    }
+
+    /// <summary>What <see cref="RenderQueueMonitor"/> last saw on the render queue.</summary>
+    public static void ObserveRenderQueue(long depth, TimeSpan oldest)
+    {
+        Interlocked.Exchange(ref _renderQueueDepth, depth);
+        Volatile.Write(ref _oldestRenderRequestSeconds, Math.Max(0, oldest.TotalSeconds));
+    }
+
+    /// <summary>The tag value of a job's template: its workflow, or <c>inline</c> for a job from an inline graph or a direct render.</summary>
+    public static KeyValuePair<string, object?> Template(string? workflowId) => new("fenta.template", workflowId ?? "inline");
+
+    /// <summary>
+    /// The trace context a new job is stored with: the current span's (the API request's, the schedule tick's), or a new
+    /// sampled root when there is none (no listener), so every job has a trace id support can search logs for.
+    /// </summary>
+    public static string NewJobTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id } ? id
+        : $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+
+    /// <summary>The trace id of a stored traceparent (<c>00-{trace id}-{span id}-{flags}</c>), or null.</summary>
+    public static string? TraceIdOf(string? traceParent) =>
+        TraceContext.TryParse(traceParent, null, out var context) ? context.TraceId.ToHexString() : null;
+
+    /// <summary>
+    /// Starts a span of a job: a child of the current span when that is in the job's trace already (the render request's
+    /// span in the renderer), else of the job's stored context. Null when nothing listens.
+    /// </summary>
+    public static Activity? StartJobSpan(string name, string? traceParent, string jobId, ActivityKind kind = ActivityKind.Internal)
+    {
+        TraceContext parent = default;
+        if (TraceContext.TryParse(traceParent, null, out var stored)
+            && Activity.Current?.TraceId != stored.TraceId) parent = stored;
+        var activity = Source.StartActivity(name, kind, parent);
+        activity?.SetTag("fenta.job_id", jobId);
+        return activity;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FentaWeb.Runs;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace FentaWeb.Api.Tests;
+
+/// <summary>
+/// A job is one trace (issue 26): the API request that creates it, its run's activities in the orchestration worker, the
+/// render in the render container (its context carried by the render queue message) share the trace id that
+/// GET /v1/jobs/{id} answers and the job's first log line holds. The spans are exported to an in-memory exporter.
+/// </summary>
+public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTests.Host>
+{
+    /// <summary>What the exporter collected: other test classes run jobs at the same time, so it is read under a lock.</summary>
+    private sealed class Spans : Collection<Activity>
+    {
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (this) base.InsertItem(index, item);
+        }
+
+        public List<Activity> Of(ActivityTraceId trace)
+        {
+            lock (this) return this.Where(a => a.TraceId == trace).ToList();
+        }
+    }
+
+    [Fact]
+    public async Task AJobsSpansFromTheApiThroughItsNodesToTheRendererShareOneTraceId()
+    {
+        var spans = new Spans();
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(Telemetry.Name, "Microsoft.AspNetCore")
+            .AddInMemoryExporter(spans)
+            .Build();
+        var client = (await host.RegisterAsync()).Client();
+        var started = await (await client.PostAsJsonAsync("/v1/jobs", new
+        {
+            template_id = "tmpl_shorts_v1",
+            config = new
+            {
+                sources = new object[] { new { type = "stock", provider = "local", query = "harbour morning", count = 2 } },
+                script = new { prompt = "ferries leave the harbour at dawn", genre = "news", duration_seconds = 4 },
+                tts = new { provider = "espeak" },
+                output = new { profile = "9x16_720p", quality = "draft" },
+            },
+        })).ReadJsonAsync(202);
+        var jobId = started.GetProperty("id").GetString()!;
+        var job = await client.JobEndedAsync(jobId);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+
+        // The answer names the trace, and so does the job's first log line.
+        var traceId = job.GetProperty("trace_id").GetString()!;
+        Assert.Matches("^[0-9a-f]{32}$", traceId);
+        var logs = await (await client.GetAsync($"/v1/jobs/{jobId}/logs")).ReadJsonAsync(200);
+        var firstLog = logs.GetProperty("data").EnumerateArray().First(l => l.GetProperty("message").GetString()!.StartsWith("Job queued"));
+        Assert.Equal(traceId, firstLog.GetProperty("data").GetProperty("trace_id").GetString());
+
+        // The renderer's span ends after it reported, so it may end just after the job did: wait for it, and for the finish.
+        var trace = ActivityTraceId.CreateFromString(traceId);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<Activity> ofJob;
+        while (!Has(ofJob = spans.Of(trace), "render request", "job finish") && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+        // API → orchestration → node activities → renderer, one trace.
+        var created = Assert.Single(ofJob, a => a.OperationName == "job.create");
+        var request = Assert.Single(ofJob, a => a.SpanId == created.ParentSpanId);
+        Assert.Equal(("Microsoft.AspNetCore", ActivityKind.Server), (request.Source.Name, request.Kind));
+        Assert.Equal(jobId, created.GetTagItem("fenta.job_id"));
+        Assert.Contains(ofJob, a => a.OperationName == "job run");
+        Assert.Contains(ofJob, a => a.OperationName == "job finish");
+        foreach (var node in new[] { "script", "tts", "sources_0", "timeline" })
+            Assert.Contains(ofJob, a => a.OperationName.StartsWith("node ") && (string?)a.GetTagItem("fenta.node_id") == node && a.ParentSpanId == created.SpanId);
+        var submit = Assert.Single(ofJob, a => a.OperationName == "render submit");
+        var render = Assert.Single(ofJob, a => a.OperationName == "render request");
+        Assert.Equal((ActivityKind.Consumer, submit.SpanId), (render.Kind, render.ParentSpanId));
+        var rendered = Assert.Single(ofJob, a => a.OperationName == "node Output.Render");
+        Assert.Equal(render.SpanId, rendered.ParentSpanId);
+        Assert.Equal("Succeeded", rendered.GetTagItem("fenta.outcome"));
+    }
+
+    private static bool Has(List<Activity> spans, params string[] names) => names.All(n => spans.Any(a => a.OperationName == n));
+}
