@@ -44,7 +44,7 @@ public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTe
             config = new
             {
                 sources = new object[] { new { type = "stock", provider = "local", query = "harbour morning", count = 2 } },
-                script = new { prompt = "ferries leave the harbour at dawn", genre = "news", duration_seconds = 4 },
+                script = new { prompt = "ferries leave the harbour at dawn", genre = "news", duration_seconds = 6 },
                 tts = new { provider = "espeak" },
                 output = new { profile = "9x16_720p", quality = "draft" },
             },
