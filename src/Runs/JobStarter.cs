@@ -92,32 +92,35 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
     {
         // The job's trace: this span's, a child of the request's (or a root), stored with the job for every later span.
         using var span = Telemetry.Source.StartActivity("job.create");
-        var (jobId, created, unstarted) = await InsertAsync(request, Telemetry.NewJobTraceParent(), ct);
+        var traceParent = Telemetry.NewJobTraceParent();
+        var (jobId, created, unstarted) = await InsertAsync(request, traceParent, ct);
         span?.SetTag("fenta.job_id", jobId);
         if (created) Telemetry.JobsStarted.Add(1, Telemetry.Template(request.Config.WorkflowId));
         // A paused job has no run until its allowance resets. A replay finds the run scheduled or still being scheduled,
         // unless the process that inserted the job died before scheduling it and its run is overdue.
         if (created && !unstarted && background is not null)
-            background.Add(() => ScheduleAfterAnswerAsync(runs, jobId));
+            background.Add(() => ScheduleAfterAnswerAsync(runs, jobId, traceParent));
         else if (created ? !unstarted : !unstarted && await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null)
-            await ScheduleAsync(runs, jobId, ct);
+            await ScheduleAsync(runs, jobId, created ? traceParent : null, ct);
         return (jobId, created);
     }
 
     /// <summary>Schedules the job's run and clears its owed mark (unless it is paused: a pause owns the mark).</summary>
-    private async Task ScheduleAsync(DurableTaskClient runs, string jobId, CancellationToken ct)
+    private async Task ScheduleAsync(DurableTaskClient runs, string jobId, string? traceParent, CancellationToken ct)
     {
+        // In the job's trace: Durable Task's client passes the current span on to the orchestration it creates.
+        using var span = Telemetry.StartJobSpan("job schedule", traceParent, jobId, System.Diagnostics.ActivityKind.Producer);
         await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.JobRun, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
         await using var scheduled = dataSource.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
         scheduled.Parameters.Add(new() { Value = jobId });
         await scheduled.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task ScheduleAfterAnswerAsync(DurableTaskClient runs, string jobId)
+    private async Task ScheduleAfterAnswerAsync(DurableTaskClient runs, string jobId, string traceParent)
     {
         try
         {
-            await ScheduleAsync(runs, jobId, CancellationToken.None);
+            await ScheduleAsync(runs, jobId, traceParent, CancellationToken.None);
         }
         catch (Exception e)
         {

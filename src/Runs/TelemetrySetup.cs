@@ -43,7 +43,8 @@ public static class TelemetrySetup
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(Telemetry.Name, "Microsoft.AspNetCore", "System.Net.Http");
+                // Durable Task's own spans (create_orchestration, orchestration, activity) join the job's trace via "job schedule".
+                tracing.AddSource(Telemetry.Name, "Microsoft.DurableTask", "Microsoft.AspNetCore", "System.Net.Http");
                 if (options.Console) tracing.AddConsoleExporter();
             })
             .WithMetrics(metrics =>

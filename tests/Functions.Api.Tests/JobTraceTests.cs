@@ -34,7 +34,7 @@ public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTe
     {
         var spans = new Spans();
         using var tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(Telemetry.Name, "Microsoft.AspNetCore")
+            .AddSource(Telemetry.Name, "Microsoft.AspNetCore", "Microsoft.DurableTask")
             .AddInMemoryExporter(spans)
             .Build();
         var client = (await host.RegisterAsync()).Client();
@@ -71,11 +71,18 @@ public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTe
         var request = Assert.Single(ofJob, a => a.SpanId == created.ParentSpanId);
         Assert.Equal(("Microsoft.AspNetCore", ActivityKind.Server), (request.Source.Name, request.Kind));
         Assert.Equal(jobId, created.GetTagItem("fenta.job_id"));
-        Assert.Contains(ofJob, a => a.OperationName == "job run");
-        Assert.Contains(ofJob, a => a.OperationName == "job finish");
+        // The run is scheduled in the job's trace, so Durable Task's orchestration and activity spans are in it, under the request.
+        var bySpan = ofJob.GroupBy(a => a.SpanId).ToDictionary(g => g.Key, g => g.First());
+        bool Under(Activity span, Activity ancestor) =>
+            span.ParentSpanId == ancestor.SpanId || bySpan.TryGetValue(span.ParentSpanId, out var parent) && Under(parent, ancestor);
+        var orchestration = Assert.Single(ofJob, a => a.Source.Name == "Microsoft.DurableTask" && a.OperationName == "orchestration:JobRun");
+        Assert.True(Under(orchestration, created));
+        Assert.True(Under(Assert.Single(ofJob, a => a.OperationName == "job run"), orchestration));
+        Assert.True(Under(Assert.Single(ofJob, a => a.OperationName == "job finish"), orchestration));
         foreach (var node in new[] { "script", "tts", "sources_0", "timeline" })
-            Assert.Contains(ofJob, a => a.OperationName.StartsWith("node ") && (string?)a.GetTagItem("fenta.node_id") == node && a.ParentSpanId == created.SpanId);
+            Assert.True(Under(Assert.Single(ofJob, a => a.OperationName.StartsWith("node ") && (string?)a.GetTagItem("fenta.node_id") == node), orchestration), node);
         var submit = Assert.Single(ofJob, a => a.OperationName == "render submit");
+        Assert.True(Under(submit, orchestration));
         var render = Assert.Single(ofJob, a => a.OperationName == "render request");
         Assert.Equal((ActivityKind.Consumer, submit.SpanId), (render.Kind, render.ParentSpanId));
         var rendered = Assert.Single(ofJob, a => a.OperationName == "node Output.Render");
