@@ -41,7 +41,7 @@ public static class WorkerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddRunServices(builder.Configuration);
-        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations");
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations", httpSpans: false);
         builder.Services.AddLocalTaskHubWorker(TaskHubOptions.FromSettings(key => builder.Configuration[key]), RunTasks.Register);
         builder.Services.AddLocalTriggers();
         configure?.Invoke(builder.Services);

@@ -32,10 +32,13 @@ public static class TelemetrySetup
     /// <summary>
     /// OpenTelemetry for one host: FentaWeb's spans and metrics, ASP.NET Core's and HttpClient's (built into .NET), the
     /// runtime's metrics, and the host's logs, to the exporters its settings name. <paramref name="host"/> adds what only
-    /// that host has (the Functions worker's defaults on Azure). Returns whether anything was registered.
+    /// that host has (the Functions worker's defaults on Azure). <paramref name="httpSpans"/>: ASP.NET Core's request
+    /// and HttpClient's call spans; not in the orchestration worker, whose HTTP is mostly its worker's gRPC calls to its own
+    /// task hub sidecar (a span each would be noise; its webhook deliveries have spans of their own). Returns whether
+    /// anything was registered.
     /// </summary>
     public static bool AddFentaTelemetry(this IServiceCollection services, IConfiguration config, string serviceName,
-        Action<OpenTelemetryBuilder>? host = null)
+        Action<OpenTelemetryBuilder>? host = null, bool httpSpans = true)
     {
         var options = TelemetryOptions.FromSettings(key => config[key]);
         if (!options.Enabled) return false;
@@ -44,7 +47,8 @@ public static class TelemetrySetup
             .WithTracing(tracing =>
             {
                 // Durable Task's own spans (create_orchestration, orchestration, activity) join the job's trace via "job schedule".
-                tracing.AddSource(Telemetry.Name, "Microsoft.DurableTask", "Microsoft.AspNetCore", "System.Net.Http");
+                tracing.AddSource(Telemetry.Name, "Microsoft.DurableTask");
+                if (httpSpans) tracing.AddSource("Microsoft.AspNetCore", "System.Net.Http");
                 if (options.Console) tracing.AddConsoleExporter();
             })
             .WithMetrics(metrics =>
