@@ -26,20 +26,25 @@ public static class Telemetry
     public static readonly Counter<long> KieCredits = Meter.CreateCounter<long>("fenta.kie.credits", "{credit}", "KIE credits spent, by model");
     public static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.duration", "s", "How long a webhook delivery attempt took, by outcome");
 
-    private static long _renderQueueDepth;
-    private static double _oldestRenderRequestSeconds;
+    // What RenderQueueMonitor last saw; null in a process that does not sample the queue, which then reports nothing (not 0).
+    private static (long Depth, double OldestSeconds)? _renderQueue;
+    private static readonly Lock RenderQueueLock = new();
 
     static Telemetry()
     {
-        Meter.CreateObservableGauge("fenta.render.queue.depth", () => Interlocked.Read(ref _renderQueueDepth), "{request}", "Render requests waiting on the render queue (approximate)");
-        Meter.CreateObservableGauge("fenta.render.queue.oldest_age", () => Volatile.Read(ref _oldestRenderRequestSeconds), "s", "Age of the oldest render request on the render queue");
+        Meter.CreateObservableGauge("fenta.render.queue.depth", () => RenderQueue(q => new Measurement<long>(q.Depth)), "{request}", "Render requests waiting on the render queue (approximate)");
+        Meter.CreateObservableGauge("fenta.render.queue.oldest_age", () => RenderQueue(q => new Measurement<double>(q.OldestSeconds)), "s", "Age of the oldest render request on the render queue");
+    }
+
+    private static IEnumerable<Measurement<T>> RenderQueue<T>(Func<(long Depth, double OldestSeconds), Measurement<T>> measure) where T : struct
+    {
+        lock (RenderQueueLock) return _renderQueue is { } seen ? [measure(seen)] : [];
     }
 
     /// <summary>What <see cref="RenderQueueMonitor"/> last saw on the render queue.</summary>
     public static void ObserveRenderQueue(long depth, TimeSpan oldest)
     {
-        Interlocked.Exchange(ref _renderQueueDepth, depth);
-        Volatile.Write(ref _oldestRenderRequestSeconds, Math.Max(0, oldest.TotalSeconds));
+        lock (RenderQueueLock) _renderQueue = (depth, Math.Max(0, oldest.TotalSeconds));
     }
 
     /// <summary>The tag value of a job's template: its workflow, or <c>inline</c> for a job from an inline graph or a direct render.</summary>

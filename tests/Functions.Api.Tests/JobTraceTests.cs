@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using FentaWeb.Runs;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace FentaWeb.Api.Tests;
@@ -37,6 +38,8 @@ public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTe
             .AddSource(Telemetry.Name, "Microsoft.AspNetCore", "Microsoft.DurableTask")
             .AddInMemoryExporter(spans)
             .Build();
+        var metrics = new List<Metric>();
+        using var metering = Sdk.CreateMeterProviderBuilder().AddMeter(Telemetry.Name).AddInMemoryExporter(metrics).Build();
         var client = (await host.RegisterAsync()).Client();
         var started = await (await client.PostAsJsonAsync("/v1/jobs", new
         {
@@ -88,6 +91,11 @@ public class JobTraceTests(DirectJobTests.Host host) : IClassFixture<DirectJobTe
         var rendered = Assert.Single(ofJob, a => a.OperationName == "node Output.Render");
         Assert.Equal(render.SpanId, rendered.ParentSpanId);
         Assert.Equal("Succeeded", rendered.GetTagItem("fenta.outcome"));
+
+        // Its metrics (other tests' jobs count too, so only that they were recorded).
+        metering.ForceFlush();
+        Assert.Subset(metrics.Select(m => m.Name).ToHashSet(),
+            new HashSet<string> { "fenta.jobs.started", "fenta.jobs.completed", "fenta.node.duration", "fenta.render.seconds" });
     }
 
     private static bool Has(List<Activity> spans, params string[] names) => names.All(n => spans.Any(a => a.OperationName == n));

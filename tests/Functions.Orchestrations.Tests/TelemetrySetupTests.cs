@@ -70,3 +70,41 @@ public class TelemetrySetupTests
         Assert.NotEqual(Telemetry.TraceIdOf(Telemetry.NewJobTraceParent()), Telemetry.TraceIdOf(Telemetry.NewJobTraceParent()));
     }
 }
+
+/// <summary>The render queue's gauges: how many requests wait and how old the oldest is, sampled from the queue.</summary>
+public class RenderQueueMonitorTests
+{
+    [Fact]
+    public async Task TheMonitorReportsTheQueuesDepthAndTheAgeOfItsOldestRequest()
+    {
+        var settings = await Testing.TaskHubs.SettingsAsync(nameof(RenderQueueMonitorTests));
+        var queues = RenderQueues.FromSettings(key => settings.GetValueOrDefault(key));
+        await queues.EnsureCreatedAsync();
+        foreach (var id in new[] { "a", "b" }) await queues.Requests.SendMessageAsync($$"""{"request_id":"{{id}}"}""");
+        // Ten minutes on: the oldest request has waited that long (the queue's insertion times have whole seconds).
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(10));
+
+        var seen = new Dictionary<string, double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Telemetry.Name && instrument.Name.StartsWith("fenta.render.queue.")) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = value);
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => seen[instrument.Name] = value);
+        listener.Start();
+
+        using var monitor = new RenderQueueMonitor(queues, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<RenderQueueMonitor>.Instance);
+        await monitor.StartAsync(CancellationToken.None);
+        // The first sample is taken at once; wait for it (the queue is sampled over HTTP).
+        for (var tries = 0; tries < 100 && !seen.ContainsKey("fenta.render.queue.depth"); tries++)
+        {
+            listener.RecordObservableInstruments();
+            if (!seen.ContainsKey("fenta.render.queue.depth")) await Task.Delay(100);
+        }
+        await monitor.StopAsync(CancellationToken.None);
+
+        Assert.Equal(2, seen["fenta.render.queue.depth"]);
+        Assert.InRange(seen["fenta.render.queue.oldest_age"], 599, 660);
+    }
+}

@@ -164,8 +164,8 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
     public override async Task<WebhookAttempt> RunAsync(TaskActivityContext context, WebhookDispatch dispatch)
     {
         if (await StartAsync(dispatch) is not { } due) return new WebhookAttempt("stopped", null);
-        // A job's event is delivered in the job's trace.
-        var jobId = JsonNode.Parse(due.Payload)?["data"] is JsonObject data ? (data["job"]?["id"] ?? data["job_id"])?.GetValue<string>() : null;
+        // A job's event is delivered in the job's trace (looked up only where spans are recorded).
+        var jobId = Telemetry.Source.HasListeners() && JsonNode.Parse(due.Payload)?["data"] is JsonObject data ? (data["job"]?["id"] ?? data["job_id"])?.GetValue<string>() : null;
         var trace = jobId is null ? null : await RunStore.TraceAsync(db, jobId, CancellationToken.None);
         using var span = jobId is null ? Telemetry.Source.StartActivity("webhook deliver", System.Diagnostics.ActivityKind.Client)
             : Telemetry.StartJobSpan("webhook deliver", trace?.TraceParent, jobId, System.Diagnostics.ActivityKind.Client);
