@@ -52,10 +52,12 @@ public static class Telemetry
 
     /// <summary>
     /// The trace context a new job is stored with: the current span's (the API request's, the schedule tick's), or a new
-    /// sampled root when there is none (no listener), so every job has a trace id support can search logs for.
+    /// root when there is none, so every job has a trace id support can search logs for. Always marked sampled: FentaWeb
+    /// samples every trace, so a current span that is not recorded is one of a host that exports nothing (ASP.NET Core
+    /// makes a span per request regardless), and the hosts that do export must still record the job's spans.
     /// </summary>
-    public static string NewJobTraceParent() =>
-        Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id } ? id
+    public static string NewJobTraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current
+        ? $"00-{current.TraceId.ToHexString()}-{current.SpanId.ToHexString()}-01"
         : $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
 
     /// <summary>The trace id of a stored traceparent (<c>00-{trace id}-{span id}-{flags}</c>), or null.</summary>

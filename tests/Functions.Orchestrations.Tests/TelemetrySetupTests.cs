@@ -68,6 +68,9 @@ public class TelemetrySetupTests
         System.Diagnostics.Activity.Current = null;
         Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", Telemetry.NewJobTraceParent());
         Assert.NotEqual(Telemetry.TraceIdOf(Telemetry.NewJobTraceParent()), Telemetry.TraceIdOf(Telemetry.NewJobTraceParent()));
+        // Under a span nobody records (a host that exports nothing): its trace, marked sampled for the hosts that do export.
+        using var unrecorded = new System.Diagnostics.Activity("request").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start();
+        Assert.Equal($"00-{unrecorded.TraceId.ToHexString()}-{unrecorded.SpanId.ToHexString()}-01", Telemetry.NewJobTraceParent());
     }
 }
 
