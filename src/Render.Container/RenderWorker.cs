@@ -66,6 +66,7 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
         // In the job's trace: a child of the submit's span the message carries.
         using var span = Telemetry.StartJobSpan("render request", request.TraceParent, request.Call.JobId, System.Diagnostics.ActivityKind.Consumer);
         span?.SetTag("fenta.render_request", request.RequestId).SetTag("fenta.delivery", message.DequeueCount);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["JobId"] = request.Call.JobId, ["TraceId"] = Telemetry.TraceIdOf(request.TraceParent) });
         NodeOutcome outcome;
         if (message.DequeueCount > MaxDeliveries)
         {
