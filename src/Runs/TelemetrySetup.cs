@@ -61,7 +61,8 @@ public static class TelemetrySetup
                 if (options.Console) logging.AddConsoleExporter();
             }, logging => logging.IncludeScopes = true);
         if (options.OtlpEndpoint is { } endpoint) otel.UseOtlpExporter(options.OtlpProtocol, endpoint);
-        if (options.AzureMonitor) otel.UseAzureMonitorExporter();
+        // Given as read here: the exporter's own lookup needs the host's IConfiguration in the container.
+        if (options.AzureMonitor) otel.UseAzureMonitorExporter(azure => azure.ConnectionString = config["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
         host?.Invoke(otel);
         return true;
     }

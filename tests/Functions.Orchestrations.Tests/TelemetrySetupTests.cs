@@ -46,6 +46,19 @@ public class TelemetrySetupTests
     }
 
     [Fact]
+    public void AzureMonitorAndOtlpTogetherBuildTheirProviders()
+    {
+        var (registered, services) = Setup(("APPLICATIONINSIGHTS_CONNECTION_STRING", "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/"),
+            ("FENTA_OTLP_ENDPOINT", "http://127.0.0.1:9"), ("FENTA_TELEMETRY_CONSOLE", "true"));
+        using (services)
+        {
+            Assert.True(registered);
+            Assert.NotNull(services.GetService<TracerProvider>());
+            Assert.NotNull(services.GetService<MeterProvider>());
+        }
+    }
+
+    [Fact]
     public void SettingsNameTheExporters()
     {
         Assert.Equal(new TelemetryOptions(new Uri("http://collector:4318"), OtlpExportProtocol.HttpProtobuf, false, true), TelemetryOptions.FromSettings(key => key switch
