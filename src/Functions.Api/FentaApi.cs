@@ -4,6 +4,8 @@ using FentaWeb.LocalHosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using FentaWeb.Runs;
 
 namespace FentaWeb.Api;
 
@@ -21,6 +23,8 @@ public static class FentaApi
         builder.UseMiddleware<GateMiddleware>();
         builder.Services.Configure<WorkerOptions>(worker => worker.InputConverters.RegisterAt<DurableClientConverter>(0));
         builder.Services.AddFentaServices(FentaOptions.FromConfiguration(builder.Configuration));
+        // The Functions host's trace context and resource attributes on the worker's telemetry (host.json: telemetryMode).
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-api", otel => otel.UseFunctionsWorkerDefaults());
         return builder.Build();
     }
 
@@ -31,6 +35,7 @@ public static class FentaApi
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         var options = FentaOptions.FromConfiguration(builder.Configuration);
         builder.Services.AddFentaServices(options);
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-api");
         // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
         builder.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => builder.Configuration[key]));
         builder.Services.AddFentaOpenApi();

@@ -41,6 +41,7 @@ public static class WorkerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHostedService<MigrateOnStart>();
         builder.Services.AddRunServices(builder.Configuration);
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations", httpSpans: false);
         builder.Services.AddLocalTaskHubWorker(TaskHubOptions.FromSettings(key => builder.Configuration[key]), RunTasks.Register);
         builder.Services.AddLocalTriggers();
         configure?.Invoke(builder.Services);
@@ -66,6 +67,8 @@ public static class WorkerHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddMediaActivities(config);
         services.AddWebhookDelivery(config);
+        // The render queue's depth and oldest request, sampled where telemetry is exported (this app is always up; renderers scale to zero).
+        services.AddRenderQueueMonitor(config);
         // Paid overage goes to Stripe from here (the OverageReports timer); without FENTA_STRIPE_SECRET_KEY nothing is registered.
         if (StripeOptions.FromSettings(key => config[key]) is { } stripe) services.AddStripeBilling(stripe).AddTransient<OverageReporter>();
         return services;

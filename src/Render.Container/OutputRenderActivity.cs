@@ -59,6 +59,7 @@ public sealed partial class OutputRenderActivity(AssetStore assets, NpgsqlDataSo
                 if (step % 5 == 0) _ = context.LogAsync("info", $"Rendering {step * 5}%", new { progress = step * 5 }, CancellationToken.None);
             }, ct);
             var rendered = watch.Elapsed;
+            Telemetry.RenderSeconds.Add(result.RenderSeconds, new KeyValuePair<string, object?>("fenta.profile", profile.Id));
             // The three are stored side by side: each is a probe and an upload, mostly waiting on ffprobe and Blob.
             var storing = new[]
             {

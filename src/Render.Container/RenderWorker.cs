@@ -63,6 +63,10 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
             return true;
         }
         var receipt = message.PopReceipt;
+        // In the job's trace: a child of the submit's span the message carries.
+        using var span = Telemetry.StartJobSpan("render request", request.TraceParent, request.Call.JobId, System.Diagnostics.ActivityKind.Consumer);
+        span?.SetTag("fenta.render_request", request.RequestId).SetTag("fenta.delivery", message.DequeueCount);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["JobId"] = request.Call.JobId, ["TraceId"] = Telemetry.TraceIdOf(request.TraceParent) });
         NodeOutcome outcome;
         if (message.DequeueCount > MaxDeliveries)
         {
@@ -153,6 +157,7 @@ public static class RenderHost
         var visibility = double.TryParse(config["FENTA_RENDER_VISIBILITY_SECONDS"], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 300;
         builder.Services.AddSingleton(new RenderWorkerOptions(once, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(visibility)));
         builder.Services.AddHostedService<RenderWorker>();
+        builder.Services.AddFentaTelemetry(config, "fenta-render");
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

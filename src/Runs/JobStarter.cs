@@ -90,30 +90,37 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
     /// </summary>
     public async Task<(string JobId, bool Created)> StartAsync(DurableTaskClient runs, JobRequest request, CancellationToken ct = default)
     {
-        var (jobId, created, unstarted) = await InsertAsync(request, ct);
+        // The job's trace: this span's, a child of the request's (or a root), stored with the job for every later span.
+        using var span = Telemetry.Source.StartActivity("job.create");
+        var traceParent = Telemetry.NewJobTraceParent();
+        var (jobId, created, unstarted) = await InsertAsync(request, traceParent, ct);
+        span?.SetTag("fenta.job_id", jobId);
+        if (created) Telemetry.JobsStarted.Add(1, Telemetry.Template(request.Config.WorkflowId));
         // A paused job has no run until its allowance resets. A replay finds the run scheduled or still being scheduled,
         // unless the process that inserted the job died before scheduling it and its run is overdue.
         if (created && !unstarted && background is not null)
-            background.Add(() => ScheduleAfterAnswerAsync(runs, jobId));
+            background.Add(() => ScheduleAfterAnswerAsync(runs, jobId, traceParent));
         else if (created ? !unstarted : !unstarted && await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is null)
-            await ScheduleAsync(runs, jobId, ct);
+            await ScheduleAsync(runs, jobId, created ? traceParent : null, ct);
         return (jobId, created);
     }
 
     /// <summary>Schedules the job's run and clears its owed mark (unless it is paused: a pause owns the mark).</summary>
-    private async Task ScheduleAsync(DurableTaskClient runs, string jobId, CancellationToken ct)
+    private async Task ScheduleAsync(DurableTaskClient runs, string jobId, string? traceParent, CancellationToken ct)
     {
+        // In the job's trace: Durable Task's client passes the current span on to the orchestration it creates.
+        using var span = Telemetry.StartJobSpan("job schedule", traceParent, jobId, System.Diagnostics.ActivityKind.Producer);
         await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.JobRun, jobId, new StartOrchestrationOptions(InstanceId: jobId), ct);
         await using var scheduled = dataSource.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
         scheduled.Parameters.Add(new() { Value = jobId });
         await scheduled.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task ScheduleAfterAnswerAsync(DurableTaskClient runs, string jobId)
+    private async Task ScheduleAfterAnswerAsync(DurableTaskClient runs, string jobId, string traceParent)
     {
         try
         {
-            await ScheduleAsync(runs, jobId, CancellationToken.None);
+            await ScheduleAsync(runs, jobId, traceParent, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -125,7 +132,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
         Message = "The run of job {JobId} could not be scheduled now; PausedJobs schedules it when it is {Seconds} s overdue")]
     private static partial void LogScheduleFailed(ILogger logger, Exception exception, string jobId, double seconds);
 
-    private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, CancellationToken ct)
+    private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, string traceParent, CancellationToken ct)
     {
         if (request.CountsAsWorkflowRun && request.Config.WorkflowId is null)
             throw new ArgumentException("Only a job from a workflow counts as a run of one.", nameof(request));
@@ -143,9 +150,9 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
         var jobId = Ids.New("job");
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO jobs (id, org_id, workflow_id, workflow_version, config, node_count, nodes_done, parent_job_id, retry_count,
-                              idempotency_key, created_by, status, paused_reason, resume_at, budget)
+                              idempotency_key, created_by, status, paused_reason, resume_at, budget, trace_parent)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12, $13)
+                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12, $13, $14)
             ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
             """, conn, tx))
@@ -167,6 +174,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
             {
                 Value = request.Budget is null ? DBNull.Value : JsonSerializer.Serialize(request.Budget, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb,
             });
+            insert.Parameters.Add(new() { Value = traceParent });
             if (await insert.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);
@@ -210,7 +218,8 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
             await nodes.ExecuteNonQueryAsync(ct);
         }
 
-        await using (var log = new NpgsqlCommand("INSERT INTO job_logs (job_id, level, stage, message) VALUES ($1, 'info', 'job', $2)", conn, tx))
+        // Its trace id in its first log line: support finds the job's spans and logs by it.
+        await using (var log = new NpgsqlCommand("INSERT INTO job_logs (job_id, level, stage, message, data) VALUES ($1, 'info', 'job', $2, jsonb_build_object('trace_id', $3::text))", conn, tx))
         {
             log.Parameters.Add(new() { Value = jobId });
             log.Parameters.Add(new()
@@ -218,6 +227,7 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
                 Value = (request.ParentJobId is null ? $"Job queued: {plan.Nodes.Count} nodes" : $"Retry of {request.ParentJobId} queued: {reused.Count} of {plan.Nodes.Count} nodes reused")
                     + (pause is null ? "" : $"; paused until {pause.ResumeAt:yyyy-MM-dd HH:mm} UTC: {pause.Reason}"),
             });
+            log.Parameters.Add(new() { Value = Telemetry.TraceIdOf(traceParent)! });
             await log.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);

@@ -34,7 +34,17 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     private readonly ConcurrentDictionary<string, Lazy<Task<CompiledGraph?>>> _plans = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, string), JsonElement> _outputs = new();
 
+    private readonly ConcurrentDictionary<string, JobTrace> _traces = new(StringComparer.Ordinal);
+
     public INodeActivity? ActivityFor(string nodeType) => _activities.GetValueOrDefault(nodeType);
+
+    /// <summary>The job's trace context and workflow (written once, with the job): its spans here are children of that context.</summary>
+    public async Task<JobTrace> TraceAsync(string jobId, CancellationToken ct)
+    {
+        if (_traces.TryGetValue(jobId, out var known)) return known;
+        if (_traces.Count > 2000) _traces.Clear();
+        return _traces[jobId] = await RunStore.TraceAsync(db, jobId, ct) ?? new JobTrace(null, null);
+    }
 
     public Task<CompiledGraph?> PlanAsync(string jobId)
     {
@@ -69,6 +79,20 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     /// <summary>Runs <paramref name="call"/>; <paramref name="inputs"/> are taken as given (a render request carries them) or read.</summary>
     public async Task<NodeOutcome> ExecuteAsync(NodeCall call, CancellationToken stopping, IReadOnlyDictionary<string, JsonElement>? inputs = null)
     {
+        // A span in the job's trace, and the trace id on every log line of the execution.
+        var trace = await TraceAsync(call.JobId, stopping);
+        var type = (await PlanAsync(call.JobId))?.Nodes.GetValueOrDefault(call.NodeId)?.Definition.Type ?? "unknown";
+        using var span = Telemetry.StartJobSpan($"node {type}", trace.TraceParent, call.JobId);
+        span?.SetTag("fenta.node_id", call.NodeId).SetTag("fenta.node_type", type).SetTag("fenta.item", call.Item).SetTag("fenta.attempt", call.Attempt);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["JobId"] = call.JobId, ["TraceId"] = Telemetry.TraceIdOf(trace.TraceParent) });
+        var outcome = await ExecuteOnceAsync(call, stopping, inputs);
+        span?.SetTag("fenta.outcome", outcome.Kind.ToString());
+        if (outcome.Kind == OutcomeKind.Failed) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, outcome.Message);
+        return outcome;
+    }
+
+    private async Task<NodeOutcome> ExecuteOnceAsync(NodeCall call, CancellationToken stopping, IReadOnlyDictionary<string, JsonElement>? inputs)
+    {
         var claim = Guid.NewGuid();
         while (true)
         {
@@ -95,6 +119,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         using var watch = new CancellationTokenSource();
         var jobEnded = WatchAsync(call, claim, cancel, watch.Token);
         ActivityResult result;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             result = await activity.ExecuteAsync(context, cancel.Token);
@@ -118,6 +143,8 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
         {
             await watch.CancelAsync();
         }
+        Telemetry.NodeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new("fenta.node_type", node.Definition.Type), new("fenta.outcome", result.GetType().Name));
         // Its usage is recorded by now (or it failed): the reservation no longer counts.
         if (!expected.IsNone) await Reservations.ReleaseAsync(db, call, stopping);
         if (await jobEnded) return NodeOutcome.Cancelled(call.Item);

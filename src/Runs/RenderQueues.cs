@@ -7,8 +7,11 @@ using Microsoft.DurableTask;
 
 namespace FentaWeb.Runs;
 
-/// <summary>A render for the render container: the request's inputs travel in a blob, so the queue message stays small.</summary>
-public sealed record RenderRequest(string RequestId, NodeCall Call, IReadOnlyDictionary<string, JsonElement> Inputs);
+/// <summary>
+/// A render for the render container: the request's inputs travel in a blob, so the queue message stays small. The
+/// message carries the W3C trace context of the submit (<paramref name="TraceParent"/>), so the render is in the job's trace.
+/// </summary>
+public sealed record RenderRequest(string RequestId, NodeCall Call, IReadOnlyDictionary<string, JsonElement> Inputs, string? TraceParent = null);
 
 /// <summary>How a render request ended, for the run that waits on it.</summary>
 public sealed record RenderReport(string RequestId, string JobId, NodeOutcome Outcome);
@@ -51,15 +54,17 @@ public sealed class RenderQueues(QueueServiceClient queues, BlobServiceClient bl
         await EnsureCreatedAsync();
         var blob = Container.GetBlobClient(BlobName(request.RequestId));
         await blob.UploadAsync(BinaryData.FromObjectAsJson(request, FentaJson.Options), overwrite: true, ct);
-        await Requests.SendMessageAsync(JsonSerializer.Serialize(new { request_id = request.RequestId }), ct);
+        await Requests.SendMessageAsync(JsonSerializer.Serialize(new { request_id = request.RequestId, traceparent = request.TraceParent }), ct);
     }
 
     public async Task<RenderRequest?> ReadAsync(QueueMessage message, CancellationToken ct)
     {
-        var requestId = message.Body.ToObjectFromJson<JsonElement>().GetProperty("request_id").GetString()!;
+        var body = message.Body.ToObjectFromJson<JsonElement>();
+        var requestId = body.GetProperty("request_id").GetString()!;
         var blob = Container.GetBlobClient(BlobName(requestId));
         if (!await blob.ExistsAsync(ct)) return null;
-        return (await blob.DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<RenderRequest>(FentaJson.Options);
+        var request = (await blob.DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<RenderRequest>(FentaJson.Options);
+        return body.TryGetProperty("traceparent", out var trace) && trace.ValueKind == JsonValueKind.String ? request! with { TraceParent = trace.GetString() } : request;
     }
 
     public async Task ReportAsync(RenderReport report, CancellationToken ct)
@@ -84,9 +89,13 @@ public sealed class SubmitRender(NodeExecutor executor, RenderQueues queues) : T
 {
     public override async Task<NodeOutcome?> RunAsync(TaskActivityContext context, RenderSubmission submission)
     {
+        var trace = await executor.TraceAsync(submission.Call.JobId, CancellationToken.None);
+        using var span = Telemetry.StartJobSpan("render submit", trace.TraceParent, submission.Call.JobId, System.Diagnostics.ActivityKind.Producer);
+        span?.SetTag("fenta.node_id", submission.Call.NodeId).SetTag("fenta.render_request", submission.RequestId);
         var (work, instead) = await executor.PrepareAsync(submission.Call, CancellationToken.None);
         if (work is null) return instead;
-        await queues.SubmitAsync(new RenderRequest(submission.RequestId, submission.Call, work.Context.Inputs), CancellationToken.None);
+        // The render request's span goes with the message (the job's stored context, where nothing listens here).
+        await queues.SubmitAsync(new RenderRequest(submission.RequestId, submission.Call, work.Context.Inputs, span?.Id ?? trace.TraceParent), CancellationToken.None);
         return null;
     }
 }

@@ -15,6 +15,9 @@ public sealed record NodeRow(string Status, string? ExternalRef, JsonElement? In
 /// write is idempotent and none moves a row out of a terminal state, because activities run at least once and a
 /// stale execution must not undo what a later one (or a cancel) decided. All times are the database's.
 /// </summary>
+/// <summary>What a job's spans and metrics need of it: the trace it is in and its workflow.</summary>
+public sealed record JobTrace(string? TraceParent, string? WorkflowId);
+
 public static class RunStore
 {
     private const string Open = "status IN ('pending', 'running', 'waiting')";
@@ -26,6 +29,14 @@ public static class RunStore
     {
         await using var cmd = Command(db, "SELECT config FROM jobs WHERE id = $1", jobId);
         return await cmd.ExecuteScalarAsync(ct) is string config ? JsonSerializer.Deserialize<JobConfig>(config, FentaJson.Options) : null;
+    }
+
+    /// <summary>The job's stored trace context (null on jobs from before it was stored) and workflow (its template tag); null: no such job.</summary>
+    public static async Task<JobTrace?> TraceAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
+    {
+        await using var cmd = Command(db, "SELECT trace_parent, workflow_id FROM jobs WHERE id = $1", jobId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new JobTrace(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : null;
     }
 
     /// <summary>A queued job becomes processing; returns its status afterwards (null: no such job).</summary>
@@ -192,7 +203,8 @@ public static class RunStore
     /// The run ended: the job takes its final status (completed with its sinks' outputs as the result, or failed with
     /// the node's error), unless it already has one (a cancel), and its unfinished nodes are cancelled.
     /// </summary>
-    public static async Task FinishAsync(NpgsqlDataSource db, RunEnd end, string[] sinks, CancellationToken ct)
+    /// <returns>Whether the job ended now (false: it had ended already, a cancel or an earlier execution of this).</returns>
+    public static async Task<bool> FinishAsync(NpgsqlDataSource db, RunEnd end, string[] sinks, CancellationToken ct)
     {
         var (status, message) = end.Status switch
         {
@@ -221,7 +233,7 @@ public static class RunStore
             FROM finished
             """, end.JobId, status.ToWire(), sinks, Nullable(end.Failure?.Code), Nullable(end.Failure?.Message), Nullable(end.NodeId),
             end.Failure?.Item ?? 0, message);
-        await cmd.ExecuteNonQueryAsync(ct);
+        return await cmd.ExecuteNonQueryAsync(ct) > 0;
     }
 
     /// <summary>

@@ -34,6 +34,8 @@ public sealed class Job : IHasId
     public int NodeCount { get; init; }
     public int NodesDone { get; init; }
     public string? CreatedBy { get; init; }
+    /// <summary>The W3C trace context the job was created in (every span of the job is in its trace); null on older jobs.</summary>
+    public string? TraceParent { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 

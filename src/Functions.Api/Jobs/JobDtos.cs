@@ -53,7 +53,8 @@ public sealed record JobDto(
     DateTimeOffset? CompletedAt,
     double? DurationSeconds,
     IReadOnlyList<NodeDto>? Nodes,
-    JobUrls Urls)
+    JobUrls Urls,
+    string? TraceId)
 {
     /// <summary>The job with its documented result (signed links, when it has one) and, for a single job, its nodes.</summary>
     public static JobDto From(Job j, JobResult? result, IReadOnlyList<NodeDto>? nodes) => new(
@@ -66,7 +67,9 @@ public sealed record JobDto(
         j.CreatedAt, j.QueuedAt, j.StartedAt, j.CompletedAt,
         j is { StartedAt: { } start, CompletedAt: { } end } ? (end - start).TotalSeconds : null,
         nodes,
-        new JobUrls($"/v1/jobs/{j.Id}", $"/v1/jobs/{j.Id}/cancel", $"/v1/jobs/{j.Id}/retry", $"/v1/jobs/{j.Id}/events", $"/v1/jobs/{j.Id}/logs"));
+        new JobUrls($"/v1/jobs/{j.Id}", $"/v1/jobs/{j.Id}/cancel", $"/v1/jobs/{j.Id}/retry", $"/v1/jobs/{j.Id}/events", $"/v1/jobs/{j.Id}/logs"),
+        // The job's trace (OpenTelemetry): support finds its spans and logs by it.
+        Runs.Telemetry.TraceIdOf(j.TraceParent));
 }
 
 public sealed record JobLogDto(long Id, string Level, string? Stage, string Message, JsonElement? Data, DateTimeOffset CreatedAt)

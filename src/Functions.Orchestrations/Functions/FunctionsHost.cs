@@ -1,4 +1,6 @@
+using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Hosting;
 
 namespace FentaWeb.Orchestrations.Functions;
@@ -10,6 +12,7 @@ public static class FunctionsHost
     {
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.Services.AddRunServices(builder.Configuration);
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations", otel => otel.UseFunctionsWorkerDefaults());
         return builder.Build();
     }
 }

@@ -26,7 +26,11 @@ public sealed partial class PausedJobs(NpgsqlDataSource db, TimeProvider clock, 
         {
             if (due.Paused && !await QueueAsync(due, now, ct)) continue;
             if (await runs.GetInstanceAsync(due.JobId, getInputsAndOutputs: false, ct) is null)
+            {
+                // In the job's trace, as JobStarter schedules a run: the orchestration's spans follow this one.
+                using var span = Telemetry.StartJobSpan("job schedule", (await RunStore.TraceAsync(db, due.JobId, ct))?.TraceParent, due.JobId, System.Diagnostics.ActivityKind.Producer);
                 await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.JobRun, due.JobId, new StartOrchestrationOptions(InstanceId: due.JobId), ct);
+            }
             await using var started = db.CreateCommand("UPDATE jobs SET resume_at = NULL WHERE id = $1 AND status <> 'paused'");
             started.Parameters.Add(new() { Value = due.JobId });
             await started.ExecuteNonQueryAsync(ct);

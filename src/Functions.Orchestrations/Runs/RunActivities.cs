@@ -14,6 +14,7 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor, PaidProv
 {
     public override async Task<RunPlan?> RunAsync(TaskActivityContext context, string jobId)
     {
+        using var span = Telemetry.StartJobSpan("job run", (await executor.TraceAsync(jobId, CancellationToken.None)).TraceParent, jobId);
         if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not JobStatus.Processing || await executor.PlanAsync(jobId) is not { } plan)
             return null;
         var done = await RunStore.SucceededNodesAsync(db, jobId, CancellationToken.None);
@@ -74,8 +75,13 @@ public sealed class FinishRun(NpgsqlDataSource db, NodeExecutor executor) : Task
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, RunEnd end)
     {
+        var trace = await executor.TraceAsync(end.JobId, CancellationToken.None);
+        using var span = Telemetry.StartJobSpan("job finish", trace.TraceParent, end.JobId);
+        span?.SetTag("fenta.status", end.Status.ToWire());
         var sinks = (await executor.PlanAsync(end.JobId))?.Sinks.Select(n => n.Id).ToArray() ?? [];
-        await RunStore.FinishAsync(db, end, sinks, CancellationToken.None);
+        // Counted once, by the execution that ended the job (activities run at least once; a cancel ended it already).
+        if (await RunStore.FinishAsync(db, end, sinks, CancellationToken.None) && end.Status is JobStatus.Completed or JobStatus.Failed)
+            (end.Status == JobStatus.Completed ? Telemetry.JobsCompleted : Telemetry.JobsFailed).Add(1, Telemetry.Template(trace.WorkflowId));
         return true;
     }
 }

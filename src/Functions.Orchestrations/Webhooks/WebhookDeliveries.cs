@@ -164,7 +164,17 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
     public override async Task<WebhookAttempt> RunAsync(TaskActivityContext context, WebhookDispatch dispatch)
     {
         if (await StartAsync(dispatch) is not { } due) return new WebhookAttempt("stopped", null);
+        // A job's event is delivered in the job's trace (looked up only where spans are recorded).
+        var jobId = Telemetry.Source.HasListeners() && JsonNode.Parse(due.Payload)?["data"] is JsonObject data ? (data["job"]?["id"] ?? data["job_id"])?.GetValue<string>() : null;
+        var trace = jobId is null ? null : await RunStore.TraceAsync(db, jobId, CancellationToken.None);
+        using var span = jobId is null ? Telemetry.Source.StartActivity("webhook deliver", System.Diagnostics.ActivityKind.Client)
+            : Telemetry.StartJobSpan("webhook deliver", trace?.TraceParent, jobId, System.Diagnostics.ActivityKind.Client);
+        span?.SetTag("fenta.event", due.Event).SetTag("fenta.delivery_id", dispatch.DeliveryId).SetTag("fenta.attempt", due.Attempt);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (status, body, error) = await PostAsync(dispatch, due with { Payload = await AsTheApiShowsItAsync(due.Payload) });
+        Telemetry.WebhookLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new("fenta.event", due.Event), new("fenta.outcome", error is null ? "delivered" : "failed"));
+        if (error is not null) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
         if (error is not null) LogFailed(logger, dispatch.DeliveryId, due.Event, due.Attempt, error);
         return await RecordAsync(dispatch, due.Attempt, status, body, error);
     }

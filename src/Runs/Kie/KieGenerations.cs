@@ -140,7 +140,8 @@ public sealed class KieGenerations(NpgsqlDataSource db)
             {Metering.CostFollowsUsageSql}
             UPDATE jobs j SET cost_kai_credits = j.cost_kai_credits + $5, cost_total_usd = j.cost_total_usd + r.cost_usd FROM recorded r WHERE j.id = $1
             """, media.Select(m => m.AssetId).ToArray(), credits, perCredit);
-        await cmd.ExecuteNonQueryAsync(ct);
+        // Counted once, with the job's cost: a repeated completion records nothing new.
+        if (await cmd.ExecuteNonQueryAsync(ct) > 0) Telemetry.KieCredits.Add(credits);
     }
 
     /// <summary>The generation failed; returns the failure to report.</summary>
