@@ -118,13 +118,18 @@ public class OverageTests(OverageTests.Host host) : IClassFixture<OverageTests.H
         return settled;
     }
 
-    private static async Task UntilAsync(string what, Func<Task<bool>> condition)
+    /// <summary>
+    /// Waits for a round's outcome. The Stripe client's retries wait on the hosts' fake clock, so a try that failed on a
+    /// loaded machine (a dropped connection) would wait for ever; the clock is nudged a second at a time as
+    /// <see cref="Host.WaitThroughRetriesAsync"/> does (at most 20 s, well short of the next round).
+    /// </summary>
+    private async Task UntilAsync(string what, Func<Task<bool>> condition)
     {
         var watch = Stopwatch.StartNew();
-        while (!await condition())
+        for (var nudged = 0; !await condition(); await Task.Delay(200))
         {
             if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"never happened: {what}");
-            await Task.Delay(50);
+            if (nudged++ < 20) host.Clock.Advance(TimeSpan.FromSeconds(1));
         }
     }
 
