@@ -30,27 +30,25 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
 
     // The last registration of a node type wins, so a host (or a test worker) can replace an activity.
     private readonly Dictionary<string, INodeActivity> _activities = activities.GroupBy(a => a.NodeType).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
-    // A job's plan and its nodes' outputs never change once written, so each process keeps what it has read.
-    private readonly ConcurrentDictionary<string, Lazy<Task<CompiledGraph?>>> _plans = new(StringComparer.Ordinal);
+    // A job's plan, trace context and its nodes' outputs never change once written, so each process keeps what it has read
+    // (the plan and the trace with one query per job).
+    private readonly ConcurrentDictionary<string, Lazy<Task<(CompiledGraph? Plan, JobTrace Trace)>>> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, string), JsonElement> _outputs = new();
-
-    private readonly ConcurrentDictionary<string, JobTrace> _traces = new(StringComparer.Ordinal);
 
     public INodeActivity? ActivityFor(string nodeType) => _activities.GetValueOrDefault(nodeType);
 
     /// <summary>The job's trace context and workflow (written once, with the job): its spans here are children of that context.</summary>
-    public async Task<JobTrace> TraceAsync(string jobId, CancellationToken ct)
-    {
-        if (_traces.TryGetValue(jobId, out var known)) return known;
-        if (_traces.Count > 2000) _traces.Clear();
-        return _traces[jobId] = await RunStore.TraceAsync(db, jobId, ct) ?? new JobTrace(null, null);
-    }
+    public async Task<JobTrace> TraceAsync(string jobId) => (await JobAsync(jobId)).Trace;
 
-    public Task<CompiledGraph?> PlanAsync(string jobId)
+    public async Task<CompiledGraph?> PlanAsync(string jobId) => (await JobAsync(jobId)).Plan;
+
+    private Task<(CompiledGraph? Plan, JobTrace Trace)> JobAsync(string jobId)
     {
-        if (_plans.Count > 2000) _plans.Clear();
-        return _plans.GetOrAdd(jobId, id => new Lazy<Task<CompiledGraph?>>(async () =>
-            await RunStore.ConfigAsync(db, id, CancellationToken.None) is { } config ? CompiledGraph.Compile(config.Graph) : null)).Value;
+        if (_jobs.Count > 2000) _jobs.Clear();
+        return _jobs.GetOrAdd(jobId, id => new Lazy<Task<(CompiledGraph?, JobTrace)>>(async () =>
+            await RunStore.ConfigAsync(db, id, CancellationToken.None) is ({ } config, var trace)
+                ? (CompiledGraph.Compile(config.Graph), trace)
+                : (null, new JobTrace(null, null)))).Value;
     }
 
     /// <summary>
@@ -80,7 +78,7 @@ public sealed partial class NodeExecutor(NpgsqlDataSource db, IEnumerable<INodeA
     public async Task<NodeOutcome> ExecuteAsync(NodeCall call, CancellationToken stopping, IReadOnlyDictionary<string, JsonElement>? inputs = null)
     {
         // A span in the job's trace, and the trace id on every log line of the execution.
-        var trace = await TraceAsync(call.JobId, stopping);
+        var trace = await TraceAsync(call.JobId);
         var type = (await PlanAsync(call.JobId))?.Nodes.GetValueOrDefault(call.NodeId)?.Definition.Type ?? "unknown";
         using var span = Telemetry.StartJobSpan($"node {type}", trace.TraceParent, call.JobId);
         span?.SetTag("fenta.node_id", call.NodeId).SetTag("fenta.node_type", type).SetTag("fenta.item", call.Item).SetTag("fenta.attempt", call.Attempt);

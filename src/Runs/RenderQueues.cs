@@ -89,7 +89,7 @@ public sealed class SubmitRender(NodeExecutor executor, RenderQueues queues) : T
 {
     public override async Task<NodeOutcome?> RunAsync(TaskActivityContext context, RenderSubmission submission)
     {
-        var trace = await executor.TraceAsync(submission.Call.JobId, CancellationToken.None);
+        var trace = await executor.TraceAsync(submission.Call.JobId);
         using var span = Telemetry.StartJobSpan("render submit", trace.TraceParent, submission.Call.JobId, System.Diagnostics.ActivityKind.Producer);
         span?.SetTag("fenta.node_id", submission.Call.NodeId).SetTag("fenta.render_request", submission.RequestId);
         var (work, instead) = await executor.PrepareAsync(submission.Call, CancellationToken.None);

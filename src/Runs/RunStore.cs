@@ -25,10 +25,14 @@ public static class RunStore
     // Recording how an execution ended gives up its claim on the item (see ClaimAsync).
     private const string Released = "claimed_by = NULL, claimed_until = NULL";
 
-    public static async Task<JobConfig?> ConfigAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
+    /// <summary>The job's config and its trace (see <see cref="TraceAsync"/>) in one read; a null config: no such job.</summary>
+    public static async Task<(JobConfig? Config, JobTrace Trace)> ConfigAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
-        await using var cmd = Command(db, "SELECT config FROM jobs WHERE id = $1", jobId);
-        return await cmd.ExecuteScalarAsync(ct) is string config ? JsonSerializer.Deserialize<JobConfig>(config, FentaJson.Options) : null;
+        await using var cmd = Command(db, "SELECT config, trace_parent, workflow_id FROM jobs WHERE id = $1", jobId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return (null, new JobTrace(null, null));
+        return (JsonSerializer.Deserialize<JobConfig>(reader.GetString(0), FentaJson.Options),
+            new JobTrace(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
     }
 
     /// <summary>The job's stored trace context (null on jobs from before it was stored) and workflow (its template tag); null: no such job.</summary>

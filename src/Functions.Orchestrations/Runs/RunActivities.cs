@@ -14,7 +14,7 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor, PaidProv
 {
     public override async Task<RunPlan?> RunAsync(TaskActivityContext context, string jobId)
     {
-        using var span = Telemetry.StartJobSpan("job run", (await executor.TraceAsync(jobId, CancellationToken.None)).TraceParent, jobId);
+        using var span = Telemetry.StartJobSpan("job run", (await executor.TraceAsync(jobId)).TraceParent, jobId);
         if (await RunStore.MarkProcessingAsync(db, jobId, CancellationToken.None) is not JobStatus.Processing || await executor.PlanAsync(jobId) is not { } plan)
             return null;
         var done = await RunStore.SucceededNodesAsync(db, jobId, CancellationToken.None);
@@ -75,7 +75,7 @@ public sealed class FinishRun(NpgsqlDataSource db, NodeExecutor executor) : Task
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, RunEnd end)
     {
-        var trace = await executor.TraceAsync(end.JobId, CancellationToken.None);
+        var trace = await executor.TraceAsync(end.JobId);
         using var span = Telemetry.StartJobSpan("job finish", trace.TraceParent, end.JobId);
         span?.SetTag("fenta.status", end.Status.ToWire());
         var sinks = (await executor.PlanAsync(end.JobId))?.Sinks.Select(n => n.Id).ToArray() ?? [];
