@@ -15,7 +15,7 @@
 #
 # Needs: the Azure CLI (2.60+, with Bicep), and Owner (or Contributor + User Access Administrator) on the resource group,
 # since the template assigns roles to the apps' identities. Nothing here needs Docker or a network path into the VNet:
-# images build in the registry, and the apps migrate the private database themselves at start-up.
+# images build in the registry, and the migrate job (inside the VNet, infra/migrate.sh) migrates the private database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -101,12 +101,15 @@ say "deploying infra/main.bicep (the first run takes 20-30 minutes: PostgreSQL, 
 az deployment group create -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" -f infra/main.bicep -p "$params" -o none
 api_url=$(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" --query properties.outputs.apiUrl.value -o tsv)
 
+# The new build's migrations, by the migrate job's identity (the apps cannot create or alter tables).
+infra/migrate.sh "$FENTA_RESOURCE_GROUP" "$(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" --query properties.outputs.migrateJob.value -o tsv)"
+
 say "waiting for the apps' Key Vault references to resolve"
 # shellcheck disable=SC2046 # the two app names, one word each
 infra/check-references.sh "$FENTA_RESOURCE_GROUP" $(az deployment group show -g "$FENTA_RESOURCE_GROUP" -n "fentaweb-$tag" \
   --query '[properties.outputs.apiFunctionApp.value, properties.outputs.orchestrationsFunctionApp.value]' -o tsv)
 
-say "waiting for $api_url/readyz (the API migrates the database on start-up)"
+say "waiting for $api_url/readyz"
 for _ in $(seq 1 60); do
   if curl -fsS "$api_url/readyz" >/dev/null 2>&1; then
     say "ready: $api_url (OpenAPI: $api_url/openapi/v1.json)"

@@ -135,6 +135,7 @@ var names = {
   orchestrations: 'func-${environmentName}-orch-${suffix}'
   environment: 'cae-${environmentName}'
   render: 'job-${environmentName}-render'
+  migrate: 'job-${environmentName}-migrate'
 }
 var databaseName = 'fenta'
 // The orchestrations' host.json names this hub; the API's host.json and its [DurableClient] name it through FENTA_TASK_HUB.
@@ -181,11 +182,13 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 
 // ---------------------------------------------------------------- identities
 
-// One identity per app, so each gets only its own grants: identities[api], identities[orchestrations], identities[render].
-var apps = ['api', 'orch', 'render']
+// One identity per app, so each gets only its own grants: identities[api], identities[orchestrations], identities[render],
+// and identities[migrate], the migrate job's: the database's administrator, which owns the schema.
+var apps = ['api', 'orch', 'render', 'migrate']
 var api = 0
 var orchestrations = 1
 var render = 2
+var migrate = 3
 
 resource identities 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = [for app in apps: {
   name: 'id-${environmentName}-${app}'
@@ -501,10 +504,9 @@ var orchestrationsSecretSettings = map(filter(referencedSecrets, s => s.orchestr
 // ---------------------------------------------------------------- database
 
 // Inside the VNet (delegated subnet, private DNS), Microsoft Entra sign-in only: no password exists. Administrators: an
-// Entra group (postgresAdminGroupObjectId: break-glass and operators), and the API's identity, because the API applies
-// the migrations at start-up and makes ordinary read-write roles for the orchestrations' and the render job's
-// identities (FENTA_DB_READWRITE_PRINCIPALS). Moving migrations to an identity of their own needs a migrate command in
-// the app first (docs/deployment.md).
+// Entra group (postgresAdminGroupObjectId: break-glass and operators), and the migrate job's identity, which applies the
+// migrations (it owns the schema) and makes the apps' identities ordinary read-write roles
+// (FENTA_DB_READWRITE_PRINCIPALS). The apps themselves can create, alter or drop nothing.
 resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: names.postgres
   location: location
@@ -560,8 +562,8 @@ module databaseAdmin 'modules/postgres-admin.bicep' = {
   name: 'postgres-admin'
   params: {
     serverName: postgres.name
-    principalId: identities[api].properties.principalId
-    principalName: identities[api].name
+    principalId: identities[migrate].properties.principalId
+    principalName: identities[migrate].name
     principalType: 'ServicePrincipal'
   }
   dependsOn: [databaseAdminGroup]
@@ -581,7 +583,9 @@ var postgresConnectionLimits = {
 }
 var connectionHeadroom = 10
 var postgresConnectionLimit = postgresConnectionLimits[?postgresSku] ?? 50
-var connectionsAtMaxScale = functionsMaxInstances * (apiDbPoolSize + orchestrationsDbPoolSize) + renderMaxExecutions * renderDbPoolSize
+// The migrate job's one execution at a time holds a pool of migrateDbPoolSize.
+var migrateDbPoolSize = 2
+var connectionsAtMaxScale = functionsMaxInstances * (apiDbPoolSize + orchestrationsDbPoolSize) + renderMaxExecutions * renderDbPoolSize + migrateDbPoolSize
 var connectionsAvailable = postgresConnectionLimit - 15 - connectionHeadroom
 
 // Each identity signs in as itself; its token is the password (FENTA_DB_AUTH=entra). TLS with the server's certificate
@@ -654,12 +658,12 @@ resource secretsForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01
   dependsOn: [secrets]
 }]
 
-// The render job publishes telemetry too.
-resource telemetryForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in apps: {
-  name: guid(insights.id, identities[indexOf(apps, app)].id, roles.monitoringMetricsPublisher)
+// The render job publishes telemetry too (the migrate job only logs to its console, which the environment keeps).
+resource telemetryForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in [api, orchestrations, render]: {
+  name: guid(insights.id, identities[app].id, roles.monitoringMetricsPublisher)
   scope: insights
   properties: {
-    principalId: identities[indexOf(apps, app)].properties.principalId
+    principalId: identities[app].properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
   }
@@ -745,6 +749,8 @@ func functionsSettings(clientId string, storageAccount string, storageSuffix str
   { name: 'AZURE_CLIENT_ID', value: clientId }
   { name: 'FENTA_DB', value: databaseConnection(databaseHost, databaseName, identityName, poolSize) }
   { name: 'FENTA_DB_AUTH', value: 'entra' }
+  // The migrate job migrates (infra/migrate.sh, on every deployment); the apps only check the schema (/readyz).
+  { name: 'FENTA_MIGRATE_ON_START', value: 'false' }
   { name: 'FENTA_AZURE_BLOB_URL', value: assetsUrl }
   // The offline stock library (used when Pexels is not keyed) is drawn by each instance on first use, on its local disk:
   // no file share, so no storage key. The same clips come out everywhere, so picked stock ids hold across instances.
@@ -793,7 +799,6 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
           postgres.properties.fullyQualifiedDomainName, databaseName, identities[api].name, apiDbPoolSize, assetsUrl),
         [
           { name: 'FENTA_TASK_HUB', value: taskHubName }
-          { name: 'FENTA_DB_READWRITE_PRINCIPALS', value: '${identities[orchestrations].name}=${identities[orchestrations].properties.principalId},${identities[render].name}=${identities[render].properties.principalId}' }
           // Links in mails are built from this, never from a request's Host or X-Forwarded-Host.
           { name: 'FENTA_PUBLIC_URL', value: apiUrl }
         ],
@@ -802,7 +807,7 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
         apiSecretSettings)
     }
   }
-  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, databaseAdmin, runtimeEndpointDns, vaultEndpointDns]
+  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, runtimeEndpointDns, vaultEndpointDns]
 }
 
 resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
@@ -971,6 +976,56 @@ resource renderJob 'Microsoft.App/jobs@2025-01-01' = {
   dependsOn: [acrPull, renderRequestsForRender, renderResultsForRender, requestBlobsForRender, assetsForRender, runtimeEndpointDns, apiApp]
 }
 
+// The migrate job: the API's image run as `migrate` (src/Functions.Api/Hosting/MigrateCommand.cs), started once per
+// deployment by infra/migrate.sh, which waits for it. Signed in as the database's Entra administrator identity, it applies
+// the migrations and grants the apps' identities read and write; nothing else runs as that identity.
+resource migrateJob 'Microsoft.App/jobs@2025-01-01' = {
+  name: names.migrate
+  location: location
+  tags: commonTags
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identities[migrate].id}': {} }
+  }
+  properties: {
+    environmentId: jobsEnvironment.id
+    workloadProfileName: 'Consumption'
+    configuration: {
+      triggerType: 'Manual'
+      manualTriggerConfig: {
+        parallelism: 1
+        replicaCompletionCount: 1
+      }
+      replicaTimeout: 1800
+      // A failed migration is not retried blindly: deploy.sh reports it, and the apps stay not ready until it succeeds.
+      replicaRetryLimit: 0
+      registries: [{ server: registry.properties.loginServer, identity: identities[migrate].id }]
+    }
+    template: {
+      containers: [
+        {
+          name: 'migrate'
+          image: apiImage
+          // The image's entry point is the Functions host; the command runs the worker's own build directly.
+          command: ['dotnet', '/home/site/wwwroot/FentaWeb.Functions.Api.dll']
+          args: ['migrate']
+          resources: { cpu: json('0.5'), memory: '1Gi' }
+          env: [
+            { name: 'AZURE_CLIENT_ID', value: identities[migrate].properties.clientId }
+            { name: 'FENTA_DB', value: databaseConnection(postgres.properties.fullyQualifiedDomainName, databaseName, identities[migrate].name, migrateDbPoolSize) }
+            { name: 'FENTA_DB_AUTH', value: 'entra' }
+            {
+              name: 'FENTA_DB_READWRITE_PRINCIPALS'
+              value: '${identities[api].name}=${identities[api].properties.principalId},${identities[orchestrations].name}=${identities[orchestrations].properties.principalId},${identities[render].name}=${identities[render].properties.principalId}'
+            }
+          ]
+        }
+      ]
+    }
+  }
+  dependsOn: [acrPull, databaseAdmin]
+}
+
 // ---------------------------------------------------------------- diagnostics and alerts
 // Everything's logs and metrics go to the one workspace: the vault's audit trail, both storage accounts' blob and queue
 // requests, the database's logs, the Function hosts' logs.
@@ -1126,6 +1181,7 @@ output apiUrl string = apiUrl
 output apiFunctionApp string = apiApp.name
 output orchestrationsFunctionApp string = orchestrationsApp.name
 output renderJob string = renderJob.name
+output migrateJob string = migrateJob.name
 output postgresHost string = postgres.properties.fullyQualifiedDomainName
 output mediaStorageAccount string = mediaStorage.name
 // The database connections the apps' pools may hold at maximum scale, and what the server leaves them (docs/deployment.md).

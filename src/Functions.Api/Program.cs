@@ -10,6 +10,13 @@ if (args is ["openapi", var path])
     return;
 }
 
+// The migrate job (infra/migrate.sh): the schema and the apps' roles, then exit.
+if (args is ["migrate"])
+{
+    Environment.ExitCode = await MigrateCommand.RunAsync();
+    return;
+}
+
 // Started by the Azure Functions host: the Function app. Anywhere else: the same functions on Kestrel.
 if (FunctionsHosting.IsFunctionsHost(args))
 {

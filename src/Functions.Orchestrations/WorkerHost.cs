@@ -24,7 +24,7 @@ namespace FentaWeb.Orchestrations;
 /// <summary>
 /// The orchestration host outside Azure Functions: the same orchestrators, activities and functions in a plain .NET
 /// host, a Durable Task worker on its own loopback sidecar over the shared task hub (several processes may share it,
-/// as Function app instances do). It migrates the schema on start, so a worker deployed before the API finds its tables.
+/// as Function app instances do). Locally it migrates the schema on start, so a worker started before the API finds its tables.
 /// </summary>
 public static class WorkerHost
 {
@@ -75,9 +75,14 @@ public static class WorkerHost
     }
 }
 
-public sealed partial class MigrateOnStart(NpgsqlDataSource dataSource, ILogger<MigrateOnStart> logger) : IHostedService
+/// <summary>The schema on start, as the API does (unless FENTA_MIGRATE_ON_START=false: in Azure the migrate job migrates).</summary>
+public sealed partial class MigrateOnStart(NpgsqlDataSource dataSource, IConfiguration config, ILogger<MigrateOnStart> logger) : IHostedService
 {
-    public async Task StartAsync(CancellationToken ct) => LogMigrated(logger, await Migrator.ApplyAsync(dataSource, ct), Migrator.All.Count);
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (DatabaseSetup.MigratesOnStart(key => config[key]))
+            LogMigrated(logger, (await DatabaseSetup.ApplyAsync(dataSource, DatabaseSetup.ReadWritePrincipals(key => config[key]), ct)).Applied, Migrator.All.Count);
+    }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 

@@ -77,11 +77,11 @@ public class TenantEnvironmentTests
             Assert.Contains("__bicep.functionsSettings(", config.GetProperty("appSettings").GetString());
         }
         Assert.Equal("Disabled", Resource(template, "orchestrationsApp").GetProperty("properties").GetProperty("publicNetworkAccess").GetString());
-        // The API's durable client names the orchestrations' hub; the API makes the other apps' database roles.
+        // The API's durable client names the orchestrations' hub; the migrate job, not the API, makes the database roles.
         var apiSettings = Resource(template, "apiApp").GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString()!;
         Assert.Contains("createObject('name', 'FENTA_TASK_HUB', 'value', variables('taskHubName'))", apiSettings);
         Assert.Equal("fentaweb", template.GetProperty("variables").GetProperty("taskHubName").GetString());
-        Assert.Contains("'FENTA_DB_READWRITE_PRINCIPALS'", apiSettings);
+        Assert.DoesNotContain("FENTA_DB_READWRITE_PRINCIPALS", apiSettings);
 
         // Both apps' shared settings: identity-based host storage, Entra telemetry, the database by token.
         var settings = template.GetProperty("functions").EnumerateArray().SelectMany(ns => ns.GetProperty("members").EnumerateObject())
@@ -93,7 +93,110 @@ public class TenantEnvironmentTests
         foreach (var service in new[] { "blob", "queue", "table" }) Assert.Contains($"AzureWebJobsStorage__{service}ServiceUri", settings.Keys);
         Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys); // no connection string
         Assert.Equal("entra", settings["FENTA_DB_AUTH"]);
+        Assert.Equal("false", settings["FENTA_MIGRATE_ON_START"]);
         Assert.Equal("[format('ClientId={0};Authorization=AAD', parameters('clientId'))]", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+    }
+
+    [Fact]
+    public async Task MigrationsRunAsAManualJobOfTheApiImageUnderTheDatabaseAdministratorIdentityOfTheirOwn()
+    {
+        var template = await TemplateAsync();
+        const string MigrateIdentity = "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', format('id-{0}-{1}', parameters('environmentName'), variables('apps')[variables('migrate')]))]";
+        var job = Resource(template, "migrateJob");
+        Assert.Equal([$"[format('{{0}}', {MigrateIdentity[1..^1]})]"], job.GetProperty("identity").GetProperty("userAssignedIdentities").EnumerateObject().Select(i => i.Name));
+        var configuration = job.GetProperty("properties").GetProperty("configuration");
+        Assert.Equal("Manual", configuration.GetProperty("triggerType").GetString());
+        Assert.Equal(0, configuration.GetProperty("replicaRetryLimit").GetInt32());
+        Assert.Equal(MigrateIdentity, configuration.GetProperty("registries")[0].GetProperty("identity").GetString());
+
+        // The API's image, its worker started directly (the image's entry point is the Functions host) with `migrate`:
+        // the path is where the API's Dockerfile publishes, the file the API project's assembly.
+        var container = job.GetProperty("properties").GetProperty("template").GetProperty("containers").EnumerateArray().Single();
+        Assert.Equal("[parameters('apiImage')]", container.GetProperty("image").GetString());
+        var command = container.GetProperty("command").EnumerateArray().Select(c => c.GetString()!).ToList();
+        Assert.Equal("dotnet", command[0]);
+        Assert.Equal(["migrate"], container.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        var dockerfile = await File.ReadAllTextAsync(Path.Combine(Infra, "..", "src", "Functions.Api", "Dockerfile"));
+        Assert.Contains($"-o {Path.GetDirectoryName(command[1])}", dockerfile);
+        var project = await File.ReadAllTextAsync(Path.Combine(Infra, "..", "src", "Functions.Api", "Functions.Api.csproj"));
+        Assert.Contains($"<AssemblyName>{Path.GetFileNameWithoutExtension(command[1])}</AssemblyName>", project);
+
+        var env = container.GetProperty("env").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").GetString());
+        Assert.Equal("entra", env["FENTA_DB_AUTH"]);
+        Assert.Contains("variables('apps')[variables('migrate')]", env["FENTA_DB"]);
+        Assert.Contains("variables('migrateDbPoolSize')", env["FENTA_DB"]);
+        // It grants the three identities that use the tables: the two apps and the render job.
+        foreach (var app in new[] { "api", "orchestrations", "render" })
+            Assert.Contains($"reference(format('identities[{{0}}]', variables('{app}'))).principalId", env["FENTA_DB_READWRITE_PRINCIPALS"]);
+
+        // The database's administrators: the Entra group and the migrate job's identity; no app is one.
+        var admin = Resource(template, "databaseAdmin").GetProperty("properties").GetProperty("parameters");
+        Assert.Equal("[reference(format('identities[{0}]', variables('migrate'))).principalId]", admin.GetProperty("principalId").GetProperty("value").GetString());
+        var administrators = Resources(template).Where(r => r.Resource.TryGetProperty("properties", out var p) && p.TryGetProperty("template", out var t)
+            && t.GetRawText().Contains("Microsoft.DBforPostgreSQL/flexibleServers/administrators")).Select(r => r.Name).Order();
+        Assert.Equal(["databaseAdmin", "databaseAdminGroup"], administrators);
+
+        // deploy.sh runs it after the template, before waiting for the API to be ready.
+        var deploy = await File.ReadAllTextAsync(Path.Combine(Infra, "deploy.sh"));
+        Assert.Contains("properties.outputs.migrateJob.value", deploy);
+        Assert.True(deploy.IndexOf("infra/migrate.sh \"$FENTA_RESOURCE_GROUP\"", StringComparison.Ordinal) > deploy.IndexOf("az deployment group create", StringComparison.Ordinal));
+        Assert.True(deploy.IndexOf("infra/migrate.sh \"$FENTA_RESOURCE_GROUP\"", StringComparison.Ordinal) < deploy.IndexOf("/readyz", StringComparison.Ordinal));
+    }
+
+    /// <summary>infra/migrate.sh against a stand-in for az that answers as the Container Apps commands do and records each call.</summary>
+    private static async Task<(int Exit, string Errors, string[] Calls)> MigrateScriptAsync(string statuses, params string[] args)
+    {
+        var folder = Directory.CreateTempSubdirectory("fake-az-").FullName;
+        try
+        {
+            var az = Path.Combine(folder, "az");
+            await File.WriteAllTextAsync(az, $$$"""
+                #!/usr/bin/env bash
+                echo "$*" >> "{{{folder}}}/calls"
+                case "$1 $2 $3" in
+                  "containerapp job start") echo job-acme-migrate-x7k2p ;;
+                  "containerapp job execution")
+                    n=$(cat "{{{folder}}}/polls" 2>/dev/null || echo 0); echo $((n + 1)) > "{{{folder}}}/polls"
+                    statuses=({{{statuses}}}); echo "${statuses[$n]:-${statuses[-1]}}" ;;
+                esac
+                """);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(az, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+            start.ArgumentList.Add(Path.Combine(Infra, "migrate.sh"));
+            foreach (var arg in args) start.ArgumentList.Add(arg);
+            start.Environment["PATH"] = folder + ":" + Environment.GetEnvironmentVariable("PATH");
+            start.Environment["FENTA_MIGRATE_POLL_SECONDS"] = "0";
+            start.Environment["FENTA_MIGRATE_WAIT_SECONDS"] = "2";
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await errors, await File.ReadAllLinesAsync(Path.Combine(folder, "calls")));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public async Task TheMigrateScriptWaitsForTheJobsExecutionAndFailsNamingItWhenItFails()
+    {
+        var succeeded = await MigrateScriptAsync("Running Running Succeeded", "rg-acme", "job-acme-migrate");
+        Assert.True(succeeded.Exit == 0, succeeded.Errors);
+        Assert.Equal("containerapp job start -g rg-acme -n job-acme-migrate --query name -o tsv", succeeded.Calls[0]);
+        Assert.Equal(3, succeeded.Calls.Count(c => c.Contains("--job-execution-name job-acme-migrate-x7k2p")));
+
+        var failed = await MigrateScriptAsync("Running Failed", "rg-acme", "job-acme-migrate");
+        Assert.NotEqual(0, failed.Exit);
+        Assert.Contains("execution job-acme-migrate-x7k2p of job-acme-migrate ended Failed", failed.Errors);
+
+        // azd's path: the job first takes the image just deployed, so the migrations are the new build's.
+        var withImage = await MigrateScriptAsync("Succeeded", "rg-acme", "job-acme-migrate", "acr.example/fentaweb-api:abc");
+        Assert.True(withImage.Exit == 0, withImage.Errors);
+        Assert.Equal("containerapp job update -g rg-acme -n job-acme-migrate --image acr.example/fentaweb-api:abc -o none", withImage.Calls[0]);
+        Assert.StartsWith("containerapp job start", withImage.Calls[1]);
+
+        var stuck = await MigrateScriptAsync("Running", "rg-acme", "job-acme-migrate");
+        Assert.NotEqual(0, stuck.Exit);
+        Assert.Contains("still Running after 2s", stuck.Errors);
     }
 
     [Fact]
@@ -203,7 +306,7 @@ public class TenantEnvironmentTests
             ["mediaForFunctions"] = ("[resourceId('Microsoft.Storage/storageAccounts', variables('names').mediaStorage)]", "variables('roles').blobDataContributor", "functionApps"),
             // Per secret, not per vault (SecretGrantsFollowTheSecretsEachAppReads has who gets which).
             ["secretsForFunctions"] = ("[resourceId('Microsoft.KeyVault/vaults/secrets', variables('names').vault, variables('referencedSecrets')[variables('secretGrants')[copyIndex()].secret].name)]", "variables('roles').keyVaultSecretsUser", "secretGrants"),
-            ["telemetryForFunctions"] = ("[resourceId('Microsoft.Insights/components', variables('names').insights)]", "variables('roles').monitoringMetricsPublisher", "every app"),
+            ["telemetryForFunctions"] = ("[resourceId('Microsoft.Insights/components', variables('names').insights)]", "variables('roles').monitoringMetricsPublisher", "apps and render"),
             ["renderRequestsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', variables('names').runtimeStorage, 'default', variables('renderRequests'))]", "variables('roles').queueDataContributor", "render"),
             ["renderResultsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', variables('names').runtimeStorage, 'default', variables('renderResults'))]", "variables('roles').queueDataContributor", "render"),
             ["requestBlobsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', variables('names').runtimeStorage, 'default', variables('renderRequests'))]", "variables('roles').blobDataContributor", "render"),
@@ -225,7 +328,7 @@ public class TenantEnvironmentTests
                 case "render": Assert.Equal("[reference(format('identities[{0}]', variables('render'))).principalId]", principal); break;
                 case "functionApps": Assert.Contains("variables('functionApps')", copy + principal); break;
                 case "secretGrants": Assert.Equal("[reference(format('identities[{0}]', variables('secretGrants')[copyIndex()].app)).principalId]", principal); break;
-                default: Assert.Equal("[length(variables('apps'))]", assignment.GetProperty("copy").GetProperty("count").GetString()); break;
+                default: Assert.Equal("[length(createArray(variables('api'), variables('orchestrations'), variables('render')))]", assignment.GetProperty("copy").GetProperty("count").GetString()); break;
             }
         }
         // Blob Data Owner (which the Functions host needs on its own storage) goes to the two Function apps on the runtime account only.
@@ -233,7 +336,7 @@ public class TenantEnvironmentTests
             template.GetProperty("variables").GetProperty("functionsHostRoles").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(["[variables('api')]", "[variables('orchestrations')]"], template.GetProperty("variables").GetProperty("functionApps").EnumerateArray().Select(r => r.GetString()));
         Assert.DoesNotContain("blobDataOwner", string.Join("", assignments.Where(a => a.Name != "runtimeForFunctions").Select(a => a.Resource.GetRawText())));
-        // AcrPull on the shared registry, in its own resource group, for the three identities.
+        // AcrPull on the shared registry, in its own resource group, for every identity (the migrate job pulls the API's image).
         var acrPull = Resource(template, "acrPull");
         Assert.Equal(("[variables('registryIdParts')[2]]", "[variables('registryIdParts')[4]]"),
             (acrPull.GetProperty("subscriptionId").GetString(), acrPull.GetProperty("resourceGroup").GetString()));
@@ -381,11 +484,12 @@ public class TenantEnvironmentTests
 
         // At the defaults, every instance of every app at its maximum holds no more than the server leaves the apps.
         int Default(string name) => Param(template, name).GetProperty("defaultValue").GetInt32();
-        var atMaxScale = Default("functionsMaxInstances") * (Default("apiDbPoolSize") + Default("orchestrationsDbPoolSize")) + Default("renderMaxExecutions") * Default("renderDbPoolSize");
+        var atMaxScale = Default("functionsMaxInstances") * (Default("apiDbPoolSize") + Default("orchestrationsDbPoolSize")) + Default("renderMaxExecutions") * Default("renderDbPoolSize")
+            + template.GetProperty("variables").GetProperty("migrateDbPoolSize").GetInt32();
         var limit = template.GetProperty("variables").GetProperty("postgresConnectionLimits").GetProperty(Param(template, "postgresSku").GetProperty("defaultValue").GetString()!).GetInt32();
         var headroom = template.GetProperty("variables").GetProperty("connectionHeadroom").GetInt32();
         Assert.True(atMaxScale <= limit - 15 - headroom, $"{atMaxScale} connections at maximum scale, {limit} on the server");
-        Assert.Equal("[add(mul(parameters('functionsMaxInstances'), add(parameters('apiDbPoolSize'), parameters('orchestrationsDbPoolSize'))), mul(parameters('renderMaxExecutions'), parameters('renderDbPoolSize')))]",
+        Assert.Equal("[add(add(mul(parameters('functionsMaxInstances'), add(parameters('apiDbPoolSize'), parameters('orchestrationsDbPoolSize'))), mul(parameters('renderMaxExecutions'), parameters('renderDbPoolSize'))), variables('migrateDbPoolSize'))]",
             template.GetProperty("variables").GetProperty("connectionsAtMaxScale").GetString());
     }
 

@@ -9,7 +9,10 @@ using Npgsql;
 
 namespace FentaWeb.Api.Hosting;
 
-/// <summary>Applies migrations before the server takes traffic, then seeds the demo account when asked to.</summary>
+/// <summary>
+/// Applies migrations before the server takes traffic (unless FENTA_MIGRATE_ON_START=false: in Azure the migrate job does,
+/// <see cref="MigrateCommand"/>), then seeds the demo account when asked to.
+/// </summary>
 public sealed partial class DatabaseStartup(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, FentaOptions options,
     TimeProvider clock, ILogger<DatabaseStartup> logger) : IHostedService
 {
@@ -17,45 +20,12 @@ public sealed partial class DatabaseStartup(NpgsqlDataSource dataSource, IServic
 
     public async Task StartAsync(CancellationToken ct)
     {
-        var applied = await Migrator.ApplyAsync(dataSource, ct);
-        LogMigrated(logger, applied, Migrator.All.Count);
-        foreach (var (name, objectId) in options.ReadWritePrincipals) await GrantReadWriteAsync(name, objectId, ct);
+        if (options.MigratesOnStart) Log(logger, await DatabaseSetup.ApplyAsync(dataSource, options.ReadWritePrincipals, ct));
         if (options.DemoApiKey is { } demoKey && options.DemoPassword is { } demoPassword)
             await SeedDemoAsync(demoKey, demoPassword, ct);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
-
-    /// <summary>
-    /// A role for another app's managed identity that reads and writes the product's tables, now and after later migrations,
-    /// but owns nothing and creates nothing. In Azure Database for PostgreSQL, pgaadauth_create_principal_with_oid maps the
-    /// identity's service principal to the role, which the API (an Entra administrator, as it migrates) may call.
-    /// </summary>
-    private async Task GrantReadWriteAsync(string name, string objectId, CancellationToken ct)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using (var exists = new NpgsqlCommand("SELECT count(*) FROM pg_roles WHERE rolname = $1", conn))
-        {
-            exists.Parameters.Add(new() { Value = name });
-            if ((long)(await exists.ExecuteScalarAsync(ct))! == 0)
-            {
-                await using var create = new NpgsqlCommand("SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', false, false)", conn);
-                create.Parameters.Add(new() { Value = name });
-                create.Parameters.Add(new() { Value = objectId });
-                await create.ExecuteNonQueryAsync(ct);
-            }
-        }
-        var role = "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-        await using var grant = new NpgsqlCommand($"""
-            GRANT USAGE ON SCHEMA public TO {role};
-            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
-            GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role};
-            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role};
-            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role};
-            """, conn);
-        await grant.ExecuteNonQueryAsync(ct);
-        LogGranted(logger, name);
-    }
 
     private async Task SeedDemoAsync(string demoKey, string demoPassword, CancellationToken ct)
     {
@@ -98,6 +68,13 @@ public sealed partial class DatabaseStartup(NpgsqlDataSource dataSource, IServic
         await SampleWorkflows.SeedAsync(db, scope.ServiceProvider.GetRequiredService<AssetStore>(), orgId, user.Id, now, ct);
         await db.SaveChangesAsync(ct);
         LogDemoSeeded(logger, DemoEmail, orgId);
+    }
+
+    /// <summary>What a database setup did, in the log of the host or command that ran it.</summary>
+    public static void Log(ILogger logger, DatabaseSetupResult result)
+    {
+        LogMigrated(logger, result.Applied, Migrator.All.Count);
+        foreach (var role in result.ReadWriteRoles) LogGranted(logger, role);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Database ready: {Applied} new of {Known} migrations applied")]

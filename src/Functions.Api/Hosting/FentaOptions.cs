@@ -1,6 +1,7 @@
 using FentaWeb.Domain.Assets;
 using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Media;
+using FentaWeb.Domain.Persistence;
 using FentaWeb.Domain.Webhooks;
 using FentaWeb.Integrations.Blob;
 using FentaWeb.Integrations.OpenAi;
@@ -17,11 +18,8 @@ public sealed class FentaOptions
     public required string Database { get; init; }
     /// <summary>FENTA_DB_AUTH: <c>password</c> (in FENTA_DB) or <c>entra</c> (the managed identity's token).</summary>
     public string? DatabaseAuthentication { get; init; }
-    /// <summary>
-    /// FENTA_DB_READWRITE_PRINCIPALS, <c>name=objectId,…</c>: managed identities (the orchestrations app, the render job) that
-    /// read and write the product's tables but do not own them; the API, which migrates, creates their roles in Azure Database
-    /// for PostgreSQL and grants them.
-    /// </summary>
+    /// <summary>FENTA_MIGRATE_ON_START and FENTA_DB_READWRITE_PRINCIPALS: whether the API migrates as it starts, and whom it grants (<see cref="DatabaseSetup"/>).</summary>
+    public bool MigratesOnStart { get; init; } = true;
     public IReadOnlyDictionary<string, string> ReadWritePrincipals { get; init; } = new Dictionary<string, string>();
     /// <summary>HMAC key for access tokens; every instance behind one URL must share it.</summary>
     public required byte[] JwtSigningKey { get; init; }
@@ -75,7 +73,8 @@ public sealed class FentaOptions
         {
             Database = database,
             DatabaseAuthentication = config["FENTA_DB_AUTH"],
-            ReadWritePrincipals = Principals(config["FENTA_DB_READWRITE_PRINCIPALS"]),
+            MigratesOnStart = DatabaseSetup.MigratesOnStart(Setting),
+            ReadWritePrincipals = DatabaseSetup.ReadWritePrincipals(Setting),
             JwtSigningKey = System.Text.Encoding.UTF8.GetBytes(signingKey),
             AccessTokenLifetime = TimeSpan.FromMinutes(Int(config, "FENTA_ACCESS_TOKEN_MINUTES", 15)),
             RefreshTokenLifetime = TimeSpan.FromDays(Int(config, "FENTA_REFRESH_TOKEN_DAYS", 30)),
@@ -98,12 +97,6 @@ public sealed class FentaOptions
                 ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),
         };
     }
-
-    private static Dictionary<string, string> Principals(string? text) =>
-        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
-            .ToDictionary(p => p.Length == 2 && p[0].Length > 0 && Guid.TryParse(p[1], out _) ? p[0]
-                : throw new InvalidOperationException($"FENTA_DB_READWRITE_PRINCIPALS takes name=objectId pairs, not '{string.Join('=', p)}'."), p => p[1]);
 
     private static int Int(IConfiguration config, string key, int fallback) =>
         config[key] is { Length: > 0 } text
