@@ -1178,6 +1178,11 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [fo
 }]
 
 output apiUrl string = apiUrl
+// azd reads this output into its environment: the registry `azd deploy` builds the three images in and pushes them to
+// (ContainerHelper.RegistryName in Azure/azure-dev cli/azd/pkg/project/container_helper.go; without it, or a
+// docker.registry in azure.yaml, azd deploy stops with "could not determine container registry endpoint"). It must be
+// in the deployment's subscription: azd's remote build looks the registry up by name there.
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.properties.loginServer
 output apiFunctionApp string = apiApp.name
 output orchestrationsFunctionApp string = orchestrationsApp.name
 output renderJob string = renderJob.name

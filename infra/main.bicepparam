@@ -16,9 +16,12 @@ param recoverKeyVault = bool(readEnvironmentVariable('FENTA_RECOVER_KEY_VAULT', 
 param jwtSigningKeyInVault = bool(readEnvironmentVariable('FENTA_JWT_SIGNING_KEY_IN_VAULT', 'true'))
 // The optional secrets this tenant uses, comma-separated Key Vault names (docs/configuration.md), e.g. kie-api-key,smtp-password.
 param providerSecrets = filter(split(readEnvironmentVariable('FENTA_PROVIDER_SECRETS', ''), ','), name => !empty(name))
-param apiImage = readEnvironmentVariable('FENTA_API_IMAGE', 'acmefenta.azurecr.io/fentaweb-api:1.0.0')
-param orchestrationsImage = readEnvironmentVariable('FENTA_ORCHESTRATIONS_IMAGE', 'acmefenta.azurecr.io/fentaweb-orchestrations:1.0.0')
-param renderImage = readEnvironmentVariable('FENTA_RENDER_IMAGE', 'acmefenta.azurecr.io/fentaweb-render:1.0.0')
+// The images: infra/deploy.sh sets FENTA_*_IMAGE; under azd, the image its last deploy pushed (azd saves it in its
+// environment as SERVICE_<NAME>_IMAGE_NAME), so that a later `azd provision` keeps the running images instead of
+// putting the placeholders back. The placeholders only serve a first provision, before anything was built.
+param apiImage = readEnvironmentVariable('FENTA_API_IMAGE', readEnvironmentVariable('SERVICE_API_IMAGE_NAME', 'acmefenta.azurecr.io/fentaweb-api:1.0.0'))
+param orchestrationsImage = readEnvironmentVariable('FENTA_ORCHESTRATIONS_IMAGE', readEnvironmentVariable('SERVICE_ORCHESTRATIONS_IMAGE_NAME', 'acmefenta.azurecr.io/fentaweb-orchestrations:1.0.0'))
+param renderImage = readEnvironmentVariable('FENTA_RENDER_IMAGE', readEnvironmentVariable('SERVICE_RENDER_IMAGE_NAME', 'acmefenta.azurecr.io/fentaweb-render:1.0.0'))
 param renderMaxExecutions = 4
 param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('FENTA_STRIPE_SECRET_KEY', '')

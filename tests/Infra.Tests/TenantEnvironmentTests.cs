@@ -570,16 +570,47 @@ public class TenantEnvironmentTests
         // The deployable apps: the projects in src/ with a Dockerfile.
         var apps = Directory.GetDirectories(Path.Combine(root, "src")).Where(d => File.Exists(Path.Combine(d, "Dockerfile")))
             .Select(d => "./src/" + Path.GetFileName(d)).Order().ToList();
-        var services = System.Text.RegularExpressions.Regex.Matches(yaml, @"^  (\w+):\n    project: (\S+)\n    language: (\w+)\n    host: (\w+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+        var services = System.Text.RegularExpressions.Regex.Matches(yaml, @"^  (\w+):\n    project: (\S+)\n    language: (\w+)\n    host: (\w+)\n    docker:\n      path: ./Dockerfile\n", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => (Name: m.Groups[1].Value, Project: m.Groups[2].Value, Language: m.Groups[3].Value, Host: m.Groups[4].Value)).ToList();
         Assert.Equal(apps, services.Select(s => s.Project).Order());
         Assert.All(services, s => Assert.Equal("dotnet", s.Language));
+        // Function apps as containers (host: function with docker) need azd 1.30.0; a Container Apps job behind
+        // host: containerapp needs 1.23.8 (azure.yaml's header cites the azd source).
         Assert.Equal([("api", "function"), ("orchestrations", "function"), ("render", "containerapp")], services.Select(s => (s.Name, s.Host)));
+        Assert.Contains("requiredVersions:\n  azd: \">= 1.30.0\"\n", yaml);
         Assert.Contains("  provider: bicep\n  path: infra\n  module: main\n", yaml);
-        // Each service is the resource azd finds by its azd-service-name tag.
+        // Each service is the one resource azd finds by its azd-service-name tag, of a type its host deploys to: Linux
+        // container sites (azd sets linuxFxVersion to DOCKER|<image>) and the render job (Microsoft.App/jobs: azd
+        // patches the job's container image).
         var template = await TemplateAsync();
-        foreach (var (symbol, service) in new[] { ("apiApp", "api"), ("orchestrationsApp", "orchestrations"), ("renderJob", "render") })
-            Assert.Contains($"createObject('azd-service-name', '{service}')", Resource(template, symbol).GetProperty("tags").GetString());
+        foreach (var (symbol, service, type) in new[] { ("apiApp", "api", "Microsoft.Web/sites"), ("orchestrationsApp", "orchestrations", "Microsoft.Web/sites"), ("renderJob", "render", "Microsoft.App/jobs") })
+        {
+            Assert.Equal(type, Resource(template, symbol).GetProperty("type").GetString());
+            Assert.Equal([symbol], Resources(template).Where(r => r.Resource.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.String
+                && tags.GetString()!.Contains($"createObject('azd-service-name', '{service}')")).Select(r => r.Name));
+            // A module named after the service would make azd's containerapp target deploy that module instead.
+            Assert.All(new[] { ".bicep", ".bicepparam", ".parameters.json" }, ext => Assert.False(File.Exists(Path.Combine(Infra, service + ext)), service + ext));
+        }
+        foreach (var site in new[] { "apiApp", "orchestrationsApp" })
+        {
+            Assert.Contains("linux", Resource(template, site).GetProperty("kind").GetString());
+            Assert.StartsWith("[format('DOCKER|", Resource(template, site).GetProperty("properties").GetProperty("siteConfig").GetProperty("linuxFxVersion").GetString());
+        }
+        Assert.Single(Resource(template, "renderJob").GetProperty("properties").GetProperty("template").GetProperty("containers").EnumerateArray());
+        // The registry azd builds and pushes to comes from the template's outputs.
+        Assert.Equal("[reference('registry').loginServer]", template.GetProperty("outputs").GetProperty("AZURE_CONTAINER_REGISTRY_ENDPOINT").GetProperty("value").GetString());
+        // A later `azd provision` keeps the images azd deployed (SERVICE_<NAME>_IMAGE_NAME); deploy.sh's FENTA_*_IMAGE win.
+        var deployed = new Dictionary<string, string>
+        {
+            ["SERVICE_API_IMAGE_NAME"] = "reg.azurecr.io/fentaweb/api-acme:azd-deploy-1",
+            ["SERVICE_ORCHESTRATIONS_IMAGE_NAME"] = "reg.azurecr.io/fentaweb/orchestrations-acme:azd-deploy-1",
+            ["SERVICE_RENDER_IMAGE_NAME"] = "reg.azurecr.io/fentaweb/render-acme:azd-deploy-1",
+        };
+        var parameters = await ParametersAsync("main.bicepparam", deployed);
+        foreach (var (parameter, service) in new[] { ("apiImage", "API"), ("orchestrationsImage", "ORCHESTRATIONS"), ("renderImage", "RENDER") })
+            Assert.Equal(deployed[$"SERVICE_{service}_IMAGE_NAME"], parameters.GetProperty(parameter).GetProperty("value").GetString());
+        parameters = await ParametersAsync("main.bicepparam", new Dictionary<string, string>(deployed) { ["FENTA_RENDER_IMAGE"] = "reg.azurecr.io/fentaweb-render:abc" });
+        Assert.Equal("reg.azurecr.io/fentaweb-render:abc", parameters.GetProperty("renderImage").GetProperty("value").GetString());
         Assert.True(File.Exists(Path.Combine(root, ".dockerignore")));
     }
 }
