@@ -526,6 +526,10 @@ public class TenantEnvironmentTests
             Assert.Equal("[resourceId('Microsoft.OperationalInsights/workspaces', variables('names').logs)]", scopes[scope].GetProperty("workspaceId").GetString());
         }
         Assert.Equal("audit", scopes["[resourceId('Microsoft.KeyVault/vaults', variables('names').vault)]"].GetProperty("logs")[0].GetProperty("categoryGroup").GetString());
+        // The runtime account logs writes and deletes, not the task hub's polling reads.
+        Assert.Equal(["StorageWrite", "StorageDelete"], template.GetProperty("variables").GetProperty("runtimeStorageLogs").EnumerateArray().Select(l => l.GetProperty("category").GetString()));
+        foreach (var service in new[] { "runtimeBlobDiagnostics", "runtimeQueueDiagnostics" })
+            Assert.Equal("[variables('runtimeStorageLogs')]", Resource(template, service).GetProperty("properties").GetProperty("logs").GetString());
 
         var env = Resource(template, "renderJob").GetProperty("properties").GetProperty("template").GetProperty("containers")[0].GetProperty("env").EnumerateArray()
             .Select(e => e.GetProperty("name").GetString());
@@ -579,10 +583,13 @@ public class TenantEnvironmentTests
         Assert.Equal([("api", "function"), ("orchestrations", "function"), ("render", "containerapp")], services.Select(s => (s.Name, s.Host)));
         Assert.Contains("requiredVersions:\n  azd: \">= 1.30.0\"\n", yaml);
         Assert.Contains("  provider: bicep\n  path: infra\n  module: main\n", yaml);
+        // After the API's image is deployed, its migrations run as the migrate job (the job and the image named as azd knows them).
+        Assert.Contains("      postdeploy:\n        shell: sh\n        run: infra/migrate.sh \"${AZURE_RESOURCE_GROUP:-rg-$AZURE_ENV_NAME}\" \"$migrateJob\" \"$SERVICE_API_IMAGE_NAME\"\n", yaml);
         // Each service is the one resource azd finds by its azd-service-name tag, of a type its host deploys to: Linux
         // container sites (azd sets linuxFxVersion to DOCKER|<image>) and the render job (Microsoft.App/jobs: azd
         // patches the job's container image).
         var template = await TemplateAsync();
+        Assert.True(template.GetProperty("outputs").TryGetProperty("migrateJob", out _));
         foreach (var (symbol, service, type) in new[] { ("apiApp", "api", "Microsoft.Web/sites"), ("orchestrationsApp", "orchestrations", "Microsoft.Web/sites"), ("renderJob", "render", "Microsoft.App/jobs") })
         {
             Assert.Equal(type, Resource(template, symbol).GetProperty("type").GetString());
