@@ -1,0 +1,1 @@
+export default function Assets() { return null; }
