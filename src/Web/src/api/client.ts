@@ -42,7 +42,8 @@ function isPublic(): boolean {
   return /^\/(sign-in|register|forgot-password|reset-password|verify-email)/.test(location.pathname);
 }
 
-export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' });
+// fetch is looked up per call (not captured at creation), so tests can stub it.
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '', credentials: 'same-origin', fetch: (request) => globalThis.fetch(request) });
 api.use(auth);
 
 /**

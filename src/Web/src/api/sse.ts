@@ -36,8 +36,11 @@ export function createSseParser(onEvent: (e: SseEvent) => void) {
         }
       }
     },
+    /** The stream ended: an event without its closing blank line is dropped, as EventSource does. */
     end() {
-      dispatch();
+      buffer = '';
+      data = [];
+      event = '';
     },
   };
 }

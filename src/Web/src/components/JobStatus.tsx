@@ -10,7 +10,7 @@ import { recalledJobRequest } from '@/lib/apiCall';
 export function StatusBadge({ status }: { status: string }) {
   return (
     <Badge tone={statusTone(status)} className="capitalize">
-      {!isFinished(status) && status !== 'paused' && <span className="size-1.5 animate-pulse rounded-full bg-current" aria-hidden="true" />}
+      {['queued', 'pending', 'processing', 'running'].includes(status) && <span className="size-1.5 animate-pulse rounded-full bg-current" aria-hidden="true" />}
       {status}
     </Badge>
   );

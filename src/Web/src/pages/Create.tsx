@@ -306,7 +306,7 @@ function useVoiceSample() {
       await a.play();
       setPlaying(key);
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 404 ? 'Voice samples are not available on this server yet.' : errorMessage(e));
+      setError(e instanceof ApiError && (e.status === 404 || e.status === 405) ? 'Voice samples are not available on this server yet.' : errorMessage(e));
     } finally {
       setLoading(null);
     }
@@ -409,7 +409,7 @@ function EstimatePanel({ estimate, budget }: { estimate: EstimateState; budget: 
         <h2 id="estimate-title" className="text-sm font-semibold">Cost estimate</h2>
         {pending && <Loader2 className="size-4 animate-spin text-neutral-400" aria-label="Updating the estimate" />}
       </div>
-      {error instanceof ApiError && error.status === 404 ? (
+      {error instanceof ApiError && (error.status === 404 || error.status === 405) ? (
         <p className="text-sm text-neutral-500">Estimates are not available on this server yet.</p>
       ) : error ? (
         <Alert>{errorMessage(error)}</Alert>

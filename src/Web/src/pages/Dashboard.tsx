@@ -7,8 +7,15 @@ import { JobRow } from '@/components/JobStatus';
 import { Button, Card, CardContent, CardDescription, CardHeader, CardTitle, EmptyState, ErrorState, PageHeader, Skeleton, StackedBar } from '@/components/ui';
 import { formatDateTime, formatNumber, humanize } from '@/lib/format';
 
+const NAMES: Record<string, string> = {
+  llm_tokens: 'LLM tokens',
+  tokens: 'LLM tokens',
+  kai_credits: 'AI credits',
+  render_seconds: 'Render time',
+  storage_bytes: 'Storage',
+};
 const UNITS: Record<string, (v: number) => string> = {
-  storage_bytes: (v) => `${formatNumber(v / 1e9, 2)} GB`,
+  storage_bytes: (v) => `${formatNumber(v / 2 ** 30, 2)} GB`,
   render_seconds: (v) => `${formatNumber(v / 60, 1)} min`,
   llm_tokens: (v) => formatNumber(v, 0),
   tokens: (v) => formatNumber(v, 0),
@@ -22,7 +29,7 @@ export function QuotaRow({ line }: { line: QuotaLine }) {
   const reserved = num(line.reserved);
   const limit = numOrNull(line.limit);
   const remaining = numOrNull(line.remaining);
-  const name = humanize(line.resource);
+  const name = NAMES[line.resource] ?? humanize(line.resource);
   return (
     <div className="space-y-1.5">
       <div className="flex items-baseline justify-between gap-2 text-sm">
@@ -146,7 +153,7 @@ export default function Dashboard() {
           </Button>
         }
       />
-      <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+      <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
         <RecentJobs />
         <div className="space-y-6">
           <Card className="bg-gradient-to-br from-accent-600 to-accent-700 text-white">

@@ -121,12 +121,14 @@ export function AppLayout({ children }: { children?: ReactNode }) {
   const [open, setOpen] = useState(false);
   return (
     <div className="min-h-dvh lg:grid lg:grid-cols-[15rem_1fr]">
-      <aside className="hidden border-r border-neutral-200 bg-white lg:flex lg:h-dvh lg:flex-col lg:gap-4 lg:sticky lg:top-0 lg:p-3">
-        <div className="pt-2">
-          <Brand />
+      <aside className="hidden border-r border-neutral-200 bg-white lg:block">
+        <div className="sticky top-0 flex h-dvh flex-col gap-4 p-3">
+          <div className="pt-2">
+            <Brand />
+          </div>
+          <OrgSwitcher />
+          <NavLinks />
         </div>
-        <OrgSwitcher />
-        <NavLinks />
       </aside>
       <div className="flex min-w-0 flex-col">
         <header className="sticky top-0 z-30 flex h-14 items-center gap-2 border-b border-neutral-200 bg-white/90 px-3 backdrop-blur sm:px-6">
