@@ -15,7 +15,7 @@ export default defineConfig({
     port: Number(process.env.FENTA_WEB_PORT ?? 5173),
     proxy: { '/v1': { target: api, changeOrigin: false }, '/openapi': { target: api } },
   },
-  build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 400 },
+  build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 600 },
   test: {
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
