@@ -65,6 +65,12 @@ export function paramChoices(catalog: { type: string; params: { name: string; va
 type NodeEvent = { node_id: string; type?: string; status: string; attempt?: number; items?: JobNode['items']; error?: JobNode['error'] };
 type JobEvent = { id: string; status: string; progress: number; error?: Job['error'] };
 
+/** Nodes in the order they ran: by start time, the ones not started yet last. */
+export function sortNodes(nodes: JobNode[]): JobNode[] {
+  const time = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : Number.MAX_SAFE_INTEGER);
+  return [...nodes].sort((a, b) => time(a.started_at) - time(b.started_at) || time(a.completed_at) - time(b.completed_at));
+}
+
 /** Applies one event of GET /v1/jobs/{id}/events to the cached job. */
 export function applyJobEvent(job: Job, event: string, data: unknown): Job {
   if (event === 'job') {
@@ -107,6 +113,14 @@ export function useJob(id: string) {
     if (!running || streaming.current) return;
     streaming.current = true;
     const abort = new AbortController();
+    // Events carry states, not times or costs: read the whole job again at most every 2 s while they come.
+    let refetchTimer: ReturnType<typeof setTimeout> | null = null;
+    const refetchSoon = () => {
+      refetchTimer ??= setTimeout(() => {
+        refetchTimer = null;
+        if (!abort.signal.aborted) void qc.invalidateQueries({ queryKey: keys.job(id), exact: true });
+      }, 2000);
+    };
     setLive('connecting');
     streamEvents(
       `/v1/jobs/${encodeURIComponent(id)}/events`,
@@ -119,6 +133,7 @@ export function useJob(id: string) {
           return;
         }
         qc.setQueryData<Job>(keys.job(id), (job) => (job ? applyJobEvent(job, e.event, data) : job));
+        refetchSoon();
       },
       abort.signal,
     )
@@ -136,6 +151,7 @@ export function useJob(id: string) {
       });
     return () => {
       abort.abort();
+      if (refetchTimer) clearTimeout(refetchTimer);
       streaming.current = false;
     };
   }, [id, running, qc]);

@@ -514,7 +514,7 @@ export default function Create() {
   return (
     <>
       <PageHeader title="Create a video" description="Pick a look, say what it is about, choose footage and a voice. The estimate updates as you go." />
-      <form onSubmit={onSubmit} noValidate className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      <form onSubmit={onSubmit} noValidate className="grid grid-cols-1 gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="min-w-0 space-y-6">
           <Section title="Template" description="Layout, captions and overlays.">
             {templates.isPending && <Skeleton className="h-36" />}

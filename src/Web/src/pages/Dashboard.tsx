@@ -153,7 +153,7 @@ export default function Dashboard() {
           </Button>
         }
       />
-      <div className="grid items-start gap-6 lg:grid-cols-[1fr_22rem]">
+      <div className="grid grid-cols-1 items-start gap-6 lg:grid-cols-[1fr_22rem]">
         <RecentJobs />
         <div className="space-y-6">
           <Card className="bg-gradient-to-br from-accent-600 to-accent-700 text-white">

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft, Ban, CheckCircle2, Circle, Code2, Copy, Download, FileText, ImageIcon, Loader2, RotateCcw, XCircle } from 'lucide-react';
 import { api } from '@/api/client';
 import { errorMessage, unwrap } from '@/api/problem';
-import { keys, useJob } from '@/api/queries';
+import { keys, sortNodes, useJob } from '@/api/queries';
 import { num, type Job, type JobNode } from '@/api/types';
 import { hasRole, useAuth } from '@/auth/AuthContext';
 import { jobTitle, StatusBadge } from '@/components/JobStatus';
@@ -41,7 +41,7 @@ function Steps({ nodes }: { nodes: JobNode[] }) {
   if (nodes.length === 0) return <p className="text-sm text-neutral-500">The steps appear once the job starts.</p>;
   return (
     <ol className="space-y-1" aria-label="Steps">
-      {nodes.map((n) => {
+      {sortNodes(nodes).map((n) => {
         const items = n.items;
         const total = items ? num(items.total) : 0;
         const err = errorText(n.error);
@@ -341,7 +341,7 @@ export default function JobPage() {
         </Alert>
       )}
 
-      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[1fr_20rem]">
         <div className="min-w-0 space-y-6">
           {running && (
             <Card>

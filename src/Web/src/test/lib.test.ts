@@ -181,3 +181,12 @@ describe('formatting', () => {
     expect(formatUsd(1.5)).toBe('$1.50');
   });
 });
+
+describe('node order', () => {
+  it('sorts steps by start time, not-started last, stable otherwise', async () => {
+    const { sortNodes } = await import('@/api/queries');
+    const n = (node_id: string, started_at: string | null) => ({ node_id, started_at, completed_at: null }) as unknown as Job['nodes'] extends (infer T)[] | null ? T : never;
+    const sorted = sortNodes([n('render', null), n('tts', '2026-01-01T00:00:02Z'), n('script', '2026-01-01T00:00:01Z'), n('timeline', null)]);
+    expect(sorted.map((x) => x.node_id)).toEqual(['script', 'tts', 'render', 'timeline']);
+  });
+});
