@@ -62,12 +62,15 @@ ensure_azurite
 ensure_maildev
 
 build_solution
+build_web
 
 export FENTA_HTTP_PORT=${FENTA_HTTP_PORT:-8080}
 export FENTA_JWT_SIGNING_KEY=${FENTA_JWT_SIGNING_KEY:-$(local_secret jwt.key)}
 export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)}
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
 export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
+# The web app the API serves on the same origin as /v1 (built above by build_web).
+export FENTA_WEB_DIR=${FENTA_WEB_DIR:-$FENTA_WEB_DIR_BUILT}
 # A local stack posts webhooks to local receivers too; a deployment keeps the default (private addresses refused).
 export FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=${FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS:-true}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
@@ -101,6 +104,7 @@ curl -fsS "$url/readyz" >/dev/null || die "the API is up but not ready (database
 
 cat <<INFO
 
+  FentaWeb app      $url/
   FentaWeb API      $url   (OpenAPI: $url/openapi/v1.json)
   demo user         demo@fentaweb.local / $FENTA_DEMO_PASSWORD
   demo org          Demo Studio

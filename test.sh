@@ -18,6 +18,9 @@ say "building (Debug)"
 dotnet build "$ROOT/FentaWeb.sln" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
   { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in $LOCAL/build.log"; }
 
+# The web app: its build checks it against the OpenAPI document the build above wrote (Debug).
+build_web Debug
+
 say "running every test"
 # The solution's test projects run in parallel. EndToEnd.Tests (worker and renderer processes, Functions hosts, ./run.sh)
 # takes longest; FentaWeb.sln lists it first among them, so it is among the first started rather than the last.
@@ -28,6 +31,18 @@ status=${PIPESTATUS[0]}
 # One closing line over every test project: "N passed, N failed".
 passed=$(grep -oE 'Passed: +[0-9]+' "$LOCAL/test.log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$LOCAL/test.log" | awk '{s+=$2} END {print s+0}')
+
+# The web app's component and logic tests (vitest), after the .NET tests; they fail the script when they fail.
+say "running the web app's tests (vitest)"
+if (cd "$ROOT/src/Web" && npm test --silent) 2>&1 | tee "$LOCAL/web-test.log"; then web_status=0; else web_status=$?; fi
+web_summary=$(sed 's/\x1b\[[0-9;]*m//g' "$LOCAL/web-test.log" | grep -E '^ *Tests ' | tail -n 1)
+web_passed=$(grep -oE '[0-9]+ passed' <<<"$web_summary" | grep -oE '[0-9]+' || true)
+web_failed=$(grep -oE '[0-9]+ failed' <<<"$web_summary" | grep -oE '[0-9]+' || true)
+[ -n "$web_summary" ] || web_failed=${web_failed:-1}
+passed=$((passed + ${web_passed:-0}))
+failed=$((failed + ${web_failed:-0}))
+[ "$web_status" -eq 0 ] || { say "the web app's tests failed (log: $LOCAL/web-test.log)"; [ "$status" -ne 0 ] || status=$web_status; }
+
 say "suite took $(( $(date +%s) - started )) s"
 echo "$passed passed, $failed failed"
 exit "$status"

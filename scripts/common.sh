@@ -38,6 +38,8 @@ ensure_system_packages() {
     # The tests run seed 000's webhook verifier and its clients: Python (standard library) and Go.
     python3 -c 'import json, ssl, urllib.request' 2>/dev/null || missing+=(python3)
     command -v go >/dev/null || missing+=(golang-go)
+    # The web app's browser tests drive Debian's Chromium (Playwright's executablePath; no browser download).
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
   fi
   command -v openssl >/dev/null || missing+=(openssl)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
@@ -365,4 +367,28 @@ build_solution() {
   say "building ($FENTA_CONFIGURATION)"
   dotnet build "$ROOT/FentaWeb.sln" -c "$FENTA_CONFIGURATION" -nologo -v quiet > "$LOCAL/build.log" 2>&1 ||
     { grep -E 'error' "$LOCAL/build.log" | sort -u >&2; die "the build failed; full log in $LOCAL/build.log"; }
+}
+
+# The web app (src/Web): npm ci from its lock file when node_modules is missing or older than the lock, then the Vite
+# build into src/Web/dist. Run after the .NET build: the build generates the typed client from the OpenAPI document the
+# API's build wrote (src/Functions.Api/bin/<Configuration>/net10.0/openapi/v1.json), so an API change that the web app
+# no longer fits fails here. Needs ensure_node first.
+FENTA_WEB_DIR_BUILT="$ROOT/src/Web/dist"
+web_install() {
+  local dir="$ROOT/src/Web"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing the web app's packages from src/Web/package-lock.json (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) >&2 ||
+      die "npm ci failed in src/Web; run it there without --silent to see why"
+  fi
+}
+
+build_web() {
+  local dir="$ROOT/src/Web" configuration=${1:-$FENTA_CONFIGURATION}
+  ensure_node
+  web_install
+  say "building the web app (src/Web/dist)"
+  (cd "$dir" && FENTA_OPENAPI="${FENTA_OPENAPI:-$ROOT/src/Functions.Api/bin/$configuration/net10.0/openapi/v1.json}" \
+    npm run build --silent) > "$LOCAL/web-build.log" 2>&1 ||
+    { tail -n 40 "$LOCAL/web-build.log" >&2; die "the web build failed; full log in $LOCAL/web-build.log"; }
 }
