@@ -20,7 +20,7 @@ export function ConfirmDialog({
   onClose,
   children,
 }: {
-  title: ReactNode;
+  title: string;
   description?: ReactNode;
   confirmLabel: string;
   cancelLabel?: string;
