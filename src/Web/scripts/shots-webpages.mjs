@@ -27,10 +27,15 @@ for (const [w, h] of [
   await page.getByRole('button', { name: /sign in/i }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/sign-in'), { timeout: 20000 });
   for (const p of pages) {
-    await page.goto(`${base}${p}`);
+    // Navigate inside the app: the session lives in memory (and an API without the refresh cookie loses it on reload).
+    await page.evaluate((to) => {
+      window.history.pushState({}, '', to);
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }, p);
     await page.waitForLoadState('networkidle').catch(() => {});
     await page.waitForTimeout(800);
     const name = `${p.replace(/^\//, '').replace(/[/?=&]+/g, '_') || 'home'}-${w}.png`;
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${out}/${name}`, fullPage: true });
     console.log(`${out}/${name}`);
   }

@@ -33,9 +33,9 @@ function UpcomingRuns({ schedule }: { schedule: Schedule }) {
         {schedule.enabled && runs.length > 0 && (
           <ol className="space-y-1 text-sm" aria-label="Next runs">
             {runs.map((r) => (
-              <li key={r} className="flex justify-between gap-2">
-                <span>{formatRunTime(r, schedule.timezone)}</span>
-                <span className="text-xs text-neutral-500">{formatDateTime(r)} here</span>
+              <li key={r}>
+                <span className="block">{formatRunTime(r, schedule.timezone)}</span>
+                {localTimeZone() !== schedule.timezone && <span className="block text-xs text-neutral-500">{formatDateTime(r)} your time</span>}
               </li>
             ))}
           </ol>

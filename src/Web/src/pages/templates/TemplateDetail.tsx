@@ -47,9 +47,11 @@ export default function TemplateDetail() {
         description={t.description ?? undefined}
         actions={
           <>
-            <Link to="/create" className={buttonVariants()}>
-              <PlayCircle aria-hidden="true" /> Use this template
-            </Link>
+            {hasRole(me, 'editor') && (
+              <Link to="/create" className={buttonVariants()}>
+                <PlayCircle aria-hidden="true" /> Use this template
+              </Link>
+            )}
             {hasRole(me, 'editor') && (
               <Button variant="secondary" loading={copy.isPending} onClick={() => copy.mutate(t)}>
                 <Copy aria-hidden="true" /> Copy

@@ -46,16 +46,20 @@ function TemplateCard({ t, canEdit }: { t: Template; canEdit: boolean }) {
           {t.resolution} · used {formatNumber(num(t.usage_count), 0)}×
         </span>
       </p>
+      {canEdit && (
       <div className="mt-4 flex flex-wrap gap-2">
-        <Link to="/create" className={buttonVariants({ size: 'sm' })} aria-label={`Use ${t.name}`}>
-          <PlayCircle aria-hidden="true" /> Use
-        </Link>
+        {canEdit && (
+          <Link to="/create" className={buttonVariants({ size: 'sm' })} aria-label={`Use ${t.name}`}>
+            <PlayCircle aria-hidden="true" /> Use
+          </Link>
+        )}
         {canEdit && (
           <Button variant="secondary" size="sm" loading={copy.isPending} onClick={() => copy.mutate(t)} aria-label={`Copy ${t.name}`}>
             <Copy aria-hidden="true" /> Copy
           </Button>
         )}
       </div>
+      )}
     </li>
   );
 }

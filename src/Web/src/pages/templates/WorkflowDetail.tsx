@@ -98,7 +98,12 @@ function RunCard({ workflow }: { workflow: Workflow }) {
                     · {formatNumber(num(total.tokens), 0)} tokens · {formatNumber(num(total.kai_credits), 0)} credits · {formatNumber(num(total.render_seconds), 0)} s of render
                   </span>
                 </p>
-                {estimate.data!.assumptions.length > 0 && <p className="mt-1 text-xs text-neutral-500">{estimate.data!.assumptions.join(' ')}</p>}
+                {estimate.data!.assumptions.length > 0 && (
+                  <details className="mt-1 text-xs text-neutral-500">
+                    <summary className="cursor-pointer">How this is estimated</summary>
+                    <p className="mt-1">{estimate.data!.assumptions.join(' ')}</p>
+                  </details>
+                )}
               </>
             )}
           </div>
