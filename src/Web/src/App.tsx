@@ -19,7 +19,10 @@ const Create = lazy(() => import('@/pages/Create'));
 const JobPage = lazy(() => import('@/pages/Job'));
 const Library = lazy(() => import('@/pages/Library'));
 const Assets = lazy(() => import('@/pages/Assets'));
-const Placeholder = lazy(() => import('@/pages/Placeholder'));
+const Templates = lazy(() => import('@/pages/templates'));
+const Schedules = lazy(() => import('@/pages/schedules'));
+const Billing = lazy(() => import('@/pages/billing'));
+const Settings = lazy(() => import('@/pages/settings'));
 const NotFound = lazy(() => import('@/pages/NotFound'));
 
 export function makeQueryClient() {
@@ -86,11 +89,11 @@ export function AppRoutes() {
         <Route path="/jobs/:id" element={<JobPage />} />
         <Route path="/library" element={<Library />} />
         <Route path="/assets" element={<Assets />} />
-        {/* Placeholders: another branch builds these pages (templates, schedules, usage & billing, settings). */}
-        <Route path="/templates/*" element={<Placeholder title="Templates and workflows" />} />
-        <Route path="/schedules/*" element={<Placeholder title="Schedules" />} />
-        <Route path="/billing/*" element={<Placeholder title="Usage and billing" />} />
-        <Route path="/settings/*" element={<Placeholder title="Settings" />} />
+        {/* Each area is one chunk with its own nested routes. */}
+        <Route path="/templates/*" element={<Templates />} />
+        <Route path="/schedules/*" element={<Schedules />} />
+        <Route path="/billing/*" element={<Billing />} />
+        <Route path="/settings/*" element={<Settings />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -1,0 +1,60 @@
+// Settings: members and invitations, API keys, webhooks (with their deliveries). Each section is a sub-route.
+import { lazy, Suspense } from 'react';
+import { Navigate, NavLink, Route, Routes } from 'react-router';
+import { PageHeader } from '@/components/ui';
+import { Loading } from '@/components/ui/feedback';
+import { cn } from '@/lib/cn';
+import Members from './Members';
+import ApiKeys from './ApiKeys';
+import Webhooks from './Webhooks';
+
+const WebhookDetail = lazy(() => import('./WebhookDetail'));
+
+const SECTIONS = [
+  { to: 'members', label: 'Members' },
+  { to: 'api-keys', label: 'API keys' },
+  { to: 'webhooks', label: 'Webhooks' },
+];
+
+function SectionNav() {
+  return (
+    <nav aria-label="Settings sections" className="mb-6 overflow-x-auto">
+      <ul className="inline-flex gap-1 rounded-lg bg-neutral-100 p-1">
+        {SECTIONS.map((s) => (
+          <li key={s.to}>
+            <NavLink
+              to={`/settings/${s.to}`}
+              className={({ isActive }) =>
+                cn(
+                  'block whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500',
+                  isActive ? 'bg-white text-neutral-900 shadow-sm' : 'text-neutral-600 hover:text-neutral-900',
+                )
+              }
+            >
+              {s.label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+export default function Settings() {
+  return (
+    <>
+      <PageHeader title="Settings" description="Your organization's members, API keys and webhooks." />
+      <SectionNav />
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route index element={<Navigate to="members" replace />} />
+          <Route path="members" element={<Members />} />
+          <Route path="api-keys" element={<ApiKeys />} />
+          <Route path="webhooks" element={<Webhooks />} />
+          <Route path="webhooks/:id" element={<WebhookDetail />} />
+          <Route path="*" element={<Navigate to="members" replace />} />
+        </Routes>
+      </Suspense>
+    </>
+  );
+}
