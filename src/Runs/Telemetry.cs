@@ -28,7 +28,10 @@ public static class Telemetry
     public static readonly Histogram<double> NodeDuration = Meter.CreateHistogram<double>("fenta.node.duration", "s", "How long one execution of a node item took, by node type and outcome");
     public static readonly Counter<double> RenderSeconds = Meter.CreateCounter<double>("fenta.render.seconds", "s", "Seconds of FFmpeg rendering");
     public static readonly Counter<long> KieCredits = Meter.CreateCounter<long>("fenta.kie.credits", "{credit}", "KIE credits spent, by model");
-    public static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.duration", "s", "How long a webhook delivery attempt took, by outcome");
+    public static readonly Histogram<double> WebhookDeliveryLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.latency", "s",
+        "From a webhook event's creation to its delivery's outcome (delivered, or failed once its attempts ran out), by event and outcome");
+    public static readonly Histogram<double> WebhookAttemptDuration = Meter.CreateHistogram<double>("fenta.webhook.attempt.duration", "s",
+        "How long one webhook delivery attempt (one POST) took, by event and outcome");
 
     // What RenderQueueMonitor last saw; null in a process that does not sample the queue, which then reports nothing (not 0).
     private static (long Depth, double OldestSeconds)? _renderQueue;
