@@ -27,6 +27,7 @@ public static class Telemetry
     public static readonly Counter<long> JobsCancelled = Meter.CreateCounter<long>("fenta.jobs.cancelled", "{job}", "Jobs cancelled (by the API, or ended by a cancelled node), by workflow and template");
     public static readonly Histogram<double> NodeDuration = Meter.CreateHistogram<double>("fenta.node.duration", "s", "How long one execution of a node item took, by node type and outcome");
     public static readonly Counter<double> RenderSeconds = Meter.CreateCounter<double>("fenta.render.seconds", "s", "Seconds of FFmpeg rendering");
+    public static readonly Counter<long> RenderPoisoned = Meter.CreateCounter<long>("fenta.render.poisoned", "{request}", "Render requests given up after too many deliveries (RENDER_POISONED)");
     public static readonly Counter<long> KieCredits = Meter.CreateCounter<long>("fenta.kie.credits", "{credit}", "KIE credits spent, by model");
     public static readonly Histogram<double> WebhookDeliveryLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.latency", "s",
         "From a webhook event's creation to its delivery's outcome (delivered, or failed once its attempts ran out), by event and outcome");
