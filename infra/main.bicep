@@ -1150,19 +1150,34 @@ resource databaseConnectionsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' =
   }
 }
 
-// Log alerts on the apps' telemetry in the workspace (Application Insights writes AppTraces and AppExceptions there).
+// Log alerts (scheduled queries) on the apps' telemetry in the workspace. Application Insights is workspace-based, so
+// what the apps' Azure Monitor OpenTelemetry exporters send lands in its tables there: the metrics of the meter
+// "FentaWeb" (src/Runs/Telemetry.cs) in AppMetrics, a row per metric, tag set and export interval with the instrument's
+// Name, the Sum and ItemCount of its measurements (counters go as deltas: Sum is what was added in the interval) and the
+// tags in Properties (https://learn.microsoft.com/azure/azure-monitor/reference/tables/appmetrics); logs in AppTraces.
+// measure: the column whose total over the window is compared (none: the rows are counted).
 var logAlerts = [
   {
     name: 'failed-jobs'
-    description: 'Errors of the orchestrations (a job or one of its node activities failed) in the last 15 minutes.'
+    description: 'Jobs failed in the last 15 minutes (the fenta.jobs.failed metric; its fenta.workflow and fenta.template tags name them).'
     severity: 2
-    query: 'union AppTraces, AppExceptions | where AppRoleName =~ \'${names.orchestrations}\' and SeverityLevel >= 3'
+    query: 'AppMetrics | where Name == \'fenta.jobs.failed\''
+    measure: 'Sum'
   }
   {
     name: 'poisoned-renders'
-    description: 'A render request was given up after too many attempts (RENDER_POISONED) or a results message went to its poison queue.'
+    description: 'A render request was given up after too many deliveries (RENDER_POISONED; the fenta.render.poisoned metric).'
     severity: 1
-    query: 'union AppTraces, AppExceptions | where (Message has \'RENDER_POISONED\' or Message has \'${renderResults}-poison\' or OuterMessage has \'RENDER_POISONED\')'
+    query: 'AppMetrics | where Name == \'fenta.render.poisoned\''
+    measure: 'Sum'
+  }
+  {
+    // The Functions host moves such a message and logs it; nothing of FentaWeb's sees it to count it.
+    name: 'poisoned-render-results'
+    description: 'A render result message went to its poison queue: the run waiting on it did not hear how its render ended.'
+    severity: 1
+    query: 'AppTraces | where Message has \'${renderResults}-poison\''
+    measure: ''
   }
 ]
 
@@ -1178,7 +1193,8 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [fo
     evaluationFrequency: 'PT5M'
     windowSize: 'PT15M'
     criteria: {
-      allOf: [{ query: alert.query, timeAggregation: 'Count', operator: 'GreaterThan', threshold: 0 }]
+      allOf: [union({ query: alert.query, operator: 'GreaterThan', threshold: 0 },
+        empty(alert.measure) ? { timeAggregation: 'Count' } : { timeAggregation: 'Total', metricMeasureColumn: alert.measure })]
     }
     actions: { actionGroups: alertActions }
   }

@@ -4,7 +4,6 @@ using FentaWeb.LocalHosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using FentaWeb.Runs;
 
 namespace FentaWeb.Api;
@@ -24,7 +23,7 @@ public static class FentaApi
         builder.Services.Configure<WorkerOptions>(worker => worker.InputConverters.RegisterAt<DurableClientConverter>(0));
         builder.Services.AddFentaServices(FentaOptions.FromConfiguration(builder.Configuration));
         // The Functions host's trace context and resource attributes on the worker's telemetry (host.json: telemetryMode).
-        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-api", otel => otel.UseFunctionsWorkerDefaults());
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-api", otel => otel.UseFunctionsWorkerDefaultsWithHostLogs());
         return builder.Build();
     }
 

@@ -72,6 +72,8 @@ public sealed partial class RenderWorker(RenderQueues queues, NodeExecutor execu
         {
             outcome = NodeOutcome.Failure(request.Call.Item, "RENDER_POISONED",
                 $"The render request was taken {message.DequeueCount - 1} times and never finished; the renderer may be crashing on it.", permanent: true);
+            // What the poisoned-render alert counts (a give-up repeated after this process died before reporting counts again).
+            Telemetry.RenderPoisoned.Add(1);
             var node = (await executor.PlanAsync(request.Call.JobId))?.Nodes.GetValueOrDefault(request.Call.NodeId);
             if (node is not null)
                 outcome = await executor.RecordAsync(request.Call, node, new ActivityResult.Failed(outcome.Code!, outcome.Message!, Permanent: true), stopping);

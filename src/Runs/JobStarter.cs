@@ -93,9 +93,10 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
         // The job's trace: this span's, a child of the request's (or a root), stored with the job for every later span.
         using var span = Telemetry.Source.StartActivity("job.create");
         var traceParent = Telemetry.NewJobTraceParent();
-        var (jobId, created, unstarted) = await InsertAsync(request, traceParent, ct);
+        var plan = CompiledGraph.Compile(request.Config.Graph);
+        var (jobId, created, unstarted) = await InsertAsync(request, plan, traceParent, ct);
         span?.SetTag("fenta.job_id", jobId);
-        if (created) Telemetry.JobsStarted.Add(1, Telemetry.Template(request.Config.WorkflowId));
+        if (created) Telemetry.JobsStarted.Add(1, Telemetry.JobTags(request.Config.WorkflowId, plan));
         // A paused job has no run until its allowance resets. A replay finds the run scheduled or still being scheduled,
         // unless the process that inserted the job died before scheduling it and its run is overdue.
         if (created && !unstarted && background is not null)
@@ -132,11 +133,10 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
         Message = "The run of job {JobId} could not be scheduled now; PausedJobs schedules it when it is {Seconds} s overdue")]
     private static partial void LogScheduleFailed(ILogger logger, Exception exception, string jobId, double seconds);
 
-    private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, string traceParent, CancellationToken ct)
+    private async Task<(string JobId, bool Created, bool Unstarted)> InsertAsync(JobRequest request, CompiledGraph plan, string traceParent, CancellationToken ct)
     {
         if (request.CountsAsWorkflowRun && request.Config.WorkflowId is null)
             throw new ArgumentException("Only a job from a workflow counts as a run of one.", nameof(request));
-        var plan = CompiledGraph.Compile(request.Config.Graph);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // A replayed request gets its job back even when the plan's allowance has run out since.
         if (request.IdempotencyKey is not null && await ExistingAsync(conn, request, ct) is { } earlier) return (earlier.JobId, false, earlier.Unstarted);

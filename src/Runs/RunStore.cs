@@ -35,7 +35,7 @@ public static class RunStore
             new JobTrace(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
     }
 
-    /// <summary>The job's stored trace context (null on jobs from before it was stored) and workflow (its template tag); null: no such job.</summary>
+    /// <summary>The job's stored trace context (null on jobs from before it was stored) and workflow (its workflow tag); null: no such job.</summary>
     public static async Task<JobTrace?> TraceAsync(NpgsqlDataSource db, string jobId, CancellationToken ct)
     {
         await using var cmd = Command(db, "SELECT trace_parent, workflow_id FROM jobs WHERE id = $1", jobId);
@@ -242,9 +242,10 @@ public static class RunStore
 
     /// <summary>
     /// Cancels a job for its org: it stops counting as active at once, and its waiting nodes are cancelled; the run
-    /// itself hears of it by event. Returns the job's status afterwards, or null when there is no such job.
+    /// itself hears of it by event. Returns the job's status afterwards and whether this call cancelled it (false: it
+    /// had ended, or was cancelled before), or null when there is no such job.
     /// </summary>
-    public static async Task<JobStatus?> CancelAsync(NpgsqlDataSource db, string orgId, string jobId, CancellationToken ct)
+    public static async Task<(JobStatus Status, bool CancelledNow)?> CancelAsync(NpgsqlDataSource db, string orgId, string jobId, CancellationToken ct)
     {
         await using var cmd = Command(db, $"""
             WITH cancelled AS (
@@ -257,9 +258,10 @@ public static class RunStore
               WHERE job_id IN (SELECT id FROM cancelled) AND status IN ('pending', 'waiting')),
             refunded AS (DELETE FROM spend_reservations WHERE job_id IN (SELECT id FROM cancelled)),
             logged AS (INSERT INTO job_logs (job_id, level, stage, message) SELECT id, 'warn', 'job', 'Job cancelled' FROM cancelled)
-            SELECT COALESCE((SELECT 'cancelled' FROM cancelled), (SELECT status FROM jobs WHERE id = $1 AND org_id = $2))
+            SELECT COALESCE((SELECT 'cancelled' FROM cancelled), (SELECT status FROM jobs WHERE id = $1 AND org_id = $2)), EXISTS (SELECT 1 FROM cancelled)
             """, jobId, orgId);
-        return await cmd.ExecuteScalarAsync(ct) is string status ? JobStatuses.Parse(status) : null;
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? (JobStatuses.Parse(reader.GetString(0)), reader.GetBoolean(1)) : null;
     }
 
     public static async Task LogAsync(NpgsqlDataSource db, string jobId, string level, string? stage, string message, object? data, CancellationToken ct)

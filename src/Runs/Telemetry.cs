@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
+using FentaWeb.Domain.Jobs;
+using FentaWeb.Domain.Workflows;
 using TraceContext = System.Diagnostics.ActivityContext;
 
 namespace FentaWeb.Runs;
@@ -18,13 +21,18 @@ public static class Telemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
-    public static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("fenta.jobs.started", "{job}", "Jobs created, by template");
-    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("fenta.jobs.completed", "{job}", "Jobs that completed, by template");
-    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("fenta.jobs.failed", "{job}", "Jobs that failed, by template");
+    public static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("fenta.jobs.started", "{job}", "Jobs created, by workflow and template");
+    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("fenta.jobs.completed", "{job}", "Jobs that completed, by workflow and template");
+    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("fenta.jobs.failed", "{job}", "Jobs that failed, by workflow and template");
+    public static readonly Counter<long> JobsCancelled = Meter.CreateCounter<long>("fenta.jobs.cancelled", "{job}", "Jobs cancelled (by the API, or ended by a cancelled node), by workflow and template");
     public static readonly Histogram<double> NodeDuration = Meter.CreateHistogram<double>("fenta.node.duration", "s", "How long one execution of a node item took, by node type and outcome");
     public static readonly Counter<double> RenderSeconds = Meter.CreateCounter<double>("fenta.render.seconds", "s", "Seconds of FFmpeg rendering");
+    public static readonly Counter<long> RenderPoisoned = Meter.CreateCounter<long>("fenta.render.poisoned", "{request}", "Render requests given up after too many deliveries (RENDER_POISONED)");
     public static readonly Counter<long> KieCredits = Meter.CreateCounter<long>("fenta.kie.credits", "{credit}", "KIE credits spent, by model");
-    public static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.duration", "s", "How long a webhook delivery attempt took, by outcome");
+    public static readonly Histogram<double> WebhookDeliveryLatency = Meter.CreateHistogram<double>("fenta.webhook.delivery.latency", "s",
+        "From a webhook event's creation to its delivery's outcome (delivered, or failed once its attempts ran out), by event and outcome");
+    public static readonly Histogram<double> WebhookAttemptDuration = Meter.CreateHistogram<double>("fenta.webhook.attempt.duration", "s",
+        "How long one webhook delivery attempt (one POST) took, by event and outcome");
 
     // What RenderQueueMonitor last saw; null in a process that does not sample the queue, which then reports nothing (not 0).
     private static (long Depth, double OldestSeconds)? _renderQueue;
@@ -47,8 +55,33 @@ public static class Telemetry
         lock (RenderQueueLock) _renderQueue = (depth, Math.Max(0, oldest.TotalSeconds));
     }
 
-    /// <summary>The tag value of a job's template: its workflow, or <c>inline</c> for a job from an inline graph or a direct render.</summary>
-    public static KeyValuePair<string, object?> Template(string? workflowId) => new("fenta.template", workflowId ?? "inline");
+    /// <summary>The counter of jobs that ended with <paramref name="status"/> (a final status).</summary>
+    public static Counter<long> JobsEnded(JobStatus status) => status switch
+    {
+        JobStatus.Completed => JobsCompleted,
+        JobStatus.Failed => JobsFailed,
+        JobStatus.Cancelled => JobsCancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a final status"),
+    };
+
+    /// <summary>
+    /// A job's tags on the job counters: <c>fenta.workflow</c>, its workflow, or <c>direct</c> for a job posted to
+    /// <c>POST /v1/jobs</c> (the direct render job or an inline graph); and <c>fenta.template</c>, the template its nodes
+    /// follow (a template-referencing parameter, e.g. Edit.Timeline's <c>template_id</c>: the direct render job's
+    /// <c>template_id</c>, or the default), <c>none</c> when no node follows one, the ids joined by <c>+</c> when several do.
+    /// </summary>
+    public static TagList JobTags(string? workflowId, CompiledGraph? plan)
+    {
+        var templates = (plan?.Nodes.Values ?? [])
+            .SelectMany(node => node.Definition.Params.Where(p => p.Reference == ParamReference.Template).Select(p => node.Params.GetValueOrDefault(p.Name)))
+            .Where(value => value.ValueKind == JsonValueKind.String).Select(value => value.GetString()!)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new TagList
+        {
+            { "fenta.workflow", workflowId ?? "direct" },
+            { "fenta.template", templates.Count == 0 ? "none" : string.Join('+', templates) },
+        };
+    }
 
     /// <summary>
     /// The trace context a new job is stored with: the current span's (the API request's, the schedule tick's), or a new

@@ -68,6 +68,8 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
             var api = Settings(settings);
             api.Remove("Logging:LogLevel:Default");
             api.Remove("Logging:LogLevel:Microsoft.EntityFrameworkCore");
+            // Telemetry on, as on Azure (to an OTLP collector nobody runs here): the worker's logs still reach the host's.
+            api["FENTA_OTLP_ENDPOINT"] = $"http://127.0.0.1:{LocalTools.FreePorts(1)[0]}";
             _api = FunctionsHost.Start("api", Path.Combine(_published, "api"), LocalTools.FreePorts(1)[0], api);
             ApiStartup = await _api.AnsweringAsync("readyz", TimeSpan.FromMinutes(3));
             return _api.BaseAddress;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FentaWeb.Simulators;
+using FentaWeb.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Api.Tests;
@@ -105,6 +106,7 @@ public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
     public async Task AVeoClipCompletesOnKiesCallbackWithOneTaskAndBecomesAnAsset()
     {
         host.Kie.SendCallbacks = true;
+        using var measurements = new Measurements();
         var before = host.Kie.CreateTaskCalls;
         var (client, id) = await StartAsync("/v1/kai/generate-video", new { model = "veo-3.1-fast", prompt = "a red fox in snow", aspect_ratio = "9:16" });
 
@@ -125,6 +127,8 @@ public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
         Assert.Equal(("completed", "kie", 60), (generation.GetProperty("status").GetString(), generation.GetProperty("provider").GetString(),
             generation.GetProperty("credits_used").GetInt32()));
         Assert.Equal(60L, Convert.ToInt64(await host.ScalarAsync("SELECT sum(kai_credits) FROM usage_records WHERE job_id = $1", job.GetProperty("id").GetString()!)));
+        // The credits metric names the model (other classes' generations count too, so only that this one's is among them).
+        Assert.Contains(measurements.Of("fenta.kie.credits"), m => (m.Value, m.Tag("fenta.model")) == (60, "veo-3.1-fast"));
         var assetId = generation.GetProperty("result_asset_ids")[0].GetString();
         var asset = await (await client.GetAsync($"/v1/assets/{assetId}")).ReadJsonAsync(200);
         Assert.Equal(("video", "kai", 360, 640), (asset.GetProperty("type").GetString(), asset.GetProperty("source").GetString(),

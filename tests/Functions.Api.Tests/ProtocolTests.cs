@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 
@@ -48,6 +49,21 @@ public class ProtocolTests(ProtocolTests.Host host) : IClassFixture<ProtocolTest
         await put.ReadProblemAsync(405, "METHOD_NOT_ALLOWED");
         Assert.Equal(["GET"], put.Content.Headers.Allow);
         await (await client.PostAsync("/v1/api-keys/key_x/roll", null)).ReadProblemAsync(401, "UNAUTHORIZED");
+    }
+
+    [Fact]
+    public async Task AProblemsTraceIdIsTheRequestsW3CTraceIdTheOneSupportSearchesFor()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        // A client that sends a traceparent finds its own trace id in the problem (the trace the API's spans and logs are in).
+        var trace = ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs/job_nobody_has");
+        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        var notFound = await (await client.SendAsync(request)).ReadProblemAsync(404, "NOT_FOUND");
+        Assert.Equal(trace, notFound.GetProperty("trace_id").GetString());
+        // Without one, the trace the request started; a problem the framework writes (no route) names it too.
+        var unrouted = await (await client.GetAsync("/v1/no-such-route")).ReadProblemAsync(404, "NOT_FOUND");
+        Assert.Matches("^[0-9a-f]{32}$", unrouted.GetProperty("trace_id").GetString());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FentaWeb.Simulators;
+using FentaWeb.Testing;
 
 namespace FentaWeb.Api.Tests;
 
@@ -168,6 +169,27 @@ public class WebhookTests(WebhookTests.Host host) : IClassFixture<WebhookTests.H
         var redelivered = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success");
         Assert.Equal((deliveryId, 1), (redelivered.GetProperty("id").GetString(), redelivered.GetProperty("attempts").GetInt32()));
         Assert.Equal(2, (await ReceivedAsync(path, 2)).Count);
+    }
+
+    [Fact]
+    public async Task ADeliverysLatencyRunsFromItsEventToItsDeliveryAcrossTheRetriesAttemptsAreTimedEach()
+    {
+        using var measurements = new Measurements();
+        var (client, webhookId, _, _) = await CreateAsync("job.completed");
+        host.Receiver.EnqueueError(500, "busy");
+        await (await client.PostAsync($"/v1/webhooks/{webhookId}/ping", null)).ReadJsonAsync(202);
+        var delivered = await DeliveryAsync(client, webhookId, d => d.GetProperty("status").GetString() == "success");
+        var sinceEvent = DateTimeOffset.UtcNow - delivered.GetProperty("created_at").GetDateTimeOffset();
+
+        bool Ping(Measured m) => m.Tag("fenta.event") == "webhook.ping";
+        var latency = await measurements.WaitForAsync("fenta.webhook.delivery.latency", m => Ping(m) && m.Tag("fenta.outcome") == "delivered");
+        // Its first attempt failed and the second waited about 0.3 s (FENTA_WEBHOOK_RETRY_SECONDS): the latency spans both,
+        // each attempt's duration only its own POST.
+        Assert.InRange(latency.Value, 0.27, sinceEvent.TotalSeconds);
+        var attempts = measurements.Of("fenta.webhook.attempt.duration").Where(Ping).ToList();
+        Assert.Contains(attempts, a => a.Tag("fenta.outcome") == "failed");
+        Assert.Contains(attempts, a => a.Tag("fenta.outcome") == "delivered");
+        Assert.All(attempts, a => Assert.True(a.Value < latency.Value, $"an attempt took {a.Value} s, the delivery {latency.Value} s"));
     }
 
     [Fact]

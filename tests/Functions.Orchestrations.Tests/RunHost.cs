@@ -131,7 +131,7 @@ public class RunHost : IAsyncLifetime
     /// <summary>What the API's cancel does: the job is cancelled in PostgreSQL, and its run hears of it by event.</summary>
     public async Task<string?> CancelAsync(string jobId)
     {
-        var status = await RunStore.CancelAsync(Db, OrgId, jobId, CancellationToken.None);
+        var status = (await RunStore.CancelAsync(Db, OrgId, jobId, CancellationToken.None))?.Status;
         if (status == JobStatus.Cancelled) await Runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "test");
         return status?.ToWire();
     }

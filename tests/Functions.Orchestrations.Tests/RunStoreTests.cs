@@ -35,8 +35,10 @@ public class RunStoreTests(RunHostWithoutWorker host) : IClassFixture<RunHostWit
     {
         var job = await host.StartJobAsync("""{"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "x"}}], "edges": []}""");
         await RunStore.MarkProcessingAsync(host.Db, job, CancellationToken.None);
-        Assert.Equal(JobStatus.Cancelled, await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
-        await RunStore.FinishAsync(host.Db, new RunEnd(job, JobStatus.Completed), ["s"], CancellationToken.None);
+        Assert.Equal((JobStatus.Cancelled, true), await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
+        // A second cancel finds it cancelled, and did not cancel it (the API counts the first one only).
+        Assert.Equal((JobStatus.Cancelled, false), await RunStore.CancelAsync(host.Db, RunHost.OrgId, job, CancellationToken.None));
+        Assert.False(await RunStore.FinishAsync(host.Db, new RunEnd(job, JobStatus.Completed), ["s"], CancellationToken.None));
         Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM jobs WHERE id = $1", job))!);
         Assert.Equal("cancelled", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1", job))!);
         Assert.Null(await RunStore.CancelAsync(host.Db, "org_someone_else", job, CancellationToken.None));

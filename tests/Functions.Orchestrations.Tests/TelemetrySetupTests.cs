@@ -1,3 +1,6 @@
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+using FentaWeb.Domain.Workflows;
 using FentaWeb.Runs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,6 +73,23 @@ public class TelemetrySetupTests
         }));
         Assert.False(TelemetryOptions.FromSettings(_ => null).Enabled);
         Assert.False(TelemetryOptions.FromSettings(key => key == "FENTA_TELEMETRY_CONSOLE" ? "no" : null).Enabled);
+    }
+
+    [Fact]
+    public void AJobsTagsNameItsWorkflowOrDirectAndTheTemplatesItsNodesFollow()
+    {
+        static CompiledGraph Plan(string nodes, string edges = "") =>
+            CompiledGraph.Compile(JsonSerializer.Deserialize<WorkflowGraph>($$"""{"nodes": [{{nodes}}], "edges": [{{edges}}]}""", FentaJson.Options)!);
+        static string Tags(string? workflowId, CompiledGraph? plan) => string.Join(", ", Telemetry.JobTags(workflowId, plan).ToArray().Select(t => $"{t.Key}={t.Value}"));
+        const string Stock = """{"id": "st", "type": "Input.Stock", "params": {"query": "harbour"}}""";
+
+        Assert.Equal("fenta.workflow=direct, fenta.template=none", Tags(null, Plan(Stock)));
+        // A timeline without a template_id follows the default one; two timelines, both of theirs.
+        Assert.Equal("fenta.workflow=wf_1, fenta.template=tmpl_shorts_v1", Tags("wf_1", Plan($$"""{{Stock}}, {"id": "t", "type": "Edit.Timeline"}""", """{"from": "st", "to": "t"}""")));
+        Assert.Equal("fenta.workflow=direct, fenta.template=tmpl_a+tmpl_b", Tags(null, Plan(
+            $$$"""{{{Stock}}}, {"id": "t1", "type": "Edit.Timeline", "params": {"template_id": "tmpl_b"}}, {"id": "t2", "type": "Edit.Timeline", "params": {"template_id": "tmpl_a"}}""",
+            """{"from": "st", "to": "t1"}, {"from": "st", "to": "t2"}""")));
+        Assert.Equal("fenta.workflow=wf_1, fenta.template=none", Tags("wf_1", null));
     }
 
     [Fact]

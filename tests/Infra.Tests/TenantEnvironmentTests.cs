@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using FentaWeb.Runs;
 
 namespace FentaWeb.Infra.Tests;
 
@@ -537,8 +538,21 @@ public class TenantEnvironmentTests
 
         Assert.Equal("Http5xx", Resource(template, "serverErrorsAlert").GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("metricName").GetString());
         Assert.Equal("active_connections", Resource(template, "databaseConnectionsAlert").GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("metricName").GetString());
-        Assert.Equal(["failed-jobs", "poisoned-renders"], template.GetProperty("variables").GetProperty("logAlerts").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
-        Assert.Equal("Microsoft.Insights/scheduledQueryRules", Resource(template, "logAlertRules").GetProperty("type").GetString());
+        // Failed jobs and poisoned renders are alerted on from the apps' own metrics (AppMetrics), named as the code names them.
+        var alerts = template.GetProperty("variables").GetProperty("logAlerts").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!);
+        Assert.Equal(["failed-jobs", "poisoned-renders", "poisoned-render-results"], alerts.Keys);
+        foreach (var (alert, metric) in new[] { ("failed-jobs", Telemetry.JobsFailed.Name), ("poisoned-renders", Telemetry.RenderPoisoned.Name) })
+            Assert.Equal(($"AppMetrics | where Name == '{metric}'", "Sum"), (alerts[alert].GetProperty("query").GetString(), alerts[alert].GetProperty("measure").GetString()));
+        Assert.Equal(("[format('AppTraces | where Message has ''{0}-poison''', variables('renderResults'))]", ""),
+            (alerts["poisoned-render-results"].GetProperty("query").GetString(), alerts["poisoned-render-results"].GetProperty("measure").GetString()));
+        var rules = Resource(template, "logAlertRules");
+        Assert.Equal("Microsoft.Insights/scheduledQueryRules", rules.GetProperty("type").GetString());
+        // A metric's Sum over the window is compared (a counter's rows are its increments); a log's rows are counted.
+        Assert.Equal("[union(createObject('query', variables('logAlerts')[copyIndex()].query, 'operator', 'GreaterThan', 'threshold', 0), "
+            + "if(empty(variables('logAlerts')[copyIndex()].measure), createObject('timeAggregation', 'Count'), "
+            + "createObject('timeAggregation', 'Total', 'metricMeasureColumn', variables('logAlerts')[copyIndex()].measure)))]",
+            rules.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetString());
+        Assert.Equal("PT15M", rules.GetProperty("properties").GetProperty("windowSize").GetString());
         Assert.Contains("parameters('alertActionGroupId')", template.GetProperty("variables").GetProperty("alertActions").GetString());
     }
 

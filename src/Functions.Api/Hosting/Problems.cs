@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using FentaWeb.Domain.Billing;
@@ -136,6 +137,13 @@ public static class Titles
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
         problem.Title ??= For(status);
         problem.Extensions.TryAdd("code", Code(status));
-        problem.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
+        problem.Extensions["trace_id"] = TraceId(context.HttpContext);
     }
+
+    /// <summary>
+    /// The request's W3C trace id (the client's <c>traceparent</c>, or the one its span started), what support searches the
+    /// logs and traces by; ASP.NET Core's own request id where there is no span.
+    /// </summary>
+    private static string TraceId(HttpContext http) =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } span ? span.TraceId.ToHexString() : http.TraceIdentifier;
 }

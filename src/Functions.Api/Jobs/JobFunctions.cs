@@ -115,7 +115,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     public async Task<Accepted<JobDto>> CancelJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs/{jobId}/cancel")] HttpRequest request,
         string jobId, Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
-        var status = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
+        var (status, cancelledNow) = await RunStore.CancelAsync(dataSource, caller.OrgId, jobId, ct) ?? throw new NotFoundException("job", jobId);
         if (status != JobStatus.Cancelled)
             throw new ConflictException("JOB_FINISHED", $"The job already {status.ToWire()}; there is nothing to cancel.");
         // The run stops at the event (and passes it to its generations); its running activities see the status at their next
@@ -123,6 +123,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         if (await runs.GetInstanceAsync(jobId, getInputsAndOutputs: false, ct) is not null)
             await runs.RaiseEventAsync(jobId, RunNames.CancelEvent, "cancelled by the API", ct);
         var job = await FindAsync(caller, jobId, ct);
+        // Counted by the request that cancelled it (the run's end finds it cancelled already, and counts nothing).
+        if (cancelledNow) Telemetry.JobsCancelled.Add(1, Telemetry.JobTags(job.WorkflowId, CompiledGraph.Compile(job.Config.Graph)));
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobDto.From(job, await results.ForAsync(job.OrgId, job.Id, job.Result, ct), await JobQueries.NodesAsync(db, job.Id, ct)));
     }
 

@@ -1,6 +1,5 @@
 using FentaWeb.Runs;
 using Microsoft.Azure.Functions.Worker.Builder;
-using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Hosting;
 
 namespace FentaWeb.Orchestrations.Functions;
@@ -12,7 +11,7 @@ public static class FunctionsHost
     {
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.Services.AddRunServices(builder.Configuration);
-        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations", otel => otel.UseFunctionsWorkerDefaults());
+        builder.Services.AddFentaTelemetry(builder.Configuration, "fenta-orchestrations", otel => otel.UseFunctionsWorkerDefaultsWithHostLogs());
         return builder.Build();
     }
 }

@@ -78,10 +78,11 @@ public sealed class FinishRun(NpgsqlDataSource db, NodeExecutor executor) : Task
         var trace = await executor.TraceAsync(end.JobId);
         using var span = Telemetry.StartJobSpan("job finish", trace.TraceParent, end.JobId);
         span?.SetTag("fenta.status", end.Status.ToWire());
-        var sinks = (await executor.PlanAsync(end.JobId))?.Sinks.Select(n => n.Id).ToArray() ?? [];
-        // Counted once, by the execution that ended the job (activities run at least once; a cancel ended it already).
-        if (await RunStore.FinishAsync(db, end, sinks, CancellationToken.None) && end.Status is JobStatus.Completed or JobStatus.Failed)
-            (end.Status == JobStatus.Completed ? Telemetry.JobsCompleted : Telemetry.JobsFailed).Add(1, Telemetry.Template(trace.WorkflowId));
+        var plan = await executor.PlanAsync(end.JobId);
+        // Counted once, by the execution that ended the job (activities run at least once); a job the API cancelled
+        // ended then, and was counted there.
+        if (await RunStore.FinishAsync(db, end, plan?.Sinks.Select(n => n.Id).ToArray() ?? [], CancellationToken.None))
+            Telemetry.JobsEnded(end.Status).Add(1, Telemetry.JobTags(trace.WorkflowId, plan));
         return true;
     }
 }

@@ -172,11 +172,11 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
         span?.SetTag("fenta.event", due.Event).SetTag("fenta.delivery_id", dispatch.DeliveryId).SetTag("fenta.attempt", due.Attempt);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (status, body, error) = await PostAsync(dispatch, due with { Payload = await AsTheApiShowsItAsync(due.Payload) });
-        Telemetry.WebhookLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+        Telemetry.WebhookAttemptDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
             new("fenta.event", due.Event), new("fenta.outcome", error is null ? "delivered" : "failed"));
         if (error is not null) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
         if (error is not null) LogFailed(logger, dispatch.DeliveryId, due.Event, due.Attempt, error);
-        return await RecordAsync(dispatch, due.Attempt, status, body, error);
+        return await RecordAsync(dispatch, due, status, body, error);
     }
 
     /// <summary>
@@ -277,9 +277,9 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
-    private async Task<WebhookAttempt> RecordAsync(WebhookDispatch dispatch, int attempt, int? status, string? body, string? error)
+    private async Task<WebhookAttempt> RecordAsync(WebhookDispatch dispatch, Due due, int? status, string? body, string? error)
     {
-        var retryIn = options.RetryDelay(attempt).TotalSeconds;
+        var retryIn = options.RetryDelay(due.Attempt).TotalSeconds;
         await using var cmd = db.CreateCommand("""
             WITH recorded AS (
               UPDATE webhook_deliveries
@@ -287,7 +287,7 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
                   next_retry_at = CASE WHEN $5::text IS NULL OR attempts >= $6 THEN next_retry_at ELSE now() + $7 * interval '1 second' END,
                   http_status = $3, response_body = $4, error = $5
               WHERE id = $1 AND dispatches = $2 AND attempts = $8 AND status = 'pending'
-              RETURNING webhook_id, status),
+              RETURNING webhook_id, status, extract(epoch FROM now() - created_at)::float8 AS age),
             disabled AS (
               UPDATE webhooks w SET enabled = false, updated_at = now(),
                      disabled_reason = format('switched off after %s failed deliveries in a row; the last: %s', $9, $5::text)
@@ -295,7 +295,7 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
               WHERE w.id = r.webhook_id AND r.status = 'failed' AND w.enabled AND $9 > 0
                 AND (SELECT count(*) FROM (SELECT d.status FROM webhook_deliveries d WHERE d.webhook_id = r.webhook_id AND d.status <> 'pending' AND d.id <> $1
                                            ORDER BY d.id DESC LIMIT $9 - 1) earlier WHERE earlier.status = 'failed') = $9 - 1)
-            SELECT status FROM recorded
+            SELECT status, age FROM recorded
             """);
         cmd.Parameters.Add(new() { Value = dispatch.DeliveryId });
         cmd.Parameters.Add(new() { Value = dispatch.Dispatch });
@@ -304,10 +304,15 @@ public sealed partial class PostWebhook(NpgsqlDataSource db, WebhookOptions opti
         cmd.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = options.MaxAttempts });
         cmd.Parameters.Add(new() { Value = retryIn });
-        cmd.Parameters.Add(new() { Value = attempt });
+        cmd.Parameters.Add(new() { Value = due.Attempt });
         cmd.Parameters.Add(new() { Value = options.DisableAfterFailures });
+        await using var reader = await cmd.ExecuteReaderAsync();
         // Nothing recorded: the delivery was sent again meanwhile, and that dispatch's orchestration carries on.
-        var recorded = await cmd.ExecuteScalarAsync() as string ?? "stopped";
+        if (!await reader.ReadAsync()) return new WebhookAttempt("stopped", null);
+        var recorded = reader.GetString(0);
+        // As the delivery ends (again, after a redelivery): how late its event reached the endpoint, or how long until it was given up.
+        if (recorded != "pending")
+            Telemetry.WebhookDeliveryLatency.Record(reader.GetDouble(1), new("fenta.event", due.Event), new("fenta.outcome", recorded == "success" ? "delivered" : "failed"));
         return new WebhookAttempt(recorded, recorded == "pending" ? retryIn : null);
     }
 

@@ -139,9 +139,10 @@ public sealed class KieGenerations(NpgsqlDataSource db)
               RETURNING cost_usd),
             {Metering.CostFollowsUsageSql}
             UPDATE jobs j SET cost_kai_credits = j.cost_kai_credits + $5, cost_total_usd = j.cost_total_usd + r.cost_usd FROM recorded r WHERE j.id = $1
+            RETURNING (SELECT model FROM done)
             """, media.Select(m => m.AssetId).ToArray(), credits, perCredit);
         // Counted once, with the job's cost: a repeated completion records nothing new.
-        if (await cmd.ExecuteNonQueryAsync(ct) > 0) Telemetry.KieCredits.Add(credits);
+        if (await cmd.ExecuteScalarAsync(ct) is string model) Telemetry.KieCredits.Add(credits, new KeyValuePair<string, object?>("fenta.model", model));
     }
 
     /// <summary>The generation failed; returns the failure to report.</summary>
