@@ -57,6 +57,10 @@ public sealed class FentaOptions
     /// front end sets it); off elsewhere, where a client could send any value.
     /// </summary>
     public bool ClientAddressFromFrontEnd { get; init; }
+    /// <summary>FENTA_WEB_DIR: the web app's build, served on the API's origin (<see cref="Web.WebAppFunctions"/>); by default <c>web</c> beside the app.</summary>
+    public string WebDirectory { get; init; } = DefaultWebDirectory;
+
+    private static string DefaultWebDirectory => Path.Combine(AppContext.BaseDirectory, "web");
 
     public static FentaOptions FromConfiguration(IConfiguration config)
     {
@@ -95,6 +99,7 @@ public sealed class FentaOptions
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
             ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd
                 ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),
+            WebDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(config["FENTA_WEB_DIR"] is { Length: > 0 } web ? web : DefaultWebDirectory)),
         };
     }
 
