@@ -41,6 +41,8 @@ public sealed class FentaOptions
     public StripeOptions? Stripe { get; init; }
     /// <summary>Which paid services the workers call (the same FENTA_LLM_*, FENTA_KIE_*, FENTA_TTS_* settings), for cost estimates.</summary>
     public PaidProviders Providers { get; init; } = new(Llm: false, Kie: false, OpenAiSpeech: false);
+    /// <summary>OpenAI speech (FENTA_TTS_*), for voice samples of its voices; null: only espeak-ng's voices have samples.</summary>
+    public OpenAiEndpoint? Speech { get; init; }
     /// <summary>FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS, as the workers read it: webhook URLs may name loopback and other special-purpose addresses (local development, tests).</summary>
     public bool AllowPrivateWebhookAddresses { get; init; }
     public string? DemoApiKey { get; init; }
@@ -91,6 +93,7 @@ public sealed class FentaOptions
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
             Providers = PaidProviders.FromSettings(Setting),
+            Speech = OpenAiSpeech.EndpointFrom(config),
             AllowPrivateWebhookAddresses = SpecialPurposeAddresses.AllowedFromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
