@@ -39,7 +39,10 @@ public class WebAppTests(WebAppTests.Host host) : IClassFixture<WebAppTests.Host
     [Theory]
     [InlineData("/")]
     [InlineData("/jobs/job_123")]
+    // The routes of mailed links (Mails).
     [InlineData("/verify-email?token=ev_abc")]
+    [InlineData("/reset-password?token=pr_abc")]
+    [InlineData("/accept-invitation?token=inv_abc")]
     [InlineData("/settings/api-keys/")]
     public async Task AppRoutesGetIndexHtmlRevalidatedEachTime(string path)
     {
