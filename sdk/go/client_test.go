@@ -147,13 +147,18 @@ func TestARunIsFollowedByItsEventsAndWaitedForAndARepeatedKeyReturnsTheSameJob(t
 
 func TestTheReadmesDirectRenderJobIsAcceptedAndCancelledIdempotently(t *testing.T) {
 	ctx, client := context.Background(), NewClient("")
-	job, err := client.Jobs.Create(ctx, Object{
+	body := Object{
 		"template_id": "tmpl_shorts_v1",
 		"config": Object{
 			"sources": []Object{{"type": "stock", "query": "city night", "count": 3}},
 			"script":  Object{"prompt": "Night buses start running in the city"},
 		},
-	})
+	}
+	estimate, err := client.Jobs.Estimate(ctx, body)
+	must(t, err)
+	nodes := estimate["nodes"].([]any)
+	equal(t, nodes[len(nodes)-1].(map[string]any)["node_id"], "render")
+	job, err := client.Jobs.Create(ctx, body)
 	must(t, err)
 	jobID := job["id"].(string)
 	// The tests' workers stand in for the media steps, so the job may end on its own before the cancel arrives.

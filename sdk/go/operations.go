@@ -65,13 +65,14 @@ var Operations = map[string]map[string]string{
 		"get":  "GET /v1/models/{modelId}",
 	},
 	"jobs": {
-		"create": "POST /v1/jobs",
-		"list":   "GET /v1/jobs",
-		"get":    "GET /v1/jobs/{jobId}",
-		"cancel": "POST /v1/jobs/{jobId}/cancel",
-		"retry":  "POST /v1/jobs/{jobId}/retry",
-		"logs":   "GET /v1/jobs/{jobId}/logs",
-		"events": "GET /v1/jobs/{jobId}/events",
+		"create":   "POST /v1/jobs",
+		"estimate": "POST /v1/jobs/estimate",
+		"list":     "GET /v1/jobs",
+		"get":      "GET /v1/jobs/{jobId}",
+		"cancel":   "POST /v1/jobs/{jobId}/cancel",
+		"retry":    "POST /v1/jobs/{jobId}/retry",
+		"logs":     "GET /v1/jobs/{jobId}/logs",
+		"events":   "GET /v1/jobs/{jobId}/events",
 	},
 	"generations": {
 		"generateImage": "POST /v1/kai/generate-image",
@@ -353,6 +354,11 @@ type JobsService struct{ client *Client }
 // Create calls POST /v1/jobs.
 func (s *JobsService) Create(ctx context.Context, body any, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "jobs.create", []string{}, body, opts)
+}
+
+// Estimate calls POST /v1/jobs/estimate.
+func (s *JobsService) Estimate(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "jobs.estimate", []string{}, body, opts)
 }
 
 // List calls GET /v1/jobs.

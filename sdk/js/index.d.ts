@@ -157,6 +157,8 @@ export declare class FentaWeb {
   readonly jobs: {
     /** POST /v1/jobs */
     create(body?: Body, options?: CallOptions): Promise<any>;
+    /** POST /v1/jobs/estimate */
+    estimate(body?: Body, options?: CallOptions): Promise<any>;
     /** GET /v1/jobs */
     list(query?: Query, options?: CallOptions): Promise<any>;
     /** GET /v1/jobs/{jobId} */

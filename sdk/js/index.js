@@ -61,6 +61,7 @@ export const OPERATIONS = {
   },
   jobs: {
     create: 'POST /v1/jobs',
+    estimate: 'POST /v1/jobs/estimate',
     list: 'GET /v1/jobs',
     get: 'GET /v1/jobs/{jobId}',
     cancel: 'POST /v1/jobs/{jobId}/cancel',

@@ -38,13 +38,14 @@ public static class FentaApi
         // A client of the orchestrations' task hub only: the API starts, queries, wakes and stops runs, never runs them.
         builder.Services.AddLocalTaskHubClient(TaskHubOptions.FromSettings(key => builder.Configuration[key]));
         builder.Services.AddFentaOpenApi();
+        builder.Services.RouteByPathAndVerbOnly();
         builder.WebHost.ConfigureKestrel(kestrel => RequestLimits.ParseGenerously(kestrel.Limits));
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseRequestLog(); // one line per request, credentials in paths written by name
         app.UseRequestLimits(); // an overlong URL or too many header bytes is a problem+json, not Kestrel's empty 414/431
-        app.UseStatusCodePages(); // an unknown route or verb is a problem+json too (the Functions host: UnmatchedRequests)
+        app.UseStatusCodePages(); // a verb no function takes (TRACE, …) is a problem+json too; the catch-all answers the rest
         app.MapHttpFunctions();
         return app;
     }

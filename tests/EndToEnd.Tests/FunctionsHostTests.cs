@@ -35,7 +35,11 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         protected override bool RunsWorker => true;
         protected override bool RunsRenderer => true;
 
-        protected override IReadOnlyDictionary<string, string?> ApiSettings => Common;
+        /// <summary>A web app's build as Vite writes it, served by the API under the host as on Kestrel.</summary>
+        public const string WebIndex = "<!doctype html><title>FentaWeb</title>";
+        private string WebDirectory => Path.Combine(LocalFolder, "web");
+
+        protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>(Common) { ["FENTA_WEB_DIR"] = WebDirectory };
 
         protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>(Common)
         {
@@ -60,7 +64,13 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
             await base.InitializeAsync();
         }
 
-        protected override Task BeforeStartAsync() => Kie.StartAsync();
+        protected override Task BeforeStartAsync()
+        {
+            Directory.CreateDirectory(Path.Combine(WebDirectory, "assets"));
+            File.WriteAllText(Path.Combine(WebDirectory, "index.html"), WebIndex);
+            File.WriteAllText(Path.Combine(WebDirectory, "assets", "app-abc123.js"), "console.log('app')");
+            return Kie.StartAsync();
+        }
 
         protected override async Task<Uri> StartApiAsync(IReadOnlyDictionary<string, string?> settings)
         {
@@ -145,6 +155,38 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         // The worker's logs reach the host at Information (the request lines), but no SQL statement among them.
         Assert.True(host.Api.Log.Any(l => l.Contains("GET /v1/templates answered 200", StringComparison.Ordinal)), string.Join('\n', host.Api.Log.Where(l => l.Contains("templates", StringComparison.Ordinal))));
         Assert.DoesNotContain(host.Api.Log, l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheWebAppAndItsSessionCookiePassTheHostAsOnKestrel()
+    {
+        if (!Runs()) return;
+        var client = host.Client();
+        foreach (var path in new[] { "/", "/jobs/job_123", "/verify-email?token=ev_x" })
+        {
+            var page = await client.GetAsync(path);
+            Assert.True(page.StatusCode == HttpStatusCode.OK, $"{path}: {(int)page.StatusCode} {await page.Content.ReadAsStringAsync()}");
+            Assert.Equal((Host.WebIndex, "text/html", "no-cache"),
+                (await page.Content.ReadAsStringAsync(), page.Content.Headers.ContentType?.MediaType, page.Headers.CacheControl?.ToString()));
+        }
+        var script = await client.GetAsync("/assets/app-abc123.js");
+        Assert.Equal((HttpStatusCode.OK, "text/javascript", "public, max-age=31536000, immutable"),
+            (script.StatusCode, script.Content.Headers.ContentType?.MediaType, script.Headers.CacheControl?.ToString()));
+        await (await client.GetAsync("/v1/no-such-route")).ReadProblemAsync(404, "NOT_FOUND");
+        await (await client.PostAsync("/jobs/job_123", null)).ReadProblemAsync(404, "NOT_FOUND");
+
+        // The refresh cookie goes through the host's proxy both ways.
+        var session = await host.RegisterAsync();
+        var web = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = host.BaseAddress };
+        web.DefaultRequestHeaders.Add("X-Fenta-Client", "web");
+        var login = await web.PostAsJsonAsync("/v1/auth/login", new { email = session.Email, password = "a long enough password" });
+        Assert.Equal(JsonValueKind.Null, (await login.ReadJsonAsync(200)).GetProperty("refresh_token").ValueKind);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single();
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        var refresh = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/refresh") { Headers = { { "Cookie", cookie.Split(';')[0] } } };
+        var refreshed = await web.SendAsync(refresh);
+        await refreshed.ReadJsonAsync(200);
+        Assert.NotEqual(cookie.Split(';')[0], refreshed.Headers.GetValues("Set-Cookie").Single().Split(';')[0]);
     }
 
     [Fact]

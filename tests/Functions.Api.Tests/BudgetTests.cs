@@ -93,6 +93,48 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
     }
 
     [Fact]
+    public async Task TheEstimateOfADirectJobIsWhatCreatingItChecksAndMatchesWhatItsRunMetersWithinTenPercent()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        object Body(object? budget = null) => new
+        {
+            template_id = "tmpl_shorts_v1",
+            config = new
+            {
+                sources = new object[] { new { type = "kai_image", model = "gpt-4o-image", prompt = "a lighthouse at dusk" } },
+                // Long enough that the simulated model, which writes whole sentences, comes near the words asked for.
+                script = new { prompt = "a lighthouse keeper's last evening", duration_seconds = 24 },
+                tts = new { provider = "espeak" },
+                subtitles = new { style = "clean_box" },
+                output = new { profile = "9x16_720p", quality = "draft" },
+            },
+            budget,
+        };
+
+        var estimate = await (await client.PostAsJsonAsync("/v1/jobs/estimate", Body())).ReadJsonAsync(200);
+        var total = estimate.GetProperty("total");
+        Assert.Equal(["render", "script", "sources_0", "subtitles", "timeline", "tts"],
+            estimate.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node_id").GetString()).Order());
+        Assert.Equal(6, total.GetProperty("kai_credits").GetInt32()); // gpt-4o-image: one image
+        Assert.True(total.GetProperty("tokens").GetInt64() > 0);
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
+
+        // Creating the job estimates exactly the same thing: a budget just under it is refused with that estimate.
+        var under = total.GetProperty("cost_usd").GetDecimal() - 0.001m;
+        var refused = await (await client.PostAsJsonAsync("/v1/jobs", Body(new { max_cost_usd = under }))).ReadProblemAsync(402, "BUDGET_EXCEEDED");
+        Assert.True(JsonElement.DeepEquals(estimate, refused.GetProperty("estimate")), $"{estimate}\n{refused.GetProperty("estimate")}");
+
+        var started = await (await client.PostAsJsonAsync("/v1/jobs", Body())).ReadJsonAsync(202);
+        var job = await client.JobEndedAsync(started.GetProperty("id").GetString()!);
+        Assert.True(job.GetProperty("status").GetString() == "completed", job.ToString());
+        Assert.Equal(total.GetProperty("kai_credits").GetInt32(), job.GetProperty("cost_kai_credits").GetInt32());
+        Within(total.GetProperty("tokens").GetDouble(), job.GetProperty("cost_tokens").GetDouble(), 0.10, "tokens");
+        Within(total.GetProperty("render_seconds").GetDouble(), job.GetProperty("cost_render_seconds").GetDouble(), 0.10, "render seconds");
+        Within(total.GetProperty("cost_usd").GetDouble(), job.GetProperty("cost_total_usd").GetDouble(), 0.10, "dollars");
+    }
+
+    [Fact]
     public async Task ARunWhoseEstimatePassesItsBudgetIsRefusedUpFrontWithTheEstimate()
     {
         var session = await host.RegisterAsync();

@@ -25,7 +25,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
         };
     }
 
-    private static object DirectJob(object? tts = null, object? output = null, string templateId = "tmpl_shorts_v1") => new
+    private static object DirectJob(object? tts = null, object? output = null, string templateId = "tmpl_shorts_v1", object? budget = null) => new
     {
         template_id = templateId,
         config = new
@@ -36,6 +36,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
             subtitles = new { style = "clean_box" },
             output = output ?? new { profile = "9x16_720p", quality = "draft" },
         },
+        budget,
     };
 
     [Fact]
@@ -67,8 +68,13 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
     {
         var session = await host.RegisterAsync();
         var client = session.Client();
-        async Task<List<string>> Refused(object body) =>
-            (await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields().ToList();
+        // The estimate of a job refuses exactly what creating it refuses.
+        async Task<List<string>> Refused(object body)
+        {
+            var fields = (await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields().ToList();
+            Assert.Equal(fields, (await (await client.PostAsJsonAsync("/v1/jobs/estimate", body)).ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
+            return fields;
+        }
 
         Assert.Equal(["config.tts.speed"], await Refused(DirectJob(tts: new { speed = 9 })));
         Assert.Equal(["config.output.profile"], await Refused(DirectJob(output: new { profile = "8k_imax" })));
@@ -76,6 +82,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
         Assert.Equal(["config.sources[0].type"], await Refused(new { template_id = "tmpl_shorts_v1", config = new { sources = new[] { new { type = "fax" } }, script = new { prompt = "x" } } }));
         Assert.Equal(["config.sources", "config.script"], await Refused(new { template_id = "tmpl_shorts_v1", config = new { } }));
         Assert.Equal(["config"], await Refused(new { }));
+        Assert.Equal(["budget.max_cost_usd"], await Refused(DirectJob(budget: new { max_cost_usd = -1 })));
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FentaWeb.Api.Hosting;
+using FentaWeb.Api.Web;
 using Microsoft.AspNetCore.Routing.Template;
 
 namespace FentaWeb.Api.Tests;
@@ -56,14 +57,13 @@ public partial class FunctionListTests(FunctionListTests.Host host) : IClassFixt
             Assert.True(metadata.TryGetValue(name, out var function), $"{operation} ({name}) is not a function of the Function app");
             Assert.Contains(operation, function);
         }
-        // The document itself and the answer to unknown routes are the only functions it does not describe.
-        Assert.Equal(["OpenApiDocument", UnmatchedRequests.FunctionName], metadata.Keys.Except(documented.Keys).Order());
-        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1 + metadata[UnmatchedRequests.FunctionName].Count);
+        // The document itself and the catch-all (the web app, and the answer to unknown routes) are the only functions it does not describe.
+        Assert.Equal(["OpenApiDocument", WebAppFunctions.FunctionName], metadata.Keys.Except(documented.Keys).Order());
+        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1 + metadata[WebAppFunctions.FunctionName].Count);
 
         var served = host.Endpoints.SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods
             .Select(verb => $"{verb} {WithoutConstraints(e.RoutePattern.RawText!)}")).Order().ToList();
-        // The catch-all for unknown routes serves only under the Functions host; Kestrel's routing answers those itself.
-        Assert.Equal(metadata.Where(f => f.Key != UnmatchedRequests.FunctionName).SelectMany(f => f.Value).Order().ToList(), served);
+        Assert.Equal(metadata.SelectMany(f => f.Value).Order().ToList(), served);
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public partial class FunctionListTests(FunctionListTests.Host host) : IClassFixt
     public void InTheFunctionsHostsNameOrderNoRouteHidesAnother()
     {
         var functions = HttpFunctions.All.OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).ToList();
-        Assert.Equal(UnmatchedRequests.FunctionName, functions[^1].Name);
+        Assert.Equal(WebAppFunctions.FunctionName, functions[^1].Name);
         for (var i = 0; i < functions.Count; i++)
         {
             // The route's own path, each parameter filled with a value no literal segment has.

@@ -25,11 +25,21 @@ public class OpenApiTests(OpenApiTests.Host host) : IClassFixture<OpenApiTests.H
             "/v1/workflows", "/v1/workflows/{workflowId}", "/v1/workflows/{workflowId}/versions", "/v1/workflows/{workflowId}/versions/{version}",
             "/v1/nodes", "/v1/voices", "/healthz", "/readyz", "/v1/assets", "/v1/assets/{assetId}", "/v1/assets/init", "/v1/assets/complete",
             "/v1/workflows/{workflowId}/run", "/v1/jobs", "/v1/jobs/{jobId}", "/v1/jobs/{jobId}/cancel", "/v1/jobs/{jobId}/retry",
-            "/v1/jobs/{jobId}/logs", "/v1/jobs/{jobId}/events",
+            "/v1/jobs/{jobId}/logs", "/v1/jobs/{jobId}/events", "/v1/jobs/estimate", "/v1/voices/{provider}/{voice}/sample",
         ];
         foreach (var path in expected) Assert.True(paths.TryGetProperty(path, out _), $"missing path {path}");
         // Asset bytes go to and come from Blob Storage directly: the API serves no file routes.
         Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.StartsWith("/v1/files", StringComparison.Ordinal) || p.Name.StartsWith("/v1/uploads", StringComparison.Ordinal));
+        // The web app's client is generated from this document: what it calls has its schemas.
+        var estimate = paths.GetProperty("/v1/jobs/estimate").GetProperty("post");
+        Assert.Equal("#/components/schemas/CreateJobRequest", estimate.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.Equal("#/components/schemas/CostEstimate", estimate.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        var sample = paths.GetProperty("/v1/voices/{provider}/{voice}/sample").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.True(sample.TryGetProperty("audio/wav", out _), sample.ToString());
+        var session = document.GetProperty("components").GetProperty("schemas").GetProperty("SessionResponse").GetProperty("properties");
+        Assert.Contains("null", session.GetProperty("refresh_token").GetProperty("type").EnumerateArray().Select(t => t.GetString()));
+        // The web app's pages and files are no operation of the API.
+        Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.Contains("{*", StringComparison.Ordinal) || p.Name.Contains("{path}", StringComparison.Ordinal));
         var create = paths.GetProperty("/v1/workflows").GetProperty("post");
         Assert.True(create.GetProperty("responses").TryGetProperty("403", out _));
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("Problem", out _));

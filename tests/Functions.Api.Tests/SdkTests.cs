@@ -17,8 +17,12 @@ public class SdkTests(SdkTests.Host host) : IClassFixture<SdkTests.Host>
         protected override bool RunsWorker => true;
     }
 
-    /// <summary>Endpoints no client calls: the ones KIE.ai and Stripe call, and the health probes.</summary>
-    private static readonly string[] NotForClients = ["POST /v1/kai/callbacks/{token}", "POST /v1/billing/stripe/webhook", "GET /healthz", "GET /readyz"];
+    /// <summary>
+    /// Endpoints no client calls: the ones KIE.ai and Stripe call, the health probes, and a voice's sample, audio for the
+    /// web app's voice picker (the clients read JSON).
+    /// </summary>
+    private static readonly string[] NotForClients =
+        ["POST /v1/kai/callbacks/{token}", "POST /v1/billing/stripe/webhook", "GET /healthz", "GET /readyz", "GET /v1/voices/{provider}/{voice}/sample"];
 
     private static string Sdk(string language) => Path.GetFullPath(Path.Combine(
         typeof(SdkTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sdk").Value!, language));

@@ -134,6 +134,9 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
         var openai = providers.EnumerateArray().Single(p => p.GetProperty("provider").GetString() == "openai");
         Assert.False(openai.GetProperty("configured").GetBoolean());
         Assert.Contains("alloy", openai.GetProperty("voices").EnumerateArray().Select(v => v.GetString()));
+        // Its voices have no samples here: a paid service is asked only where it is configured.
+        var sample = await (await session.Client().GetAsync("/v1/voices/openai/alloy/sample")).ReadProblemAsync(409, "TTS_NOT_CONFIGURED");
+        Assert.Contains("FENTA_TTS_BASE_URL", sample.GetProperty("detail").GetString());
     }
 
     private Task<List<string>> Actions(string id) => host.StringsAsync(

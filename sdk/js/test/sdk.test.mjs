@@ -76,10 +76,13 @@ test('a run is followed by its events and waited for; a repeated idempotency key
 });
 
 test("the README's direct render job is accepted and cancelled, idempotently", async () => {
-  const job = await client.jobs.create({
+  const body = {
     template_id: 'tmpl_shorts_v1',
     config: { sources: [{ type: 'stock', query: 'city night', count: 3 }], script: { prompt: 'Night buses start running in the city' } },
-  });
+  };
+  const estimate = await client.jobs.estimate(body);
+  assert.ok(estimate.nodes.some((node) => node.node_id === 'render'), JSON.stringify(estimate));
+  const job = await client.jobs.create(body);
   assert.match(job.id, /^job_/);
   // The tests' workers stand in for the media steps, so the job may end on its own before the cancel arrives.
   const cancelled = await client.jobs.cancel(job.id).catch((e) => e);

@@ -73,6 +73,7 @@ OPERATIONS = {
     "models": {"list": "GET /v1/models", "get": "GET /v1/models/{modelId}"},
     "jobs": {
         "create": "POST /v1/jobs",
+        "estimate": "POST /v1/jobs/estimate",
         "list": "GET /v1/jobs",
         "get": "GET /v1/jobs/{jobId}",
         "cancel": "POST /v1/jobs/{jobId}/cancel",

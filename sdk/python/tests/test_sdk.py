@@ -88,10 +88,13 @@ class AgainstTheApi(unittest.TestCase):
         self.assertEqual(self.client.jobs.wait(once["id"], interval=0.1)["status"], "completed")
 
     def test_the_readmes_direct_render_job_is_accepted_and_cancelled_idempotently(self):
-        job = self.client.jobs.create({
+        body = {
             "template_id": "tmpl_shorts_v1",
             "config": {"sources": [{"type": "stock", "query": "city night", "count": 3}], "script": {"prompt": "Night buses start running in the city"}},
-        })
+        }
+        estimate = self.client.jobs.estimate(body)
+        self.assertIn("render", [node["node_id"] for node in estimate["nodes"]])
+        job = self.client.jobs.create(body)
         self.assertTrue(job["id"].startswith("job_"))
         # The tests' workers stand in for the media steps, so the job may end on its own before the cancel arrives.
         try:

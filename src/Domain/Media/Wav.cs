@@ -63,6 +63,16 @@ public static class Wav
 
     public static async Task WriteAsync(string path, PcmAudio audio, CancellationToken ct)
     {
+        await using var file = File.Create(path);
+        await file.WriteAsync(Header(audio), ct);
+        await file.WriteAsync(audio.Data, ct);
+    }
+
+    /// <summary>The whole file in memory, for audio short enough to answer with (a voice's sample).</summary>
+    public static byte[] Encode(PcmAudio audio) => [.. Header(audio), .. audio.Data];
+
+    private static byte[] Header(PcmAudio audio)
+    {
         var header = new byte[44];
         void Put(int at, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(header, at);
         Put(0, "RIFF");
@@ -78,8 +88,6 @@ public static class Wav
         BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(34), 16);
         Put(36, "data");
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(40), audio.Data.Length);
-        await using var file = File.Create(path);
-        await file.WriteAsync(header, ct);
-        await file.WriteAsync(audio.Data, ct);
+        return header;
     }
 }

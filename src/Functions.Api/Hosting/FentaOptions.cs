@@ -41,6 +41,8 @@ public sealed class FentaOptions
     public StripeOptions? Stripe { get; init; }
     /// <summary>Which paid services the workers call (the same FENTA_LLM_*, FENTA_KIE_*, FENTA_TTS_* settings), for cost estimates.</summary>
     public PaidProviders Providers { get; init; } = new(Llm: false, Kie: false, OpenAiSpeech: false);
+    /// <summary>OpenAI speech (FENTA_TTS_*), for voice samples of its voices; null: only espeak-ng's voices have samples.</summary>
+    public OpenAiEndpoint? Speech { get; init; }
     /// <summary>FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS, as the workers read it: webhook URLs may name loopback and other special-purpose addresses (local development, tests).</summary>
     public bool AllowPrivateWebhookAddresses { get; init; }
     public string? DemoApiKey { get; init; }
@@ -57,6 +59,10 @@ public sealed class FentaOptions
     /// front end sets it); off elsewhere, where a client could send any value.
     /// </summary>
     public bool ClientAddressFromFrontEnd { get; init; }
+    /// <summary>FENTA_WEB_DIR: the web app's build, served on the API's origin (<see cref="Web.WebAppFunctions"/>); by default <c>web</c> beside the app.</summary>
+    public string WebDirectory { get; init; } = DefaultWebDirectory;
+
+    private static string DefaultWebDirectory => Path.Combine(AppContext.BaseDirectory, "web");
 
     public static FentaOptions FromConfiguration(IConfiguration config)
     {
@@ -87,6 +93,7 @@ public sealed class FentaOptions
             Pexels = PexelsOptions.FromSettings(Setting),
             Stripe = StripeOptions.FromSettings(Setting),
             Providers = PaidProviders.FromSettings(Setting),
+            Speech = OpenAiSpeech.EndpointFrom(config),
             AllowPrivateWebhookAddresses = SpecialPurposeAddresses.AllowedFromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
@@ -95,6 +102,7 @@ public sealed class FentaOptions
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
             ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd
                 ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),
+            WebDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(config["FENTA_WEB_DIR"] is { Length: > 0 } web ? web : DefaultWebDirectory)),
         };
     }
 

@@ -1,4 +1,6 @@
 using System.Reflection;
+using FentaWeb.Api.Web;
+using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.DurableTask.Client;
 
 namespace FentaWeb.Api.Hosting;
@@ -13,10 +15,7 @@ public static class LocalFunctions
 {
     public static IEndpointRouteBuilder MapHttpFunctions(this IEndpointRouteBuilder routes)
     {
-        // Not the catch-all: Kestrel's routing answers unknown routes and verbs itself (UseStatusCodePages makes those
-        // problem+json), and an endpoint taking any content type would win every request without one from the functions
-        // that read a body (AcceptsMatcherPolicy).
-        foreach (var function in HttpFunctions.All.Where(f => f.Name != UnmatchedRequests.FunctionName))
+        foreach (var function in HttpFunctions.All)
         {
             var create = ActivatorUtilities.CreateFactory(function.Method.DeclaringType!, []);
             var invoke = Invoker(function.Method);
@@ -32,6 +31,18 @@ public static class LocalFunctions
             }));
         }
         return routes;
+    }
+
+    /// <summary>
+    /// Kestrel's routing as the Functions host routes: by path and verb only. ASP.NET Core would also route by the body's
+    /// content type (AcceptsMatcherPolicy), and then hand every request without one to the catch-all
+    /// (<see cref="WebAppFunctions"/>, which takes any) instead of the function that reads a body. The gate checks the body's
+    /// type in both hosts (415).
+    /// </summary>
+    public static IServiceCollection RouteByPathAndVerbOnly(this IServiceCollection services)
+    {
+        services.Remove(services.Single(d => d.ServiceType == typeof(MatcherPolicy) && d.ImplementationType?.Name == "AcceptsMatcherPolicy"));
+        return services;
     }
 
     private static async Task ServeAsync(HttpContext http, HttpFunction function, ObjectFactory create, Func<object, object?[], Task<object?>> invoke)

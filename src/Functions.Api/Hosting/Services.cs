@@ -48,6 +48,8 @@ public static class Services
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
         services.AddStripeBilling(options.Stripe);
+        services.AddSpeechSynthesizers(options.Speech);
+        services.AddSingleton<Voices.VoiceSamples>();
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);

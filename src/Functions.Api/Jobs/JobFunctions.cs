@@ -56,25 +56,20 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         CancellationToken ct)
     {
         var key = IdempotencyKey(request);
-        if (body.Graph is null == (body.Config is null && body.TemplateId is null))
-            throw new ValidationFailedException("config", "send a direct render job (template_id and config) or an inline graph, one of the two");
-        InputText.CheckVariables(body.Variables);
-        var budget = Budget.Checked(body.Budget);
-        var graph = body.Graph ?? DirectJob.Compile(body.TemplateId, body.Config);
-        try
-        {
-            await GraphChecks.ValidateAsync(graph, caller, db, ct);
-        }
-        catch (ValidationFailedException e) when (body.Graph is null)
-        {
-            throw new ValidationFailedException([.. e.Errors.Select(DirectJob.Rename)]);
-        }
-        var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
-        var config = new JobConfig(CompiledGraph.ApplyVariables(graph, variables), variables);
+        var (config, budget) = await RequestedAsync(body, caller, ct);
         var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
+    }
+
+    [Function(nameof(EstimateJob)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+     EndpointSummary("Estimate what POST /v1/jobs would run for the same body, creating nothing: per node and in total, LLM tokens, KIE credits (per fan-out item), render seconds and dollars at the org's plan, with the assumptions. Refuses what POST /v1/jobs refuses, naming the field.")]
+    public async Task<Ok<CostEstimate>> EstimateJob([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/jobs/estimate")] HttpRequest request,
+        [FromBody] CreateJobRequest body, Caller caller, CancellationToken ct)
+    {
+        var (config, _) = await RequestedAsync(body, caller, ct);
+        return TypedResults.Ok(await jobs.EstimateAsync(caller.OrgId, config.Graph, ct));
     }
 
     [Function(nameof(ListJobs)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Jobs, newest first; filter by status, workflow and creation time.")]
@@ -163,6 +158,26 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     {
         await FindAsync(caller, jobId, ct);
         return TypedResults.ServerSentEvents(JobEventStream.Of(scopes, caller, jobId, ct));
+    }
+
+    /// <summary>The job a <see cref="CreateJobRequest"/> asks for, validated: the graph (a direct job compiled) with its variables applied, and the budget.</summary>
+    private async Task<(JobConfig Config, Budget? Budget)> RequestedAsync(CreateJobRequest body, Caller caller, CancellationToken ct)
+    {
+        if (body.Graph is null == (body.Config is null && body.TemplateId is null))
+            throw new ValidationFailedException("config", "send a direct render job (template_id and config) or an inline graph, one of the two");
+        InputText.CheckVariables(body.Variables);
+        var budget = Budget.Checked(body.Budget);
+        var graph = body.Graph ?? DirectJob.Compile(body.TemplateId, body.Config);
+        try
+        {
+            await GraphChecks.ValidateAsync(graph, caller, db, ct);
+        }
+        catch (ValidationFailedException e) when (body.Graph is null)
+        {
+            throw new ValidationFailedException([.. e.Errors.Select(DirectJob.Rename)]);
+        }
+        var variables = body.Variables ?? JsonDocument.Parse("{}").RootElement;
+        return (new JobConfig(CompiledGraph.ApplyVariables(graph, variables), variables), budget);
     }
 
     /// <summary>

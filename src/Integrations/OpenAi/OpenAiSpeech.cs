@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
+using Microsoft.Extensions.Configuration;
 
 namespace FentaWeb.Integrations.OpenAi;
 
@@ -12,6 +13,9 @@ public sealed class OpenAiSpeech(HttpClient http, OpenAiEndpoint options) : ISpe
     public static readonly IReadOnlyList<string> Voices = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"];
 
     public string Name => "openai";
+
+    /// <summary>FENTA_TTS_BASE_URL and the rest of its FENTA_TTS_* settings; null when OpenAI speech is not configured.</summary>
+    public static OpenAiEndpoint? EndpointFrom(IConfiguration config) => OpenAiEndpoint.FromConfiguration(config, "TTS", "tts-1", TimeSpan.FromSeconds(60));
 
     public async Task<PcmAudio> SpeakAsync(string text, SpeechVoice voice, CancellationToken ct)
     {

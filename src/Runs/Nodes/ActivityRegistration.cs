@@ -22,6 +22,21 @@ public static class ActivityRegistration
     /// <summary>The offline stock library in FENTA_STOCK_DIR, of FENTA_STOCK_CLIPS clips.</summary>
     public static LocalStockLibrary StockLibrary(IConfiguration config) => LocalStockLibrary.FromSettings(key => config[key]);
 
+    /// <summary>
+    /// The speech providers Voice.TTS speaks with (and the API's voice samples): espeak-ng always, OpenAI speech when its
+    /// endpoint is configured (<see cref="OpenAiSpeech.EndpointFrom"/>).
+    /// </summary>
+    public static IServiceCollection AddSpeechSynthesizers(this IServiceCollection services, OpenAiEndpoint? openAi)
+    {
+        services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
+        if (openAi is not null)
+        {
+            services.AddOpenAiClient(nameof(OpenAiSpeech), openAi).AddTypedClient((http, _) => new OpenAiSpeech(http, openAi));
+            services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
+        }
+        return services;
+    }
+
     /// <summary>The real node activities, each with its provider: the configured API, or the offline default.</summary>
     public static IServiceCollection AddMediaActivities(this IServiceCollection services, IConfiguration config)
     {
@@ -34,12 +49,7 @@ public static class ActivityRegistration
         services.AddNodeActivity<ScriptGenerateActivity>();
         services.AddNodeActivity<ScriptTransformActivity>();
 
-        services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
-        if (OpenAiEndpoint.FromConfiguration(config, "TTS", "tts-1", TimeSpan.FromSeconds(60)) is { } tts)
-        {
-            services.AddOpenAiClient(nameof(OpenAiSpeech), tts).AddTypedClient((http, _) => new OpenAiSpeech(http, tts));
-            services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
-        }
+        services.AddSpeechSynthesizers(OpenAiSpeech.EndpointFrom(config));
         services.AddNodeActivity<VoiceTtsActivity>();
         if (OpenAiEndpoint.FromConfiguration(config, "ASR", "whisper-1", TimeSpan.FromMinutes(5)) is { } asr)
             services.AddOpenAiClient(nameof(OpenAiTranscriber), asr).AddTypedClient((http, _) => new OpenAiTranscriber(http, asr));
