@@ -1,10 +1,11 @@
-// The signed-in user, their orgs and the session actions. On load it asks POST /v1/auth/refresh (the HttpOnly cookie)
-// for an access token, then GET /v1/auth/me for the user and memberships.
+// The signed-in user, their orgs and the session actions. On load (every page load: the access token lives in memory)
+// it asks POST /v1/auth/refresh (the HttpOnly cookie) for an access token, then GET /v1/auth/me for the user and
+// memberships. A sign-out in another tab signs this one out too.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, setUnauthenticatedHandler } from '@/api/client';
 import { unwrap } from '@/api/problem';
-import { applySession, clearSession, getOrgId, logout as apiLogout, refreshSession, setOrgId } from '@/api/session';
+import { applySession, clearSession, getOrgId, listenToOtherTabs, logout as apiLogout, onSignedOutElsewhere, refreshSession, setOrgId } from '@/api/session';
 import type { Body, Me, Schemas, Session } from '@/api/types';
 
 type Status = 'loading' | 'authenticated' | 'anonymous';
@@ -60,13 +61,16 @@ export function AuthProvider({ children, onSignedOut }: { children: ReactNode; o
 
   useEffect(() => {
     let cancelled = false;
-    setUnauthenticatedHandler(() => {
+    const signedOut = () => {
       clearSession();
       setMe(null);
       setStatus('anonymous');
       queryClient.clear();
       onSignedOut?.();
-    });
+    };
+    setUnauthenticatedHandler(signedOut);
+    listenToOtherTabs();
+    const stopListening = onSignedOutElsewhere(signedOut);
     (async () => {
       const ok = await refreshSession();
       if (cancelled) return;
@@ -75,6 +79,7 @@ export function AuthProvider({ children, onSignedOut }: { children: ReactNode; o
     })();
     return () => {
       cancelled = true;
+      stopListening();
     };
   }, [queryClient, reloadMe, onSignedOut]);
 
