@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { Check, Film, ImageIcon, Loader2, Pause, Play, Sparkles, Upload, Video } from 'lucide-react';
-import { api, authedFetch } from '@/api/client';
-import { ApiError, applyProblemToForm, errorMessage, toApiError, unwrap } from '@/api/problem';
+import { api } from '@/api/client';
+import { applyProblemToForm, errorMessage, unwrap } from '@/api/problem';
 import { keys, paramChoices, useModels, useNodeCatalog, useTemplates, useVoices } from '@/api/queries';
 import { num, type CostEstimate, type CreateJobRequest, type Model, type Template } from '@/api/types';
 import { useAuth } from '@/auth/AuthContext';
@@ -268,47 +268,57 @@ function UploadPicker({ form }: { form: UseFormReturn<CreateValues> }) {
 
 // ---------------------------------------------------------------- voice
 
+/**
+ * Plays GET /v1/voices/{provider}/{voice}/sample. An <audio src> cannot send the bearer token, so the WAV is read
+ * with the typed client and played from a blob: URL, revoked when it stops, ends, fails or the page goes.
+ */
 function useVoiceSample() {
   const [playing, setPlaying] = useState<string | null>(null);
   const [loading, setLoading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const audio = useRef<HTMLAudioElement | null>(null);
-  const stop = () => {
+  const blobUrl = useRef<string | null>(null);
+  const request = useRef(0);
+  const release = () => {
     audio.current?.pause();
     audio.current = null;
+    if (blobUrl.current) URL.revokeObjectURL(blobUrl.current);
+    blobUrl.current = null;
+  };
+  const stop = () => {
+    request.current++;
+    release();
     setPlaying(null);
+    setLoading(null);
   };
   useEffect(() => stop, []);
   const play = async (provider: string, voice: string) => {
     const key = `${provider}/${voice}`;
     if (playing === key) return stop();
     stop();
+    const mine = request.current;
     setError(null);
     setLoading(key);
     try {
-      const res = await authedFetch(`/v1/voices/${encodeURIComponent(provider)}/${encodeURIComponent(voice)}/sample`);
-      if (!res.ok) {
-        let body: unknown;
-        try {
-          body = await res.json();
-        } catch {
-          body = undefined;
-        }
-        throw toApiError(res.status, body);
-      }
-      const url = URL.createObjectURL(await res.blob());
+      const wav = unwrap(
+        await api.GET('/v1/voices/{provider}/{voice}/sample', { params: { path: { provider, voice } }, parseAs: 'blob' }),
+      );
+      if (mine !== request.current) return; // another voice was asked for meanwhile
+      const url = URL.createObjectURL(wav);
+      blobUrl.current = url;
       const a = new Audio(url);
       audio.current = a;
       a.onended = () => {
-        URL.revokeObjectURL(url);
-        setPlaying(null);
+        if (audio.current === a) stop();
       };
       await a.play();
-      setPlaying(key);
+      if (mine === request.current) setPlaying(key);
     } catch (e) {
-      setError(e instanceof ApiError && (e.status === 404 || e.status === 405) ? 'Voice samples are not available on this server yet.' : errorMessage(e));
+      if (mine !== request.current) return;
+      release();
+      setError(errorMessage(e));
     } finally {
-      setLoading(null);
+      if (mine === request.current) setLoading(null);
     }
   };
   return { play, playing, loading, error };
@@ -388,13 +398,9 @@ function useEstimate(body: Partial<CreateJobRequest> | null): EstimateState {
     retry: false,
     staleTime: 30_000,
     placeholderData: keepPreviousData,
-    queryFn: async ({ signal }): Promise<CostEstimate> => {
-      // POST /v1/jobs/estimate takes the body of POST /v1/jobs.
-      const res = await authedFetch('/v1/jobs/estimate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: debounced!, signal });
-      const payload = await res.json().catch(() => undefined);
-      if (!res.ok) throw toApiError(res.status, payload);
-      return payload as CostEstimate;
-    },
+    // POST /v1/jobs/estimate takes the body of POST /v1/jobs and creates nothing.
+    queryFn: async ({ signal }) =>
+      unwrap(await api.POST('/v1/jobs/estimate', { body: JSON.parse(debounced!) as CreateJobRequest, signal })),
   });
   return { data: q.data, error: q.error, pending: q.isFetching || json !== debounced };
 }
@@ -409,9 +415,7 @@ function EstimatePanel({ estimate, budget }: { estimate: EstimateState; budget: 
         <h2 id="estimate-title" className="text-sm font-semibold">Cost estimate</h2>
         {pending && <Loader2 className="size-4 animate-spin text-neutral-400" aria-label="Updating the estimate" />}
       </div>
-      {error instanceof ApiError && (error.status === 404 || error.status === 405) ? (
-        <p className="text-sm text-neutral-500">Estimates are not available on this server yet.</p>
-      ) : error ? (
+      {error ? (
         <Alert>{errorMessage(error)}</Alert>
       ) : !data ? (
         <p className="text-sm text-neutral-500">Write a topic to see what this video will cost.</p>
