@@ -23,7 +23,8 @@ public sealed record JobRequest(
     string? IdempotencyKey = null,
     string? ParentJobId = null,
     Budget? Budget = null,
-    bool CountsAsWorkflowRun = false);
+    bool CountsAsWorkflowRun = false,
+    JobOrigin? Origin = null);
 
 /// <summary>
 /// Starts jobs: the job row and a node_runs row per node in one transaction (a retry copies the parent's succeeded
@@ -150,9 +151,9 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
         var jobId = Ids.New("job");
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO jobs (id, org_id, workflow_id, workflow_version, config, node_count, nodes_done, parent_job_id, retry_count,
-                              idempotency_key, created_by, status, paused_reason, resume_at, budget, trace_parent)
+                              idempotency_key, created_by, status, paused_reason, resume_at, budget, trace_parent, request)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12, $13, $14)
+                    COALESCE((SELECT retry_count + 1 FROM jobs WHERE id = $8), 0), $9, $10, CASE WHEN $11::text IS NULL THEN 'queued' ELSE 'paused' END, $11, $12, $13, $14, $15)
             ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
             """, conn, tx))
@@ -175,6 +176,10 @@ public sealed partial class JobStarter(NpgsqlDataSource dataSource, TimeProvider
                 Value = request.Budget is null ? DBNull.Value : JsonSerializer.Serialize(request.Budget, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb,
             });
             insert.Parameters.Add(new() { Value = traceParent });
+            insert.Parameters.Add(new()
+            {
+                Value = request.Origin is null ? DBNull.Value : JsonSerializer.Serialize(request.Origin, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb,
+            });
             if (await insert.ExecuteScalarAsync(ct) is null)
             {
                 await tx.RollbackAsync(ct);

@@ -64,6 +64,36 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
     }
 
     [Fact]
+    public async Task AJobAnswersTheRequestThatMadeItAndThatRequestSentAgainMakesTheSameJob()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var body = JsonSerializer.SerializeToNode(DirectJob())!.AsObject();
+        body.Remove("budget"); // left out, as a client would
+        var first = await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadJsonAsync(202);
+        var job = await (await client.GetAsync($"/v1/jobs/{first.GetProperty("id").GetString()}")).ReadJsonAsync(200);
+        var request = job.GetProperty("request");
+        Assert.Equal(("POST", "/v1/jobs"), (request.GetProperty("method").GetString(), request.GetProperty("path").GetString()));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(body, System.Text.Json.Nodes.JsonNode.Parse(request.GetProperty("body").GetRawText())),
+            request.GetProperty("body").GetRawText());
+
+        // Sent again as shown, it makes a job of the same graph.
+        var again = await (await client.PostAsync(request.GetProperty("path").GetString(),
+            new StringContent(request.GetProperty("body").GetRawText(), System.Text.Encoding.UTF8, "application/json"))).ReadJsonAsync(202);
+        var second = await (await client.GetAsync($"/v1/jobs/{again.GetProperty("id").GetString()}")).ReadJsonAsync(200);
+        Assert.Equal(job.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("node_id").GetString(), n.GetProperty("type").GetString())),
+            second.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("node_id").GetString(), n.GetProperty("type").GetString())));
+
+        // A retry is its own request, with no body.
+        foreach (var id in new[] { first, again }.Select(j => j.GetProperty("id").GetString()))
+            await (await client.PostAsync($"/v1/jobs/{id}/cancel", null)).ReadJsonAsync(202);
+        var retried = await (await client.PostAsync($"/v1/jobs/{first.GetProperty("id").GetString()}/retry", null)).ReadJsonAsync(202);
+        var retry = await (await client.GetAsync($"/v1/jobs/{retried.GetProperty("id").GetString()}")).ReadJsonAsync(200);
+        Assert.Equal(("POST", $"/v1/jobs/{first.GetProperty("id").GetString()}/retry", JsonValueKind.Null),
+            (retry.GetProperty("request").GetProperty("method").GetString(), retry.GetProperty("request").GetProperty("path").GetString(), retry.GetProperty("request").GetProperty("body").ValueKind));
+        await (await client.PostAsync($"/v1/jobs/{retried.GetProperty("id").GetString()}/cancel", null)).ReadJsonAsync(202);
+    }
+
+    [Fact]
     public async Task BadDirectJobsAreRefusedNamingTheConfigField()
     {
         var session = await host.RegisterAsync();

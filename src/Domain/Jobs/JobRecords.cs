@@ -5,6 +5,12 @@ using FentaWeb.Domain.Workflows;
 namespace FentaWeb.Domain.Jobs;
 
 /// <summary>A job row as the API reads it. The runs write jobs with SQL (<see cref="RunStore"/>, <see cref="JobStarter"/>), never through EF.</summary>
+/// <summary>
+/// An API request that made a job, as a client would send it again: <paramref name="Body"/> is the JSON body the API
+/// read (its fields in wire form), without headers (the Idempotency-Key and credentials are the caller's own).
+/// </summary>
+public sealed record JobOrigin(string Method, string Path, JsonElement? Body);
+
 public sealed class Job : IHasId
 {
     public required string Id { get; init; }
@@ -36,6 +42,8 @@ public sealed class Job : IHasId
     public string? CreatedBy { get; init; }
     /// <summary>The W3C trace context the job was created in (every span of the job is in its trace); null on older jobs.</summary>
     public string? TraceParent { get; init; }
+    /// <summary>The API request that made the job; null when a schedule started it.</summary>
+    public JobOrigin? Request { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 

@@ -134,6 +134,7 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
             e.Property(j => j.Result).HasColumnType("jsonb");
             e.Property(j => j.Error).HasColumnType("jsonb");
             e.Property(j => j.Budget).HasColumnType("jsonb");
+            e.Property(j => j.Request).HasColumnType("jsonb");
             // The column keeps its text (and its CHECK constraint); filters on Status compare that text.
             e.Property(j => j.Status).HasConversion(s => s.ToWire(), s => JobStatuses.Parse(s));
         });

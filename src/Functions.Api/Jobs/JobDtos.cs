@@ -54,7 +54,8 @@ public sealed record JobDto(
     double? DurationSeconds,
     IReadOnlyList<NodeDto>? Nodes,
     JobUrls Urls,
-    string? TraceId)
+    string? TraceId,
+    JobOrigin? Request)
 {
     /// <summary>The job with its documented result (signed links, when it has one) and, for a single job, its nodes.</summary>
     public static JobDto From(Job j, JobResult? result, IReadOnlyList<NodeDto>? nodes) => new(
@@ -69,7 +70,9 @@ public sealed record JobDto(
         nodes,
         new JobUrls($"/v1/jobs/{j.Id}", $"/v1/jobs/{j.Id}/cancel", $"/v1/jobs/{j.Id}/retry", $"/v1/jobs/{j.Id}/events", $"/v1/jobs/{j.Id}/logs"),
         // The job's trace (OpenTelemetry): support finds its spans and logs by it.
-        Runs.Telemetry.TraceIdOf(j.TraceParent));
+        Runs.Telemetry.TraceIdOf(j.TraceParent),
+        // What made it, so a client can show it as an API call; null when a schedule started it.
+        j.Request);
 }
 
 public sealed record JobLogDto(long Id, string Level, string? Stage, string Message, JsonElement? Data, DateTimeOffset CreatedAt)

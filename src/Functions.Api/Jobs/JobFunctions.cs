@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using FentaWeb.Api.Hosting;
 using FentaWeb.Api.Workflows;
 using FentaWeb.Domain.Billing;
@@ -43,7 +44,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var workflow = await db.LiveWorkflows(caller.OrgId).SingleOrDefaultAsync(w => w.Id == workflowId, ct)
             ?? throw new NotFoundException("workflow", workflowId);
         var config = CompiledGraph.ForWorkflow(workflow.Id, workflow.Version, workflow.Graph, workflow.Variables, body?.Variables);
-        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget, CountsAsWorkflowRun: true), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget, CountsAsWorkflowRun: true,
+            Origin: Origin(request, body)), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
@@ -57,7 +59,7 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
     {
         var key = IdempotencyKey(request);
         var (config, budget) = await RequestedAsync(body, caller, ct);
-        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget), ct);
+        var (jobId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, config, key, Budget: budget, Origin: Origin(request, body)), ct);
         var job = await FindAsync(caller, jobId, ct);
         if (!created) EnsureSameRequest(job, config, budget);
         return Started(job, created, request.HttpContext.Response);
@@ -132,9 +134,17 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
         var parent = await FindAsync(caller, jobId, ct);
         if (parent.Status is not (JobStatus.Failed or JobStatus.Cancelled))
             throw new ConflictException("JOB_NOT_RETRYABLE", $"Only failed or cancelled jobs can be retried; this one is {parent.Status.ToWire()}.");
-        var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id, parent.Budget), ct);
+        var (newId, created) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, parent.Config, key, parent.Id, parent.Budget,
+            Origin: Origin<object>(request, null)), ct);
         return Started(await FindAsync(caller, newId, ct), created, request.HttpContext.Response);
     }
+
+    /// <summary>The request as a client would send it again: the body the API bound, in wire form (snake_case, as the API reads it).</summary>
+    private static JobOrigin Origin<TBody>(HttpRequest request, TBody? body) =>
+        new(request.Method, request.Path.Value!, body is null ? null : JsonSerializer.SerializeToElement(body, RequestJson));
+
+    // A field the client left out binds as null; left out again, the stored body reads as the client wrote it.
+    private static readonly JsonSerializerOptions RequestJson = new(FentaJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     [Function(nameof(ListJobLogs)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("The job's log, oldest first.")]
     public async Task<Ok<Page<JobLogDto>>> ListJobLogs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{jobId}/logs")] HttpRequest request,
