@@ -8,3 +8,7 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
+
+// Job requests this browser used to keep (the API answers them now): removed once the page is idle, off the first load.
+const idle = (globalThis.requestIdleCallback as ((cb: () => void) => number) | undefined) ?? ((cb: () => void) => setTimeout(cb, 2000));
+idle(() => void import('./lib/apiCall').then((m) => m.forgetLocalJobRequests()));

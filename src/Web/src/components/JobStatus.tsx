@@ -5,7 +5,7 @@ import { num } from '@/api/types';
 import { Badge } from '@/components/ui/badge';
 import { ProgressBar } from '@/components/ui/feedback';
 import { formatDuration, formatUsd, isFinished, statusTone, timeAgo } from '@/lib/format';
-import { recalledJobRequest } from '@/lib/apiCall';
+import { jobTopic } from '@/lib/apiCall';
 
 export function StatusBadge({ status }: { status: string }) {
   return (
@@ -16,12 +16,16 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
-/** A short title for a job: the prompt it was made from when this browser made it, else its workflow or id. */
-export function jobTitle(job: Pick<Job, 'id' | 'workflow_id'>): string {
-  const body = recalledJobRequest(job.id)?.body as { config?: { script?: { prompt?: string } } } | undefined;
-  const prompt = body?.config?.script?.prompt;
-  if (prompt) return prompt.length > 80 ? prompt.slice(0, 77) + '…' : prompt;
-  return job.workflow_id ? `Run of ${job.workflow_id}` : `Job ${job.id}`;
+/**
+ * A short title for a job: the topic its request gives (a video made with POST /v1/jobs), else its workflow (by name
+ * when the caller knows it), else what it retried, else its id.
+ */
+export function jobTitle(job: Pick<Job, 'id' | 'workflow_id' | 'parent_job_id' | 'request'>, workflowName?: string): string {
+  const topic = jobTopic(job);
+  if (topic) return topic.length > 80 ? topic.slice(0, 77) + '…' : topic;
+  if (job.workflow_id) return `Run of ${workflowName ?? job.workflow_id}`;
+  if (job.parent_job_id) return `Retry of ${job.parent_job_id}`;
+  return `Job ${job.id}`;
 }
 
 /** A row of the recent-jobs list: thumbnail, title, status, progress. */

@@ -1,6 +1,8 @@
-// "Copy as API call": the request that made a job, as curl, JavaScript fetch and Python requests.
+// "Copy as API call": the request that made a job (the API answers it as the job's `request`), as curl, JavaScript
+// fetch and Python requests.
+import type { Job } from '@/api/types';
 
-export type ApiCall = { method: 'POST' | 'GET'; path: string; body?: unknown; orgId?: string | null };
+export type ApiCall = { method: string; path: string; body?: unknown; orgId?: string | null };
 
 const KEY_PLACEHOLDER = '$FENTA_API_KEY';
 
@@ -55,39 +57,47 @@ function indent(text: string, spaces: number): string {
   return text.replace(/\n/g, '\n' + ' '.repeat(spaces));
 }
 
-// The API does not return a job's request yet, so the web keeps the body of each job it creates (not secret: the same
-// config the job page shows) in localStorage, and reads it back for "copy as API call".
-const STORE = 'fenta.jobRequest.';
-
-export function rememberJobRequest(jobId: string, call: ApiCall): void {
-  try {
-    localStorage.setItem(STORE + jobId, JSON.stringify(call));
-  } catch {
-    /* storage full or unavailable: the job page says the request is unknown */
+/**
+ * The request that made a job: the one the API stores with it (`request`: method, path and the body it read), else —
+ * for a job a schedule started, which has none — the run of its workflow with its budget (its variables are not known).
+ * `orgId` adds the X-Org-Id header (for users in more than one org).
+ */
+export function jobRequest(job: Pick<Job, 'id' | 'workflow_id' | 'budget' | 'request'>, orgId?: string | null): { call: ApiCall; exact: boolean } | null {
+  const org = orgId ? { orgId } : {};
+  const stored = job.request;
+  if (stored?.path) return { call: { method: stored.method, path: stored.path, body: stored.body ?? undefined, ...org }, exact: true };
+  if (job.workflow_id) {
+    const body = job.budget ? { budget: job.budget } : {};
+    return { call: { method: 'POST', path: `/v1/workflows/${job.workflow_id}/run`, body, ...org }, exact: false };
   }
+  return null;
 }
 
-export function recalledJobRequest(jobId: string): ApiCall | null {
-  try {
-    const raw = localStorage.getItem(STORE + jobId);
-    return raw ? (JSON.parse(raw) as ApiCall) : null;
-  } catch {
-    return null;
-  }
+/** The topic a job was made from (`config.script.prompt` of a POST /v1/jobs body), when its request says. */
+export function jobTopic(job: Pick<Job, 'request'>): string | null {
+  const body = job.request?.body as { config?: { script?: { prompt?: unknown } } } | null | undefined;
+  const prompt = body?.config?.script?.prompt;
+  return typeof prompt === 'string' && prompt.trim() ? prompt.trim() : null;
+}
+
+/** The words of a job's request a search can match: its topic and the string values of a run's variables. */
+export function requestText(job: Pick<Job, 'request'>): string {
+  const body = job.request?.body as { variables?: Record<string, unknown> } | null | undefined;
+  const vars = body?.variables && typeof body.variables === 'object' ? Object.values(body.variables).filter((v): v is string => typeof v === 'string') : [];
+  return [jobTopic(job) ?? '', ...vars].join(' ');
 }
 
 /**
- * The request that made a job: the one the API stores with it when it returns one (`request`), else the one this
- * browser sent, else — for a workflow run — the run with its budget (its variables are not known).
+ * Before the API answered a job's request, this browser kept the body of each job it created in localStorage
+ * ('fenta.jobRequest.<id>'). Nothing reads those any more: they are removed once.
  */
-export function jobRequest(job: { id: string; workflow_id?: string | null; budget?: unknown; request?: unknown }): { call: ApiCall; exact: boolean } | null {
-  const stored = job.request as { method?: string; path?: string; body?: unknown } | undefined;
-  if (stored && typeof stored === 'object' && stored.path) return { call: { method: (stored.method as 'POST') ?? 'POST', path: stored.path, body: stored.body }, exact: true };
-  const recalled = recalledJobRequest(job.id);
-  if (recalled) return { call: recalled, exact: true };
-  if (job.workflow_id) {
-    const body = job.budget ? { budget: job.budget } : {};
-    return { call: { method: 'POST', path: `/v1/workflows/${job.workflow_id}/run`, body }, exact: false };
+export function forgetLocalJobRequests(): void {
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key?.startsWith('fenta.jobRequest.')) localStorage.removeItem(key);
+    }
+  } catch {
+    /* storage unavailable: nothing to remove */
   }
-  return null;
 }

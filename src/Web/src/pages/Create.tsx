@@ -9,10 +9,8 @@ import { api } from '@/api/client';
 import { applyProblemToForm, errorMessage, unwrap } from '@/api/problem';
 import { keys, paramChoices, useModels, useNodeCatalog, useTemplates, useVoices } from '@/api/queries';
 import { num, type CostEstimate, type CreateJobRequest, type Model, type Template } from '@/api/types';
-import { useAuth } from '@/auth/AuthContext';
 import { Alert, Badge, Button, Card, CardContent, CardDescription, CardHeader, CardTitle, ErrorState, FormField, Input, PageHeader, Select, Skeleton, Textarea } from '@/components/ui';
 import { ProgressBar } from '@/components/ui/feedback';
-import { rememberJobRequest } from '@/lib/apiCall';
 import { cn } from '@/lib/cn';
 import { formatDuration, formatNumber, formatUsd, humanize } from '@/lib/format';
 import { buildJobRequest, CREATE_FIELD_MAP, profileOfTemplate, type CreateValues, type SourceType } from '@/lib/jobRequest';
@@ -477,7 +475,6 @@ function Section({ title, description, children }: { title: string; description?
 
 export default function Create() {
   const navigate = useNavigate();
-  const { me, orgId } = useAuth();
   const templates = useTemplates();
   const models = useModels();
   const catalog = useNodeCatalog();
@@ -496,12 +493,8 @@ export default function Create() {
   const estimate = useEstimate(body as Partial<CreateJobRequest> | null);
 
   const submit = useMutation({
-    mutationFn: async (v: CreateValues) => {
-      const request = buildJobRequest(v);
-      const job = unwrap(await api.POST('/v1/jobs', { body: request as CreateJobRequest }));
-      rememberJobRequest(job.id, { method: 'POST', path: '/v1/jobs', body: request, orgId: (me?.memberships.length ?? 0) > 1 ? orgId : null });
-      return job;
-    },
+    // The API keeps the request with the job (its `request`): the job page shows it as an API call.
+    mutationFn: async (v: CreateValues) => unwrap(await api.POST('/v1/jobs', { body: buildJobRequest(v) as CreateJobRequest })),
     onSuccess: (job) => navigate(`/jobs/${job.id}`),
     onError: (e) => {
       const { unmatched, message } = applyProblemToForm(e, form.setError, Object.keys(DEFAULTS) as (keyof CreateValues)[], CREATE_FIELD_MAP);

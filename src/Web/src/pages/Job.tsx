@@ -13,7 +13,7 @@ import { ProgressBar } from '@/components/ui/feedback';
 import { Dialog, DialogContent, DialogTrigger } from '@/components/ui/dialog';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import { useToast } from '@/components/ui/toast';
-import { jobRequest, rememberJobRequest, toCurl, toFetch, toPython, type ApiCall } from '@/lib/apiCall';
+import { jobRequest, toCurl, toFetch, toPython } from '@/lib/apiCall';
 import { cn } from '@/lib/cn';
 import { formatDateTime, formatDuration, formatNumber, formatUsd, isFinished } from '@/lib/format';
 
@@ -122,7 +122,9 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 }
 
 function ApiCallDialog({ job }: { job: Job }) {
-  const found = jobRequest(job);
+  const { me, orgId } = useAuth();
+  // X-Org-Id only matters to someone in more than one org.
+  const found = jobRequest(job, (me?.memberships.length ?? 0) > 1 ? orgId : null);
   const base = window.location.origin;
   const snippets = found ? { curl: toCurl(found.call, base), javascript: toFetch(found.call, base), python: toPython(found.call, base) } : null;
   return (
@@ -134,10 +136,10 @@ function ApiCallDialog({ job }: { job: Job }) {
       </DialogTrigger>
       <DialogContent title="The API call that made this job" description="Set FENTA_API_KEY to an API key with the jobs:execute scope." className="max-w-2xl">
         {!snippets ? (
-          <Alert tone="info">This job was not made from this browser, and the API does not return the request of a job, so it cannot be shown.</Alert>
+          <Alert tone="info">The API has no request for this job (it was made before jobs kept theirs), so it cannot be shown.</Alert>
         ) : (
           <Tabs defaultValue="curl">
-            {!found!.exact && <Alert tone="warning" className="mb-3">This run’s variables are not known here: the call runs the workflow with its own variables.</Alert>}
+            {!found!.exact && <Alert tone="warning" className="mb-3">A schedule started this run, so there is no request to copy: this call runs the same workflow with its own variables.</Alert>}
             <TabsList aria-label="Language">
               <TabsTrigger value="curl">curl</TabsTrigger>
               <TabsTrigger value="javascript">JavaScript</TabsTrigger>
@@ -262,9 +264,6 @@ export default function JobPage() {
   const retry = useMutation({
     mutationFn: async () => unwrap(await api.POST('/v1/jobs/{jobId}/retry', { params: { path: { jobId: id } } })),
     onSuccess: (j) => {
-      // The retry is a new job made from the same request.
-      const original = jobRequest({ ...(job.data as Job) });
-      if (original?.exact) rememberJobRequest(j.id, original.call as ApiCall);
       toast({ title: 'Retrying', description: 'A new job reuses what already succeeded.' });
       navigate(`/jobs/${j.id}`);
     },

@@ -7,13 +7,15 @@ import { unwrap } from '@/api/problem';
 import { num, type Job } from '@/api/types';
 import { jobTitle } from '@/components/JobStatus';
 import { Button, EmptyState, ErrorState, FormField, Input, PageHeader, Select, Skeleton } from '@/components/ui';
+import { requestText } from '@/lib/apiCall';
 import { formatDuration, timeAgo } from '@/lib/format';
+import { useWorkflows } from '@/pages/templates/queries';
 
 const RANGES: Record<string, number | null> = { all: null, '7d': 7, '30d': 30, '90d': 90 };
 
-function Tile({ job }: { job: Job }) {
+function Tile({ job, workflowName }: { job: Job; workflowName?: string }) {
   const thumb = job.result?.thumbnail_url;
-  const title = jobTitle(job);
+  const title = jobTitle(job, workflowName);
   return (
     <li>
       <Link to={`/jobs/${job.id}`} className="group block rounded-xl focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500" aria-label={`${title}, ${formatDuration(num(job.result?.duration))}`}>
@@ -50,9 +52,18 @@ export default function Library() {
       unwrap(await api.GET('/v1/jobs', { params: { query: { status: 'completed', limit: '24', cursor: pageParam, created_after: after } } })),
     getNextPageParam: (last) => (last.has_more ? last.next_cursor ?? undefined : undefined),
   });
+  // Workflow names, to show and search runs by (until they load, or for a deleted workflow, runs go by their ids).
+  const workflows = useWorkflows();
+  const names = useMemo(() => new Map((workflows.data?.data ?? []).map((w) => [w.id, w.name])), [workflows.data]);
   const all = jobs.data?.pages.flatMap((p) => p.data) ?? [];
   const q = search.trim().toLowerCase();
-  const shown = q ? all.filter((j) => jobTitle(j).toLowerCase().includes(q) || j.id.toLowerCase().includes(q) || (j.workflow_id ?? '').toLowerCase().includes(q)) : all;
+  // What the API answers for each job: its id, workflow (id and name), the job it retried and its request (the topic, a
+  // run's variables). The list is searched as loaded; "Load more" searches further back.
+  const haystack = (j: Job) => {
+    const wf = j.workflow_id ? names.get(j.workflow_id) : undefined;
+    return [jobTitle(j, wf), j.id, j.workflow_id, wf, j.parent_job_id, requestText(j)].filter(Boolean).join('\n').toLowerCase();
+  };
+  const shown = q ? all.filter((j) => haystack(j).includes(q)) : all;
 
   return (
     <>
@@ -61,7 +72,7 @@ export default function Library() {
         <FormField label="Search">
           <div className="relative">
             <Search className="pointer-events-none absolute left-3 top-1/2 size-4 -translate-y-1/2 text-neutral-400" aria-hidden="true" />
-            <Input type="search" className="pl-9" placeholder="Topic, job or workflow id" value={search} onChange={(e) => setSearch(e.target.value)} />
+            <Input type="search" aria-label="Search" className="pl-9" placeholder="Topic, workflow, job id" value={search} onChange={(e) => setSearch(e.target.value)} />
           </div>
         </FormField>
         <FormField label="Made">
@@ -86,11 +97,15 @@ export default function Library() {
           {range === 'all' ? 'Videos show up here when their render completes.' : 'Nothing finished in this period.'}
         </EmptyState>
       )}
-      {jobs.data && all.length > 0 && shown.length === 0 && <EmptyState title="No matches">No video matches “{search}”.</EmptyState>}
+      {jobs.data && all.length > 0 && shown.length === 0 && (
+        <EmptyState title="No matches">
+          No video matches “{search}”{jobs.hasNextPage ? ' among the ones loaded: load more to search further back.' : '.'}
+        </EmptyState>
+      )}
       {shown.length > 0 && (
         <ul className="grid grid-cols-2 gap-4 sm:grid-cols-3 lg:grid-cols-5" aria-label="Videos">
           {shown.map((j) => (
-            <Tile key={j.id} job={j} />
+            <Tile key={j.id} job={j} workflowName={j.workflow_id ? names.get(j.workflow_id) : undefined} />
           ))}
         </ul>
       )}

@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { ApiError, applyProblemToForm, errorMessage, fieldErrors, unwrap } from '@/api/problem';
 import { createSseParser, type SseEvent } from '@/api/sse';
 import { applyJobEvent } from '@/api/queries';
-import { jobRequest, pythonLiteral, rememberJobRequest, toCurl, toFetch, toPython } from '@/lib/apiCall';
+import { forgetLocalJobRequests, jobRequest, jobTopic, pythonLiteral, requestText, toCurl, toFetch, toPython } from '@/lib/apiCall';
+import { jobTitle } from '@/components/JobStatus';
 import { buildJobRequest, profileOfTemplate, type CreateValues } from '@/lib/jobRequest';
 import { formatDuration, formatUsd } from '@/lib/format';
 import type { Job } from '@/api/types';
@@ -162,14 +163,38 @@ describe('copy as API call', () => {
     expect(pythonLiteral({ a: [true, 1.5, 'x'] })).toBe('{\n  "a": [\n    True,\n    1.5,\n    "x"\n  ]\n}');
   });
 
-  it('recalls the request this browser made a job with', () => {
-    rememberJobRequest('job_9', call);
-    expect(jobRequest({ id: 'job_9' })).toEqual({ call, exact: true });
-    expect(jobRequest({ id: 'job_x', workflow_id: 'wf_1', budget: { max_cost_usd: 1 } })).toEqual({
-      call: { method: 'POST', path: '/v1/workflows/wf_1/run', body: { budget: { max_cost_usd: 1 } } },
+  const job = (over: Partial<Job>): Job => ({ id: 'job_9', workflow_id: null, parent_job_id: null, budget: null, request: null, ...over }) as Job;
+
+  it('uses the request the API stores with the job', () => {
+    const request = { method: 'POST', path: '/v1/jobs', body: { template_id: 'tpl_1', config: { script: { prompt: 'Cats in space' } } } };
+    expect(jobRequest(job({ request }))).toEqual({ call: { method: 'POST', path: '/v1/jobs', body: request.body }, exact: true });
+    expect(jobRequest(job({ request }), 'org_2')!.call.orgId).toBe('org_2');
+    // A retry's request has no body: no -d.
+    const retry = jobRequest(job({ request: { method: 'POST', path: '/v1/jobs/job_1/retry', body: null } }))!;
+    expect(retry.call.body).toBeUndefined();
+    expect(toCurl(retry.call, 'http://x')).not.toContain('-d');
+  });
+
+  it('a scheduled run (no request) falls back to running its workflow; anything else has no call', () => {
+    expect(jobRequest(job({ workflow_id: 'wf_1', budget: { max_cost_usd: 1, max_tokens: null } }))).toEqual({
+      call: { method: 'POST', path: '/v1/workflows/wf_1/run', body: { budget: { max_cost_usd: 1, max_tokens: null } } },
       exact: false,
     });
-    expect(jobRequest({ id: 'job_y' })).toBeNull();
+    expect(jobRequest(job({}))).toBeNull();
+  });
+
+  it('titles and search text come from the API, not this browser', () => {
+    localStorage.setItem('fenta.jobRequest.job_9', JSON.stringify({ body: { config: { script: { prompt: 'local topic' } } } }));
+    expect(jobTitle(job({}))).toBe('Job job_9');
+    const made = job({ request: { method: 'POST', path: '/v1/jobs', body: { config: { script: { prompt: ' Cats in space ' } } } } });
+    expect(jobTopic(made)).toBe('Cats in space');
+    expect(jobTitle(made)).toBe('Cats in space');
+    expect(jobTitle(job({ workflow_id: 'wf_1' }), 'Daily news')).toBe('Run of Daily news');
+    expect(jobTitle(job({ parent_job_id: 'job_1' }))).toBe('Retry of job_1');
+    const run = job({ workflow_id: 'wf_1', request: { method: 'POST', path: '/v1/workflows/wf_1/run', body: { variables: { topic: 'Otters', n: 3 } } } });
+    expect(requestText(run)).toContain('Otters');
+    forgetLocalJobRequests();
+    expect(localStorage.getItem('fenta.jobRequest.job_9')).toBeNull();
   });
 });
 
