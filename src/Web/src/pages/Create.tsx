@@ -15,6 +15,8 @@ import { cn } from '@/lib/cn';
 import { formatDuration, formatNumber, formatUsd, humanize } from '@/lib/format';
 import { buildJobRequest, CREATE_FIELD_MAP, profileOfTemplate, type CreateValues, type SourceType } from '@/lib/jobRequest';
 import { uploadAsset } from '@/lib/upload';
+import { CostFigures } from '@/components/CostFigures';
+import { useDebounced } from '@/lib/useDebounced';
 
 const schema = z
   .object({
@@ -70,14 +72,6 @@ const SOURCES: { value: SourceType; label: string; description: string; icon: ty
   { value: 'kai_video', label: 'AI video', description: 'Generated clips', icon: Video },
 ];
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 // ---------------------------------------------------------------- template gallery
 
@@ -420,20 +414,7 @@ function EstimatePanel({ estimate, budget }: { estimate: EstimateState; budget: 
       ) : (
         <>
           <p className="text-3xl font-semibold tracking-tight">{formatUsd(total ?? 0)}</p>
-          <dl className="grid grid-cols-3 gap-2 text-xs">
-            <div className="rounded-md bg-neutral-50 p-2">
-              <dt className="text-neutral-500">LLM tokens</dt>
-              <dd className="font-medium">{formatNumber(num(data.total.tokens), 0)}</dd>
-            </div>
-            <div className="rounded-md bg-neutral-50 p-2">
-              <dt className="text-neutral-500">AI credits</dt>
-              <dd className="font-medium">{formatNumber(num(data.total.kai_credits), 0)}</dd>
-            </div>
-            <div className="rounded-md bg-neutral-50 p-2">
-              <dt className="text-neutral-500">Render</dt>
-              <dd className="font-medium">{formatDuration(num(data.total.render_seconds))}</dd>
-            </div>
-          </dl>
+          <CostFigures tokens={num(data.total.tokens)} kaiCredits={num(data.total.kai_credits)} renderSeconds={num(data.total.render_seconds)} />
           {over && <Alert tone="warning">This is over your budget of {formatUsd(Number(budget))}: the job would be refused.</Alert>}
           {data.nodes.length > 0 && (
             <details className="text-xs text-neutral-600">

@@ -16,6 +16,7 @@ import { useToast } from '@/components/ui/toast';
 import { jobRequest, toCurl, toFetch, toPython } from '@/lib/apiCall';
 import { cn } from '@/lib/cn';
 import { formatDateTime, formatDuration, formatNumber, formatUsd, isFinished } from '@/lib/format';
+import { CostFigures } from '@/components/CostFigures';
 
 function NodeIcon({ status }: { status: string }) {
   if (status === 'succeeded' || status === 'completed') return <CheckCircle2 className="size-5 text-emerald-600" aria-hidden="true" />;
@@ -206,20 +207,7 @@ function Costs({ job }: { job: Job }) {
       </CardHeader>
       <CardContent className="space-y-3">
         <p className="text-2xl font-semibold">{formatUsd(num(job.cost.total_usd))}</p>
-        <dl className="grid grid-cols-3 gap-2 text-xs">
-          <div className="rounded-md bg-neutral-50 p-2">
-            <dt className="text-neutral-500">LLM tokens</dt>
-            <dd className="font-medium">{formatNumber(num(job.cost.tokens), 0)}</dd>
-          </div>
-          <div className="rounded-md bg-neutral-50 p-2">
-            <dt className="text-neutral-500">AI credits</dt>
-            <dd className="font-medium">{formatNumber(num(job.cost.kai_credits), 0)}</dd>
-          </div>
-          <div className="rounded-md bg-neutral-50 p-2">
-            <dt className="text-neutral-500">Render</dt>
-            <dd className="font-medium">{formatDuration(num(job.cost.render_seconds))}</dd>
-          </div>
-        </dl>
+        <CostFigures tokens={num(job.cost.tokens)} kaiCredits={num(job.cost.kai_credits)} renderSeconds={num(job.cost.render_seconds)} />
         {nodes.length > 0 && (
           <ul className="space-y-1 text-sm">
             {nodes.map((n) => (

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -12,17 +12,10 @@ import { formatDateTime, formatNumber, formatUsd, humanize, statusTone, timeAgo 
 import { workflowKeys, useWorkflow, type Workflow } from './queries';
 import { initialValues, toVariables, variableFields, variablesFieldMap, type VarValue } from './variables';
 import { VariablesFields } from './VariablesFields';
+import { useDebounced } from '@/lib/useDebounced';
 
 type RunValues = { vars: VarValue[]; maxCostUsd: string };
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 function RunCard({ workflow }: { workflow: Workflow }) {
   const navigate = useNavigate();
