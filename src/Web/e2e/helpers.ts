@@ -50,9 +50,31 @@ export async function mailedLink(request: APIRequestContext, to: string, route: 
   return link!;
 }
 
+/**
+ * Lets the page finish what it is doing before the test loads another document in it. A full load drops the requests in
+ * flight, and a refresh of the session dropped that way has already rotated the refresh cookie on the server while the
+ * browser never gets the new one: the next load's refresh then presents a spent token and the user is signed out
+ * (seen: 499, then 401 REFRESH_TOKEN_REUSED). Bounded: a page with an open event stream never goes idle.
+ */
+export async function settle(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle', { timeout: 15_000 }).catch(() => {});
+}
+
+/** page.goto once the current document has settled (see settle). */
+export async function load(page: Page, url: string): Promise<void> {
+  await settle(page);
+  await page.goto(url);
+}
+
+/** Reloads once the current document has settled (see settle). */
+export async function reload(page: Page): Promise<void> {
+  await settle(page);
+  await page.reload();
+}
+
 /** Opens the verification link mailed to the user, in the page (signed in or not). */
 export async function verifyEmail(page: Page, user: User): Promise<void> {
-  await page.goto(await mailedLink(page.request, user.email, '/verify-email'));
+  await load(page, await mailedLink(page.request, user.email, '/verify-email'));
   await expect(page.getByRole('status').filter({ hasText: `${user.email} is verified` })).toBeVisible();
 }
 
@@ -104,7 +126,7 @@ export async function waitForFinishedJob(page: Page, timeout: number): Promise<L
     await expect(player).toBeVisible({ timeout: 10_000 });
   } catch {
     test.info().annotations.push({ type: 'issue', description: 'the job page showed "completed" without its video until reloaded (useJob drops its final re-read)' });
-    await page.reload();
+    await reload(page);
     await expect(player).toBeVisible();
   }
   return player;

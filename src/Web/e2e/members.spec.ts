@@ -1,7 +1,7 @@
 // Spec 2: an admin invites a member; the member (another browser context) registers, verifies and accepts through the
 // mailed invitation; a role change shows on both sides; as a viewer the member sees no write actions.
 import { expect, test, type Page } from '@playwright/test';
-import { mailedLink, navigate, newUser, register, signUpVerified, verifyEmail } from './helpers';
+import { load, mailedLink, navigate, newUser, register, reload, signUpVerified, verifyEmail } from './helpers';
 
 async function openMembers(page: Page) {
   await navigate(page, 'Settings');
@@ -32,7 +32,7 @@ test('invite, accept through the mail, change the role, viewer sees no write act
     await register(page, member, page.url());
     await expect(page.getByRole('button', { name: 'Accept invitation' })).toBeVisible();
     await verifyEmail(page, member);
-    await page.goto(invitation);
+    await load(page, invitation);
     await page.getByRole('button', { name: 'Accept invitation' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'You joined' })).toContainText('Your role: editor');
     await page.getByRole('button', { name: 'Open the dashboard' }).click();
@@ -45,17 +45,17 @@ test('invite, accept through the mail, change the role, viewer sees no write act
     await expect(page.getByRole('form', { name: 'Invite a member' })).toHaveCount(0);
 
     // The owner sees the member and makes them a viewer.
-    await admin.reload();
+    await reload(admin);
     await expect(admin.getByRole('list', { name: 'Pending invitations' }).getByText(member.email)).toHaveCount(0);
     const role = admin.getByLabel(`Role of ${member.name}`);
     await expect(role).toHaveValue('editor');
     await role.selectOption('viewer');
     await expect(admin.getByRole('status').filter({ hasText: `${member.name} is now viewer` })).toBeVisible();
-    await admin.reload();
+    await reload(admin);
     await expect(admin.getByLabel(`Role of ${member.name}`)).toHaveValue('viewer');
 
     // The member's side: a viewer, without write actions.
-    await page.reload();
+    await reload(page);
     await expect(page.getByText('You are a viewer')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Invite' })).toHaveCount(0);
     await navigate(page, 'Assets');

@@ -4,7 +4,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { navigate, newUser, signUpVerified, waitForFinishedJob } from './helpers';
+import { load, navigate, newUser, signUpVerified, waitForFinishedJob } from './helpers';
 
 const SIZES = { desktop: { width: 1280, height: 800 }, mobile: { width: 390, height: 844 } } as const;
 const OUT = resolve(import.meta.dirname, '../e2e-artifacts/screenshots');
@@ -86,18 +86,18 @@ test('every page: screenshots at both sizes, no serious or critical axe violatio
     ['not-found', '/no-such-page', (p) => p.getByText('Page not found')],
   ];
   for (const [name, path, ready] of pages) {
-    await page.goto(path);
+    await load(page, path);
     await check(page, name, ready, findings);
   }
 
   // A template's page, from the gallery.
-  await page.goto('/templates');
+  await load(page, '/templates');
   await page.getByRole('main').getByRole('link', { name: /Shorts Clean Bold/ }).first().click();
   await check(page, 'template', (p) => p.getByRole('heading', { level: 1, name: /Shorts Clean Bold/ }), findings);
 
   // The narrow layout's menu.
   await page.setViewportSize(SIZES.mobile);
-  await page.goto('/');
+  await load(page, '/');
   await page.getByRole('button', { name: 'Open menu' }).click();
   await expect(page.getByRole('dialog')).toBeVisible();
   await page.screenshot({ path: `${OUT}/menu-mobile.png` });
