@@ -50,7 +50,7 @@ say "running the web app's browser tests (Playwright)"
 if (cd "$ROOT/src/Web" && FENTA_CONFIGURATION=Debug npm run test:e2e --silent) 2>&1 | tee "$LOCAL/web-e2e.log"; then e2e_status=0; else e2e_status=$?; fi
 e2e_summary=$(sed 's/\x1b\[[0-9;]*m//g' "$LOCAL/web-e2e.log" | grep -E '^ +[0-9]+ (passed|failed|interrupted)' || true)
 e2e_passed=$(grep -E '^ +[0-9]+ passed' <<<"$e2e_summary" | grep -oE '[0-9]+' | head -n 1 || true)
-e2e_failed=$(grep -E '^ +[0-9]+ (failed|interrupted)' <<<"$e2e_summary" | grep -oE '^ +[0-9]+' | awk '{s+=$1} END {print s+0}')
+e2e_failed=$({ grep -E '^ +[0-9]+ (failed|interrupted)' <<<"$e2e_summary" || true; } | awk '{s+=$1} END {print s+0}')
 [ "$e2e_status" -eq 0 ] || [ "${e2e_failed:-0}" -gt 0 ] || e2e_failed=1
 passed=$((passed + ${e2e_passed:-0}))
 failed=$((failed + ${e2e_failed:-0}))
