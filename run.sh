@@ -76,6 +76,9 @@ export FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=${FENTA_WEBHOOK_ALLOW_PRIVATE_NETWOR
 url="http://127.0.0.1:$FENTA_HTTP_PORT"
 # Callbacks the workers hand out (KIE.ai's) point at this API unless told otherwise.
 export FENTA_PUBLIC_URL=${FENTA_PUBLIC_URL:-$url}
+# The web app uploads straight to Azurite and plays from it: its origins (this one, and Vite's dev server) get a CORS
+# rule there, as FENTA_MEDIA_CORS_ORIGINS gives the media account in Azure.
+ensure_media_cors "$url,http://localhost:$FENTA_HTTP_PORT,http://127.0.0.1:5173,http://localhost:5173"
 
 if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
   say "drawing the offline stock library into $FENTA_STOCK_DIR (once)"

@@ -43,6 +43,19 @@ passed=$((passed + ${web_passed:-0}))
 failed=$((failed + ${web_failed:-0}))
 [ "$web_status" -eq 0 ] || { say "the web app's tests failed (log: $LOCAL/web-test.log)"; [ "$status" -ne 0 ] || status=$web_status; }
 
+# The web app's browser tests (Playwright driving Debian's Chromium, src/Web/e2e): Playwright starts ./run.sh (Debug,
+# built above) in .local/e2e on ports of its own (src/Web/e2e/stack.ts), runs them against it and stops it. After the
+# .NET tests, which start stacks of their own, not beside them. They fail the script when they fail.
+say "running the web app's browser tests (Playwright)"
+if (cd "$ROOT/src/Web" && FENTA_CONFIGURATION=Debug npm run test:e2e --silent) 2>&1 | tee "$LOCAL/web-e2e.log"; then e2e_status=0; else e2e_status=$?; fi
+e2e_summary=$(sed 's/\x1b\[[0-9;]*m//g' "$LOCAL/web-e2e.log" | grep -E '^ +[0-9]+ (passed|failed|interrupted)' || true)
+e2e_passed=$(grep -E '^ +[0-9]+ passed' <<<"$e2e_summary" | grep -oE '[0-9]+' | head -n 1 || true)
+e2e_failed=$({ grep -E '^ +[0-9]+ (failed|interrupted)' <<<"$e2e_summary" || true; } | awk '{s+=$1} END {print s+0}')
+[ "$e2e_status" -eq 0 ] || [ "${e2e_failed:-0}" -gt 0 ] || e2e_failed=1
+passed=$((passed + ${e2e_passed:-0}))
+failed=$((failed + ${e2e_failed:-0}))
+[ "$e2e_status" -eq 0 ] || { say "the web app's browser tests failed (log: $LOCAL/web-e2e.log; traces and screenshots: src/Web/test-results)"; [ "$status" -ne 0 ] || status=$e2e_status; }
+
 say "suite took $(( $(date +%s) - started )) s"
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -138,6 +138,9 @@ FENTA_AZURITE_TABLE_PORT=${FENTA_AZURITE_TABLE_PORT:-10002}
 # The emulator's well-known development account and its published key (not a secret).
 FENTA_AZURITE_ACCOUNT=devstoreaccount1
 FENTA_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+# ensure_azurite_tls exports FENTA_AZURITE_KEY as the path of the TLS key (the tests' Azurite reads it), so the account
+# key is also kept here, for ensure_media_cors.
+FENTA_AZURITE_ACCOUNT_KEY=$FENTA_AZURITE_KEY
 FENTA_AZURITE_PID=""
 
 # Node.js and npm, for the local tools pinned in tools/ (Azurite, MailDev).
@@ -294,6 +297,34 @@ ensure_azurite() {
   export FENTA_STORAGE="$connection"
   export FENTA_AZURE_BLOB_URL="https://127.0.0.1:$blob/$FENTA_AZURITE_ACCOUNT/assets"
   export FENTA_AZURE_BLOB_CREDENTIAL=azurite
+}
+
+# Browsers upload straight to the asset container through the SAS link (PUT) and play and download from it (GET), so
+# the blob service needs a CORS rule for the web app's origins, as infra/main.bicep's mediaCorsOrigins gives the media
+# account in Azure (the same rule: GET, HEAD, PUT, OPTIONS, any request header, one hour). Locally the origins are
+# FENTA_MEDIA_CORS_ORIGINS (comma-separated, the name infra/main.bicepparam reads), else $1 (run.sh: the API's own
+# origin, with localhost for 127.0.0.1, and Vite's dev server). Only on the Azurite ensure_azurite runs or reuses: a
+# storage account named by FENTA_STORAGE is left to its Bicep. Set with the emulator's published account key (Shared
+# Key, signed here with openssl), once per start; the rule replaces the one before it.
+ensure_media_cors() {
+  [ "${FENTA_AZURE_BLOB_CREDENTIAL:-}" = azurite ] || return 0
+  local origins=${FENTA_MEDIA_CORS_ORIGINS:-$1} account=$FENTA_AZURITE_ACCOUNT version=2021-08-06 date body sts key signature
+  origins=$(tr -d ' ' <<<"$origins")
+  [ -n "$origins" ] || return 0
+  body="<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors><CorsRule><AllowedOrigins>$origins</AllowedOrigins><AllowedMethods>GET,HEAD,PUT,OPTIONS</AllowedMethods><AllowedHeaders>*</AllowedHeaders><ExposedHeaders>ETag,Content-Length,Content-Range</ExposedHeaders><MaxAgeInSeconds>3600</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>"
+  date=$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')
+  # The Shared Key string to sign: the verb, eleven standard headers (Content-Length and Content-Type set), the x-ms-
+  # headers, and the path-style resource (/account/account/) with its query.
+  sts=$(printf 'PUT\n\n\n%s\n\n%s\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:%s\n/%s/%s/\ncomp:properties\nrestype:service' \
+    "${#body}" application/xml "$date" "$version" "$account" "$account")
+  key=$(printf '%s' "$FENTA_AZURITE_ACCOUNT_KEY" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+  signature=$(printf '%s' "$sts" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64 | tr -d '\n')
+  curl -fsS -o /dev/null --max-time 10 --cacert "$FENTA_AZURITE_CERT" -X PUT \
+    -H "x-ms-date: $date" -H "x-ms-version: $version" -H "Content-Type: application/xml" \
+    -H "Authorization: SharedKey $account:$signature" --data-binary "$body" \
+    "https://127.0.0.1:$FENTA_AZURITE_BLOB_PORT/$account/?restype=service&comp=properties" ||
+    die "could not set Azurite's CORS rule for $origins (browser uploads need it); see $LOCAL/azurite.log"
+  say "Azurite's blob service takes browser uploads and downloads from $origins"
 }
 
 # Stops the Azurite started by ensure_azurite; one that was already running is left alone.

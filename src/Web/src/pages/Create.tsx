@@ -538,7 +538,7 @@ export default function Create() {
                 >
                   <Icon className={cn('size-4', sourceType === value ? 'text-accent-600' : 'text-neutral-500')} aria-hidden="true" />
                   <span className="text-sm font-medium">{label}</span>
-                  <span className="text-xs text-neutral-500">{description}</span>
+                  <span className="text-xs text-neutral-600">{description}</span>
                 </button>
               ))}
             </div>

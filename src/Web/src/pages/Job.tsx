@@ -92,7 +92,7 @@ function Logs({ job }: { job: Job }) {
     <div className="max-h-96 overflow-auto rounded-lg bg-neutral-950 p-3 font-mono text-xs leading-relaxed text-neutral-200" tabIndex={0} aria-label="Job log">
       {lines.map((l) => (
         <div key={String(l.id)} className="whitespace-pre-wrap break-words">
-          <span className="text-neutral-500">{typeof l.created_at === 'string' ? new Date(l.created_at).toLocaleTimeString() : ''} </span>
+          <span className="text-neutral-400">{typeof l.created_at === 'string' ? new Date(l.created_at).toLocaleTimeString() : ''} </span>
           <span className={cn(l.level === 'error' ? 'text-red-400' : l.level === 'warning' ? 'text-amber-300' : 'text-emerald-300')}>{l.level.padEnd(7)}</span>
           {l.stage && <span className="text-sky-300">[{l.stage}] </span>}
           {l.message}

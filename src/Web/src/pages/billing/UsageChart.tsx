@@ -9,7 +9,7 @@ export default function UsageChart({ data, resource }: { data: ChartPoint[]; res
     <figure aria-label={`${r.label} per day: ${r.format(total)} in total`}>
       <div className="h-64 w-full" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          <BarChart accessibilityLayer={false} data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e5e5" />
             <XAxis dataKey="label" tick={{ fontSize: 11 }} interval="preserveStartEnd" minTickGap={16} tickLine={false} />
             <YAxis tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => r.format(v)} tickLine={false} axisLine={false} />

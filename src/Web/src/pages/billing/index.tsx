@@ -195,7 +195,7 @@ function UsageCard() {
                   active ? 'border-accent-600 bg-accent-50' : 'border-neutral-200 bg-white hover:border-neutral-300',
                 )}
               >
-                <span className="block text-xs text-neutral-500">{r.label}</span>
+                <span className="block text-xs text-neutral-600">{r.label}</span>
                 <span className="block text-lg font-semibold">{total === null ? '–' : r.format(total)}</span>
               </button>
             );
