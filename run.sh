@@ -70,7 +70,7 @@ export FENTA_DEMO_API_KEY=${FENTA_DEMO_API_KEY:-$(local_secret demo-api-key fw_)
 export FENTA_DEMO_PASSWORD=${FENTA_DEMO_PASSWORD:-$(local_secret demo-password)}
 export FENTA_STOCK_DIR=${FENTA_STOCK_DIR:-$LOCAL/stock}
 # The web app the API serves on the same origin as /v1 (built above by build_web).
-export FENTA_WEB_DIR=${FENTA_WEB_DIR:-$FENTA_WEB_DIR_BUILT}
+export FENTA_WEB_DIR=${FENTA_WEB_DIR:-$ROOT/src/Web/dist}
 # A local stack posts webhooks to local receivers too; a deployment keeps the default (private addresses refused).
 export FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=${FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS:-true}
 url="http://127.0.0.1:$FENTA_HTTP_PORT"

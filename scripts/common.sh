@@ -156,16 +156,21 @@ ensure_node() {
   fi
 }
 
-# Installs the tool pinned in tools/$1/package-lock.json into its node_modules (again when the lock changes) and prints
-# the path of its binary; $2 names it on the console. Needs ensure_node first.
-npm_tool() {
-  local dir="$ROOT/tools/$1"
-  if [ ! -x "$dir/node_modules/.bin/$1" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    say "installing $2 from tools/$1/package-lock.json (npm ci)"
+# npm ci in $1 (a folder with a package-lock.json) when its node_modules is missing or older than the lock; $2 names
+# it on the console. Needs ensure_node first.
+npm_ci_if_stale() {
+  local dir=$1
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing $2 from ${dir#"$ROOT"/}/package-lock.json (npm ci)"
     (cd "$dir" && npm ci --no-audit --no-fund --silent) >&2 ||
-      die "npm ci failed in tools/$1; run it there without --silent to see why"
+      die "npm ci failed in ${dir#"$ROOT"/}; run it there without --silent to see why"
   fi
-  echo "$dir/node_modules/.bin/$1"
+}
+
+# Installs the tool pinned in tools/$1/package-lock.json (npm_ci_if_stale) and prints the path of its binary; $2 names it.
+npm_tool() {
+  npm_ci_if_stale "$ROOT/tools/$1" "$2"
+  echo "$ROOT/tools/$1/node_modules/.bin/$1"
 }
 
 # Waits (up to 30 s) until each of the ports accepts connections on loopback, or stops the process and fails, showing
@@ -403,21 +408,11 @@ build_solution() {
 # The web app (src/Web): npm ci from its lock file when node_modules is missing or older than the lock, then the Vite
 # build into src/Web/dist. Run after the .NET build: the build generates the typed client from the OpenAPI document the
 # API's build wrote (src/Functions.Api/bin/<Configuration>/net10.0/openapi/v1.json), so an API change that the web app
-# no longer fits fails here. Needs ensure_node first.
-FENTA_WEB_DIR_BUILT="$ROOT/src/Web/dist"
-web_install() {
-  local dir="$ROOT/src/Web"
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    say "installing the web app's packages from src/Web/package-lock.json (npm ci)"
-    (cd "$dir" && npm ci --no-audit --no-fund --silent) >&2 ||
-      die "npm ci failed in src/Web; run it there without --silent to see why"
-  fi
-}
-
+# no longer fits fails here.
 build_web() {
   local dir="$ROOT/src/Web" configuration=${1:-$FENTA_CONFIGURATION}
   ensure_node
-  web_install
+  npm_ci_if_stale "$dir" "the web app's packages"
   say "building the web app (src/Web/dist)"
   (cd "$dir" && FENTA_OPENAPI="${FENTA_OPENAPI:-$ROOT/src/Functions.Api/bin/$configuration/net10.0/openapi/v1.json}" \
     npm run build --silent) > "$LOCAL/web-build.log" 2>&1 ||

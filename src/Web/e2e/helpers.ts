@@ -1,5 +1,5 @@
 // What the specs share: fresh users through the pages, mails from MailDev, the API for the checks a person cannot see.
-import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { APP_URL, MAILDEV_URL } from './stack';
 
@@ -112,22 +112,14 @@ export function makeClip(path: string, seconds = 4): string {
 
 /**
  * Waits on a job page until the job has finished, live (the page's event stream moves its status to "completed"
- * without a reload), and then for the player. The page does not always show the result without a reload yet: when the
- * last event marks the job completed, useJob's stream effect is torn down (the job is no longer running) and its
- * final re-read of the job (for the result's links) is cancelled with it. Until that is fixed the test notes it and
- * reloads, as a person would.
+ * without a reload), and then for the player: the page reads the finished job again by itself for its result.
  */
 export async function waitForFinishedJob(page: Page, timeout: number): Promise<Locator> {
   const header = page.getByRole('main').getByRole('paragraph').filter({ hasText: /job_[0-9a-f]+/ }).first();
   await expect(header.getByText(/^(completed|failed|cancelled)$/)).toBeVisible({ timeout });
   await expect(header.getByText('completed', { exact: true })).toBeVisible();
+  // Without a reload: the page reads the finished job again by itself.
   const player = page.getByLabel('The rendered video');
-  try {
-    await expect(player).toBeVisible({ timeout: 10_000 });
-  } catch {
-    test.info().annotations.push({ type: 'issue', description: 'the job page showed "completed" without its video until reloaded (useJob drops its final re-read)' });
-    await reload(page);
-    await expect(player).toBeVisible();
-  }
+  await expect(player).toBeVisible({ timeout: 15_000 });
   return player;
 }

@@ -58,6 +58,9 @@ test('invite, accept through the mail, change the role, viewer sees no write act
     await reload(page);
     await expect(page.getByText('You are a viewer')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Invite' })).toHaveCount(0);
+    await navigate(page, 'Create');
+    await expect(page.getByRole('heading', { name: 'Create a video', level: 1 })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Create video' })).toHaveCount(0);
     await navigate(page, 'Assets');
     await expect(page.getByRole('heading', { name: 'Assets', level: 1 })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Choose files', exact: true })).toHaveCount(0);

@@ -137,12 +137,7 @@ export function useJob(id: string) {
       },
       abort.signal,
     )
-      .then(() => {
-        // The stream ends with the job: read it again for the result, costs and node outputs.
-        void qc.invalidateQueries({ queryKey: keys.job(id) });
-        void qc.invalidateQueries({ queryKey: keys.jobLogs(id) });
-        setLive('done');
-      })
+      .then(() => setLive('done'))
       .catch(() => {
         if (!abort.signal.aborted) setLive('polling');
       })
@@ -156,9 +151,18 @@ export function useJob(id: string) {
     };
   }, [id, running, qc]);
 
+  // Finished while this page watched it: the last event said so, and the effect above stopped the stream (and its
+  // pending re-read) as it did. Read the job again for its result, costs and outputs, and its log; once.
+  const watchedRunning = useRef(false);
+  if (running) watchedRunning.current = true;
   useEffect(() => {
-    if (status !== undefined && !running) setLive('done');
-  }, [status, running]);
+    if (status === undefined || running) return;
+    setLive('done');
+    if (!watchedRunning.current) return;
+    watchedRunning.current = false;
+    void qc.invalidateQueries({ queryKey: keys.job(id), exact: true });
+    void qc.invalidateQueries({ queryKey: keys.jobLogs(id) });
+  }, [status, running, id, qc]);
 
   return { ...query, live };
 }

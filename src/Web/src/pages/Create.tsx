@@ -15,6 +15,7 @@ import { cn } from '@/lib/cn';
 import { formatDuration, formatNumber, formatUsd, humanize } from '@/lib/format';
 import { buildJobRequest, CREATE_FIELD_MAP, profileOfTemplate, type CreateValues, type SourceType } from '@/lib/jobRequest';
 import { uploadAsset } from '@/lib/upload';
+import { hasRole, useAuth } from '@/auth/AuthContext';
 import { CostFigures } from '@/components/CostFigures';
 import { useDebounced } from '@/lib/useDebounced';
 
@@ -456,6 +457,8 @@ function Section({ title, description, children }: { title: string; description?
 
 export default function Create() {
   const navigate = useNavigate();
+  // Viewers may price a video but not make one (the API would answer 403).
+  const canCreate = hasRole(useAuth().me, 'editor');
   const templates = useTemplates();
   const models = useModels();
   const catalog = useNodeCatalog();
@@ -607,9 +610,13 @@ export default function Create() {
                 <Input inputMode="decimal" placeholder="e.g. 0.50" {...form.register('maxCostUsd')} />
               </FormField>
               {formError && <Alert>{formError}</Alert>}
-              <Button type="submit" size="lg" className="w-full" loading={submit.isPending}>
-                <Sparkles aria-hidden="true" /> Create video
-              </Button>
+              {canCreate ? (
+                <Button type="submit" size="lg" className="w-full" loading={submit.isPending}>
+                  <Sparkles aria-hidden="true" /> Create video
+                </Button>
+              ) : (
+                <Alert tone="info">You are a viewer in this organization: an editor or admin can create this video.</Alert>
+              )}
             </CardContent>
           </Card>
         </aside>
