@@ -59,11 +59,32 @@ public class AuthTests(AuthTests.Host host) : IClassFixture<AuthTests.Host>
         Assert.NotEqual(session.RefreshToken, rotated);
         await (await host.Client(first.GetProperty("access_token").GetString()).GetAsync("/v1/auth/me")).ReadJsonAsync(200);
 
-        // The old token again: someone replayed it, so the login ends, including the token issued after it.
+        // The client goes on with the new token; then the old one again: someone replayed it, so the login ends, including
+        // the tokens issued after it.
+        var second = await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = rotated })).ReadJsonAsync(200);
         var replay = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken });
         await replay.ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
-        var afterReplay = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = rotated });
+        var afterReplay = await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = second.GetProperty("refresh_token").GetString() });
         await afterReplay.ReadProblemAsync(401, "SESSION_REVOKED");
+        Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL", session.UserId));
+    }
+
+    [Fact]
+    public async Task ARefreshWhoseAnswerWasLostMayBeRepeatedWhileItsSuccessorIsUnused()
+    {
+        var session = await host.RegisterAsync();
+        // The answer of this refresh never reaches the client (its page reloaded mid-request): it still holds the old token.
+        var lost = (await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken })).ReadJsonAsync(200))
+            .GetProperty("refresh_token").GetString()!;
+        var retried = await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken })).ReadJsonAsync(200);
+        var current = retried.GetProperty("refresh_token").GetString()!;
+        Assert.NotEqual(lost, current);
+        await (await host.Client(retried.GetProperty("access_token").GetString()).GetAsync("/v1/auth/me")).ReadJsonAsync(200);
+        // The unsent successor was retired; the login goes on with the new one.
+        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = lost })).ReadProblemAsync(401, "SESSION_REVOKED");
+        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = current })).ReadJsonAsync(200);
+        // Now that a successor has been used, the first token again is a reuse and ends the login.
+        await (await host.Client().PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = session.RefreshToken })).ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL", session.UserId));
     }
 

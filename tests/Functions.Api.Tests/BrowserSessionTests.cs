@@ -97,11 +97,13 @@ public class BrowserSessionTests(BrowserSessionTests.Host host) : IClassFixture<
         AssertSessionCookie(attributes, ThirtyDays);
         Assert.NotEqual(first, second);
 
-        // The replaced cookie again: it leaked, so the login ends, with the cookie that replaced it.
+        // The browser goes on with the new cookie; then the replaced one again: it leaked, so the login ends, with the cookies
+        // that replaced it.
+        var (third, _) = SetCookie(await RefreshAsync(second));
         var replay = await RefreshAsync(first);
         await replay.ReadProblemAsync(401, "REFRESH_TOKEN_REUSED");
         AssertCleared(replay);
-        var afterReplay = await RefreshAsync(second);
+        var afterReplay = await RefreshAsync(third);
         await afterReplay.ReadProblemAsync(401, "SESSION_REVOKED");
         AssertCleared(afterReplay);
 

@@ -81,13 +81,35 @@ public sealed class TokenService(FentaOptions options, TimeProvider clock)
         var hash = ApiKey.Hash(secret);
         var token = await db.RefreshTokens.SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
         if (token is null) return null;
-        if (token.WasRotated) return (token, await RevokeFamilyAsync(db, token, now, ct));
+        if (token.WasRotated)
+            return (token, await RetireUnsentSuccessorAsync(db, token, now, ct) ? Redemption.Redeemed : await RevokeFamilyAsync(db, token, now, ct));
         if (token.RevokedAt is not null) return (token, Redemption.Revoked);
         if (!token.CanRedeemAt(now)) return null;
         // Conditional update so two concurrent redemptions cannot both win.
         var won = await db.RefreshTokens.Where(t => t.Id == token.Id && t.RotatedAt == null && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RotatedAt, now), ct);
         return (token, won == 1 ? Redemption.Redeemed : await RevokeFamilyAsync(db, token, now, ct));
+    }
+
+    /// <summary>How long after its rotation a refresh token may be presented again while its successor is unused.</summary>
+    public static readonly TimeSpan ReuseGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A refresh whose answer never reached the client (a browser page reloaded or closed while it ran, a dropped
+    /// connection) leaves the client holding the token it just spent, and the successor unsent. Presented again within
+    /// <see cref="ReuseGrace"/> of its rotation while that successor has never been used, it is the same client trying
+    /// again, not a thief: the unsent successor is retired and the login goes on (as Okta's grace period and Auth0's reuse
+    /// interval allow). Once the successor has been used, or after the grace, a replay is a reuse and ends the login.
+    /// </summary>
+    private static async Task<bool> RetireUnsentSuccessorAsync(FentaDb db, RefreshToken token, DateTimeOffset now, CancellationToken ct)
+    {
+        if (token.RevokedAt is not null || token.RotatedAt is not { } rotated || now - rotated > ReuseGrace || token.ExpiresAt <= now) return false;
+        var later = await db.RefreshTokens.Where(t => t.FamilyId == token.FamilyId && t.Id != token.Id && t.CreatedAt >= rotated)
+            .Select(t => new { t.Id, t.RotatedAt, t.RevokedAt }).ToListAsync(ct);
+        if (later is not [{ RotatedAt: null, RevokedAt: null } successor]) return false;
+        // Conditional, as redemption is: a successor redeemed meanwhile is used after all, and this is a reuse.
+        return await db.RefreshTokens.Where(t => t.Id == successor.Id && t.RotatedAt == null && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct) == 1;
     }
 
     private static async Task<Redemption> RevokeFamilyAsync(FentaDb db, RefreshToken token, DateTimeOffset now, CancellationToken ct)

@@ -51,10 +51,9 @@ export async function mailedLink(request: APIRequestContext, to: string, route: 
 }
 
 /**
- * Lets the page finish what it is doing before the test loads another document in it. A full load drops the requests in
- * flight, and a refresh of the session dropped that way has already rotated the refresh cookie on the server while the
- * browser never gets the new one: the next load's refresh then presents a spent token and the user is signed out
- * (seen: 499, then 401 REFRESH_TOKEN_REUSED). Bounded: a page with an open event stream never goes idle.
+ * Lets the page finish what it is doing before the test loads another document in it, so each step starts from a page
+ * at rest (a full load drops the requests in flight; a refresh dropped that way is repeated within the API's reuse
+ * grace, docs/security.md). Bounded: a page with an open event stream never goes idle.
  */
 export async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle', { timeout: 15_000 }).catch(() => {});
