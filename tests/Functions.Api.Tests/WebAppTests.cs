@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -27,6 +28,9 @@ public class WebAppTests(WebAppTests.Host host) : IClassFixture<WebAppTests.Host
             Directory.CreateDirectory(Path.Combine(WebDirectory, "assets"));
             File.WriteAllText(Path.Combine(WebDirectory, "index.html"), Index);
             File.WriteAllText(Path.Combine(WebDirectory, "assets", "app-abc123.js"), Script);
+            // The build's compressed copies of its script (src/Web/precompress.ts); none of robots.txt.
+            File.WriteAllBytes(Path.Combine(WebDirectory, "assets", "app-abc123.js.br"), Compress(Script, s => new BrotliStream(s, CompressionLevel.Optimal)));
+            File.WriteAllBytes(Path.Combine(WebDirectory, "assets", "app-abc123.js.gz"), Compress(Script, s => new GZipStream(s, CompressionLevel.Optimal)));
             File.WriteAllText(Path.Combine(WebDirectory, "robots.txt"), "User-agent: *");
             File.WriteAllText(Path.Combine(WebDirectory, ".env"), Secret);
             File.WriteAllText(Path.Combine(LocalFolder, "secret.txt"), Secret);
@@ -34,6 +38,35 @@ public class WebAppTests(WebAppTests.Host host) : IClassFixture<WebAppTests.Host
         }
 
         protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?> { ["FENTA_WEB_DIR"] = WebDirectory };
+
+        private static byte[] Compress(string text, Func<Stream, Stream> compressor)
+        {
+            using var buffer = new MemoryStream();
+            using (var stream = compressor(buffer)) stream.Write(Encoding.UTF8.GetBytes(text));
+            return buffer.ToArray();
+        }
+    }
+
+    [Theory]
+    [InlineData("br, gzip", "br")]
+    [InlineData("gzip, deflate, br;q=0", "gzip")]
+    [InlineData("identity", null)]
+    [InlineData(null, null)]
+    public async Task ScriptsGoCompressedAsTheBrowserAcceptsAndDecompressToTheFile(string? acceptEncoding, string? expected)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/assets/app-abc123.js");
+        if (acceptEncoding is not null) request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+        var response = await host.Client().SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, response.Content.Headers.ContentEncoding.SingleOrDefault());
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["Accept-Encoding"], response.Headers.Vary);
+        Stream body = await response.Content.ReadAsStreamAsync();
+        body = expected switch { "br" => new BrotliStream(body, CompressionMode.Decompress), "gzip" => new GZipStream(body, CompressionMode.Decompress), _ => body };
+        Assert.Equal(Host.Script, await new StreamReader(body).ReadToEndAsync());
+        // Each encoding is its own representation, with its own tag.
+        var plain = await host.Client().GetAsync("/assets/app-abc123.js");
+        Assert.Equal(expected is null, plain.Headers.ETag!.Equals(response.Headers.ETag));
     }
 
     [Theory]

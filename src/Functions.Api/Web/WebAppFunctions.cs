@@ -68,18 +68,33 @@ public static class WebAppFiles
         return full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && new FileInfo(full) is { Exists: true } file ? file : null;
     }
 
+    /// <summary>The build's compressed copies (src/Web/precompress.ts), best first, as Accept-Encoding names them.</summary>
+    private static readonly (string Encoding, string Suffix)[] Encodings = [("br", ".br"), ("gzip", ".gz")];
+
     private static PhysicalFileHttpResult File(HttpRequest request, FileInfo file, string cacheControl)
     {
         var headers = request.HttpContext.Response.Headers;
         headers.CacheControl = cacheControl;
         var type = ContentTypes.TryGetContentType(file.Name, out var known) ? known : "application/octet-stream";
+        var sent = file;
+        var accepted = request.GetTypedHeaders().AcceptEncoding;
+        foreach (var (encoding, suffix) in Encodings)
+        {
+            if (!accepted.Any(a => a.Value.Equals(encoding, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0)) continue;
+            if (new FileInfo(file.FullName + suffix) is not { Exists: true } compressed) continue;
+            sent = compressed;
+            headers.ContentEncoding = encoding;
+            break;
+        }
+        if (sent != file || Encodings.Any(e => System.IO.File.Exists(file.FullName + e.Suffix))) headers.Vary = HeaderNames.AcceptEncoding;
         if (type.StartsWith("text/html", StringComparison.Ordinal))
         {
             // Pages opened from mailed links carry their token in the query: no Referer may take it elsewhere.
             headers["Referrer-Policy"] = "no-referrer";
             headers.XFrameOptions = "DENY";
         }
-        return TypedResults.PhysicalFile(file.FullName, type, lastModified: file.LastWriteTimeUtc,
-            entityTag: new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\""));
+        // The tag names the bytes sent: each encoding of a file is its own representation.
+        return TypedResults.PhysicalFile(sent.FullName, type, lastModified: file.LastWriteTimeUtc,
+            entityTag: new EntityTagHeaderValue($"\"{sent.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\""));
     }
 }
