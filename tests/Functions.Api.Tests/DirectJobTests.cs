@@ -80,8 +80,9 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
         var again = await (await client.PostAsync(request.GetProperty("path").GetString(),
             new StringContent(request.GetProperty("body").GetRawText(), System.Text.Encoding.UTF8, "application/json"))).ReadJsonAsync(202);
         var second = await (await client.GetAsync($"/v1/jobs/{again.GetProperty("id").GetString()}")).ReadJsonAsync(200);
-        Assert.Equal(job.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("node_id").GetString(), n.GetProperty("type").GetString())),
-            second.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("node_id").GetString(), n.GetProperty("type").GetString())));
+        static IEnumerable<(string?, string?)> Nodes(JsonElement job) =>
+            job.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("node_id").GetString(), n.GetProperty("type").GetString())).Order();
+        Assert.Equal(Nodes(job), Nodes(second));
 
         // A retry is its own request, with no body.
         foreach (var id in new[] { first, again }.Select(j => j.GetProperty("id").GetString()))
