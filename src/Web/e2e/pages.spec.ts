@@ -4,7 +4,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { load, navigate, newUser, signUpVerified, waitForFinishedJob } from './helpers';
+import { apiToken, load, navigate, newUser, signUpVerified, waitForFinishedJob } from './helpers';
+import { APP_URL } from './stack';
 
 const SIZES = { desktop: { width: 1280, height: 800 }, mobile: { width: 390, height: 844 } } as const;
 const OUT = resolve(import.meta.dirname, '../e2e-artifacts/screenshots');
@@ -83,9 +84,42 @@ test('every page: screenshots at both sizes, no serious or critical axe violatio
     ['settings-members', '/settings/members', (p) => p.getByRole('list', { name: 'Members' })],
     ['settings-api-keys', '/settings/api-keys', (p) => p.getByRole('heading', { name: 'API keys' })],
     ['settings-webhooks', '/settings/webhooks', (p) => p.getByRole('heading', { name: 'Webhooks' })],
-    ['not-found', '/no-such-page', (p) => p.getByText('Page not found')],
+    ['not-found', '/no-such-page', h1('Page not found')],
   ];
   for (const [name, path, ready] of pages) {
+    await load(page, path);
+    await check(page, name, ready, findings);
+  }
+
+  // Pages of what the user made, made through the API and opened in the app: a workflow, a schedule of it, a webhook.
+  const headers = { Authorization: `Bearer ${await apiToken(page.request, user)}` };
+  const made = async (path: string, data: object) => {
+    const res = await page.request.post(`${APP_URL}${path}`, { headers, data });
+    expect(res.status(), await res.text()).toBe(201);
+    const body = (await res.json()) as { id?: string; webhook?: { id: string } };
+    return (body.id ?? body.webhook?.id)!;
+  };
+  const workflow = await made('/v1/workflows', {
+    name: 'Sky facts',
+    variables: { topic: 'the sky' },
+    graph: {
+      nodes: [
+        { id: 'script', type: 'Script.Generate', params: { prompt: 'Three facts about {{topic}}' } },
+        { id: 'stock', type: 'Input.Stock', params: { query: 'sky' } },
+        { id: 'voice', type: 'Voice.TTS' },
+        { id: 'timeline', type: 'Edit.Timeline' },
+      ],
+      edges: [{ from: 'script', to: 'stock' }, { from: 'script', to: 'voice' }, { from: 'stock', to: 'timeline' }, { from: 'voice', to: 'timeline' }],
+    },
+  });
+  const schedule = await made('/v1/schedules', { workflow_id: workflow, name: 'Mondays', cron: '0 9 * * 1', timezone: 'Europe/Berlin' });
+  const webhook = await made('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['job.completed'] });
+  const madePages: [string, string, (p: Page) => Locator][] = [
+    ['workflow', `/templates/workflows/${workflow}`, (p) => p.getByRole('heading', { level: 1, name: 'Sky facts' })],
+    ['schedule', `/schedules/${schedule}`, (p) => p.getByRole('heading', { level: 1 })],
+    ['webhook', `/settings/webhooks/${webhook}`, (p) => p.getByText('http://127.0.0.1:9/hook', { exact: true }).first()],
+  ];
+  for (const [name, path, ready] of madePages) {
     await load(page, path);
     await check(page, name, ready, findings);
   }
