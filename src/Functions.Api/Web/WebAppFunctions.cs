@@ -78,15 +78,15 @@ public static class WebAppFiles
         var type = ContentTypes.TryGetContentType(file.Name, out var known) ? known : "application/octet-stream";
         var sent = file;
         var accepted = request.GetTypedHeaders().AcceptEncoding;
+        // Each copy is looked up once: the best the browser accepts is sent, and any copy at all means the answer varies.
         foreach (var (encoding, suffix) in Encodings)
         {
-            if (!accepted.Any(a => a.Value.Equals(encoding, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0)) continue;
             if (new FileInfo(file.FullName + suffix) is not { Exists: true } compressed) continue;
+            headers.Vary = HeaderNames.AcceptEncoding;
+            if (sent != file || !accepted.Any(a => a.Value.Equals(encoding, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0)) continue;
             sent = compressed;
             headers.ContentEncoding = encoding;
-            break;
         }
-        if (sent != file || Encodings.Any(e => System.IO.File.Exists(file.FullName + e.Suffix))) headers.Vary = HeaderNames.AcceptEncoding;
         if (type.StartsWith("text/html", StringComparison.Ordinal))
         {
             // Pages opened from mailed links carry their token in the query: no Referer may take it elsewhere.
