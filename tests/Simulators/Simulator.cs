@@ -23,6 +23,9 @@ public abstract class Simulator : IAsyncDisposable
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _scripted = new();
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Where it listens: a free loopback port unless a host that others must find (./run.sh's platform sandboxes) names one.</summary>
+    public string ListenUrl { get; init; } = "http://127.0.0.1:0";
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
     /// <summary>The next request gets this reply instead of the normal one (queue several for a sequence).</summary>
@@ -55,7 +58,7 @@ public abstract class Simulator : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(ListenUrl);
         _app = builder.Build();
         _app.Use(async (http, next) =>
         {
