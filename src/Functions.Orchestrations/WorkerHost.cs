@@ -10,6 +10,7 @@ using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Runs.Assets;
 using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs.Publishing;
 using FentaWeb.Runs;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Configuration;
@@ -28,7 +29,11 @@ namespace FentaWeb.Orchestrations;
 /// </summary>
 public static class WorkerHost
 {
-    private static readonly Dictionary<string, string?> LocalDefaults = new() { ["FENTA_WEBHOOK_SCHEDULE"] = WebhookOptions.DefaultSchedule };
+    private static readonly Dictionary<string, string?> LocalDefaults = new()
+    {
+        ["FENTA_WEBHOOK_SCHEDULE"] = WebhookOptions.DefaultSchedule,
+        ["FENTA_PUBLICATION_STATS_SCHEDULE"] = Publishing.PublicationStatistics.DefaultSchedule,
+    };
 
     /// <param name="configure">Extra registrations, e.g. test activities in a test worker process.</param>
     public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
@@ -66,6 +71,8 @@ public static class WorkerHost
         services.AddSingleton<RenderResults>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMediaActivities(config);
+        services.AddPublishing(key => config[key]);
+        services.AddSingleton<PublishNode>();
         services.AddWebhookDelivery(config);
         // The render queue's depth and oldest request, sampled where telemetry is exported (this app is always up; renderers scale to zero).
         services.AddRenderQueueMonitor(config);

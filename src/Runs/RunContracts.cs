@@ -20,8 +20,8 @@ public static class RunNames
     public static string RenderEvent(string requestId) => $"render:{requestId}";
 }
 
-/// <summary>How a node item is run: an activity, a KIE generation (sub-orchestration) or a render (queue).</summary>
-public enum NodeRoute { Activity, Kie, Render }
+/// <summary>How a node item is run: an activity, a KIE generation (sub-orchestration), a render (queue) or a publication (sub-orchestration).</summary>
+public enum NodeRoute { Activity, Kie, Render, Publish }
 
 /// <summary>What the orchestrator knows of a job: ids, order and policies; never documents (outputs stay in PostgreSQL).</summary>
 public sealed record RunPlan(string JobId, IReadOnlyList<RunStep> Nodes);

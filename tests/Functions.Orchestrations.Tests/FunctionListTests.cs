@@ -60,7 +60,7 @@ public class FunctionListTests
     [Fact]
     public void EveryTimerHasASixFieldScheduleOnceItsSettingsAreResolved()
     {
-        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FENTA_WEBHOOK_SCHEDULE"] = "*/5 * * * * *" }).Build();
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FENTA_WEBHOOK_SCHEDULE"] = "*/5 * * * * *", ["FENTA_PUBLICATION_STATS_SCHEDULE"] = "0 */10 * * * *" }).Build();
         var timers = LocalTriggers.All.Where(t => t.Timer is not null).ToList();
 
         Assert.Equal(5, timers.Count);

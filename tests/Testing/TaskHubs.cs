@@ -25,6 +25,8 @@ public static class TaskHubs
             ["FENTA_RENDER_QUEUE_PREFIX"] = name + "-",
             // Webhook deliveries are handed to orchestrations every second rather than every five.
             ["FENTA_WEBHOOK_SCHEDULE"] = "* * * * * *",
+            // Published videos' counters are read every two seconds (a test waits for the rows).
+            ["FENTA_PUBLICATION_STATS_SCHEDULE"] = "*/2 * * * * *",
             ["FENTA_AZURE_BLOB_URL"] = azurite.ContainerUrl(name),
             ["FENTA_AZURE_BLOB_CREDENTIAL"] = "azurite",
             // One bounded cache for every test process: least recently used copies make room, so it never grows past this.

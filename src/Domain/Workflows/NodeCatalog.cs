@@ -74,7 +74,7 @@ public sealed record NodeCheck(GraphNode Node, string Path, IReadOnlyDictionary<
     public string? Text(string name) => Params.TryGetValue(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
 }
 
-/// <summary>The 14 node types of seed 000.</summary>
+/// <summary>The 14 node types of seed 000, and Output.Publish (seed 003).</summary>
 public static class NodeCatalog
 {
     private static readonly string[] Orientations = ["portrait", "landscape", "square"];
@@ -257,6 +257,31 @@ public static class NodeCatalog
                 ParamSpec.Text("filename", "Download file name.", maxLength: 200),
             ],
             RetryPolicy.Local),
+
+        new("Output.Publish", "output",
+            "Publishes the render to connected YouTube, TikTok and Instagram accounts (GET /v1/integrations) as a publication of its own; the node finishes when every account has the post.",
+            [
+                new("video", PortType.Video, "The render."),
+                new("script", PortType.Script, "Its title and summary caption the post when no title or description is given.", Required: false),
+            ], [],
+            [
+                ParamSpec.List("integration_ids", "Connected accounts to publish to.", 10, required: true, maxLength: 100, reference: ParamReference.Integration),
+                ParamSpec.Text("title", "Title (YouTube), caption opening (TikTok, Instagram); the script's title when empty.", maxLength: 100),
+                ParamSpec.Text("description", "Description or caption; the script's hook when empty.", maxLength: 5000),
+                ParamSpec.List("hashtags", "Hashtags, without '#'.", 30, maxLength: 100),
+                ParamSpec.Choice("privacy", "Who may watch: each platform takes its own level for it (TikTok: PUBLIC_TO_EVERYONE, SELF_ONLY; Instagram: public only).",
+                    ["public", "unlisted", "private"], "public"),
+                ParamSpec.Text("publish_at", "YouTube: when a private upload goes public (ISO 8601, in the future).", maxLength: 40),
+                ParamSpec.Flag("ai_generated", "Declares the video as AI-generated or altered content (YouTube, TikTok).", true),
+                ParamSpec.Flag("made_for_kids", "YouTube: made for kids (COPPA).", false),
+                ParamSpec.Choice("mode", "TikTok: post directly, or send to the account's inbox as a draft to finish there.", ["direct", "draft"], "direct"),
+            ],
+            RetryPolicy.Remote,
+            (n, errors) =>
+            {
+                if (n.Text("publish_at") is { Length: > 0 } at && !DateTimeOffset.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out _))
+                    errors.Add($"{n.Path}.params.publish_at", "must be an ISO 8601 date and time, e.g. 2026-12-24T18:00:00Z", n.Node.Id);
+            }),
 
         new("Schedule.Cron", "schedule", "Runs the workflow on a cron schedule.",
             [], [],

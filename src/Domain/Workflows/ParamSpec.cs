@@ -7,7 +7,7 @@ namespace FentaWeb.Domain.Workflows;
 public enum ParamKind { String, Integer, Number, Boolean, Enum, StringList, Object }
 
 /// <summary>What a param refers to outside the graph, so the API can check it exists in the caller's org.</summary>
-public enum ParamReference { None, Template, Asset }
+public enum ParamReference { None, Template, Asset, Integration }
 
 /// <summary>One node parameter: its type, limits and default. Also the schema clients render forms from.</summary>
 public sealed record ParamSpec(

@@ -1,7 +1,9 @@
+using FentaWeb.Orchestrations.Publishing;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Runs.Kie;
 using FentaWeb.Runs;
+using FentaWeb.Runs.Publishing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,14 @@ public static class DurableFunctions
     [Function(nameof(DeliverWebhook))]
     public static Task<string> DeliverWebhook([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new DeliverWebhook().RunAsync(context, context.GetInput<WebhookDispatch>()!);
+
+    [Function(nameof(PublishRun))]
+    public static Task<string> PublishRun([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new PublishRun().RunAsync(context, context.GetInput<string>()!);
+
+    [Function(nameof(PublishTarget))]
+    public static Task<string> PublishTarget([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new PublishTarget().RunAsync(context, context.GetInput<string>()!);
 
     [Function(nameof(LoadRun))]
     public static Task<RunPlan?> LoadRun([ActivityTrigger] string jobId, FunctionContext function) => Activity<LoadRun>(function).RunAsync(Context(function), jobId);
@@ -64,6 +74,26 @@ public static class DurableFunctions
     [Function(nameof(PostWebhook))]
     public static Task<WebhookAttempt> PostWebhook([ActivityTrigger] WebhookDispatch dispatch, FunctionContext function) =>
         Activity<PostWebhook>(function).RunAsync(Context(function), dispatch);
+
+    [Function(nameof(FilePublication))]
+    public static Task<FiledPublication> FilePublication([ActivityTrigger] NodeCall call, FunctionContext function) =>
+        Activity<FilePublication>(function).RunAsync(Context(function), call);
+
+    [Function(nameof(RecordPublication))]
+    public static Task<NodeOutcome> RecordPublication([ActivityTrigger] PublishedItem item, FunctionContext function) =>
+        Activity<RecordPublication>(function).RunAsync(Context(function), item);
+
+    [Function(nameof(StartPublication))]
+    public static Task<List<string>> StartPublication([ActivityTrigger] string publicationId, FunctionContext function) =>
+        Activity<StartPublication>(function).RunAsync(Context(function), publicationId);
+
+    [Function(nameof(StepTarget))]
+    public static Task<TargetProgress> StepTarget([ActivityTrigger] string targetId, FunctionContext function) =>
+        Activity<StepTarget>(function).RunAsync(Context(function), targetId);
+
+    [Function(nameof(FinishPublication))]
+    public static Task<string> FinishPublication([ActivityTrigger] PublicationEnd end, FunctionContext function) =>
+        Activity<FinishPublication>(function).RunAsync(Context(function), end);
 
     private static T Activity<T>(FunctionContext function) where T : class => ActivatorUtilities.GetServiceOrCreateInstance<T>(function.InstanceServices);
 

@@ -1,3 +1,4 @@
+using FentaWeb.Orchestrations.Publishing;
 using FentaWeb.Orchestrations.Runs;
 using FentaWeb.Orchestrations.Webhooks;
 using FentaWeb.Runs.Kie;
@@ -12,12 +13,13 @@ namespace FentaWeb.Orchestrations.Functions;
 /// </summary>
 public static class RunTasks
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(JobRun), typeof(KieItem), typeof(DeliverWebhook)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(JobRun), typeof(KieItem), typeof(DeliverWebhook), typeof(PublishRun), typeof(PublishTarget)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
         typeof(LoadRun), typeof(ExecuteNode), typeof(RecordOutcome), typeof(ExpandNode), typeof(FanIn), typeof(FinishRun), typeof(SubmitRender),
         typeof(KieCreate), typeof(KieCheck), typeof(KieCollect), typeof(KieExpire), typeof(PostWebhook),
+        typeof(FilePublication), typeof(RecordPublication), typeof(StartPublication), typeof(StepTarget), typeof(FinishPublication),
     ];
 
     public static void Register(DurableTaskRegistry tasks)

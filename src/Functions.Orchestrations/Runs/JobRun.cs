@@ -1,6 +1,8 @@
 using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
+using FentaWeb.Orchestrations.Publishing;
 using FentaWeb.Runs.Kie;
+using FentaWeb.Runs.Publishing;
 using FentaWeb.Runs;
 using Microsoft.DurableTask;
 using RetryPolicy = FentaWeb.Domain.Workflows.RetryPolicy;
@@ -60,7 +62,7 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
 {
     private readonly HashSet<string> _generations = new(StringComparer.Ordinal);
 
-    /// <summary>The KIE item orchestrations started and not yet finished.</summary>
+    /// <summary>The KIE item and publication orchestrations started and not yet finished (a run that ends stops them).</summary>
     public IReadOnlyCollection<string> GenerationsInFlight => _generations;
 
     public async Task<NodeOutcome> RunAsync(RunStep node)
@@ -81,6 +83,8 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
                 return await GenerateAsync(node, new NodeCall(jobId, node.Id, item));
             case NodeRoute.Render:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item), call => RenderAsync(node, call));
+            case NodeRoute.Publish:
+                return await PublishAsync(node, new NodeCall(jobId, node.Id, item));
             default:
                 return await Retries.RunAsync(context, node.Retry, new NodeCall(jobId, node.Id, item),
                     call => context.CallActivityAsync<NodeOutcome>(nameof(ExecuteNode), call));
@@ -107,6 +111,31 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
         {
             _generations.Remove(instance);
         }
+    }
+
+    /// <summary>
+    /// An Output.Publish item: its publication filed by an activity, then published by its own orchestration (instance id
+    /// = publication id), which the run waits for like a generation (and passes its cancel on to).
+    /// </summary>
+    private async Task<NodeOutcome> PublishAsync(RunStep node, NodeCall call)
+    {
+        var filed = await context.CallActivityAsync<FiledPublication>(nameof(FilePublication), call);
+        if (filed.PublicationId is not { } publication) return filed.Instead!;
+        _generations.Add(publication);
+        try
+        {
+            await context.CallSubOrchestratorAsync<string>(nameof(PublishRun), publication, new SubOrchestrationOptions { InstanceId = publication });
+        }
+        catch (TaskFailedException e)
+        {
+            return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
+                new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
+        }
+        finally
+        {
+            _generations.Remove(publication);
+        }
+        return await context.CallActivityAsync<NodeOutcome>(nameof(RecordPublication), new PublishedItem(call, publication));
     }
 
     /// <summary>

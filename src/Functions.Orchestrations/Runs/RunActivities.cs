@@ -2,6 +2,7 @@ using FentaWeb.Domain.Billing;
 using FentaWeb.Domain.Jobs;
 using FentaWeb.Domain.Workflows;
 using FentaWeb.Runs;
+using FentaWeb.Runs.Publishing;
 using Microsoft.DurableTask;
 using Npgsql;
 
@@ -25,6 +26,7 @@ public sealed class LoadRun(NpgsqlDataSource db, NodeExecutor executor, PaidProv
     private NodeRoute RouteOf(CompiledNode node) =>
         providers.KieRouteOf(node.Definition.Type, node.Params) == KieRoute.Kie ? NodeRoute.Kie
         : node.Definition.Queue == NodeQueues.Render ? NodeRoute.Render
+        : node.Definition.Type == "Output.Publish" ? NodeRoute.Publish
         : NodeRoute.Activity;
 }
 
@@ -85,4 +87,18 @@ public sealed class FinishRun(NpgsqlDataSource db, NodeExecutor executor) : Task
             Telemetry.JobsEnded(end.Status).Add(1, Telemetry.JobTags(trace.WorkflowId, plan));
         return true;
     }
+}
+
+/// <summary>An Output.Publish item files its publication (<see cref="PublishNode"/>).</summary>
+public sealed class FilePublication(PublishNode publish) : TaskActivity<NodeCall, FiledPublication>
+{
+    public override Task<FiledPublication> RunAsync(TaskActivityContext context, NodeCall call) => publish.FileAsync(call, CancellationToken.None);
+}
+
+public sealed record PublishedItem(NodeCall Call, string PublicationId);
+
+/// <summary>An Output.Publish item's outcome, once its publication ended.</summary>
+public sealed class RecordPublication(PublishNode publish) : TaskActivity<PublishedItem, NodeOutcome>
+{
+    public override Task<NodeOutcome> RunAsync(TaskActivityContext context, PublishedItem item) => publish.RecordAsync(item.Call, item.PublicationId, CancellationToken.None);
 }
