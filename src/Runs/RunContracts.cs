@@ -7,6 +7,8 @@ namespace FentaWeb.Runs;
 public static class RunNames
 {
     public const string JobRun = "JobRun";
+    /// <summary>A publication's orchestration (instance id = publication id).</summary>
+    public const string PublishRun = "PublishRun";
     /// <summary>Raised on a run to stop it.</summary>
     public const string CancelEvent = "cancel";
 

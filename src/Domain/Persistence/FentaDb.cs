@@ -6,6 +6,7 @@ using FentaWeb.Domain.Audit;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
 using FentaWeb.Domain.Jobs;
+using FentaWeb.Domain.Publishing;
 using FentaWeb.Domain.Scheduling;
 using FentaWeb.Domain.Templates;
 using FentaWeb.Domain.Webhooks;
@@ -40,6 +41,9 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<Schedule> Schedules => Set<Schedule>();
+    public DbSet<Integration> Integrations => Set<Integration>();
+    public DbSet<Publication> Publications => Set<Publication>();
+    public DbSet<PublicationTarget> PublicationTargets => Set<PublicationTarget>();
 
     /// <summary>A data source whose JSON columns use the product's JSON shape.</summary>
     /// <summary>The scope of Azure Database for PostgreSQL's Microsoft Entra tokens.</summary>
@@ -169,6 +173,20 @@ public sealed class FentaDb(DbContextOptions<FentaDb> options) : DbContext(optio
             e.ToTable("schedules");
             e.Property(x => x.Variables).HasColumnType("jsonb");
             e.Property(x => x.Budget).HasColumnType("jsonb");
+        });
+
+        model.Entity<Integration>().ToTable("integrations");
+        model.Entity<Publication>(e =>
+        {
+            e.ToTable("publications");
+            e.HasMany(p => p.Targets).WithOne().HasForeignKey(t => t.PublicationId);
+        });
+        model.Entity<PublicationTarget>(e =>
+        {
+            e.ToTable("publication_targets");
+            e.Property(t => t.Request).HasColumnType("jsonb");
+            e.Property(t => t.Error).HasColumnType("jsonb");
+            e.HasOne(t => t.Integration).WithMany().HasForeignKey(t => t.IntegrationId);
         });
 
         // Foreign keys without navigations: EF needs them to order inserts (a user before their org before its keys).

@@ -94,6 +94,7 @@ public static class WebhookEvents
         "job.started", "job.completed", "job.failed", "job.cancelled",
         "workflow.run.started", "workflow.run.finished",
         "render.succeeded", "render.failed",
+        "publication.succeeded", "publication.failed",
     ];
 
     /// <summary>What an endpoint may listen to: the events above, or <c>*</c> for all of them.</summary>

@@ -51,6 +51,8 @@ public sealed class FentaOptions
     public SmtpOptions? Smtp { get; init; }
     /// <summary>FENTA_PUBLIC_URL, with a trailing slash: the only base of links in mails (never the request's Host).</summary>
     public Uri PublicUrl { get; init; } = Domain.Common.PublicUrl.Local;
+    /// <summary>Every setting, for the services that read their own (publishing's platforms and key ring).</summary>
+    public Func<string, string?> Setting { get; init; } = _ => null;
     /// <summary>Mails to one address in an hour, whoever asks (FENTA_MAILS_PER_ADDRESS_PER_HOUR).</summary>
     public int MailsPerAddressPerHour { get; init; } = 5;
     /// <summary>
@@ -99,6 +101,7 @@ public sealed class FentaOptions
             DemoPassword = config["FENTA_DEMO_PASSWORD"],
             Smtp = SmtpOptions.FromSettings(Setting),
             PublicUrl = Domain.Common.PublicUrl.FromSettings(Setting),
+            Setting = Setting,
             MailsPerAddressPerHour = Int(config, "FENTA_MAILS_PER_ADDRESS_PER_HOUR", 5),
             ClientAddressFromFrontEnd = config["FENTA_CLIENT_ADDRESS_FROM_FRONT_END"] is { Length: > 0 } fromFrontEnd
                 ? fromFrontEnd is "true" or "1" : FunctionsHosting.IsFunctionsHost([]),

@@ -10,6 +10,7 @@ using FentaWeb.Integrations.Stripe;
 using FentaWeb.Runs.Assets;
 using FentaWeb.Runs.Kie;
 using FentaWeb.Runs.Nodes;
+using FentaWeb.Runs.Publishing;
 using FentaWeb.Runs;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -50,6 +51,7 @@ public static class Services
         services.AddStripeBilling(options.Stripe);
         services.AddSpeechSynthesizers(options.Speech);
         services.AddSingleton<Voices.VoiceSamples>();
+        services.AddPublishing(options.Setting);
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);

@@ -40,7 +40,7 @@ public sealed class WebhookFunctions(FentaDb db, AuditTrail audit, TimeProvider 
 {
     // The summary spells out WebhookEvents.All: an attribute argument must be a constant.
     [Function(nameof(CreateWebhook)), Access(OrgRole.Admin, Scopes.WorkflowsWrite),
-     EndpointSummary("Register an endpoint for events (job.started, job.completed, job.failed, job.cancelled, workflow.run.started, workflow.run.finished, render.succeeded, render.failed, or *). The signing secret is in this response.")]
+     EndpointSummary("Register an endpoint for events (job.started, job.completed, job.failed, job.cancelled, workflow.run.started, workflow.run.finished, render.succeeded, render.failed, publication.succeeded, publication.failed, or *). The signing secret is in this response.")]
     public async Task<Created<WebhookWithSecretDto>> CreateWebhook(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/webhooks")] HttpRequest request, [FromBody] WebhookRequest body, Caller caller,
         CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Data;
+using FentaWeb.Domain.Common;
 using FentaWeb.Integrations.Publishing;
 using Npgsql;
 
@@ -100,6 +101,28 @@ public sealed class IntegrationStore(NpgsqlDataSource db, TokenVault vault, Publ
         }
         await tx.CommitAsync(ct);
         return new ConnectedAccount(integrationId, platformName, tokens.AccessToken, account);
+    }
+
+    /// <summary>
+    /// What the account may post now, from the platform (TikTok's creator_info). A grant it refuses marks the account and
+    /// is a 409 RECONNECT_REQUIRED; another refusal is a 409 with the platform's code.
+    /// </summary>
+    public async Task<CreatorOptions> CreatorOptionsAsync(string integrationId, CancellationToken ct)
+    {
+        try
+        {
+            var access = await AccessAsync(integrationId, ct);
+            return await platforms.Configured(access.Platform).CreatorOptionsAsync(access.AccessToken, access.Account, ct);
+        }
+        catch (PublishingException e) when (e.Failure == PublishFailure.ReconnectRequired)
+        {
+            await MarkReconnectRequiredAsync(integrationId, e.Message, CancellationToken.None);
+            throw new ConflictException("RECONNECT_REQUIRED", e.Message);
+        }
+        catch (PublishingException e)
+        {
+            throw new ConflictException(e.Code, e.Message);
+        }
     }
 
     /// <summary>Records that the platform refused the grant (a call answered 401 with it, or its refresh failed).</summary>

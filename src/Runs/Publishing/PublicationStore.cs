@@ -27,23 +27,28 @@ public static class PublicationStore
     /// <summary>
     /// Files a publication of <paramref name="assetId"/> (the job's video). A target whose account already has this job's
     /// video, or is publishing it, is refused (409 ALREADY_PUBLISHED naming it); one that failed or was cancelled joins the
-    /// new publication and carries on from its checkpoint. With <paramref name="publicationId"/> (a workflow's
-    /// Output.Publish node: derived from the node) a second call finds the first's publication and changes nothing.
+    /// new publication and carries on from its checkpoint. A workflow's Output.Publish node (<paramref name="nodeId"/>)
+    /// files one publication: a second call finds the first's and changes nothing.
     /// </summary>
     public static async Task<string> FileAsync(NpgsqlDataSource db, string orgId, string? userId, string jobId, string? nodeId, string assetId,
-        IReadOnlyList<TargetRequest> targets, string? publicationId, CancellationToken ct)
+        IReadOnlyList<TargetRequest> targets, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        string publicationId;
         await using (var insert = new NpgsqlCommand("""
-            INSERT INTO publications (id, org_id, job_id, node_id, asset_id, created_by)
-            VALUES (coalesce($1, fenta_id('pub')), $2, $3, $4, $5, coalesce($6, (SELECT created_by FROM jobs WHERE id = $3)))
-            ON CONFLICT (id) DO NOTHING RETURNING id
+            WITH filed AS (
+              INSERT INTO publications (id, org_id, job_id, node_id, asset_id, created_by)
+              VALUES (fenta_id('pub'), $1, $2, $3, $4, coalesce($5, (SELECT created_by FROM jobs WHERE id = $2)))
+              ON CONFLICT (job_id, node_id) WHERE node_id IS NOT NULL DO NOTHING RETURNING id)
+            SELECT id, true FROM filed UNION ALL SELECT id, false FROM publications WHERE job_id = $2 AND node_id = $3
             """, connection, tx))
         {
-            foreach (var value in new object?[] { publicationId, orgId, jobId, nodeId, assetId, userId }) insert.Parameters.Add(new() { Value = value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            if (await insert.ExecuteScalarAsync(ct) is not string id) return publicationId!; // filed already (a repeated activity)
-            publicationId = id;
+            foreach (var value in new object?[] { orgId, jobId, nodeId, assetId, userId }) insert.Parameters.Add(new() { Value = value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            await using var reader = await insert.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            publicationId = reader.GetString(0);
+            if (!reader.GetBoolean(1)) return publicationId; // filed already (a repeated activity)
         }
         for (var i = 0; i < targets.Count; i++)
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
 using FentaWeb.Integrations.Publishing;
@@ -11,15 +9,11 @@ namespace FentaWeb.Runs.Publishing;
 public sealed record FiledPublication(string? PublicationId, NodeOutcome? Instead);
 
 /// <summary>
-/// A workflow's Output.Publish node: files a publication of its input video to the accounts its params name (once: the
-/// publication's id is derived from the node item), which the run then publishes as a sub-orchestration; the node's
-/// output is the publication's outcome per account.
+/// A workflow's Output.Publish node: files a publication of its input video to the accounts its params name (once per
+/// node), which the run then publishes as a sub-orchestration; the node's output is the publication's outcome per account.
 /// </summary>
 public sealed class PublishNode(NpgsqlDataSource db, NodeExecutor executor)
 {
-    public static string PublicationIdOf(NodeCall call) =>
-        "pub_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(call.Key)))[..24];
-
     public async Task<FiledPublication> FileAsync(NodeCall call, CancellationToken ct)
     {
         var (work, instead) = await executor.PrepareAsync(call, ct);
@@ -38,11 +32,11 @@ public sealed class PublishNode(NpgsqlDataSource db, NodeExecutor executor)
             Text("publish_at") is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal) : null,
             !p.TryGetValue("ai_generated", out var ai) || ai.ValueKind != JsonValueKind.False,
             p.TryGetValue("made_for_kids", out var kids) && kids.ValueKind == JsonValueKind.True, Text("mode"));
-        var id = PublicationIdOf(call);
+        string id;
         try
         {
             var targets = await TargetsAsync(context.OrgId, List("integration_ids"), post, ct);
-            await PublicationStore.FileAsync(db, context.OrgId, null, call.JobId, call.NodeId, assetId, targets, id, ct);
+            id = await PublicationStore.FileAsync(db, context.OrgId, null, call.JobId, call.NodeId, assetId, targets, ct);
         }
         catch (FentaException e)
         {

@@ -12,8 +12,9 @@ namespace FentaWeb.Runs.Publishing;
 
 /// <summary>
 /// The platforms' tokens at rest: ASP.NET Core Data Protection (authenticated encryption, keys rotated every 90 days),
-/// its key ring kept in the runtime storage account (container FENTA_KEY_RING_CONTAINER, <c>fenta-key-ring</c>), never in
-/// the database whose rows it protects, and the ring itself encrypted with the certificate FENTA_KEY_RING_CERTIFICATE
+/// its key ring kept in Blob Storage, never in the database whose rows it protects: the container FENTA_KEY_RING_URL
+/// (reached with the managed identity AZURE_CLIENT_ID names), or locally <c>fenta-key-ring</c> in the runtime storage
+/// account (FENTA_STORAGE); and the ring itself encrypted with the certificate FENTA_KEY_RING_CERTIFICATE
 /// (base64 PKCS#12; in Azure a Key Vault certificate, given to both apps as a Key Vault reference). Locally, without a
 /// certificate, the ring is kept unencrypted in Azurite. The API (connect, disconnect) and the orchestrations (refresh,
 /// upload) share the ring and the application name, so either reads what the other wrote.
@@ -21,13 +22,16 @@ namespace FentaWeb.Runs.Publishing;
 public static class TokenProtection
 {
     public const string ApplicationName = "FentaWeb";
-    public const string ContainerSetting = "FENTA_KEY_RING_CONTAINER";
+    public const string ContainerSetting = "FENTA_KEY_RING_URL";
     public const string CertificateSetting = "FENTA_KEY_RING_CERTIFICATE";
 
     public static IServiceCollection AddTokenProtection(this IServiceCollection services, Func<string, string?> setting)
     {
-        var container = RuntimeStorage.FromSettings(setting).Blobs()
-            .GetBlobContainerClient(setting(ContainerSetting) is { Length: > 0 } name ? name : "fenta-key-ring");
+        // Reached on first use, so a host that never protects anything (the build writing the OpenAPI document) needs no storage.
+        var container = new Lazy<BlobContainerClient>(() => setting(ContainerSetting) is { Length: > 0 } url
+            ? new BlobContainerClient(new Uri(url), new Azure.Identity.DefaultAzureCredential(
+                new Azure.Identity.DefaultAzureCredentialOptions { ManagedIdentityClientId = setting("AZURE_CLIENT_ID") }))
+            : RuntimeStorage.FromSettings(setting).Blobs().GetBlobContainerClient("fenta-key-ring"));
         var protection = services.AddDataProtection().SetApplicationName(ApplicationName)
             .AddKeyManagementOptions(o => o.XmlRepository = new BlobKeyRing(container));
         if (setting(CertificateSetting) is { Length: > 0 } pfx)
@@ -50,10 +54,12 @@ public static class TokenProtection
 }
 
 /// <summary>The key ring as one blob per key (keys are only ever added), so processes writing at once never overwrite each other.</summary>
-internal sealed class BlobKeyRing(BlobContainerClient container) : IXmlRepository
+internal sealed class BlobKeyRing(Lazy<BlobContainerClient> lazyContainer) : IXmlRepository
 {
     private const string Prefix = "keys/";
     private bool _created;
+
+    private BlobContainerClient container => lazyContainer.Value;
 
     public IReadOnlyCollection<XElement> GetAllElements()
     {

@@ -58,6 +58,8 @@ CREATE TABLE publications (
 );
 CREATE INDEX ix_publications_org ON publications (org_id, created_at DESC);
 CREATE INDEX ix_publications_job ON publications (job_id);
+-- A workflow's Output.Publish node files one publication, however often its activity runs.
+CREATE UNIQUE INDEX ux_publications_node ON publications (job_id, node_id) WHERE node_id IS NOT NULL;
 
 -- One account a publication posts to. The unique (job, account) row is what keeps a video from being posted twice to
 -- one account, however often a publish is asked for or an activity runs; the checkpoint is the platform adapter's

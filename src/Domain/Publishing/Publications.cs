@@ -1,0 +1,63 @@
+using System.Text.Json;
+using FentaWeb.Domain.Common;
+
+namespace FentaWeb.Domain.Publishing;
+
+/// <summary>A connected account on a publishing platform (seed 002's integrations). Its tokens are never read here: only the publishing code unprotects them.</summary>
+public sealed class Integration : IHasId
+{
+    public required string Id { get; init; }
+    public required string OrgId { get; init; }
+    public string? CreatedBy { get; init; }
+    public required string Platform { get; init; }
+    public required string Status { get; set; }
+    public string? StatusReason { get; set; }
+    public required string AccountId { get; init; }
+    public required string AccountName { get; set; }
+    public string? AccountHandle { get; set; }
+    public string? AvatarUrl { get; set; }
+    public string[] Scopes { get; set; } = [];
+    public DateTimeOffset? ExpiresAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A request to publish a job's video to one or more accounts.</summary>
+public sealed class Publication : IHasId
+{
+    public required string Id { get; init; }
+    public required string OrgId { get; init; }
+    public required string JobId { get; init; }
+    public string? NodeId { get; init; }
+    public required string AssetId { get; init; }
+    public string? CreatedBy { get; init; }
+    public required string Status { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public List<PublicationTarget> Targets { get; init; } = [];
+}
+
+/// <summary>One account a publication posts to, and how far it got.</summary>
+public sealed class PublicationTarget : IHasId
+{
+    public required string Id { get; init; }
+    public required string PublicationId { get; init; }
+    public required string OrgId { get; init; }
+    public required string JobId { get; init; }
+    public required string IntegrationId { get; init; }
+    public required string Platform { get; init; }
+    public JsonElement Request { get; init; }
+    public required string Status { get; set; }
+    public string? Phase { get; set; }
+    public string? PlatformVideoId { get; set; }
+    public string? Url { get; set; }
+    public JsonElement? Error { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset? NextAttemptAt { get; set; }
+    public DateTimeOffset? PublishedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public Integration? Integration { get; init; }
+}
