@@ -66,7 +66,15 @@ public sealed class TikTokClient(HttpClient http, HttpClient upload, TikTokOptio
 
     public async Task<PlatformAccount> AccountAsync(TokenGrant grant, CancellationToken ct)
     {
-        var data = await CallAsync(HttpMethod.Get, "v2/user/info/?fields=open_id,avatar_url,display_name,username", grant.AccessToken, null, ct);
+        JsonElement data;
+        try
+        {
+            data = await CallAsync(HttpMethod.Get, "v2/user/info/?fields=open_id,avatar_url,display_name,username", grant.AccessToken, null, ct);
+        }
+        catch (TikTokError e)
+        {
+            throw Map(e);
+        }
         var user = data.TryGetProperty("user", out var u) ? u : default;
         var id = Text(user, "open_id") ?? grant.PlatformUserId ?? throw BadResponse("user info carried no open_id");
         return new PlatformAccount(id, Text(user, "display_name") ?? Text(user, "username") ?? id, Text(user, "avatar_url"), Text(user, "username"));
@@ -81,7 +89,15 @@ public sealed class TikTokClient(HttpClient http, HttpClient upload, TikTokOptio
 
     public async Task<CreatorOptions> CreatorOptionsAsync(string accessToken, PlatformAccount account, CancellationToken ct)
     {
-        var creator = await CreatorInfoAsync(accessToken, ct);
+        Creator creator;
+        try
+        {
+            creator = await CreatorInfoAsync(accessToken, ct);
+        }
+        catch (TikTokError e)
+        {
+            throw Map(e);
+        }
         if (options.Audited)
             return new CreatorOptions(creator.PrivacyOptions, creator.MaxDuration, ["direct", "draft"], creator.CommentDisabled, creator.DuetDisabled, creator.StitchDisabled);
         return new CreatorOptions(["SELF_ONLY"], creator.MaxDuration, ["direct", "draft"], creator.CommentDisabled, creator.DuetDisabled, creator.StitchDisabled,
