@@ -185,11 +185,12 @@ public class TikTokClientTests() : SimulatorTests<TikTokSimulator>(new())
     public async Task ARevokedGrantNeedsTheAccountConnectedAgain()
     {
         var (client, grant, account) = await ConnectedAsync();
+        var small = await SmallVideo.Value;
         Simulator.RevokeAllGrants();
         Assert.Equal(PublishFailure.ReconnectRequired, (await Assert.ThrowsAsync<PublishingException>(() => client.AccountAsync(grant, CancellationToken.None))).Failure);
         Assert.Equal(PublishFailure.ReconnectRequired, (await Assert.ThrowsAsync<PublishingException>(() => client.RefreshAsync(grant.RefreshToken!, CancellationToken.None))).Failure);
         var publish = await Assert.ThrowsAsync<PublishingException>(() =>
-            client.PublishAsync(new PublishContext(grant.AccessToken, account, Request(), Video(SmallVideo.Value.GetAwaiter().GetResult()), new Store().Checkpoint()), CancellationToken.None));
+            client.PublishAsync(new PublishContext(grant.AccessToken, account, Request(), Video(small), new Store().Checkpoint()), CancellationToken.None));
         Assert.Equal(PublishFailure.ReconnectRequired, publish.Failure);
         Assert.Empty(Simulator.Sessions);
     }
@@ -238,8 +239,9 @@ public class TikTokClientTests() : SimulatorTests<TikTokSimulator>(new())
     public async Task AnUnauditedAppIsRefusedAPublicPostAndAnAuditedOneMakesIt()
     {
         var (client, grant, account) = await ConnectedAsync();
+        var small = await SmallVideo.Value;
         var refused = await Assert.ThrowsAsync<PublishingException>(() => client.PublishAsync(
-            new PublishContext(grant.AccessToken, account, Request("PUBLIC_TO_EVERYONE"), Video(SmallVideo.Value.GetAwaiter().GetResult()), new Store().Checkpoint()), CancellationToken.None));
+            new PublishContext(grant.AccessToken, account, Request("PUBLIC_TO_EVERYONE"), Video(small), new Store().Checkpoint()), CancellationToken.None));
         Assert.Equal(("TIKTOK_UNAUDITED_APP", PublishFailure.Permanent), (refused.Code, refused.Failure));
         Assert.Empty(Simulator.Sessions);
 
@@ -255,11 +257,12 @@ public class TikTokClientTests() : SimulatorTests<TikTokSimulator>(new())
         Simulator.PrivacyLevelOptions = ["SELF_ONLY"];
         Simulator.MaxVideoPostDurationSec = 2;
         var (client, grant, account) = await ConnectedAsync();
+        var small = await SmallVideo.Value;
         var tooLong = await Assert.ThrowsAsync<PublishingException>(() => client.PublishAsync(
-            new PublishContext(grant.AccessToken, account, Request(), Video(SmallVideo.Value.GetAwaiter().GetResult()), new Store().Checkpoint()), CancellationToken.None));
+            new PublishContext(grant.AccessToken, account, Request(), Video(small), new Store().Checkpoint()), CancellationToken.None));
         Assert.Equal(("TIKTOK_TOO_LONG", PublishFailure.Permanent), (tooLong.Code, tooLong.Failure));
         var privacy = await Assert.ThrowsAsync<PublishingException>(() => client.PublishAsync(
-            new PublishContext(grant.AccessToken, account, Request("MUTUAL_FOLLOW_FRIENDS"), Video(SmallVideo.Value.GetAwaiter().GetResult()), new Store().Checkpoint()), CancellationToken.None));
+            new PublishContext(grant.AccessToken, account, Request("MUTUAL_FOLLOW_FRIENDS"), Video(small), new Store().Checkpoint()), CancellationToken.None));
         Assert.Equal("TIKTOK_PRIVACY_NOT_OFFERED", privacy.Code);
         Assert.Empty(Simulator.Sessions);
     }
