@@ -28,7 +28,7 @@ public sealed record InstagramContainer(
 /// endpoint (<see cref="RevokeAllGrants"/> stands for the person removing the app: Graph code 190 subcode 458 after).
 /// The versioned Graph API: <c>me</c> with field selection and <see cref="AccountType"/>; the Reels container protocol
 /// (<c>POST /{ig-user-id}/media</c> with media_type=REELS, the video really fetched from <c>video_url</c> and probed with
-/// ffprobe: an MP4/MOV with H.264/HEVC video of 3 s to 15 min, at most 1920 px wide, 23 to 60 fps, at most 300 MB,
+/// ffprobe: an MP4/MOV with the moov atom in front, H.264/HEVC video of 3 s to 15 min, at most 1920 px wide, 23 to 60 fps, at most 300 MB,
 /// else the container ends in ERROR; IN_PROGRESS for <see cref="ProcessingTime"/>, then FINISHED, EXPIRED after 24 h,
 /// PUBLISHED once published: a second <c>media_publish</c> is refused); <c>content_publishing_limit</c> over a moving
 /// 24 h window (<see cref="PublishingQuotaTotal"/>, 100 as documented; <c>since</c> honoured) and the publish refused
@@ -312,7 +312,7 @@ public sealed partial class InstagramSimulator : Simulator
         _calls.RemoveAll(c => now - c >= TimeSpan.FromHours(1));
         if (_calls.Count >= CallsPerHour)
         {
-            var minutes = (int)Math.Ceiling((_calls[0] + TimeSpan.FromHours(1) - now).TotalMinutes);
+            var minutes = _calls.Count > 0 ? (int)Math.Ceiling((_calls[0] + TimeSpan.FromHours(1) - now).TotalMinutes) : 60;
             http.Response.Headers["X-Business-Use-Case-Usage"] = JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 [UserId] = new[] { new { type = "instagram", call_count = 100, total_cputime = 1, total_time = 1, estimated_time_to_regain_access = Math.Max(1, minutes) } },
@@ -453,6 +453,21 @@ public sealed partial class InstagramSimulator : Simulator
             var head = new byte[12];
             if (bytes < 1024 || await file.ReadAsync(head) < 12 || Encoding.ASCII.GetString(head, 4, 4) != "ftyp")
                 return "The video is not an MP4 or MOV file.";
+            // Reels want the moov atom at the front (ffmpeg's -movflags +faststart): walk the top-level boxes.
+            long offset = 0;
+            var header = new byte[16];
+            while (offset + 8 <= bytes)
+            {
+                file.Position = offset;
+                if (await file.ReadAsync(header.AsMemory(0, 16)) < 8) break;
+                var size = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header);
+                var type = Encoding.ASCII.GetString(header, 4, 4);
+                if (type == "moov") break;
+                if (type == "mdat") return "The moov atom is not at the front of the file (write it with faststart).";
+                if (size == 1) size = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(8));
+                if (size < 8) return "The MP4 file's boxes are malformed.";
+                offset += size;
+            }
         }
         var start = new ProcessStartInfo("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,avg_frame_rate:format=duration,format_name", "-of", "json", path])
         { RedirectStandardOutput = true, RedirectStandardError = true };
