@@ -3,9 +3,12 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
 using FentaWeb.Integrations.Instagram;
 using FentaWeb.Integrations.Publishing;
 using FentaWeb.Simulators;
+using FentaWeb.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -101,6 +104,9 @@ public class InstagramClientTests() : SimulatorTests<InstagramSimulator>(new() {
     }
 
     private static PublishContext Context(string token, PlatformAccount account, VideoHost host, JsonObject? data = null, List<JsonObject>? saves = null,
+        PublishRequest? request = null) => Context(token, account, host.Link, host.Content.Length, data, saves, request);
+
+    private static PublishContext Context(string token, PlatformAccount account, Uri link, long length, JsonObject? data = null, List<JsonObject>? saves = null,
         PublishRequest? request = null)
     {
         saves ??= [];
@@ -109,7 +115,7 @@ public class InstagramClientTests() : SimulatorTests<InstagramSimulator>(new() {
             saves.Add((JsonObject)d.DeepClone());
             return Task.CompletedTask;
         });
-        var video = new VideoFile("/unused/final.mp4", host.Content.Length, TimeSpan.FromSeconds(4), 270, 480, 30, "h264", "aac", _ => Task.FromResult(host.Link));
+        var video = new VideoFile("/unused/final.mp4", length, TimeSpan.FromSeconds(4), 270, 480, 30, "h264", "aac", _ => Task.FromResult(link));
         return new PublishContext(token, account, request ?? Request(), video, checkpoint);
     }
 
@@ -299,6 +305,24 @@ public class InstagramClientTests() : SimulatorTests<InstagramSimulator>(new() {
         // Called again (a replayed activity), it answers the same post and publishes nothing more.
         Assert.Equal(step, await client.PublishAsync(context, CancellationToken.None));
         Assert.Equal((1, 1), (Simulator.PublishCalls, Simulator.Videos.Count));
+    }
+
+    [Fact]
+    public async Task TheVideoIsFetchedFromAnAzuriteSasLinkOverHttps()
+    {
+        var azurite = await Azurite.SharedAsync();
+        var container = new BlobContainerClient(azurite.ConnectionString, $"ig-{Guid.NewGuid():N}");
+        await container.CreateAsync();
+        var blob = container.GetBlobClient("renders/final.mp4");
+        var bytes = await Mp4.Value;
+        await blob.UploadAsync(new BinaryData(bytes));
+        var link = blob.GenerateSasUri(BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddMinutes(15));
+        Assert.Equal("https", link.Scheme);
+
+        var (client, grant, account) = await ConnectedAsync();
+        Assert.IsType<PublishStep.Published>(await UntilSettledAsync(client, Context(grant.AccessToken, account, link, bytes.Length)));
+        Assert.Equal((long)bytes.Length, Assert.Single(Simulator.Videos).BytesReceived);
+        Assert.Equal(link.ToString(), Assert.Single(Simulator.Containers).VideoUrl);
     }
 
     [Fact]
