@@ -413,7 +413,8 @@ public sealed class InstagramClient(HttpClient http, InstagramOptions options, T
                 $"The Instagram connection lacks a permission {what} needs; connect the account again and grant it: {text}{reference}", PublishFailure.ReconnectRequired);
         if (code == 100 && subcode == 33)
             return new PublishingException("INSTAGRAM_NOT_FOUND", $"Instagram does not know {what}: {text}{reference}", PublishFailure.Permanent);
-        if (transient || code is 1 or 2 || status >= 500)
+        // Code 1 is "unknown error", but as an OAuthException it is a refused credential ("Error validating client secret.").
+        if (transient || code == 2 || code == 1 && Text(error, "type") != "OAuthException" || status >= 500)
             return new PublishingException("INSTAGRAM_UNAVAILABLE", $"Instagram failed on {what}: {text}{reference}", PublishFailure.Transient);
         return new PublishingException("INSTAGRAM_REFUSED", $"Instagram refused {what}: {text}{reference}", PublishFailure.Permanent);
     }
