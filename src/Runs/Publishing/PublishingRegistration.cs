@@ -1,3 +1,4 @@
+using FentaWeb.Integrations.Instagram;
 using FentaWeb.Integrations.TikTok;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,6 +16,7 @@ public static class PublishingRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddTokenProtection(setting);
         services.AddTikTokPublishing(TikTokOptions.FromSettings(setting));
+        services.AddInstagramPublishing(InstagramOptions.FromSettings(setting));
         services.AddSingleton<PublishingPlatforms>();
         services.AddSingleton<IntegrationStore>();
         services.AddSingleton<TargetPublisher>();
