@@ -169,7 +169,7 @@ public sealed partial class YouTubeClient(IHttpClientFactory httpClients, YouTub
             session = ((StartedSession)started).Uri;
             data[SessionKey] = session;
             data[TotalKey] = total;
-            data[AckedKey] = 0;
+            data[AckedKey] = 0L;
             data[PhaseKey] = "uploading";
             // The session is the upload's identity: it is saved before a byte is sent.
             await checkpoint.SaveAsync(ct);
