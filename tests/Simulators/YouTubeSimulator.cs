@@ -60,6 +60,7 @@ public sealed class YouTubeSimulator : Simulator
     private readonly Dictionary<string, Session> _sessions = [];
     private readonly Dictionary<string, Video> _videos = [];
     private readonly List<DateTimeOffset> _uploadsToday = [];
+    private readonly List<DateTimeOffset> _unitsToday = [];
 
     // ---- knobs ----
 
@@ -67,6 +68,8 @@ public sealed class YouTubeSimulator : Simulator
     public TimeSpan ChunkDelay { get; set; }
     /// <summary>Upload sessions the project may start per Pacific day (403 quotaExceeded beyond); <see cref="ResetQuota"/> starts a new day.</summary>
     public int DailyUploadQuota { get; set; } = 100;
+    /// <summary>Units per Pacific day for every other endpoint (channels.list and videos.list cost 1 each; 403 quotaExceeded beyond).</summary>
+    public int DailyUnitQuota { get; set; } = 10_000;
     /// <summary>Videos one channel may upload in 24 hours (400 uploadLimitExceeded beyond).</summary>
     public int ChannelUploadsPer24Hours { get; set; } = 1000;
     /// <summary>How long a video stays <c>uploaded</c> before it is <c>processed</c>.</summary>
@@ -115,6 +118,8 @@ public sealed class YouTubeSimulator : Simulator
     public IReadOnlyList<Channel> Channels { get { lock (_lock) return [.. _channels.Values]; } }
     /// <summary>Upload sessions started today (Pacific) against <see cref="DailyUploadQuota"/>.</summary>
     public int UploadsToday { get { lock (_lock) return _uploadsToday.Count(t => PacificDate(t) == PacificDate(DateTimeOffset.UtcNow)); } }
+    /// <summary>Units spent today (Pacific) against <see cref="DailyUnitQuota"/>.</summary>
+    public int UnitsToday { get { lock (_lock) return _unitsToday.Count(t => PacificDate(t) == PacificDate(DateTimeOffset.UtcNow)); } }
 
     /// <summary>The channel of an account (made on first use).</summary>
     public Channel ChannelOf(string account)
@@ -125,7 +130,11 @@ public sealed class YouTubeSimulator : Simulator
     /// <summary>A new quota day: the day's upload count starts again.</summary>
     public void ResetQuota()
     {
-        lock (_lock) _uploadsToday.Clear();
+        lock (_lock)
+        {
+            _uploadsToday.Clear();
+            _unitsToday.Clear();
+        }
     }
 
     /// <summary>The user revoked the app's access in their Google account: every grant and token stops working.</summary>
@@ -328,6 +337,19 @@ public sealed class YouTubeSimulator : Simulator
         },
     }, statusCode: status);
 
+    /// <summary>A unit of the day's quota for a list call (every request costs at least one, invalid ones too), or the quota error.</summary>
+    private IResult? SpendUnit()
+    {
+        lock (_lock)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (_unitsToday.Count(t => PacificDate(t) == PacificDate(now)) >= DailyUnitQuota)
+                return ApiError(403, "quotaExceeded", "The request cannot be completed because you have exceeded your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.", "youtube.quota");
+            _unitsToday.Add(now);
+            return null;
+        }
+    }
+
     /// <summary>The caller's channel and scopes, or the error Google answers.</summary>
     private (Channel? Channel, IResult? Error) Authenticate(HttpContext http, params string[] anyOfScopes)
     {
@@ -348,6 +370,7 @@ public sealed class YouTubeSimulator : Simulator
 
     private IResult Channels_(HttpContext http)
     {
+        if (SpendUnit() is { } spent) return spent;
         var (channel, error) = Authenticate(http, ReadonlyScope, YouTubeScope, ForceSslScope);
         if (error is not null) return error;
         var q = http.Request.Query;
@@ -384,6 +407,7 @@ public sealed class YouTubeSimulator : Simulator
 
     private IResult VideosList(HttpContext http)
     {
+        if (SpendUnit() is { } spent) return spent;
         var (channel, error) = Authenticate(http, ReadonlyScope, YouTubeScope, ForceSslScope);
         if (error is not null) return error;
         var q = http.Request.Query;
@@ -554,6 +578,8 @@ public sealed class YouTubeSimulator : Simulator
             session = _sessions.TryGetValue(id, out var s) && !s.Expired && DateTimeOffset.UtcNow - s.Created < SessionLifetime ? s : null;
         if (session is null) return Results.Text("Not Found", "text/plain", statusCode: 404);
 
+        // Chunks may be larger than Kestrel's default body limit (FENTA_YOUTUBE_CHUNK_BYTES goes up to 256 MiB).
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         // Read the chunk whole (it is at most a few MiB), then check it against what the session holds.
         var body = new MemoryStream();
         await http.Request.Body.CopyToAsync(body, http.RequestAborted);

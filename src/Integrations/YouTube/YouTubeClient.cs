@@ -127,7 +127,7 @@ public sealed partial class YouTubeClient(IHttpClientFactory httpClients, YouTub
         List<VideoStatistics> all = [];
         foreach (var batch in videoIds.Distinct().Chunk(50))
         {
-            var list = await GetJsonAsync($"youtube/v3/videos?part=statistics&id={Uri.EscapeDataString(string.Join(',', batch))}&maxResults=50", accessToken, ct);
+            var list = await GetJsonAsync($"youtube/v3/videos?part=statistics&id={Uri.EscapeDataString(string.Join(',', batch))}", accessToken, ct);
             foreach (var item in Items(list))
             {
                 var stats = item.TryGetProperty("statistics", out var s) ? s : default;
@@ -355,7 +355,9 @@ public sealed partial class YouTubeClient(IHttpClientFactory httpClients, YouTub
     /// <summary>Follows processing (<c>status.uploadStatus</c>) until the video is processed, rejected or failed.</summary>
     private async Task<PublishStep> ProcessingAsync(PublishContext context, string videoId, CancellationToken ct)
     {
-        var list = await GetJsonAsync($"youtube/v3/videos?part=status,processingDetails&id={Uri.EscapeDataString(videoId)}", context.AccessToken, ct);
+        var (list, wait) = await TryGetJsonAsync($"youtube/v3/videos?part=status,processingDetails&id={Uri.EscapeDataString(videoId)}", context.AccessToken, ct);
+        // The video is uploaded; only looking at it is limited: wait, do not fail.
+        if (wait is not null) return wait;
         var video = Items(list).FirstOrDefault();
         if (video.ValueKind != JsonValueKind.Object)
             throw new PublishingException("YOUTUBE_VIDEO_GONE", $"YouTube no longer has the uploaded video {videoId} (deleted on YouTube?).", PublishFailure.Permanent);
@@ -447,13 +449,20 @@ public sealed partial class YouTubeClient(IHttpClientFactory httpClients, YouTub
 
     private async Task<JsonElement> GetJsonAsync(string path, string accessToken, CancellationToken ct)
     {
+        var (json, wait) = await TryGetJsonAsync(path, accessToken, ct);
+        // Outside a publication a quota is an error another try (after the reset) gets past.
+        return wait is null ? json : throw new PublishingException(wait.Code, $"{wait.Message} (until {wait.At:u})", PublishFailure.Transient);
+    }
+
+    /// <summary>A GET of the API: its JSON, or the wait a quota or rate limit asks for.</summary>
+    private async Task<(JsonElement Json, PublishStep.RetryLater? Wait)> TryGetJsonAsync(string path, string accessToken, CancellationToken ct)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.ApiUrl, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         using var response = await SendAsync(Api, request, options.Timeout, ct);
-        if (response.IsSuccessStatusCode) return await ReadJsonAsync(response, ct);
+        if (response.IsSuccessStatusCode) return (await ReadJsonAsync(response, ct), null);
         var error = await ApiErrorAsync(response, ct);
-        if (QuotaWait(error) is { } wait)
-            throw new PublishingException(wait.Code, wait.Message, PublishFailure.Transient);
+        if (QuotaWait(error) is { } wait) return (default, wait);
         throw ApiFailure(response.StatusCode, error, "YouTube refused the request");
     }
 

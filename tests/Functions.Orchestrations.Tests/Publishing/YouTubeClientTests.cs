@@ -404,6 +404,15 @@ public class YouTubeClientTests() : SimulatorTests<YouTubeSimulator>(new() { Pro
         Assert.InRange(limited.At, DateTimeOffset.UtcNow.AddHours(23.9), DateTimeOffset.UtcNow.AddHours(24.1));
 
         Simulator.ChannelUploadsPer24Hours = 10;
+        Assert.IsType<PublishStep.Processing>(await client.PublishAsync(context, CancellationToken.None));
+        // The API's quota runs out while the uploaded video is processed: looking at it waits too.
+        Simulator.DailyUnitQuota = Simulator.UnitsToday;
+        Assert.Equal("YOUTUBE_QUOTA_EXCEEDED", Assert.IsType<PublishStep.RetryLater>(await client.PublishAsync(context, CancellationToken.None)).Code);
+        var statistics = await Assert.ThrowsAsync<PublishingException>(() => client.StatisticsAsync(grant.AccessToken, account, ["x"], CancellationToken.None));
+        Assert.Equal(("YOUTUBE_QUOTA_EXCEEDED", PublishFailure.Transient), (statistics.Code, statistics.Failure));
+        Simulator.ResetQuota();
+        Assert.Equal(0, Simulator.UnitsToday);
+        Simulator.DailyUnitQuota = 10_000;
         Assert.IsType<PublishStep.Published>(await PublishToEndAsync(client, context));
         Assert.Equal(["A paper boat", "Second"], Simulator.Videos.Select(v => v.Title));
     }
