@@ -121,6 +121,14 @@ public sealed class YouTubeSimulator : Simulator
     /// <summary>Units spent today (Pacific) against <see cref="DailyUnitQuota"/>.</summary>
     public int UnitsToday { get { lock (_lock) return _unitsToday.Count(t => PacificDate(t) == PacificDate(DateTimeOffset.UtcNow)); } }
 
+    /// <summary>The FENTA_YOUTUBE_* settings that point the adapter here (client id and secret included).</summary>
+    public IReadOnlyDictionary<string, string> Settings() => new Dictionary<string, string>
+    {
+        ["FENTA_YOUTUBE_CLIENT_ID"] = ClientId, ["FENTA_YOUTUBE_CLIENT_SECRET"] = ClientSecret,
+        ["FENTA_YOUTUBE_AUTH_URL"] = BaseAddress.AbsoluteUri, ["FENTA_YOUTUBE_OAUTH_URL"] = BaseAddress.AbsoluteUri,
+        ["FENTA_YOUTUBE_API_URL"] = BaseAddress.AbsoluteUri, ["FENTA_YOUTUBE_WATCH_URL"] = BaseAddress.AbsoluteUri,
+    };
+
     /// <summary>The channel of an account (made on first use).</summary>
     public Channel ChannelOf(string account)
     {

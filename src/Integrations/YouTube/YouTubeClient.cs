@@ -64,12 +64,12 @@ public sealed partial class YouTubeClient(IHttpClientFactory httpClients, YouTub
     public TimeSpan StatisticsInterval => TimeSpan.FromHours(1);
 
     public Uri AuthorizationUrl(string state, string codeChallenge, Uri redirectUri) => new(options.AuthUrl, "o/oauth2/v2/auth?" + Query(
-        ("client_id", ClientId), ("redirect_uri", redirectUri.ToString()), ("response_type", "code"), ("scope", string.Join(' ', Scopes)),
+        ("client_id", ClientId), ("redirect_uri", redirectUri.AbsoluteUri), ("response_type", "code"), ("scope", string.Join(' ', Scopes)),
         ("access_type", "offline"), ("prompt", "consent"), ("include_granted_scopes", "true"), ("state", state),
         ("code_challenge", codeChallenge), ("code_challenge_method", "S256")));
 
     public Task<TokenGrant> ExchangeCodeAsync(string code, string codeVerifier, Uri redirectUri, CancellationToken ct) => TokenAsync(
-        [("code", code), ("code_verifier", codeVerifier), ("redirect_uri", redirectUri.ToString()), ("grant_type", "authorization_code")], null, ct);
+        [("code", code), ("code_verifier", codeVerifier), ("redirect_uri", redirectUri.AbsoluteUri), ("grant_type", "authorization_code")], null, ct);
 
     public Task<TokenGrant> RefreshAsync(string refreshToken, CancellationToken ct) =>
         TokenAsync([("refresh_token", refreshToken), ("grant_type", "refresh_token")], refreshToken, ct);

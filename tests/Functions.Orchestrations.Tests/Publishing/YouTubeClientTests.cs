@@ -19,13 +19,10 @@ public class YouTubeClientTests() : SimulatorTests<YouTubeSimulator>(new() { Pro
 
     private YouTubeOptions Options(string? clientId = YouTubeSimulator.ClientId, string? secret = YouTubeSimulator.ClientSecret, int chunk = Chunk)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["FENTA_YOUTUBE_CLIENT_ID"] = clientId, ["FENTA_YOUTUBE_CLIENT_SECRET"] = secret,
-            ["FENTA_YOUTUBE_AUTH_URL"] = Simulator.BaseAddress.ToString(), ["FENTA_YOUTUBE_OAUTH_URL"] = Simulator.BaseAddress.ToString(),
-            ["FENTA_YOUTUBE_API_URL"] = Simulator.BaseAddress.ToString(), ["FENTA_YOUTUBE_WATCH_URL"] = Simulator.BaseAddress.ToString(),
-            ["FENTA_YOUTUBE_CHUNK_BYTES"] = chunk.ToString(),
-        };
+        var settings = Simulator.Settings().ToDictionary(s => s.Key, s => (string?)s.Value);
+        settings["FENTA_YOUTUBE_CLIENT_ID"] = clientId;
+        settings["FENTA_YOUTUBE_CLIENT_SECRET"] = secret;
+        settings["FENTA_YOUTUBE_CHUNK_BYTES"] = chunk.ToString();
         return YouTubeOptions.FromSettings(name => settings.GetValueOrDefault(name));
     }
 
