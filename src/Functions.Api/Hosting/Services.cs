@@ -50,6 +50,7 @@ public static class Services
         services.AddStripeBilling(options.Stripe);
         services.AddSpeechSynthesizers(options.Speech);
         services.AddSingleton<Voices.VoiceSamples>();
+        Enrichment.EnrichmentServices.AddMetadataWriter(services, options.Llm);
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
