@@ -44,13 +44,13 @@ public static class Services
         services.AddSingleton<AssetUploads>();
         services.AddSingleton<JobResults>();
         services.AddSingleton<KieGenerations>();
+        Enrichment.EnrichmentServices.AddMetadataWriter(services, options.Llm);
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
         services.AddStripeBilling(options.Stripe);
         services.AddSpeechSynthesizers(options.Speech);
         services.AddSingleton<Voices.VoiceSamples>();
-        Enrichment.EnrichmentServices.AddMetadataWriter(services, options.Llm);
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);
