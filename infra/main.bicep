@@ -457,7 +457,8 @@ var secretCatalog = [
   { name: 'pexels-api-key', setting: 'FENTA_PEXELS_API_KEY', api: true, orchestrations: true }
   // The API only looks at whether it is set: cost estimates count KIE credits when the workers call KIE.
   { name: 'kie-api-key', setting: 'FENTA_KIE_API_KEY', api: true, orchestrations: true }
-  { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', api: false, orchestrations: true }
+  // The API writes enrichment metadata (POST /v1/enrichment/generate) with the LLM the workers write scripts with.
+  { name: 'llm-api-key', setting: 'FENTA_LLM_API_KEY', api: true, orchestrations: true }
   { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', api: false, orchestrations: true }
   { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', api: false, orchestrations: true }
   { name: 'smtp-password', setting: 'FENTA_SMTP_PASSWORD', api: true, orchestrations: false }

@@ -41,7 +41,7 @@ param apiSettings = {
   FENTA_STRIPE_PRICE_PRO: readEnvironmentVariable('FENTA_STRIPE_PRICE_PRO', '')
   FENTA_STRIPE_OVERAGE_PRICES_STARTER: readEnvironmentVariable('FENTA_STRIPE_OVERAGE_PRICES_STARTER', '')
   FENTA_STRIPE_OVERAGE_PRICES_PRO: readEnvironmentVariable('FENTA_STRIPE_OVERAGE_PRICES_PRO', '')
-  // Cost estimates count LLM tokens and OpenAI speech only when the workers call them.
+  // Cost estimates count LLM tokens and OpenAI speech only when the workers call them; enrichment writes with the LLM.
   FENTA_LLM_BASE_URL: readEnvironmentVariable('FENTA_LLM_BASE_URL', '')
   FENTA_TTS_BASE_URL: readEnvironmentVariable('FENTA_TTS_BASE_URL', '')
 }

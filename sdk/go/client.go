@@ -90,6 +90,7 @@ type Client struct {
 	Webhooks    *WebhooksService
 	Usage       *UsageService
 	Billing     *BillingService
+	Enrichment  *EnrichmentService
 }
 
 // Option changes a new client.
@@ -123,6 +124,7 @@ func NewClient(apiKey string, options ...Option) *Client {
 	c.Workflows, c.Nodes, c.Voices, c.Models = &WorkflowsService{c}, &NodesService{c}, &VoicesService{c}, &ModelsService{c}
 	c.Jobs, c.Generations, c.Assets, c.Schedules = &JobsService{c}, &GenerationsService{c}, &AssetsService{c}, &SchedulesService{c}
 	c.Webhooks, c.Usage, c.Billing = &WebhooksService{c}, &UsageService{c}, &BillingService{c}
+	c.Enrichment = &EnrichmentService{c}
 	return c
 }
 

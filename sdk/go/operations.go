@@ -117,6 +117,9 @@ var Operations = map[string]map[string]string{
 		"checkout": "POST /v1/billing/checkout",
 		"portal":   "POST /v1/billing/portal",
 	},
+	"enrichment": {
+		"generate": "POST /v1/enrichment/generate",
+	},
 }
 
 // AuthService holds the auth operations.
@@ -557,4 +560,12 @@ func (s *BillingService) Checkout(ctx context.Context, body any, opts ...CallOpt
 // Portal calls POST /v1/billing/portal.
 func (s *BillingService) Portal(ctx context.Context, body any, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "billing.portal", []string{}, body, opts)
+}
+
+// EnrichmentService holds the enrichment operations.
+type EnrichmentService struct{ client *Client }
+
+// Generate calls POST /v1/enrichment/generate.
+func (s *EnrichmentService) Generate(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "enrichment.generate", []string{}, body, opts)
 }

@@ -250,6 +250,10 @@ export declare class FentaWeb {
     /** POST /v1/billing/portal */
     portal(body?: Body, options?: CallOptions): Promise<any>;
   };
+  readonly enrichment: {
+    /** POST /v1/enrichment/generate */
+    generate(body?: Body, options?: CallOptions): Promise<any>;
+  };
 }
 
 export default FentaWeb;

@@ -426,13 +426,15 @@ public class TenantEnvironmentTests
     public async Task SecretGrantsFollowTheSecretsEachAppReads()
     {
         var template = await TemplateAsync();
-        // Who reads what (docs/configuration.md): src/Functions.Api reads the signing key, Stripe, SMTP; the workers the providers.
+        // Who reads what (docs/configuration.md): src/Functions.Api reads the signing key, Stripe, SMTP, the LLM (enrichment); the workers the providers.
         var catalog = template.GetProperty("variables").GetProperty("secretCatalog").EnumerateArray()
             .ToDictionary(s => s.GetProperty("name").GetString()!, s => (Api: s.GetProperty("api").GetBoolean(), Orchestrations: s.GetProperty("orchestrations").GetBoolean()));
         Assert.Equal((true, false), catalog["jwt-signing-key"]);
         Assert.Equal((true, false), catalog["smtp-password"]);
         Assert.Equal((true, false), catalog["stripe-webhook-secret"]);
-        foreach (var workerOnly in new[] { "llm-api-key", "tts-api-key", "asr-api-key" }) Assert.Equal((false, true), catalog[workerOnly]);
+        foreach (var workerOnly in new[] { "tts-api-key", "asr-api-key" }) Assert.Equal((false, true), catalog[workerOnly]);
+        // The API's enrichment and the workers' script nodes call the same LLM.
+        Assert.Equal((true, true), catalog["llm-api-key"]);
         // One grant per (secret, app that reads it), scoped to the secret.
         var grants = template.GetProperty("variables").GetProperty("secretGrants").GetString()!;
         Assert.Contains("if(variables('referencedSecrets')[lambdaVariables('i')].api, createArray(createObject('secret', lambdaVariables('i'), 'app', variables('api')))", grants);

@@ -121,6 +121,7 @@ OPERATIONS = {
         "checkout": "POST /v1/billing/checkout",
         "portal": "POST /v1/billing/portal",
     },
+    "enrichment": {"generate": "POST /v1/enrichment/generate"},
 }
 
 # POSTs that create a job or a payment session: the client sends an Idempotency-Key, so a retried call never makes two.

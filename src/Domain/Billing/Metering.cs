@@ -113,7 +113,9 @@ public static class Metering
                    coalesce(sum(u.llm_tokens_prompt + u.llm_tokens_output), 0)::numeric, coalesce(sum(u.kai_credits), 0)::numeric,
                    coalesce(sum(u.render_seconds), 0)::numeric,
                    (SELECT coalesce(sum(size_bytes), 0) FROM assets WHERE org_id = o.id AND deleted_at IS NULL)::numeric,
-                   held.tokens, held.kai_credits, held.render_seconds
+                   held.tokens, held.kai_credits, held.render_seconds,
+                   (SELECT count(*) FILTER (WHERE e.completed_at IS NOT NULL) FROM {Publishing.Enrichments.CountedSql})::numeric,
+                   (SELECT count(*) FILTER (WHERE e.completed_at IS NULL) FROM {Publishing.Enrichments.CountedSql})::numeric
             FROM orgs o
             CROSS JOIN LATERAL (SELECT coalesce(sum(r.tokens), 0)::numeric AS tokens, coalesce(sum(r.kai_credits), 0)::numeric AS kai_credits,
                                        coalesce(sum(r.render_seconds), 0)::numeric AS render_seconds
@@ -133,12 +135,14 @@ public static class Metering
             new QuotaLine(UsageResources.KaiCredits, plan.KaiCredits, reader.GetDecimal(2), reader.GetDecimal(6)),
             new QuotaLine(UsageResources.RenderSeconds, plan.RenderSeconds, reader.GetDecimal(3), reader.GetDecimal(7)),
             new QuotaLine(UsageResources.StorageBytes, plan.StorageBytes, reader.GetDecimal(4)),
+            // Generations in flight hold their allowance as jobs' reservations do.
+            new QuotaLine(UsageResources.Enrichments, plan.Enrichments, reader.GetDecimal(8), reader.GetDecimal(9)),
         ]);
     }
 
     /// <summary>
     /// Refuses new work when the org's plan stops at its limits and one of them (or <paramref name="only"/> that one,
-    /// such as storage for an upload) is reached.
+    /// such as storage for an upload) is reached. (Enrichments are not jobs' work: <see cref="Publishing.Enrichments"/> checks them.)
     /// </summary>
     public static async Task EnsureWithinQuotaAsync(NpgsqlDataSource db, string orgId, DateTimeOffset now, CancellationToken ct, string? only = null)
     {
@@ -149,7 +153,7 @@ public static class Metering
             if (!Plan.For((string?)await plan.ExecuteScalarAsync(ct)).BlocksAtLimit) return;
         }
         var status = await StatusAsync(db, orgId, now, ct);
-        if (status.Plan.BlocksAtLimit && status.Lines.FirstOrDefault(l => l.Exhausted && (only is null || l.Resource == only)) is { } line)
+        if (status.Plan.BlocksAtLimit && status.Lines.FirstOrDefault(l => l.Exhausted && l.Resource != UsageResources.Enrichments && (only is null || l.Resource == only)) is { } line)
             throw new QuotaExceededException(line, status.ResetsAt);
     }
 }

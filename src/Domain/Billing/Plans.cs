@@ -10,9 +10,12 @@ public sealed record UnitPrices(decimal PerHundredThousandTokens, decimal PerKai
         decimal.Round(tokens / 100_000m * PerHundredThousandTokens + kaiCredits * PerKaiCredit + renderSeconds * PerRenderSecond, 4);
 }
 
-/// <summary>What a subscription tier includes each month (seed 000's pricing table); null means unlimited.</summary>
+/// <summary>
+/// What a subscription tier includes each month (seed 000's pricing table); null means unlimited. <paramref name="Enrichments"/>
+/// is seed 003's AI metadata generations a month, refused beyond it on every plan.
+/// </summary>
 public sealed record Plan(string Id, decimal? PriceUsd, long? LlmTokens, int? KaiCredits, int? RenderSeconds, long? StorageBytes, bool BlocksAtLimit,
-    UnitPrices? Overage = null)
+    UnitPrices? Overage = null, int? Enrichments = null)
 {
     private const long GB = 1024L * 1024 * 1024;
 
@@ -22,9 +25,9 @@ public sealed record Plan(string Id, decimal? PriceUsd, long? LlmTokens, int? Ka
     public static readonly IReadOnlyList<Plan> All =
     [
         // The free tier stops starting jobs at its limits; paid tiers carry on and bill the overage at their rates.
-        new("free", 0, 100_000, 50, 300, 5 * GB, BlocksAtLimit: true),
-        new("starter", 29, 1_000_000, 500, 3_600, 50 * GB, BlocksAtLimit: false, StarterRates),
-        new("pro", 99, 5_000_000, 2_000, 10_800, 200 * GB, BlocksAtLimit: false, ProRates),
+        new("free", 0, 100_000, 50, 300, 5 * GB, BlocksAtLimit: true, Enrichments: 10),
+        new("starter", 29, 1_000_000, 500, 3_600, 50 * GB, BlocksAtLimit: false, StarterRates, Enrichments: 100),
+        new("pro", 99, 5_000_000, 2_000, 10_800, 200 * GB, BlocksAtLimit: false, ProRates, Enrichments: 1000),
         new("enterprise", null, null, null, null, null, BlocksAtLimit: false),
     ];
 
@@ -43,6 +46,7 @@ public sealed record Plan(string Id, decimal? PriceUsd, long? LlmTokens, int? Ka
         UsageResources.KaiCredits => KaiCredits,
         UsageResources.RenderSeconds => RenderSeconds,
         UsageResources.StorageBytes => StorageBytes,
+        UsageResources.Enrichments => Enrichments,
         _ => null,
     };
 }
@@ -53,4 +57,6 @@ public static class UsageResources
     public const string KaiCredits = "kai_credits";
     public const string RenderSeconds = "render_seconds";
     public const string StorageBytes = "storage_bytes";
+    /// <summary>AI metadata generations (POST /v1/enrichment/generate), counted in the enrichments table, not usage_records.</summary>
+    public const string Enrichments = "enrichments";
 }

@@ -43,6 +43,8 @@ public sealed class FentaOptions
     public PaidProviders Providers { get; init; } = new(Llm: false, Kie: false, OpenAiSpeech: false);
     /// <summary>OpenAI speech (FENTA_TTS_*), for voice samples of its voices; null: only espeak-ng's voices have samples.</summary>
     public OpenAiEndpoint? Speech { get; init; }
+    /// <summary>The chat LLM (FENTA_LLM_*, as the workers' scripts use it), for enrichment; null: the offline writer.</summary>
+    public OpenAiEndpoint? Llm { get; init; }
     /// <summary>FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS, as the workers read it: webhook URLs may name loopback and other special-purpose addresses (local development, tests).</summary>
     public bool AllowPrivateWebhookAddresses { get; init; }
     public string? DemoApiKey { get; init; }
@@ -96,6 +98,7 @@ public sealed class FentaOptions
             Stripe = StripeOptions.FromSettings(Setting),
             Providers = PaidProviders.FromSettings(Setting),
             Speech = OpenAiSpeech.EndpointFrom(config),
+            Llm = ChatMetadataWriter.EndpointFrom(config),
             AllowPrivateWebhookAddresses = SpecialPurposeAddresses.AllowedFromSettings(Setting),
             DemoApiKey = config["FENTA_DEMO_API_KEY"],
             DemoPassword = config["FENTA_DEMO_PASSWORD"],

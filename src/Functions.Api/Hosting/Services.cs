@@ -45,6 +45,7 @@ public static class Services
         services.AddSingleton<AssetUploads>();
         services.AddSingleton<JobResults>();
         services.AddSingleton<KieGenerations>();
+        Enrichment.EnrichmentServices.AddMetadataWriter(services, options.Llm);
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
