@@ -1,5 +1,6 @@
 using FentaWeb.Integrations.Instagram;
 using FentaWeb.Integrations.TikTok;
+using FentaWeb.Integrations.YouTube;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,6 +16,7 @@ public static class PublishingRegistration
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddTokenProtection(setting);
+        services.AddYouTubePublishing(YouTubeOptions.FromSettings(setting));
         services.AddTikTokPublishing(TikTokOptions.FromSettings(setting));
         services.AddInstagramPublishing(InstagramOptions.FromSettings(setting));
         services.AddSingleton<PublishingPlatforms>();
