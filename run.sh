@@ -4,6 +4,7 @@
 # ./run.sh --demo   the same, then run the "Daily News Shorts" sample workflow and print the MP4's path and summary
 # ./run.sh --demo ai-story   the same with "AI Story with Generated Clips" (generated clips: local without FENTA_KIE_API_KEY)
 # ./run.sh --demo review     the same with "Product Review" (an uploaded clip, karaoke captions, 1:1)
+# ./run.sh --demo publish    "Daily News Shorts", then published to the YouTube, TikTok and Instagram sandboxes
 source "$(dirname "$0")/scripts/common.sh"
 
 mode=serve
@@ -15,14 +16,17 @@ case "${1:-}" in
       news) demo_workflow="Daily News Shorts" ;;
       ai-story) demo_workflow="AI Story with Generated Clips" ;;
       review) demo_workflow="Product Review" ;;
-      *) die "unknown demo '$2' (use: news, ai-story, review)" ;;
+      publish) demo_workflow="Daily News Shorts"; demo_publish=1 ;;
+      *) die "unknown demo '$2' (use: news, ai-story, review, publish)" ;;
     esac ;;
-  *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story|review]])" ;;
+  *) die "unknown option '$1' (use: ./run.sh [--check|--demo [news|ai-story|review|publish]])" ;;
 esac
 
 api_pid=""
 worker_pid=""
 render_pid=""
+sandbox_pid=""
+demo_publish=0
 stopped=0
 # Stops what this run started, in dependency order: the API and the workers first (TERM, then up to
 # FENTA_STOP_GRACE_SECONDS for them to exit, then KILL), then MailDev, Azurite and PostgreSQL, which they use. A worker
@@ -38,7 +42,7 @@ stop_stack() {
   # terminal's HUP), and a failed write must not end it either.
   trap '' INT TERM HUP PIPE
   [ -z "$api_pid$worker_pid$render_pid" ] || say "stopping the API and the workers"
-  stop_processes "${FENTA_STOP_GRACE_SECONDS:-10}" $api_pid $worker_pid $render_pid
+  stop_processes "${FENTA_STOP_GRACE_SECONDS:-10}" $api_pid $worker_pid $render_pid $sandbox_pid
   stop_maildev
   stop_azurite
   stop_postgres
@@ -86,6 +90,24 @@ if [ ! -f "$FENTA_STOCK_DIR/manifest.json" ]; then
     die "could not draw the stock library"
 fi
 
+# The publishing platforms: without their credentials (FENTA_YOUTUBE_CLIENT_ID, …), their simulators serve as local
+# sandboxes on FENTA_SANDBOX_PORT (8091) and the two after it, and the product is pointed at them (settings already set win).
+start_platform_sandboxes() {
+  if [ -n "${FENTA_YOUTUBE_CLIENT_ID:-}${FENTA_TIKTOK_CLIENT_ID:-}${FENTA_INSTAGRAM_CLIENT_ID:-}" ]; then return 0; fi
+  local port=${FENTA_SANDBOX_PORT:-8091} line name
+  : > "$LOCAL/sandboxes.log"
+  coproc SANDBOXES { exec dotnet "$ROOT/tests/Simulators/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Simulators.dll" platforms "$port" 2>> "$LOCAL/sandboxes.log"; }
+  sandbox_pid=$SANDBOXES_PID
+  while IFS= read -r -t 60 line <&"${SANDBOXES[0]}"; do
+    [ "$line" = ready ] && break
+    name=${line%%=*}
+    [ -n "${!name:-}" ] || export "$line"
+  done
+  [ "$line" = ready ] || die "the platform sandboxes did not start; see $LOCAL/sandboxes.log"
+  FENTA_SANDBOXES="sandboxes of YouTube, TikTok and Instagram on http://127.0.0.1:$port-$((port + 2)) (consent is automatic)"
+}
+start_platform_sandboxes
+
 say "starting the API on $url, an orchestration worker and the render worker"
 # Each process appends to its log, so a restarted one keeps the crash that came before it.
 start_api() { dotnet "$ROOT/src/Functions.Api/bin/$FENTA_CONFIGURATION/net10.0/FentaWeb.Functions.Api.dll" >> "$LOCAL/api.log" 2>&1 & api_pid=$!; }
@@ -114,6 +136,7 @@ cat <<INFO
   demo API key      $FENTA_DEMO_API_KEY
   try               curl -H "Authorization: Bearer $FENTA_DEMO_API_KEY" $url/v1/templates
   mails             ${FENTA_MAILDEV_URL:-sent through $FENTA_SMTP_HOST}   (verification, password reset and invitation links)
+  publishing        ${FENTA_SANDBOXES:-YouTube, TikTok and Instagram with the credentials set}
   logs              $LOCAL/{api,worker,render,azurite}.log
 
 INFO
@@ -125,6 +148,7 @@ fi
 if [ "$mode" = demo ]; then
   source "$ROOT/scripts/demo.sh"
   run_demo "$url" "$FENTA_DEMO_API_KEY" "$demo_workflow"
+  [ "$demo_publish" -eq 0 ] || publish_demo "$url" "$FENTA_DEMO_API_KEY" "$demo_job"
   exit $?
 fi
 say "serving; Ctrl-C stops the API and the workers, then MailDev, Azurite and PostgreSQL"

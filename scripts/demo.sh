@@ -11,6 +11,7 @@ run_demo() {
   say "running '$name' ($workflow)"
   started=$(date +%s)
   job=$(curl -fsS -X POST -H "$auth" -H 'content-type: application/json' -d '{}' "$url/v1/workflows/$workflow/run" | json_field id)
+  demo_job=$job
   say "job $job (watch: curl -N -H \"$auth\" $url/v1/jobs/$job/events)"
   while :; do
     body=$(curl -fsS -H "$auth" "$url/v1/jobs/$job")
@@ -47,4 +48,39 @@ run_demo() {
   download     $link
 
 SUMMARY
+}
+
+# ./run.sh --demo publish: connects the demo org's accounts on the three platforms' sandboxes (their consent pages
+# approve at once: the authorization URL redirects to the API's callback) and publishes the demo job's video to them.
+publish_demo() {
+  local url=$1 key=$2 job=$3 auth platform consent callback integration integrations="" body status
+  auth="Authorization: Bearer $key"
+  for platform in youtube tiktok instagram; do
+    consent=$(curl -fsS -X POST -H "$auth" -H 'content-type: application/json' -d '{}' "$url/v1/integrations/$platform/connect" |
+      grep -o '"authorization_url":"[^"]*"' | cut -d'"' -f4 | sed 's/\\u0026/\&/g; s/\\u002B/+/g')
+    [ -n "$consent" ] || die "could not start connecting $platform"
+    callback=$(curl -fsS -o /dev/null -w '%{redirect_url}' "$consent")
+    [ -n "$callback" ] || die "the $platform sandbox did not send the browser back"
+    integration=$(curl -fsS "$callback" | json_field id)
+    [ -n "$integration" ] || die "connecting $platform failed"
+    say "connected $platform as $integration"
+    integrations="$integrations${integrations:+,}{\"integration_id\":\"$integration\"}"
+  done
+  body=$(curl -fsS -X POST -H "$auth" -H 'content-type: application/json' \
+    -d "{\"title\":\"Daily News Shorts\",\"description\":\"Made with FentaWeb\",\"hashtags\":[\"shorts\",\"news\"],\"targets\":[$integrations]}" \
+    "$url/v1/jobs/$job/publish") || die "the publication was refused"
+  local publication
+  publication=$(printf '%s' "$body" | json_field id)
+  say "publication $publication"
+  while :; do
+    body=$(curl -fsS -H "$auth" "$url/v1/publications/$publication")
+    status=$(printf '%s' "$body" | json_field status)
+    case "$status" in succeeded|failed|partially_failed|cancelled) break ;; esac
+    printf '\r  %s   ' "$status" >&2
+    sleep 1
+  done
+  printf '\n' >&2
+  printf '%s' "$body" | grep -o '"url":"http[^"]*"' | cut -d'"' -f4 | sed 's/^/  /' >&2
+  [ "$status" = succeeded ] || { printf '%s\n' "$body" >&2; die "the publication $status"; }
+  say "published to all three sandboxes"
 }

@@ -42,6 +42,14 @@ public sealed partial class InstagramSimulator : Simulator
 {
     public const string ClientId = "990602627938098";
     public const string ClientSecret = "ig-simulator-app-secret";
+
+    /// <summary>The FENTA_INSTAGRAM_* settings that point the adapter here (app id and secret included; containers looked at every 2 s).</summary>
+    public IReadOnlyDictionary<string, string> Settings() => new Dictionary<string, string>
+    {
+        ["FENTA_INSTAGRAM_CLIENT_ID"] = ClientId, ["FENTA_INSTAGRAM_CLIENT_SECRET"] = ClientSecret,
+        ["FENTA_INSTAGRAM_AUTH_URL"] = BaseAddress.AbsoluteUri, ["FENTA_INSTAGRAM_API_URL"] = BaseAddress.AbsoluteUri,
+        ["FENTA_INSTAGRAM_GRAPH_URL"] = BaseAddress.AbsoluteUri, ["FENTA_INSTAGRAM_POLL_SECONDS"] = "2",
+    };
     /// <summary>The professional account's id (what /me's user_id answers and /{ig-user-id}/... takes).</summary>
     public const string UserId = "17841400000000001";
     /// <summary>The app-scoped id /me's id answers: not accepted where the professional account's id is needed.</summary>

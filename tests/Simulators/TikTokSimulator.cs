@@ -22,6 +22,14 @@ public sealed class TikTokSimulator : Simulator
 {
     public const string ClientId = "sim-tiktok-client-key";
     public const string ClientSecret = "sim-tiktok-client-secret";
+
+    /// <summary>The FENTA_TIKTOK_* settings that point the adapter here (client key and secret included; audited as <see cref="Audited"/> says).</summary>
+    public IReadOnlyDictionary<string, string> Settings() => new Dictionary<string, string>
+    {
+        ["FENTA_TIKTOK_CLIENT_ID"] = ClientId, ["FENTA_TIKTOK_CLIENT_SECRET"] = ClientSecret,
+        ["FENTA_TIKTOK_AUTH_URL"] = BaseAddress.AbsoluteUri, ["FENTA_TIKTOK_API_URL"] = BaseAddress.AbsoluteUri,
+        ["FENTA_TIKTOK_AUDITED"] = Audited ? "true" : "false",
+    };
     public const string OpenId = "sim-open-id-0001";
     public const long FiveMb = 5L * 1024 * 1024;
     public const long SixtyFourMb = 64L * 1024 * 1024;
