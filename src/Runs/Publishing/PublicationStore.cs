@@ -160,7 +160,7 @@ public static class PublicationStore
         cmd.Parameters.Add(new() { Value = status });
         cmd.Parameters.Add(new() { Value = phase ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = error is null ? DBNull.Value : JsonSerializer.Serialize(error, FentaJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        cmd.Parameters.Add(new() { Value = nextAttemptAt ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new() { Value = nextAttemptAt?.ToUniversalTime() ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new() { Value = attempts });
         cmd.Parameters.Add(new() { Value = videoId ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new() { Value = url ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -214,6 +214,6 @@ public static class PublicationStore
             """);
         cmd.Parameters.Add(new() { Value = publicationId });
         cmd.Parameters.Add(new() { Value = orgId ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return (string?)await cmd.ExecuteScalarAsync(ct);
+        return await cmd.ExecuteScalarAsync(ct) as string;
     }
 }

@@ -96,7 +96,9 @@ public sealed partial class TargetPublisher(NpgsqlDataSource db, IntegrationStor
         {
             return await FailAsync(target, e.Code, e.Message, ct);
         }
-        catch (Exception e) when (e is PublishingException or ProviderException or HttpRequestException or IOException or MediaException && !ct.IsCancellationRequested)
+        // Anything else (a platform's transient failure, or a fault of ours) is tried again a few times, then fails the target
+        // with its message, so no target waits for ever.
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             var code = e switch { PublishingException p => p.Code, ProviderException p => p.Code, _ => "PUBLISH_ERROR" };
             var attempts = target.Attempts + 1;
