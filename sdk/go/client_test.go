@@ -199,6 +199,19 @@ func TestAFileIsUploadedThroughTheSignedStorageLinkAndProbed(t *testing.T) {
 	equal(t, deleted == nil, true)
 }
 
+func TestCatalogListsAreReadAsArrays(t *testing.T) {
+	ctx, client := context.Background(), NewClient("")
+	nodes, err := client.Nodes.List(ctx)
+	must(t, err)
+	voices, err := client.Voices.List(ctx)
+	must(t, err)
+	models, err := client.Models.List(ctx)
+	must(t, err)
+	if len(nodes) == 0 || len(voices) == 0 || len(models) == 0 {
+		t.Fatalf("%d node types, %d voice providers, %d models", len(nodes), len(voices), len(models))
+	}
+}
+
 func TestPublishingPlatformsSayWhatTheyLackAndNothingIsPublishedYet(t *testing.T) {
 	ctx, client := context.Background(), NewClient("")
 	platforms, err := client.Integrations.Platforms(ctx)

@@ -346,24 +346,24 @@ func (s *WorkflowsService) Run(ctx context.Context, workflowID string, body any,
 type NodesService struct{ client *Client }
 
 // List calls GET /v1/nodes.
-func (s *NodesService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "nodes.list", []string{}, nil, opts)
+func (s *NodesService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "nodes.list", []string{}, opts)
 }
 
 // VoicesService holds the voices operations.
 type VoicesService struct{ client *Client }
 
 // List calls GET /v1/voices.
-func (s *VoicesService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "voices.list", []string{}, nil, opts)
+func (s *VoicesService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "voices.list", []string{}, opts)
 }
 
 // ModelsService holds the models operations.
 type ModelsService struct{ client *Client }
 
 // List calls GET /v1/models.
-func (s *ModelsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "models.list", []string{}, nil, opts)
+func (s *ModelsService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "models.list", []string{}, opts)
 }
 
 // Get calls GET /v1/models/{modelId}.
