@@ -497,7 +497,7 @@ var secretCatalog = [
   { name: 'tiktok-client-secret', setting: 'FENTA_TIKTOK_CLIENT_SECRET', api: true, orchestrations: true }
   { name: 'instagram-client-secret', setting: 'FENTA_INSTAGRAM_CLIENT_SECRET', api: true, orchestrations: true }
   // The key ring's certificate (base64 PKCS#12): both apps protect and read the platforms' tokens with the same ring.
-  { name: keyRing, setting: 'FENTA_KEY_RING_CERTIFICATE', api: true, orchestrations: true }
+  { name: 'fenta-key-ring', setting: 'FENTA_KEY_RING_CERTIFICATE', api: true, orchestrations: true }
 ]
 // The values this deployment carries: a given signing key (a rotation), else the generated one when the vault has none.
 var secretValues = {
@@ -514,14 +514,18 @@ var secretValues = {
   'tiktok-client-secret': tiktokClientSecret
   'instagram-client-secret': instagramClientSecret
   // Once, when the vault has none: a new certificate would leave the keys that protect the stored tokens unreadable.
-  '${keyRing}': keyRingCertificateInVault ? '' : keyRingCertificate
+  'fenta-key-ring': keyRingCertificateInVault ? '' : keyRingCertificate
 }
 var secretsToStore = filter(map(secretCatalog, s => { name: s.name, value: secretValues[s.name] }), s => !empty(s.value))
 
 resource secrets 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [for secret in secretsToStore: {
   parent: vault
   name: secret.name
-  properties: union({ value: secret.value }, secret.name == keyRing ? { contentType: 'application/x-pkcs12' } : {})
+  properties: {
+    value: secret.value
+    // The key ring's certificate is a PKCS#12 file (base64), as a Key Vault certificate's secret would be.
+    contentType: secret.name == keyRing ? 'application/x-pkcs12' : null
+  }
 }]
 
 // The secrets the apps reference: the signing key and the key ring's certificate always, the provider secrets the tenant
