@@ -13,7 +13,7 @@
 # environment). A secret left unset keeps the value Key Vault holds; the access-token signing key is generated into Key
 # Vault on the first deployment and never leaves it.
 #
-# Needs: the Azure CLI (2.60+, with Bicep), and Owner (or Contributor + User Access Administrator) on the resource group,
+# Needs: the Azure CLI (2.60+, with Bicep), openssl (the key ring's certificate, first deployment only), and Owner (or Contributor + User Access Administrator) on the resource group,
 # since the template assigns roles to the apps' identities. Nothing here needs Docker or a network path into the VNet:
 # images build in the registry, and the migrate job (inside the VNet, infra/migrate.sh) migrates the private database.
 set -euo pipefail
@@ -43,7 +43,9 @@ fi
 export FENTA_ENVIRONMENT FENTA_JWT_SIGNING_KEY FENTA_STRIPE_SECRET_KEY FENTA_STRIPE_WEBHOOK_SECRET FENTA_STRIPE_PRICE_STARTER FENTA_STRIPE_PRICE_PRO \
   FENTA_STRIPE_OVERAGE_PRICES_STARTER FENTA_STRIPE_OVERAGE_PRICES_PRO FENTA_STRIPE_METER_LLM_TOKENS FENTA_STRIPE_METER_KAI_CREDITS FENTA_STRIPE_METER_RENDER_SECONDS \
   FENTA_KIE_API_KEY FENTA_LLM_API_KEY FENTA_LLM_BASE_URL FENTA_TTS_API_KEY FENTA_TTS_BASE_URL FENTA_ASR_API_KEY FENTA_ASR_BASE_URL FENTA_PEXELS_API_KEY \
-  FENTA_SMTP_HOST FENTA_SMTP_PORT FENTA_SMTP_USERNAME FENTA_SMTP_PASSWORD FENTA_SMTP_FROM
+  FENTA_SMTP_HOST FENTA_SMTP_PORT FENTA_SMTP_USERNAME FENTA_SMTP_PASSWORD FENTA_SMTP_FROM \
+  FENTA_YOUTUBE_CLIENT_ID FENTA_YOUTUBE_CLIENT_SECRET FENTA_TIKTOK_CLIENT_ID FENTA_TIKTOK_CLIENT_SECRET FENTA_TIKTOK_AUDITED \
+  FENTA_INSTAGRAM_CLIENT_ID FENTA_INSTAGRAM_CLIENT_SECRET
 az account show >/dev/null 2>&1 || die "not signed in: run 'az login' (and 'az account set -s <subscription>')"
 
 # The Bicep version az builds with: the one the tests use (Directory.Packages.props), so what passed lint is what deploys.
@@ -72,6 +74,16 @@ vault=$(az keyvault list -g "$FENTA_RESOURCE_GROUP" --query "[?starts_with(name,
 export FENTA_JWT_SIGNING_KEY_IN_VAULT=false
 if [ -n "$deleted_vault" ] || { [ -n "$vault" ] && az resource show --ids "$vault/secrets/jwt-signing-key" -o none 2>/dev/null; }; then
   export FENTA_JWT_SIGNING_KEY_IN_VAULT=true
+fi
+
+# The certificate that encrypts the platforms' tokens' key ring, asked of the control plane as above: made once, before the
+# template, which stores it as the secret fenta-key-ring in the same deployment that grants the apps read access to it and
+# references it from their settings, so the apps never start without it. Never replaced: keys it encrypted need it.
+export FENTA_KEY_RING_CERTIFICATE_IN_VAULT=true FENTA_KEY_RING_CERTIFICATE=
+if [ -z "$deleted_vault" ] && ! { [ -n "$vault" ] && az resource show --ids "$vault/secrets/fenta-key-ring" -o none 2>/dev/null; }; then
+  say "making the key ring's certificate (stored in Key Vault as fenta-key-ring by the template; nothing kept on disk)"
+  FENTA_KEY_RING_CERTIFICATE=$(infra/key-ring-certificate.sh "$FENTA_ENVIRONMENT")
+  FENTA_KEY_RING_CERTIFICATE_IN_VAULT=false
 fi
 
 say "resource group $FENTA_RESOURCE_GROUP in $FENTA_LOCATION"

@@ -114,6 +114,27 @@ param smtpFrom string = ''
 @secure()
 param smtpPassword string = ''
 
+@description('Publishing (docs/deployment.md, "Publishing"): each platform app\'s client id (plain settings on both Function apps; empty: no setting). A platform without its id, or without its secret in providerSecrets, answers 409 naming the missing setting.')
+param youtubeClientId string = ''
+param tiktokClientId string = ''
+param instagramClientId string = ''
+@description('Whether TikTok audited the app (FENTA_TIKTOK_AUDITED): until then it may only post SELF_ONLY.')
+param tiktokAudited bool = false
+@description('The platforms\' client secrets; empty keeps what Key Vault holds (their names go in providerSecrets: youtube-client-secret, tiktok-client-secret, instagram-client-secret).')
+@secure()
+param youtubeClientSecret string = ''
+@secure()
+param tiktokClientSecret string = ''
+@secure()
+param instagramClientSecret string = ''
+
+@description('Whether Key Vault already holds fenta-key-ring, the certificate that encrypts the Data Protection key ring (infra/deploy.sh asks Azure). Once there it is never replaced: the tokens at rest depend on it.')
+param keyRingCertificateInVault bool
+
+@description('A base64 PKCS#12 certificate with its private key (no password) for the key ring, made by infra/key-ring-certificate.sh when the vault has none; stored only then.')
+@secure()
+param keyRingCertificate string = ''
+
 @description('Plain provider settings (not secrets): base URLs and Stripe price ids, as FENTA_* names (docs/configuration.md).')
 param apiSettings object = {}
 param orchestrationsSettings object = {}
@@ -142,6 +163,9 @@ var databaseName = 'fenta'
 var taskHubName = 'fentaweb'
 var renderRequests = 'render-requests'
 var renderResults = 'render-results'
+// The Data Protection key ring of the platforms' tokens (src/Runs/Publishing/TokenProtection.cs): blobs in the runtime
+// account, and the certificate that encrypts it, a Key Vault secret of that name.
+var keyRing = 'fenta-key-ring'
 var storageSuffix = environment().suffixes.storage
 
 // Built-in role definitions, each granted below only where an identity needs it.
@@ -317,6 +341,12 @@ resource renderRequestBlobs 'Microsoft.Storage/storageAccounts/blobServices/cont
   name: renderRequests
 }
 
+// The key ring: outside the database whose rows it protects; the apps add one blob per key.
+resource keyRingBlobs 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: runtimeBlobs
+  name: keyRing
+}
+
 resource runtimeQueues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: runtimeStorage
   name: 'default'
@@ -462,6 +492,12 @@ var secretCatalog = [
   { name: 'tts-api-key', setting: 'FENTA_TTS_API_KEY', api: false, orchestrations: true }
   { name: 'asr-api-key', setting: 'FENTA_ASR_API_KEY', api: false, orchestrations: true }
   { name: 'smtp-password', setting: 'FENTA_SMTP_PASSWORD', api: true, orchestrations: false }
+  // Publishing: the API connects accounts (code exchange, revocation), the workers refresh tokens, upload and read statistics.
+  { name: 'youtube-client-secret', setting: 'FENTA_YOUTUBE_CLIENT_SECRET', api: true, orchestrations: true }
+  { name: 'tiktok-client-secret', setting: 'FENTA_TIKTOK_CLIENT_SECRET', api: true, orchestrations: true }
+  { name: 'instagram-client-secret', setting: 'FENTA_INSTAGRAM_CLIENT_SECRET', api: true, orchestrations: true }
+  // The key ring's certificate (base64 PKCS#12): both apps protect and read the platforms' tokens with the same ring.
+  { name: 'fenta-key-ring', setting: 'FENTA_KEY_RING_CERTIFICATE', api: true, orchestrations: true }
 ]
 // The values this deployment carries: a given signing key (a rotation), else the generated one when the vault has none.
 var secretValues = {
@@ -474,18 +510,28 @@ var secretValues = {
   'tts-api-key': ttsApiKey
   'asr-api-key': asrApiKey
   'smtp-password': smtpPassword
+  'youtube-client-secret': youtubeClientSecret
+  'tiktok-client-secret': tiktokClientSecret
+  'instagram-client-secret': instagramClientSecret
+  // Once, when the vault has none: a new certificate would leave the keys that protect the stored tokens unreadable.
+  'fenta-key-ring': keyRingCertificateInVault ? '' : keyRingCertificate
 }
 var secretsToStore = filter(map(secretCatalog, s => { name: s.name, value: secretValues[s.name] }), s => !empty(s.value))
 
 resource secrets 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [for secret in secretsToStore: {
   parent: vault
   name: secret.name
-  properties: { value: secret.value }
+  properties: {
+    value: secret.value
+    // The key ring's certificate is a PKCS#12 file (base64), as a Key Vault certificate's secret would be.
+    contentType: secret.name == keyRing ? 'application/x-pkcs12' : null
+  }
 }]
 
-// The secrets the apps reference: the signing key always, the provider secrets the tenant lists. Chosen by name only,
-// never by whether this deployment carries a value, so a redeploy without the value keeps the setting.
-var referencedSecrets = filter(secretCatalog, s => s.name == 'jwt-signing-key' || contains(providerSecrets, s.name))
+// The secrets the apps reference: the signing key and the key ring's certificate always, the provider secrets the tenant
+// lists. Chosen by name only, never by whether this deployment carries a value, so a redeploy without the value keeps
+// the setting.
+var referencedSecrets = filter(secretCatalog, s => s.name == 'jwt-signing-key' || s.name == keyRing || contains(providerSecrets, s.name))
 
 resource referencedSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = [for secret in referencedSecrets: {
   parent: vault
@@ -659,6 +705,19 @@ resource secretsForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01
   dependsOn: [secrets]
 }]
 
+// The key ring's container, and nothing more, for both Function apps' token protection (they also hold Blob Data Owner
+// on the whole runtime account for their Functions host; this grant keeps the key ring's access explicit should that
+// ever be narrowed).
+resource keyRingForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in functionApps: {
+  name: guid(keyRingBlobs.id, identities[app].id, roles.blobDataContributor)
+  scope: keyRingBlobs
+  properties: {
+    principalId: identities[app].properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.blobDataContributor)
+  }
+}]
+
 // The render job publishes telemetry too (the migrate job only logs to its console, which the environment keeps).
 resource telemetryForFunctions 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for app in [api, orchestrations, render]: {
   name: guid(insights.id, identities[app].id, roles.monitoringMetricsPublisher)
@@ -760,6 +819,21 @@ func functionsSettings(clientId string, storageAccount string, storageSuffix str
 
 var assetsUrl = '${mediaStorage.properties.primaryEndpoints.blob}${assets.name}'
 var apiUrl = 'https://${names.api}.azurewebsites.net'
+// Publishing, on both Function apps: the API connects and disconnects accounts, the workers refresh, upload and read
+// statistics. The key ring (read with the identity AZURE_CLIENT_ID names) and its certificate (a Key Vault reference in
+// the secret settings) are the same for both, so either reads the tokens the other protected. Client ids given only;
+// the secrets are Key Vault references (secretCatalog).
+var publishingSettings = concat(
+  [
+    { name: 'FENTA_KEY_RING_URL', value: 'https://${runtimeStorage.name}.blob.${storageSuffix}/${keyRing}' }
+    { name: 'FENTA_TIKTOK_AUDITED', value: tiktokAudited ? 'true' : 'false' }
+  ],
+  filter([
+    { name: 'FENTA_YOUTUBE_CLIENT_ID', value: youtubeClientId }
+    { name: 'FENTA_TIKTOK_CLIENT_ID', value: tiktokClientId }
+    { name: 'FENTA_INSTAGRAM_CLIENT_ID', value: instagramClientId }
+  ], s => !empty(s.value)))
+
 // Mail settings of the API (its password is a Key Vault reference in apiSecretSettings); no host, no mail.
 var smtpSettings = empty(smtpHost) ? [] : [
   { name: 'FENTA_SMTP_HOST', value: smtpHost }
@@ -800,15 +874,17 @@ resource apiApp 'Microsoft.Web/sites@2024-04-01' = {
           postgres.properties.fullyQualifiedDomainName, databaseName, identities[api].name, apiDbPoolSize, assetsUrl),
         [
           { name: 'FENTA_TASK_HUB', value: taskHubName }
-          // Links in mails are built from this, never from a request's Host or X-Forwarded-Host.
+          // Links in mails are built from this, never from a request's Host or X-Forwarded-Host; so is the OAuth redirect
+          // URI each platform must have registered: <apiUrl>/v1/integrations/<platform>/callback.
           { name: 'FENTA_PUBLIC_URL', value: apiUrl }
         ],
+        publishingSettings,
         smtpSettings,
         map(items(apiSettings), s => { name: s.key, value: string(s.value) }),
         apiSecretSettings)
     }
   }
-  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, runtimeEndpointDns, vaultEndpointDns]
+  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, keyRingForFunctions, secretsForFunctions, telemetryForFunctions, secrets, runtimeEndpointDns, vaultEndpointDns]
 }
 
 resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
@@ -848,14 +924,17 @@ resource orchestrationsApp 'Microsoft.Web/sites@2024-04-01' = {
           { name: 'FENTA_STORAGE__credential', value: 'managedidentity' }
           { name: 'FENTA_STORAGE__clientId', value: identities[orchestrations].properties.clientId }
           { name: 'FENTA_WEBHOOK_SCHEDULE', value: '*/5 * * * * *' }
+          // Published videos' statistics, every ten minutes (each platform's own pace is kept inside).
+          { name: 'FENTA_PUBLICATION_STATS_SCHEDULE', value: '0 */10 * * * *' }
           // KIE.ai calls back the API.
           { name: 'FENTA_PUBLIC_URL', value: apiUrl }
         ],
+        publishingSettings,
         map(items(orchestrationsSettings), s => { name: s.key, value: string(s.value) }),
         orchestrationsSecretSettings)
     }
   }
-  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, secretsForFunctions, telemetryForFunctions, secrets, apiApp, runtimeEndpointDns, vaultEndpointDns]
+  dependsOn: [acrPull, runtimeForFunctions, mediaForFunctions, keyRingForFunctions, secretsForFunctions, telemetryForFunctions, secrets, apiApp, runtimeEndpointDns, vaultEndpointDns]
 }
 
 // Deployment goes through the registry and ARM, never FTP or the SCM site's basic auth: both off.

@@ -14,6 +14,10 @@ param recoverKeyVault = bool(readEnvironmentVariable('FENTA_RECOVER_KEY_VAULT', 
 // infra/deploy.sh asks Azure whether the vault holds the signing key; unknown, assume it does (a missing key then fails
 // closed at the app's start-up rather than being replaced).
 param jwtSigningKeyInVault = bool(readEnvironmentVariable('FENTA_JWT_SIGNING_KEY_IN_VAULT', 'true'))
+// Whether the vault holds fenta-key-ring, the key ring's certificate (deploy.sh and the azd hook ask Azure, and make one
+// with infra/key-ring-certificate.sh when it does not); unknown, assume it does, so a certificate is never replaced.
+param keyRingCertificateInVault = bool(readEnvironmentVariable('FENTA_KEY_RING_CERTIFICATE_IN_VAULT', 'true'))
+param keyRingCertificate = readEnvironmentVariable('FENTA_KEY_RING_CERTIFICATE', '')
 // The optional secrets this tenant uses, comma-separated Key Vault names (docs/configuration.md), e.g. kie-api-key,smtp-password.
 param providerSecrets = filter(split(readEnvironmentVariable('FENTA_PROVIDER_SECRETS', ''), ','), name => !empty(name))
 // The images: infra/deploy.sh sets FENTA_*_IMAGE; under azd, the image its last deploy pushed (azd saves it in its
@@ -31,6 +35,14 @@ param llmApiKey = readEnvironmentVariable('FENTA_LLM_API_KEY', '')
 param ttsApiKey = readEnvironmentVariable('FENTA_TTS_API_KEY', '')
 param asrApiKey = readEnvironmentVariable('FENTA_ASR_API_KEY', '')
 param pexelsApiKey = readEnvironmentVariable('FENTA_PEXELS_API_KEY', '')
+// Publishing: the platforms' app credentials (docs/deployment.md, "Publishing"); the secrets' names go in FENTA_PROVIDER_SECRETS.
+param youtubeClientId = readEnvironmentVariable('FENTA_YOUTUBE_CLIENT_ID', '')
+param youtubeClientSecret = readEnvironmentVariable('FENTA_YOUTUBE_CLIENT_SECRET', '')
+param tiktokClientId = readEnvironmentVariable('FENTA_TIKTOK_CLIENT_ID', '')
+param tiktokClientSecret = readEnvironmentVariable('FENTA_TIKTOK_CLIENT_SECRET', '')
+param tiktokAudited = bool(readEnvironmentVariable('FENTA_TIKTOK_AUDITED', 'false'))
+param instagramClientId = readEnvironmentVariable('FENTA_INSTAGRAM_CLIENT_ID', '')
+param instagramClientSecret = readEnvironmentVariable('FENTA_INSTAGRAM_CLIENT_SECRET', '')
 param smtpHost = readEnvironmentVariable('FENTA_SMTP_HOST', '')
 param smtpPort = int(readEnvironmentVariable('FENTA_SMTP_PORT', '587'))
 param smtpUsername = readEnvironmentVariable('FENTA_SMTP_USERNAME', '')

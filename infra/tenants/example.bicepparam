@@ -15,7 +15,15 @@ param mediaCorsOrigins = ['https://app.example.com']
 param alertActionGroupId = ''
 param recoverKeyVault = bool(readEnvironmentVariable('FENTA_RECOVER_KEY_VAULT', 'false'))
 param jwtSigningKeyInVault = bool(readEnvironmentVariable('FENTA_JWT_SIGNING_KEY_IN_VAULT', 'true'))
-param providerSecrets = ['kie-api-key', 'pexels-api-key']
+param keyRingCertificateInVault = bool(readEnvironmentVariable('FENTA_KEY_RING_CERTIFICATE_IN_VAULT', 'true'))
+param keyRingCertificate = readEnvironmentVariable('FENTA_KEY_RING_CERTIFICATE', '')
+param providerSecrets = ['kie-api-key', 'pexels-api-key', 'youtube-client-secret', 'tiktok-client-secret']
+// Publishing to YouTube and TikTok (this tenant's apps at Google and TikTok; ids are not secret).
+param youtubeClientId = '123456789012-example.apps.googleusercontent.com'
+param tiktokClientId = 'awexampleclientkey'
+param tiktokAudited = false
+param youtubeClientSecret = readEnvironmentVariable('FENTA_YOUTUBE_CLIENT_SECRET', '')
+param tiktokClientSecret = readEnvironmentVariable('FENTA_TIKTOK_CLIENT_SECRET', '')
 param jwtSigningKey = readEnvironmentVariable('FENTA_JWT_SIGNING_KEY', '')
 param kieApiKey = readEnvironmentVariable('FENTA_KIE_API_KEY', '')
 param pexelsApiKey = readEnvironmentVariable('FENTA_PEXELS_API_KEY', '')

@@ -75,22 +75,25 @@ type Client struct {
 	MaxRetries int
 	HTTP       *http.Client
 
-	Auth        *AuthService
-	Org         *OrgService
-	APIKeys     *APIKeysService
-	Templates   *TemplatesService
-	Workflows   *WorkflowsService
-	Nodes       *NodesService
-	Voices      *VoicesService
-	Models      *ModelsService
-	Jobs        *JobsService
-	Generations *GenerationsService
-	Assets      *AssetsService
-	Schedules   *SchedulesService
-	Webhooks    *WebhooksService
-	Usage       *UsageService
-	Billing     *BillingService
-	Enrichment  *EnrichmentService
+	Auth         *AuthService
+	Org          *OrgService
+	APIKeys      *APIKeysService
+	Templates    *TemplatesService
+	Workflows    *WorkflowsService
+	Nodes        *NodesService
+	Voices       *VoicesService
+	Models       *ModelsService
+	Jobs         *JobsService
+	Generations  *GenerationsService
+	Assets       *AssetsService
+	Schedules    *SchedulesService
+	Webhooks     *WebhooksService
+	Usage        *UsageService
+	Billing      *BillingService
+	Enrichment   *EnrichmentService
+	Integrations *IntegrationsService
+	Publications *PublicationsService
+	Analytics    *AnalyticsService
 }
 
 // Option changes a new client.
@@ -124,7 +127,7 @@ func NewClient(apiKey string, options ...Option) *Client {
 	c.Workflows, c.Nodes, c.Voices, c.Models = &WorkflowsService{c}, &NodesService{c}, &VoicesService{c}, &ModelsService{c}
 	c.Jobs, c.Generations, c.Assets, c.Schedules = &JobsService{c}, &GenerationsService{c}, &AssetsService{c}, &SchedulesService{c}
 	c.Webhooks, c.Usage, c.Billing = &WebhooksService{c}, &UsageService{c}, &BillingService{c}
-	c.Enrichment = &EnrichmentService{c}
+	c.Enrichment, c.Integrations, c.Publications, c.Analytics = &EnrichmentService{c}, &IntegrationsService{c}, &PublicationsService{c}, &AnalyticsService{c}
 	return c
 }
 
@@ -155,6 +158,19 @@ func WithIdempotencyKey(key string) CallOption {
 func WithCallOrg(orgID string) CallOption { return func(s *callSettings) { s.orgID = orgID } }
 
 func (c *Client) call(ctx context.Context, name string, values []string, body any, opts []CallOption) (Object, error) {
+	var answer Object
+	err := c.callInto(ctx, name, values, body, opts, &answer)
+	return answer, err
+}
+
+// callList calls an operation whose answer is a JSON array (GET /v1/nodes, /v1/integrations/platforms, ...).
+func (c *Client) callList(ctx context.Context, name string, values []string, opts []CallOption) ([]Object, error) {
+	var answer []Object
+	err := c.callInto(ctx, name, values, nil, opts, &answer)
+	return answer, err
+}
+
+func (c *Client) callInto(ctx context.Context, name string, values []string, body any, opts []CallOption, out any) error {
 	resource, method, _ := strings.Cut(name, ".")
 	verb, template, _ := strings.Cut(Operations[resource][method], " ")
 	i := 0
@@ -176,9 +192,7 @@ func (c *Client) call(ctx context.Context, name string, values []string, body an
 	if settings.orgID != "" {
 		headers.Set("X-Org-Id", settings.orgID)
 	}
-	var answer Object
-	err := c.Request(ctx, verb, path, settings.query, body, headers, settings.idempotencyKey, &answer)
-	return answer, err
+	return c.Request(ctx, verb, path, settings.query, body, headers, settings.idempotencyKey, out)
 }
 
 // Request calls any endpoint and decodes its JSON answer into out (left alone for 204).

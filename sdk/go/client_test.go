@@ -199,6 +199,67 @@ func TestAFileIsUploadedThroughTheSignedStorageLinkAndProbed(t *testing.T) {
 	equal(t, deleted == nil, true)
 }
 
+func TestCatalogListsAreReadAsArrays(t *testing.T) {
+	ctx, client := context.Background(), NewClient("")
+	nodes, err := client.Nodes.List(ctx)
+	must(t, err)
+	voices, err := client.Voices.List(ctx)
+	must(t, err)
+	models, err := client.Models.List(ctx)
+	must(t, err)
+	if len(nodes) == 0 || len(voices) == 0 || len(models) == 0 {
+		t.Fatalf("%d node types, %d voice providers, %d models", len(nodes), len(voices), len(models))
+	}
+}
+
+func TestPublishingPlatformsSayWhatTheyLackAndNothingIsPublishedYet(t *testing.T) {
+	ctx, client := context.Background(), NewClient("")
+	platforms, err := client.Integrations.Platforms(ctx)
+	must(t, err)
+	var names []string
+	for _, p := range platforms {
+		names = append(names, p["platform"].(string))
+		equal(t, p["configured"], false)
+		if setting, _ := p["missing_setting"].(string); !strings.HasPrefix(setting, "FENTA_") {
+			t.Fatalf("%s names no missing setting: %v", p["platform"], p)
+		}
+	}
+	equal(t, names, []string{"youtube", "tiktok", "instagram"})
+	_, err = client.Integrations.Connect(ctx, "instagram", Object{"return_to": "/settings/integrations"})
+	refused, ok := AsError(err)
+	if !ok || refused.Status != 409 || refused.Code != "PLATFORM_NOT_CONFIGURED" || !strings.Contains(refused.Detail, "FENTA_INSTAGRAM_CLIENT_") {
+		t.Fatalf("connecting an unconfigured platform: %v", err)
+	}
+	_, err = client.Integrations.Callback(ctx, "instagram", WithQuery(Query{"code": "c", "state": "never-issued"}))
+	if replayed, ok := AsError(err); !ok || replayed.Status != 400 {
+		t.Fatalf("a callback with an unknown state: %v", err)
+	}
+	integrations, err := client.Integrations.List(ctx)
+	must(t, err)
+	equal(t, len(integrations["data"].([]any)), 0)
+	_, err = client.Integrations.Disconnect(ctx, "int_missing")
+	if missing, ok := AsError(err); !ok || missing.Status != 404 {
+		t.Fatalf("disconnecting an unknown integration: %v", err)
+	}
+
+	publications, err := client.Publications.List(ctx)
+	must(t, err)
+	equal(t, len(publications["data"].([]any)), 0)
+	_, err = client.Publications.Publish(ctx, "job_missing", Object{"targets": []Object{{"integration_id": "int_missing"}}})
+	if missing, ok := AsError(err); !ok || missing.Status != 404 {
+		t.Fatalf("publishing an unknown job: %v", err)
+	}
+	overview, err := client.Analytics.Overview(ctx, WithQuery(Query{"from": time.Now().AddDate(0, 0, -7).UTC().Format(time.RFC3339)}))
+	must(t, err)
+	equal(t, overview["videos"], float64(0))
+	videos, err := client.Analytics.Videos(ctx)
+	must(t, err)
+	equal(t, len(videos), 0)
+	byPlatform, err := client.Analytics.Platforms(ctx)
+	must(t, err)
+	equal(t, len(byPlatform), 0)
+}
+
 func TestARateLimitedOrFailingCallIsRetriedWithTheSameIdempotencyKey(t *testing.T) {
 	var mu sync.Mutex
 	var keys []string

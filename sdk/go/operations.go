@@ -120,6 +120,26 @@ var Operations = map[string]map[string]string{
 	"enrichment": {
 		"generate": "POST /v1/enrichment/generate",
 	},
+	"integrations": {
+		"platforms":  "GET /v1/integrations/platforms",
+		"list":       "GET /v1/integrations",
+		"get":        "GET /v1/integrations/{integrationId}",
+		"connect":    "POST /v1/integrations/{platform}/connect",
+		"callback":   "GET /v1/integrations/{platform}/callback",
+		"options":    "GET /v1/integrations/{integrationId}/options",
+		"disconnect": "DELETE /v1/integrations/{integrationId}",
+	},
+	"publications": {
+		"publish": "POST /v1/jobs/{jobId}/publish",
+		"list":    "GET /v1/publications",
+		"get":     "GET /v1/publications/{publicationId}",
+		"cancel":  "POST /v1/publications/{publicationId}/cancel",
+	},
+	"analytics": {
+		"overview":  "GET /v1/analytics/overview",
+		"videos":    "GET /v1/analytics/videos",
+		"platforms": "GET /v1/analytics/platforms",
+	},
 }
 
 // AuthService holds the auth operations.
@@ -326,24 +346,24 @@ func (s *WorkflowsService) Run(ctx context.Context, workflowID string, body any,
 type NodesService struct{ client *Client }
 
 // List calls GET /v1/nodes.
-func (s *NodesService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "nodes.list", []string{}, nil, opts)
+func (s *NodesService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "nodes.list", []string{}, opts)
 }
 
 // VoicesService holds the voices operations.
 type VoicesService struct{ client *Client }
 
 // List calls GET /v1/voices.
-func (s *VoicesService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "voices.list", []string{}, nil, opts)
+func (s *VoicesService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "voices.list", []string{}, opts)
 }
 
 // ModelsService holds the models operations.
 type ModelsService struct{ client *Client }
 
 // List calls GET /v1/models.
-func (s *ModelsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
-	return s.client.call(ctx, "models.list", []string{}, nil, opts)
+func (s *ModelsService) List(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "models.list", []string{}, opts)
 }
 
 // Get calls GET /v1/models/{modelId}.
@@ -568,4 +588,85 @@ type EnrichmentService struct{ client *Client }
 // Generate calls POST /v1/enrichment/generate.
 func (s *EnrichmentService) Generate(ctx context.Context, body any, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "enrichment.generate", []string{}, body, opts)
+}
+
+// IntegrationsService holds the integrations operations: accounts connected on YouTube, TikTok and Instagram.
+type IntegrationsService struct{ client *Client }
+
+// Platforms calls GET /v1/integrations/platforms: each platform, whether it is configured (else the setting it
+// lacks), the scopes asked for and the videos it takes.
+func (s *IntegrationsService) Platforms(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "integrations.platforms", []string{}, opts)
+}
+
+// List calls GET /v1/integrations.
+func (s *IntegrationsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.list", []string{}, nil, opts)
+}
+
+// Get calls GET /v1/integrations/{integrationId}.
+func (s *IntegrationsService) Get(ctx context.Context, integrationID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.get", []string{integrationID}, nil, opts)
+}
+
+// Connect calls POST /v1/integrations/{platform}/connect: the answer's authorization_url is where to send the person.
+func (s *IntegrationsService) Connect(ctx context.Context, platform string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.connect", []string{platform}, body, opts)
+}
+
+// Callback calls GET /v1/integrations/{platform}/callback with the code and state of the platform's redirect
+// (WithQuery); a browser follows that redirect itself.
+func (s *IntegrationsService) Callback(ctx context.Context, platform string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.callback", []string{platform}, nil, opts)
+}
+
+// Options calls GET /v1/integrations/{integrationId}/options: what the account may post now.
+func (s *IntegrationsService) Options(ctx context.Context, integrationID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.options", []string{integrationID}, nil, opts)
+}
+
+// Disconnect calls DELETE /v1/integrations/{integrationId}.
+func (s *IntegrationsService) Disconnect(ctx context.Context, integrationID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "integrations.disconnect", []string{integrationID}, nil, opts)
+}
+
+// PublicationsService holds the publications operations.
+type PublicationsService struct{ client *Client }
+
+// Publish calls POST /v1/jobs/{jobId}/publish: a completed job's video to connected accounts (202, the publication).
+func (s *PublicationsService) Publish(ctx context.Context, jobID string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "publications.publish", []string{jobID}, body, opts)
+}
+
+// List calls GET /v1/publications.
+func (s *PublicationsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "publications.list", []string{}, nil, opts)
+}
+
+// Get calls GET /v1/publications/{publicationId}.
+func (s *PublicationsService) Get(ctx context.Context, publicationID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "publications.get", []string{publicationID}, nil, opts)
+}
+
+// Cancel calls POST /v1/publications/{publicationId}/cancel.
+func (s *PublicationsService) Cancel(ctx context.Context, publicationID string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "publications.cancel", []string{publicationID}, body, opts)
+}
+
+// AnalyticsService holds the analytics operations (query from and to: ISO 8601; the last 30 days by default).
+type AnalyticsService struct{ client *Client }
+
+// Overview calls GET /v1/analytics/overview.
+func (s *AnalyticsService) Overview(ctx context.Context, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "analytics.overview", []string{}, nil, opts)
+}
+
+// Videos calls GET /v1/analytics/videos.
+func (s *AnalyticsService) Videos(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "analytics.videos", []string{}, opts)
+}
+
+// Platforms calls GET /v1/analytics/platforms.
+func (s *AnalyticsService) Platforms(ctx context.Context, opts ...CallOption) ([]Object, error) {
+	return s.client.callList(ctx, "analytics.platforms", []string{}, opts)
 }

@@ -254,6 +254,40 @@ export declare class FentaWeb {
     /** POST /v1/enrichment/generate */
     generate(body?: Body, options?: CallOptions): Promise<any>;
   };
+  readonly integrations: {
+    /** GET /v1/integrations/platforms: each platform, whether it is configured (else the setting it lacks), its scopes and video rules. */
+    platforms(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/integrations */
+    list(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/integrations/{integrationId} */
+    get(integrationId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** POST /v1/integrations/{platform}/connect: the platform's authorization URL to send the person to. */
+    connect(platform: 'youtube' | 'tiktok' | 'instagram' | string, body?: Body, options?: CallOptions): Promise<any>;
+    /** GET /v1/integrations/{platform}/callback (the platform's redirect carries `code` and `state`; browsers follow it themselves). */
+    callback(platform: 'youtube' | 'tiktok' | 'instagram' | string, query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/integrations/{integrationId}/options: what the account may post now (privacy levels, longest video, modes). */
+    options(integrationId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** DELETE /v1/integrations/{integrationId} */
+    disconnect(integrationId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+  };
+  readonly publications: {
+    /** POST /v1/jobs/{jobId}/publish: a completed job's video to connected accounts; resolves to the publication (202). */
+    publish(jobId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+    /** GET /v1/publications */
+    list(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/publications/{publicationId} */
+    get(publicationId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** POST /v1/publications/{publicationId}/cancel */
+    cancel(publicationId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+  };
+  readonly analytics: {
+    /** GET /v1/analytics/overview (`from`, `to`: ISO 8601; the last 30 days by default) */
+    overview(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/analytics/videos */
+    videos(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/analytics/platforms */
+    platforms(query?: Query, options?: CallOptions): Promise<any>;
+  };
 }
 
 export default FentaWeb;

@@ -115,6 +115,26 @@ export const OPERATIONS = {
   enrichment: {
     generate: 'POST /v1/enrichment/generate',
   },
+  integrations: {
+    platforms: 'GET /v1/integrations/platforms',
+    list: 'GET /v1/integrations',
+    get: 'GET /v1/integrations/{integrationId}',
+    connect: 'POST /v1/integrations/{platform}/connect',
+    callback: 'GET /v1/integrations/{platform}/callback',
+    options: 'GET /v1/integrations/{integrationId}/options',
+    disconnect: 'DELETE /v1/integrations/{integrationId}',
+  },
+  publications: {
+    publish: 'POST /v1/jobs/{jobId}/publish',
+    list: 'GET /v1/publications',
+    get: 'GET /v1/publications/{publicationId}',
+    cancel: 'POST /v1/publications/{publicationId}/cancel',
+  },
+  analytics: {
+    overview: 'GET /v1/analytics/overview',
+    videos: 'GET /v1/analytics/videos',
+    platforms: 'GET /v1/analytics/platforms',
+  },
 };
 
 /** POSTs that create a job or a payment session: the client sends an Idempotency-Key, so a retried call never makes two. */

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using FentaWeb.Runs;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Infra.Tests;
 
@@ -262,7 +265,8 @@ public class TenantEnvironmentTests
     {
         var template = await TemplateAsync();
         var parameters = template.GetProperty("parameters");
-        foreach (var secret in new[] { "jwtSigningKey", "stripeSecretKey", "stripeWebhookSecret", "kieApiKey", "llmApiKey", "ttsApiKey", "asrApiKey", "pexelsApiKey", "smtpPassword" })
+        foreach (var secret in new[] { "jwtSigningKey", "stripeSecretKey", "stripeWebhookSecret", "kieApiKey", "llmApiKey", "ttsApiKey", "asrApiKey", "pexelsApiKey", "smtpPassword",
+                     "youtubeClientSecret", "tiktokClientSecret", "instagramClientSecret", "keyRingCertificate" })
         {
             Assert.Equal("securestring", parameters.GetProperty(secret).GetProperty("type").GetString());
             // A secret parameter is read in one place: the list of values stored as Key Vault secrets.
@@ -312,6 +316,8 @@ public class TenantEnvironmentTests
             ["renderResultsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', variables('names').runtimeStorage, 'default', variables('renderResults'))]", "variables('roles').queueDataContributor", "render"),
             ["requestBlobsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', variables('names').runtimeStorage, 'default', variables('renderRequests'))]", "variables('roles').blobDataContributor", "render"),
             ["assetsForRender"] = ("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', variables('names').mediaStorage, 'default', 'assets')]", "variables('roles').blobDataContributor", "render"),
+            // The key ring of the platforms' tokens: its container only.
+            ["keyRingForFunctions"] = ("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', variables('names').runtimeStorage, 'default', variables('keyRing'))]", "variables('roles').blobDataContributor", "functionApps"),
         };
         var assignments = Resources(template).Where(r => r.Resource.GetProperty("type").GetString() == "Microsoft.Authorization/roleAssignments").ToList();
         Assert.Equal(expected.Keys.Order(), assignments.Select(a => a.Name).Order());
@@ -435,6 +441,8 @@ public class TenantEnvironmentTests
         foreach (var workerOnly in new[] { "tts-api-key", "asr-api-key" }) Assert.Equal((false, true), catalog[workerOnly]);
         // The API's enrichment and the workers' script nodes call the same LLM.
         Assert.Equal((true, true), catalog["llm-api-key"]);
+        // Publishing: the API exchanges codes and revokes, the workers refresh, upload and read statistics; both share the key ring.
+        foreach (var both in new[] { "youtube-client-secret", "tiktok-client-secret", "instagram-client-secret", "fenta-key-ring" }) Assert.Equal((true, true), catalog[both]);
         // One grant per (secret, app that reads it), scoped to the secret.
         var grants = template.GetProperty("variables").GetProperty("secretGrants").GetString()!;
         Assert.Contains("if(variables('referencedSecrets')[lambdaVariables('i')].api, createArray(createObject('secret', lambdaVariables('i'), 'app', variables('api')))", grants);
@@ -450,7 +458,7 @@ public class TenantEnvironmentTests
         var template = await TemplateAsync();
         // Which settings reference Key Vault depends on names only: the signing key and the tenant's providerSecrets.
         var referenced = template.GetProperty("variables").GetProperty("referencedSecrets").GetString()!;
-        Assert.Equal("[filter(variables('secretCatalog'), lambda('s', or(equals(lambdaVariables('s').name, 'jwt-signing-key'), contains(parameters('providerSecrets'), lambdaVariables('s').name))))]", referenced);
+        Assert.Equal("[filter(variables('secretCatalog'), lambda('s', or(or(equals(lambdaVariables('s').name, 'jwt-signing-key'), equals(lambdaVariables('s').name, variables('keyRing'))), contains(parameters('providerSecrets'), lambdaVariables('s').name))))]", referenced);
         Assert.DoesNotContain("value", template.GetProperty("variables").GetProperty("secretCatalog").GetRawText());
         foreach (var settings in new[] { "apiSecretSettings", "orchestrationsSecretSettings" })
             Assert.DoesNotContain("secretValues", template.GetProperty("variables").GetProperty(settings).GetString());
@@ -635,5 +643,163 @@ public class TenantEnvironmentTests
         parameters = await ParametersAsync("main.bicepparam", new Dictionary<string, string>(deployed) { ["FENTA_RENDER_IMAGE"] = "reg.azurecr.io/fentaweb-render:abc" });
         Assert.Equal("reg.azurecr.io/fentaweb-render:abc", parameters.GetProperty("renderImage").GetProperty("value").GetString());
         Assert.True(File.Exists(Path.Combine(root, ".dockerignore")));
+    }
+
+    [Fact]
+    public async Task PublishingSettingsReachBothFunctionAppsAndTheKeyRingIsTheirsAlone()
+    {
+        var template = await TemplateAsync();
+        var variables = template.GetProperty("variables");
+        var publishing = variables.GetProperty("publishingSettings").GetString()!;
+        // The key ring: a container of the runtime account, by URL (the identity AZURE_CLIENT_ID names reads it).
+        Assert.Equal("fenta-key-ring", variables.GetProperty("keyRing").GetString());
+        Assert.Contains("createObject('name', 'FENTA_KEY_RING_URL', 'value', format('https://{0}.blob.{1}/{2}', variables('names').runtimeStorage, variables('storageSuffix'), variables('keyRing')))", publishing);
+        Assert.Contains("createObject('name', 'FENTA_TIKTOK_AUDITED', 'value', if(parameters('tiktokAudited'), 'true', 'false'))", publishing);
+        // Client ids are plain settings, present only when given (else the platform answers 409 naming the setting).
+        foreach (var (setting, parameter) in new[] { ("FENTA_YOUTUBE_CLIENT_ID", "youtubeClientId"), ("FENTA_TIKTOK_CLIENT_ID", "tiktokClientId"), ("FENTA_INSTAGRAM_CLIENT_ID", "instagramClientId") })
+        {
+            Assert.Contains($"createObject('name', '{setting}', 'value', parameters('{parameter}'))", publishing);
+            Assert.Equal("string", Param(template, parameter).GetProperty("type").GetString());
+        }
+        Assert.Contains("lambda('s', not(empty(lambdaVariables('s').value)))", publishing);
+        Assert.Equal("[format('{0}/{1}/{2}', variables('names').runtimeStorage, 'default', variables('keyRing'))]", Resource(template, "keyRingBlobs").GetProperty("name").GetString());
+        Assert.Equal("Microsoft.Storage/storageAccounts/blobServices/containers", Resource(template, "keyRingBlobs").GetProperty("type").GetString());
+
+        foreach (var app in new[] { "apiApp", "orchestrationsApp" })
+        {
+            var settings = Resource(template, app).GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString()!;
+            Assert.Contains("variables('publishingSettings')", settings);
+            // Both read the same ring, each with its own identity: AZURE_CLIENT_ID (in the settings both apps share).
+            Assert.Contains("variables('publishingSettings')", settings);
+            // The OAuth redirect URI is built from FENTA_PUBLIC_URL: the API's own origin.
+            Assert.Contains("createObject('name', 'FENTA_PUBLIC_URL', 'value', variables('apiUrl'))", settings);
+            Assert.Contains("keyRingForFunctions", Resource(template, app).GetProperty("dependsOn").GetRawText());
+        }
+        // The statistics timer runs in the orchestrations app only, every ten minutes.
+        Assert.Contains("createObject('name', 'FENTA_PUBLICATION_STATS_SCHEDULE', 'value', '0 */10 * * * *')",
+            Resource(template, "orchestrationsApp").GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString());
+        Assert.DoesNotContain("FENTA_PUBLICATION_STATS_SCHEDULE", Resource(template, "apiApp").GetRawText());
+        var shared = template.GetProperty("functions").EnumerateArray().SelectMany(ns => ns.GetProperty("members").EnumerateObject()).Single(f => f.Name == "functionsSettings").Value;
+        Assert.Contains(shared.GetProperty("output").GetProperty("value").EnumerateArray(),
+            e => e.GetProperty("name").GetString() == "AZURE_CLIENT_ID" && e.GetProperty("value").GetString() == "[parameters('clientId')]");
+
+        // The key ring's certificate: always referenced from Key Vault (its setting never depends on a value), read by both
+        // apps, stored only when the vault has none, as a PKCS#12 secret.
+        var catalog = variables.GetProperty("secretCatalog").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "fenta-key-ring");
+        Assert.Equal("FENTA_KEY_RING_CERTIFICATE", catalog.GetProperty("setting").GetString());
+        Assert.Contains("equals(lambdaVariables('s').name, variables('keyRing'))", variables.GetProperty("referencedSecrets").GetString());
+        Assert.Equal("[if(parameters('keyRingCertificateInVault'), '', parameters('keyRingCertificate'))]", variables.GetProperty("secretValues").GetProperty("fenta-key-ring").GetString());
+        Assert.Equal("securestring", Param(template, "keyRingCertificate").GetProperty("type").GetString());
+        Assert.False(Param(template, "keyRingCertificateInVault").TryGetProperty("defaultValue", out _));
+        Assert.Equal("[if(equals(variables('secretsToStore')[copyIndex()].name, variables('keyRing')), 'application/x-pkcs12', null())]",
+            Resource(template, "secrets").GetProperty("properties").GetProperty("contentType").GetString());
+        // The platforms' secrets are referenced when the tenant lists them, like every provider secret.
+        foreach (var (secret, setting) in new[] { ("youtube-client-secret", "FENTA_YOUTUBE_CLIENT_SECRET"), ("tiktok-client-secret", "FENTA_TIKTOK_CLIENT_SECRET"), ("instagram-client-secret", "FENTA_INSTAGRAM_CLIENT_SECRET") })
+            Assert.Equal(setting, variables.GetProperty("secretCatalog").EnumerateArray().Single(s => s.GetProperty("name").GetString() == secret).GetProperty("setting").GetString());
+
+        // The environment-driven parameters: unknown whether the vault holds it, assume it does (never replace it).
+        var parameters = await ParametersAsync("main.bicepparam", new Dictionary<string, string>
+        {
+            ["FENTA_YOUTUBE_CLIENT_ID"] = "123-yt.apps.googleusercontent.com", ["FENTA_TIKTOK_AUDITED"] = "true", ["FENTA_TIKTOK_CLIENT_SECRET"] = "tt-secret",
+        });
+        Assert.True(parameters.GetProperty("keyRingCertificateInVault").GetProperty("value").GetBoolean());
+        Assert.Equal("", parameters.GetProperty("keyRingCertificate").GetProperty("value").GetString());
+        Assert.Equal("123-yt.apps.googleusercontent.com", parameters.GetProperty("youtubeClientId").GetProperty("value").GetString());
+        Assert.True(parameters.GetProperty("tiktokAudited").GetProperty("value").GetBoolean());
+        Assert.Equal("tt-secret", parameters.GetProperty("tiktokClientSecret").GetProperty("value").GetString());
+        var example = await ParametersAsync("tenants/example.bicepparam", new Dictionary<string, string>());
+        Assert.True(example.GetProperty("keyRingCertificateInVault").GetProperty("value").GetBoolean());
+    }
+
+    /// <summary>infra/azd-preprovision.sh with stand-ins for az (a vault holding <paramref name="secrets"/>, or none) and azd (recording what it sets).</summary>
+    private static async Task<(int Exit, string Errors, Dictionary<string, string> Set)> PreprovisionAsync(string? vault, params string[] secrets)
+    {
+        var folder = Directory.CreateTempSubdirectory("fake-azd-").FullName;
+        try
+        {
+            var az = Path.Combine(folder, "az");
+            await File.WriteAllTextAsync(az, $$$"""
+                #!/usr/bin/env bash
+                case "$1 $2" in
+                  "keyvault list-deleted") ;;
+                  "keyvault list") echo "{{{vault}}}" ;;
+                  "resource show") for s in {{{string.Join(' ', secrets)}}}; do [ "$3 $4" = "--ids {{{vault}}}/secrets/$s" ] && exit 0; done; exit 3 ;;
+                esac
+                """);
+            var azd = Path.Combine(folder, "azd");
+            await File.WriteAllTextAsync(azd, $$$"""
+                #!/usr/bin/env bash
+                printf '%s\t%s\n' "$3" "$4" >> "{{{folder}}}/set"
+                """);
+            foreach (var tool in new[] { az, azd })
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var start = new ProcessStartInfo("sh") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Path.GetFullPath(Path.Combine(Infra, "..")) };
+            start.ArgumentList.Add("infra/azd-preprovision.sh");
+            start.Environment["PATH"] = folder + ":" + Environment.GetEnvironmentVariable("PATH");
+            start.Environment["AZURE_ENV_NAME"] = "acme-prod";
+            start.Environment.Remove("FENTA_ENVIRONMENT");
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            var set = File.Exists(Path.Combine(folder, "set"))
+                ? (await File.ReadAllLinesAsync(Path.Combine(folder, "set"))).Select(l => l.Split('\t')).ToDictionary(p => p[0], p => p[1]) : [];
+            return (process.ExitCode, await errors, set);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public async Task TheKeyRingCertificateIsMadeOnlyWhenTheVaultHasNoneBeforeTheTemplateAndDataProtectionReadsWithIt()
+    {
+        const string Vault = "/subscriptions/s/resourceGroups/rg-acme-prod/providers/Microsoft.KeyVault/vaults/kv-acmeprod-x";
+        // A vault that holds it: nothing made, nothing replaced.
+        var kept = await PreprovisionAsync(Vault, "jwt-signing-key", "fenta-key-ring");
+        Assert.True(kept.Exit == 0, kept.Errors);
+        Assert.Equal(("true", "true"), (kept.Set["FENTA_JWT_SIGNING_KEY_IN_VAULT"], kept.Set["FENTA_KEY_RING_CERTIFICATE_IN_VAULT"]));
+        Assert.False(kept.Set.ContainsKey("FENTA_KEY_RING_CERTIFICATE"));
+
+        // A vault from before publishing, and a first deployment (no vault): a certificate is made for the template to store.
+        foreach (var (vault, secrets) in new[] { (Vault, new[] { "jwt-signing-key" }), ((string?)"", Array.Empty<string>()) })
+        {
+            var made = await PreprovisionAsync(vault, secrets);
+            Assert.True(made.Exit == 0, made.Errors);
+            Assert.Equal("false", made.Set["FENTA_KEY_RING_CERTIFICATE_IN_VAULT"]);
+            AssertProtectsAndReadsTheKeyRing(made.Set["FENTA_KEY_RING_CERTIFICATE"]);
+        }
+
+        // deploy.sh: the same question and the same script, before the template; azd erases the certificate after provisioning.
+        var deploy = await File.ReadAllTextAsync(Path.Combine(Infra, "deploy.sh"));
+        Assert.Contains("az resource show --ids \"$vault/secrets/fenta-key-ring\"", deploy);
+        Assert.True(deploy.IndexOf("infra/key-ring-certificate.sh \"$FENTA_ENVIRONMENT\"", StringComparison.Ordinal) is var made2 and > 0
+            && made2 < deploy.IndexOf("az deployment group create", StringComparison.Ordinal));
+        Assert.Contains("readEnvironmentVariable('FENTA_KEY_RING_CERTIFICATE'", await File.ReadAllTextAsync(Path.Combine(Infra, "main.bicepparam")));
+        var yaml = await File.ReadAllTextAsync(Path.Combine(Infra, "..", "azure.yaml"));
+        Assert.Contains("  postprovision:\n    shell: sh\n    run: azd env set FENTA_KEY_RING_CERTIFICATE ''\n", yaml);
+    }
+
+    /// <summary>The certificate as the apps load it (TokenProtection): new keys encrypted to it, and read back by a second process with it.</summary>
+    private static void AssertProtectsAndReadsTheKeyRing(string base64)
+    {
+        using var certificate = X509CertificateLoader.LoadPkcs12(Convert.FromBase64String(base64), null);
+        Assert.True(certificate.HasPrivateKey);
+        Assert.Equal(3072, certificate.GetRSAPublicKey()!.KeySize);
+        var ring = Directory.CreateTempSubdirectory("key-ring-").FullName;
+        try
+        {
+            IDataProtector Protector()
+            {
+                var services = new ServiceCollection();
+                services.AddDataProtection().SetApplicationName("FentaWeb").PersistKeysToFileSystem(new DirectoryInfo(ring))
+                    .ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+                return services.BuildServiceProvider().GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+            }
+            var token = Protector().Protect("a token");
+            var key = System.IO.File.ReadAllText(Directory.GetFiles(ring).Single());
+            Assert.Contains("EncryptedData", key);
+            Assert.DoesNotContain("<masterKey", key, StringComparison.Ordinal);
+            Assert.Equal("a token", Protector().Unprotect(token));
+        }
+        finally { Directory.Delete(ring, recursive: true); }
     }
 }

@@ -102,6 +102,30 @@ test('a file is uploaded through the signed storage link and probed', async () =
   assert.equal(await client.assets.delete(asset.id), null);
 });
 
+test('publishing: the platforms say what they lack, an unconfigured one refuses to connect, and nothing is published yet', async () => {
+  const platforms = await client.integrations.platforms();
+  assert.deepEqual(platforms.map((p) => p.platform), ['youtube', 'tiktok', 'instagram']);
+  for (const p of platforms) {
+    assert.equal(p.configured, false);
+    assert.match(p.missing_setting, /^FENTA_[A-Z]+_CLIENT_(ID|SECRET)$/);
+  }
+  const refused = await client.integrations.connect('youtube', { return_to: '/settings/integrations' }).catch((e) => e);
+  assert.equal(refused.status, 409);
+  assert.equal(refused.code, 'PLATFORM_NOT_CONFIGURED');
+  assert.match(refused.detail, /FENTA_YOUTUBE_CLIENT_/);
+  const replayed = await client.integrations.callback('youtube', { code: 'c', state: 'never-issued' }).catch((e) => e);
+  assert.equal(replayed.status, 400);
+  assert.deepEqual((await client.integrations.list()).data, []);
+  assert.equal((await client.integrations.get('int_missing').catch((e) => e)).status, 404);
+
+  assert.deepEqual((await client.publications.list()).data, []);
+  assert.equal((await client.publications.get('pub_missing').catch((e) => e)).status, 404);
+  const overview = await client.analytics.overview({ from: new Date(Date.now() - 7 * 86_400_000) });
+  assert.equal(overview.videos, 0);
+  assert.deepEqual(await client.analytics.videos({ platform: 'tiktok' }), []);
+  assert.deepEqual(await client.analytics.platforms(), []);
+});
+
 test('a rate-limited or failing read is retried and a job creation keeps its idempotency key', async () => {
   const calls = [];
   const flaky = new FentaWeb({

@@ -116,6 +116,32 @@ class AgainstTheApi(unittest.TestCase):
         self.assertEqual(self.client.assets.get(asset["id"])["id"], asset["id"])
         self.assertIsNone(self.client.assets.delete(asset["id"]))
 
+    def test_publishing_platforms_say_what_they_lack_and_nothing_is_published_yet(self):
+        platforms = self.client.integrations.platforms()
+        self.assertEqual([p["platform"] for p in platforms], ["youtube", "tiktok", "instagram"])
+        for p in platforms:
+            self.assertFalse(p["configured"])
+            self.assertRegex(p["missing_setting"], r"^FENTA_[A-Z]+_CLIENT_(ID|SECRET)$")
+        with self.assertRaises(FentaWebError) as refused:
+            self.client.integrations.connect("tiktok", {"return_to": "/settings/integrations"})
+        self.assertEqual((refused.exception.status, refused.exception.code), (409, "PLATFORM_NOT_CONFIGURED"))
+        self.assertIn("FENTA_TIKTOK_CLIENT_", refused.exception.detail)
+        with self.assertRaises(FentaWebError) as replayed:
+            self.client.integrations.callback("tiktok", {"code": "c", "state": "never-issued"})
+        self.assertEqual(replayed.exception.status, 400)
+        self.assertEqual(self.client.integrations.list()["data"], [])
+        with self.assertRaises(FentaWebError) as missing:
+            self.client.integrations.options("int_missing")
+        self.assertEqual(missing.exception.status, 404)
+
+        self.assertEqual(self.client.publications.list({"status": "published"})["data"], [])
+        with self.assertRaises(FentaWebError) as missing:
+            self.client.publications.get("pub_missing")
+        self.assertEqual(missing.exception.status, 404)
+        self.assertEqual(self.client.analytics.overview()["videos"], 0)
+        self.assertEqual(self.client.analytics.videos({"platform": "youtube"}), [])
+        self.assertEqual(self.client.analytics.platforms({"to": "2030-01-01T00:00:00Z"}), [])
+
 
 class Offline(unittest.TestCase):
     def test_a_rate_limited_or_failing_call_is_retried_with_the_same_idempotency_key(self):
