@@ -22,8 +22,12 @@ public sealed partial class TargetPublisher(NpgsqlDataSource db, IntegrationStor
     IConfiguration config, TimeProvider clock, ILogger<TargetPublisher> logger)
 {
     public const int MaxAttempts = 5;
-    private static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan ReadLinkLifetime = TimeSpan.FromHours(1);
+
+    // How long a step's claim on its target outlives its last renewal, as for node items (FENTA_NODE_CLAIM_SECONDS, 30 s):
+    // a dead worker's target waits this long for the redelivered step.
+    private TimeSpan ClaimLease => TimeSpan.FromSeconds(
+        double.TryParse(config["FENTA_NODE_CLAIM_SECONDS"], CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 30);
 
     /// <summary>The longest a target waits before being stepped again (FENTA_PUBLISH_MAX_WAIT_SECONDS; none by default): a quota that resets at midnight is waited for in full.</summary>
     private double? MaxWait => double.TryParse(config["FENTA_PUBLISH_MAX_WAIT_SECONDS"], CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
@@ -37,7 +41,7 @@ public sealed partial class TargetPublisher(NpgsqlDataSource db, IntegrationStor
 
         var claim = Guid.NewGuid();
         // Another execution of this step holds it (a duplicate delivery): look again shortly.
-        if (!await PublicationStore.ClaimAsync(db, targetId, claim, ClaimLease, ct)) return new TargetProgress(false, target.Status, 5);
+        if (!await PublicationStore.ClaimAsync(db, targetId, claim, ClaimLease, ct)) return new TargetProgress(false, target.Status, Math.Max(1, ClaimLease.TotalSeconds / 3));
         using var renewing = new CancellationTokenSource();
         var renewal = RenewAsync(targetId, claim, renewing.Token);
         try
