@@ -30,7 +30,7 @@ test('connect three accounts, publish a video to them, see it in Publications an
   for (const name of PLATFORMS) {
     await page.getByRole('button', { name: `Connect a ${name} account` }).click();
     await page.waitForURL(/\/settings\/integrations/);
-    await expect(page.getByRole('status').filter({ hasText: `${name} connected` }).first()).toBeVisible();
+    await expect(page.getByRole('status').filter({ hasText: `${name} connected` })).toBeVisible();
     const accounts = page.getByRole('list', { name: `${name} accounts` });
     await expect(accounts.getByRole('listitem')).toHaveCount(1);
     await expect(accounts.getByText('active', { exact: true })).toBeVisible();
@@ -86,7 +86,10 @@ test('connect three accounts, publish a video to them, see it in Publications an
   await expect(dialog.getByText(/AI writes (left|this month)/)).toBeVisible({ timeout: 60_000 });
   await expect(dialog.getByLabel('Title', { exact: true })).not.toHaveValue('');
   await expect(dialog.getByRole('group', { name: /^TikTok · / }).getByLabel('TikTok title')).not.toHaveValue('');
+  // Tall enough for the whole dialog in the picture.
+  await page.setViewportSize({ width: 1280, height: 1900 });
   await shot(page, 'publish-dialog');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.url().endsWith(`/v1/jobs/${jobId}/publish`) && r.request().method() === 'POST'),

@@ -29,7 +29,7 @@ function RangePicker({ value, onChange }: { value: RangeDays; onChange: (d: Rang
           aria-checked={value === d}
           onClick={() => onChange(d)}
           className={cn(
-            'rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500',
+            'whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500',
             value === d ? 'bg-white text-neutral-900 shadow-sm' : 'text-neutral-600 hover:text-neutral-900',
           )}
         >

@@ -17,6 +17,7 @@ import { formatDateTime } from '@/lib/format';
 import {
   accountFields,
   formatHashtags,
+  handleText,
   MODE_LABELS,
   placeErrors,
   platformName,
@@ -231,7 +232,7 @@ export function PublishDialog({ jobId, defaultTitle, onClose }: { jobId: string;
                 <Checkbox
                   key={a.id}
                   label={`${platformName(a.platform)} · ${a.account.name}`}
-                  hint={a.status === 'active' ? a.account.handle ?? undefined : `Connect it again: ${a.status_reason ?? 'the platform no longer accepts its grant'}`}
+                  hint={a.status === 'active' ? (a.account.handle ? handleText(a.account.handle) : undefined) : `Connect it again: ${a.status_reason ?? 'the platform no longer accepts its grant'}`}
                   disabled={a.status !== 'active'}
                   checked={selected.includes(a.id)}
                   onChange={(e) => setSelected((s) => (e.target.checked ? [...s, a.id] : s.filter((x) => x !== a.id)))}

@@ -12,6 +12,11 @@ export function platformName(platform: string): string {
   return NAMES[platform] ?? platform.charAt(0).toUpperCase() + platform.slice(1);
 }
 
+/** "creator" or "@creator" → "@creator". */
+export function handleText(handle: string): string {
+  return handle.startsWith('@') ? handle : `@${handle}`;
+}
+
 /** Privacy levels as people read them (the API answers each platform's own values). */
 const PRIVACY_LABELS: Record<string, string> = {
   public: 'Public',

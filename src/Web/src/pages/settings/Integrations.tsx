@@ -12,7 +12,7 @@ import { Alert, Badge, Button, Card, CardContent, CardDescription, CardHeader, C
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { useToast } from '@/components/ui/toast';
 import { formatDateTime } from '@/lib/format';
-import { connectResult, platformName, publishTone, statusText } from '../publishing/model';
+import { connectResult, handleText, platformName, publishTone, statusText } from '../publishing/model';
 import { PlatformMark } from '../publishing/parts';
 import { pubKeys, useIntegrations, usePlatforms } from '../publishing/queries';
 
@@ -30,7 +30,9 @@ function useConnect() {
 }
 
 function Avatar({ account }: { account: Integration['account'] }) {
-  if (account.avatar_url) return <img src={account.avatar_url} alt="" className="size-9 shrink-0 rounded-full bg-neutral-100 object-cover" />;
+  const [broken, setBroken] = useState(false);
+  if (account.avatar_url && !broken)
+    return <img src={account.avatar_url} alt="" onError={() => setBroken(true)} className="size-9 shrink-0 rounded-full bg-neutral-100 object-cover" />;
   return (
     <span aria-hidden="true" className="flex size-9 shrink-0 items-center justify-center rounded-full bg-neutral-200 text-sm font-semibold text-neutral-600">
       {account.name.charAt(0).toUpperCase()}
@@ -48,7 +50,7 @@ function AccountRow({ integration: i, canWrite, onDisconnect }: { integration: I
         <div className="min-w-0">
           <p className="flex flex-wrap items-center gap-2 text-sm">
             <span className="font-medium">{i.account.name}</span>
-            {i.account.handle && <span className="text-neutral-500">{i.account.handle.startsWith('@') ? i.account.handle : `@${i.account.handle}`}</span>}
+            {i.account.handle && <span className="text-neutral-500">{handleText(i.account.handle)}</span>}
             <Badge tone={publishTone(i.status)}>{statusText(i.status)}</Badge>
           </p>
           {reconnect && i.status_reason && <p className="text-xs text-amber-800">{i.status_reason}</p>}
@@ -133,7 +135,6 @@ export default function Integrations() {
     const result = connectResult(search);
     if (!result) return;
     setBanner(result);
-    toast({ title: result.title, description: result.text, tone: result.tone === 'success' ? 'success' : 'error' });
     void qc.invalidateQueries({ queryKey: pubKeys.integrations });
     setSearch({}, { replace: true });
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -165,7 +166,7 @@ export default function Integrations() {
       )}
       {!canWrite && <Alert tone="info">Editors and above connect and disconnect accounts.</Alert>}
       {(platforms.isPending || integrations.isPending) && (
-        <div className="grid gap-4 lg:grid-cols-3" aria-busy="true">
+        <div className="grid gap-4" aria-busy="true">
           <Skeleton className="h-40" />
           <Skeleton className="h-40" />
           <Skeleton className="h-40" />
@@ -174,7 +175,7 @@ export default function Integrations() {
       {platforms.isError && <ErrorState error={platforms.error} onRetry={() => platforms.refetch()} />}
       {integrations.isError && <ErrorState error={integrations.error} onRetry={() => integrations.refetch()} />}
       {platforms.data && integrations.data && (
-        <div className="grid items-start gap-4 lg:grid-cols-3">
+        <div className="grid gap-4">
           {platforms.data.map((p) => (
             <PlatformCard key={p.platform} platform={p} accounts={list.filter((i) => i.platform === p.platform)} canWrite={canWrite} onDisconnect={setLeaving} />
           ))}
