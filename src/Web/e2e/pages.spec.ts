@@ -84,6 +84,9 @@ test('every page: screenshots at both sizes, no serious or critical axe violatio
     ['settings-members', '/settings/members', (p) => p.getByRole('list', { name: 'Members' })],
     ['settings-api-keys', '/settings/api-keys', (p) => p.getByRole('heading', { name: 'API keys' })],
     ['settings-webhooks', '/settings/webhooks', (p) => p.getByRole('heading', { name: 'Webhooks' })],
+    ['settings-integrations', '/settings/integrations', (p) => p.getByRole('heading', { name: 'Connected accounts' })],
+    ['publications', '/publications', h1('Publications')],
+    ['analytics', '/analytics', (p) => p.getByRole('figure', { name: /^Views per day/ })],
     ['not-found', '/no-such-page', h1('Page not found')],
   ];
   for (const [name, path, ready] of pages) {

@@ -19,6 +19,8 @@ export const PORTS = {
   FENTA_AZURITE_TABLE_PORT: port('FENTA_E2E_AZURITE_TABLE_PORT', 10012),
   FENTA_MAILDEV_SMTP_PORT: port('FENTA_E2E_MAILDEV_SMTP_PORT', 1035),
   FENTA_MAILDEV_WEB_PORT: port('FENTA_E2E_MAILDEV_WEB_PORT', 1090),
+  // The publishing platforms' sandboxes (YouTube, TikTok, Instagram) take this port and the two after it.
+  FENTA_SANDBOX_PORT: port('FENTA_E2E_SANDBOX_PORT', 18091),
 };
 
 /** True when the tests use a stack somebody else started (FENTA_E2E_URL). */

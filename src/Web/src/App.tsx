@@ -23,6 +23,8 @@ const Templates = lazy(() => import('@/pages/templates'));
 const Schedules = lazy(() => import('@/pages/schedules'));
 const Billing = lazy(() => import('@/pages/billing'));
 const Settings = lazy(() => import('@/pages/settings'));
+const Publications = lazy(() => import('@/pages/publishing'));
+const Analytics = lazy(() => import('@/pages/analytics'));
 const NotFound = lazy(() => import('@/pages/NotFound'));
 
 export function makeQueryClient() {
@@ -93,6 +95,8 @@ export function AppRoutes() {
         <Route path="/templates/*" element={<Templates />} />
         <Route path="/schedules/*" element={<Schedules />} />
         <Route path="/billing/*" element={<Billing />} />
+        <Route path="/publications/*" element={<Publications />} />
+        <Route path="/analytics" element={<Analytics />} />
         <Route path="/settings/*" element={<Settings />} />
         <Route path="*" element={<NotFound />} />
       </Route>

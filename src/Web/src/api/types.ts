@@ -44,3 +44,18 @@ export function numOrNull(value: number | string | null | undefined): number | n
   const n = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(n) ? n : null;
 }
+
+// Publishing (issue 28): connected accounts, publications, enrichment, analytics.
+export type PlatformInfo = Schemas['PlatformDto'];
+export type Integration = Schemas['IntegrationDto'];
+export type CreatorOptions = Schemas['CreatorOptionsDto'];
+export type Publication = Schemas['PublicationDto'];
+export type PublicationTarget = Schemas['PublicationTargetDto'];
+export type PublishBody = Schemas['PublishRequestBody'];
+export type PublishTarget = Schemas['PublishTargetRequest'];
+export type Enrichment = Schemas['EnrichmentDto'];
+export type EnrichmentItem = Schemas['EnrichmentItemDto'];
+export type Counters = Schemas['Counters'];
+export type AnalyticsOverview = Schemas['AnalyticsOverview'];
+export type AnalyticsVideo = Schemas['AnalyticsVideo'];
+export type AnalyticsPlatform = Schemas['AnalyticsPlatform'];

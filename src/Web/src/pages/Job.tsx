@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, Ban, CheckCircle2, Circle, Code2, Copy, Download, FileText, ImageIcon, Loader2, RotateCcw, XCircle } from 'lucide-react';
+import { ArrowLeft, Ban, CheckCircle2, Circle, Code2, Copy, Download, FileText, ImageIcon, Loader2, RotateCcw, Send, XCircle } from 'lucide-react';
 import { api } from '@/api/client';
 import { errorMessage, unwrap } from '@/api/problem';
 import { keys, sortNodes, useJob } from '@/api/queries';
@@ -17,6 +17,8 @@ import { jobRequest, toCurl, toFetch, toPython } from '@/lib/apiCall';
 import { cn } from '@/lib/cn';
 import { formatDateTime, formatDuration, formatNumber, formatUsd, isFinished } from '@/lib/format';
 import { CostFigures } from '@/components/CostFigures';
+import { PublishDialog } from '@/pages/publishing/PublishDialog';
+import { JobPublications } from '@/pages/publishing/JobPublications';
 
 function NodeIcon({ status }: { status: string }) {
   if (status === 'succeeded' || status === 'completed') return <CheckCircle2 className="size-5 text-emerald-600" aria-hidden="true" />;
@@ -239,6 +241,7 @@ export default function JobPage() {
   const toast = useToast();
   const job = useJob(id);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState(false);
   const canWrite = hasRole(me, 'editor');
 
   const cancel = useMutation({
@@ -312,6 +315,11 @@ export default function JobPage() {
                 <RotateCcw aria-hidden="true" /> Retry
               </Button>
             )}
+            {canWrite && j.status === 'completed' && j.result?.video_url && (
+              <Button onClick={() => setPublishing(true)}>
+                <Send aria-hidden="true" /> Publish
+              </Button>
+            )}
             <ApiCallDialog job={j} />
           </>
         }
@@ -345,6 +353,7 @@ export default function JobPage() {
             <EmptyState title="No video in the result">This job finished without a rendered video (its workflow has no render step).</EmptyState>
           )}
           <Player job={j} />
+          {j.status === 'completed' && <JobPublications jobId={j.id} canWrite={canWrite} />}
           <Card>
             <CardHeader>
               <CardTitle>Steps</CardTitle>
@@ -386,6 +395,7 @@ export default function JobPage() {
           </Card>
         </div>
       </div>
+      {publishing && <PublishDialog jobId={j.id} defaultTitle={title} onClose={() => setPublishing(false)} />}
     </>
   );
 }

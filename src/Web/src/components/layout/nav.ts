@@ -1,4 +1,4 @@
-import { BarChart3, CalendarClock, Clapperboard, FolderOpen, LayoutDashboard, LayoutTemplate, PlusCircle, Settings, type LucideIcon } from 'lucide-react';
+import { BarChart3, CalendarClock, Clapperboard, FolderOpen, LayoutDashboard, LayoutTemplate, PlusCircle, Send, Settings, TrendingUp, type LucideIcon } from 'lucide-react';
 
 export type NavItem = { to: string; label: string; icon: LucideIcon };
 
@@ -10,6 +10,8 @@ export const NAV: NavItem[] = [
   { to: '/assets', label: 'Assets', icon: FolderOpen },
   { to: '/templates', label: 'Templates', icon: LayoutTemplate },
   { to: '/schedules', label: 'Schedules', icon: CalendarClock },
+  { to: '/publications', label: 'Publications', icon: Send },
+  { to: '/analytics', label: 'Analytics', icon: TrendingUp },
   { to: '/billing', label: 'Usage & billing', icon: BarChart3 },
   { to: '/settings', label: 'Settings', icon: Settings },
 ];

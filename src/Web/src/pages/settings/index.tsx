@@ -1,4 +1,4 @@
-// Settings: members and invitations, API keys, webhooks (with their deliveries). Each section is a sub-route.
+// Settings: members and invitations, API keys, webhooks (with their deliveries), connected accounts. Each section is a sub-route.
 import { lazy, Suspense } from 'react';
 import { Navigate, NavLink, Route, Routes } from 'react-router';
 import { PageHeader } from '@/components/ui';
@@ -7,6 +7,7 @@ import { cn } from '@/lib/cn';
 import Members from './Members';
 import ApiKeys from './ApiKeys';
 import Webhooks from './Webhooks';
+import Integrations from './Integrations';
 
 const WebhookDetail = lazy(() => import('./WebhookDetail'));
 
@@ -14,6 +15,7 @@ const SECTIONS = [
   { to: 'members', label: 'Members' },
   { to: 'api-keys', label: 'API keys' },
   { to: 'webhooks', label: 'Webhooks' },
+  { to: 'integrations', label: 'Connected accounts' },
 ];
 
 function SectionNav() {
@@ -43,7 +45,7 @@ function SectionNav() {
 export default function Settings() {
   return (
     <>
-      <PageHeader title="Settings" description="Your organization's members, API keys and webhooks." />
+      <PageHeader title="Settings" description="Your organization's members, API keys, webhooks and connected accounts." />
       <SectionNav />
       <Suspense fallback={<Loading />}>
         <Routes>
@@ -52,6 +54,7 @@ export default function Settings() {
           <Route path="api-keys" element={<ApiKeys />} />
           <Route path="webhooks" element={<Webhooks />} />
           <Route path="webhooks/:id" element={<WebhookDetail />} />
+          <Route path="integrations" element={<Integrations />} />
           <Route path="*" element={<Navigate to="members" replace />} />
         </Routes>
       </Suspense>

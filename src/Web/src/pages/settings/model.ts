@@ -48,6 +48,8 @@ export const WEBHOOK_EVENTS = [
   'workflow.run.finished',
   'render.succeeded',
   'render.failed',
+  'publication.succeeded',
+  'publication.failed',
 ] as const;
 /** Subscribes to every event, including ones added later. */
 export const ALL_EVENTS = '*';
