@@ -34,6 +34,8 @@ public class GraphValidatorTests
             "Input.Upload", "Input.Stock", "Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo",
             "Script.Generate", "Script.Transform", "Voice.TTS", "Audio.Mix", "Subtitle.Auto", "Edit.Timeline",
             "Output.Render", "Output.Download", "Schedule.Cron",
+            // Seed 003's publishing, as a node.
+            "Output.Publish",
         ];
         Assert.Equal(seedTypes.Order(), NodeCatalog.All.Select(d => d.Type).Order());
     }

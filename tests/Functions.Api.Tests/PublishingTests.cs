@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FentaWeb.Simulators;
+using FentaWeb.Runs.Publishing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FentaWeb.Api.Tests;
 
@@ -20,9 +22,13 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         public TikTokSimulator TikTok { get; } = new();
         public InstagramSimulator Instagram { get; } = new();
 
+        /// <summary>What the API and the worker log, HttpClient's request lines included, to look for tokens in.</summary>
+        public CapturedLogs Logs { get; } = new();
+
         protected override bool RunsWorker => true;
         protected override bool RunsRenderer => true;
-        protected override void ConfigureWorker(IServiceCollection services) { }
+        protected override void ConfigureWorker(IServiceCollection services) => services.AddSingleton<ILoggerProvider>(Logs);
+        protected override void ConfigureApi(IServiceCollection services) => services.AddSingleton<ILoggerProvider>(Logs);
 
         protected override async Task BeforeStartAsync()
         {
@@ -34,10 +40,16 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         private Dictionary<string, string?> Platforms() => YouTube.Settings().Concat(TikTok.Settings()).Concat(Instagram.Settings())
             .ToDictionary(s => s.Key, s => (string?)s.Value);
 
-        protected override IReadOnlyDictionary<string, string?> ApiSettings => Platforms();
+        protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>(Platforms())
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:System.Net.Http"] = "Trace",
+        };
 
         protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>(Platforms())
         {
+            ["Logging:LogLevel:FentaWeb"] = "Information",
+            ["Logging:LogLevel:System.Net.Http"] = "Trace",
             ["FENTA_STOCK_DIR"] = Path.Combine(LocalFolder, "stock-library"),
             ["FENTA_STOCK_CLIPS"] = "6",
             // A quota that resets at Pacific midnight is looked at again every 2 s here.
@@ -181,11 +193,31 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         Assert.Equal(posted.Id, Assert.Single(videos.EnumerateArray()).GetProperty("url").GetString()!.Split('/')[^1]);
         await (await client.GetAsync("/v1/analytics/overview?from=yesterday")).ReadProblemAsync(400, "VALIDATION_FAILED");
 
+        // The platforms' tokens (read back from their protected form) are in no log line and no answer.
+        using var keys = new ServiceCollection().AddTokenProtection(key => host.Storage.GetValueOrDefault(key)).BuildServiceProvider();
+        var vault = keys.GetRequiredService<TokenVault>();
+        var answers = (await (await client.GetAsync("/v1/integrations")).Content.ReadAsStringAsync()) + await (await client.GetAsync($"/v1/publications?job_id={jobId}")).Content.ReadAsStringAsync();
+        foreach (var id in new[] { youtube, tiktok, instagram })
+        {
+            await using var read = host.Db.CreateCommand("SELECT credentials FROM integrations WHERE id = $1");
+            read.Parameters.Add(new() { Value = id });
+            var tokens = vault.Unprotect((string)(await read.ExecuteScalarAsync())!);
+            foreach (var token in new[] { tokens.AccessToken, tokens.RefreshToken }.OfType<string>())
+            {
+                Assert.DoesNotContain(host.Logs.Lines, line => line.Contains(token, StringComparison.Ordinal));
+                Assert.DoesNotContain(token, answers);
+            }
+        }
+        Assert.Contains(host.Logs.Lines, line => line.Contains("/upload/youtube/v3/videos", StringComparison.Ordinal)); // the uploads were logged
+
         // Another org cannot see or cancel the publication.
         var stranger = (await host.RegisterAsync()).Client();
         await (await stranger.GetAsync($"/v1/publications/{nodePublication}")).ReadProblemAsync(404, "NOT_FOUND");
         await (await stranger.PostAsync($"/v1/publications/{nodePublication}/cancel", null)).ReadProblemAsync(404, "NOT_FOUND");
         await (await stranger.PostAsJsonAsync($"/v1/jobs/{jobId}/publish", new { title = "x", targets = new object[] { new { integration_id = youtube } } })).ReadProblemAsync(404, "NOT_FOUND");
+        // Nor name this org's account in a workflow of its own.
+        var foreignGraph = await stranger.PostAsJsonAsync("/v1/jobs", new { graph = Graph(new { integration_ids = new[] { youtube } }) });
+        Assert.Contains("graph.nodes[6].params.integration_ids[0]", (await foreignGraph.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public class FunctionListTests
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FENTA_WEBHOOK_SCHEDULE"] = "*/5 * * * * *", ["FENTA_PUBLICATION_STATS_SCHEDULE"] = "0 */10 * * * *" }).Build();
         var timers = LocalTriggers.All.Where(t => t.Timer is not null).ToList();
 
-        Assert.Equal(5, timers.Count);
+        Assert.Equal(6, timers.Count);
         foreach (var timer in timers)
         {
             var schedule = Cronos.CronExpression.TryParse(LocalTriggers.ResolveSchedule(timer.Timer!.Schedule, settings), Cronos.CronFormat.IncludeSeconds, out _);

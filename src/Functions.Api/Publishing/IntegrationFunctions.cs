@@ -54,9 +54,9 @@ public sealed class IntegrationFunctions(FentaDb db, NpgsqlDataSource dataSource
 {
     private static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
 
-    [Function(nameof(ListPlatforms)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
+    [Function(nameof(DescribePlatforms)), Access(OrgRole.Viewer, Scopes.WorkflowsRead),
      EndpointSummary("The publishing platforms: whether this deployment is configured for each (else the setting it lacks), the scopes asked for, and the videos each takes.")]
-    public Ok<List<PlatformDto>> ListPlatforms([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/integrations/platforms")] HttpRequest request) =>
+    public Ok<List<PlatformDto>> DescribePlatforms([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/integrations/platforms")] HttpRequest request) =>
         TypedResults.Ok(platforms.All.OrderBy(p => Platforms.All.ToList().IndexOf(p.Name))
             .Select(p => new PlatformDto(p.Name, p.MissingSetting is null, p.MissingSetting, p.Scopes, ConstraintsDto.From(p.Constraints))).ToList());
 

@@ -119,23 +119,26 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
     /// </summary>
     private async Task<NodeOutcome> PublishAsync(RunStep node, NodeCall call)
     {
-        var filed = await context.CallActivityAsync<FiledPublication>(nameof(FilePublication), call);
-        if (filed.PublicationId is not { } publication) return filed.Instead!;
-        _generations.Add(publication);
+        string? publication = null;
         try
         {
+            var filed = await context.CallActivityAsync<FiledPublication>(nameof(FilePublication), call);
+            if (filed.PublicationId is null) return filed.Instead!;
+            publication = filed.PublicationId;
+            _generations.Add(publication);
             await context.CallSubOrchestratorAsync<string>(nameof(PublishRun), publication, new SubOrchestrationOptions { InstanceId = publication });
+            return await context.CallActivityAsync<NodeOutcome>(nameof(RecordPublication), new PublishedItem(call, publication));
         }
         catch (TaskFailedException e)
         {
+            // Filing, the publication's orchestration or the recording broke (a bug, the database away): the item fails with its error.
             return await context.CallActivityAsync<NodeOutcome>(nameof(RecordOutcome),
                 new RecordedOutcome(call, NodeOutcome.Failure(call.Item, "ACTIVITY_ERROR", e.FailureDetails.ErrorMessage)));
         }
         finally
         {
-            _generations.Remove(publication);
+            if (publication is not null) _generations.Remove(publication);
         }
-        return await context.CallActivityAsync<NodeOutcome>(nameof(RecordPublication), new PublishedItem(call, publication));
     }
 
     /// <summary>
