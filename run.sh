@@ -8,6 +8,7 @@
 source "$(dirname "$0")/scripts/common.sh"
 
 mode=serve
+demo_publish=0
 case "${1:-}" in
   "") ;;
   --check) mode=check ;;
@@ -26,7 +27,6 @@ api_pid=""
 worker_pid=""
 render_pid=""
 sandbox_pid=""
-demo_publish=0
 stopped=0
 # Stops what this run started, in dependency order: the API and the workers first (TERM, then up to
 # FENTA_STOP_GRACE_SECONDS for them to exit, then KILL), then MailDev, Azurite and PostgreSQL, which they use. A worker

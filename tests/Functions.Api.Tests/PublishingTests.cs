@@ -281,6 +281,18 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         // Connecting again renews the same account.
         Assert.Equal(tiktok, await ConnectAsync(client, "tiktok"));
         Assert.Equal("active", (await (await client.GetAsync($"/v1/integrations/{tiktok}")).ReadJsonAsync(200)).GetProperty("status").GetString());
+
+        // A publication the API filed but never started (its process stopped in between) is started by the statistics timer.
+        await using var video = host.Db.CreateCommand("SELECT asset_id FROM publications WHERE job_id = $1 LIMIT 1");
+        video.Parameters.Add(new() { Value = jobId });
+        var lost = await PublicationStore.FileAsync(host.Db, session.OrgId, session.UserId, jobId, null, (string)(await video.ExecuteScalarAsync())!,
+            [new TargetRequest(tiktok, new FentaWeb.Integrations.Publishing.PublishRequest("Lost", "", [], "SELF_ONLY", null, true, false, null))], CancellationToken.None);
+        await using (var backdate = host.Db.CreateCommand("UPDATE publications SET created_at = now() - interval '2 minutes' WHERE id = $1"))
+        {
+            backdate.Parameters.Add(new() { Value = lost });
+            await backdate.ExecuteNonQueryAsync();
+        }
+        Assert.Equal("succeeded", (await PublicationEndedAsync(client, lost)).GetProperty("status").GetString());
     }
 
     /// <summary>A short render (6 s, 720p draft) with, when given, an Output.Publish node of these params fed by the render and the script.</summary>
@@ -322,6 +334,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
     {
         var connect = await (await client.PostAsJsonAsync($"/v1/integrations/{platform}/connect", new { })).ReadJsonAsync(200);
         var url = connect.GetProperty("authorization_url").GetString()!;
+        Assert.DoesNotContain(' ', url); // escaped as the platform expects it, ready for a browser or curl
         var query = System.Web.HttpUtility.ParseQueryString(new Uri(url).Query);
         Assert.Equal("S256", query["code_challenge_method"]);
         Assert.Equal(43, query["code_challenge"]!.Length);

@@ -17,8 +17,6 @@ await instagram.StartAsync();
 foreach (var (key, value) in youtube.Settings().Concat(tiktok.Settings()).Concat(instagram.Settings()))
     Console.WriteLine($"{key}={value}");
 Console.WriteLine("ready");
-using var stopped = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.Cancel(); };
-System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; stopped.Cancel(); });
-try { await Task.Delay(Timeout.Infinite, stopped.Token); } catch (OperationCanceledException) { }
+// Serves until a signal ends the process: the sandboxes keep nothing that must outlive it.
+await Task.Delay(Timeout.Infinite);
 return 0;

@@ -96,7 +96,7 @@ public sealed class IntegrationFunctions(FentaDb db, NpgsqlDataSource dataSource
             await cmd.ExecuteNonQueryAsync(ct);
         }
         var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
-        return TypedResults.Ok(new ConnectDto(platform, adapter.AuthorizationUrl(state, challenge, RedirectUri(platform)).ToString(), expires));
+        return TypedResults.Ok(new ConnectDto(platform, adapter.AuthorizationUrl(state, challenge, RedirectUri(platform)).AbsoluteUri, expires));
     }
 
     [Function(nameof(IntegrationCallback)), Anonymous,

@@ -1,6 +1,9 @@
 using FentaWeb.Integrations.Publishing;
+using FentaWeb.Runs;
 using FentaWeb.Runs.Publishing;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -10,7 +13,8 @@ namespace FentaWeb.Orchestrations.Publishing;
 /// Every few minutes (FENTA_PUBLICATION_STATS_SCHEDULE), published videos whose counters are older than their
 /// platform's <see cref="IPublishingPlatform.StatisticsInterval"/> are read again, a batch per account in one call where
 /// the platform takes several ids, and kept as a row each in <c>publication_stats</c> (the analytics read the latest,
-/// and the growth over a range). An account that must be connected again is skipped until it is.
+/// and the growth over a range). An account that must be connected again is skipped until it is. It also starts the
+/// orchestration of a publication the API filed but could not start (the process stopped in between).
 /// </summary>
 public sealed partial class PublicationStatistics(NpgsqlDataSource db, IntegrationStore integrations, PublishingPlatforms platforms, TimeProvider clock,
     ILogger<PublicationStatistics> logger)
@@ -19,8 +23,9 @@ public sealed partial class PublicationStatistics(NpgsqlDataSource db, Integrati
     private const int BatchSize = 200;
 
     [Function(nameof(PublicationStatistics))]
-    public async Task RunAsync([TimerTrigger("%FENTA_PUBLICATION_STATS_SCHEDULE%")] TimerInfo timer, CancellationToken ct)
+    public async Task RunAsync([TimerTrigger("%FENTA_PUBLICATION_STATS_SCHEDULE%")] TimerInfo timer, [DurableClient] DurableTaskClient runs, CancellationToken ct)
     {
+        await StartLostAsync(runs, ct);
         var due = await DueAsync(ct);
         foreach (var account in due.GroupBy(d => d.IntegrationId))
         {
@@ -36,6 +41,21 @@ public sealed partial class PublicationStatistics(NpgsqlDataSource db, Integrati
             {
                 LogAccountFailed(logger, account.Key, platform.Name, e);
             }
+        }
+    }
+
+    /// <summary>Publications of the API (a node's are its run's to start) still queued a minute on, with no orchestration.</summary>
+    private async Task StartLostAsync(DurableTaskClient runs, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT id FROM publications WHERE status = 'queued' AND node_id IS NULL AND created_at < now() - interval '1 minute' LIMIT 50");
+        var lost = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) lost.Add(reader.GetString(0));
+        foreach (var id in lost)
+        {
+            if (await runs.GetInstanceAsync(id, getInputsAndOutputs: false, ct) is not null) continue;
+            await runs.ScheduleNewOrchestrationInstanceAsync(RunNames.PublishRun, id, new StartOrchestrationOptions(InstanceId: id), ct);
+            LogStartedLost(logger, id);
         }
     }
 
@@ -82,6 +102,9 @@ public sealed partial class PublicationStatistics(NpgsqlDataSource db, Integrati
         await batch.ExecuteNonQueryAsync(ct);
         LogRead(logger, rows.Count);
     }
+
+    [LoggerMessage(EventId = 712, Level = LogLevel.Warning, Message = "Publication {PublicationId} was filed but never started; started now")]
+    private static partial void LogStartedLost(ILogger logger, string publicationId);
 
     [LoggerMessage(EventId = 710, Level = LogLevel.Information, Message = "Publication statistics: {Count} videos read")]
     private static partial void LogRead(ILogger logger, int count);
