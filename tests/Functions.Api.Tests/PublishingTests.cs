@@ -21,6 +21,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         public YouTubeSimulator YouTube { get; } = new();
         public TikTokSimulator TikTok { get; } = new();
         public InstagramSimulator Instagram { get; } = new();
+        public WebhookReceiver Webhooks { get; } = new();
 
         /// <summary>What the API and the worker log, HttpClient's request lines included, to look for tokens in.</summary>
         public CapturedLogs Logs { get; } = new();
@@ -35,6 +36,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
             await YouTube.StartAsync();
             await TikTok.StartAsync();
             await Instagram.StartAsync();
+            await Webhooks.StartAsync();
         }
 
         private Dictionary<string, string?> Platforms() => YouTube.Settings().Concat(TikTok.Settings()).Concat(Instagram.Settings())
@@ -42,6 +44,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
 
         protected override IReadOnlyDictionary<string, string?> ApiSettings => new Dictionary<string, string?>(Platforms())
         {
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:System.Net.Http"] = "Trace",
         };
@@ -54,6 +57,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
             ["FENTA_STOCK_CLIPS"] = "6",
             // A quota that resets at Pacific midnight is looked at again every 2 s here.
             ["FENTA_PUBLISH_MAX_WAIT_SECONDS"] = "2",
+            ["FENTA_WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true",
         };
 
         public override async Task DisposeAsync()
@@ -62,6 +66,7 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
             await YouTube.DisposeAsync();
             await TikTok.DisposeAsync();
             await Instagram.DisposeAsync();
+            await Webhooks.DisposeAsync();
         }
     }
 
@@ -115,8 +120,24 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         // Another org sees none of it.
         var stranger = (await host.RegisterAsync()).Client();
         Assert.Empty((await (await stranger.GetAsync("/v1/integrations")).ReadJsonAsync(200)).GetProperty("data").EnumerateArray());
+        await DisconnectsAsync(stranger, integration.GetProperty("id").GetString()!, client);
         await (await stranger.GetAsync($"/v1/integrations/{integration.GetProperty("id").GetString()}")).ReadProblemAsync(404, "NOT_FOUND");
         await (await stranger.DeleteAsync($"/v1/integrations/{integration.GetProperty("id").GetString()}")).ReadProblemAsync(404, "NOT_FOUND");
+    }
+
+    /// <summary>Another org's disconnect is a 404; the owner's revokes the grant at Google and erases the tokens.</summary>
+    private async Task DisconnectsAsync(HttpClient stranger, string integrationId, HttpClient owner)
+    {
+        await (await stranger.DeleteAsync($"/v1/integrations/{integrationId}")).ReadProblemAsync(404, "NOT_FOUND");
+        var revokes = host.YouTube.Requests.Count(r => r.Path.StartsWith("/revoke", StringComparison.Ordinal));
+        var gone = await (await owner.DeleteAsync($"/v1/integrations/{integrationId}")).ReadJsonAsync(200);
+        Assert.True(gone.GetProperty("revoked_at_platform").GetBoolean());
+        Assert.Equal("revoked", gone.GetProperty("integration").GetProperty("status").GetString());
+        Assert.Equal(revokes + 1, host.YouTube.Requests.Count(r => r.Path.StartsWith("/revoke", StringComparison.Ordinal)));
+        await (await owner.GetAsync($"/v1/integrations/{integrationId}")).ReadProblemAsync(404, "NOT_FOUND");
+        await using var cmd = host.Db.CreateCommand("SELECT credentials FROM integrations WHERE id = $1");
+        cmd.Parameters.Add(new() { Value = integrationId });
+        Assert.Equal("", (string)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -142,7 +163,9 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         Assert.Equal(("public", true, false), (posted.Privacy, posted.ContainsSyntheticMedia, posted.SelfDeclaredMadeForKids));
         Assert.Contains("shorts", posted.Tags);
 
-        // Then the same video to TikTok (privately: the simulated app is unaudited) and Instagram, through the API.
+        // Then the same video to TikTok (privately: the simulated app is unaudited) and Instagram, through the API, with the
+        // org told by webhook.
+        await (await client.PostAsJsonAsync("/v1/webhooks", new { url = host.Webhooks.Url(session.OrgId).ToString(), events = new[] { "publication.succeeded" } })).ReadJsonAsync(201);
         var tiktokBefore = host.TikTok.Videos.Count;
         var instagramBefore = host.Instagram.Videos.Count;
         var options = await (await client.GetAsync($"/v1/integrations/{tiktok}/options")).ReadJsonAsync(200);
@@ -172,6 +195,11 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         Assert.Equal(("SELF_ONLY", true), (onTikTok.PrivacyLevel, onTikTok.IsAigc));
         var onInstagram = Assert.Single(host.Instagram.Videos.Skip(instagramBefore));
         Assert.Contains("#night", onInstagram.Caption);
+        var told = await EventuallyAsync(() => Task.FromResult(host.Webhooks.Received.Where(r => r.Path.EndsWith(session.OrgId, StringComparison.Ordinal))
+            .Select(r => JsonDocument.Parse(r.Body).RootElement.Clone()).Cast<JsonElement?>().FirstOrDefault()));
+        Assert.Equal("publication.succeeded", told.GetProperty("type").GetString());
+        Assert.Equal(accepted.GetProperty("id").GetString(), told.GetProperty("data").GetProperty("publication").GetProperty("id").GetString());
+        Assert.Equal(2, told.GetProperty("data").GetProperty("publication").GetProperty("targets").GetArrayLength());
 
         // Once per account: asking again is refused, naming the account, and nothing is posted twice.
         var again = await client.PostAsJsonAsync($"/v1/jobs/{jobId}/publish", new { title = "Again", targets = new object[] { new { integration_id = instagram } } });
@@ -250,15 +278,46 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
             Assert.True(target.GetProperty("next_attempt_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
             Assert.Equal("publishing", waiting.GetProperty("status").GetString());
             Assert.Equal(before, host.YouTube.Videos.Count);
+
+            // Cancelled while it waits; asked for again, it carries on and posts once the quota is back.
+            var cancelled = await (await client.PostAsync($"/v1/publications/{id}/cancel", null)).ReadJsonAsync(202);
+            Assert.Equal(("cancelled", "cancelled"), (cancelled.GetProperty("status").GetString(), cancelled.GetProperty("targets")[0].GetProperty("status").GetString()));
+            Assert.Equal("cancelled", (await (await client.PostAsync($"/v1/publications/{id}/cancel", null)).ReadJsonAsync(202)).GetProperty("status").GetString());
             host.YouTube.DailyUploadQuota = 100;
-            var done = await PublicationEndedAsync(client, id);
+            var again = await (await client.PostAsJsonAsync($"/v1/jobs/{jobId}/publish", new { title = "Waits", targets = new object[] { new { integration_id = youtube } } })).ReadJsonAsync(202);
+            var done = await PublicationEndedAsync(client, again.GetProperty("id").GetString()!);
             Assert.Equal("succeeded", done.GetProperty("status").GetString());
             Assert.Equal(before + 1, host.YouTube.Videos.Count);
+            await (await client.PostAsync($"/v1/publications/{done.GetProperty("id").GetString()}/cancel", null)).ReadProblemAsync(409, "PUBLICATION_FINISHED");
         }
         finally
         {
             host.YouTube.DailyUploadQuota = 100;
         }
+
+        // A video longer than the account may post is refused before anything is filed, naming the target.
+        host.TikTok.MaxVideoPostDurationSec = 3;
+        try
+        {
+            var tooLong = await client.PostAsJsonAsync($"/v1/jobs/{jobId}/publish", new { title = "Long", targets = new object[] { new { integration_id = tiktok, privacy = "private" } } });
+            Assert.Contains("targets[0]", (await tooLong.ReadProblemAsync(400, "VALIDATION_FAILED")).Fields());
+        }
+        finally
+        {
+            host.TikTok.MaxVideoPostDurationSec = 600;
+        }
+
+        // A token about to lapse is refreshed once, under the row's lock, however many calls need it at once: TikTok rotates
+        // its refresh tokens, so a second refresh with the spent one would lose the grant.
+        await using (var expire = host.Db.CreateCommand("UPDATE integrations SET expires_at = now() WHERE id = $1"))
+        {
+            expire.Parameters.Add(new() { Value = tiktok });
+            await expire.ExecuteNonQueryAsync();
+        }
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ => await (await client.GetAsync($"/v1/integrations/{tiktok}/options")).ReadJsonAsync(200)));
+        var refreshed = await (await client.GetAsync($"/v1/integrations/{tiktok}")).ReadJsonAsync(200);
+        Assert.Equal("active", refreshed.GetProperty("status").GetString());
+        Assert.True(refreshed.GetProperty("expires_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(30));
 
         // Instagram's 24-hour publishing limit is spent: refused clearly, nothing posted.
         var instagramBefore = host.Instagram.Videos.Count;

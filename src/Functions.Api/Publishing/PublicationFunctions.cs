@@ -93,7 +93,7 @@ public sealed partial class PublicationFunctions(FentaDb db, NpgsqlDataSource da
         TypedResults.Ok(PublicationDto.From(await FindAsync(caller, publicationId, ct)));
 
     [Function(nameof(CancelPublication)), Access(OrgRole.Editor, Scopes.JobsExecute),
-     EndpointSummary("Stop a publication: accounts not yet posted to are cancelled (an upload in progress stops at its next step); posts the platform already has stay.")]
+     EndpointSummary("Stop a publication: accounts not yet posted to are cancelled (an upload in progress stops at its next step); posts the platform already has stay. Idempotent; a publication that already ended otherwise is a 409.")]
     public async Task<Accepted<PublicationDto>> CancelPublication(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/publications/{publicationId}/cancel")] HttpRequest request, string publicationId,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
