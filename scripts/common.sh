@@ -209,7 +209,7 @@ stop_processes() {
     waited=$((waited + 1))
   done
   for pid in "${running[@]}"; do
-    say "pid $pid did not stop within $grace s of TERM; killing it"
+    say "pid $pid ($(ps -o args= -p "$pid" 2>/dev/null | cut -c1-100)) did not stop within $grace s of TERM; killing it"
     kill -9 "$pid" 2>/dev/null || true
   done
   for pid in "$@"; do wait "$pid" 2>/dev/null || true; done

@@ -17,6 +17,6 @@ await instagram.StartAsync();
 foreach (var (key, value) in youtube.Settings().Concat(tiktok.Settings()).Concat(instagram.Settings()))
     Console.WriteLine($"{key}={value}");
 Console.WriteLine("ready");
-// Serves until a signal ends the process: the sandboxes keep nothing that must outlive it.
-await Task.Delay(Timeout.Infinite);
+// Serves until a signal (TERM, Ctrl-C) stops the hosts; then returns, and they are disposed.
+await Task.WhenAny(youtube.Stopping, tiktok.Stopping, instagram.Stopping);
 return 0;

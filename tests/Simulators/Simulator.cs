@@ -24,6 +24,10 @@ public abstract class Simulator : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>Completes when its host is asked to stop: a SIGTERM or Ctrl-C reaches every host of the process (the sandboxes' program waits on this).</summary>
+    public Task Stopping => _stopping.Task;
+    private readonly TaskCompletionSource _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Where it listens: a free loopback port unless a host that others must find (./run.sh's platform sandboxes) names one.</summary>
     public string ListenUrl { get; init; } = "http://127.0.0.1:0";
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
@@ -60,6 +64,7 @@ public abstract class Simulator : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(ListenUrl);
         _app = builder.Build();
+        _app.Lifetime.ApplicationStopping.Register(() => _stopping.TrySetResult());
         _app.Use(async (http, next) =>
         {
             http.Request.EnableBuffering();

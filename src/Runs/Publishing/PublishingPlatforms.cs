@@ -1,18 +1,22 @@
 using FentaWeb.Domain.Common;
 using FentaWeb.Integrations.Publishing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FentaWeb.Runs.Publishing;
 
-/// <summary>The platform adapters the host registered, by name.</summary>
-public sealed class PublishingPlatforms(IEnumerable<IPublishingPlatform> platforms)
+/// <summary>
+/// The platform adapters the host registered, by name. They are resolved at each use: an adapter may be transient (its
+/// HttpClient comes from the factory, which rotates handlers), so none is held for the life of the process.
+/// </summary>
+public sealed class PublishingPlatforms(IServiceProvider services)
 {
-    private readonly Dictionary<string, IPublishingPlatform> _byName = platforms.GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+    private IEnumerable<IPublishingPlatform> Registered => services.GetServices<IPublishingPlatform>();
 
-    public IReadOnlyCollection<IPublishingPlatform> All => _byName.Values;
+    public IReadOnlyCollection<IPublishingPlatform> All => [.. Registered.GroupBy(p => p.Name).Select(g => g.Last())];
 
     /// <summary>The platform's adapter; an unknown name is a 404 naming it (it is a route value).</summary>
     public IPublishingPlatform Get(string name) =>
-        _byName.GetValueOrDefault(name) ?? throw new NotFoundException("platform", name);
+        Registered.LastOrDefault(p => p.Name == name) ?? throw new NotFoundException("platform", name);
 
     /// <summary>The adapter of a platform whose client id and secret are set; otherwise a 409 naming the missing setting.</summary>
     public IPublishingPlatform Configured(string name)
