@@ -319,6 +319,16 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
         Assert.Equal("active", refreshed.GetProperty("status").GetString());
         Assert.True(refreshed.GetProperty("expires_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(30));
 
+        // Instagram has no refresh token: its 60-day token is refreshed in its last week, when next used.
+        host.Instagram.MinRefreshAge = TimeSpan.Zero;
+        await using (var lastWeek = host.Db.CreateCommand("UPDATE integrations SET expires_at = now() + interval '3 days' WHERE id = $1"))
+        {
+            lastWeek.Parameters.Add(new() { Value = instagram });
+            await lastWeek.ExecuteNonQueryAsync();
+        }
+        await (await client.GetAsync($"/v1/integrations/{instagram}/options")).ReadJsonAsync(200);
+        Assert.True((await (await client.GetAsync($"/v1/integrations/{instagram}")).ReadJsonAsync(200)).GetProperty("expires_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(50));
+
         // Instagram's 24-hour publishing limit is spent: refused clearly, nothing posted.
         var instagramBefore = host.Instagram.Videos.Count;
         host.Instagram.RecordPublishes(host.Instagram.PublishingQuotaTotal, DateTimeOffset.UtcNow);
@@ -352,6 +362,17 @@ public class PublishingTests(PublishingTests.Host host) : IClassFixture<Publishi
             await backdate.ExecuteNonQueryAsync();
         }
         Assert.Equal("succeeded", (await PublicationEndedAsync(client, lost)).GetProperty("status").GetString());
+
+        // Retention forgets the job; what was published, and its analytics, stay.
+        await using (var forget = host.Db.CreateCommand("DELETE FROM jobs WHERE id = $1"))
+        {
+            forget.Parameters.Add(new() { Value = jobId });
+            await forget.ExecuteNonQueryAsync();
+        }
+        var kept = await (await client.GetAsync($"/v1/publications/{lost}")).ReadJsonAsync(200);
+        Assert.Equal((JsonValueKind.Null, "published"), (kept.GetProperty("job_id").ValueKind, kept.GetProperty("targets")[0].GetProperty("status").GetString()));
+        Assert.Contains((await (await client.GetAsync("/v1/analytics/videos")).ReadJsonAsync(200)).EnumerateArray(),
+            v => v.GetProperty("publication_id").GetString() == lost && v.GetProperty("job_id").ValueKind == JsonValueKind.Null);
     }
 
     /// <summary>A short render (6 s, 720p draft) with, when given, an Output.Publish node of these params fed by the render and the script.</summary>

@@ -28,7 +28,8 @@ public sealed class Publication : IHasId
 {
     public required string Id { get; init; }
     public required string OrgId { get; init; }
-    public required string JobId { get; init; }
+    /// <summary>Null once retention forgot the job; the publication and its analytics stay.</summary>
+    public string? JobId { get; init; }
     public string? NodeId { get; init; }
     public required string AssetId { get; init; }
     public string? CreatedBy { get; init; }
@@ -45,7 +46,7 @@ public sealed class PublicationTarget : IHasId
     public required string Id { get; init; }
     public required string PublicationId { get; init; }
     public required string OrgId { get; init; }
-    public required string JobId { get; init; }
+    public string? JobId { get; init; }
     public required string IntegrationId { get; init; }
     public required string Platform { get; init; }
     public JsonElement Request { get; init; }

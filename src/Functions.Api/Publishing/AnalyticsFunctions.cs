@@ -17,7 +17,7 @@ public sealed record AnalyticsDay(DateOnly Date, long Views, long Likes, long Co
 public sealed record AnalyticsOverview(DateTimeOffset From, DateTimeOffset To, int Videos, int PublishedInRange, Counters Totals, Counters Gained,
     IReadOnlyList<AnalyticsDay> Days);
 
-public sealed record AnalyticsVideo(string TargetId, string PublicationId, string JobId, string Platform, string? AccountName, string? Title, string? Url,
+public sealed record AnalyticsVideo(string TargetId, string PublicationId, string? JobId, string Platform, string? AccountName, string? Title, string? Url,
     DateTimeOffset? PublishedAt, Counters Counters, Counters Gained, DateTimeOffset? CountedAt);
 
 public sealed record AnalyticsPlatform(string Platform, int Videos, Counters Totals, Counters Gained);
@@ -90,7 +90,7 @@ public sealed class AnalyticsFunctions(NpgsqlDataSource db, TimeProvider clock)
         var videos = new List<AnalyticsVideo>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            videos.Add(new AnalyticsVideo(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), Text(reader, 4), Text(reader, 5), Text(reader, 6),
+            videos.Add(new AnalyticsVideo(reader.GetString(0), reader.GetString(1), Text(reader, 2), reader.GetString(3), Text(reader, 4), Text(reader, 5), Text(reader, 6),
                 reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
                 new Counters(reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11)),
                 new Counters(reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14), reader.GetInt64(15)),

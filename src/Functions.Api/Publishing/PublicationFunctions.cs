@@ -40,7 +40,7 @@ public sealed record PublicationTargetDto(string Id, string IntegrationId, strin
         t.Attempts, t.Status == "retry_later" ? t.NextAttemptAt : null, t.PublishedAt);
 }
 
-public sealed record PublicationDto(string Id, string JobId, string? NodeId, string AssetId, string Status, IReadOnlyList<PublicationTargetDto> Targets,
+public sealed record PublicationDto(string Id, string? JobId, string? NodeId, string AssetId, string Status, IReadOnlyList<PublicationTargetDto> Targets,
     DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
 {
     public static PublicationDto From(Publication p) => new(p.Id, p.JobId, p.NodeId, p.AssetId, p.Status,

@@ -58,6 +58,12 @@ public sealed class InstagramClient(HttpClient http, InstagramOptions options, T
     /// <summary>Insights calls count against the account's 200 calls an hour; one read an hour per video is plenty.</summary>
     public TimeSpan StatisticsInterval => TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// A long-lived token (60 days) can only be refreshed while it is valid and a day old, and there is no refresh token to
+    /// fall back on: it is refreshed in its last week, whenever the account is used then (publishing, the hourly statistics).
+    /// </summary>
+    public TimeSpan RefreshAhead => TimeSpan.FromDays(7);
+
     private DateTimeOffset Now => _clock.GetUtcNow();
 
     public Uri AuthorizationUrl(string state, string codeChallenge, Uri redirectUri)

@@ -125,6 +125,9 @@ public interface IPublishingPlatform
     /// <summary>How often one video's statistics may be read without straining the platform's quota.</summary>
     TimeSpan StatisticsInterval { get; }
 
+    /// <summary>How long before it lapses an access token is refreshed (when next used): by default shortly before.</summary>
+    TimeSpan RefreshAhead => TimeSpan.FromMinutes(10);
+
     /// <summary>Where the person's browser goes to consent: the platform's authorization endpoint with the client id, scopes, state and the S256 code challenge.</summary>
     Uri AuthorizationUrl(string state, string codeChallenge, Uri redirectUri);
 

@@ -16,9 +16,6 @@ public sealed record ConnectedAccount(string IntegrationId, string Platform, str
 /// </summary>
 public sealed class IntegrationStore(NpgsqlDataSource db, TokenVault vault, PublishingPlatforms platforms, TimeProvider clock)
 {
-    /// <summary>Tokens that lapse within this are refreshed before use (an upload may take a while).</summary>
-    private static readonly TimeSpan RefreshAhead = TimeSpan.FromMinutes(10);
-
     /// <summary>Saves a consent: a new row, or the org's existing row for the same account renewed. Returns its id.</summary>
     public async Task<string> SaveConsentAsync(string orgId, string userId, string platform, TokenGrant grant, PlatformAccount account, CancellationToken ct)
     {
@@ -69,7 +66,7 @@ public sealed class IntegrationStore(NpgsqlDataSource db, TokenVault vault, Publ
         var platform = platforms.Get(platformName);
         var tokens = vault.Unprotect(credentials);
         var account = new PlatformAccount(accountId, accountName, avatar, handle);
-        if (expires is { } at && at - clock.GetUtcNow() < RefreshAhead)
+        if (expires is { } at && at - clock.GetUtcNow() < platform.RefreshAhead)
         {
             if (tokens.RefreshToken is null)
                 return await MarkReconnectAsync(connection, tx, integrationId, platformName, accountName, "the access token expired and the platform gave no refresh token", ct);

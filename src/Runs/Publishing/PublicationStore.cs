@@ -13,7 +13,7 @@ public sealed record TargetRequest(string IntegrationId, PublishRequest Post);
 
 /// <summary>A target as its publishing step needs it.</summary>
 public sealed record TargetRow(
-    string Id, string PublicationId, string OrgId, string JobId, string IntegrationId, string Platform, PublishRequest Post, string Status,
+    string Id, string PublicationId, string OrgId, string? JobId, string IntegrationId, string Platform, PublishRequest Post, string Status,
     JsonObject Checkpoint, int Attempts, string AssetId, string PublicationStatus);
 
 /// <summary>
@@ -111,7 +111,7 @@ public static class PublicationStore
         cmd.Parameters.Add(new() { Value = targetId });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
-        return new TargetRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+        return new TargetRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4), reader.GetString(5),
             JsonSerializer.Deserialize<PublishRequest>(reader.GetString(6), FentaJson.Options)!, reader.GetString(7),
             JsonNode.Parse(reader.GetString(8)) as JsonObject ?? [], reader.GetInt32(9), reader.GetString(10), reader.GetString(11));
     }

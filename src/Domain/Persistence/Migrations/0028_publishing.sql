@@ -43,11 +43,12 @@ CREATE TABLE oauth_states (
 );
 
 -- A request to publish one job's video to one or more accounts; its targets are published by its own orchestration
--- (instance id = publication id).
+-- (instance id = publication id). Publications outlive their job (retention forgets jobs after 30 days; the analytics
+-- of what was published stay).
 CREATE TABLE publications (
   id          text PRIMARY KEY,
   org_id      text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-  job_id      text NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  job_id      text REFERENCES jobs (id) ON DELETE SET NULL,
   node_id     text,
   asset_id    text NOT NULL,
   created_by  text REFERENCES users (id) ON DELETE SET NULL,
@@ -68,7 +69,7 @@ CREATE TABLE publication_targets (
   id                text PRIMARY KEY,
   publication_id    text NOT NULL REFERENCES publications (id) ON DELETE CASCADE,
   org_id            text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-  job_id            text NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  job_id            text REFERENCES jobs (id) ON DELETE SET NULL,
   integration_id    text NOT NULL REFERENCES integrations (id),
   platform          text NOT NULL,
   request           jsonb NOT NULL,

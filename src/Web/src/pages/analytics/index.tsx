@@ -189,10 +189,15 @@ export default function Analytics() {
                             )}
                           </div>
                           <p className="text-xs text-neutral-500">
-                            <Link to={`/jobs/${v.job_id}`} className="hover:underline">
-                              job
-                            </Link>{' '}
-                            · published {formatDateTime(v.published_at)}
+                            {v.job_id && (
+                              <>
+                                <Link to={`/jobs/${v.job_id}`} className="hover:underline">
+                                  job
+                                </Link>{' '}
+                                ·{' '}
+                              </>
+                            )}
+                            published {formatDateTime(v.published_at)}
                           </p>
                         </td>
                         <td className="py-2 pr-3">

@@ -101,7 +101,7 @@ export function PublicationItem({ publication: p, showJob = true, canCancel }: {
         <span className="text-xs text-neutral-500" title={formatDateTime(p.created_at)}>
           {timeAgo(p.created_at)}
         </span>
-        {showJob && (
+        {showJob && p.job_id && (
           <Link to={`/jobs/${p.job_id}`} className="text-xs text-neutral-600 hover:underline">
             job <span className="font-mono">{p.job_id}</span>
           </Link>
