@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Publishing;
 using System.Security.Cryptography;
 using System.Text;
 using FentaWeb.Domain.Assets;

@@ -6,15 +6,6 @@ using NpgsqlTypes;
 
 namespace FentaWeb.Domain.Publishing;
 
-/// <summary>The platforms enrichment writes for (the same names as the publishing adapters').</summary>
-public static class EnrichmentPlatforms
-{
-    public const string YouTube = "youtube";
-    public const string TikTok = "tiktok";
-    public const string Instagram = "instagram";
-    public static readonly IReadOnlyList<string> All = [YouTube, TikTok, Instagram];
-}
-
 /// <summary>
 /// What a finished job gives the writer: its final script (Script.Transform's output, else Script.Generate's), the
 /// transcript of its subtitles (Subtitle.Auto's cues), the template's and workflow's names and the job's variables.

@@ -32,13 +32,13 @@ public sealed partial class ExtractiveMetadataWriter : IMetadataWriter
     {
         var sentences = Sentences.Split(source.Text).Where(s => s.Length > 0).ToList();
         var title = TitleOf(source, sentences);
-        var tags = HashtagsOf(source, platform == EnrichmentPlatforms.YouTube ? 12 : EnrichmentRules.RecommendedHashtags);
+        var tags = HashtagsOf(source, platform == Platforms.YouTube ? 12 : EnrichmentRules.RecommendedHashtags);
         var description = platform switch
         {
             // YouTube: the opening of the video, a paragraph of up to five sentences.
-            EnrichmentPlatforms.YouTube => Take(sentences, 5, 600),
+            Platforms.YouTube => Take(sentences, 5, 600),
             // TikTok reads at a glance: the hook.
-            EnrichmentPlatforms.TikTok => Take(sentences, 2, 150),
+            Platforms.TikTok => Take(sentences, 2, 150),
             _ => Take(sentences, 3, 300),
         };
         if (description.Length == 0) description = title;

@@ -44,9 +44,9 @@ public static partial class EnrichmentRules
         description = description.Trim();
         return item.Platform switch
         {
-            EnrichmentPlatforms.YouTube => YouTube(title, description, tags),
-            EnrichmentPlatforms.TikTok => TikTok(title, description, tags),
-            EnrichmentPlatforms.Instagram => Instagram(title, description, tags),
+            Platforms.YouTube => YouTube(title, description, tags),
+            Platforms.TikTok => TikTok(title, description, tags),
+            Platforms.Instagram => Instagram(title, description, tags),
             _ => throw new ArgumentException($"Unknown platform '{item.Platform}'.", nameof(item)),
         };
     }
@@ -69,7 +69,7 @@ public static partial class EnrichmentRules
             kept.Add(tag);
             used += cost;
         }
-        return new PlatformMetadata(EnrichmentPlatforms.YouTube, title, description, kept);
+        return new PlatformMetadata(Platforms.YouTube, title, description, kept);
     }
 
     private static PlatformMetadata TikTok(string title, string description, IReadOnlyList<string> tags)
@@ -77,14 +77,14 @@ public static partial class EnrichmentRules
         // TikTok's caption is all the text a post has: what the writer gave as description, else its title.
         var text = description.Length > 0 ? description : title;
         var (caption, body, kept) = Caption(text, tags, " ", TikTokCaptionChars, int.MaxValue);
-        return new PlatformMetadata(EnrichmentPlatforms.TikTok, caption, body, kept);
+        return new PlatformMetadata(Platforms.TikTok, caption, body, kept);
     }
 
     private static PlatformMetadata Instagram(string title, string description, IReadOnlyList<string> tags)
     {
         var text = description.Length > 0 ? description : title;
         var (caption, _, kept) = Caption(text, tags, "\n\n", InstagramCaptionChars, InstagramMaxHashtags);
-        return new PlatformMetadata(EnrichmentPlatforms.Instagram, Truncate(title, YouTubeTitleChars), caption, kept);
+        return new PlatformMetadata(Platforms.Instagram, Truncate(title, YouTubeTitleChars), caption, kept);
     }
 
     /// <summary>The text, then the hashtags after <paramref name="separator"/>, within <paramref name="limit"/> characters: hashtags first (at most a quarter of it), the text cut to the rest.</summary>

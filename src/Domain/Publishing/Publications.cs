@@ -3,6 +3,15 @@ using FentaWeb.Domain.Common;
 
 namespace FentaWeb.Domain.Publishing;
 
+/// <summary>The platforms a video can be published to, by the names routes, rows and settings use.</summary>
+public static class Platforms
+{
+    public const string YouTube = "youtube";
+    public const string TikTok = "tiktok";
+    public const string Instagram = "instagram";
+    public static readonly IReadOnlyList<string> All = [YouTube, TikTok, Instagram];
+}
+
 /// <summary>A connected account on a publishing platform (seed 002's integrations). Its tokens are never read here: only the publishing code unprotects them.</summary>
 public sealed class Integration : IHasId
 {

@@ -62,14 +62,14 @@ public sealed partial class EnrichmentFunctions(NpgsqlDataSource db, IMetadataWr
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.JobId)) errors.Add("job_id", "is required: the id of a completed job");
         var platforms = new List<string>();
-        if (body.Platforms is null) platforms.AddRange(EnrichmentPlatforms.All);
-        else if (body.Platforms.Count == 0) errors.Add("platforms", $"must name at least one of: {string.Join(", ", EnrichmentPlatforms.All)} (or be left out for all)");
+        if (body.Platforms is null) platforms.AddRange(Platforms.All);
+        else if (body.Platforms.Count == 0) errors.Add("platforms", $"must name at least one of: {string.Join(", ", Platforms.All)} (or be left out for all)");
         else
             for (var i = 0; i < body.Platforms.Count; i++)
             {
                 var name = body.Platforms[i]?.Trim().ToLowerInvariant();
-                if (name is null || !EnrichmentPlatforms.All.Contains(name))
-                    errors.Add($"platforms[{i}]", $"must be one of: {string.Join(", ", EnrichmentPlatforms.All)}");
+                if (name is null || !Platforms.All.Contains(name))
+                    errors.Add($"platforms[{i}]", $"must be one of: {string.Join(", ", Platforms.All)}");
                 else if (!platforms.Contains(name)) platforms.Add(name);
             }
         var instructions = string.IsNullOrWhiteSpace(body.Instructions) ? null : body.Instructions.Trim();

@@ -2,15 +2,6 @@ using System.Text.Json.Nodes;
 
 namespace FentaWeb.Integrations.Publishing;
 
-/// <summary>The platforms a video can be published to, by the names routes, rows and settings use.</summary>
-public static class Platforms
-{
-    public const string YouTube = "youtube";
-    public const string TikTok = "tiktok";
-    public const string Instagram = "instagram";
-    public static readonly IReadOnlyList<string> All = [YouTube, TikTok, Instagram];
-}
-
 /// <summary>What a platform granted: tokens (secrets: never logged, never answered), when they lapse, and the scopes.</summary>
 /// <param name="PlatformUserId">The account's id where the token answer carries it (TikTok's open_id, Instagram's user_id).</param>
 public sealed record TokenGrant(
@@ -111,7 +102,7 @@ public sealed record VideoStatistics(string VideoId, long? Views, long? Likes, l
 /// </summary>
 public interface IPublishingPlatform
 {
-    /// <summary><see cref="Platforms"/>' name.</summary>
+    /// <summary>The platform's name (<see cref="Domain.Publishing.Platforms"/>).</summary>
     string Name { get; }
 
     /// <summary>null when the client id and secret are set; otherwise the name of the setting that is missing.</summary>

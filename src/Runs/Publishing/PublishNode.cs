@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Publishing;
 using System.Text.Json;
 using FentaWeb.Domain.Common;
 using FentaWeb.Integrations.Publishing;

@@ -1,3 +1,4 @@
+using FentaWeb.Domain.Publishing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
