@@ -1,24 +1,24 @@
-// Publications (/publications): newest first with each account's status and link, cancel while running; one
+// Publications (/publications): newest first (20 at a time, "Load more" for older) with each account's status and link, cancel while running; one
 // publication at /publications/:id. Both refresh every few seconds while something runs.
 import { useState } from 'react';
 import { Link, Route, Routes, useParams } from 'react-router';
 import { ArrowLeft, Send } from 'lucide-react';
 import { hasRole, useAuth } from '@/auth/AuthContext';
-import { EmptyState, ErrorState, PageHeader, Skeleton } from '@/components/ui';
+import { Button, EmptyState, ErrorState, PageHeader, Skeleton } from '@/components/ui';
 import { Select } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { formatDateTime } from '@/lib/format';
 import { isPublicationRunning, statusText } from './model';
 import { PublicationItem, PubStatus } from './parts';
-import { usePublication, usePublications } from './queries';
+import { usePublication, usePublicationPages } from './queries';
 
 const STATUSES = ['queued', 'publishing', 'succeeded', 'partially_failed', 'failed', 'cancelled'];
 
 function PublicationList() {
   const { me } = useAuth();
   const [status, setStatus] = useState('');
-  const pubs = usePublications(status ? { status } : {});
-  const list = pubs.data?.data ?? [];
+  const pubs = usePublicationPages(status ? { status } : {});
+  const list = pubs.data?.pages.flatMap((page) => page.data) ?? [];
   return (
     <>
       <PageHeader
@@ -57,6 +57,13 @@ function PublicationList() {
               <PublicationItem publication={p} canCancel={hasRole(me, 'editor')} />
             </div>
           ))}
+        </div>
+      )}
+      {pubs.hasNextPage && (
+        <div className="mt-6 flex justify-center">
+          <Button variant="secondary" loading={pubs.isFetchingNextPage} onClick={() => pubs.fetchNextPage()}>
+            Load more
+          </Button>
         </div>
       )}
       {list.some((p) => isPublicationRunning(p.status)) && (

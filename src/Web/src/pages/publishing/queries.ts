@@ -1,5 +1,5 @@
 // The publishing pages' queries (React Query over the typed client).
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/problem';
 import { isPublicationRunning } from './model';
@@ -30,6 +30,18 @@ export function usePublications(filter: { job_id?: string; status?: string } = {
     queryKey: pubKeys.publications(filter),
     queryFn: async () => unwrap(await api.GET('/v1/publications', { params: { query: { ...filter, limit: '50' } } })),
     refetchInterval: (q) => (q.state.data?.data.some((p) => isPublicationRunning(p.status)) ? 3000 : false),
+  });
+}
+
+/** The Publications page's list: pages of 20, newest first, "Load more" for older ones; polled every 3 s while any shown runs. */
+export function usePublicationPages(filter: { status?: string } = {}) {
+  return useInfiniteQuery({
+    queryKey: [...pubKeys.publications(filter), 'pages'],
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ pageParam }) =>
+      unwrap(await api.GET('/v1/publications', { params: { query: { ...filter, limit: '20', cursor: pageParam } } })),
+    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
+    refetchInterval: (q) => (q.state.data?.pages.some((page) => page.data.some((p) => isPublicationRunning(p.status))) ? 3000 : false),
   });
 }
 
