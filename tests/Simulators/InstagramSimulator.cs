@@ -413,7 +413,8 @@ public sealed partial class InstagramSimulator : Simulator
                 Fail(container, $"Error: Media download has failed. The media URI doesn't meet our requirements (HTTP {(int)response.StatusCode} from video_url). (2207052)");
                 return;
             }
-            var path = Path.Combine(Path.GetTempPath(), $"ig-sim-{container.Id}.mp4");
+            // A file of its own per download: container ids restart with each simulator, and an earlier test's download may still run.
+            var path = Path.Combine(Path.GetTempPath(), $"ig-sim-{container.Id}-{Guid.NewGuid():N}.mp4");
             long bytes;
             await using (var file = File.Create(path))
             {

@@ -24,6 +24,15 @@ public static class InputText
 
     private const string NotText = "must be Unicode text without the NUL character (U+0000) or a lone surrogate";
 
+    /// <summary>An ISO 8601 date or date-time from a query value or body field (UTC when it names no offset); null when absent, an error naming the field when unreadable.</summary>
+    public static DateTimeOffset? Instant(string? text, string field, FieldErrors errors)
+    {
+        if (text is null) return null;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)) return instant.ToUniversalTime();
+        errors.Add(field, "must be an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z");
+        return null;
+    }
+
     /// <summary>Throws for a query or route value with a NUL or a lone surrogate.</summary>
     public static string? Checked(string? value, string field) =>
         value is not null && !IsStorable(value) ? throw new ValidationFailedException(field, NotText) : value;

@@ -86,8 +86,8 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
             if (JobStatuses.TryParse(status, out var parsed)) wanted = parsed;
             else errors.Add("status", $"must be one of: {string.Join(", ", JobStatuses.Wire)}");
         }
-        var createdAfter = Instant(after, "created_after", errors);
-        var createdBefore = Instant(before, "created_before", errors);
+        var createdAfter = InputText.Instant(after, "created_after", errors);
+        var createdBefore = InputText.Instant(before, "created_before", errors);
         errors.ThrowIfAny();
         var query = db.Jobs.Where(j => j.OrgId == caller.OrgId);
         if (wanted is { } only) query = query.Where(j => j.Status == only);
@@ -213,14 +213,6 @@ public sealed class JobFunctions(FentaDb db, JobStarter jobs, JobResults results
 
     private Task<Job> FindAsync(Caller caller, string jobId, CancellationToken ct) => JobQueries.FindAsync(db, caller, jobId, ct);
 
-    private static DateTimeOffset? Instant(string? text, string field, FieldErrors errors)
-    {
-        if (text is null) return null;
-        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
-            return instant.ToUniversalTime();
-        errors.Add(field, "must be an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z");
-        return null;
-    }
 
     private static string? IdempotencyKey(HttpRequest request)
     {

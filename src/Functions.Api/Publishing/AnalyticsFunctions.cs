@@ -149,21 +149,14 @@ public sealed class AnalyticsFunctions(NpgsqlDataSource db, TimeProvider clock)
     private (DateTimeOffset Start, DateTimeOffset End) Range(string? from, string? to)
     {
         var errors = new FieldErrors();
-        var end = Instant(to, "to", errors) ?? clock.GetUtcNow();
-        var start = Instant(from, "from", errors) ?? end.AddDays(-30);
+        var end = InputText.Instant(to, "to", errors) ?? clock.GetUtcNow();
+        var start = InputText.Instant(from, "from", errors) ?? end.AddDays(-30);
         if (!errors.Any && start >= end) errors.Add("from", "must be before to");
         if (!errors.Any && end - start > TimeSpan.FromDays(366)) errors.Add("from", "the range may span at most a year");
         errors.ThrowIfAny();
         return (start, end);
     }
 
-    private static DateTimeOffset? Instant(string? text, string field, FieldErrors errors)
-    {
-        if (text is null) return null;
-        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)) return at.ToUniversalTime();
-        errors.Add(field, "must be an ISO 8601 date or date-time, e.g. 2026-12-01");
-        return null;
-    }
 
     private static void Bind(NpgsqlCommand cmd, string orgId, DateTimeOffset start, DateTimeOffset end)
     {

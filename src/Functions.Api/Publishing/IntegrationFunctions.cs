@@ -84,8 +84,8 @@ public sealed class IntegrationFunctions(FentaDb db, NpgsqlDataSource dataSource
         var adapter = platforms.Configured(platform);
         if (body?.ReturnTo is { } returnTo && !IsLocalPath(returnTo))
             throw new ValidationFailedException("return_to", "must be a path of this app, such as /settings/integrations");
-        var state = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var state = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var verifier = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var expires = clock.GetUtcNow() + StateLifetime;
         await using (var cmd = dataSource.CreateCommand("""
             INSERT INTO oauth_states (state_hash, org_id, user_id, platform, code_verifier, return_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -95,7 +95,7 @@ public sealed class IntegrationFunctions(FentaDb db, NpgsqlDataSource dataSource
                 cmd.Parameters.Add(new() { Value = value ?? DBNull.Value });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var challenge = System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         return TypedResults.Ok(new ConnectDto(platform, adapter.AuthorizationUrl(state, challenge, RedirectUri(platform)).AbsoluteUri, expires));
     }
 
@@ -205,5 +205,4 @@ public sealed class IntegrationFunctions(FentaDb db, NpgsqlDataSource dataSource
 
     private static string Hash(string state) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)));
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

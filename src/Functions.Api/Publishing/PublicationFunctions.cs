@@ -180,23 +180,25 @@ public sealed partial class PublicationFunctions(FentaDb db, NpgsqlDataSource da
         switch (platform)
         {
             case Platforms.YouTube:
-                if (title.Length > 100) errors.Add($"{field}.title", "YouTube titles are at most 100 characters");
+                if (title.Length > EnrichmentRules.YouTubeTitleChars) errors.Add($"{field}.title", $"YouTube titles are at most {EnrichmentRules.YouTubeTitleChars} characters");
                 if (title.IndexOfAny(['<', '>']) >= 0) errors.Add($"{field}.title", "YouTube titles cannot contain < or >");
-                if (System.Text.Encoding.UTF8.GetByteCount(description) > 5000) errors.Add($"{field}.description", "YouTube descriptions are at most 5,000 bytes");
+                if (System.Text.Encoding.UTF8.GetByteCount(description) > EnrichmentRules.YouTubeDescriptionBytes)
+                    errors.Add($"{field}.description", $"YouTube descriptions are at most {EnrichmentRules.YouTubeDescriptionBytes:N0} bytes");
                 break;
             default:
-                if (caption.Length > 2200) errors.Add($"{field}.description", $"{platform} captions (title, description and hashtags) are at most 2,200 characters; this one is {caption.Length}");
-                if (platform == Platforms.Instagram && hashtags.Count > 30) errors.Add($"{field}.hashtags", "Instagram takes at most 30 hashtags");
+                var maxCaption = platform == Platforms.TikTok ? EnrichmentRules.TikTokCaptionChars : EnrichmentRules.InstagramCaptionChars;
+                if (caption.Length > maxCaption) errors.Add($"{field}.description", $"{platform} captions (title, description and hashtags) are at most {maxCaption:N0} characters; this one is {caption.Length}");
+                if (platform == Platforms.Instagram && hashtags.Count > EnrichmentRules.InstagramMaxHashtags)
+                    errors.Add($"{field}.hashtags", $"Instagram takes at most {EnrichmentRules.InstagramMaxHashtags} hashtags");
                 break;
         }
         DateTimeOffset? publishAt = null;
         if (t.PublishAt is { } text)
         {
             if (platform != Platforms.YouTube) errors.Add($"{field}.publish_at", "only YouTube schedules a publication; post to the others when it is time");
-            else if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
-                errors.Add($"{field}.publish_at", "must be an ISO 8601 date-time, e.g. 2026-12-24T18:00:00Z");
+            else if (InputText.Instant(text, $"{field}.publish_at", errors) is not { } at) { }
             else if (at <= clock.GetUtcNow().AddMinutes(1)) errors.Add($"{field}.publish_at", "must be in the future");
-            else publishAt = at.ToUniversalTime();
+            else publishAt = at;
         }
         var mode = t.Mode;
         if (mode is not null && mode is not ("direct" or "draft")) errors.Add($"{field}.mode", "must be direct or draft");

@@ -48,9 +48,9 @@ public sealed class JobRun : TaskOrchestrator<string, string>
             else end = new RunEnd(jobId, outcome.Kind == OutcomeKind.Cancelled ? JobStatus.Cancelled : JobStatus.Failed, which.Id, outcome);
         }
         end ??= new RunEnd(jobId, JobStatus.Completed);
-        // Generations still waiting (a cancel, or a sibling item failed) stop now rather than at their next poll.
-        foreach (var generation in nodes.GenerationsInFlight)
-            context.SendEvent(generation, RunNames.CancelEvent, end.Status.ToWire());
+        // Generations and publications still waiting (a cancel, or a sibling item failed) stop now rather than at their next poll.
+        foreach (var child in nodes.ChildrenInFlight)
+            context.SendEvent(child, RunNames.CancelEvent, end.Status.ToWire());
         await context.CallActivityAsync(nameof(FinishRun), end);
         // The run's output stays the status's text (as is the event above, which KieItem reads as a string).
         return end.Status.ToWire();
@@ -60,10 +60,10 @@ public sealed class JobRun : TaskOrchestrator<string, string>
 /// <summary>Runs the nodes of one run: items, fan-out and fan-in, retries, and the KIE and render paths.</summary>
 internal sealed class NodeScheduler(TaskOrchestrationContext context, string jobId)
 {
-    private readonly HashSet<string> _generations = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _children = new(StringComparer.Ordinal);
 
     /// <summary>The KIE item and publication orchestrations started and not yet finished (a run that ends stops them).</summary>
-    public IReadOnlyCollection<string> GenerationsInFlight => _generations;
+    public IReadOnlyCollection<string> ChildrenInFlight => _children;
 
     public async Task<NodeOutcome> RunAsync(RunStep node)
     {
@@ -95,7 +95,7 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
     private async Task<NodeOutcome> GenerateAsync(RunStep node, NodeCall call)
     {
         var instance = RunNames.KieItemInstance(call.JobId, call.NodeId, call.Item);
-        _generations.Add(instance);
+        _children.Add(instance);
         try
         {
             return await context.CallSubOrchestratorAsync<NodeOutcome>(nameof(KieItem), new KieItemRun(call, node.Retry),
@@ -109,7 +109,7 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
         }
         finally
         {
-            _generations.Remove(instance);
+            _children.Remove(instance);
         }
     }
 
@@ -125,7 +125,7 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
             var filed = await context.CallActivityAsync<FiledPublication>(nameof(FilePublication), call);
             if (filed.PublicationId is null) return filed.Instead!;
             publication = filed.PublicationId;
-            _generations.Add(publication);
+            _children.Add(publication);
             await context.CallSubOrchestratorAsync<string>(nameof(PublishRun), publication, new SubOrchestrationOptions { InstanceId = publication });
             return await context.CallActivityAsync<NodeOutcome>(nameof(RecordPublication), new PublishedItem(call, publication));
         }
@@ -137,7 +137,7 @@ internal sealed class NodeScheduler(TaskOrchestrationContext context, string job
         }
         finally
         {
-            if (publication is not null) _generations.Remove(publication);
+            if (publication is not null) _children.Remove(publication);
         }
     }
 
