@@ -196,6 +196,11 @@ public static class Estimates
         var items = fanOut is null ? 1 : Math.Max(1, fanOut.Items);
         switch (node.Definition.Type)
         {
+            case "Script.Generate" when p.TryGetValue("script", out var given) && GivenScript.Parse(given) is { Scenes: { } scenes } script:
+            {
+                var words = script.WordCount;
+                return (new Shape(scenes.Count, words / ScriptRequest.WordsPerSecond, words), 1, Spend.None);
+            }
             case "Script.Generate":
             {
                 var request = new ScriptRequest(Text("prompt") ?? "", Text("genre") ?? "story", Text("lang") ?? "en", (int)(Number("duration_seconds") ?? 30), (int)(Number("scenes") ?? 0));

@@ -160,14 +160,22 @@ public static class NodeCatalog
         new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
             [], [new("script", PortType.Script, "The script.")],
             [
-                ParamSpec.Text("prompt", "Topic and angle.", required: true, maxLength: 4000),
+                ParamSpec.Text("prompt", "Topic and angle; required unless 'script' gives the script.", maxLength: 4000),
                 ParamSpec.Choice("genre", "Tone and structure.", Genres, "story"),
                 ParamSpec.Text("lang", "Language (BCP 47, e.g. en, de, pt-BR).", @default: "en", maxLength: 16),
                 ParamSpec.Int("duration_seconds", "Target narration length.", 5, 180, 30),
                 ParamSpec.Int("scenes", "Number of scenes; 0 picks from the duration.", 0, 20, 0),
                 ParamSpec.Text("model", "LLM model when one is configured.", maxLength: 100),
+                new("script", ParamKind.Object,
+                    "A finished script to pass through as is, with no LLM: {\"title\", \"scenes\": [{\"narration\", \"visual_prompt\"?, \"search_terms\"?}]} (1-20 scenes)."),
             ],
-            RetryPolicy.Remote),
+            RetryPolicy.Remote,
+            (n, errors) =>
+            {
+                // A given script replaces the writer, so the topic is then not needed.
+                if (n.Params.TryGetValue("script", out var given)) Scripts.GivenScript.Check(given, $"{n.Path}.params.script", n.Node.Id, errors);
+                else if (string.IsNullOrWhiteSpace(n.Text("prompt"))) errors.Add($"{n.Path}.params.prompt", "is required unless 'script' gives the script", n.Node.Id);
+            }),
 
         new("Script.Transform", "script", "Translates, compresses or adapts a script.",
             [ScriptIn()], [new("script", PortType.Script, "The transformed script.")],
