@@ -45,6 +45,7 @@ public static class Services
         services.AddSingleton<AssetUploads>();
         services.AddSingleton<JobResults>();
         services.AddSingleton<KieGenerations>();
+        services.AddSingleton<FentaWeb.Runs.Storyboards.StoryboardStore>();
         Enrichment.EnrichmentServices.AddMetadataWriter(services, options.Llm);
         services.AddSingleton(options.StockLibrary);
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
