@@ -308,8 +308,11 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         if (sceneCount is { } count && count != scenes.Length) errors.Add("scene_count", $"is {count} but the script has {scenes.Length} scenes (leave it out)");
         for (var i = 0; i < scenes.Length; i++)
         {
-            if (string.IsNullOrWhiteSpace(scenes[i].Narration)) errors.Add($"script.scenes[{i}].narration", "is required");
-            Storyboard.CheckScene(scenes[i].Narration, scenes[i].ImagePrompt, scenes[i].Duration, errors, $"script.scenes[{i}].");
+            var narration = scenes[i].Narration;
+            if (string.IsNullOrWhiteSpace(narration)) errors.Add($"script.scenes[{i}].narration", "is required");
+            Storyboard.CheckScene(string.IsNullOrWhiteSpace(narration) ? null : narration, scenes[i].ImagePrompt, null, errors, $"script.scenes[{i}].");
+            if (scenes[i].Duration is { } d && (double.IsNaN(d) || d < Storyboard.MinSceneSeconds || d > Storyboard.MaxSceneSeconds))
+                errors.Add($"script.scenes[{i}].duration", $"must be {Storyboard.MinSceneSeconds:0} to {Storyboard.MaxSceneSeconds:0} seconds");
         }
         if (title is { Length: > 200 }) errors.Add("script.title", "must be at most 200 characters");
         return errors.Any ? (null, null) : ([.. scenes.Select((s, i) => Scene(i, s.Narration!, s.ImagePrompt, s.Duration))], title);
