@@ -164,10 +164,10 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
      EndpointSummary("Edit scene n (1-based): narration, image_prompt, duration_seconds; index moves it. 409 while the storyboard is generating or rendering, or this scene's image is being drawn.")]
     public async Task<Ok<StoryboardDto>> UpdateStoryboardScene(
         [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "v1/storyboards/{storyboardId}/scenes/{n:int}")] HttpRequest request,
-        string storyboardId, int n, [FromBody] ScenePatch body, Caller caller, CancellationToken ct)
+        string storyboardId, string n, [FromBody] ScenePatch body, Caller caller, CancellationToken ct)
     {
         await using var locked = await LockAsync(caller, storyboardId, ct);
-        locked.Storyboard.EditScene(n, body.Narration, body.ImagePrompt, body.DurationSeconds, body.Index);
+        locked.Storyboard.EditScene(Position(n), body.Narration, body.ImagePrompt, body.DurationSeconds, body.Index);
         await locked.SaveAsync(ct);
         return TypedResults.Ok(await DtoAsync(locked.Storyboard, null, ct));
     }
@@ -175,10 +175,10 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
     [Function(nameof(DeleteStoryboardScene)), Access(OrgRole.Editor, Scopes.WorkflowsWrite), EndpointSummary("Remove scene n (1-based); the others move up.")]
     public async Task<Ok<StoryboardDto>> DeleteStoryboardScene(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/storyboards/{storyboardId}/scenes/{n:int}")] HttpRequest request,
-        string storyboardId, int n, Caller caller, CancellationToken ct)
+        string storyboardId, string n, Caller caller, CancellationToken ct)
     {
         await using var locked = await LockAsync(caller, storyboardId, ct);
-        locked.Storyboard.RemoveScene(n);
+        locked.Storyboard.RemoveScene(Position(n));
         await locked.SaveAsync(ct);
         return TypedResults.Ok(await DtoAsync(locked.Storyboard, null, ct));
     }
@@ -187,13 +187,14 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
      EndpointSummary("Draw scene n's image again (with a new image_prompt, if given) as a one-image generation job: only its cost is reserved and charged, refunded if it fails. Answers 202 with the storyboard (the scene generating) and the estimate.")]
     public async Task<Accepted<StoryboardDto>> RegenerateStoryboardScene(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/storyboards/{storyboardId}/scenes/{n:int}/regenerate")] HttpRequest request,
-        string storyboardId, int n, [FromBody] RegenerateSceneRequest? body, Caller caller,
+        string storyboardId, string n, [FromBody] RegenerateSceneRequest? body, Caller caller,
         [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
         await using var locked = await LockAsync(caller, storyboardId, ct);
         var s = locked.Storyboard;
-        s.EnsureRegenerable(n, body?.ImagePrompt);
-        var prompt = body?.ImagePrompt?.Trim() ?? s.Scene(n).ImagePrompt;
+        var position = Position(n);
+        s.EnsureRegenerable(position, body?.ImagePrompt);
+        var prompt = body?.ImagePrompt?.Trim() ?? s.Scene(position).ImagePrompt;
         var graph = StoryboardGraphs.Regenerate(s.Settings, prompt);
         await ValidateAsync(graph, caller, ct);
         var estimate = await jobs.EstimateAsync(caller.OrgId, graph, ct);
@@ -203,7 +204,7 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         var node = graph.Nodes[0];
         await generations.RecordDirectAsync(generationId, caller.OrgId, jobId, "image", s.Settings.ImageModel, PromptOf(node),
             JsonSerializer.Serialize(node.Params, FentaJson.Options), ct);
-        s.StartRegeneration(n, body?.ImagePrompt, jobId, generationId);
+        s.StartRegeneration(position, body?.ImagePrompt, jobId, generationId);
         await locked.SaveAsync(ct);
         return TypedResults.Accepted($"/v1/storyboards/{storyboardId}", await DtoAsync(s, estimate, ct));
     }
@@ -231,6 +232,9 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
     }
 
     private static readonly JsonElement Empty = JsonDocument.Parse("{}").RootElement;
+
+    /// <summary>The {n} of a scene route (its int constraint already matched it).</summary>
+    private static int Position(string n) => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture);
 
     private static string PromptOf(GraphNode node) => node.Params!.TryGetValue("prompt", out var p) ? p.GetString() ?? "" : "";
 
