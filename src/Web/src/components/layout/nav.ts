@@ -1,4 +1,4 @@
-import { BarChart3, CalendarClock, Clapperboard, FolderOpen, LayoutDashboard, LayoutTemplate, PlusCircle, Send, Settings, TrendingUp, type LucideIcon } from 'lucide-react';
+import { BarChart3, CalendarClock, Clapperboard, FolderOpen, GalleryHorizontal, LayoutDashboard, LayoutTemplate, PlusCircle, Send, Settings, TrendingUp, type LucideIcon } from 'lucide-react';
 
 export type NavItem = { to: string; label: string; icon: LucideIcon };
 
@@ -7,6 +7,7 @@ export const NAV: NavItem[] = [
   { to: '/', label: 'Dashboard', icon: LayoutDashboard },
   { to: '/create', label: 'Create', icon: PlusCircle },
   { to: '/library', label: 'Library', icon: Clapperboard },
+  { to: '/storyboards', label: 'Storyboards', icon: GalleryHorizontal },
   { to: '/assets', label: 'Assets', icon: FolderOpen },
   { to: '/templates', label: 'Templates', icon: LayoutTemplate },
   { to: '/schedules', label: 'Schedules', icon: CalendarClock },
