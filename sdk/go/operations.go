@@ -140,6 +140,18 @@ var Operations = map[string]map[string]string{
 		"videos":    "GET /v1/analytics/videos",
 		"platforms": "GET /v1/analytics/platforms",
 	},
+	"storyboards": {
+		"create":          "POST /v1/storyboards",
+		"list":            "GET /v1/storyboards",
+		"get":             "GET /v1/storyboards/{storyboardId}",
+		"update":          "PATCH /v1/storyboards/{storyboardId}",
+		"delete":          "DELETE /v1/storyboards/{storyboardId}",
+		"addScene":        "POST /v1/storyboards/{storyboardId}/scenes",
+		"updateScene":     "PATCH /v1/storyboards/{storyboardId}/scenes/{n}",
+		"deleteScene":     "DELETE /v1/storyboards/{storyboardId}/scenes/{n}",
+		"regenerateScene": "POST /v1/storyboards/{storyboardId}/scenes/{n}/regenerate",
+		"render":          "POST /v1/storyboards/{storyboardId}/render",
+	},
 }
 
 // AuthService holds the auth operations.
@@ -669,4 +681,57 @@ func (s *AnalyticsService) Videos(ctx context.Context, opts ...CallOption) ([]Ob
 // Platforms calls GET /v1/analytics/platforms.
 func (s *AnalyticsService) Platforms(ctx context.Context, opts ...CallOption) ([]Object, error) {
 	return s.client.callList(ctx, "analytics.platforms", []string{}, opts)
+}
+
+// StoryboardsService holds the storyboards operations ({n} is a scene's 1-based position).
+type StoryboardsService struct{ client *Client }
+
+// Create calls POST /v1/storyboards.
+func (s *StoryboardsService) Create(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.create", []string{}, body, opts)
+}
+
+// List calls GET /v1/storyboards.
+func (s *StoryboardsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.list", []string{}, nil, opts)
+}
+
+// Get calls GET /v1/storyboards/{storyboardId}.
+func (s *StoryboardsService) Get(ctx context.Context, storyboardID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.get", []string{storyboardID}, nil, opts)
+}
+
+// Update calls PATCH /v1/storyboards/{storyboardId}.
+func (s *StoryboardsService) Update(ctx context.Context, storyboardID string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.update", []string{storyboardID}, body, opts)
+}
+
+// Delete calls DELETE /v1/storyboards/{storyboardId}.
+func (s *StoryboardsService) Delete(ctx context.Context, storyboardID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.delete", []string{storyboardID}, nil, opts)
+}
+
+// AddScene calls POST /v1/storyboards/{storyboardId}/scenes.
+func (s *StoryboardsService) AddScene(ctx context.Context, storyboardID string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.addScene", []string{storyboardID}, body, opts)
+}
+
+// UpdateScene calls PATCH /v1/storyboards/{storyboardId}/scenes/{n}.
+func (s *StoryboardsService) UpdateScene(ctx context.Context, storyboardID string, n string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.updateScene", []string{storyboardID, n}, body, opts)
+}
+
+// DeleteScene calls DELETE /v1/storyboards/{storyboardId}/scenes/{n}.
+func (s *StoryboardsService) DeleteScene(ctx context.Context, storyboardID string, n string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.deleteScene", []string{storyboardID, n}, nil, opts)
+}
+
+// RegenerateScene calls POST /v1/storyboards/{storyboardId}/scenes/{n}/regenerate.
+func (s *StoryboardsService) RegenerateScene(ctx context.Context, storyboardID string, n string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.regenerateScene", []string{storyboardID, n}, body, opts)
+}
+
+// Render calls POST /v1/storyboards/{storyboardId}/render.
+func (s *StoryboardsService) Render(ctx context.Context, storyboardID string, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "storyboards.render", []string{storyboardID}, body, opts)
 }

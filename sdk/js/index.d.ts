@@ -288,6 +288,29 @@ export declare class FentaWeb {
     /** GET /v1/analytics/platforms */
     platforms(query?: Query, options?: CallOptions): Promise<any>;
   };
+  /** Storyboards (docs/storyboards.md): scenes with an image each, edited, redrawn one at a time, rendered. {n} is a scene's 1-based position. */
+  readonly storyboards: {
+    /** POST /v1/storyboards */
+    create(body?: Body, options?: CallOptions): Promise<any>;
+    /** GET /v1/storyboards */
+    list(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/storyboards/{storyboardId} */
+    get(storyboardId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** PATCH /v1/storyboards/{storyboardId} */
+    update(storyboardId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+    /** DELETE /v1/storyboards/{storyboardId} */
+    delete(storyboardId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** POST /v1/storyboards/{storyboardId}/scenes */
+    addScene(storyboardId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+    /** PATCH /v1/storyboards/{storyboardId}/scenes/{n} */
+    updateScene(storyboardId: string | number, n: string | number, body?: Body, options?: CallOptions): Promise<any>;
+    /** DELETE /v1/storyboards/{storyboardId}/scenes/{n} */
+    deleteScene(storyboardId: string | number, n: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** POST /v1/storyboards/{storyboardId}/scenes/{n}/regenerate */
+    regenerateScene(storyboardId: string | number, n: string | number, body?: Body, options?: CallOptions): Promise<any>;
+    /** POST /v1/storyboards/{storyboardId}/render */
+    render(storyboardId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+  };
 }
 
 export default FentaWeb;

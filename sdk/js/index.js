@@ -135,6 +135,18 @@ export const OPERATIONS = {
     videos: 'GET /v1/analytics/videos',
     platforms: 'GET /v1/analytics/platforms',
   },
+  storyboards: {
+    create: 'POST /v1/storyboards',
+    list: 'GET /v1/storyboards',
+    get: 'GET /v1/storyboards/{storyboardId}',
+    update: 'PATCH /v1/storyboards/{storyboardId}',
+    delete: 'DELETE /v1/storyboards/{storyboardId}',
+    addScene: 'POST /v1/storyboards/{storyboardId}/scenes',
+    updateScene: 'PATCH /v1/storyboards/{storyboardId}/scenes/{n}',
+    deleteScene: 'DELETE /v1/storyboards/{storyboardId}/scenes/{n}',
+    regenerateScene: 'POST /v1/storyboards/{storyboardId}/scenes/{n}/regenerate',
+    render: 'POST /v1/storyboards/{storyboardId}/render',
+  },
 };
 
 /** POSTs that create a job or a payment session: the client sends an Idempotency-Key, so a retried call never makes two. */
