@@ -140,6 +140,7 @@ public class StoryboardTests(StoryboardTests.Host host) : IClassFixture<Storyboa
         // One cut per scene, where its narration starts, showing its image.
         var timeline = JsonDocument.Parse((string)(await host.ScalarAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'timeline' AND item_index = 0", renderJob))!).RootElement;
         Assert.Equal(order, timeline.GetProperty("scenes").EnumerateArray().Select(s => s.GetProperty("source").GetString()));
+        Assert.Equal(0, timeline.GetProperty("overlays").GetArrayLength()); // not the template's headline: the scenes are the person's own
         var starts = narration.Sentences.GroupBy(s => s.Scene).Select(g => g.Min(s => s.Start)).ToList();
         Assert.Equal(3, starts.Count);
         Assert.InRange(timeline.GetProperty("scenes")[1].GetProperty("start").GetDouble(), starts[1] - 0.01, starts[1] + 0.01);
@@ -244,6 +245,7 @@ public class StoryboardTests(StoryboardTests.Host host) : IClassFixture<Storyboa
         Assert.Equal(["image_prompt"], await Refused(await client.PostAsJsonAsync($"/v1/storyboards/{id}/scenes/1/regenerate", new { image_prompt = "" })));
         Assert.Equal(["music.asset_id", "quality", "subtitles"], (await Refused(await client.PostAsJsonAsync($"/v1/storyboards/{id}/render",
             new { subtitles = "fancy", quality = "ultra", music = new { asset_id = "ast_nope" } }))).Order());
+        Assert.Equal(["template_id"], await Refused(await client.PostAsJsonAsync($"/v1/storyboards/{id}/render", new { template_id = "tmpl_explainer_landscape_v1" })));
         await (await client.PatchAsJsonAsync($"/v1/storyboards/{id}/scenes/3", new { narration = "Third." })).ReadProblemAsync(404, "NOT_FOUND");
     }
 }

@@ -245,6 +245,7 @@ public static class NodeCatalog
                 ParamSpec.Choice("transition", "Between scenes.", ["cut", "fade", "crossfade"], "crossfade"),
                 ParamSpec.Number("min_scene", "Overrides the template's shortest scene, seconds.", 0.5, 60),
                 ParamSpec.Number("max_scene", "Overrides the template's longest scene, seconds.", 0.5, 120),
+                ParamSpec.Flag("overlays", "Show the template's text overlays (a headline, a title card).", true),
             ],
             RetryPolicy.Local),
 

@@ -43,7 +43,9 @@ public sealed record StoryboardMusic(string? AssetId, double? Volume);
 /// <param name="Music">An uploaded audio asset, ducked under the narration; volume 0-1 (0.25).</param>
 /// <param name="Quality">Encoder effort, as Output.Render's quality (standard).</param>
 /// <param name="Resolution">720p or 1080p (1080p).</param>
-public sealed record RenderStoryboardRequest(JsonElement? Subtitles, StoryboardMusic? Music, string? Quality, string? Resolution);
+/// <param name="TemplateId">A template of the storyboard's aspect (the built-in one of that aspect by default).</param>
+/// <param name="Overlays">Show the template's text overlays (its headline or title card); false by default: the scenes are the person's own.</param>
+public sealed record RenderStoryboardRequest(JsonElement? Subtitles, StoryboardMusic? Music, string? Quality, string? Resolution, string? TemplateId, bool? Overlays);
 
 /// <param name="Index">1-based position: the {n} of the scene routes.</param>
 /// <param name="ImageUrl">A short-lived read link to the image (as an asset's download_url).</param>
@@ -216,9 +218,10 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         string storyboardId, [FromBody] RenderStoryboardRequest? body, Caller caller,
         [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
-        var choices = await RenderChoicesAsync(body ?? new RenderStoryboardRequest(null, null, null, null), caller, ct);
+        body ??= new RenderStoryboardRequest(null, null, null, null, null, null);
         await using var locked = await LockAsync(caller, storyboardId, ct);
         var s = locked.Storyboard;
+        var choices = await RenderChoicesAsync(body, s.Settings.AspectRatio, caller, ct);
         s.EnsureRenderable();
         var graph = StoryboardGraphs.Render(s, choices);
         await ValidateAsync(graph, caller, ct);
@@ -322,7 +325,7 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         return errors.Any ? (null, null) : ([.. scenes.Select((s, i) => Scene(i, s.Narration!, s.ImagePrompt, s.Duration))], title);
     }
 
-    private async Task<RenderChoices> RenderChoicesAsync(RenderStoryboardRequest body, Caller caller, CancellationToken ct)
+    private async Task<RenderChoices> RenderChoicesAsync(RenderStoryboardRequest body, string aspect, Caller caller, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var styles = NodeCatalog.Find("Subtitle.Auto")!.Params.Single(p => p.Name == "style").Values!;
@@ -348,8 +351,12 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
             else music = m.AssetId;
             if (m.Volume is { } v && (double.IsNaN(v) || v < 0 || v > 1)) errors.Add("music.volume", "must be 0 to 1");
         }
+        var template = body.TemplateId ?? StoryboardGraphs.TemplateOf(aspect);
+        if (body.TemplateId is not null && await db.ReadableTemplates(caller.OrgId).Where(t => t.Id == template).Select(t => t.Aspect).SingleOrDefaultAsync(ct) is var found
+            && found != aspect)
+            errors.Add("template_id", found is null ? $"no template '{template}' in this organization or the built-in set" : $"is a {found} template; this storyboard is {aspect}");
         errors.ThrowIfAny();
-        return new RenderChoices(style, music, body.Music?.Volume, quality, resolution);
+        return new RenderChoices(style, music, body.Music?.Volume, quality, resolution, template, body.Overlays ?? false);
     }
 
     /// <summary>The graph's rules, naming the request's fields rather than the built graph's (a bug if anything else is named).</summary>

@@ -7,7 +7,7 @@ using FentaWeb.Runs.Storyboards;
 namespace FentaWeb.Api.Storyboards;
 
 /// <summary>What a render is asked for, checked.</summary>
-public sealed record RenderChoices(string? SubtitleStyle, string? MusicAssetId, double? MusicVolume, string Quality, string Resolution);
+public sealed record RenderChoices(string? SubtitleStyle, string? MusicAssetId, double? MusicVolume, string Quality, string Resolution, string TemplateId, bool Overlays);
 
 /// <summary>
 /// The graphs a storyboard's jobs run, on the node catalog like every run (so retries, crash recovery, credit
@@ -76,7 +76,7 @@ public static class StoryboardGraphs
             new("voice", "Voice.TTS", Params(("voice", b.Settings.Voice))),
             new("images", "Input.Upload", Params(("asset_ids", b.Scenes.Select(x => x.ImageAssetId!).ToList()))),
             // One cut per scene: the shortest and longest scene the catalog allows, so the template neither merges nor splits them.
-            new("timeline", "Edit.Timeline", Params(("template_id", TemplateOf(b.Settings.AspectRatio)), ("min_scene", 0.5), ("max_scene", 120))),
+            new("timeline", "Edit.Timeline", Params(("template_id", r.TemplateId), ("min_scene", 0.5), ("max_scene", 120), ("overlays", r.Overlays))),
             new(StoryboardStore.RenderNode, "Output.Render",
                 Params(("profile", $"{b.Settings.AspectRatio.Replace(':', 'x')}_{r.Resolution}"), ("quality", r.Quality))),
         };

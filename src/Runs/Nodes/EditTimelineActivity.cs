@@ -8,7 +8,7 @@ using Npgsql;
 
 namespace FentaWeb.Runs.Nodes;
 
-public sealed record EditTimelineArgs(string TemplateId, string Transition, double? MinScene, double? MaxScene);
+public sealed record EditTimelineArgs(string TemplateId, string Transition, double? MinScene, double? MaxScene, bool Overlays = true);
 
 /// <summary>
 /// Edit.Timeline: lays the media on the narration following the template — a cut where each script scene starts
@@ -47,7 +47,7 @@ public sealed class EditTimelineActivity(NpgsqlDataSource db) : NodeActivity<Edi
         }).ToList();
 
         var (width, height) = Parse(resolution);
-        var overlays = (spec.Overlays ?? []).Where(o => o.Content.Type == "text" && o.From < total).Select(o => new RenderOverlay(
+        var overlays = (args.Overlays ? spec.Overlays ?? [] : []).Where(o => o.Content.Type == "text" && o.From < total).Select(o => new RenderOverlay(
             (o.Content.Text ?? "").Replace("{{title}}", script?.Title ?? "", StringComparison.Ordinal),
             o.From, Math.Min(o.To, total), o.Content.Pos ?? "top", o.Content.Anim ?? "none",
             o.Content.Size ?? height / 26, o.Content.Color ?? "#FFFFFF")).ToList();

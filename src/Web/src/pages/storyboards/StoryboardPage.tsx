@@ -12,6 +12,7 @@ import { num } from '@/api/types';
 import { hasRole, useAuth } from '@/auth/AuthContext';
 import { Alert, Badge, Button, Card, ErrorState, FormField, Input, Loading, PageHeader, Skeleton } from '@/components/ui';
 import { Select, Textarea } from '@/components/ui/input';
+import { Checkbox } from '@/components/ui/checkbox';
 import { formatDuration } from '@/lib/format';
 import { canRender, isBusy, isEditable, moved, sceneTone, type Scene, type Storyboard } from './model';
 import { sbKeys, useAudioAssets, useStoryboard } from './queries';
@@ -136,6 +137,7 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
   const styles = paramChoices(catalog.data, 'Subtitle.Auto', 'style').values;
   const qualities = paramChoices(catalog.data, 'Output.Render', 'quality').values;
   const [options, setOptions] = useState({ subtitles: 'clean_box', quality: 'standard', resolution: '1080p', music: '' });
+  const [overlays, setOverlays] = useState(false);
   const set = (name: keyof typeof options) => (e: { target: { value: string } }) => setOptions((o) => ({ ...o, [name]: e.target.value }));
   const render = useMutation({
     mutationFn: async () =>
@@ -146,6 +148,8 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
           quality: options.quality,
           resolution: options.resolution,
           music: options.music ? { asset_id: options.music, volume: null } : null,
+          template_id: null,
+          overlays,
         },
       })),
     onSuccess: setStoryboard,
@@ -191,6 +195,9 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
             ))}
           </Select>
         </FormField>
+      </div>
+      <div className="mt-4">
+        <Checkbox label="Show the template's headline or title card" checked={overlays} onChange={(e) => setOverlays(e.target.checked)} />
       </div>
       {render.isError && Object.keys(errors).length === 0 && <Alert className="mt-3">{errorMessage(render.error)}</Alert>}
       <div className="mt-4 flex items-center gap-3">
