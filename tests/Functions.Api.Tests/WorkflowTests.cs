@@ -119,7 +119,8 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
             speed.GetProperty("max").GetDouble(), speed.GetProperty("default").GetDouble()));
         Assert.Equal("Script", tts.GetProperty("inputs")[0].GetProperty("type").GetString());
         var video = catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Input.KAI.GenerateVideo");
-        Assert.Equal("script", video.GetProperty("fan_out_port").GetString());
+        // Input images first (image-to-video), else a script's scenes.
+        Assert.Equal(["media", "script"], video.GetProperty("fan_out_ports").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal("render", catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Output.Render").GetProperty("queue").GetString());
     }
 

@@ -192,7 +192,7 @@ public static class Estimates
         var p = node.Params;
         string? Text(string name) => p.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         double? Number(string name) => p.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-        var fanOut = node.FansOut ? input(node.Definition.FanOutPort!) : null;
+        var fanOut = node.FanOutPort is { } port ? input(port) : null;
         var items = fanOut is null ? 1 : Math.Max(1, fanOut.Items);
         switch (node.Definition.Type)
         {

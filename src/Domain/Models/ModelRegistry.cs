@@ -34,9 +34,33 @@ public sealed record ModelDefinition(
     string? ImageParam = null,
     bool Active = true,
     bool Locked = false,
-    Func<JsonObject, (string Param, string Message)?>? Rule = null)
+    Func<JsonObject, (string Param, string Message)?>? Rule = null,
+    IReadOnlyDictionary<string, string>? WithMedia = null)
 {
     public string Provider => "kie_ai";
+
+    /// <summary>
+    /// What input media the model takes through <see cref="ImageParam"/> ("image", or "video" for video edits), or null
+    /// when it takes none: a node's 'media' input may only feed a model that takes it.
+    /// </summary>
+    public string? Takes => ImageParam is null ? null : ContentType == "video_editing" ? "video" : "image";
+
+    /// <summary>Image-to-video, image edits and video edits make nothing without their input (connected media or the param set by hand).</summary>
+    public bool NeedsInput => ContentType is "image_to_video" or "image_editing" or "video_editing";
+
+    /// <summary>
+    /// The input with the node's media links put in <see cref="ImageParam"/>, and the params the model needs to use
+    /// them (<see cref="WithMedia"/>, e.g. Veo's generationType) unless the node's model_params set them.
+    /// </summary>
+    public void AddMedia(JsonObject input, IReadOnlyList<string> links, JsonElement? modelParams)
+    {
+        if (ImageParam is null || links.Count == 0) return;
+        var list = Params.First(p => p.Name == ImageParam).Kind == ParamKind.StringList;
+        var max = (int?)Params.First(p => p.Name == ImageParam).Max ?? links.Count;
+        input[ImageParam] = list ? new JsonArray([.. links.Take(max).Select(l => JsonValue.Create(l))]) : links[0];
+        foreach (var (name, value) in WithMedia ?? new Dictionary<string, string>())
+            if (modelParams is not { ValueKind: JsonValueKind.Object } given || !given.TryGetProperty(name, out _)) input[name] = value;
+    }
 
     /// <summary>"image", "video" or "audio": what the generation's result files are.</summary>
     public string Output => ContentType switch
@@ -104,6 +128,9 @@ public static class ModelRegistry
         ParamSpec.List(name, "Public URLs of the reference images (filled from the node's input image when connected).", 5, required, 2000);
 
     // Declared before All, which uses them (static fields initialise in order).
+    /// <summary>Veo reads its imageUrls only when told how: one image is the first frame (two: first and last).</summary>
+    private static readonly Dictionary<string, string> VeoFromFrames = new() { ["generationType"] = "FIRST_AND_LAST_FRAMES_2_VIDEO" };
+
     private static readonly ParamSpec[] VeoParams =
     [
         ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
@@ -125,10 +152,12 @@ public static class ModelRegistry
         // Video
         new("veo-3.1-fast", "Veo 3.1 Fast", "Veo", "3.1 Fast", "prompt_to_video", KieApi.Veo, "veo3_fast",
             VeoParams,
-            60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+            60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls",
+            WithMedia: VeoFromFrames),
         new("veo-3.1-quality", "Veo 3.1 Quality", "Veo", "3.1 Quality", "prompt_to_video", KieApi.Veo, "veo3",
             VeoParams,
-            250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+            250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls",
+            WithMedia: VeoFromFrames),
         new("sora-2-text-to-video", "Sora 2", "Sora", "2 Text to Video", "prompt_to_video", KieApi.Market, "sora-2-text-to-video",
             [
                 ParamSpec.Choice("aspect_ratio", "Clip orientation.", ["portrait", "landscape"], "portrait"),
