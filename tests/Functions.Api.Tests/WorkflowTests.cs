@@ -112,7 +112,7 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
     {
         var session = await host.RegisterAsync();
         var catalog = await (await session.Client().GetAsync("/v1/nodes")).ReadJsonAsync(200);
-        Assert.Equal(15, catalog.GetArrayLength());
+        Assert.Equal(16, catalog.GetArrayLength());
         var tts = catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Voice.TTS");
         var speed = tts.GetProperty("params").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "speed");
         Assert.Equal(("number", 0.5, 2.0, 1.0), (speed.GetProperty("kind").GetString(), speed.GetProperty("min").GetDouble(),

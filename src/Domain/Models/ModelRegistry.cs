@@ -272,11 +272,26 @@ public static class ModelRegistry
             4, 30, s => new() { ["image_size"] = s.AspectRatio }, ImageParam: "image_urls"),
 
         // Music
-        new("suno-v4.5", "Suno V4.5", "Suno", "V4.5", "prompt_to_audio", KieApi.Suno, "V4_5",
-            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
-        new("suno-v5", "Suno V5", "Suno", "V5", "prompt_to_audio", KieApi.Suno, "V5",
-            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
+        Suno("suno-v4", "V4", "V4", 200),
+        Suno("suno-v4.5", "V4.5", "V4_5", 1000),
+        Suno("suno-v4.5-plus", "V4.5 Plus", "V4_5PLUS", 1000),
+        Suno("suno-v5", "V5", "V5", 1000),
     ];
+
+    /// <summary>
+    /// A Suno model: two tracks per task (a node takes the first), a prompt describing the music, or in custom mode a style
+    /// and a title (<paramref name="styleLength"/>: how long a style this version reads).
+    /// </summary>
+    private static ModelDefinition Suno(string id, string variant, string kieModel, int styleLength) =>
+        new(id, $"Suno {variant}", "Suno", variant, "prompt_to_audio", KieApi.Suno, kieModel,
+            [
+                ParamSpec.Flag("instrumental", "No vocals.", true),
+                ParamSpec.Text("style", "Custom mode: the music's style.", maxLength: styleLength),
+                ParamSpec.Text("title", "Custom mode: the track's title (needs a style).", maxLength: 80),
+                ParamSpec.Text("negativeTags", "Styles to keep out.", maxLength: 200),
+            ],
+            12, 120, None,
+            Rule: input => input["title"] is not null && input["style"] is null ? ("style", "is required with a title (Suno's custom mode takes both)") : null);
 
     private static readonly Dictionary<string, ModelDefinition> ById = All.ToDictionary(m => m.Id, StringComparer.Ordinal);
 
@@ -290,6 +305,7 @@ public static class ModelRegistry
         "Input.KAI.GenerateImage" => model.ContentType is "prompt_to_image" or "image_editing",
         "Input.KAI.GenerateVideo" => model.ContentType is "prompt_to_video" or "image_to_video",
         "Input.KAI.EditVideo" => model.ContentType is "video_editing",
+        "Input.KAI.GenerateMusic" => model.ContentType is "prompt_to_audio",
         _ => false,
     };
 }

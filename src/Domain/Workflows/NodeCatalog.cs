@@ -86,7 +86,7 @@ public sealed record NodeCheck(GraphNode Node, string Path, IReadOnlyDictionary<
     public string? Text(string name) => Params.TryGetValue(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
 }
 
-/// <summary>The 14 node types of seed 000, and Output.Publish (seed 003).</summary>
+/// <summary>The 14 node types of seed 000, Output.Publish (seed 003) and Input.KAI.GenerateMusic (Suno, issue 29).</summary>
 public static class NodeCatalog
 {
     private static readonly string[] Orientations = ["portrait", "landscape", "square"];
@@ -172,6 +172,20 @@ public static class NodeCatalog
                 .. GenerationParams,
             ],
             RetryPolicy.Generation, CheckGeneration, FanOutPorts: ["media"]),
+
+        new("Input.KAI.GenerateMusic", "audio",
+            "Generates a music track on KIE.ai (Suno; an instrumental bed drawn locally offline) for Audio.Mix's 'music' input, where it is ducked under the narration.",
+            [], [new("audio", PortType.Audio, "The track (the first Suno makes): connect it to Audio.Mix's 'music' (toPort \"music\").")],
+            [
+                ParamSpec.Text("model", "Model id from /v1/models (prompt_to_audio).", @default: "suno-v4.5", maxLength: 100),
+                ParamSpec.Text("prompt", "What the music is like (mood, instruments, tempo).", required: true, maxLength: 500),
+                ParamSpec.Flag("instrumental", "No vocals.", true),
+                ParamSpec.Int("duration_seconds", "Target length; the offline bed is this long, Suno's track is as long as Suno makes it (Audio.Mix loops or cuts it to the narration).", 5, 240, 30),
+                ParamSpec.Text("style", "Suno's custom mode: the style (e.g. 'lo-fi, warm piano'); with it, a title is made from the prompt unless given.", maxLength: 200),
+                ParamSpec.Text("title", "Suno's custom mode: the track's title (needs a style).", maxLength: 80),
+                .. GenerationParams,
+            ],
+            RetryPolicy.Generation, CheckGeneration),
 
         new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
             [], [new("script", PortType.Script, "The script.")],
@@ -321,7 +335,7 @@ public static class NodeCatalog
     /// <summary>A generation node: a prompt or a script, and a model of the right kind whose own parameters validate.</summary>
     private static void CheckGeneration(NodeCheck n, FieldErrors errors)
     {
-        if (n.Node.Type != "Input.KAI.EditVideo" && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
+        if (n.Node.Type is not ("Input.KAI.EditVideo" or "Input.KAI.GenerateMusic") && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
             errors.Add($"{n.Path}.params.prompt", "is required unless a script is connected to supply per-scene prompts", n.Node.Id);
         var id = n.Text("model") ?? DefaultModel(n.Node.Type);
         var model = Models.ModelRegistry.Find(id);
@@ -331,7 +345,7 @@ public static class NodeCatalog
             errors.Add($"{n.Path}.params.model", $"must be a model this node can use: {string.Join(", ", fitting)}", n.Node.Id);
             return;
         }
-        var modelParams = n.Params.TryGetValue("model_params", out var mp) ? mp : (System.Text.Json.JsonElement?)null;
+        var modelParams = ModelParamsOf(n.Params);
         var wanted = n.Node.Type == "Input.KAI.EditVideo" ? "video" : "image";
         if (n.ConnectedInputs.Contains("media") && model.Takes != wanted)
         {
@@ -348,13 +362,28 @@ public static class NodeCatalog
         model.Resolve(GenerationSettingsOf(n.Params), modelParams, $"{n.Path}.params.model_params", errors, n.Node.Id);
     }
 
+    /// <summary>
+    /// A generation node's model_params, with the music node's own params (instrumental, style, title) merged in: they
+    /// are Suno's parameters, given a place of their own on the node.
+    /// </summary>
+    public static System.Text.Json.JsonElement? ModelParamsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p)
+    {
+        var given = p.TryGetValue("model_params", out var mp) && mp.ValueKind == System.Text.Json.JsonValueKind.Object ? mp : (System.Text.Json.JsonElement?)null;
+        var own = new[] { "instrumental", "style", "title" }.Where(p.ContainsKey).ToList();
+        if (own.Count == 0) return p.TryGetValue("model_params", out var raw) ? raw : null;
+        var merged = given is { } g ? System.Text.Json.Nodes.JsonNode.Parse(g.GetRawText())!.AsObject() : new System.Text.Json.Nodes.JsonObject();
+        foreach (var name in own) merged[name] ??= System.Text.Json.Nodes.JsonNode.Parse(p[name].GetRawText());
+        return System.Text.Json.JsonSerializer.SerializeToElement(merged);
+    }
+
     /// <summary>The model a generation node uses when its params name none.</summary>
     public static string DefaultModel(string nodeType) => Find(nodeType)!.Params.First(p => p.Name == "model").Default!.Value.GetString()!;
 
     /// <summary>The general settings of a generation node's params (defaults where absent).</summary>
     public static Models.GenerationSettings GenerationSettingsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p) => new(
         p.TryGetValue("aspect_ratio", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.String ? a.GetString()! : "9:16",
-        p.TryGetValue("duration", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Number ? d.GetInt32() : null,
+        p.TryGetValue("duration", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Number ? d.GetInt32()
+        : p.TryGetValue("duration_seconds", out var ds) && ds.ValueKind == System.Text.Json.JsonValueKind.Number ? ds.GetInt32() : null,
         p.TryGetValue("resolution", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null,
         p.TryGetValue("count", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.Number ? c.GetInt32() : 1);
 }

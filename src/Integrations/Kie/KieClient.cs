@@ -61,10 +61,19 @@ public sealed class KieClient(HttpClient http, KieOptions options)
                 body["input"] = marketInput;
                 break;
             case KieApi.Suno:
+                // Custom mode takes a style and a title (the title made from the prompt when only a style is given); without
+                // it Suno reads the prompt alone (at most 500 characters) and style and title must be left out.
+                var custom = input["style"] is not null;
                 body["prompt"] = prompt;
-                body["customMode"] = false;
+                body["customMode"] = custom;
                 body["model"] = model.KieModel;
                 Copy(input, body);
+                body["instrumental"] = input["instrumental"]?.DeepClone() ?? true;
+                if (custom) body["title"] ??= prompt.Length <= 80 ? prompt : prompt[..80];
+                else body.Remove("title");
+                // Suno requires a callback URL; without a public address the task is polled and the callback goes nowhere
+                // (.invalid never resolves, RFC 2606).
+                callbackUrl ??= "https://callback.invalid/fenta/polled";
                 break;
             default:
                 body["prompt"] = prompt;
@@ -106,9 +115,10 @@ public sealed class KieClient(HttpClient http, KieOptions options)
                 };
             case KieApi.Suno:
                 var status = Text(data, "status");
-                if (status == "SUCCESS")
-                    return new(KieState.Succeeded, response.ValueKind == JsonValueKind.Object && response.TryGetProperty("sunoData", out var songs)
-                        ? [.. songs.EnumerateArray().Select(s => Text(s, "audioUrl")).OfType<string>()] : []);
+                // The first track is complete at FIRST_SUCCESS, both at SUCCESS; a node takes the first, so either will do.
+                List<string> tracks = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("sunoData", out var songs) && songs.ValueKind == JsonValueKind.Array
+                    ? [.. songs.EnumerateArray().Select(s => Text(s, "audioUrl")).Where(u => !string.IsNullOrEmpty(u)).OfType<string>()] : [];
+                if (status == "SUCCESS" || (status == "FIRST_SUCCESS" && tracks.Count > 0)) return new(KieState.Succeeded, tracks);
                 return status is "CREATE_TASK_FAILED" or "GENERATE_AUDIO_FAILED" or "SENSITIVE_WORD_ERROR" or "CALLBACK_EXCEPTION"
                     ? new(KieState.Failed, [], status, Text(data, "errorMessage"))
                     : new(KieState.Pending, []);

@@ -41,7 +41,7 @@ public sealed record GenerationRequest(KieArgs Args, string Kind, ModelDefinitio
         if (kind == "edit") prompt = $"{args.Operation}: {prompt}";
         var settings = NodeCatalog.GenerationSettingsOf(context.Params);
         var errors = new FieldErrors();
-        var input = model.Resolve(settings, context.Params.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", errors);
+        var input = model.Resolve(settings, NodeCatalog.ModelParamsOf(context.Params), "params.model_params", errors);
         if (errors.Any)
         {
             refused = new ActivityResult.Failed("MODEL_PARAMS_INVALID", string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")), Permanent: true);
