@@ -162,16 +162,18 @@ public sealed class KieSimulator : Simulator
     {
         if (Done(task)) return task.Fails ? "GENERATE_AUDIO_FAILED" : "SUCCESS";
         var share = (DateTimeOffset.UtcNow - task.Created) / TaskDuration;
-        return NeverFinish || share < 0.34 ? "PENDING" : share < 0.67 ? "TEXT_SUCCESS" : "FIRST_SUCCESS";
+        // A task that will fail gets no further than its lyrics.
+        return NeverFinish || share < 0.34 ? "PENDING" : share < 0.67 || task.Fails ? "TEXT_SUCCESS" : "FIRST_SUCCESS";
     }
 
+    /// <summary>The task's tracks: the first once it is done (FIRST_SUCCESS), both when <paramref name="complete"/>.</summary>
     private object[] SunoTracks(SimTask task, string origin, bool complete) =>
         [.. Enumerable.Range(0, complete ? 2 : 1).Select(i => new
         {
-            id = $"{task.Id}-{i}", audioUrl = complete ? FileUrl(task, origin, i) : "", streamAudioUrl = FileUrl(task, origin, i),
+            id = $"{task.Id}-{i}", audioUrl = FileUrl(task, origin, i), streamAudioUrl = FileUrl(task, origin, i),
             imageUrl = $"{origin}/files/{task.Id}-{i}.png", prompt = "[Instrumental]", modelName = task.Model, title = "Simulated track",
             tags = task.Body.TryGetProperty("style", out var style) ? style.GetString() : "ambient", createTime = task.Created.ToUnixTimeMilliseconds(),
-            duration = complete ? 12.0 : (double?)null,
+            duration = 12.0,
         })];
 
     private IResult Status(HttpContext http, string taskId, string family)
