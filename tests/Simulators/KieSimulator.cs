@@ -9,7 +9,8 @@ namespace FentaWeb.Simulators;
 
 /// <summary>
 /// KIE.ai's contract for the market API (<c>jobs/createTask</c>, <c>jobs/recordInfo</c>), Veo 3.1 (<c>veo/generate</c>,
-/// <c>veo/record-info</c>), 4o Image (<c>gpt4o-image/generate</c>, <c>gpt4o-image/record-info</c>) and Suno
+/// <c>veo/record-info</c>), 4o Image (<c>gpt4o-image/generate</c>, <c>gpt4o-image/record-info</c>), Midjourney
+/// (<c>mj/generate</c>, <c>mj/record-info</c>: four images a task) and Suno
 /// (<c>generate</c>, <c>generate/record-info</c>): Bearer auth, the <c>{code, msg, data}</c> envelope, tasks that finish
 /// after <see cref="TaskDuration"/>, a callback POSTed to the task's callBackUrl when <see cref="SendCallbacks"/> is on,
 /// generation failures (501) on request, and result files served from here. Input files named in a request (image and
@@ -24,7 +25,7 @@ public sealed class KieSimulator : Simulator
     private byte[] _image = [];
     private byte[] _track = [];
     /// <summary>The input-file fields of each family's create request (a URL or a list of them).</summary>
-    private static readonly string[] InputFields = ["image_urls", "imageUrls", "filesUrl", "inputImage", "imageUrl", "videoUrl", "image_url", "video_url"];
+    private static readonly string[] InputFields = ["image_urls", "imageUrls", "filesUrl", "inputImage", "imageUrl", "videoUrl", "image_url", "video_url", "input_urls", "fileUrls"];
     private static readonly string[] SunoModels = ["V3_5", "V4", "V4_5", "V4_5PLUS", "V5"];
     private int _created;
 
@@ -70,6 +71,8 @@ public sealed class KieSimulator : Simulator
         app.MapGet("/api/v1/jobs/recordInfo", (HttpContext http, string taskId) => Status(http, taskId, "market"));
         app.MapGet("/api/v1/veo/record-info", (HttpContext http, string taskId) => Status(http, taskId, "veo"));
         app.MapGet("/api/v1/gpt4o-image/record-info", (HttpContext http, string taskId) => Status(http, taskId, "gpt4o"));
+        app.MapPost("/api/v1/mj/generate", (Delegate)((HttpContext http) => Create(http, "mj")));
+        app.MapGet("/api/v1/mj/record-info", (HttpContext http, string taskId) => Status(http, taskId, "mj"));
         app.MapPost("/api/v1/generate", (Delegate)((HttpContext http) => Create(http, "suno")));
         app.MapGet("/api/v1/generate/record-info", (HttpContext http, string taskId) => Status(http, taskId, "suno"));
         app.MapGet("/files/{name}", (string name) => name.EndsWith(".png") ? Results.Bytes(_image, "image/png")
@@ -87,6 +90,7 @@ public sealed class KieSimulator : Simulator
         var prompt = family == "market" ? body.GetProperty("input").TryGetProperty("prompt", out var p) ? p.GetString() : null
             : body.TryGetProperty("prompt", out var q) ? q.GetString() : null;
         if (family == "suno" && SunoRefusal(body) is { } refusal) return Envelope(422, refusal);
+        if (family == "mj" && MidjourneyRefusal(body) is { } mjRefusal) return Envelope(422, mjRefusal);
         if (string.IsNullOrWhiteSpace(prompt) && family != "suno") return Envelope(422, "prompt is required");
         foreach (var url in InputUrls(family == "market" ? body.GetProperty("input") : body))
             if (await FetchInputAsync(url) is { } unreadable) return Envelope(422, unreadable);
@@ -124,6 +128,21 @@ public sealed class KieSimulator : Simulator
         return !instrumental && string.IsNullOrWhiteSpace(Text("prompt")) ? "prompt (the lyrics) is required in customMode unless instrumental" : null;
     }
 
+    /// <summary>Midjourney's create rules: a known taskType and speed; image-to-image needs fileUrls, text-to-image takes none.</summary>
+    private static string? MidjourneyRefusal(JsonElement body)
+    {
+        string? Text(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var images = body.TryGetProperty("fileUrls", out var f) && f.ValueKind == JsonValueKind.Array ? f.GetArrayLength() : 0;
+        return Text("taskType") switch
+        {
+            not ("mj_txt2img" or "mj_img2img" or "mj_video") => "taskType must be mj_txt2img, mj_img2img or mj_video",
+            "mj_txt2img" when images > 0 => "fileUrls are for mj_img2img",
+            "mj_img2img" or "mj_video" when images == 0 => "fileUrls is required for this taskType",
+            _ when Text("speed") is { } speed && speed is not ("relaxed" or "fast" or "turbo") => "speed must be relaxed, fast or turbo",
+            _ => null,
+        };
+    }
+
     private static IEnumerable<string> InputUrls(JsonElement fields)
     {
         foreach (var name in InputFields)
@@ -155,7 +174,7 @@ public sealed class KieSimulator : Simulator
     private bool Done(SimTask task) => !NeverFinish && DateTimeOffset.UtcNow - task.Created >= TaskDuration;
 
     private string FileUrl(SimTask task, string origin, int track = 0) =>
-        $"{origin}/files/{task.Id}{(track > 0 ? $"-{track}" : "")}.{task.Family switch { "gpt4o" => "png", "suno" => "mp3", _ => "mp4" }}";
+        $"{origin}/files/{task.Id}{(track > 0 ? $"-{track}" : "")}.{task.Family switch { "gpt4o" or "mj" => "png", "suno" => "mp3", _ => "mp4" }}";
 
     /// <summary>Suno's status: PENDING, then the lyrics (TEXT_SUCCESS), the first track (FIRST_SUCCESS), both (SUCCESS).</summary>
     private string SunoStatus(SimTask task)
@@ -193,6 +212,14 @@ public sealed class KieSimulator : Simulator
                 errorMessage = task.Fails && done ? "audio generation failed" : null,
             });
         }
+        if (family == "mj")
+            return Envelope(200, "success", new
+            {
+                taskId, taskType = task.Body.GetProperty("taskType").GetString(), paramJson = task.Body.GetRawText(),
+                successFlag = !done ? 0 : task.Fails ? 3 : 1,
+                resultInfoJson = done && !task.Fails ? new { resultUrls = Enumerable.Range(0, 4).Select(i => new { resultUrl = FileUrl(task, origin, i) }).ToArray() } : null,
+                errorCode = done && task.Fails ? 501 : (int?)null, errorMessage = done && task.Fails ? "generation failed" : null,
+            });
         if (family == "market")
             return Envelope(200, "success", new
             {
@@ -225,6 +252,7 @@ public sealed class KieSimulator : Simulator
                 consumeCredits = 10, remainedCredits = 990, costTime = 1,
             },
             "gpt4o" => new { taskId = task.Id, info = new { result_urls = new[] { FileUrl(task, origin) } } },
+            "mj" => new { taskId = task.Id, resultUrls = Enumerable.Range(0, 4).Select(i => FileUrl(task, origin, i)).ToArray() },
             "suno" => new { callbackType = task.Fails ? "error" : "complete", task_id = task.Id, data = task.Fails ? null : SunoTracks(task, origin, true) },
             _ => new { taskId = task.Id, info = new { resultUrls = new[] { FileUrl(task, origin) } } },
         };
