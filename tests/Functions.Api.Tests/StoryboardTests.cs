@@ -201,6 +201,47 @@ public class StoryboardTests(StoryboardTests.Host host) : IClassFixture<Storyboa
     }
 
     [Fact]
+    public async Task ARenderCanAnimateEachSceneImageAndGenerateItsMusic()
+    {
+        var client = (await host.RegisterAsync()).Client();
+        var created = await CreateAsync(client, new { script = "Waves fold over. Gulls lift off.", provider = "local" });
+        var id = created.GetProperty("id").GetString()!;
+        var images = Storyboards.Images(await Storyboards.UntilAsync(client, id, Storyboards.Idle));
+
+        var rendering = await (await client.PostAsJsonAsync($"/v1/storyboards/{id}/render", new
+        {
+            quality = "draft", resolution = "720p", subtitles = false,
+            image_to_video = new { model = "kling-2.6-image-to-video" },
+            music = new { prompt = "calm ambient piano", volume = 0.3 },
+        })).ReadJsonAsync(202);
+        var estimate = rendering.GetProperty("estimate").GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("node_id").GetString()!);
+        Assert.Equal(2, estimate["clips"].GetProperty("items").GetInt32());
+        Assert.True(estimate.ContainsKey("music"));
+        var renderJob = rendering.GetProperty("render").GetProperty("job_id").GetString()!;
+        var rendered = await Storyboards.UntilAsync(client, id, s => s.GetProperty("status").GetString() != "rendering", 300);
+        Assert.Equal("completed", rendered.GetProperty("render").GetProperty("status").GetString());
+
+        // Each scene's image became a clip (in scene order, from that image), and the clips are what the video shows.
+        var clips = await host.StringsAsync("""
+            SELECT r.output->0->>'asset_id' FROM node_runs r WHERE r.job_id = $1 AND r.node_id = 'clips' AND r.item_index >= 0 ORDER BY r.item_index
+            """, renderJob);
+        Assert.Equal(2, clips.Count);
+        Assert.Equal(images.Select(x => x!).ToList(), await host.StringsAsync("""
+            SELECT a.metadata->>'source_asset_id' FROM unnest($1::text[]) WITH ORDINALITY c(id, i) JOIN assets a ON a.id = c.id ORDER BY c.i
+            """, new object[] { clips.ToArray() }));
+        var timeline = JsonDocument.Parse((string)(await host.ScalarAsync("SELECT output::text FROM node_runs WHERE job_id = $1 AND node_id = 'timeline' AND item_index = 0", renderJob))!).RootElement;
+        Assert.Equal(clips, timeline.GetProperty("scenes").EnumerateArray().Select(x => x.GetProperty("source").GetString()));
+        Assert.All(timeline.GetProperty("scenes").EnumerateArray(), x => Assert.Equal("video", x.GetProperty("kind").GetString()));
+        // The music was generated and mixed under the narration.
+        Assert.Equal(["audio", "video", "video"], await host.StringsAsync("SELECT type FROM kai_generations WHERE job_id = $1 ORDER BY type", renderJob));
+        Assert.Equal("succeeded", (string)(await host.ScalarAsync("SELECT status FROM node_runs WHERE job_id = $1 AND node_id = 'mix' AND item_index = 0", renderJob))!);
+
+        var bad = await (await client.PostAsJsonAsync($"/v1/storyboards/{id}/render", new { image_to_video = new { model = "flux-kontext-pro" }, music = new { prompt = "x", asset_id = "ast_1" } }))
+            .ReadProblemAsync(400, "VALIDATION_FAILED");
+        Assert.Equal(["image_to_video.model", "music"], bad.Fields().Order());
+    }
+
+    [Fact]
     public async Task AnotherOrgsStoryboardIsNotFound()
     {
         var owner = (await host.RegisterAsync()).Client();

@@ -37,7 +37,13 @@ public sealed record ScenePatch(string? Narration, string? ImagePrompt, double? 
 
 public sealed record RegenerateSceneRequest(string? ImagePrompt);
 
-public sealed record StoryboardMusic(string? AssetId, double? Volume);
+/// <param name="AssetId">An uploaded audio asset of the org.</param>
+/// <param name="Prompt">Instead: music generated from this prompt (Input.KAI.GenerateMusic: Suno on KIE, an instrumental bed offline).</param>
+public sealed record StoryboardMusic(string? AssetId, string? Prompt, double? Volume);
+
+/// <param name="Model">An image_to_video model of /v1/models.</param>
+/// <param name="Duration">Clip length, seconds (the model's default when left out).</param>
+public sealed record StoryboardImageToVideo(string? Model, int? Duration);
 
 /// <param name="Subtitles">A subtitle style (clean_box, karaoke_bounce, bold_outline, minimal; clean_box when left out), or false for none.</param>
 /// <param name="Music">An uploaded audio asset, ducked under the narration; volume 0-1 (0.25).</param>
@@ -45,7 +51,9 @@ public sealed record StoryboardMusic(string? AssetId, double? Volume);
 /// <param name="Resolution">720p or 1080p (1080p).</param>
 /// <param name="TemplateId">A template of the storyboard's aspect (the built-in one of that aspect by default).</param>
 /// <param name="Overlays">Show the template's text overlays (its headline or title card); false by default: the scenes are the person's own.</param>
-public sealed record RenderStoryboardRequest(JsonElement? Subtitles, StoryboardMusic? Music, string? Quality, string? Resolution, string? TemplateId, bool? Overlays);
+/// <param name="ImageToVideo">Animate each scene's image into a clip (one image-to-video generation per scene, charged as such) instead of showing the still.</param>
+public sealed record RenderStoryboardRequest(JsonElement? Subtitles, StoryboardMusic? Music, string? Quality, string? Resolution, string? TemplateId, bool? Overlays,
+    StoryboardImageToVideo? ImageToVideo);
 
 /// <param name="Index">1-based position: the {n} of the scene routes.</param>
 /// <param name="ImageUrl">A short-lived read link to the image (as an asset's download_url).</param>
@@ -218,7 +226,7 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         string storyboardId, [FromBody] RenderStoryboardRequest? body, Caller caller,
         [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct)
     {
-        body ??= new RenderStoryboardRequest(null, null, null, null, null, null);
+        body ??= new RenderStoryboardRequest(null, null, null, null, null, null, null);
         await using var locked = await LockAsync(caller, storyboardId, ct);
         var s = locked.Storyboard;
         var choices = await RenderChoicesAsync(body, s.Settings.AspectRatio, caller, ct);
@@ -345,7 +353,12 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         string? music = null;
         if (body.Music is { } m)
         {
-            if (m.AssetId is null) errors.Add("music.asset_id", "is required: an uploaded audio asset (POST /v1/assets/init)");
+            if (m.AssetId is not null && m.Prompt is not null) errors.Add("music", "give an asset_id or a prompt, not both");
+            else if (m.Prompt is { } prompt)
+            {
+                if (prompt.Trim().Length is 0 or > 500) errors.Add("music.prompt", "must be 1 to 500 characters");
+            }
+            else if (m.AssetId is null) errors.Add("music.asset_id", "is required unless a prompt is given: an uploaded audio asset (POST /v1/assets/init)");
             else if (!await db.Assets.AnyAsync(a => a.Id == m.AssetId && a.OrgId == caller.OrgId && a.DeletedAt == null && a.Status == "ready" && a.Type == "audio", ct))
                 errors.Add("music.asset_id", $"no ready audio asset '{m.AssetId}' in this organization");
             else music = m.AssetId;
@@ -355,8 +368,11 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         if (body.TemplateId is not null && await db.ReadableTemplates(caller.OrgId).Where(t => t.Id == template).Select(t => t.Aspect).SingleOrDefaultAsync(ct) is var found
             && found != aspect)
             errors.Add("template_id", found is null ? $"no template '{template}' in this organization or the built-in set" : $"is a {found} template; this storyboard is {aspect}");
+        if (body.ImageToVideo is { } i2v && (i2v.Model is null || ModelRegistry.Find(i2v.Model) is not { ContentType: "image_to_video" }))
+            errors.Add("image_to_video.model", $"must be an image_to_video model of /v1/models: {string.Join(", ", ModelRegistry.All.Where(m => m.ContentType == "image_to_video").Select(m => m.Id))}");
         errors.ThrowIfAny();
-        return new RenderChoices(style, music, body.Music?.Volume, quality, resolution, template, body.Overlays ?? false);
+        return new RenderChoices(style, music, body.Music?.Prompt?.Trim(), body.Music?.Volume, quality, resolution, template, body.Overlays ?? false,
+            body.ImageToVideo?.Model, body.ImageToVideo?.Duration);
     }
 
     /// <summary>The graph's rules, naming the request's fields rather than the built graph's (a bug if anything else is named).</summary>
@@ -386,6 +402,11 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
             ("Script.Generate", "script") => "script",
             ("Script.Generate", "lang") => "lang",
             ("Voice.TTS", "voice") => "voice",
+            ("Input.KAI.GenerateVideo", "model" or "model_params") => "image_to_video.model",
+            ("Input.KAI.GenerateVideo", "duration") => "image_to_video.duration",
+            ("Input.KAI.GenerateMusic", var param) => $"music.{(param == "prompt" ? "prompt" : "volume")}",
+            ("Audio.Mix", "music_volume") => "music.volume",
+            ("Edit.Timeline", "template_id") => "template_id",
             _ => error.Field,
         };
     }

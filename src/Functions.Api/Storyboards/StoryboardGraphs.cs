@@ -7,7 +7,9 @@ using FentaWeb.Runs.Storyboards;
 namespace FentaWeb.Api.Storyboards;
 
 /// <summary>What a render is asked for, checked.</summary>
-public sealed record RenderChoices(string? SubtitleStyle, string? MusicAssetId, double? MusicVolume, string Quality, string Resolution, string TemplateId, bool Overlays);
+/// <param name="ClipModel">Image-to-video per scene with this model; null for the stills.</param>
+public sealed record RenderChoices(string? SubtitleStyle, string? MusicAssetId, string? MusicPrompt, double? MusicVolume, string Quality, string Resolution,
+    string TemplateId, bool Overlays, string? ClipModel = null, int? ClipSeconds = null);
 
 /// <summary>
 /// The graphs a storyboard's jobs run, on the node catalog like every run (so retries, crash recovery, credit
@@ -83,21 +85,37 @@ public static class StoryboardGraphs
         var edges = new List<GraphEdge>
         {
             new("script", "voice", FromPort: "script", ToPort: "script"),
-            new("images", "timeline", FromPort: "media", ToPort: "media"),
             new("script", "timeline", FromPort: "script", ToPort: "script"),
             new("timeline", StoryboardStore.RenderNode, FromPort: "timeline", ToPort: "timeline"),
         };
+        if (r.ClipModel is { } clipModel)
+        {
+            // One clip per scene image, animated with the scene's prompt (item i gets scene i's), in scene order.
+            nodes.Add(new("clips", "Input.KAI.GenerateVideo", Params(("model", clipModel), ("aspect_ratio", b.Settings.AspectRatio), ("provider", b.Settings.Provider),
+                ("duration", r.ClipSeconds))));
+            edges.Add(new("images", "clips", FromPort: "media", ToPort: "media"));
+            edges.Add(new("script", "clips", FromPort: "script", ToPort: "script"));
+            edges.Add(new("clips", "timeline", FromPort: "media", ToPort: "media"));
+        }
+        else edges.Add(new("images", "timeline", FromPort: "media", ToPort: "media"));
         if (r.SubtitleStyle is { } style)
         {
             nodes.Add(new("subtitles", "Subtitle.Auto", Params(("style", style))));
             edges.Add(new("voice", "subtitles", FromPort: "audio", ToPort: "audio"));
             edges.Add(new("subtitles", "timeline", FromPort: "subtitles", ToPort: "subtitles"));
         }
-        if (r.MusicAssetId is { } music)
+        if (r.MusicAssetId is not null || r.MusicPrompt is not null)
         {
-            nodes.Add(new("mix", "Audio.Mix", Params(("music_asset_id", music), ("music_volume", r.MusicVolume))));
+            nodes.Add(new("mix", "Audio.Mix", Params(("music_asset_id", r.MusicAssetId), ("music_volume", r.MusicVolume))));
             edges.Add(new("voice", "mix", FromPort: "audio", ToPort: "voice"));
             edges.Add(new("mix", "timeline", FromPort: "audio", ToPort: "audio"));
+            if (r.MusicPrompt is { } prompt)
+            {
+                // As long as the storyboard plans to run; Audio.Mix loops or cuts it to the narration.
+                var seconds = (int)Math.Clamp(Math.Ceiling(b.Scenes.Sum(x => x.DurationSeconds)), 5, 240);
+                nodes.Add(new("music", "Input.KAI.GenerateMusic", Params(("prompt", prompt), ("provider", b.Settings.Provider), ("duration_seconds", seconds))));
+                edges.Add(new("music", "mix", FromPort: "audio", ToPort: "music"));
+            }
         }
         else if (r.SubtitleStyle is null) edges.Add(new("voice", "timeline", FromPort: "audio", ToPort: "audio"));
         return new WorkflowGraph(nodes, edges);
