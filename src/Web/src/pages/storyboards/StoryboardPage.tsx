@@ -7,7 +7,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ArrowDown, ArrowLeft, ArrowUp, GripVertical, ImageIcon, RefreshCw } from 'lucide-react';
 import { api } from '@/api/client';
 import { errorMessage, fieldErrors, unwrap } from '@/api/problem';
-import { paramChoices, useNodeCatalog } from '@/api/queries';
+import { paramChoices, useModels, useNodeCatalog } from '@/api/queries';
 import { num } from '@/api/types';
 import { hasRole, useAuth } from '@/auth/AuthContext';
 import { Alert, Badge, Button, Card, ErrorState, FormField, Input, Loading, PageHeader, Skeleton } from '@/components/ui';
@@ -136,7 +136,9 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
   const setStoryboard = useSetStoryboard(storyboard.id);
   const styles = paramChoices(catalog.data, 'Subtitle.Auto', 'style').values;
   const qualities = paramChoices(catalog.data, 'Output.Render', 'quality').values;
-  const [options, setOptions] = useState({ subtitles: 'clean_box', quality: 'standard', resolution: '1080p', music: '' });
+  const models = useModels();
+  const clipModels = (models.data ?? []).filter((m) => m.content_type === 'image_to_video');
+  const [options, setOptions] = useState({ subtitles: 'clean_box', quality: 'standard', resolution: '1080p', music: '', musicPrompt: '', clipModel: '' });
   const [overlays, setOverlays] = useState(false);
   const set = (name: keyof typeof options) => (e: { target: { value: string } }) => setOptions((o) => ({ ...o, [name]: e.target.value }));
   const render = useMutation({
@@ -147,9 +149,14 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
           subtitles: options.subtitles === 'none' ? false : options.subtitles,
           quality: options.quality,
           resolution: options.resolution,
-          music: options.music ? { asset_id: options.music, volume: null } : null,
+          music: options.music
+            ? { asset_id: options.music, prompt: null, volume: null }
+            : options.musicPrompt.trim()
+              ? { asset_id: null, prompt: options.musicPrompt.trim(), volume: null }
+              : null,
           template_id: null,
           overlays,
+          image_to_video: options.clipModel ? { model: options.clipModel, duration: null } : null,
         },
       })),
     onSuccess: setStoryboard,
@@ -191,6 +198,19 @@ function RenderPanel({ storyboard }: { storyboard: Storyboard }) {
             {audio.data?.data.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.filename ?? a.id}
+              </option>
+            ))}
+          </Select>
+        </FormField>
+        <FormField label="Music from a prompt" error={errors['music.prompt'] ?? errors.music} hint="Generated for this render when no file is chosen.">
+          <Input value={options.musicPrompt} disabled={!!options.music} onChange={set('musicPrompt')} placeholder="calm ambient piano" />
+        </FormField>
+        <FormField label="Animate each image" error={errors['image_to_video.model']} hint="An image-to-video model makes a clip of every scene (charged per scene).">
+          <Select value={options.clipModel} onChange={set('clipModel')}>
+            <option value="">No: show the stills</option>
+            {clipModels.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
               </option>
             ))}
           </Select>
