@@ -242,6 +242,31 @@ public class StoryboardTests(StoryboardTests.Host host) : IClassFixture<Storyboa
     }
 
     [Fact]
+    public async Task APlanStartedButNotRecordedIsFoundByItsKeyAndOneNeverStartedFails()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var created = await CreateAsync(client, new { script = "A bell rings. The doors open." });
+        var id = created.GetProperty("id").GetString()!;
+        var plan = created.GetProperty("job_id").GetString()!;
+        // As if the API had stopped between starting the plan and recording it.
+        await host.ScalarAsync("UPDATE storyboards SET job_id = NULL WHERE id = $1", id);
+        var ready = await Storyboards.UntilAsync(client, id, Storyboards.Idle);
+        Assert.Equal(("ready", plan), (ready.GetProperty("status").GetString(), ready.GetProperty("job_id").GetString()));
+        Assert.Equal(2, Storyboards.Scenes(ready).Count(x => x.GetProperty("status").GetString() == "ready"));
+
+        // Stopped before the plan started: given up once a run would long have been scheduled.
+        await host.ScalarAsync("""
+            INSERT INTO storyboards (id, org_id, title, settings, status, created_at)
+            VALUES ('sb_neverstarted', $1, 'Lost', '{"scene_count": 1, "aspect_ratio": "9:16", "image_model": "flux-kontext-pro", "provider": "local", "lang": "en"}',
+                    'generating', now() - interval '3 minutes')
+            """, session.OrgId);
+        var lost = await (await client.GetAsync("/v1/storyboards/sb_neverstarted")).ReadJsonAsync(200);
+        Assert.Equal("failed", lost.GetProperty("status").GetString());
+        Assert.Contains("never started", lost.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task AnotherOrgsStoryboardIsNotFound()
     {
         var owner = (await host.RegisterAsync()).Client();

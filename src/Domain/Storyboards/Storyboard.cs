@@ -49,8 +49,8 @@ public sealed partial class Storyboard
     public required StoryboardSettings Settings { get; init; }
     public List<StoryboardScene> Scenes { get; set; } = [];
     public required string Status { get; set; }
-    /// <summary>The plan job: the script and one image per scene.</summary>
-    public string? JobId { get; init; }
+    /// <summary>The plan job: the script and one image per scene (null until it is known to have started).</summary>
+    public string? JobId { get; set; }
     public StoryboardRender? Render { get; set; }
     public int TotalCreditsUsed { get; set; }
     public string? Error { get; set; }
@@ -166,6 +166,17 @@ public sealed partial class Storyboard
         Render = new StoryboardRender(jobId, "processing");
         Status = StoryboardStatus.Rendering;
     }
+
+    /// <summary>
+    /// The Idempotency-Key of the job that plans this storyboard, and of the next job that redraws a scene or renders it:
+    /// each follows from the state before the job starts, so a request repeated after the API stopped between starting
+    /// the job and recording it here finds that job instead of paying for a second.
+    /// </summary>
+    public string PlanKey => $"storyboard:{Id}:plan";
+
+    public string RegenerationKey(int n) => $"storyboard:{Id}:scene:{Scene(n).Id}:{Scene(n).GenerationId ?? "none"}";
+
+    public string RenderKey => $"storyboard:{Id}:render:{Render?.JobId ?? "none"}";
 
     /// <summary>Checks the parts of a scene that are given; errors name <paramref name="prefix"/> + the field.</summary>
     public static void CheckScene(string? narration, string? imagePrompt, double? durationSeconds, FieldErrors errors, string prefix)

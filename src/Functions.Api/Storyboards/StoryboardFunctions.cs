@@ -91,14 +91,19 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         var graph = StoryboardGraphs.Plan(settings, title, body.Prompt?.Trim(), given);
         await ValidateAsync(graph, caller, ct);
         var estimate = await jobs.EstimateAsync(caller.OrgId, graph, ct);
-        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), null), ct);
         var storyboard = new Storyboard
         {
             Id = Ids.New("sb"), OrgId = caller.OrgId, CreatedBy = caller.UserId, Title = title, Description = body.Prompt?.Trim() ?? "",
-            Settings = settings, Status = StoryboardStatus.Generating, JobId = jobId,
-            Scenes = given?.Select(g => g with { Status = SceneStatus.Generating, JobId = jobId }).ToList() ?? [],
+            Settings = settings, Status = StoryboardStatus.Generating, Scenes = given?.Select(g => g with { Status = SceneStatus.Generating }).ToList() ?? [],
         };
+        // Stored before its plan starts, and the plan keyed by it: a plan started but not recorded is found by its key.
         await store.InsertAsync(storyboard, ct);
+        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), storyboard.PlanKey), ct);
+        await using (var locked = await LockAsync(caller, storyboard.Id, ct))
+        {
+            locked.Storyboard.JobId = jobId;
+            await locked.SaveAsync(ct);
+        }
         audit.Record(caller, "create", "storyboard", storyboard.Id, new { job_id = jobId, scene_count = settings.SceneCount });
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/v1/storyboards/{storyboard.Id}", await DtoAsync(await FindAsync(caller, storyboard.Id, ct), estimate, ct));
@@ -209,7 +214,7 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         await ValidateAsync(graph, caller, ct);
         var estimate = await jobs.EstimateAsync(caller.OrgId, graph, ct);
         // Started under the row lock, so a second request for the scene waits and then finds it generating (409).
-        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), null), ct);
+        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), s.RegenerationKey(position)), ct);
         var generationId = Ids.New("gen");
         var node = graph.Nodes[0];
         await generations.RecordDirectAsync(generationId, caller.OrgId, jobId, "image", s.Settings.ImageModel, PromptOf(node),
@@ -234,7 +239,7 @@ public sealed partial class StoryboardFunctions(FentaDb db, StoryboardStore stor
         var graph = StoryboardGraphs.Render(s, choices);
         await ValidateAsync(graph, caller, ct);
         var estimate = await jobs.EstimateAsync(caller.OrgId, graph, ct);
-        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), null), ct);
+        var (jobId, _) = await jobs.StartAsync(runs, new JobRequest(caller.OrgId, caller.UserId, new JobConfig(graph, Empty), s.RenderKey), ct);
         s.StartRender(jobId);
         await locked.SaveAsync(ct);
         audit.Record(caller, "render", "storyboard", storyboardId, new { job_id = jobId });

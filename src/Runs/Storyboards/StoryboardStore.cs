@@ -33,12 +33,15 @@ public sealed class StoryboardLock(NpgsqlConnection connection, NpgsqlTransactio
 /// point, no job needs to know about storyboards, and reading twice changes nothing twice. While the plan job runs, a
 /// read shows its progress (the script's scenes, the images drawn so far) without storing it.
 /// </summary>
-public sealed class StoryboardStore(NpgsqlDataSource db)
+public sealed class StoryboardStore(NpgsqlDataSource db, TimeProvider clock)
 {
     /// <summary>The plan job's node ids: its script, and its images (one item per scene).</summary>
     public const string ScriptNode = "script", ImagesNode = "images";
     /// <summary>A regeneration job's one node, and a render job's render node.</summary>
     public const string GenerateNode = "generate", RenderNode = "render";
+
+    /// <summary>How long a plan may take to be recorded as started before the storyboard is given up as failed (JobStarter owes a run within a minute).</summary>
+    public static readonly TimeSpan PlanStartGrace = TimeSpan.FromMinutes(2);
 
     private const string Columns = "id, org_id, created_by, title, description, settings, scenes, status, error, job_id, render, total_credits_used, created_at, updated_at";
 
@@ -130,8 +133,8 @@ public sealed class StoryboardStore(NpgsqlDataSource db)
     internal static async Task UpdateAsync(NpgsqlConnection connection, Storyboard s, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
-            UPDATE storyboards SET title = $2, scenes = coalesce($3, scenes), status = $4, error = $5, render = $6, total_credits_used = $7, updated_at = now()
-            WHERE id = $1 AND (title, scenes, status, error, render, total_credits_used) IS DISTINCT FROM ($2, coalesce($3, scenes), $4, $5, $6, $7)
+            UPDATE storyboards SET title = $2, scenes = coalesce($3, scenes), status = $4, error = $5, render = $6, total_credits_used = $7, job_id = $8, updated_at = now()
+            WHERE id = $1 AND (title, scenes, status, error, render, total_credits_used, job_id) IS DISTINCT FROM ($2, coalesce($3, scenes), $4, $5, $6, $7, $8)
             RETURNING updated_at
             """, connection);
         cmd.Parameters.Add(new() { Value = s.Id });
@@ -142,6 +145,7 @@ public sealed class StoryboardStore(NpgsqlDataSource db)
         cmd.Parameters.Add(new() { Value = (object?)s.Error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(s.Render is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb } : Json(s.Render));
         cmd.Parameters.Add(new() { Value = s.TotalCreditsUsed });
+        cmd.Parameters.Add(new() { Value = (object?)s.JobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         if (await cmd.ExecuteScalarAsync(ct) is DateTime updated) s.UpdatedAt = new DateTimeOffset(updated, TimeSpan.Zero);
     }
 
@@ -205,8 +209,21 @@ public sealed class StoryboardStore(NpgsqlDataSource db)
         output is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() > 0 && list[0].TryGetProperty("asset_id", out var id) ? id.GetString() : null;
 
     /// <summary>Takes the outcomes of the storyboard's jobs that have ended; shows a running plan's progress.</summary>
-    private static async Task SyncAsync(NpgsqlConnection c, Storyboard s, CancellationToken ct)
+    private async Task SyncAsync(NpgsqlConnection c, Storyboard s, CancellationToken ct)
     {
+        // The plan was started but not recorded (the API stopped in between): its Idempotency-Key finds it.
+        if (s.Status == StoryboardStatus.Generating && s.JobId is null)
+        {
+            await using var find = new NpgsqlCommand("SELECT id FROM jobs WHERE org_id = $1 AND idempotency_key = $2", c);
+            find.Parameters.Add(new() { Value = s.OrgId });
+            find.Parameters.Add(new() { Value = s.PlanKey });
+            s.JobId = (string?)await find.ExecuteScalarAsync(ct);
+            if (s.JobId is null && clock.GetUtcNow() - s.CreatedAt > PlanStartGrace)
+            {
+                s.Status = StoryboardStatus.Failed;
+                s.Error = "The plan was never started (the server stopped first); create the storyboard again.";
+            }
+        }
         if (s.Status == StoryboardStatus.Generating && s.JobId is { } planJob)
         {
             var job = await JobAsync(c, planJob, ct);
