@@ -71,4 +71,11 @@ test('plan a storyboard, edit, redraw one scene, reorder and render it', async (
     'Boats slip out, one by one, past the old lighthouse.',
   ]);
   expect(storyboard.render.status).toBe('completed');
+
+  // The list shows it with its first image as the cover.
+  await navigate(page, 'Storyboards');
+  const card = page.getByRole('list', { name: 'Storyboards' }).getByRole('link', { name: /Harbour morning/ });
+  await expect(card).toBeVisible();
+  await expect(card.getByText('3 scenes', { exact: false })).toBeVisible();
+  await page.screenshot({ path: `${OUT}/storyboards-list.png`, fullPage: true, animations: 'disabled' });
 });
