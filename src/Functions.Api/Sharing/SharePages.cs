@@ -206,7 +206,8 @@ public static class SharePages
     public static string DownloadName(string title, SharedFile media)
     {
         var extension = Path.GetExtension(media.Filename ?? "") is { Length: > 1 and <= 8 } known ? known : ".mp4";
-        var name = new string(title.Select(c => Path.GetInvalidFileNameChars().Contains(c) || char.IsControl(c) ? '_' : c).ToArray()).Trim();
+        // Without what any system's file names (Windows' above all) or a quoted header value cannot hold.
+        var name = new string(title.Select(c => c is '"' or '\\' or '/' or ':' or '*' or '?' or '<' or '>' or '|' || char.IsControl(c) ? '_' : c).ToArray()).Trim(' ', '.');
         return (name.Length == 0 ? "video" : name) + extension;
     }
 }
