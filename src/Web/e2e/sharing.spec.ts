@@ -1,6 +1,6 @@
 // Share links (issue 29): from a finished job's page the Share dialog makes a public link (with download allowed), the
 // public page opens in a new page without a session and plays the video (its tags unfurl), the dialog lists the link
-// with its view count, Revoke turns it off, and the page then answers 410. Screenshots go to e2e-artifacts/sharing/.
+// with its view count, Revoke turns it off (the Share links page lists it so), and the page then answers 410. Screenshots go to e2e-artifacts/sharing/.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -33,7 +33,7 @@ test('share a finished video, watch it on the public page, revoke it', async ({ 
   await dialog.getByLabel('Allow download').check();
   await shot(page, 'dialog');
   await dialog.getByRole('button', { name: 'Create link' }).click();
-  const field = dialog.getByLabel('Share link');
+  const field = dialog.getByLabel('Share link', { exact: true });
   await expect(field).toHaveValue(/\/s\/[A-Za-z0-9_-]{43}$/);
   const url = await field.inputValue();
   await expect(dialog.getByRole('listitem', { name: 'Share link Night buses <3' })).toBeVisible();
@@ -65,6 +65,15 @@ test('share a finished video, watch it on the public page, revoke it', async ({ 
   await row.getByRole('button', { name: 'Revoke now' }).click();
   await expect(row.getByText('revoked', { exact: true })).toBeVisible();
   await shot(page, 'dialog-revoked');
+
+  // The org's links, on their own page.
+  await page.keyboard.press('Escape');
+  await navigate(page, 'Share links');
+  await expect(page.getByRole('heading', { level: 1, name: 'Share links' })).toBeVisible();
+  const listed = page.getByRole('list', { name: 'Share links' }).getByRole('listitem', { name: 'Share link Night buses <3' });
+  await expect(listed.getByText('revoked', { exact: true })).toBeVisible();
+  await expect(listed.getByRole('link', { name: 'Open the job' })).toBeVisible();
+  await shot(page, 'share-links-page');
 
   const gone = await publicPage.reload();
   expect(gone?.status()).toBe(410);

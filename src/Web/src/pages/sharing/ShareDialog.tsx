@@ -3,6 +3,7 @@
 // (GET /v1/share-links?job_id=) with their view counts, each revocable (DELETE /v1/share-links/{id}).
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { ExternalLink, Link2 } from 'lucide-react';
 import { api } from '@/api/client';
 import { errorMessage, fieldErrors, unwrap } from '@/api/problem';
@@ -42,8 +43,8 @@ function statusTone(status: string) {
   return STATUS_TONE[status as keyof typeof STATUS_TONE] ?? 'neutral';
 }
 
-/** One link: its title, status, views and expiry, its URL to copy or open, and Revoke while it is active. */
-export function ShareLinkRow({ link, canWrite }: { link: ShareLink; canWrite: boolean }) {
+/** One link: its title, status, views and expiry, its URL to copy or open, and Revoke while it is active; `showJob` links its job. */
+export function ShareLinkRow({ link, canWrite, showJob = false }: { link: ShareLink; canWrite: boolean; showJob?: boolean }) {
   const qc = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const revoke = useMutation({
@@ -64,6 +65,11 @@ export function ShareLinkRow({ link, canWrite }: { link: ShareLink; canWrite: bo
             {link.has_password ? ' · password' : ''}
             {link.allow_download ? ' · download allowed' : ''}
           </p>
+          {showJob && link.job_id && (
+            <Link className="text-xs text-accent-600 hover:underline" to={`/jobs/${link.job_id}`}>
+              Open the job
+            </Link>
+          )}
         </div>
         <Badge tone={statusTone(link.status)}>{link.status}</Badge>
       </div>
