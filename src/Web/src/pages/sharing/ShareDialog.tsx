@@ -34,6 +34,8 @@ export function useJobShareLinks(jobId: string, enabled = true) {
     queryKey: shareKeys.ofJob(jobId),
     queryFn: async () => unwrap(await api.GET('/v1/share-links', { params: { query: { job_id: jobId, limit: '100' } } })),
     enabled,
+    // Views are counted on the public page, outside the app: each opening reads them afresh.
+    refetchOnMount: 'always',
   });
 }
 

@@ -16,6 +16,7 @@ export default function ShareLinksPage() {
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) => unwrap(await api.GET('/v1/share-links', { params: { query: { limit: '20', cursor: pageParam } } })),
     getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
+    refetchOnMount: 'always',
   });
   const list = links.data?.pages.flatMap((page) => page.data) ?? [];
   return (
