@@ -262,7 +262,7 @@ public partial class ShareLinkTests(ShareLinkTests.Host host) : IClassFixture<Sh
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.SendAsync(WithCookie($"{path}/video", later))).StatusCode);
         Assert.Equal(1, await ViewsAsync(client, link.GetProperty("id").GetString()!));
 
-        // Wrong passwords are limited per link, whatever the address.
+        // Password attempts are limited per link, whatever the address.
         HttpResponseMessage? limited = null;
         for (var i = 0; i < 2 * Sharing.SharePageFunctions.PasswordAttemptsPerMinute + 2 && limited is null; i++)
         {

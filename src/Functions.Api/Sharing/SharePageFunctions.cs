@@ -22,8 +22,9 @@ public sealed partial class SharePageFunctions(NpgsqlDataSource db, ShareSecrets
 {
     /// <summary>A read link's life beyond the video's own length: long enough to start and play it, not to pass around.</summary>
     public static readonly TimeSpan MediaLinkLifetime = TimeSpan.FromMinutes(5);
-    /// <summary>Wrong passwords a minute for one link, from all addresses together (each address also has its share-page budget).</summary>
+    /// <summary>Password attempts a minute for one link, from all addresses together (each address also has its share-page budget).</summary>
     public const int PasswordAttemptsPerMinute = 10;
+    private const long MaxFormBytes = 4096;
 
     [Function(nameof(SharePage)), Anonymous, RateLimit(RateLimitClass.SharePage), ExcludeFromDescription]
     public async Task<IResult> SharePage([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "s/{token}")] HttpRequest request, string token,
@@ -43,14 +44,16 @@ public sealed partial class SharePageFunctions(NpgsqlDataSource db, ShareSecrets
         if (shared is null) return closed!;
         var link = shared.Link;
         if (link.PasswordHash is null) return new SeeOther(PagePath(token));
-        var form = request.HasFormContentType ? await request.ReadFormAsync(ct) : null;
+        // Attempts are counted per link across addresses, so guessing from many addresses is as slow as from one, and
+        // counted before the (deliberately slow) hash check, so attempts over the limit cost no hashing.
+        var hits = await RateLimitWindows.HitAsync(db, [$"share-password:{link.Id}"], now, ct);
+        if (hits.Values.Single() > PasswordAttemptsPerMinute)
+            throw new RateLimitedException("share link's password", PasswordAttemptsPerMinute, RateLimitWindows.WindowStart(now) + RateLimitWindows.Window - now);
+        // A form is a few bytes: nothing larger is read.
+        var form = request.HasFormContentType && request.ContentLength is <= MaxFormBytes ? await request.ReadFormAsync(ct) : null;
         var password = form?["password"].ToString() ?? "";
         if (password.Length is 0 or > 200 || !PasswordHasher.Verify(password, link.PasswordHash))
         {
-            // Counted per link across addresses, so guessing from many addresses is as slow as from one.
-            var hits = await RateLimitWindows.HitAsync(db, [$"share-password:{link.Id}"], now, ct);
-            if (hits.Values.Single() > PasswordAttemptsPerMinute)
-                throw new RateLimitedException("share link's password", PasswordAttemptsPerMinute, RateLimitWindows.WindowStart(now) + RateLimitWindows.Window - now);
             LogWrongPassword(logger, link.Id);
             var nonce = SharePages.Nonce();
             return SharePages.Html(request, StatusCodes.Status403Forbidden, SharePages.PasswordForm(link.Title, PagePath(token), wrong: true, nonce), nonce);
