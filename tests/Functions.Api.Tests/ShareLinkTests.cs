@@ -334,6 +334,20 @@ public partial class ShareLinkTests(ShareLinkTests.Host host) : IClassFixture<Sh
         Assert.Equal(("website", "summary_large_image", $"{image.GetProperty("url").GetString()}/poster"), (imageTags["og:type"], imageTags["twitter:card"], imageTags["og:image"]));
         Assert.Contains($"<img src=\"{PathOf(image)}/poster\" alt=\"Still\"", imagePage);
         Assert.False(imageTags.ContainsKey("og:video"));
+        // An uploaded clip has no thumbnail: a frame of it is taken (its first, as it is shorter than the 1 s seek).
+        var upload = await client.UploadAsync(await Uploads.ClipAsync(seconds: 0.5), "half a second.mp4");
+        var clip = await ShareAsync(client, new { asset_id = upload.GetProperty("id").GetString() });
+        Assert.Equal("half a second", clip.GetProperty("title").GetString());
+        var clipTags = Tags(await (await Visitor().GetAsync(PathOf(clip))).Content.ReadAsStringAsync());
+        Assert.Equal(($"{clip.GetProperty("url").GetString()}/poster", "320", "240"), (clipTags["og:image"], clipTags["og:video:width"], clipTags["og:video:height"]));
+        Assert.Equal(["generated image/jpeg 320x240"], await host.StringsAsync("""
+            SELECT a.source || ' ' || a.content_type || ' ' || a.width || 'x' || a.height
+            FROM share_links l JOIN assets a ON a.id = l.poster_asset_id WHERE l.id = $1
+            """, clip.GetProperty("id").GetString()!));
+        var framed = await Visitor().GetAsync($"{PathOf(clip)}/poster");
+        using (var storage = new HttpClient())
+        using (var frame = await storage.GetAsync(framed.Headers.Location))
+            Assert.Equal("image/jpeg", frame.Content.Headers.ContentType?.MediaType);
 
         // The list: newest first, filtered by asset or job, paged with a cursor; each entry shows its link.
         var byAsset = await (await client.GetAsync($"/v1/share-links?asset_id={thumbnailId}")).ReadJsonAsync(200);

@@ -1,7 +1,9 @@
 using FentaWeb.Api.Hosting;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Identity;
+using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
+using FentaWeb.Runs.Assets;
 using FentaWeb.Runs.Sharing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -24,7 +26,8 @@ public sealed record ShareLinkDto(string Id, string Token, string Url, string? J
 /// assets:upload create and revoke them.
 /// </summary>
 [Tags("Share links")]
-public sealed class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, ShareSecrets secrets, AuditTrail audit, TimeProvider clock)
+public sealed partial class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, ShareSecrets secrets, AssetStore assets, AuditTrail audit,
+    TimeProvider clock, ILogger<ShareLinkFunctions> logger)
 {
     private const int MaxTitle = 200;
     private const int MinPassword = 4, MaxPassword = 200;
@@ -54,8 +57,10 @@ public sealed class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, 
         }
         if (body.Password is { } password && (password.Length is < MinPassword or > MaxPassword))
             errors.Add("password", $"must be {MinPassword} to {MaxPassword} characters (leave it out for no password)");
-        var (jobId, assetId, posterId, defaultTitle) = await TargetAsync(body, caller.OrgId, errors, ct);
+        var (jobId, assetId, posterId, defaultTitle, isVideo) = await TargetAsync(body, caller.OrgId, errors, ct);
         errors.ThrowIfAny();
+        // A video without a thumbnail (an upload, a generation) gets a frame of its own, so the page and its unfurl have a picture.
+        if (isVideo && posterId is null) posterId = await PosterFrameAsync(caller, jobId, assetId!, ct);
 
         var token = ShareSecrets.NewToken();
         var link = await ShareLinkStore.CreateAsync(dataSource, new NewShareLink(caller.OrgId, jobId, assetId!, posterId, ShareSecrets.Hash(token),
@@ -108,7 +113,7 @@ public sealed class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, 
     /// The asset the link plays, its poster and a default title. References name their field (400) when the org has no such
     /// job or asset, as other references in bodies do; another org's is simply not there.
     /// </summary>
-    private async Task<(string? JobId, string? AssetId, string? PosterId, string Title)> TargetAsync(CreateShareLinkRequest body, string orgId, FieldErrors errors,
+    private async Task<(string? JobId, string? AssetId, string? PosterId, string Title, bool IsVideo)> TargetAsync(CreateShareLinkRequest body, string orgId, FieldErrors errors,
         CancellationToken ct)
     {
         switch (body)
@@ -124,7 +129,7 @@ public sealed class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, 
                 if (job is null) errors.Add("job_id", $"no job '{jobId}' exists in this organization");
                 else if (job.Status != "completed") errors.Add("job_id", $"the job is {job.Status}: only a completed job's video can be shared");
                 else if (job.VideoAssetId is null) errors.Add("job_id", "the job rendered no video (it has no succeeded Output.Render node), or its video was deleted");
-                else return (jobId, job.VideoAssetId, job.ThumbnailAssetId, Shortened(job.WorkflowName ?? "Video"));
+                else return (jobId, job.VideoAssetId, job.ThumbnailAssetId, Shortened(job.WorkflowName ?? "Video"), true);
                 return default;
             default:
                 var assetId = body.AssetId!;
@@ -132,10 +137,49 @@ public sealed class ShareLinkFunctions(NpgsqlDataSource dataSource, FentaDb db, 
                 if (asset is null) errors.Add("asset_id", $"no asset '{assetId}' exists in this organization");
                 else if (asset.Type is not ("video" or "image")) errors.Add("asset_id", $"is a {asset.Type} asset: only a video or an image can be shared");
                 else if (asset.Status != "ready") errors.Add("asset_id", $"is {asset.Status}: only a ready asset can be shared");
-                else return (asset.JobId, assetId, asset.PosterAssetId, DefaultTitle(asset));
+                else return (asset.JobId, assetId, asset.PosterAssetId, DefaultTitle(asset), asset.Type == "video");
                 return default;
         }
     }
+
+    /// <summary>
+    /// A JPEG of the video's frame at 1 s (its first, if shorter), stored as a generated image of the org; null, and a
+    /// warning, when ffmpeg cannot take one: the link then works without a picture.
+    /// </summary>
+    private async Task<string?> PosterFrameAsync(Caller caller, string? jobId, string videoId, CancellationToken ct)
+    {
+        var poster = Path.Combine(Path.GetTempPath(), $"fenta-poster-{Guid.NewGuid():N}.jpg");
+        try
+        {
+            using (var files = await assets.LocalFilesAsync(caller.OrgId, [videoId], ct))
+            {
+                if (!files.TryGetValue(videoId, out var video)) return null;
+                // A video shorter than the seek gives no frame there (ffmpeg may still exit 0): its first frame then.
+                ProcessResult? taken = null;
+                foreach (var seek in new[] { "1", "0" })
+                {
+                    taken = await ProcessRunner.RunAsync("ffmpeg", ["-y", "-v", "error", "-ss", seek, "-i", video, "-frames:v", "1", "-q:v", "3", poster], ct);
+                    if (taken.ExitCode == 0 && new FileInfo(poster) is { Exists: true, Length: > 0 }) break;
+                }
+                if (new FileInfo(poster) is not { Exists: true, Length: > 0 }) throw new MediaException($"ffmpeg took no frame: {taken?.ErrorTail(4)}");
+            }
+            var stored = await assets.AddFileAsync(new NewAsset(caller.OrgId, "generated", "image/jpeg", "poster.jpg", JobId: jobId, CreatedBy: caller.UserId,
+                Metadata: new { poster_of = videoId }), poster, ct);
+            return stored.Id;
+        }
+        catch (MediaException e)
+        {
+            LogNoPoster(logger, videoId, e.Message);
+            return null;
+        }
+        finally
+        {
+            File.Delete(poster);
+        }
+    }
+
+    [LoggerMessage(EventId = 2901, Level = LogLevel.Warning, Message = "No poster frame for share link of {AssetId}: {Reason}")]
+    private static partial void LogNoPoster(ILogger logger, string assetId, string reason);
 
     private static string DefaultTitle(ShareLinkStore.SharedAsset asset) =>
         Shortened(Path.GetFileNameWithoutExtension(asset.Filename) is { Length: > 0 } name ? name : asset.Type == "image" ? "Image" : "Video");
