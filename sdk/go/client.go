@@ -94,6 +94,7 @@ type Client struct {
 	Integrations *IntegrationsService
 	Publications *PublicationsService
 	Analytics    *AnalyticsService
+	ShareLinks   *ShareLinksService
 }
 
 // Option changes a new client.
@@ -128,6 +129,7 @@ func NewClient(apiKey string, options ...Option) *Client {
 	c.Jobs, c.Generations, c.Assets, c.Schedules = &JobsService{c}, &GenerationsService{c}, &AssetsService{c}, &SchedulesService{c}
 	c.Webhooks, c.Usage, c.Billing = &WebhooksService{c}, &UsageService{c}, &BillingService{c}
 	c.Enrichment, c.Integrations, c.Publications, c.Analytics = &EnrichmentService{c}, &IntegrationsService{c}, &PublicationsService{c}, &AnalyticsService{c}
+	c.ShareLinks = &ShareLinksService{c}
 	return c
 }
 

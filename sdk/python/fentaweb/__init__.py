@@ -137,6 +137,12 @@ OPERATIONS = {
         "get": "GET /v1/publications/{publicationId}",
         "cancel": "POST /v1/publications/{publicationId}/cancel",
     },
+    "share_links": {
+        "create": "POST /v1/share-links",
+        "list": "GET /v1/share-links",
+        "get": "GET /v1/share-links/{linkId}",
+        "revoke": "DELETE /v1/share-links/{linkId}",
+    },
     "analytics": {
         "overview": "GET /v1/analytics/overview",
         "videos": "GET /v1/analytics/videos",

@@ -25,6 +25,7 @@ const Billing = lazy(() => import('@/pages/billing'));
 const Settings = lazy(() => import('@/pages/settings'));
 const Publications = lazy(() => import('@/pages/publishing'));
 const Analytics = lazy(() => import('@/pages/analytics'));
+const ShareLinks = lazy(() => import('@/pages/sharing'));
 const NotFound = lazy(() => import('@/pages/NotFound'));
 
 export function makeQueryClient() {
@@ -97,6 +98,7 @@ export function AppRoutes() {
         <Route path="/billing/*" element={<Billing />} />
         <Route path="/publications/*" element={<Publications />} />
         <Route path="/analytics" element={<Analytics />} />
+        <Route path="/shares" element={<ShareLinks />} />
         <Route path="/settings/*" element={<Settings />} />
         <Route path="*" element={<NotFound />} />
       </Route>
