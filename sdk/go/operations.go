@@ -78,6 +78,7 @@ var Operations = map[string]map[string]string{
 		"generateImage": "POST /v1/kai/generate-image",
 		"generateVideo": "POST /v1/kai/generate-video",
 		"editVideo":     "POST /v1/kai/edit-video",
+		"generateMusic": "POST /v1/kai/generate-music",
 		"list":          "GET /v1/kai/generations",
 		"get":           "GET /v1/kai/generations/{generationId}",
 	},
@@ -431,6 +432,11 @@ func (s *GenerationsService) GenerateVideo(ctx context.Context, body any, opts .
 // EditVideo calls POST /v1/kai/edit-video.
 func (s *GenerationsService) EditVideo(ctx context.Context, body any, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "generations.editVideo", []string{}, body, opts)
+}
+
+// GenerateMusic calls POST /v1/kai/generate-music.
+func (s *GenerationsService) GenerateMusic(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "generations.generateMusic", []string{}, body, opts)
 }
 
 // List calls GET /v1/kai/generations.

@@ -181,6 +181,8 @@ export declare class FentaWeb {
     generateVideo(body?: Body, options?: CallOptions): Promise<any>;
     /** POST /v1/kai/edit-video */
     editVideo(body?: Body, options?: CallOptions): Promise<any>;
+    /** POST /v1/kai/generate-music */
+    generateMusic(body?: Body, options?: CallOptions): Promise<any>;
     /** GET /v1/kai/generations */
     list(query?: Query, options?: CallOptions): Promise<any>;
     /** GET /v1/kai/generations/{generationId} */

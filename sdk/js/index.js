@@ -73,6 +73,7 @@ export const OPERATIONS = {
     generateImage: 'POST /v1/kai/generate-image',
     generateVideo: 'POST /v1/kai/generate-video',
     editVideo: 'POST /v1/kai/edit-video',
+    generateMusic: 'POST /v1/kai/generate-music',
     list: 'GET /v1/kai/generations',
     get: 'GET /v1/kai/generations/{generationId}',
   },

@@ -36,6 +36,8 @@ public class GraphValidatorTests
             "Output.Render", "Output.Download", "Schedule.Cron",
             // Seed 003's publishing, as a node.
             "Output.Publish",
+            // Issue 29's music (Suno), for Audio.Mix's music input.
+            "Input.KAI.GenerateMusic",
         ];
         Assert.Equal(seedTypes.Order(), NodeCatalog.All.Select(d => d.Type).Order());
     }
@@ -181,6 +183,29 @@ public class GraphValidatorTests
          "edges": [{"from": "c1", "to": "t"}, {"from": "c2", "to": "t"}, {"from": "c3", "to": "t"}, {"from": "t", "to": "r"}]}
         """));
         Assert.Equal(3, story.Edges.Count(e => e.To == "t" && e.ToPort == "media"));
+    }
+
+    [Fact]
+    public void AGenerationFansOutOverItsImagesWhenConnectedElseOverTheScript()
+    {
+        var chain = CompiledGraph.Compile(Graphs.Parse("""
+        {"nodes": [{"id": "s", "type": "Script.Generate", "params": {"prompt": "p"}}, {"id": "i", "type": "Input.KAI.GenerateImage"},
+                   {"id": "v", "type": "Input.KAI.GenerateVideo", "params": {"model": "kling-2.6-image-to-video"}}, {"id": "u", "type": "Input.KAI.GenerateVideo"},
+                   {"id": "m", "type": "Input.KAI.GenerateMusic", "params": {"prompt": "calm"}}],
+         "edges": [{"from": "s", "to": "i"}, {"from": "s", "to": "v"}, {"from": "i", "to": "v"}, {"from": "s", "to": "u"}]}
+        """));
+        Assert.Equal(("script", "media", "script", null), (chain.Nodes["i"].FanOutPort, chain.Nodes["v"].FanOutPort, chain.Nodes["u"].FanOutPort, chain.Nodes["m"].FanOutPort));
+        Assert.False(chain.Nodes["m"].FansOut);
+    }
+
+    [Fact]
+    public void WhichModelsTakeImagesIsTheRegistrysAndEveryModelThatNeedsAnInputHasAParamForIt()
+    {
+        Assert.All(Models.ModelRegistry.All.Where(m => m.NeedsInput), m => Assert.NotNull(m.Takes));
+        Assert.Equal("video", Models.ModelRegistry.Find("runway-aleph")!.Takes);
+        Assert.Null(Models.ModelRegistry.Find("kling-2.6-text-to-video")!.Takes);
+        var errors = Graphs.Errors("""{"nodes": [{"id": "g", "type": "Input.KAI.GenerateImage", "params": {"prompt": "p", "model": "nano-banana-edit"}}], "edges": []}""");
+        Assert.Contains(errors, e => e.Field == "graph.nodes[0].params.model" && e.Message.StartsWith("nano-banana-edit (image_editing) needs an input image", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -63,8 +63,13 @@ public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
         var ids = all.EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
         foreach (var id in new[] { "veo-3.1-fast", "veo-3.1-quality", "sora-2-text-to-video", "sora-2-image-to-video", "kling-2.6-text-to-video",
                      "runway-gen4", "wan-2.5-text-to-video", "hailuo-2.3-image-to-video-pro", "gpt-4o-image", "flux-kontext-pro", "flux-kontext-max",
-                     "seedream-4.0", "nano-banana", "suno-v4.5", "suno-v5" })
+                     "seedream-4.0", "nano-banana", "suno-v4.5", "suno-v5",
+                     // Issue 29: the rest of what seeds 000 and 001 name that KIE serves.
+                     "kling-2.5-turbo-text-to-video", "kling-2.5-turbo-image-to-video", "wan-2.5-image-to-video", "hailuo-02-text-to-video-pro",
+                     "seedance-1.0-pro-text-to-video", "seedance-1.0-pro-image-to-video", "flux-2-pro-text-to-image", "flux-2-pro-image-to-image",
+                     "seedream-4.0-edit", "midjourney-v7", "suno-v4", "suno-v4.5-plus" })
             Assert.Contains(id, ids);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
 
         var videos = await (await client.GetAsync("/v1/models?content_type=prompt_to_video")).ReadJsonAsync(200);
         Assert.All(videos.EnumerateArray(), m => Assert.Equal("prompt_to_video", m.GetProperty("content_type").GetString()));
@@ -170,6 +175,18 @@ public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
         var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
         var asset = await (await client.GetAsync($"/v1/assets/{generation.GetProperty("result_asset_ids")[0].GetString()}")).ReadJsonAsync(200);
         Assert.Equal("image", asset.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task AMidjourneyGridBecomesFourImagesAtOnePrice()
+    {
+        var (client, id) = await StartAsync("/v1/kai/generate-image", new { model = "midjourney-v7", prompt = "a lighthouse in fog", model_params = new { speed = "turbo" } });
+        Assert.Equal("completed", (await GenerationAsync(client, id)).GetProperty("status").GetString());
+        var created = host.Kie.Requests.Last(r => r.Path == "/api/v1/mj/generate").Body!.Value;
+        Assert.Equal(("mj_txt2img", "turbo", "9:16"), (created.GetProperty("taskType").GetString(), created.GetProperty("speed").GetString(),
+            created.GetProperty("aspectRatio").GetString()));
+        var generation = await (await client.GetAsync($"/v1/kai/generations/{id}")).ReadJsonAsync(200);
+        Assert.Equal((4, 16), (generation.GetProperty("result_asset_ids").GetArrayLength(), generation.GetProperty("credits_used").GetInt32()));
     }
 
     [Fact]

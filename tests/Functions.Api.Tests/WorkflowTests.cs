@@ -112,14 +112,15 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
     {
         var session = await host.RegisterAsync();
         var catalog = await (await session.Client().GetAsync("/v1/nodes")).ReadJsonAsync(200);
-        Assert.Equal(15, catalog.GetArrayLength());
+        Assert.Equal(16, catalog.GetArrayLength());
         var tts = catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Voice.TTS");
         var speed = tts.GetProperty("params").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "speed");
         Assert.Equal(("number", 0.5, 2.0, 1.0), (speed.GetProperty("kind").GetString(), speed.GetProperty("min").GetDouble(),
             speed.GetProperty("max").GetDouble(), speed.GetProperty("default").GetDouble()));
         Assert.Equal("Script", tts.GetProperty("inputs")[0].GetProperty("type").GetString());
         var video = catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Input.KAI.GenerateVideo");
-        Assert.Equal("script", video.GetProperty("fan_out_port").GetString());
+        // Input images first (image-to-video), else a script's scenes.
+        Assert.Equal(["media", "script"], video.GetProperty("fan_out_ports").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal("render", catalog.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "Output.Render").GetProperty("queue").GetString());
     }
 

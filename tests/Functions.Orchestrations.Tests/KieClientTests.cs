@@ -89,6 +89,50 @@ public class KieClientTests() : SimulatorTests<KieSimulator>(new() { SendCallbac
     }
 
     [Fact]
+    public async Task MidjourneyAndSunoHaveTheirOwnBodiesAndStatusShapes()
+    {
+        var mj = ModelRegistry.Find("midjourney-v7")!;
+        var taskId = await Client().SubmitAsync(mj, "a lighthouse", Input(mj.Id, new { speed = "relaxed" }), "https://example.test/cb", CancellationToken.None);
+        var body = Simulator.Requests.Last(r => r.Path == "/api/v1/mj/generate").Body!.Value;
+        Assert.Equal(("mj_txt2img", "relaxed", "7", "9:16", false), (body.GetProperty("taskType").GetString(), body.GetProperty("speed").GetString(),
+            body.GetProperty("version").GetString(), body.GetProperty("aspectRatio").GetString(), body.TryGetProperty("fileUrls", out _)));
+        var grid = await Client().StatusAsync(mj, taskId, CancellationToken.None);
+        Assert.Equal((KieState.Succeeded, 4), (grid.State, grid.ResultUrls.Count));
+        Assert.Equal(3, mj.Credits(Input(mj.Id, new { speed = "relaxed" })));
+        Assert.Equal(16, mj.Credits(Input(mj.Id, new { speed = "turbo" })));
+
+        // With images it is image-to-image; the simulator fetches them as KIE would, so they must be readable.
+        var image = $"{Simulator.BaseAddress}files/reference.png";
+        await Client().SubmitAsync(mj, "the same, at night", Input(mj.Id, new { fileUrls = new[] { image } }), null, CancellationToken.None);
+        Assert.Equal("mj_img2img", Simulator.Requests.Last(r => r.Path == "/api/v1/mj/generate").Body!.Value.GetProperty("taskType").GetString());
+        Assert.Contains(Simulator.InputsFetched, f => f.Url == image && f.Status == 200);
+
+        // Suno: without a public address the required callBackUrl goes nowhere (the task is polled); a style makes it custom mode.
+        var suno = ModelRegistry.Find("suno-v4.5-plus")!;
+        await Client().SubmitAsync(suno, "a calm piano bed", Input(suno.Id, new { style = "ambient piano" }), null, CancellationToken.None);
+        var song = Simulator.Requests.Last(r => r.Path == "/api/v1/generate").Body!.Value;
+        Assert.Equal(("V4_5PLUS", true, true, "ambient piano", "a calm piano bed", "https://callback.invalid/fenta/polled"),
+            (song.GetProperty("model").GetString(), song.GetProperty("customMode").GetBoolean(), song.GetProperty("instrumental").GetBoolean(),
+             song.GetProperty("style").GetString(), song.GetProperty("title").GetString(), song.GetProperty("callBackUrl").GetString()));
+    }
+
+    [Fact]
+    public void PricesFollowKiesPriceList()
+    {
+        int Credits(string model, object? modelParams = null) => ModelRegistry.Find(model)!.Credits(Input(model, modelParams));
+        // Input() asks for 10 s at 720p: Seedance 1.0 Pro is 30 credits per 5 s at 720p, 14 at 480p, 70 at 1080p.
+        Assert.Equal((60, 28, 140), (Credits("seedance-1.0-pro-text-to-video"), Credits("seedance-1.0-pro-text-to-video", new { resolution = "480p" }),
+            Credits("seedance-1.0-pro-image-to-video", new { resolution = "1080p", image_url = "https://x.test/a.png" })));
+        Assert.Equal((84, 42), (Credits("kling-2.5-turbo-text-to-video"), Credits("kling-2.5-turbo-text-to-video", new { duration = "5" })));
+        Assert.Equal((90, 80), (Credits("hailuo-2.3-image-to-video-pro", new { image_url = "https://x.test/a.png" }),
+            Credits("hailuo-2.3-image-to-video-pro", new { image_url = "https://x.test/a.png", duration = "6", resolution = "1080P" })));
+        Assert.Equal((20, 25), (Credits("sora-2-text-to-video"), Credits("sora-2-text-to-video", new { n_frames = "15" })));
+        Assert.Equal((120, 200), (Credits("wan-2.5-text-to-video"), Credits("wan-2.5-text-to-video", new { resolution = "1080p" })));
+        Assert.Equal((5, 7), (Credits("flux-2-pro-text-to-image"), Credits("flux-2-pro-text-to-image", new { resolution = "2K" })));
+        Assert.Equal((12, 50), (Credits("suno-v5"), Credits("hailuo-02-text-to-video-standard")));
+    }
+
+    [Fact]
     public async Task ErrorsBecomeTypedOutcomes()
     {
         var model = ModelRegistry.Find("kling-2.6-text-to-video")!;

@@ -85,6 +85,7 @@ OPERATIONS = {
         "generate_image": "POST /v1/kai/generate-image",
         "generate_video": "POST /v1/kai/generate-video",
         "edit_video": "POST /v1/kai/edit-video",
+        "generate_music": "POST /v1/kai/generate-music",
         "list": "GET /v1/kai/generations",
         "get": "GET /v1/kai/generations/{generationId}",
     },

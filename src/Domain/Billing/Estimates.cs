@@ -20,7 +20,7 @@ public sealed record PaidProviders(bool Llm, bool Kie, bool OpenAiSpeech)
     /// <summary>The node types whose items are generated on KIE, or drawn locally in its stead.</summary>
     public static readonly IReadOnlySet<string> GenerationNodeTypes = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo",
+        "Input.KAI.GenerateImage", "Input.KAI.GenerateVideo", "Input.KAI.EditVideo", "Input.KAI.GenerateMusic",
     };
 
     /// <summary>
@@ -193,7 +193,7 @@ public static class Estimates
         var p = node.Params;
         string? Text(string name) => p.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         double? Number(string name) => p.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-        var fanOut = node.FansOut ? input(node.Definition.FanOutPort!) : null;
+        var fanOut = node.FanOutPort is { } port ? input(port) : null;
         var items = fanOut is null ? 1 : Math.Max(1, fanOut.Items);
         switch (node.Definition.Type)
         {
@@ -239,9 +239,11 @@ public static class Estimates
             {
                 var model = ModelRegistry.Find(Text("model") ?? NodeCatalog.DefaultModel(node.Definition.Type))!;
                 var settings = NodeCatalog.GenerationSettingsOf(p);
-                var modelInput = model.Resolve(settings, p.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", new FieldErrors());
+                var modelInput = model.Resolve(settings, NodeCatalog.ModelParamsOf(p), "params.model_params", new FieldErrors());
                 var outputs = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
                 var clipSeconds = model.Output == "image" ? 0 : settings.DurationSeconds ?? 5;
+                // A track is audio for Audio.Mix (one item of its length), not media for the timeline.
+                if (model.Output == "audio") return (new Shape(1, clipSeconds, 0), 1, new Spend(0, providers.KieRouteOf(node.Definition.Type, p) != KieRoute.Local ? model.Credits(modelInput) : 0, 0));
                 var credits = providers.KieRouteOf(node.Definition.Type, p) != KieRoute.Local ? model.Credits(modelInput) : 0;
                 return (new Shape(items * outputs, items * clipSeconds, 0), items, new Spend(0, credits, 0));
             }

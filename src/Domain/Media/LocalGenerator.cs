@@ -6,7 +6,8 @@ namespace FentaWeb.Domain.Media;
 
 /// <summary>
 /// The offline stand-in for KIE.ai generations: a still is the prompt's words on a gradient whose colours come from
-/// the prompt, and a clip is that still with a slow Ken-Burns push-in. Same node semantics, no key, clearly local.
+/// the prompt, and a clip is that still with a slow Ken-Burns push-in; from an input image, a clip animates that image
+/// and an edit recolours and captions it; music is a generated instrumental bed. Same node semantics, no key, clearly local.
 /// </summary>
 public static class LocalGenerator
 {
@@ -81,6 +82,78 @@ public static class LocalGenerator
         };
         await ProcessRunner.RunCheckedAsync("ffmpeg",
             ["-y", "-v", "error", "-t", "20", "-i", source, .. graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path], "could not edit the clip locally", ct);
+    }
+
+    /// <summary>
+    /// Image-to-video drawn locally: a clip of <paramref name="seconds"/> made FROM <paramref name="source"/> (filled to the
+    /// aspect), pushing in while it pans slowly across, so a chain of image → clip shows its own image moving.
+    /// </summary>
+    public static async Task AnimateStillAsync(string source, string aspectRatio, double seconds, string path, CancellationToken ct)
+    {
+        var (w, h) = SizeOf(aspectRatio);
+        var frames = (int)Math.Ceiling(seconds * 25);
+        await ProcessRunner.RunCheckedAsync("ffmpeg",
+        [
+            "-y", "-v", "error", "-i", source, "-vf",
+            $"scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},setsar=1," +
+            $"zoompan=z='min(zoom+0.0015,1.25)':x='(iw-iw/zoom)*on/{frames}':y='ih/2-(ih/zoom/2)':d={frames}:s={w}x{h}:fps=25,format=yuv420p",
+            "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-c:v", "libx264", "-preset", "veryfast", "-crf", "24", path,
+        ], "could not animate the image locally", ct);
+    }
+
+    /// <summary>
+    /// An image edit drawn locally: <paramref name="source"/> filled to the aspect, its colours turned by an angle the
+    /// prompt picks, with the prompt captioned along the bottom: visibly the input image, visibly edited.
+    /// </summary>
+    public static async Task DeriveStillAsync(string source, string prompt, string aspectRatio, string path, CancellationToken ct)
+    {
+        var (w, h) = SizeOf(aspectRatio);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(prompt));
+        var textFile = path + ".txt";
+        await File.WriteAllTextAsync(textFile, Wrap(prompt, Math.Max(12, w / 30)), ct);
+        try
+        {
+            await ProcessRunner.RunCheckedAsync("ffmpeg",
+            [
+                "-y", "-v", "error", "-i", source, "-frames:v", "1", "-vf",
+                $"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,hue=h={30 + hash[0] % 300}:s=1.2,eq=contrast=1.06," +
+                $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:textfile={textFile}:fontsize={w / 24}:fontcolor=white" +
+                $":box=1:boxcolor=black@0.45:boxborderw={w / 50}:x=(w-text_w)/2:y=h-text_h-{h / 12}," +
+                $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text='local edit':fontsize={w / 40}:fontcolor=white@0.7:x={w / 30}:y={w / 30}",
+                path,
+            ], "could not edit the image locally", ct);
+        }
+        finally
+        {
+            File.Delete(textFile);
+        }
+    }
+
+    /// <summary>
+    /// An instrumental bed drawn locally (the offline stand-in for Suno): a I–V–vi–IV progression of soft sine chords, two
+    /// seconds each, over a root bass and a quiet kick on every beat (120 bpm), faded in and out, <paramref name="seconds"/>
+    /// long, as MP3. The key comes from the prompt, so the same prompt gives the same bed; nothing is downloaded.
+    /// </summary>
+    public static async Task DrawMusicBedAsync(string prompt, double seconds, string path, CancellationToken ct)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(prompt));
+        var root = 220 * Math.Pow(2, hash[0] % 5 / 12.0); // A3 to C#4
+        string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+        // The chord of bar floor(t/2): root offset and third in semitones; each bar swells in and eases out so chord changes do not click.
+        const string Offset = "if(eq(mod(floor(t/2),4),0),0,if(eq(mod(floor(t/2),4),1),7,if(eq(mod(floor(t/2),4),2),9,5)))";
+        const string Third = "if(eq(mod(floor(t/2),4),2),3,4)";
+        const string Swell = "(1-exp(-mod(t,2)*6))*min(1,(2-mod(t,2))*6)";
+        string Tone(string semitones, double octave, double gain) =>
+            $"{F(gain)}*sin(2*PI*{F(root * octave)}*pow(2,({semitones})/12)*t)";
+        var chord = $"({Tone(Offset, 1, 0.10)}+{Tone($"{Offset}+{Third}", 1, 0.08)}+{Tone($"{Offset}+7", 1, 0.08)}+{Tone(Offset, 0.25, 0.16)})*{Swell}";
+        const string Kick = "0.22*sin(2*PI*50*mod(t,0.5))*exp(-mod(t,0.5)*14)";
+        var fadeOut = Math.Max(0, seconds - 2);
+        await ProcessRunner.RunCheckedAsync("ffmpeg",
+        [
+            "-y", "-v", "error", "-f", "lavfi", "-i", $"aevalsrc='{chord}+{Kick}':s=44100:d={F(seconds)}",
+            "-af", $"afade=t=in:d=1.5,afade=t=out:st={F(fadeOut)}:d={F(Math.Min(2, seconds))},aformat=channel_layouts=stereo",
+            "-c:a", "libmp3lame", "-b:a", "128k", path,
+        ], "could not draw a local music bed", ct);
     }
 
     private static string Wrap(string text, int width)

@@ -6,7 +6,7 @@ using FentaWeb.Domain.Workflows;
 namespace FentaWeb.Domain.Models;
 
 /// <summary>Which KIE.ai API a model is called through; each family has its own create and status endpoints.</summary>
-public enum KieApi { Market, Veo, Runway, Aleph, Gpt4oImage, FluxKontext, Suno }
+public enum KieApi { Market, Veo, Runway, Aleph, Gpt4oImage, FluxKontext, Suno, Midjourney }
 
 /// <summary>What a node asks for in general terms; each model turns it into its own parameters.</summary>
 public sealed record GenerationSettings(string AspectRatio, int? DurationSeconds, string? Resolution, int Count);
@@ -34,9 +34,33 @@ public sealed record ModelDefinition(
     string? ImageParam = null,
     bool Active = true,
     bool Locked = false,
-    Func<JsonObject, (string Param, string Message)?>? Rule = null)
+    Func<JsonObject, (string Param, string Message)?>? Rule = null,
+    IReadOnlyDictionary<string, string>? WithMedia = null)
 {
     public string Provider => "kie_ai";
+
+    /// <summary>
+    /// What input media the model takes through <see cref="ImageParam"/> ("image", or "video" for video edits), or null
+    /// when it takes none: a node's 'media' input may only feed a model that takes it.
+    /// </summary>
+    public string? Takes => ImageParam is null ? null : ContentType == "video_editing" ? "video" : "image";
+
+    /// <summary>Image-to-video, image edits and video edits make nothing without their input (connected media or the param set by hand).</summary>
+    public bool NeedsInput => ContentType is "image_to_video" or "image_editing" or "video_editing";
+
+    /// <summary>
+    /// The input with the node's media links put in <see cref="ImageParam"/>, and the params the model needs to use
+    /// them (<see cref="WithMedia"/>, e.g. Veo's generationType) unless the node's model_params set them.
+    /// </summary>
+    public void AddMedia(JsonObject input, IReadOnlyList<string> links, JsonElement? modelParams)
+    {
+        if (ImageParam is null || links.Count == 0) return;
+        var list = Params.First(p => p.Name == ImageParam).Kind == ParamKind.StringList;
+        var max = (int?)Params.First(p => p.Name == ImageParam).Max ?? links.Count;
+        input[ImageParam] = list ? new JsonArray([.. links.Take(max).Select(l => JsonValue.Create(l))]) : links[0];
+        foreach (var (name, value) in WithMedia ?? new Dictionary<string, string>())
+            if (modelParams is not { ValueKind: JsonValueKind.Object } given || !given.TryGetProperty(name, out _)) input[name] = value;
+    }
 
     /// <summary>"image", "video" or "audio": what the generation's result files are.</summary>
     public string Output => ContentType switch
@@ -79,7 +103,8 @@ public sealed record ModelDefinition(
         foreach (var (param, factors) in Multipliers ?? new Dictionary<string, IReadOnlyDictionary<string, double>>())
             if (input[param] is { } v && factors.TryGetValue(v.ToString().ToLowerInvariant(), out var factor)) credits *= factor;
         if (CountParam is not null && input[CountParam] is { } n && int.TryParse(n.ToString(), out var count)) credits *= Math.Max(1, count);
-        return (int)Math.Ceiling(credits);
+        // Factors such as 14/30 are not exact in binary: 30 × (14/30) must be 14, not 15 after rounding up.
+        return (int)Math.Ceiling(Math.Round(credits, 6));
     }
 }
 
@@ -100,10 +125,27 @@ public static class ModelRegistry
     private static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Priced(string param, params (string Value, double Factor)[] factors) =>
         new Dictionary<string, IReadOnlyDictionary<string, double>> { [param] = factors.ToDictionary(f => f.Value, f => f.Factor) };
 
+    private static ParamSpec Image(string name, bool required = true) =>
+        new(name, ParamKind.String, "Public URL of the input image (filled from the node's input image when connected).", required, MaxLength: 2000);
+
     private static ParamSpec Images(string name, bool required = true) =>
         ParamSpec.List(name, "Public URLs of the reference images (filled from the node's input image when connected).", 5, required, 2000);
 
     // Declared before All, which uses them (static fields initialise in order).
+    private static readonly string[] SeedanceAspects = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"];
+    private static readonly string[] FluxTwoAspects = ["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3"];
+
+    /// <summary>Seedance 1.0 Pro: 30 credits for 5 s at 720p; 14 at 480p, 70 at 1080p; twice that for 10 s.</summary>
+    private static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> SeedancePrices =
+        new Dictionary<string, IReadOnlyDictionary<string, double>>
+        {
+            ["resolution"] = new Dictionary<string, double> { ["480p"] = 14 / 30.0, ["1080p"] = 70 / 30.0 },
+            ["duration"] = new Dictionary<string, double> { ["10"] = 2 },
+        };
+
+    /// <summary>Veo reads its imageUrls only when told how: one image is the first frame (two: first and last).</summary>
+    private static readonly Dictionary<string, string> VeoFromFrames = new() { ["generationType"] = "FIRST_AND_LAST_FRAMES_2_VIDEO" };
+
     private static readonly ParamSpec[] VeoParams =
     [
         ParamSpec.Choice("aspectRatio", "Clip aspect.", Wide, "9:16"),
@@ -125,18 +167,20 @@ public static class ModelRegistry
         // Video
         new("veo-3.1-fast", "Veo 3.1 Fast", "Veo", "3.1 Fast", "prompt_to_video", KieApi.Veo, "veo3_fast",
             VeoParams,
-            60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+            60, 90, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls",
+            WithMedia: VeoFromFrames),
         new("veo-3.1-quality", "Veo 3.1 Quality", "Veo", "3.1 Quality", "prompt_to_video", KieApi.Veo, "veo3",
             VeoParams,
-            250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls"),
+            250, 240, s => new() { ["aspectRatio"] = Aspect(s.AspectRatio, Wide) }, ImageParam: "imageUrls",
+            WithMedia: VeoFromFrames),
         new("sora-2-text-to-video", "Sora 2", "Sora", "2 Text to Video", "prompt_to_video", KieApi.Market, "sora-2-text-to-video",
             [
                 ParamSpec.Choice("aspect_ratio", "Clip orientation.", ["portrait", "landscape"], "portrait"),
                 ParamSpec.Choice("n_frames", "Clip length in seconds.", ["10", "15"], "10"),
                 ParamSpec.Flag("remove_watermark", "Remove the Sora watermark.", true),
             ],
-            30, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
-            Priced("n_frames", ("15", 1.5))),
+            20, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
+            Priced("n_frames", ("15", 1.25))),
         new("sora-2-image-to-video", "Sora 2 Image to Video", "Sora", "2 Image to Video", "image_to_video", KieApi.Market, "sora-2-image-to-video",
             [
                 Images("image_urls"),
@@ -144,8 +188,8 @@ public static class ModelRegistry
                 ParamSpec.Choice("n_frames", "Clip length in seconds.", ["10", "15"], "10"),
                 ParamSpec.Flag("remove_watermark", "Remove the Sora watermark.", true),
             ],
-            30, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
-            Priced("n_frames", ("15", 1.5)), ImageParam: "image_urls"),
+            20, 180, s => new() { ["aspect_ratio"] = s.AspectRatio == "16:9" ? "landscape" : "portrait", ["n_frames"] = Nearest(s.DurationSeconds, "10", "15") },
+            Priced("n_frames", ("15", 1.25)), ImageParam: "image_urls"),
         new("kling-2.6-text-to-video", "Kling 2.6", "Kling", "2.6 Text to Video", "prompt_to_video", KieApi.Market, "kling-2.6/text-to-video",
             [
                 ParamSpec.Choice("aspect_ratio", "Clip aspect.", Square, "9:16"),
@@ -172,16 +216,17 @@ public static class ModelRegistry
                 ParamSpec.Int("seed", "Random seed, for repeatable results.", 0, int.MaxValue),
             ],
             60, 150, s => new() { ["aspect_ratio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10"), ["resolution"] = s.Resolution ?? "720p" },
-            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 1.5 } }),
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 100 / 60.0 } }),
         new("hailuo-2.3-image-to-video-pro", "Hailuo 2.3 Pro", "Hailuo", "2.3 Image to Video Pro", "image_to_video", KieApi.Market, "hailuo/2-3-image-to-video-pro",
             [
-                Images("image_urls"),
+                Image("image_url"),
                 ParamSpec.Choice("duration", "Clip length in seconds.", ["6", "10"], "6"),
                 ParamSpec.Choice("resolution", "Clip resolution.", ["768P", "1080P"], "768P"),
             ],
             45, 150, s => new() { ["duration"] = Nearest(s.DurationSeconds, "6", "10"), ["resolution"] = s.Resolution == "1080p" ? "1080P" : "768P" },
-            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 1.7 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 1.6 } },
-            ImageParam: "image_urls"),
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 80 / 45.0 } },
+            ImageParam: "image_url",
+            Rule: input => input["resolution"]?.ToString() == "1080P" && input["duration"]?.ToString() == "10" ? ("resolution", "1080P is only available for 6 s clips") : null),
         new("runway-gen4", "Runway Gen-4", "Runway", "Gen-4", "prompt_to_video", KieApi.Runway, "runway",
             [
                 ParamSpec.Choice("aspectRatio", "Clip aspect.", ["16:9", "9:16", "1:1", "4:3", "3:4"], "9:16"),
@@ -214,16 +259,16 @@ public static class ModelRegistry
             CountParam: "nVariants", ImageParam: "filesUrl"),
         new("flux-kontext-pro", "Flux Kontext Pro", "Flux Kontext", "Pro", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-pro",
             FluxParams,
-            5, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+            4, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("flux-kontext-max", "Flux Kontext Max", "Flux Kontext", "Max", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-max",
             FluxParams,
-            10, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+            8, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("seedream-4.0", "Seedream 4.0", "Seedream", "4.0", "prompt_to_image", KieApi.Market, "bytedance/seedream-v4-text-to-image",
             [
                 ParamSpec.Choice("image_size", "Image shape.", ["square_hd", "portrait_16_9", "landscape_16_9", "portrait_4_3"], "portrait_16_9"),
                 ParamSpec.Int("max_images", "Images per prompt.", 1, 6, 1),
             ],
-            4, 40, s => new()
+            5, 40, s => new()
             {
                 ["image_size"] = s.AspectRatio switch { "1:1" => "square_hd", "16:9" => "landscape_16_9", "4:5" => "portrait_4_3", _ => "portrait_16_9" },
                 ["max_images"] = Math.Clamp(s.Count, 1, 6),
@@ -242,12 +287,136 @@ public static class ModelRegistry
             ],
             4, 30, s => new() { ["image_size"] = s.AspectRatio }, ImageParam: "image_urls"),
 
+        // Kling 2.5 Turbo, Wan 2.5 image-to-video, Hailuo 02, Seedance 1.0 Pro (seed 000's "C-DANCE") on the market API
+        new("kling-2.5-turbo-text-to-video", "Kling 2.5 Turbo", "Kling", "2.5 Turbo Text to Video", "prompt_to_video", KieApi.Market, "kling/v2-5-turbo-text-to-video-pro",
+            [
+                ParamSpec.Choice("aspect_ratio", "Clip aspect.", Square, "9:16"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Text("negative_prompt", "What to avoid.", maxLength: 2500),
+                ParamSpec.Number("cfg_scale", "How closely to follow the prompt (0-1).", 0, 1, 0.5),
+            ],
+            42, 90, s => new() { ["aspect_ratio"] = Aspect(s.AspectRatio, Square), ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            Priced("duration", ("10", 2))),
+        new("kling-2.5-turbo-image-to-video", "Kling 2.5 Turbo Image to Video", "Kling", "2.5 Turbo Image to Video", "image_to_video", KieApi.Market, "kling/v2-5-turbo-image-to-video-pro",
+            [
+                Image("image_url"),
+                ParamSpec.Text("tail_image_url", "Public URL of an end frame.", maxLength: 2000),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Text("negative_prompt", "What to avoid.", maxLength: 2500),
+                ParamSpec.Number("cfg_scale", "How closely to follow the prompt (0-1).", 0, 1, 0.5),
+            ],
+            42, 90, s => new() { ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            Priced("duration", ("10", 2)), ImageParam: "image_url"),
+        new("wan-2.5-image-to-video", "Wan 2.5 Image to Video", "Wan", "2.5 Image to Video", "image_to_video", KieApi.Market, "wan/2-5-image-to-video",
+            [
+                Image("image_url"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
+                ParamSpec.Flag("enable_prompt_expansion", "Let the model expand the prompt.", true),
+                ParamSpec.Int("seed", "Random seed, for repeatable results.", 0, int.MaxValue),
+            ],
+            60, 150, s => new() { ["duration"] = Nearest(s.DurationSeconds, "5", "10"), ["resolution"] = s.Resolution ?? "720p" },
+            new Dictionary<string, IReadOnlyDictionary<string, double>> { ["duration"] = new Dictionary<string, double> { ["10"] = 2 }, ["resolution"] = new Dictionary<string, double> { ["1080p"] = 100 / 60.0 } },
+            ImageParam: "image_url"),
+        new("hailuo-02-text-to-video-standard", "Hailuo 02 Standard", "Hailuo", "02 Text to Video Standard", "prompt_to_video", KieApi.Market, "hailuo/02-text-to-video-standard",
+            [
+                ParamSpec.Choice("duration", "Clip length in seconds (768p).", ["6", "10"], "6"),
+                ParamSpec.Flag("prompt_optimizer", "Let the model refine the prompt.", true),
+            ],
+            30, 150, s => new() { ["duration"] = Nearest(s.DurationSeconds, "6", "10") },
+            Priced("duration", ("10", 50 / 30.0))),
+        new("hailuo-02-text-to-video-pro", "Hailuo 02 Pro", "Hailuo", "02 Text to Video Pro", "prompt_to_video", KieApi.Market, "hailuo/02-text-to-video-pro",
+            [ParamSpec.Flag("prompt_optimizer", "Let the model refine the prompt.", true)],
+            57, 180, None),
+        new("hailuo-02-image-to-video-pro", "Hailuo 02 Pro Image to Video", "Hailuo", "02 Image to Video Pro", "image_to_video", KieApi.Market, "hailuo/02-image-to-video-pro",
+            [
+                Image("image_url"),
+                ParamSpec.Text("end_image_url", "Public URL of an end frame.", maxLength: 2000),
+                ParamSpec.Flag("prompt_optimizer", "Let the model refine the prompt.", true),
+            ],
+            57, 180, None, ImageParam: "image_url"),
+        new("seedance-1.0-pro-text-to-video", "Seedance 1.0 Pro", "Seedance", "1.0 Pro Text to Video", "prompt_to_video", KieApi.Market, "bytedance/v1-pro-text-to-video",
+            [
+                ParamSpec.Choice("aspect_ratio", "Clip aspect.", SeedanceAspects, "9:16"),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["480p", "720p", "1080p"], "720p"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Flag("camera_fixed", "Keep the camera still.", false),
+                ParamSpec.Int("seed", "Random seed (-1: random).", -1, int.MaxValue, -1),
+            ],
+            30, 120, s => new() { ["aspect_ratio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio, ["resolution"] = s.Resolution ?? "720p", ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            SeedancePrices),
+        new("seedance-1.0-pro-image-to-video", "Seedance 1.0 Pro Image to Video", "Seedance", "1.0 Pro Image to Video", "image_to_video", KieApi.Market, "bytedance/v1-pro-image-to-video",
+            [
+                Image("image_url"),
+                ParamSpec.Choice("resolution", "Clip resolution.", ["480p", "720p", "1080p"], "720p"),
+                ParamSpec.Choice("duration", "Clip length in seconds.", ["5", "10"], "5"),
+                ParamSpec.Flag("camera_fixed", "Keep the camera still.", false),
+                ParamSpec.Int("seed", "Random seed (-1: random).", -1, int.MaxValue, -1),
+            ],
+            30, 120, s => new() { ["resolution"] = s.Resolution ?? "720p", ["duration"] = Nearest(s.DurationSeconds, "5", "10") },
+            SeedancePrices, ImageParam: "image_url"),
+
+        // Images: Flux 2 Pro (seed 000's "Flux Pro"), Seedream 4.0 edits, Midjourney (its own API)
+        new("flux-2-pro-text-to-image", "Flux 2 Pro", "Flux", "2 Pro Text to Image", "prompt_to_image", KieApi.Market, "flux-2/pro-text-to-image",
+            [
+                ParamSpec.Choice("aspect_ratio", "Image aspect.", FluxTwoAspects, "9:16"),
+                ParamSpec.Choice("resolution", "Image resolution.", ["1K", "2K"], "1K"),
+            ],
+            5, 40, s => new() { ["aspect_ratio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, Priced("resolution", ("2k", 1.4))),
+        new("flux-2-pro-image-to-image", "Flux 2 Pro Image to Image", "Flux", "2 Pro Image to Image", "image_editing", KieApi.Market, "flux-2/pro-image-to-image",
+            [
+                Images("input_urls"),
+                ParamSpec.Choice("aspect_ratio", "Image aspect.", [.. FluxTwoAspects, "auto"], "9:16"),
+                ParamSpec.Choice("resolution", "Image resolution.", ["1K", "2K"], "1K"),
+            ],
+            5, 40, s => new() { ["aspect_ratio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, Priced("resolution", ("2k", 1.4)), ImageParam: "input_urls"),
+        new("seedream-4.0-edit", "Seedream 4.0 Edit", "Seedream", "4.0 Edit", "image_editing", KieApi.Market, "bytedance/seedream-v4-edit",
+            [
+                Images("image_urls"),
+                ParamSpec.Choice("image_size", "Image shape.", ["square_hd", "portrait_16_9", "landscape_16_9", "portrait_4_3"], "portrait_16_9"),
+                ParamSpec.Choice("image_resolution", "Image resolution.", ["1K", "2K", "4K"], "1K"),
+                ParamSpec.Int("max_images", "Images per prompt.", 1, 6, 1),
+            ],
+            5, 40, s => new()
+            {
+                ["image_size"] = s.AspectRatio switch { "1:1" => "square_hd", "16:9" => "landscape_16_9", "4:5" => "portrait_4_3", _ => "portrait_16_9" },
+                ["max_images"] = Math.Clamp(s.Count, 1, 6),
+            },
+            CountParam: "max_images", ImageParam: "image_urls"),
+        new("midjourney-v7", "Midjourney V7", "Midjourney", "V7", "prompt_to_image", KieApi.Midjourney, "7",
+            [
+                ParamSpec.Choice("speed", "Queue: relaxed is cheapest and slowest.", ["relaxed", "fast", "turbo"], "fast"),
+                ParamSpec.Choice("aspectRatio", "Image aspect.", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "9:16"),
+                ParamSpec.Choice("version", "Midjourney version.", ["7", "6.1", "6"], "7"),
+                ParamSpec.Int("stylization", "How strongly Midjourney's style applies.", 0, 1000, 100),
+                ParamSpec.Int("weirdness", "How unusual the result may be.", 0, 3000, 0),
+                ParamSpec.Int("variety", "How different the four images are.", 0, 100, 0),
+                Images("fileUrls", required: false),
+            ],
+            8, 90, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio },
+            Priced("speed", ("relaxed", 3 / 8.0), ("turbo", 2)), ImageParam: "fileUrls"),
+
         // Music
-        new("suno-v4.5", "Suno V4.5", "Suno", "V4.5", "prompt_to_audio", KieApi.Suno, "V4_5",
-            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
-        new("suno-v5", "Suno V5", "Suno", "V5", "prompt_to_audio", KieApi.Suno, "V5",
-            [ParamSpec.Flag("instrumental", "No vocals.", true)], 12, 120, None),
+        Suno("suno-v4", "V4", "V4", 200),
+        Suno("suno-v4.5", "V4.5", "V4_5", 1000),
+        Suno("suno-v4.5-plus", "V4.5 Plus", "V4_5PLUS", 1000),
+        Suno("suno-v5", "V5", "V5", 1000),
     ];
+
+    /// <summary>
+    /// A Suno model: two tracks per task (a node takes the first), a prompt describing the music, or in custom mode a style
+    /// and a title (<paramref name="styleLength"/>: how long a style this version reads).
+    /// </summary>
+    private static ModelDefinition Suno(string id, string variant, string kieModel, int styleLength) =>
+        new(id, $"Suno {variant}", "Suno", variant, "prompt_to_audio", KieApi.Suno, kieModel,
+            [
+                ParamSpec.Flag("instrumental", "No vocals.", true),
+                ParamSpec.Text("style", "Custom mode: the music's style.", maxLength: styleLength),
+                ParamSpec.Text("title", "Custom mode: the track's title (needs a style).", maxLength: 80),
+                ParamSpec.Text("negativeTags", "Styles to keep out.", maxLength: 200),
+            ],
+            12, 120, None,
+            Rule: input => input["title"] is not null && input["style"] is null ? ("style", "is required with a title (Suno's custom mode takes both)") : null);
 
     private static readonly Dictionary<string, ModelDefinition> ById = All.ToDictionary(m => m.Id, StringComparer.Ordinal);
 
@@ -261,6 +430,7 @@ public static class ModelRegistry
         "Input.KAI.GenerateImage" => model.ContentType is "prompt_to_image" or "image_editing",
         "Input.KAI.GenerateVideo" => model.ContentType is "prompt_to_video" or "image_to_video",
         "Input.KAI.EditVideo" => model.ContentType is "video_editing",
+        "Input.KAI.GenerateMusic" => model.ContentType is "prompt_to_audio",
         _ => false,
     };
 }

@@ -16,9 +16,12 @@ public sealed record CompiledNode(
     IReadOnlyList<ResolvedEdge> InputEdges,
     IReadOnlyList<string> Predecessors,
     IReadOnlyList<string> Successors,
-    bool FansOut,
+    string? FanOutPort,
     RetryPolicy Retry)
 {
+    /// <summary>Whether the node runs once per element of the list on <see cref="FanOutPort"/>.</summary>
+    public bool FansOut => FanOutPort is not null;
+
     /// <summary>The row that stands for the node as a whole: -1 for a fanned-out node, else its only row.</summary>
     public int NodeItem => FansOut ? -1 : 0;
 }
@@ -51,7 +54,7 @@ public sealed partial class CompiledGraph
                 inputs,
                 inputs.Select(e => e.From).Distinct().ToList(),
                 validated.Edges.Where(e => e.From == node.Id).Select(e => e.To).Distinct().Order(StringComparer.Ordinal).ToList(),
-                definition.FanOutPort is { } port && inputs.Any(e => e.ToPort == port),
+                definition.FanOutPortOf(inputs.Select(e => e.ToPort)),
                 node.Retry?.ApplyTo(definition.Retry) ?? definition.Retry);
         }
         return new CompiledGraph(nodes, validated.TopologicalOrder);

@@ -48,6 +48,10 @@ public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstInterval, double
 
 /// <summary>The rules of one node type, checked when a workflow is saved.</summary>
 /// <param name="Trigger">Says when the workflow runs (a schedule); a run treats it as already done.</param>
+/// <param name="FanOutPorts">
+/// The inputs the node may fan out over, in order of preference: fed a list on the first of them that is connected, it
+/// runs once per element in parallel (a generation over its input images when they are connected, else over a script's scenes).
+/// </param>
 public sealed record NodeDefinition(
     string Type,
     string Category,
@@ -57,9 +61,17 @@ public sealed record NodeDefinition(
     IReadOnlyList<ParamSpec> Params,
     RetryPolicy Retry,
     Action<NodeCheck, FieldErrors>? Check = null,
-    string? FanOutPort = null,
+    IReadOnlyList<string>? FanOutPorts = null,
     string Queue = NodeQueues.Default,
-    bool Trigger = false);
+    bool Trigger = false)
+{
+    /// <summary>The port a node with these inputs connected fans out over, or null when it runs once.</summary>
+    public string? FanOutPortOf(IEnumerable<string> connectedInputs)
+    {
+        var connected = connectedInputs.ToHashSet(StringComparer.Ordinal);
+        return FanOutPorts?.FirstOrDefault(connected.Contains);
+    }
+}
 
 public static class NodeQueues
 {
@@ -74,7 +86,7 @@ public sealed record NodeCheck(GraphNode Node, string Path, IReadOnlyDictionary<
     public string? Text(string name) => Params.TryGetValue(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
 }
 
-/// <summary>The 14 node types of seed 000, and Output.Publish (seed 003).</summary>
+/// <summary>The 14 node types of seed 000, Output.Publish (seed 003) and Input.KAI.GenerateMusic (Suno, issue 29).</summary>
 public static class NodeCatalog
 {
     private static readonly string[] Orientations = ["portrait", "landscape", "square"];
@@ -92,6 +104,8 @@ public static class NodeCatalog
 
     private static PortSpec ScriptIn(bool required = true) => new("script", PortType.Script, "The script to work from.", required);
     private static PortSpec MediaOut => new("media", PortType.Media, "The produced images or clips, in order.");
+    private static PortSpec MediaIn => new("media", PortType.Media,
+        "Images in, for image-to-video and image edit: one generation per image, each given a short-lived read link to it.", Required: false);
 
     public static readonly IReadOnlyList<NodeDefinition> All =
     [
@@ -121,10 +135,11 @@ public static class NodeCatalog
                                                                   || (id.StartsWith("pexels:", StringComparison.Ordinal) && long.TryParse(id["pexels:".Length..], out _))))
                         errors.Add($"{n.Path}.params.stock_ids[{i}]", "must be a stock_id from stock search: local:stock-NN.mp4 or pexels:<video id>", n.Node.Id);
             },
-            FanOutPort: "script"),
+            FanOutPorts: ["script"]),
 
-        new("Input.KAI.GenerateImage", "input", "Generates images on KIE.ai. Fed a script, generates one per scene in parallel.",
-            [ScriptIn(required: false)], [MediaOut],
+        new("Input.KAI.GenerateImage", "input",
+            "Generates images on KIE.ai. Fed images on 'media', edits each in parallel (a model that takes images); else fed a script, generates one per scene in parallel.",
+            [ScriptIn(required: false), MediaIn], [MediaOut],
             [
                 ParamSpec.Text("model", "Model id from /v1/models.", @default: "flux-kontext-pro", maxLength: 100),
                 ParamSpec.Text("prompt", "What to draw; optional when a script supplies per-scene prompts.", maxLength: 4000),
@@ -132,10 +147,11 @@ public static class NodeCatalog
                 ParamSpec.Int("count", "Images per prompt.", 1, 4, 1),
                 .. GenerationParams,
             ],
-            RetryPolicy.Generation, CheckGeneration, FanOutPort: "script"),
+            RetryPolicy.Generation, CheckGeneration, FanOutPorts: ["media", "script"]),
 
-        new("Input.KAI.GenerateVideo", "input", "Generates video clips on KIE.ai. Fed a script, generates one per scene in parallel.",
-            [ScriptIn(required: false)], [MediaOut],
+        new("Input.KAI.GenerateVideo", "input",
+            "Generates video clips on KIE.ai. Fed images on 'media', makes one clip from each in parallel (image-to-video; with a script too, item i gets scene i's prompt); else fed a script, one per scene.",
+            [ScriptIn(required: false), MediaIn], [MediaOut],
             [
                 ParamSpec.Text("model", "Model id from /v1/models.", @default: "veo-3.1-fast", maxLength: 100),
                 ParamSpec.Text("prompt", "What to film; optional when a script supplies per-scene prompts.", maxLength: 4000),
@@ -144,7 +160,7 @@ public static class NodeCatalog
                 ParamSpec.Choice("resolution", "Clip resolution.", ["720p", "1080p"], "720p"),
                 .. GenerationParams,
             ],
-            RetryPolicy.Generation, CheckGeneration, FanOutPort: "script"),
+            RetryPolicy.Generation, CheckGeneration, FanOutPorts: ["media", "script"]),
 
         new("Input.KAI.EditVideo", "input", "Edits clips on KIE.ai (restyle, inpaint, extend): one edit per clip, in parallel.",
             [new("media", PortType.Media, "The clips to edit.")], [MediaOut],
@@ -155,7 +171,21 @@ public static class NodeCatalog
                 ParamSpec.Choice("aspect_ratio", "Output aspect.", AspectRatios, "9:16"),
                 .. GenerationParams,
             ],
-            RetryPolicy.Generation, CheckGeneration, FanOutPort: "media"),
+            RetryPolicy.Generation, CheckGeneration, FanOutPorts: ["media"]),
+
+        new("Input.KAI.GenerateMusic", "audio",
+            "Generates a music track on KIE.ai (Suno; an instrumental bed drawn locally offline) for Audio.Mix's 'music' input, where it is ducked under the narration.",
+            [], [new("audio", PortType.Audio, "The track (the first Suno makes): connect it to Audio.Mix's 'music' (toPort \"music\").")],
+            [
+                ParamSpec.Text("model", "Model id from /v1/models (prompt_to_audio).", @default: "suno-v4.5", maxLength: 100),
+                ParamSpec.Text("prompt", "What the music is like (mood, instruments, tempo).", required: true, maxLength: 500),
+                ParamSpec.Flag("instrumental", "No vocals.", true),
+                ParamSpec.Int("duration_seconds", "Target length; the offline bed is this long, Suno's track is as long as Suno makes it (Audio.Mix loops or cuts it to the narration).", 5, 240, 30),
+                ParamSpec.Text("style", "Suno's custom mode: the style (e.g. 'lo-fi, warm piano'); with it, a title is made from the prompt unless given.", maxLength: 200),
+                ParamSpec.Text("title", "Suno's custom mode: the track's title (needs a style).", maxLength: 80),
+                .. GenerationParams,
+            ],
+            RetryPolicy.Generation, CheckGeneration),
 
         new("Script.Generate", "script", "Writes a script with an LLM (or the offline writer without a key).",
             [], [new("script", PortType.Script, "The script.")],
@@ -306,7 +336,7 @@ public static class NodeCatalog
     /// <summary>A generation node: a prompt or a script, and a model of the right kind whose own parameters validate.</summary>
     private static void CheckGeneration(NodeCheck n, FieldErrors errors)
     {
-        if (n.Node.Type != "Input.KAI.EditVideo" && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
+        if (n.Node.Type is not ("Input.KAI.EditVideo" or "Input.KAI.GenerateMusic") && string.IsNullOrWhiteSpace(n.Text("prompt")) && !n.ConnectedInputs.Contains("script"))
             errors.Add($"{n.Path}.params.prompt", "is required unless a script is connected to supply per-scene prompts", n.Node.Id);
         var id = n.Text("model") ?? DefaultModel(n.Node.Type);
         var model = Models.ModelRegistry.Find(id);
@@ -316,7 +346,35 @@ public static class NodeCatalog
             errors.Add($"{n.Path}.params.model", $"must be a model this node can use: {string.Join(", ", fitting)}", n.Node.Id);
             return;
         }
-        model.Resolve(GenerationSettingsOf(n.Params), n.Params.TryGetValue("model_params", out var mp) ? mp : null, $"{n.Path}.params.model_params", errors, n.Node.Id);
+        var modelParams = ModelParamsOf(n.Params);
+        var wanted = n.Node.Type == "Input.KAI.EditVideo" ? "video" : "image";
+        if (n.ConnectedInputs.Contains("media") && model.Takes != wanted)
+        {
+            var taking = Models.ModelRegistry.All.Where(m => Models.ModelRegistry.Fits(m, n.Node.Type) && m.Takes == wanted).Select(m => m.Id);
+            errors.Add($"{n.Path}.params.model", $"{model.Id} cannot take {wanted}s on 'media'; models of {n.Node.Type} that can: {string.Join(", ", taking)}", n.Node.Id);
+            return;
+        }
+        if (!n.ConnectedInputs.Contains("media") && model.NeedsInput
+            && !(modelParams is { ValueKind: System.Text.Json.JsonValueKind.Object } given && given.TryGetProperty(model.ImageParam!, out _)))
+        {
+            errors.Add($"{n.Path}.params.model", $"{model.Id} ({model.ContentType}) needs an input {wanted}: connect one to 'media' or set model_params.{model.ImageParam}", n.Node.Id);
+            return;
+        }
+        model.Resolve(GenerationSettingsOf(n.Params), modelParams, $"{n.Path}.params.model_params", errors, n.Node.Id);
+    }
+
+    /// <summary>
+    /// A generation node's model_params, with the music node's own params (instrumental, style, title) merged in: they
+    /// are Suno's parameters, given a place of their own on the node.
+    /// </summary>
+    public static System.Text.Json.JsonElement? ModelParamsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p)
+    {
+        var given = p.TryGetValue("model_params", out var mp) && mp.ValueKind == System.Text.Json.JsonValueKind.Object ? mp : (System.Text.Json.JsonElement?)null;
+        var own = new[] { "instrumental", "style", "title" }.Where(p.ContainsKey).ToList();
+        if (own.Count == 0) return p.TryGetValue("model_params", out var raw) ? raw : null;
+        var merged = given is { } g ? System.Text.Json.Nodes.JsonNode.Parse(g.GetRawText())!.AsObject() : new System.Text.Json.Nodes.JsonObject();
+        foreach (var name in own) merged[name] ??= System.Text.Json.Nodes.JsonNode.Parse(p[name].GetRawText());
+        return System.Text.Json.JsonSerializer.SerializeToElement(merged);
     }
 
     /// <summary>The model a generation node uses when its params name none.</summary>
@@ -325,7 +383,8 @@ public static class NodeCatalog
     /// <summary>The general settings of a generation node's params (defaults where absent).</summary>
     public static Models.GenerationSettings GenerationSettingsOf(IReadOnlyDictionary<string, System.Text.Json.JsonElement> p) => new(
         p.TryGetValue("aspect_ratio", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.String ? a.GetString()! : "9:16",
-        p.TryGetValue("duration", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Number ? d.GetInt32() : null,
+        p.TryGetValue("duration", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Number ? d.GetInt32()
+        : p.TryGetValue("duration_seconds", out var ds) && ds.ValueKind == System.Text.Json.JsonValueKind.Number ? ds.GetInt32() : null,
         p.TryGetValue("resolution", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null,
         p.TryGetValue("count", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.Number ? c.GetInt32() : 1);
 }

@@ -10,15 +10,24 @@ using FentaWeb.Runs.Kie;
 using FentaWeb.Runs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Npgsql;
 
 namespace FentaWeb.Api.Kie;
 
-/// <param name="AssetIds">For edit-video: the clips to edit (assets of the org).</param>
+/// <param name="AssetIds">
+/// The one file of the org to work from: for edit-video the clip to edit; for generate-image (an image edit) and
+/// generate-video (image-to-video) an image, which the model must take.
+/// </param>
+/// <param name="Instrumental">For generate-music: no vocals (default true).</param>
+/// <param name="DurationSeconds">For generate-music: the target length (the offline bed is this long; Suno makes what it makes).</param>
+/// <param name="Style">For generate-music: Suno's custom mode style.</param>
+/// <param name="Title">For generate-music: the track's title in custom mode (needs a style).</param>
 public sealed record KieGenerateRequest(string? Model, string? Prompt, string? AspectRatio, int? Duration, string? Resolution, int? Count,
-    JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds, bool? Reuse);
+    JsonElement? ModelParams, string? Provider, string? Operation, IReadOnlyList<string>? AssetIds, bool? Reuse,
+    bool? Instrumental = null, int? DurationSeconds = null, string? Style = null, string? Title = null);
 
 /// <summary>
 /// Direct generations (seed 000): each runs as a single-node job on the same engine as workflows, recorded as a
@@ -45,6 +54,13 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
         Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
         StartAsync("Input.KAI.EditVideo", "edit", body, caller, runs, ct);
 
+    [Function(nameof(GenerateMusic)), Access(OrgRole.Editor, Scopes.JobsExecute),
+     EndpointSummary("Generate a music track (Suno on KIE.ai, an instrumental bed drawn locally offline; runs as a job; poll the generation).")]
+    public Task<Accepted<KieGenerationDto>> GenerateMusic(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/kai/generate-music")] HttpRequest request, [FromBody] KieGenerateRequest body,
+        Caller caller, [DurableClient(TaskHub = HttpFunctions.OrchestrationsTaskHub)] DurableTaskClient runs, CancellationToken ct) =>
+        StartAsync("Input.KAI.GenerateMusic", "audio", body, caller, runs, ct);
+
     private async Task<Accepted<KieGenerationDto>> StartAsync(string nodeType, string kind, KieGenerateRequest body, Caller caller, DurableTaskClient runs,
         CancellationToken ct)
     {
@@ -62,11 +78,19 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
         Set("provider", body.Provider);
         Set("operation", body.Operation);
         Set("reuse", body.Reuse);
+        Set("instrumental", body.Instrumental);
+        Set("duration_seconds", body.DurationSeconds);
+        Set("style", body.Style);
+        Set("title", body.Title);
         if (body.ModelParams is { } mp) parameters["model_params"] = mp;
-        if (nodeType != "Input.KAI.EditVideo" && body.AssetIds is not null) throw new ValidationFailedException("asset_ids", "is only for edit-video");
-        // One generation is one clip; a workflow's Input.KAI.EditVideo fans out over several.
+        if (nodeType == "Input.KAI.GenerateMusic" && body.AssetIds is not null) throw new ValidationFailedException("asset_ids", "is not for generate-music");
+        // One generation works from one file; a workflow's node fans out over several, one generation each, in parallel.
         if (nodeType == "Input.KAI.EditVideo" && body.AssetIds is not { Count: 1 })
             throw new ValidationFailedException("asset_ids", "must name exactly one clip to edit (a workflow's Input.KAI.EditVideo edits several, in parallel)");
+        if (body.AssetIds is { Count: not 1 })
+            throw new ValidationFailedException("asset_ids", "must name exactly one image to work from (a workflow's node fed several images makes one generation from each, in parallel)");
+        if (body.AssetIds is [var assetId])
+            await CheckInputAsync(nodeType, assetId, body.Model ?? NodeCatalog.DefaultModel(nodeType), caller, ct);
 
         var nodes = new List<GraphNode> { new("generate", nodeType, parameters) };
         var edges = new List<GraphEdge>();
@@ -92,6 +116,24 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
         await generations.RecordDirectAsync(id, caller.OrgId, jobId, kind, body.Model ?? NodeCatalog.DefaultModel(nodeType), body.Prompt ?? "",
             JsonSerializer.Serialize(parameters), ct);
         return TypedResults.Accepted($"/v1/kai/generations/{id}", await FindAsync(caller.OrgId, id, ct));
+    }
+
+    /// <summary>
+    /// The file a direct generation works from: a ready asset of the caller's org of the kind the model takes (another
+    /// org's asset does not exist here, as everywhere), and a model that takes it.
+    /// </summary>
+    private async Task CheckInputAsync(string nodeType, string assetId, string modelId, Caller caller, CancellationToken ct)
+    {
+        var wanted = nodeType == "Input.KAI.EditVideo" ? "video" : "image";
+        if (Domain.Models.ModelRegistry.Find(modelId) is { } model && Domain.Models.ModelRegistry.Fits(model, nodeType) && model.Takes != wanted)
+            throw new ValidationFailedException("model", $"{model.Id} cannot take {wanted}s; with asset_ids use one of: " +
+                string.Join(", ", Domain.Models.ModelRegistry.All.Where(m => Domain.Models.ModelRegistry.Fits(m, nodeType) && m.Takes == wanted).Select(m => m.Id)));
+        var type = await db.Assets.Where(a => a.Id == assetId && a.OrgId == caller.OrgId && a.DeletedAt == null && a.Status == "ready")
+            .Select(a => a.Type).FirstOrDefaultAsync(ct);
+        if (type != wanted)
+            throw new ValidationFailedException("asset_ids[0]", type is null
+                ? $"no ready asset '{assetId}' in this organization"
+                : $"'{assetId}' is a{(type == "image" ? "n" : "")} {type}; this generation works from a{(wanted == "image" ? "n" : "")} {wanted}");
     }
 
     [Function(nameof(ListGenerations)), Access(OrgRole.Viewer, Scopes.WorkflowsRead), EndpointSummary("Generations, newest first; filter by status and type.")]
@@ -141,6 +183,7 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
     private async Task<KieGenerationDto> FindAsync(string orgId, string id, CancellationToken ct) =>
         await generations.FindAsync(orgId, id, ct) ?? throw new NotFoundException("generation", id);
 
-    [GeneratedRegex(@"^graph\.|^nodes\[\d+\]\.params\.")]
+    // "graph.nodes[1].params.model" is the request's "model": both prefixes go, not only the first.
+    [GeneratedRegex(@"^(?:graph\.)?(?:nodes\[\d+\]\.params\.)?")]
     private static partial Regex NodeParamPrefix();
 }

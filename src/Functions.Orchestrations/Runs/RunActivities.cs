@@ -48,14 +48,14 @@ public sealed class RecordOutcome(NodeExecutor executor) : TaskActivity<Recorded
     }
 }
 
-/// <summary>A fanned-out node learns its items from the list on its fan-out port; returns how many.</summary>
+/// <summary>A fanned-out node learns its items from the list on the port it fans out over (<see cref="CompiledNode.FanOutPort"/>); returns how many.</summary>
 public sealed class ExpandNode(NpgsqlDataSource db, NodeExecutor executor) : TaskActivity<NodeCall, int>
 {
     public override async Task<int> RunAsync(TaskActivityContext context, NodeCall call)
     {
         var node = (await executor.PlanAsync(call.JobId))!.Nodes[call.NodeId];
         var inputs = await executor.InputsAsync(call.JobId, node, CancellationToken.None);
-        var items = CompiledGraph.FanOutItems(inputs[node.Definition.FanOutPort!]);
+        var items = CompiledGraph.FanOutItems(inputs[node.FanOutPort!]);
         await RunStore.ExpandAsync(db, call.JobId, call.NodeId, node.Definition.Type, items, CancellationToken.None);
         return items.Count;
     }

@@ -61,10 +61,27 @@ public sealed class KieClient(HttpClient http, KieOptions options)
                 body["input"] = marketInput;
                 break;
             case KieApi.Suno:
+                // Custom mode takes a style and a title (the title made from the prompt when only a style is given); without
+                // it Suno reads the prompt alone (at most 500 characters) and style and title must be left out.
+                var custom = input["style"] is not null;
                 body["prompt"] = prompt;
-                body["customMode"] = false;
+                body["customMode"] = custom;
                 body["model"] = model.KieModel;
                 Copy(input, body);
+                body["instrumental"] = input["instrumental"]?.DeepClone() ?? true;
+                if (custom) body["title"] ??= prompt.Length <= 80 ? prompt : prompt[..80];
+                else body.Remove("title");
+                // Suno requires a callback URL; without a public address the task is polled and the callback goes nowhere
+                // (.invalid never resolves, RFC 2606).
+                callbackUrl ??= "https://callback.invalid/fenta/polled";
+                break;
+            case KieApi.Midjourney:
+                // The version is a param of its own (the registry's KieModel is the default); images make it image-to-image.
+                body["taskType"] = input["fileUrls"] is JsonArray { Count: > 0 } ? "mj_img2img" : "mj_txt2img";
+                body["prompt"] = prompt;
+                Copy(input, body);
+                if (body["fileUrls"] is JsonArray { Count: 0 }) body.Remove("fileUrls");
+                body["version"] ??= model.KieModel;
                 break;
             default:
                 body["prompt"] = prompt;
@@ -106,14 +123,15 @@ public sealed class KieClient(HttpClient http, KieOptions options)
                 };
             case KieApi.Suno:
                 var status = Text(data, "status");
-                if (status == "SUCCESS")
-                    return new(KieState.Succeeded, response.ValueKind == JsonValueKind.Object && response.TryGetProperty("sunoData", out var songs)
-                        ? [.. songs.EnumerateArray().Select(s => Text(s, "audioUrl")).OfType<string>()] : []);
+                // The first track is complete at FIRST_SUCCESS, both at SUCCESS; a node takes the first, so either will do.
+                List<string> tracks = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("sunoData", out var songs) && songs.ValueKind == JsonValueKind.Array
+                    ? [.. songs.EnumerateArray().Select(s => Text(s, "audioUrl")).Where(u => !string.IsNullOrEmpty(u)).OfType<string>()] : [];
+                if (status == "SUCCESS" || (status == "FIRST_SUCCESS" && tracks.Count > 0)) return new(KieState.Succeeded, tracks);
                 return status is "CREATE_TASK_FAILED" or "GENERATE_AUDIO_FAILED" or "SENSITIVE_WORD_ERROR" or "CALLBACK_EXCEPTION"
                     ? new(KieState.Failed, [], status, Text(data, "errorMessage"))
                     : new(KieState.Pending, []);
             default:
-                // Veo, Aleph, 4o Image and Flux Kontext: successFlag 0 generating, 1 success, 2/3 failed.
+                // Veo, Aleph, 4o Image, Flux Kontext and Midjourney: successFlag 0 generating, 1 success, 2/3 failed.
                 var flag = data.TryGetProperty("successFlag", out var f) && f.ValueKind == JsonValueKind.Number ? f.GetInt32() : 0;
                 if (flag == 0) return new(KieState.Pending, []);
                 if (flag != 1) return new(KieState.Failed, [], data.TryGetProperty("errorCode", out var code) ? code.ToString() : null, Text(data, "errorMessage"));
@@ -125,6 +143,10 @@ public sealed class KieClient(HttpClient http, KieOptions options)
                     if (Text(response, "resultImageUrl") is { } image) urls.Add(image);
                     if (Text(response, "resultVideoUrl") is { } video) urls.Add(video);
                 }
+                // Midjourney: a grid of four, as resultInfoJson.resultUrls[].resultUrl.
+                if (data.TryGetProperty("resultInfoJson", out var mj) && mj.ValueKind == JsonValueKind.Object
+                    && mj.TryGetProperty("resultUrls", out var grid) && grid.ValueKind == JsonValueKind.Array)
+                    urls.AddRange(grid.EnumerateArray().Select(u => Text(u, "resultUrl")).OfType<string>());
                 return new(KieState.Succeeded, urls);
         }
     }
@@ -194,6 +216,7 @@ public sealed class KieClient(HttpClient http, KieOptions options)
         KieApi.Aleph => "/api/v1/aleph/generate",
         KieApi.Gpt4oImage => "/api/v1/gpt4o-image/generate",
         KieApi.FluxKontext => "/api/v1/flux/kontext/generate",
+        KieApi.Midjourney => "/api/v1/mj/generate",
         _ => "/api/v1/generate",
     };
 
@@ -205,6 +228,7 @@ public sealed class KieClient(HttpClient http, KieOptions options)
         KieApi.Aleph => "/api/v1/aleph/record-info",
         KieApi.Gpt4oImage => "/api/v1/gpt4o-image/record-info",
         KieApi.FluxKontext => "/api/v1/flux/kontext/record-info",
+        KieApi.Midjourney => "/api/v1/mj/record-info",
         _ => "/api/v1/generate/record-info",
     };
 

@@ -24,25 +24,59 @@ public sealed record GenerationRequest(KieArgs Args, string Kind, ModelDefinitio
     {
         refused = null;
         var args = NodeActivity<KieArgs>.ArgsOf(context.Params);
-        var kind = context.NodeType switch { "Input.KAI.GenerateImage" => "image", "Input.KAI.EditVideo" => "edit", _ => "video" };
+        var kind = KindOf(context.NodeType);
         var model = ModelRegistry.Find(args.Model);
         if (model is null || !ModelRegistry.Fits(model, context.NodeType))
         {
             refused = new ActivityResult.Failed("MODEL_NOT_AVAILABLE", $"{context.NodeType} cannot use the model '{args.Model}'.", Permanent: true);
             return null;
         }
-        var scene = kind == "edit" ? null : context.Item?.Deserialize<Scene>(FentaJson.Options);
+        if (model.Takes is { } takes && MediaItemOf(context) is { } source && source.Type != takes)
+        {
+            refused = new ActivityResult.Failed("MODEL_INPUT_MISMATCH", $"{model.Id} takes {takes}s on 'media', not the {source.Type} {source.AssetId}.", Permanent: true);
+            return null;
+        }
+        var scene = kind is "edit" or "audio" ? null : SceneOf(context);
         var prompt = string.Join(". ", new[] { scene?.VisualPrompt, args.Prompt }.Where(p => !string.IsNullOrWhiteSpace(p)));
         if (kind == "edit") prompt = $"{args.Operation}: {prompt}";
         var settings = NodeCatalog.GenerationSettingsOf(context.Params);
         var errors = new FieldErrors();
-        var input = model.Resolve(settings, context.Params.TryGetValue("model_params", out var mp) ? mp : null, "params.model_params", errors);
+        var input = model.Resolve(settings, NodeCatalog.ModelParamsOf(context.Params), "params.model_params", errors);
         if (errors.Any)
         {
             refused = new ActivityResult.Failed("MODEL_PARAMS_INVALID", string.Join("; ", errors.All.Select(e => $"{e.Field} {e.Message}")), Permanent: true);
             return null;
         }
         return new GenerationRequest(args, kind, model, prompt, settings, input);
+    }
+
+    /// <summary>The <c>kai_generations</c> type a node type's generations have.</summary>
+    public static string KindOf(string nodeType) => nodeType switch
+    {
+        "Input.KAI.GenerateImage" => "image",
+        "Input.KAI.EditVideo" => "edit",
+        "Input.KAI.GenerateMusic" => "audio",
+        _ => "video",
+    };
+
+    /// <summary>The input image (or clip) this item works from, when the node fans out over its media.</summary>
+    private static MediaItem? MediaItemOf(ActivityContext context) =>
+        context.Item is { ValueKind: JsonValueKind.Object } item && item.TryGetProperty("asset_id", out _) ? item.Deserialize<MediaItem>(FentaJson.Options) : null;
+
+    /// <summary>
+    /// The scene whose visual prompt this item draws: its own item when the node fans out over a script; when it fans out
+    /// over media with a script connected too, the scene in the same place (item i of n images gets scene i·scenes/n, so
+    /// one image per scene maps one to one, and two per scene pair up).
+    /// </summary>
+    private static Scene? SceneOf(ActivityContext context)
+    {
+        if (MediaItemOf(context) is null) return context.Item?.Deserialize<Scene>(FentaJson.Options);
+        if (!context.Inputs.TryGetValue("script", out var script) || !context.Inputs.TryGetValue("media", out var media) || media.ValueKind != JsonValueKind.Array)
+            return null;
+        var scenes = CompiledGraph.FanOutItems(script);
+        var count = media.GetArrayLength();
+        if (scenes.Count == 0 || count == 0 || scenes[0].ValueKind != JsonValueKind.Object) return null;
+        return scenes[Math.Min(scenes.Count - 1, (int)((long)context.ItemIndex * scenes.Count / count))].Deserialize<Scene>(FentaJson.Options);
     }
 
     /// <summary>The generation row's key: this item of this attempt.</summary>
@@ -71,8 +105,16 @@ public sealed record GenerationRequest(KieArgs Args, string Kind, ModelDefinitio
         await generations.StartAsync(CallOf(context), context.OrgId, this, provider, reuseKey, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), ct);
         await generations.CompleteAsync(CallOf(context), media, 0, ct);
         await context.LogAsync("info", $"Reused generation {source} ({Model.Id}, same prompt and settings): no credits spent", new { reused_generation_id = source }, ct);
-        return ActivityResult.Done(media);
+        return OutputOf(media, provider);
     }
+
+    /// <summary>
+    /// The node item's output from its generated files: the media list for images and clips; for music, the first track
+    /// as an audio value (what Audio.Mix's music input and the timeline's audio read: an asset and its length, no speech).
+    /// </summary>
+    public ActivityResult.Succeeded OutputOf(IReadOnlyList<MediaItem> media, string provider) => Kind == "audio" && media.Count > 0
+        ? ActivityResult.Done(new Narration(media[0].AssetId, media[0].DurationSeconds ?? 0, [], Model.Id, "", $"{provider}:{Model.Id}"))
+        : ActivityResult.Done(media);
 
     /// <summary>A generated asset as a media item of this request's model.</summary>
     public MediaItem MediaOf(Asset asset) =>

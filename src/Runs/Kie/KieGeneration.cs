@@ -26,6 +26,8 @@ public sealed record KieProgress(KieState State, IReadOnlyList<string> ResultUrl
 public sealed class KieGeneration(KieClient client, KieOptions options, KieGenerations generations, AssetStore assets, NpgsqlDataSource db)
 {
     private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
+    /// <summary>What an input link lives past the generation's deadline: the time KIE's own download of it may take.</summary>
+    private static readonly TimeSpan LinkMargin = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// The KIE task of this attempt: the one recorded for it (a repeated create), or a new one, recorded before this
@@ -82,11 +84,13 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
         var (model, call) = (request.Model, GenerationRequest.CallOf(context));
         // A collect that ran before (its worker died after finishing) left its assets recorded: report those.
         var (recorded, results) = await generations.RecordedAsync(call, task.TaskId, ct);
-        if (recorded == "completed") return ActivityResult.Done(results);
+        if (recorded == "completed") return request.OutputOf(results, "kie");
         var media = new List<MediaItem>();
-        foreach (var (url, i) in resultUrls.Select((u, i) => (u, i)))
+        // Suno makes two tracks per task; a music node takes the first (both are paid for either way).
+        foreach (var (url, i) in resultUrls.Take(model.Output == "audio" ? 1 : resultUrls.Count).Select((u, i) => (u, i)))
         {
-            var extension = Path.GetExtension(new Uri(url).AbsolutePath) is { Length: > 1 and < 6 } ext ? ext : model.Output == "image" ? ".png" : ".mp4";
+            var extension = Path.GetExtension(new Uri(url).AbsolutePath) is { Length: > 1 and < 6 } ext ? ext
+                : model.Output switch { "image" => ".png", "audio" => ".mp3", _ => ".mp4" };
             var path = Path.Combine(Path.GetTempPath(), $"fenta-kie-{Guid.NewGuid():N}{extension}");
             try
             {
@@ -102,7 +106,7 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
             }
         }
         await generations.CompleteAsync(call, media, model.Credits(request.Input), ct);
-        return ActivityResult.Done(media);
+        return request.OutputOf(media, "kie");
     }
 
     private async Task<(KieTask? Task, ActivityResult? Instead)> SubmitAsync(ActivityContext context, GenerationRequest request, string? reuseKey,
@@ -111,10 +115,11 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
         var (model, input, call) = (request.Model, request.Input, GenerationRequest.CallOf(context));
         if (model.ImageParam is { } imageParam && input[imageParam] is null)
         {
-            var sources = await InputFileUrlsAsync(context, ct);
-            if (sources.Count > 0) input[imageParam] = imageParam.EndsWith('s') ? new JsonArray([.. sources.Select(s => JsonValue.Create(s))]) : sources[0];
-            else if (model.Params.First(p => p.Name == imageParam).Required || request.Kind == "edit")
-                return (null, new ActivityResult.Failed("MODEL_INPUT_MISSING", $"{model.Id} needs {imageParam}: connect media or set model_params.{imageParam}.", Permanent: true));
+            var sources = await InputFileUrlsAsync(context, TimeSpan.FromSeconds(deadlineSeconds) + LinkMargin, ct);
+            if (sources.Count > 0) model.AddMedia(input, sources, context.Params.TryGetValue("model_params", out var mp) ? mp : null);
+            else if (model.NeedsInput)
+                return (null, await generations.FailAsync(call, "MODEL_INPUT_MISSING",
+                    $"{model.Id} needs {imageParam}: connect media of this organization or set model_params.{imageParam}.", true, ct));
         }
         // The credits are reserved before KIE is asked, so parallel items and concurrent runs cannot spend past the run's
         // budget or a free org's allowance together; the reservation is settled when the generation completes or refunded when it fails.
@@ -145,8 +150,13 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
         return (new KieTask(taskId, submitted, deadlineSeconds, options.PollInterval.TotalSeconds), null);
     }
 
-    /// <summary>Read-only links straight to the node's input media in Blob Storage (the clip to edit, or reference images), for KIE to fetch.</summary>
-    private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, CancellationToken ct)
+    /// <summary>
+    /// Read-only links straight to the node's input media in Blob Storage (the image to animate or edit, the clip to edit),
+    /// for KIE to fetch, valid for <paramref name="lifetime"/>: the generation's deadline and a margin. KIE may hold a task
+    /// in its queue for a while before it fetches its inputs, but once the generation is given up nobody needs the file,
+    /// and a link that outlives it would be a read grant to the org's file with no purpose (a retry signs new links).
+    /// </summary>
+    private async Task<List<string>> InputFileUrlsAsync(ActivityContext context, TimeSpan lifetime, CancellationToken ct)
     {
         var ids = GenerationRequest.InputAssetIds(context);
         if (ids.Count == 0) return [];
@@ -159,7 +169,7 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
         var urls = new List<string>();
         // A generation may wait in KIE's queue for a while before it fetches its inputs.
         foreach (var id in ids.Where(files.ContainsKey))
-            urls.Add((await assets.Blobs.ReadLinkAsync(files[id].Key, TimeSpan.FromHours(24), files[id].ContentType, null, ct)).Url.ToString());
+            urls.Add((await assets.Blobs.ReadLinkAsync(files[id].Key, lifetime, files[id].ContentType, null, ct)).Url.ToString());
         return urls;
     }
 
