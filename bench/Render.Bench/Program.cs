@@ -6,7 +6,8 @@ using FentaWeb.Render;
 
 // Our render of a full 30 s 1080x1920 short (5 scenes with crossfades, voice, ducked music, burned-in subtitles,
 // a text overlay) against a plain ffmpeg encode of a 30 s 1080x1920 test pattern with the same codec settings,
-// timed in the same run. Target: at most 1.5x the plain encode.
+// timed in the same run. Target: at most 1.5x the plain encode. Each round also renders the same short at the preview
+// quality (540x960, fastest preset, no thumbnail), reported as a ratio to the full render of the same round.
 var rounds = args.Length > 0 ? int.Parse(args[0]) : 2;
 var dir = Path.Combine(Path.GetTempPath(), $"fenta-bench-render-{Guid.NewGuid():N}");
 Directory.CreateDirectory(dir);
@@ -45,6 +46,7 @@ try
 
     var plain = new List<double>();
     var ours = new List<double>();
+    var previews = new List<double>();
     for (var round = 1; round <= rounds; round++)
     {
         var watch = Stopwatch.StartNew();
@@ -56,10 +58,19 @@ try
         watch.Restart();
         await FfmpegRenderer.RenderAsync(spec, Path.Combine(dir, "ours.mp4"), RenderQuality.For("standard"), null, CancellationToken.None);
         ours.Add(watch.Elapsed.TotalSeconds);
-        Console.WriteLine($"  round {round}: plain encode {plain[^1]:F2} s, our render {ours[^1]:F2} s, ratio {ours[^1] / plain[^1]:F2}x");
+
+        watch.Restart();
+        var preview = RenderQualities.Canvas(OutputProfiles.Find("9x16_1080p")!, RenderQualities.Preview);
+        await FfmpegRenderer.RenderAsync(OutputRenderActivity.Resize(spec, preview.Width, preview.Height), Path.Combine(dir, "preview.mp4"),
+            RenderQuality.For(RenderQualities.Preview), null, CancellationToken.None);
+        previews.Add(watch.Elapsed.TotalSeconds);
+        Console.WriteLine($"  round {round}: plain encode {plain[^1]:F2} s, our render {ours[^1]:F2} s, ratio {ours[^1] / plain[^1]:F2}x; " +
+                          $"preview {previews[^1]:F2} s, {previews[^1] / ours[^1]:F2}x the render");
     }
     var info = await FfProbe.ProbeAsync(Path.Combine(dir, "ours.mp4"), CancellationToken.None);
     Console.WriteLine($"our output: {info.Width}x{info.Height}, {info.DurationSeconds:F2} s, {info.VideoCodec}+{info.AudioCodec}");
+    var previewInfo = await FfProbe.ProbeAsync(Path.Combine(dir, "preview.mp4"), CancellationToken.None);
+    Console.WriteLine($"preview output: {previewInfo.Width}x{previewInfo.Height}, {previewInfo.DurationSeconds:F2} s, {previewInfo.VideoCodec}+{previewInfo.AudioCodec}");
     Console.WriteLine();
     Console.WriteLine($"plain 30 s 1080x1920 encode (best)   {plain.Min(),6:F2} s");
     Console.WriteLine($"our 30 s short render (best)         {ours.Min(),6:F2} s");
@@ -67,6 +78,9 @@ try
     // Each round times the two back to back, so its ratio cancels the machine's drift between rounds.
     var paired = plain.Zip(ours, (p, o) => o / p).Order().ToList();
     Console.WriteLine($"median of the rounds' ratios         {paired[paired.Count / 2],6:F2}x");
+    Console.WriteLine($"our 30 s preview render (best)       {previews.Min(),6:F2} s");
+    var previewPaired = ours.Zip(previews, (o, p) => p / o).Order().ToList();
+    Console.WriteLine($"preview / render, median of rounds   {previewPaired[previewPaired.Count / 2],6:F2}x");
 }
 finally
 {

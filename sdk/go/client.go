@@ -95,6 +95,7 @@ type Client struct {
 	Publications *PublicationsService
 	Analytics    *AnalyticsService
 	Storyboards  *StoryboardsService
+	ShareLinks   *ShareLinksService
 }
 
 // Option changes a new client.
@@ -130,6 +131,7 @@ func NewClient(apiKey string, options ...Option) *Client {
 	c.Webhooks, c.Usage, c.Billing = &WebhooksService{c}, &UsageService{c}, &BillingService{c}
 	c.Enrichment, c.Integrations, c.Publications, c.Analytics = &EnrichmentService{c}, &IntegrationsService{c}, &PublicationsService{c}, &AnalyticsService{c}
 	c.Storyboards = &StoryboardsService{c}
+	c.ShareLinks = &ShareLinksService{c}
 	return c
 }
 

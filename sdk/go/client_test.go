@@ -249,6 +249,13 @@ func TestPublishingPlatformsSayWhatTheyLackAndNothingIsPublishedYet(t *testing.T
 	if missing, ok := AsError(err); !ok || missing.Status != 404 {
 		t.Fatalf("publishing an unknown job: %v", err)
 	}
+	links, err := client.ShareLinks.List(ctx, WithQuery(Query{"job_id": "job_missing"}))
+	must(t, err)
+	equal(t, len(links["data"].([]any)), 0)
+	_, err = client.ShareLinks.Create(ctx, Object{"job_id": "job_missing"})
+	if refused, ok := AsError(err); !ok || refused.Status != 400 || refused.Errors[0].Field != "job_id" {
+		t.Fatalf("sharing an unknown job: %v", err)
+	}
 	overview, err := client.Analytics.Overview(ctx, WithQuery(Query{"from": time.Now().AddDate(0, 0, -7).UTC().Format(time.RFC3339)}))
 	must(t, err)
 	equal(t, overview["videos"], float64(0))

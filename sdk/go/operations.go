@@ -78,6 +78,7 @@ var Operations = map[string]map[string]string{
 		"generateImage": "POST /v1/kai/generate-image",
 		"generateVideo": "POST /v1/kai/generate-video",
 		"editVideo":     "POST /v1/kai/edit-video",
+		"generateMusic": "POST /v1/kai/generate-music",
 		"list":          "GET /v1/kai/generations",
 		"get":           "GET /v1/kai/generations/{generationId}",
 	},
@@ -134,6 +135,12 @@ var Operations = map[string]map[string]string{
 		"list":    "GET /v1/publications",
 		"get":     "GET /v1/publications/{publicationId}",
 		"cancel":  "POST /v1/publications/{publicationId}/cancel",
+	},
+	"shareLinks": {
+		"create": "POST /v1/share-links",
+		"list":   "GET /v1/share-links",
+		"get":    "GET /v1/share-links/{linkId}",
+		"revoke": "DELETE /v1/share-links/{linkId}",
 	},
 	"analytics": {
 		"overview":  "GET /v1/analytics/overview",
@@ -439,6 +446,11 @@ func (s *GenerationsService) EditVideo(ctx context.Context, body any, opts ...Ca
 	return s.client.call(ctx, "generations.editVideo", []string{}, body, opts)
 }
 
+// GenerateMusic calls POST /v1/kai/generate-music.
+func (s *GenerationsService) GenerateMusic(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "generations.generateMusic", []string{}, body, opts)
+}
+
 // List calls GET /v1/kai/generations.
 func (s *GenerationsService) List(ctx context.Context, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "generations.list", []string{}, nil, opts)
@@ -663,6 +675,29 @@ func (s *PublicationsService) Get(ctx context.Context, publicationID string, opt
 // Cancel calls POST /v1/publications/{publicationId}/cancel.
 func (s *PublicationsService) Cancel(ctx context.Context, publicationID string, body any, opts ...CallOption) (Object, error) {
 	return s.client.call(ctx, "publications.cancel", []string{publicationID}, body, opts)
+}
+
+// ShareLinksService holds the shareLinks operations: public pages (/s/{token}) of a job's video or an asset.
+type ShareLinksService struct{ client *Client }
+
+// Create calls POST /v1/share-links: a link for a completed job's video (job_id) or an asset (asset_id), with its url.
+func (s *ShareLinksService) Create(ctx context.Context, body any, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "shareLinks.create", []string{}, body, opts)
+}
+
+// List calls GET /v1/share-links (query job_id, asset_id).
+func (s *ShareLinksService) List(ctx context.Context, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "shareLinks.list", []string{}, nil, opts)
+}
+
+// Get calls GET /v1/share-links/{linkId}.
+func (s *ShareLinksService) Get(ctx context.Context, linkID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "shareLinks.get", []string{linkID}, nil, opts)
+}
+
+// Revoke calls DELETE /v1/share-links/{linkId}: its page answers 410 from now on (idempotent).
+func (s *ShareLinksService) Revoke(ctx context.Context, linkID string, opts ...CallOption) (Object, error) {
+	return s.client.call(ctx, "shareLinks.revoke", []string{linkID}, nil, opts)
 }
 
 // AnalyticsService holds the analytics operations (query from and to: ISO 8601; the last 30 days by default).

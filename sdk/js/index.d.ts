@@ -181,6 +181,8 @@ export declare class FentaWeb {
     generateVideo(body?: Body, options?: CallOptions): Promise<any>;
     /** POST /v1/kai/edit-video */
     editVideo(body?: Body, options?: CallOptions): Promise<any>;
+    /** POST /v1/kai/generate-music */
+    generateMusic(body?: Body, options?: CallOptions): Promise<any>;
     /** GET /v1/kai/generations */
     list(query?: Query, options?: CallOptions): Promise<any>;
     /** GET /v1/kai/generations/{generationId} */
@@ -279,6 +281,16 @@ export declare class FentaWeb {
     get(publicationId: string | number, query?: Query, options?: CallOptions): Promise<any>;
     /** POST /v1/publications/{publicationId}/cancel */
     cancel(publicationId: string | number, body?: Body, options?: CallOptions): Promise<any>;
+  };
+  readonly shareLinks: {
+    /** POST /v1/share-links: a public page (/s/{token}) for a completed job's video (`job_id`) or an asset (`asset_id`); resolves to the link with its `url`. */
+    create(body?: Body, options?: CallOptions): Promise<any>;
+    /** GET /v1/share-links (`job_id`, `asset_id` filter) */
+    list(query?: Query, options?: CallOptions): Promise<any>;
+    /** GET /v1/share-links/{linkId} */
+    get(linkId: string | number, query?: Query, options?: CallOptions): Promise<any>;
+    /** DELETE /v1/share-links/{linkId}: its page answers 410 from now on (idempotent). */
+    revoke(linkId: string | number, query?: Query, options?: CallOptions): Promise<any>;
   };
   readonly analytics: {
     /** GET /v1/analytics/overview (`from`, `to`: ISO 8601; the last 30 days by default) */

@@ -73,6 +73,7 @@ export const OPERATIONS = {
     generateImage: 'POST /v1/kai/generate-image',
     generateVideo: 'POST /v1/kai/generate-video',
     editVideo: 'POST /v1/kai/edit-video',
+    generateMusic: 'POST /v1/kai/generate-music',
     list: 'GET /v1/kai/generations',
     get: 'GET /v1/kai/generations/{generationId}',
   },
@@ -129,6 +130,12 @@ export const OPERATIONS = {
     list: 'GET /v1/publications',
     get: 'GET /v1/publications/{publicationId}',
     cancel: 'POST /v1/publications/{publicationId}/cancel',
+  },
+  shareLinks: {
+    create: 'POST /v1/share-links',
+    list: 'GET /v1/share-links',
+    get: 'GET /v1/share-links/{linkId}',
+    revoke: 'DELETE /v1/share-links/{linkId}',
   },
   analytics: {
     overview: 'GET /v1/analytics/overview',

@@ -8,17 +8,19 @@ using FFMpegCore.Exceptions;
 
 namespace FentaWeb.Render;
 
-public sealed record RenderQuality(EncoderPreset Preset, int Crf)
+/// <param name="Thumbnail">Whether the render also writes a JPEG thumbnail (a preview does not).</param>
+public sealed record RenderQuality(EncoderPreset Preset, int Crf, bool Thumbnail = true)
 {
     public static RenderQuality For(string quality) => quality switch
     {
+        RenderQualities.Preview => new(EncoderPreset.UltraFast, 30, Thumbnail: false),
         "draft" => new(EncoderPreset.UltraFast, 30),
         "high" => new(EncoderPreset.Medium, 20),
         _ => new(EncoderPreset.VeryFast, 23),
     };
 }
 
-public sealed record RenderResult(string VideoPath, string ThumbnailPath, string SrtPath, double RenderSeconds);
+public sealed record RenderResult(string VideoPath, string? ThumbnailPath, string SrtPath, double RenderSeconds);
 
 /// <summary>
 /// Renders a <see cref="RenderSpec"/> with one ffmpeg run and one filter graph: every scene scaled and cropped to
@@ -67,7 +69,7 @@ public static class FfmpegRenderer
 
             var srt = Path.ChangeExtension(outputPath, ".srt");
             await File.WriteAllTextAsync(srt, SubtitleWriter.ToSrt(spec.Subtitles?.Cues ?? []), ct);
-            return new RenderResult(outputPath, ThumbnailPath(outputPath), srt, (DateTime.UtcNow - started).TotalSeconds);
+            return new RenderResult(outputPath, quality.Thumbnail ? ThumbnailPath(outputPath) : null, srt, (DateTime.UtcNow - started).TotalSeconds);
         }
         finally
         {
@@ -163,10 +165,10 @@ public static class FfmpegRenderer
             File.WriteAllText(ass, SubtitleWriter.ToAss(subtitles.Cues, subtitles.Preset, subtitles.Style, w, h));
             video.Add($"subtitles=filename={ass}:fontsdir=/usr/share/fonts/truetype/dejavu");
         }
-        video.Add($"trim=duration={Seconds(total)},setpts=PTS-STARTPTS,split=2[vout][vall]");
+        video.Add($"trim=duration={Seconds(total)},setpts=PTS-STARTPTS{(quality.Thumbnail ? ",split=2[vout][vall]" : "[vout]")}");
         graph.Append(CultureInfo.InvariantCulture, $"[{last}]{string.Join(",", video)};");
         // The thumbnail is one finished frame (at 3 s, or mid-way in a shorter video) taken from the same run, not a second decode.
-        graph.Append(CultureInfo.InvariantCulture, $"[vall]select='eq(n,{(int)(Math.Min(total / 2, 3) * fps)})'[thumb];");
+        if (quality.Thumbnail) graph.Append(CultureInfo.InvariantCulture, $"[vall]select='eq(n,{(int)(Math.Min(total / 2, 3) * fps)})'[thumb];");
 
         // Audio: the tracks mixed at their start times, padded or cut to exactly the video's length.
         var layout = stereo ? "stereo" : "mono";
@@ -195,8 +197,9 @@ public static class FfmpegRenderer
         var arguments = FFMpegArguments.FromFileInput(inputs[0].Source, verifyExists: false, inputs[0].Options);
         foreach (var (source, options) in inputs.Skip(1)) arguments.AddFileInput(source, verifyExists: false, options);
         return arguments
-            .OutputToMany(outputs => outputs
-                .OutputToFile(outputPath, overwrite: true, options => options
+            .OutputToMany(outputs =>
+            {
+                outputs.OutputToFile(outputPath, overwrite: true, options => options
                     // Global options, which ffmpeg takes anywhere on the line. -stats keeps the progress lines that
                     // FFMpegCore reads coming at the error log level.
                     .WithCustomArgument($"-stats -filter_complex_threads {Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)} " +
@@ -204,9 +207,11 @@ public static class FfmpegRenderer
                     .WithMap("vout").WithMap("aout")
                     .WithVideoCodec(VideoCodec.LibX264).WithSpeedPreset(quality.Preset).WithConstantRateFactor(quality.Crf).WithPixelFormat("yuv420p")
                     .WithFrameRate(fps).WithAudioCodec(AudioCodec.Aac).WithAudioBitrate(128).WithAudioSamplingRate(48000).WithFastStart()
-                    .WithDuration(TimeSpan.FromSeconds(total)))
-                .OutputToFile(ThumbnailPath(outputPath), overwrite: true, options => options
-                    .WithMap("thumb").WithFrameCount(1).WithVideoQualityScale(3).WithCustomArgument("-update 1")))
+                    .WithDuration(TimeSpan.FromSeconds(total)));
+                if (quality.Thumbnail)
+                    outputs.OutputToFile(ThumbnailPath(outputPath), overwrite: true, options => options
+                        .WithMap("thumb").WithFrameCount(1).WithVideoQualityScale(3).WithCustomArgument("-update 1"));
+            })
             .WithLogLevel(FFMpegLogLevel.Error);
     }
 

@@ -15,7 +15,7 @@ public sealed record OutputRenderArgs(string Profile, string Quality, int Fps);
 
 /// <summary>What Output.Render hands on: the MP4, its thumbnail and SRT, as assets.</summary>
 public sealed record RenderedVideo(
-    string VideoAssetId, string ThumbnailAssetId, string SrtAssetId, string Profile, int Width, int Height, double DurationSeconds, long SizeBytes,
+    string VideoAssetId, string? ThumbnailAssetId, string SrtAssetId, string Profile, int Width, int Height, double DurationSeconds, long SizeBytes,
     double RenderSeconds);
 
 /// <summary>Output.Render, run by the render container on the render queue: the timeline's spec at the chosen profile.</summary>
@@ -23,13 +23,13 @@ public sealed partial class OutputRenderActivity(AssetStore assets, NpgsqlDataSo
 {
     public override string NodeType => "Output.Render";
 
-    /// <summary>Plans meter seconds of video rendered: the timeline's length, reserved against the run's budget before rendering.</summary>
+    /// <summary>Plans meter seconds of video rendered (a preview's at a discount): the timeline's length, reserved against the run's budget before rendering.</summary>
     protected override Spend Expected(ActivityContext context, OutputRenderArgs args) =>
-        new(0, 0, decimal.Round((decimal)context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!.DurationSeconds, 2));
+        new(0, 0, RenderQualities.MeteredSeconds(args.Quality, context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!.DurationSeconds));
 
     protected override async Task<ActivityResult> ExecuteAsync(ActivityContext context, OutputRenderArgs args, CancellationToken ct)
     {
-        var profile = OutputProfiles.Find(args.Profile)!;
+        var profile = RenderQualities.Canvas(OutputProfiles.Find(args.Profile)!, args.Quality);
         var spec = Resize(context.Inputs["timeline"].Deserialize<RenderSpec>(FentaJson.Options)!, profile.Width, profile.Height) with { Fps = args.Fps };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // The inputs' local copies stay in the cache (not evicted) until the render is done with them.
@@ -61,21 +61,21 @@ public sealed partial class OutputRenderActivity(AssetStore assets, NpgsqlDataSo
             var rendered = watch.Elapsed;
             Telemetry.RenderSeconds.Add(result.RenderSeconds, new KeyValuePair<string, object?>("fenta.profile", profile.Id));
             // The three are stored side by side: each is a probe and an upload, mostly waiting on ffprobe and Blob.
-            var storing = new[]
-            {
-                assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id), result.VideoPath, ct),
-                assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id), result.ThumbnailPath, ct),
-                assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id), result.SrtPath, ct),
-            };
-            await Task.WhenAll(storing);
-            var (video, thumbnail, srt) = (storing[0].Result, storing[1].Result, storing[2].Result);
+            var storingVideo = assets.AddFileAsync(Asset(context, "video/mp4", "render.mp4", profile.Id, args.Quality), result.VideoPath, ct);
+            var storingSrt = assets.AddFileAsync(Asset(context, "application/x-subrip", "subtitles.srt", profile.Id, args.Quality), result.SrtPath, ct);
+            var storingThumbnail = StoreThumbnailAsync();
+            await Task.WhenAll(storingVideo, storingSrt, (Task)storingThumbnail);
+            var (video, thumbnail, srt) = (storingVideo.Result, storingThumbnail.Result, storingSrt.Result);
+            async Task<Asset?> StoreThumbnailAsync() => result.ThumbnailPath is { } thumbnailPath
+                ? await assets.AddFileAsync(Asset(context, "image/jpeg", "thumbnail.jpg", profile.Id, args.Quality), thumbnailPath, ct) : null;
             var stored = watch.Elapsed;
             await context.LogAsync("info", $"Rendered {profile.Id} in {result.RenderSeconds:0.0} s", ct: ct);
             // Plans meter seconds of video rendered, not of rendering.
-            await Metering.RecordRenderAsync(db, context.JobId, context.NodeId, context.ItemIndex, Math.Round(video.DurationSeconds ?? 0, 2), profile.Id, ct);
+            await Metering.RecordRenderAsync(db, context.JobId, context.NodeId, context.ItemIndex,
+                RenderQualities.MeteredSeconds(args.Quality, (double)(video.DurationSeconds ?? 0)), $"{profile.Id} {args.Quality}", ct);
             LogPhases(logger, context.JobId, inputsRead.TotalMilliseconds, (rendered - inputsRead).TotalMilliseconds, result.RenderSeconds * 1000,
                 (stored - rendered).TotalMilliseconds, (watch.Elapsed - stored).TotalMilliseconds);
-            return ActivityResult.Done(new RenderedVideo(video.Id, thumbnail.Id, srt.Id, profile.Id, profile.Width, profile.Height,
+            return ActivityResult.Done(new RenderedVideo(video.Id, thumbnail?.Id, srt.Id, profile.Id, profile.Width, profile.Height,
                 (double)(video.DurationSeconds ?? 0), video.SizeBytes, Math.Round(result.RenderSeconds, 2)));
         }
         catch (MediaException e)
@@ -112,6 +112,6 @@ public sealed partial class OutputRenderActivity(AssetStore assets, NpgsqlDataSo
     [LoggerMessage(EventId = 411, Level = LogLevel.Debug, Message = "Render of {JobId}: spec {Spec}")]
     private static partial void LogSpec(ILogger logger, string jobId, string spec);
 
-    private static NewAsset Asset(ActivityContext context, string contentType, string filename, string profile) =>
-        new(context.OrgId, "render", contentType, filename, context.JobId, context.NodeId, Metadata: new { profile });
+    private static NewAsset Asset(ActivityContext context, string contentType, string filename, string profile, string quality) =>
+        new(context.OrgId, "render", contentType, filename, context.JobId, context.NodeId, Metadata: new { profile, quality });
 }

@@ -216,6 +216,24 @@ public sealed class FunctionsHostTests(FunctionsHostTests.Host host, ITestOutput
         Assert.Equal((720, 1280, "h264"), (video.Width, video.Height, video.VideoCodec));
         // The render's outcome came back through the queue-triggered function under the host.
         Assert.Contains(host.Orchestrations.Log, l => l.Contains("Executed 'Functions.RenderResults' (Succeeded", StringComparison.Ordinal));
+
+        // Its share link's public page under the host (docs/sharing.md): HTML with its headers, the password form posted,
+        // the signed cookie passing the host's proxy both ways, and the video's redirect to a fresh read link.
+        var link = await (await client.PostAsJsonAsync("/v1/share-links", new { job_id = job.GetProperty("id").GetString(), password = "open sesame" })).ReadJsonAsync(201);
+        var path = new Uri(link.GetProperty("url").GetString()!).AbsolutePath;
+        using var visitor = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = host.Api.BaseAddress };
+        var form = await visitor.GetAsync(path);
+        Assert.Equal(("text/html", "no-referrer"), (form.Content.Headers.ContentType?.MediaType, form.Headers.GetValues("Referrer-Policy").Single()));
+        Assert.Contains("<label for=\"password\">Password</label>", await form.Content.ReadAsStringAsync());
+        var unlocked = await visitor.PostAsync(path, new FormUrlEncodedContent([new("password", "open sesame")]));
+        Assert.Equal(HttpStatusCode.SeeOther, unlocked.StatusCode);
+        var cookie = unlocked.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var page = await visitor.SendAsync(new HttpRequestMessage(HttpMethod.Get, path) { Headers = { { "Cookie", cookie } } });
+        Assert.Contains("property=\"og:video\"", await page.Content.ReadAsStringAsync());
+        Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        var redirect = await visitor.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"{path}/video") { Headers = { { "Cookie", cookie } } });
+        Assert.Equal(HttpStatusCode.Found, redirect.StatusCode);
+        Assert.Contains("sig=", redirect.Headers.Location!.Query);
     }
 
     [Fact]

@@ -284,6 +284,19 @@ public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host
         Assert.InRange(render, 10m, 13m); // 30 words read at 175 a minute, plus the tail
         Assert.Equal(render * 0.02m, nodes["render"].GetProperty("cost_usd").GetDecimal());
 
+        // A preview of the same is estimated at a quarter of the render seconds.
+        var preview = await WorkflowAsync(client, """
+            {"nodes": [{"id": "script", "type": "Script.Generate", "params": {"prompt": "tides", "duration_seconds": 12}},
+                       {"id": "stills", "type": "Input.KAI.GenerateImage", "params": {"provider": "local", "prompt": "sea"}},
+                       {"id": "voice", "type": "Voice.TTS", "params": {"provider": "espeak"}},
+                       {"id": "timeline", "type": "Edit.Timeline"}, {"id": "render", "type": "Output.Render", "params": {"quality": "preview"}}],
+             "edges": [{"from": "script", "to": "stills"}, {"from": "script", "to": "voice"}, {"from": "stills", "to": "timeline"},
+                       {"from": "voice", "to": "timeline"}, {"from": "timeline", "to": "render"}]}
+            """);
+        var previewed = await (await client.PostAsJsonAsync($"/v1/workflows/{preview}/estimate", new { variables = new { } })).ReadJsonAsync(200);
+        var previewRender = previewed.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("node_id").GetString() == "render");
+        Assert.InRange(previewRender.GetProperty("render_seconds").GetDecimal(), render / 4 - 0.01m, render / 4 + 0.01m);
+
         var other = (await host.RegisterAsync()).Client();
         await (await other.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { })).ReadProblemAsync(404, "NOT_FOUND");
         var bad = await (await client.PostAsJsonAsync($"/v1/workflows/{workflow}/estimate", new { variables = 3 })).ReadProblemAsync(400, "VALIDATION_FAILED");

@@ -57,9 +57,12 @@ public partial class FunctionListTests(FunctionListTests.Host host) : IClassFixt
             Assert.True(metadata.TryGetValue(name, out var function), $"{operation} ({name}) is not a function of the Function app");
             Assert.Contains(operation, function);
         }
-        // The document itself and the catch-all (the web app, and the answer to unknown routes) are the only functions it does not describe.
-        Assert.Equal(["OpenApiDocument", WebAppFunctions.FunctionName], metadata.Keys.Except(documented.Keys).Order());
-        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1 + metadata[WebAppFunctions.FunctionName].Count);
+        // The document itself, the catch-all (the web app, and the answer to unknown routes) and the public share pages (HTML
+        // for people and unfurlers, docs/sharing.md) are the only functions it does not describe.
+        string[] pages = [nameof(Sharing.SharePageFunctions.SharePage), nameof(Sharing.SharePageFunctions.SharePageEmbed), nameof(Sharing.SharePageFunctions.SharePageUnlock),
+            nameof(Sharing.SharePageFunctions.SharePageVideo), nameof(Sharing.SharePageFunctions.SharePagePoster)];
+        Assert.Equal(new[] { "OpenApiDocument", WebAppFunctions.FunctionName }.Concat(pages).Order(), metadata.Keys.Except(documented.Keys).Order());
+        Assert.Equal(metadata.Values.Sum(v => v.Count), documented.Count + 1 + metadata[WebAppFunctions.FunctionName].Count + pages.Sum(p => metadata[p].Count));
 
         var served = host.Endpoints.SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods
             .Select(verb => $"{verb} {WithoutConstraints(e.RoutePattern.RawText!)}")).Order().ToList();

@@ -175,6 +175,41 @@ public class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APreviewRendersSmallWithoutAThumbnailAndIsMeteredAtAQuarter()
+    {
+        var graph = JsonSerializer.Deserialize<WorkflowGraph>("""
+            {"nodes": [
+              {"id": "stock", "type": "Input.Stock", "params": {"provider": "local", "query": "harbour", "count": 2}},
+              {"id": "script", "type": "Script.Generate", "params": {"prompt": "ferries at dawn", "duration_seconds": 6}},
+              {"id": "voice", "type": "Voice.TTS"},
+              {"id": "subs", "type": "Subtitle.Auto"},
+              {"id": "timeline", "type": "Edit.Timeline"},
+              {"id": "render", "type": "Output.Render", "params": {"profile": "16x9_1080p", "quality": "preview"}}],
+             "edges": [{"from": "stock", "to": "timeline"}, {"from": "script", "to": "voice"}, {"from": "voice", "to": "subs"},
+                       {"from": "subs", "to": "timeline"}, {"from": "timeline", "to": "render"}]}
+            """, FentaJson.Options)!;
+        var jobId = await RunAsync(graph);
+
+        var render = await OutputAsync(jobId, "render");
+        Assert.Equal(JsonValueKind.Null, render.GetProperty("thumbnail_asset_id").ValueKind);
+        using var video = await StoredAssets.CopyAsync(_settings, await KeyAsync(render.GetProperty("video_asset_id").GetString()!));
+        var info = await FfProbe.ProbeAsync(video.Path, CancellationToken.None);
+        // 540 px on the short side, the profile's aspect kept.
+        Assert.Equal((960, 540, "h264", "aac"), (info.Width, info.Height, info.VideoCodec, info.AudioCodec));
+        await using var metered = _db.CreateCommand("""
+            SELECT u.render_seconds, u.render_profile, j.cost_render_seconds,
+                   (SELECT count(*) FROM assets WHERE job_id = $1 AND source = 'render' AND content_type = 'image/jpeg')
+            FROM usage_records u JOIN jobs j ON j.id = u.job_id WHERE u.job_id = $1 AND u.resource_type = 'render_seconds'
+            """);
+        metered.Parameters.Add(new() { Value = jobId });
+        await using var row = await metered.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync());
+        var quarter = (decimal)info.DurationSeconds!.Value / 4;
+        Assert.InRange(row.GetDecimal(0), quarter - 0.02m, quarter + 0.02m);
+        Assert.Equal(("16x9_1080p preview", row.GetDecimal(0), 0L), (row.GetString(1), row.GetDecimal(2), row.GetInt64(3)));
+    }
+
+    [Fact]
     public async Task ThreeKieClipsFanOutOverTheScenesAndFanBackInToARender()
     {
         var graph = JsonSerializer.Deserialize<WorkflowGraph>("""

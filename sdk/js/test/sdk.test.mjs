@@ -120,6 +120,10 @@ test('publishing: the platforms say what they lack, an unconfigured one refuses 
 
   assert.deepEqual((await client.publications.list()).data, []);
   assert.equal((await client.publications.get('pub_missing').catch((e) => e)).status, 404);
+  assert.deepEqual((await client.shareLinks.list({ job_id: 'job_missing' })).data, []);
+  const unshared = await client.shareLinks.create({ job_id: 'job_missing' }).catch((e) => e);
+  assert.equal(unshared.status, 400);
+  assert.equal(unshared.errors[0].field, 'job_id');
   const overview = await client.analytics.overview({ from: new Date(Date.now() - 7 * 86_400_000) });
   assert.equal(overview.videos, 0);
   assert.deepEqual(await client.analytics.videos({ platform: 'tiktok' }), []);

@@ -85,6 +85,7 @@ OPERATIONS = {
         "generate_image": "POST /v1/kai/generate-image",
         "generate_video": "POST /v1/kai/generate-video",
         "edit_video": "POST /v1/kai/edit-video",
+        "generate_music": "POST /v1/kai/generate-music",
         "list": "GET /v1/kai/generations",
         "get": "GET /v1/kai/generations/{generationId}",
     },
@@ -136,6 +137,12 @@ OPERATIONS = {
         "list": "GET /v1/publications",
         "get": "GET /v1/publications/{publicationId}",
         "cancel": "POST /v1/publications/{publicationId}/cancel",
+    },
+    "share_links": {
+        "create": "POST /v1/share-links",
+        "list": "GET /v1/share-links",
+        "get": "GET /v1/share-links/{linkId}",
+        "revoke": "DELETE /v1/share-links/{linkId}",
     },
     "analytics": {
         "overview": "GET /v1/analytics/overview",

@@ -138,6 +138,10 @@ class AgainstTheApi(unittest.TestCase):
         with self.assertRaises(FentaWebError) as missing:
             self.client.publications.get("pub_missing")
         self.assertEqual(missing.exception.status, 404)
+        self.assertEqual(self.client.share_links.list({"job_id": "job_missing"})["data"], [])
+        with self.assertRaises(FentaWebError) as refused:
+            self.client.share_links.create({"job_id": "job_missing"})
+        self.assertEqual((refused.exception.status, refused.exception.errors[0]["field"]), (400, "job_id"))
         self.assertEqual(self.client.analytics.overview()["videos"], 0)
         self.assertEqual(self.client.analytics.videos({"platform": "youtube"}), [])
         self.assertEqual(self.client.analytics.platforms({"to": "2030-01-01T00:00:00Z"}), [])

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Models;
+using FentaWeb.Domain.Rendering;
 using FentaWeb.Domain.Scripts;
 using FentaWeb.Domain.Workflows;
 
@@ -260,7 +261,7 @@ public static class Estimates
             case "Output.Render":
             {
                 var timeline = input("timeline") ?? Shape.Empty;
-                return (timeline, 1, new Spend(0, 0, decimal.Round((decimal)timeline.Seconds, 2)));
+                return (timeline, 1, new Spend(0, 0, RenderQualities.MeteredSeconds(Text("quality") ?? RenderQualities.Standard, timeline.Seconds)));
             }
             default:
                 return (Shape.Empty, items, Spend.None);

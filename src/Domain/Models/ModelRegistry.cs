@@ -259,10 +259,10 @@ public static class ModelRegistry
             CountParam: "nVariants", ImageParam: "filesUrl"),
         new("flux-kontext-pro", "Flux Kontext Pro", "Flux Kontext", "Pro", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-pro",
             FluxParams,
-            5, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+            4, 40, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("flux-kontext-max", "Flux Kontext Max", "Flux Kontext", "Max", "prompt_to_image", KieApi.FluxKontext, "flux-kontext-max",
             FluxParams,
-            10, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
+            8, 60, s => new() { ["aspectRatio"] = s.AspectRatio == "4:5" ? "3:4" : s.AspectRatio }, ImageParam: "inputImage"),
         new("seedream-4.0", "Seedream 4.0", "Seedream", "4.0", "prompt_to_image", KieApi.Market, "bytedance/seedream-v4-text-to-image",
             [
                 ParamSpec.Choice("image_size", "Image shape.", ["square_hd", "portrait_16_9", "landscape_16_9", "portrait_4_3"], "portrait_16_9"),

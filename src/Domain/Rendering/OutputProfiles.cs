@@ -17,3 +17,32 @@ public static class OutputProfiles
 
     public static OutputProfile? Find(string id) => All.FirstOrDefault(p => p.Id == id);
 }
+
+/// <summary>
+/// Encoder effort of a render. <c>preview</c> is for drafts: the profile's aspect at 540 px on its short side, the
+/// fastest x264 preset and no thumbnail, metered at a quarter of a render second per second of video (it costs the
+/// renderer about that: a quarter of the pixels at the cheapest preset).
+/// </summary>
+public static class RenderQualities
+{
+    public const string Preview = "preview";
+    public const string Standard = "standard";
+
+    public static readonly IReadOnlyList<string> All = [Preview, "draft", Standard, "high"];
+
+    private const int PreviewShortSide = 540;
+    private const decimal PreviewMeterFactor = 0.25m;
+
+    /// <summary>The canvas a render of <paramref name="profile"/> at <paramref name="quality"/> has.</summary>
+    public static OutputProfile Canvas(OutputProfile profile, string quality)
+    {
+        if (quality != Preview) return profile;
+        var scale = (double)PreviewShortSide / Math.Min(profile.Width, profile.Height);
+        static int Even(double value) => (int)Math.Round(value / 2) * 2;
+        return profile with { Width = Even(profile.Width * scale), Height = Even(profile.Height * scale) };
+    }
+
+    /// <summary>Render seconds metered (and reserved, and estimated) for <paramref name="videoSeconds"/> of video at <paramref name="quality"/>.</summary>
+    public static decimal MeteredSeconds(string quality, double videoSeconds) =>
+        decimal.Round((decimal)videoSeconds * (quality == Preview ? PreviewMeterFactor : 1m), 2);
+}

@@ -284,7 +284,8 @@ public static class NodeCatalog
             [new("video", PortType.Video, "The MP4, its thumbnail and SRT.")],
             [
                 ParamSpec.Choice("profile", "Aspect and resolution.", OutputProfiles.All.Select(p => p.Id).ToArray(), "9x16_1080p"),
-                ParamSpec.Choice("quality", "Encoder effort.", ["draft", "standard", "high"], "standard"),
+                ParamSpec.Choice("quality", "Encoder effort; preview is a quick draft: 540 px on the short side, the fastest preset, no thumbnail, metered at a quarter of a render second.",
+                    [.. RenderQualities.All], RenderQualities.Standard),
                 ParamSpec.Int("fps", "Frames per second.", 24, 60, 30),
             ],
             RetryPolicy.Render, Queue: NodeQueues.Render),

@@ -30,6 +30,8 @@ public sealed class FentaOptions
     /// <summary>Requests a minute for a whole org, all its members and keys together.</summary>
     public int OrgRateLimitPerMinute { get; init; } = 1000;
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+    /// <summary>Requests a minute per client address to the public share pages (FENTA_SHARE_VIEWS_PER_MINUTE).</summary>
+    public int ShareViewsPerMinute { get; init; } = 60;
     /// <summary>The Blob container of asset bytes (shared with the workers) and the lifetimes of its signed links.</summary>
     public required AssetStorageOptions AssetStorage { get; init; }
     /// <summary>The largest direct upload (FENTA_MAX_UPLOAD_MB); the file goes straight to Blob Storage, never through the API.</summary>
@@ -91,6 +93,7 @@ public sealed class FentaOptions
             RateLimitPerMinute = Int(config, "FENTA_RATE_LIMIT_PER_MINUTE", 100),
             OrgRateLimitPerMinute = Int(config, "FENTA_ORG_RATE_LIMIT_PER_MINUTE", 1000),
             MaxRequestBodyBytes = Int(config, "FENTA_MAX_BODY_BYTES", 1024 * 1024),
+            ShareViewsPerMinute = Int(config, "FENTA_SHARE_VIEWS_PER_MINUTE", 60),
             AssetStorage = AssetStorageOptions.FromSettings(Setting),
             MaxUploadBytes = Int(config, "FENTA_MAX_UPLOAD_MB", 512) * 1024L * 1024,
             StockLibrary = LocalStockLibrary.FromSettings(Setting),

@@ -35,6 +35,11 @@ public enum RateLimitClass
     Standard,
     /// <summary>Never limited: probes, the API document and providers' signed callbacks.</summary>
     Unlimited,
+    /// <summary>
+    /// The public share pages (<c>/s/{token}</c>, their video and poster): per client address in a budget of their own
+    /// (FENTA_SHARE_VIEWS_PER_MINUTE), so a watched link neither spends nor is spent by sign-in's anonymous budget.
+    /// </summary>
+    SharePage,
 }
 
 [AttributeUsage(AttributeTargets.Method)]

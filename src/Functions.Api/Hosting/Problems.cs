@@ -93,6 +93,7 @@ public static class Titles
         404 => "Not found",
         405 => "Method not allowed",
         409 => "Conflict",
+        410 => "Gone",
         412 => "Precondition failed",
         413 => "Payload too large",
         414 => "URI too long",

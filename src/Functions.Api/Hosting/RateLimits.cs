@@ -22,7 +22,9 @@ public sealed class RateLimits(NpgsqlDataSource db, FentaOptions options, TimePr
     public async Task CheckAsync(HttpFunction function, Caller? caller, IPAddress? client, CancellationToken ct)
     {
         if (function.RateLimit == RateLimitClass.Unlimited) return;
-        Bucket[] buckets = caller is null
+        Bucket[] buckets = function.RateLimit == RateLimitClass.SharePage
+            ? [new($"share:{client}", "client address", options.ShareViewsPerMinute)]
+            : caller is null
             ? [new($"ip:{client}", "client address", options.RateLimitPerMinute)]
             : [new($"org:{caller.OrgId}", "organization", options.OrgRateLimitPerMinute), new($"user:{caller.UserId}", "user", options.RateLimitPerMinute)];
         var now = clock.GetUtcNow();

@@ -54,6 +54,7 @@ public static class Services
         services.AddSpeechSynthesizers(options.Speech);
         services.AddSingleton<Voices.VoiceSamples>();
         services.AddPublishing(options.Setting);
+        services.AddSingleton<Sharing.ShareSecrets>();
 
         services.Configure<JsonOptions>(json => FentaJson.Configure(json.SerializerOptions).MaxDepth = InputText.MaxOutputDepth);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Titles.Complete);

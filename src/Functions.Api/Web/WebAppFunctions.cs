@@ -32,8 +32,11 @@ public sealed class WebAppFunctions(FentaOptions options)
 /// <summary>Files of the web app's build, with the cache headers its Vite output calls for.</summary>
 public static class WebAppFiles
 {
-    /// <summary>First path segments that belong to the API: these never fall back to the app, so a wrong API path stays a 404 problem.</summary>
-    private static readonly string[] ApiSegments = ["v1", "openapi", "healthz", "readyz"];
+    /// <summary>
+    /// First path segments that belong to the API (and its public share pages, <c>/s/…</c>): these never fall back to the
+    /// app, so a wrong API path stays a 404 problem.
+    /// </summary>
+    private static readonly string[] ApiSegments = ["v1", "openapi", "healthz", "readyz", "s"];
 
     /// <summary>Vite's content-hashed output: a changed file gets a new name, so browsers may keep these for a year unasked.</summary>
     private const string AssetsFolder = "assets/";

@@ -86,6 +86,7 @@ test('every page: screenshots at both sizes, no serious or critical axe violatio
     ['settings-webhooks', '/settings/webhooks', (p) => p.getByRole('heading', { name: 'Webhooks' })],
     ['settings-integrations', '/settings/integrations', (p) => p.getByRole('heading', { name: 'Connected accounts' })],
     ['publications', '/publications', h1('Publications')],
+    ['shares', '/shares', h1('Share links')],
     ['analytics', '/analytics', (p) => p.getByRole('figure', { name: /^Views per day/ })],
     ['not-found', '/no-such-page', h1('Page not found')],
   ];

@@ -26,6 +26,7 @@ const Settings = lazy(() => import('@/pages/settings'));
 const Publications = lazy(() => import('@/pages/publishing'));
 const Analytics = lazy(() => import('@/pages/analytics'));
 const Storyboards = lazy(() => import('@/pages/storyboards'));
+const ShareLinks = lazy(() => import('@/pages/sharing'));
 const NotFound = lazy(() => import('@/pages/NotFound'));
 
 export function makeQueryClient() {
@@ -99,6 +100,7 @@ export function AppRoutes() {
         <Route path="/publications/*" element={<Publications />} />
         <Route path="/analytics" element={<Analytics />} />
         <Route path="/storyboards/*" element={<Storyboards />} />
+        <Route path="/shares" element={<ShareLinks />} />
         <Route path="/settings/*" element={<Settings />} />
         <Route path="*" element={<NotFound />} />
       </Route>

@@ -59,3 +59,4 @@ export type Counters = Schemas['Counters'];
 export type AnalyticsOverview = Schemas['AnalyticsOverview'];
 export type AnalyticsVideo = Schemas['AnalyticsVideo'];
 export type AnalyticsPlatform = Schemas['AnalyticsPlatform'];
+export type ShareLink = Schemas['ShareLinkDto'];

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, Ban, CheckCircle2, Circle, Code2, Copy, Download, FileText, ImageIcon, Loader2, RotateCcw, Send, XCircle } from 'lucide-react';
+import { ArrowLeft, Ban, CheckCircle2, Circle, Code2, Copy, Download, FileText, ImageIcon, Loader2, RotateCcw, Send, Share2, XCircle } from 'lucide-react';
 import { api } from '@/api/client';
 import { errorMessage, unwrap } from '@/api/problem';
 import { keys, sortNodes, useJob } from '@/api/queries';
@@ -19,6 +19,7 @@ import { formatDateTime, formatDuration, formatNumber, formatUsd, isFinished } f
 import { CostFigures } from '@/components/CostFigures';
 import { PublishDialog } from '@/pages/publishing/PublishDialog';
 import { JobPublications } from '@/pages/publishing/JobPublications';
+import { ShareDialog } from '@/pages/sharing/ShareDialog';
 
 function NodeIcon({ status }: { status: string }) {
   if (status === 'succeeded' || status === 'completed') return <CheckCircle2 className="size-5 text-emerald-600" aria-hidden="true" />;
@@ -242,6 +243,7 @@ export default function JobPage() {
   const job = useJob(id);
   const [actionError, setActionError] = useState<string | null>(null);
   const [publishing, setPublishing] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const canWrite = hasRole(me, 'editor');
 
   const cancel = useMutation({
@@ -320,6 +322,11 @@ export default function JobPage() {
                 <Send aria-hidden="true" /> Publish
               </Button>
             )}
+            {j.status === 'completed' && j.result?.video_url && (
+              <Button variant="secondary" onClick={() => setSharing(true)}>
+                <Share2 aria-hidden="true" /> Share
+              </Button>
+            )}
             <ApiCallDialog job={j} />
           </>
         }
@@ -396,6 +403,7 @@ export default function JobPage() {
         </div>
       </div>
       {publishing && <PublishDialog jobId={j.id} defaultTitle={title} onClose={() => setPublishing(false)} />}
+      {sharing && <ShareDialog jobId={j.id} defaultTitle={title} canWrite={canWrite} onClose={() => setSharing(false)} />}
     </>
   );
 }

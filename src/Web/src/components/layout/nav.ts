@@ -1,4 +1,4 @@
-import { BarChart3, CalendarClock, Clapperboard, FolderOpen, GalleryHorizontal, LayoutDashboard, LayoutTemplate, PlusCircle, Send, Settings, TrendingUp, type LucideIcon } from 'lucide-react';
+import { BarChart3, CalendarClock, Clapperboard, FolderOpen, GalleryHorizontal, LayoutDashboard, LayoutTemplate, Link2, PlusCircle, Send, Settings, TrendingUp, type LucideIcon } from 'lucide-react';
 
 export type NavItem = { to: string; label: string; icon: LucideIcon };
 
@@ -12,6 +12,7 @@ export const NAV: NavItem[] = [
   { to: '/templates', label: 'Templates', icon: LayoutTemplate },
   { to: '/schedules', label: 'Schedules', icon: CalendarClock },
   { to: '/publications', label: 'Publications', icon: Send },
+  { to: '/shares', label: 'Share links', icon: Link2 },
   { to: '/analytics', label: 'Analytics', icon: TrendingUp },
   { to: '/billing', label: 'Usage & billing', icon: BarChart3 },
   { to: '/settings', label: 'Settings', icon: Settings },
