@@ -77,5 +77,6 @@ test('plan a storyboard, edit, redraw one scene, reorder and render it', async (
   const card = page.getByRole('list', { name: 'Storyboards' }).getByRole('link', { name: /Harbour morning/ });
   await expect(card).toBeVisible();
   await expect(card.getByText('3 scenes', { exact: false })).toBeVisible();
+  await expect.poll(() => card.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   await page.screenshot({ path: `${OUT}/storyboards-list.png`, fullPage: true, animations: 'disabled' });
 });
