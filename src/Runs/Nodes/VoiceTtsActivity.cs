@@ -81,7 +81,9 @@ public sealed class VoiceTtsActivity(IEnumerable<ISpeechSynthesizer> synthesizer
         }
         catch (OperationCanceledException) when (paid)
         {
-            await generations.FailAsync(GenerationRequest.CallOf(context), "TIMEOUT", "The narration did not finish in time.", false, CancellationToken.None);
+            // Stopped by the node's timeout or the job's end: nothing is metered, and the reservation is refunded.
+            await generations.FailAsync(GenerationRequest.CallOf(context), "TTS_STOPPED", "The narration was stopped (a timeout or the job's end) before it finished.",
+                false, CancellationToken.None);
             throw;
         }
         var clips = new List<PcmAudio>();
