@@ -67,7 +67,7 @@ public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
                      // Issue 29: the rest of what seeds 000 and 001 name that KIE serves.
                      "kling-2.5-turbo-text-to-video", "kling-2.5-turbo-image-to-video", "wan-2.5-image-to-video", "hailuo-02-text-to-video-pro",
                      "seedance-1.0-pro-text-to-video", "seedance-1.0-pro-image-to-video", "flux-2-pro-text-to-image", "flux-2-pro-image-to-image",
-                     "seedream-4.0-edit", "midjourney-v7", "suno-v4", "suno-v4.5-plus" })
+                     "seedream-4.0-edit", "midjourney-v7", "suno-v4", "suno-v4.5-plus", "elevenlabs-tts-multilingual-v2" })
             Assert.Contains(id, ids);
         Assert.Equal(ids.Count, ids.Distinct().Count());
 

@@ -138,6 +138,12 @@ public class WorkflowTests(WorkflowTests.Host host) : IClassFixture<WorkflowTest
         // Its voices have no samples here: a paid service is asked only where it is configured.
         var sample = await (await session.Client().GetAsync("/v1/voices/openai/alloy/sample")).ReadProblemAsync(409, "TTS_NOT_CONFIGURED");
         Assert.Contains("FENTA_TTS_BASE_URL", sample.GetProperty("detail").GetString());
+        // ElevenLabs is spoken through KIE: listed, but without FENTA_KIE_API_KEY neither configured nor sampled.
+        var elevenLabs = providers.EnumerateArray().Single(p => p.GetProperty("provider").GetString() == "elevenlabs");
+        Assert.False(elevenLabs.GetProperty("configured").GetBoolean());
+        Assert.Contains("FENTA_KIE_API_KEY", elevenLabs.GetProperty("notes").GetString());
+        var kieSample = await (await session.Client().GetAsync("/v1/voices/elevenlabs/rachel/sample")).ReadProblemAsync(409, "TTS_NOT_CONFIGURED");
+        Assert.Contains("FENTA_KIE_API_KEY", kieSample.GetProperty("detail").GetString());
     }
 
     private Task<List<string>> Actions(string id) => host.StringsAsync(

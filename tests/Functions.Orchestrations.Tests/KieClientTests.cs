@@ -44,6 +44,23 @@ public class KieClientTests() : SimulatorTests<KieSimulator>(new() { SendCallbac
     }
 
     [Fact]
+    public async Task SpeechTasksCarryTheirSentenceAsTextAndReadBackAnAudioFile()
+    {
+        var model = ModelRegistry.Find(ModelRegistry.ElevenLabsSpeech)!;
+        var taskId = await Client().SubmitAsync(model, "Gulls circle the boats.", Input(model.Id, new { voice = "Lily", speed = 1.1 }), null, CancellationToken.None);
+
+        var input = Simulator.Requests.Last(r => r.Path == "/api/v1/jobs/createTask").Body!.Value.GetProperty("input");
+        Assert.Equal(("Gulls circle the boats.", "Lily", 1.1), (input.GetProperty("text").GetString(), input.GetProperty("voice").GetString(), input.GetProperty("speed").GetDouble()));
+        Assert.False(input.TryGetProperty("prompt", out _));
+        Assert.EndsWith($"/files/{taskId}.mp3", Assert.Single((await Client().StatusAsync(model, taskId, CancellationToken.None)).ResultUrls));
+        // KIE's voice names are case-sensitive: the simulator refuses another spelling, as KIE does.
+        var lowerCase = Input(model.Id);
+        lowerCase["voice"] = "lily";
+        var refused = await Assert.ThrowsAsync<ProviderException>(() => Client().SubmitAsync(model, "Gulls circle the boats.", lowerCase, null, CancellationToken.None));
+        Assert.Equal(("KIE_VALIDATION", true), (refused.Code, refused.Permanent));
+    }
+
+    [Fact]
     public async Task EachFamilysStatusShapeIsRead()
     {
         string? family = null;

@@ -10,7 +10,8 @@ namespace FentaWeb.Simulators;
 /// <summary>
 /// KIE.ai's contract for the market API (<c>jobs/createTask</c>, <c>jobs/recordInfo</c>), Veo 3.1 (<c>veo/generate</c>,
 /// <c>veo/record-info</c>), 4o Image (<c>gpt4o-image/generate</c>, <c>gpt4o-image/record-info</c>), Midjourney
-/// (<c>mj/generate</c>, <c>mj/record-info</c>: four images a task) and Suno
+/// (<c>mj/generate</c>, <c>mj/record-info</c>: four images a task), ElevenLabs speech on the market API (real speech:
+/// espeak-ng's reading of the text as MP3, so its length follows the text) and Suno
 /// (<c>generate</c>, <c>generate/record-info</c>): Bearer auth, the <c>{code, msg, data}</c> envelope, tasks that finish
 /// after <see cref="TaskDuration"/>, a callback POSTed to the task's callBackUrl when <see cref="SendCallbacks"/> is on,
 /// generation failures (501) on request, and result files served from here. Input files named in a request (image and
@@ -27,6 +28,12 @@ public sealed class KieSimulator : Simulator
     /// <summary>The input-file fields of each family's create request (a URL or a list of them).</summary>
     private static readonly string[] InputFields = ["image_urls", "imageUrls", "filesUrl", "inputImage", "imageUrl", "videoUrl", "image_url", "video_url", "input_urls", "fileUrls"];
     private static readonly string[] SunoModels = ["V3_5", "V4", "V4_5", "V4_5PLUS", "V5"];
+    public const string SpeechModel = "elevenlabs/text-to-speech-multilingual-v2";
+    /// <summary>The voices KIE takes for <see cref="SpeechModel"/>, case-sensitive as KIE is.</summary>
+    public static readonly string[] SpeechVoices =
+        ["Rachel", "Alice", "Aria", "Charlotte", "Jessica", "Laura", "Lily", "Matilda", "Sarah", "Bill", "Brian", "Callum", "Charlie", "Chris", "Daniel", "Eric", "George", "Liam", "Roger", "Will"];
+    /// <summary>Each speech task's audio (MP3), by task id.</summary>
+    private readonly ConcurrentDictionary<string, byte[]> _speech = new();
     private int _created;
 
     public TimeSpan TaskDuration { get; set; } = TimeSpan.FromSeconds(1);
@@ -75,7 +82,8 @@ public sealed class KieSimulator : Simulator
         app.MapGet("/api/v1/mj/record-info", (HttpContext http, string taskId) => Status(http, taskId, "mj"));
         app.MapPost("/api/v1/generate", (Delegate)((HttpContext http) => Create(http, "suno")));
         app.MapGet("/api/v1/generate/record-info", (HttpContext http, string taskId) => Status(http, taskId, "suno"));
-        app.MapGet("/files/{name}", (string name) => name.EndsWith(".png") ? Results.Bytes(_image, "image/png")
+        app.MapGet("/files/{name}", (string name) => _speech.TryGetValue(Path.GetFileNameWithoutExtension(name), out var speech) ? Results.Bytes(speech, "audio/mpeg")
+            : name.EndsWith(".png") ? Results.Bytes(_image, "image/png")
             : name.EndsWith(".mp3") ? Results.Bytes(_track, "audio/mpeg") : Results.Bytes(_clip, "video/mp4"));
     }
 
@@ -91,6 +99,9 @@ public sealed class KieSimulator : Simulator
             : body.TryGetProperty("prompt", out var q) ? q.GetString() : null;
         if (family == "suno" && SunoRefusal(body) is { } refusal) return Envelope(422, refusal);
         if (family == "mj" && MidjourneyRefusal(body) is { } mjRefusal) return Envelope(422, mjRefusal);
+        var speaks = family == "market" && body.TryGetProperty("model", out var named) && named.GetString() == SpeechModel;
+        if (speaks && SpeechRefusal(body.GetProperty("input")) is { } speechRefusal) return Envelope(422, speechRefusal);
+        if (speaks) prompt = body.GetProperty("input").GetProperty("text").GetString();
         if (string.IsNullOrWhiteSpace(prompt) && family != "suno") return Envelope(422, "prompt is required");
         foreach (var url in InputUrls(family == "market" ? body.GetProperty("input") : body))
             if (await FetchInputAsync(url) is { } unreadable) return Envelope(422, unreadable);
@@ -100,6 +111,7 @@ public sealed class KieSimulator : Simulator
         if (!fails) Interlocked.Exchange(ref FailNextGenerations, 0);
         var task = new SimTask(Guid.NewGuid().ToString("N"), family, model, body, DateTimeOffset.UtcNow, fails,
             body.TryGetProperty("callBackUrl", out var cb) ? cb.GetString() : null);
+        if (speaks) _speech[task.Id] = await SpeakAsync(prompt!);
         Tasks[task.Id] = task;
         if (SendCallbacks && task.CallbackUrl is not null && !NeverFinish) _ = CallBackLaterAsync(task, $"{http.Request.Scheme}://{http.Request.Host}");
         return Envelope(200, "success", new { taskId = task.Id });
@@ -126,6 +138,36 @@ public sealed class KieSimulator : Simulator
         }
         if (string.IsNullOrWhiteSpace(Text("style")) || string.IsNullOrWhiteSpace(Text("title"))) return "style and title are required in customMode";
         return !instrumental && string.IsNullOrWhiteSpace(Text("prompt")) ? "prompt (the lyrics) is required in customMode unless instrumental" : null;
+    }
+
+    /// <summary>ElevenLabs speech's rules: text of 1 to 5,000 characters, one of KIE's voices, settings in their ranges.</summary>
+    private static string? SpeechRefusal(JsonElement input)
+    {
+        string? Text(string name) => input.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        bool InRange(string name, double min, double max) =>
+            !input.TryGetProperty(name, out var v) || (v.ValueKind == JsonValueKind.Number && v.GetDouble() >= min && v.GetDouble() <= max);
+        if (string.IsNullOrWhiteSpace(Text("text"))) return "text is required";
+        if (Text("text")!.Length > 5000) return "text must be at most 5000 characters";
+        if (Text("voice") is { } voice && !SpeechVoices.Contains(voice)) return "This voice is not within the range of allowed options";
+        foreach (var name in new[] { "stability", "similarity_boost", "style" })
+            if (!InRange(name, 0, 1)) return $"{name} must be a number from 0 to 1";
+        return InRange("speed", 0.7, 1.2) ? null : "speed must be a number from 0.7 to 1.2";
+    }
+
+    /// <summary>The text read by espeak-ng, as MP3: real speech whose length grows with the text.</summary>
+    private static async Task<byte[]> SpeakAsync(string text)
+    {
+        var wav = Path.Combine(Path.GetTempPath(), $"kie-sim-{Guid.NewGuid():N}.wav");
+        try
+        {
+            using (var espeak = Process.Start("espeak-ng", ["-v", "en-us", "-w", wav, "--", text]))
+                await espeak!.WaitForExitAsync();
+            return await DrawAsync("mp3", ["-i", wav, "-c:a", "libmp3lame", "-b:a", "64k"]);
+        }
+        finally
+        {
+            File.Delete(wav);
+        }
     }
 
     /// <summary>Midjourney's create rules: a known taskType and speed; image-to-image needs fileUrls, text-to-image takes none.</summary>
@@ -174,7 +216,7 @@ public sealed class KieSimulator : Simulator
     private bool Done(SimTask task) => !NeverFinish && DateTimeOffset.UtcNow - task.Created >= TaskDuration;
 
     private string FileUrl(SimTask task, string origin, int track = 0) =>
-        $"{origin}/files/{task.Id}{(track > 0 ? $"-{track}" : "")}.{task.Family switch { "gpt4o" or "mj" => "png", "suno" => "mp3", _ => "mp4" }}";
+        $"{origin}/files/{task.Id}{(track > 0 ? $"-{track}" : "")}.{task.Family switch { "gpt4o" or "mj" => "png", "suno" => "mp3", _ when task.Model == SpeechModel => "mp3", _ => "mp4" }}";
 
     /// <summary>Suno's status: PENDING, then the lyrics (TEXT_SUCCESS), the first track (FIRST_SUCCESS), both (SUCCESS).</summary>
     private string SunoStatus(SimTask task)

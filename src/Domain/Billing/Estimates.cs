@@ -115,6 +115,8 @@ public static class Estimates
     /// 178 words a minute, measured; OpenAI's voices about 150. Sentences run about 11 words.
     /// </summary>
     private const double EspeakWordsPerSecond = 178 / 60.0, OpenAiWordsPerSecond = 2.5, WordsPerSentence = 11;
+    /// <summary>Characters a narrated word takes on average, its space and punctuation included (English prose: about 6).</summary>
+    private const double CharactersPerWord = 6;
     private const double StockClipSeconds = 8, UploadSeconds = 8;
 
     private static IReadOnlyList<string> Assumptions(PaidProviders providers) =>
@@ -128,6 +130,7 @@ public static class Estimates
             : "KIE.ai is not configured: generations are drawn locally and use no credits (nodes with provider 'kie' are still counted).",
         $"Narration lasts the script's words at {EspeakWordsPerSecond * 60:0} words a minute (espeak-ng) or {OpenAiWordsPerSecond * 60:0} (OpenAI speech), divided by the node's speed, plus a {Narration.SentencePauseSeconds} s pause between sentences of about {WordsPerSentence} words; a render lasts the narration plus {Narration.TailSeconds} s, or the media without narration (stock clips and uploads counted as {StockClipSeconds:0} s each), at most 60 s.",
         "A script's scene count is the node's 'scenes', or one per 6 seconds of its duration (3 to 12).",
+        $"Voice.TTS with provider 'elevenlabs' (KIE.ai) costs its price per {ModelRegistry.SpeechPriceCharacters:N0} characters of the script, counted as {CharactersPerWord:0} characters a word and spoken at OpenAI's rate.",
     ];
 
     /// <summary>What <paramref name="graph"/> (variables applied) is expected to use on <paramref name="plan"/>.</summary>
@@ -220,11 +223,14 @@ public static class Estimates
             case "Voice.TTS":
             {
                 var script = input("script") ?? Shape.Empty;
-                var openAi = Text("provider") switch { "openai" => true, "espeak" => false, _ => providers.OpenAiSpeech };
+                var elevenLabs = Text("provider") == "elevenlabs";
+                var openAi = elevenLabs || Text("provider") switch { "openai" => true, "espeak" => false, _ => providers.OpenAiSpeech };
                 var sentences = Math.Max(1, script.Items) * Math.Max(1, Math.Round(script.Words / (double)Math.Max(1, script.Items) / WordsPerSentence));
                 var seconds = script.Words / (openAi ? OpenAiWordsPerSecond : EspeakWordsPerSecond) / Math.Clamp(Number("speed") ?? 1, 0.5, 2)
                               + (sentences - 1) * Narration.SentencePauseSeconds;
-                return (new Shape(1, seconds, script.Words), 1, Spend.None);
+                // ElevenLabs through KIE is priced by the character: the script's words at an average length, with their spaces.
+                var credits = elevenLabs ? ModelRegistry.Find(ModelRegistry.ElevenLabsSpeech)!.SpeechCredits((int)Math.Ceiling(script.Words * CharactersPerWord)) : 0;
+                return (new Shape(1, seconds, script.Words), 1, new Spend(0, credits, 0));
             }
             case "Audio.Mix":
                 return (input("voice") ?? Shape.Empty, 1, Spend.None);

@@ -66,7 +66,7 @@ public sealed record ModelDefinition(
     public string Output => ContentType switch
     {
         "prompt_to_image" or "image_editing" => "image",
-        "prompt_to_audio" => "audio",
+        "prompt_to_audio" or "text_to_speech" => "audio",
         _ => "video",
     };
 
@@ -96,6 +96,17 @@ public sealed record ModelDefinition(
         if (errors.All.Count == earlier && Rule?.Invoke(input) is { } broken) errors.Add($"{field}.{broken.Param}", broken.Message, nodeId);
         return input;
     }
+
+    /// <summary>Where the market API takes the node's text: a speech model reads it aloud as <c>text</c>; the others take a <c>prompt</c>.</summary>
+    public string PromptParam => ContentType == "text_to_speech" ? "text" : "prompt";
+
+    /// <summary>
+    /// A speech model's price for <paramref name="characters"/> of text: <see cref="BaseCredits"/> is per
+    /// <see cref="ModelRegistry.SpeechPriceCharacters"/> characters (KIE charges by the character), rounded up once for
+    /// the whole narration.
+    /// </summary>
+    public int SpeechCredits(int characters) =>
+        (int)Math.Ceiling(Math.Round(characters * (double)BaseCredits / ModelRegistry.SpeechPriceCharacters, 6));
 
     public int Credits(JsonObject input)
     {
@@ -132,6 +143,12 @@ public static class ModelRegistry
         ParamSpec.List(name, "Public URLs of the reference images (filled from the node's input image when connected).", 5, required, 2000);
 
     // Declared before All, which uses them (static fields initialise in order).
+    /// <summary>The premade ElevenLabs voices KIE accepts for this model, by name (it refuses any other, and lower case).</summary>
+    public static readonly IReadOnlyList<string> ElevenLabsVoices =
+    [
+        "Rachel", "Alice", "Aria", "Charlotte", "Jessica", "Laura", "Lily", "Matilda", "Sarah",
+        "Bill", "Brian", "Callum", "Charlie", "Chris", "Daniel", "Eric", "George", "Liam", "Roger", "Will",
+    ];
     private static readonly string[] SeedanceAspects = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"];
     private static readonly string[] FluxTwoAspects = ["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3"];
 
@@ -401,7 +418,29 @@ public static class ModelRegistry
         Suno("suno-v4.5", "V4.5", "V4_5", 1000),
         Suno("suno-v4.5-plus", "V4.5 Plus", "V4_5PLUS", 1000),
         Suno("suno-v5", "V5", "V5", 1000),
+
+        // Speech: Voice.TTS's provider 'elevenlabs' speaks each sentence as a task of its own, so no generation node uses it.
+        new(ElevenLabsSpeech, "ElevenLabs TTS Multilingual v2", "ElevenLabs", "Multilingual v2", "text_to_speech", KieApi.Market,
+            "elevenlabs/text-to-speech-multilingual-v2",
+            [
+                ParamSpec.Choice("voice", "The ElevenLabs voice (KIE's names are case-sensitive).", ElevenLabsVoices, "Rachel"),
+                ParamSpec.Number("stability", "Voice stability: lower is more expressive, higher more even.", 0, 1, 0.5),
+                ParamSpec.Number("similarity_boost", "How closely the speech keeps to the original voice.", 0, 1, 0.75),
+                ParamSpec.Number("style", "Style exaggeration.", 0, 1, 0),
+                ParamSpec.Number("speed", "Speaking rate (KIE takes 0.7 to 1.2).", 0.7, 1.2, 1.0),
+            ],
+            12, 5, None),
     ];
+
+    /// <summary>The registry id of the ElevenLabs speech model Voice.TTS uses through KIE.</summary>
+    public const string ElevenLabsSpeech = "elevenlabs-tts-multilingual-v2";
+
+    /// <summary>A speech model's <see cref="ModelDefinition.BaseCredits"/> are for this many characters of text.</summary>
+    public const int SpeechPriceCharacters = 1000;
+
+    /// <summary>The most text one ElevenLabs task takes (KIE refuses more).</summary>
+    public const int SpeechMaxCharacters = 5000;
+
 
     /// <summary>
     /// A Suno model: two tracks per task (a node takes the first), a prompt describing the music, or in custom mode a style
@@ -422,9 +461,12 @@ public static class ModelRegistry
 
     public static ModelDefinition? Find(string? id) => id is null ? null : ById.GetValueOrDefault(id);
 
-    public static readonly IReadOnlyList<string> ContentTypes = ["prompt_to_image", "image_editing", "prompt_to_video", "image_to_video", "video_editing", "prompt_to_audio"];
+    public static readonly IReadOnlyList<string> ContentTypes = ["prompt_to_image", "image_editing", "prompt_to_video", "image_to_video", "video_editing", "prompt_to_audio", "text_to_speech"];
 
-    /// <summary>Which models a node type may use: what it makes must match what the node outputs.</summary>
+    /// <summary>
+    /// Which models a node type may use: what it makes must match what the node outputs. Speech models fit none:
+    /// Voice.TTS speaks with them as its provider 'elevenlabs', sentence by sentence.
+    /// </summary>
     public static bool Fits(ModelDefinition model, string nodeType) => nodeType switch
     {
         "Input.KAI.GenerateImage" => model.ContentType is "prompt_to_image" or "image_editing",

@@ -222,10 +222,11 @@ public static class NodeCatalog
                     errors.Add($"{n.Path}.params.target_lang", "is required when operation is 'translate'", n.Node.Id);
             }),
 
-        new("Voice.TTS", "audio", "Reads the script aloud (espeak-ng offline, OpenAI speech when configured).",
+        new("Voice.TTS", "audio", "Reads the script aloud (espeak-ng offline, OpenAI speech when configured, ElevenLabs through KIE.ai on request).",
             [ScriptIn()], [new("audio", PortType.Audio, "Narration with sentence and word timings.")],
             [
-                ParamSpec.Choice("provider", "Speech engine; 'auto' uses OpenAI when configured.", ["auto", "espeak", "openai"], "auto"),
+                ParamSpec.Choice("provider", "Speech engine; 'auto' uses OpenAI when configured; 'elevenlabs' (KIE credits by the character) needs an ElevenLabs voice of GET /v1/voices.",
+                    ["auto", "espeak", "openai", "elevenlabs"], "auto"),
                 ParamSpec.Text("voice", "Voice name of the provider.", @default: "alloy", maxLength: 64),
                 ParamSpec.Number("speed", "Speaking rate multiplier.", 0.5, 2.0, 1.0),
                 ParamSpec.Text("lang", "Language override; defaults to the script's.", maxLength: 16),

@@ -5,6 +5,7 @@ using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
 using FentaWeb.Domain.Persistence;
 using FentaWeb.Integrations.Blob;
+using FentaWeb.Integrations.Kie;
 using FentaWeb.Integrations.Pexels;
 using FentaWeb.Integrations.Stripe;
 using FentaWeb.Runs.Assets;
@@ -51,7 +52,10 @@ public static class Services
         if (options.Pexels is { } pexels) services.AddPexelsClient(pexels);
         services.AddTransient(sp => new StockSearch(options.StockLibrary, sp.GetService<PexelsClient>()));
         services.AddStripeBilling(options.Stripe);
-        services.AddSpeechSynthesizers(options.Speech);
+        // ElevenLabs voices are spoken through KIE (their samples too): the API needs the KIE client only for that.
+        var kie = KieOptions.FromSettings(options.Setting);
+        if (kie is not null) services.AddKieClient(kie);
+        services.AddSpeechSynthesizers(options.Speech, kie);
         services.AddSingleton<Voices.VoiceSamples>();
         services.AddPublishing(options.Setting);
         services.AddSingleton<Sharing.ShareSecrets>();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using FentaWeb.Domain.Common;
 using FentaWeb.Domain.Media;
 using FentaWeb.Integrations.OpenAi;
+using FentaWeb.Runs.Kie;
 using Microsoft.Net.Http.Headers;
 
 namespace FentaWeb.Api.Voices;
@@ -12,7 +13,8 @@ public sealed record VoiceSample(byte[] Wav, EntityTagHeaderValue ETag);
 
 /// <summary>
 /// A short clip of each voice, made with the same synthesizers Voice.TTS speaks with, once per process and kept: a voice
-/// picker plays them again and again, and each costs an espeak-ng run or a paid OpenAI call. Only listed voices are made,
+/// picker plays them again and again, and each costs an espeak-ng run or a paid OpenAI or KIE call (a KIE sample's few
+/// credits are the account's, metered to no org: one per voice and process). Only listed voices are made,
 /// so the cache holds at most one clip per voice of <c>GET /v1/voices</c>.
 /// </summary>
 public sealed class VoiceSamples(IEnumerable<ISpeechSynthesizer> synthesizers)
@@ -45,12 +47,14 @@ public sealed class VoiceSamples(IEnumerable<ISpeechSynthesizer> synthesizers)
         {
             "espeak" => (await EspeakVoices.ListAsync()).Contains(voice),
             "openai" => OpenAiSpeech.Voices.Contains(voice),
-            _ => throw new BadHttpRequestException($"There is no speech provider '{provider}'; GET /v1/voices lists espeak and openai with their voices.", 404),
+            KieSpeech.ProviderName => KieSpeech.VoiceOf(voice) is not null,
+            _ => throw new BadHttpRequestException($"There is no speech provider '{provider}'; GET /v1/voices lists espeak, openai and elevenlabs with their voices.", 404),
         };
         if (!known) throw new BadHttpRequestException($"The {provider} provider has no voice '{voice}'; GET /v1/voices lists its voices.", 404);
         // A paid provider is asked only when it is configured for the runs too.
         return synthesizers.SingleOrDefault(s => s.Name == provider)
-            ?? throw new ConflictException("TTS_NOT_CONFIGURED", $"The {provider} speech provider is not configured here (FENTA_TTS_BASE_URL), so its voices have no samples; espeak's do.");
+            ?? throw new ConflictException("TTS_NOT_CONFIGURED", $"The {provider} speech provider is not configured here ({(provider == KieSpeech.ProviderName
+                ? "FENTA_KIE_API_KEY" : "FENTA_TTS_BASE_URL")}), so its voices have no samples; espeak's do.");
     }
 
     private static async Task<VoiceSample> MakeAsync(ISpeechSynthesizer synthesizer, string voice)

@@ -56,7 +56,7 @@ public sealed class KieClient(HttpClient http, KieOptions options)
         {
             case KieApi.Market:
                 var marketInput = (JsonObject)input.DeepClone();
-                marketInput["prompt"] = prompt;
+                marketInput[model.PromptParam] = prompt;
                 body["model"] = model.KieModel;
                 body["input"] = marketInput;
                 break;

@@ -61,9 +61,11 @@ public sealed class KieGenerations(NpgsqlDataSource db)
 
     /// <summary>
     /// This attempt's generation starts (queued, no task yet): the row is written, or the item's row of an earlier
-    /// attempt taken over. <paramref name="token"/> is the secret of its callback URL.
+    /// attempt taken over. <paramref name="token"/> is the secret of its callback URL. <paramref name="credits"/>: what it
+    /// is expected to cost when that is not the model's price of its input (speech is priced by its text).
     /// </summary>
-    public async Task StartAsync(NodeCall call, string orgId, GenerationRequest request, string provider, string? reuseKey, string token, CancellationToken ct)
+    public async Task StartAsync(NodeCall call, string orgId, GenerationRequest request, string provider, string? reuseKey, string token, CancellationToken ct,
+        int? credits = null)
     {
         await using var cmd = db.CreateCommand("""
             INSERT INTO kai_generations (id, org_id, job_id, node_id, item_index, type, model, provider, prompt, params, status, attempt, callback_token, credits_used, reuse_key)
@@ -78,7 +80,7 @@ public sealed class KieGenerations(NpgsqlDataSource db)
         cmd.Parameters.Add(new() { Value = request.Input.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new() { Value = call.Attempt });
         cmd.Parameters.Add(new() { Value = token });
-        cmd.Parameters.Add(new() { Value = provider == "kie" ? request.Model.Credits(request.Input) : 0 });
+        cmd.Parameters.Add(new() { Value = provider == "kie" ? credits ?? request.Model.Credits(request.Input) : 0 });
         cmd.Parameters.Add(new() { Value = (object?)reuseKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }

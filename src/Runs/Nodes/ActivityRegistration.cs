@@ -24,9 +24,10 @@ public static class ActivityRegistration
 
     /// <summary>
     /// The speech providers Voice.TTS speaks with (and the API's voice samples): espeak-ng always, OpenAI speech when its
-    /// endpoint is configured (<see cref="OpenAiSpeech.EndpointFrom"/>).
+    /// endpoint is configured (<see cref="OpenAiSpeech.EndpointFrom"/>), ElevenLabs through KIE.ai when FENTA_KIE_API_KEY
+    /// is set (the caller registers the KIE client: <see cref="KieRegistration.AddKieClient"/>).
     /// </summary>
-    public static IServiceCollection AddSpeechSynthesizers(this IServiceCollection services, OpenAiEndpoint? openAi)
+    public static IServiceCollection AddSpeechSynthesizers(this IServiceCollection services, OpenAiEndpoint? openAi, KieOptions? kie)
     {
         services.AddSingleton<ISpeechSynthesizer, EspeakSynthesizer>();
         if (openAi is not null)
@@ -34,6 +35,7 @@ public static class ActivityRegistration
             services.AddOpenAiClient(nameof(OpenAiSpeech), openAi).AddTypedClient((http, _) => new OpenAiSpeech(http, openAi));
             services.AddSingleton<ISpeechSynthesizer>(sp => sp.GetRequiredService<OpenAiSpeech>());
         }
+        if (kie is not null) services.AddTransient<ISpeechSynthesizer>(sp => new KieSpeech(sp.GetRequiredService<KieClient>(), kie));
         return services;
     }
 
@@ -49,7 +51,7 @@ public static class ActivityRegistration
         services.AddNodeActivity<ScriptGenerateActivity>();
         services.AddNodeActivity<ScriptTransformActivity>();
 
-        services.AddSpeechSynthesizers(OpenAiSpeech.EndpointFrom(config));
+        services.AddSpeechSynthesizers(OpenAiSpeech.EndpointFrom(config), KieOptions.FromSettings(key => config[key]));
         services.AddNodeActivity<VoiceTtsActivity>();
         if (OpenAiEndpoint.FromConfiguration(config, "ASR", "whisper-1", TimeSpan.FromMinutes(5)) is { } asr)
             services.AddOpenAiClient(nameof(OpenAiTranscriber), asr).AddTypedClient((http, _) => new OpenAiTranscriber(http, asr));
