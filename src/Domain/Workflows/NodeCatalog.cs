@@ -232,7 +232,13 @@ public static class NodeCatalog
                 ParamSpec.Text("lang", "Language override; defaults to the script's.", maxLength: 16),
                 ParamSpec.Number("loudness_lufs", "Integrated loudness of the narration (short-form platforms play at about -14).", -30, -8, -14),
             ],
-            RetryPolicy.Remote),
+            RetryPolicy.Remote,
+            (n, errors) =>
+            {
+                // Refused when saved, not when the run reaches the node: ElevenLabs has voices of its own (the default 'alloy' is OpenAI's).
+                if (n.Text("provider") == "elevenlabs" && !Models.ModelRegistry.ElevenLabsVoices.Contains(n.Text("voice") ?? "", StringComparer.OrdinalIgnoreCase))
+                    errors.Add($"{n.Path}.params.voice", $"is not an ElevenLabs voice; one of: {string.Join(", ", Models.ModelRegistry.ElevenLabsVoices)}", n.Node.Id);
+            }),
 
         new("Audio.Mix", "audio", "Mixes narration with music, ducking the music under speech, normalized to about -14 LUFS.",
             [new("voice", PortType.Audio, "Narration."), new("music", PortType.Audio, "Background music.", Required: false)],
