@@ -14,32 +14,18 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class BudgetTests(BudgetTests.Host host) : IClassFixture<BudgetTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : KieHost
     {
-        public KieSimulator Kie { get; } = new() { TaskDuration = TimeSpan.FromSeconds(2) };
         public OpenAiSimulator Llm { get; } = new() { FollowsInstructions = true };
-        protected override bool RunsWorker => true;
+        public Host() => Kie.TaskDuration = TimeSpan.FromSeconds(2);
         protected override bool RunsRenderer => true;
+        protected override Task BeforeKieHostStartsAsync() => Llm.StartAsync();
 
-        protected override async Task BeforeStartAsync()
+        protected override IReadOnlyDictionary<string, string?> MoreSettings => new Dictionary<string, string?>
         {
-            await Kie.StartAsync();
-            await Llm.StartAsync();
-        }
-
-        private Dictionary<string, string?> Providers => new()
-        {
-            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
-            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
-            ["FENTA_KIE_POLL_SECONDS"] = "1",
             ["FENTA_LLM_BASE_URL"] = Llm.ApiBase.ToString(),
             ["FENTA_LLM_API_KEY"] = OpenAiSimulator.ValidKey,
         };
-
-        // The API estimates with the providers the workers use, as a deployment sets the same settings on both apps.
-        protected override IReadOnlyDictionary<string, string?> ApiSettings => Providers;
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => Providers;
-        protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
     }
 
     private static async Task<string> WorkflowAsync(HttpClient client, string graph, object? variables = null) =>

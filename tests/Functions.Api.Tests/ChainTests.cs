@@ -17,25 +17,10 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public partial class ChainTests(ChainTests.Host host) : IClassFixture<ChainTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : KieHost
     {
-        public KieSimulator Kie { get; } = new();
-        protected override bool RunsWorker => true;
         protected override bool RunsRenderer => true;
-
-        protected override Task BeforeStartAsync() => Kie.StartAsync();
-
-        private Dictionary<string, string?> Providers => new()
-        {
-            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
-            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
-            ["FENTA_KIE_POLL_SECONDS"] = "1",
-            ["FENTA_KIE_DEADLINE_SECONDS"] = "120",
-        };
-
-        protected override IReadOnlyDictionary<string, string?> ApiSettings => Providers;
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => Providers;
-        protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
+        protected override IReadOnlyDictionary<string, string?> MoreSettings => new Dictionary<string, string?> { ["FENTA_KIE_DEADLINE_SECONDS"] = "120" };
     }
 
     private async Task<HttpClient> PaidClientAsync()

@@ -14,24 +14,9 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class ElevenLabsTests(ElevenLabsTests.Host host) : IClassFixture<ElevenLabsTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : KieHost
     {
-        public KieSimulator Kie { get; } = new() { TaskDuration = TimeSpan.FromSeconds(1) };
-        protected override bool RunsWorker => true;
         protected override bool RunsRenderer => true;
-
-        protected override Task BeforeStartAsync() => Kie.StartAsync();
-
-        private Dictionary<string, string?> Providers => new()
-        {
-            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
-            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
-            ["FENTA_KIE_POLL_SECONDS"] = "1",
-        };
-
-        protected override IReadOnlyDictionary<string, string?> ApiSettings => Providers;
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => Providers;
-        protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
     }
 
     private const string Model = "elevenlabs-tts-multilingual-v2";

@@ -13,22 +13,10 @@ namespace FentaWeb.Api.Tests;
 /// </summary>
 public class KieTests(KieTests.Host host) : IClassFixture<KieTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : KieHost
     {
-        public KieSimulator Kie { get; } = new();
-        protected override bool RunsWorker => true;
-
-        protected override Task BeforeStartAsync() => Kie.StartAsync();
-
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>
-        {
-            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
-            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
-            ["FENTA_KIE_POLL_SECONDS"] = "8",
-            ["FENTA_KIE_DEADLINE_SECONDS"] = "12",
-        };
-
-        protected override void ConfigureWorker(IServiceCollection services) { } // the real activities throughout
+        protected override string PollSeconds => "8";
+        protected override IReadOnlyDictionary<string, string?> MoreSettings => new Dictionary<string, string?> { ["FENTA_KIE_DEADLINE_SECONDS"] = "12" };
     }
 
     /// <summary>The job of generation <paramref name="id"/>, once it has ended.</summary>

@@ -319,20 +319,9 @@ public class StoryboardTests(StoryboardTests.Host host) : IClassFixture<Storyboa
 /// <summary>Storyboards on the KIE simulator: the plan pays for one image per scene, a redraw for that one image alone.</summary>
 public class StoryboardKieTests(StoryboardKieTests.Host host) : IClassFixture<StoryboardKieTests.Host>
 {
-    public sealed class Host : ApiHost
+    public sealed class Host : KieHost
     {
-        public KieSimulator Kie { get; } = new();
-        protected override bool RunsWorker => true;
-        protected override Task BeforeStartAsync() => Kie.StartAsync();
-
-        protected override IReadOnlyDictionary<string, string?> WorkerSettings => new Dictionary<string, string?>
-        {
-            ["FENTA_KIE_API_KEY"] = KieSimulator.ValidKey,
-            ["FENTA_KIE_BASE_URL"] = Kie.BaseAddress.ToString(),
-            ["FENTA_KIE_POLL_SECONDS"] = "2",
-        };
-
-        protected override void ConfigureWorker(IServiceCollection services) { }
+        protected override string PollSeconds => "2";
     }
 
     [Fact]

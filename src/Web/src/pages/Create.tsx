@@ -337,7 +337,7 @@ function VoicePicker({ form }: { form: UseFormReturn<CreateValues> }) {
             <option value="auto">Automatic</option>
             {voices.data.map((p) => (
               <option key={p.provider} value={p.provider} disabled={!p.configured}>
-                {p.provider === 'espeak' ? 'eSpeak (offline)' : p.provider === 'openai' ? 'OpenAI' : humanize(p.provider)}
+                {p.provider === 'espeak' ? 'eSpeak (offline)' : p.provider === 'openai' ? 'OpenAI' : p.provider === 'elevenlabs' ? 'ElevenLabs (KIE.ai credits)' : humanize(p.provider)}
                 {!p.configured && ' (not configured)'}
               </option>
             ))}
