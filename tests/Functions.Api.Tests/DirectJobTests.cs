@@ -25,7 +25,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
         };
     }
 
-    private static object DirectJob(object? tts = null, object? output = null, string templateId = "tmpl_shorts_v1", object? budget = null) => new
+    private static object DirectJob(object? tts = null, object? output = null, string templateId = "tmpl_shorts_v1", object? budget = null, object? music = null) => new
     {
         template_id = templateId,
         config = new
@@ -35,6 +35,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
             tts = tts ?? new { provider = "espeak", speed = 1.1 },
             subtitles = new { style = "clean_box" },
             output = output ?? new { profile = "9x16_720p", quality = "draft" },
+            music,
         },
         budget,
     };
@@ -64,11 +65,32 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
     }
 
     [Fact]
+    public async Task MusicFromAPromptIsGeneratedAndMixedUnderTheNarration()
+    {
+        var session = await host.RegisterAsync();
+        var client = session.Client();
+        var started = await (await client.PostAsJsonAsync("/v1/jobs", DirectJob(music: new { prompt = "calm harbour piano", volume = 0.3 }))).ReadJsonAsync(202);
+        var job = await client.JobEndedAsync(started.GetProperty("id").GetString()!);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        Assert.Equal(["mix", "music", "render", "script", "sources_0", "subtitles", "timeline", "tts"],
+            job.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node_id").GetString()).Order());
+        var jobId = job.GetProperty("id").GetString()!;
+        // The track is a generation of its own (drawn locally here), and the timeline plays the mix, not the bare narration.
+        Assert.Equal("audio|completed|local", (string?)await host.ScalarAsync(
+            "SELECT type || '|' || status || '|' || provider FROM kai_generations WHERE job_id = $1 AND node_id = 'music'", jobId));
+        var mixed = (string?)await host.ScalarAsync("SELECT output->>'asset_id' FROM node_runs WHERE job_id = $1 AND node_id = 'mix'", jobId);
+        var narrated = (string?)await host.ScalarAsync("SELECT output->>'asset_id' FROM node_runs WHERE job_id = $1 AND node_id = 'tts'", jobId);
+        Assert.NotEqual(narrated, mixed);
+        Assert.Equal(mixed, (string?)await host.ScalarAsync("SELECT output->'audio'->0->>'source' FROM node_runs WHERE job_id = $1 AND node_id = 'timeline'", jobId));
+    }
+
+    [Fact]
     public async Task AJobAnswersTheRequestThatMadeItAndThatRequestSentAgainMakesTheSameJob()
     {
         var client = (await host.RegisterAsync()).Client();
         var body = JsonSerializer.SerializeToNode(DirectJob())!.AsObject();
         body.Remove("budget"); // left out, as a client would
+        body["config"]!.AsObject().Remove("music");
         var first = await (await client.PostAsJsonAsync("/v1/jobs", body)).ReadJsonAsync(202);
         var job = await (await client.GetAsync($"/v1/jobs/{first.GetProperty("id").GetString()}")).ReadJsonAsync(200);
         var request = job.GetProperty("request");
@@ -114,6 +136,7 @@ public class DirectJobTests(DirectJobTests.Host host) : IClassFixture<DirectJobT
         Assert.Equal(["config.sources", "config.script"], await Refused(new { template_id = "tmpl_shorts_v1", config = new { } }));
         Assert.Equal(["config"], await Refused(new { }));
         Assert.Equal(["budget.max_cost_usd"], await Refused(DirectJob(budget: new { max_cost_usd = -1 })));
+        Assert.Equal(["config.music.prompt", "config.music.volume"], (await Refused(DirectJob(music: new { volume = 2 }))).Order());
         Assert.Equal(0, await host.CountAsync("SELECT count(*) FROM jobs WHERE org_id = $1", session.OrgId));
     }
 }

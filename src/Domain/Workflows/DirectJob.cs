@@ -5,18 +5,24 @@ namespace FentaWeb.Domain.Workflows;
 
 /// <summary>
 /// The documented direct render job's <c>config</c> (seed 002's jobs.config): where the footage comes from, the
-/// script, the voice, the subtitles and the output. Each part takes the parameters of the node it becomes.
+/// script, the voice, the subtitles, the music and the output. Each part takes the parameters of the node it becomes.
 /// </summary>
+/// <param name="Music">
+/// Background music ducked under the narration: <c>{"asset_id"}</c> (an uploaded track) or <c>{"prompt"}</c> plus
+/// Input.KAI.GenerateMusic's params (Suno on KIE.ai, an instrumental bed offline); <c>volume</c> (0-1) and
+/// <c>ducking</c> for the mix.
+/// </param>
 public sealed record DirectJobConfig(
     IReadOnlyList<JsonElement>? Sources,
     Dictionary<string, JsonElement>? Script,
     Dictionary<string, JsonElement>? Tts,
     JsonElement? Subtitles,
-    Dictionary<string, JsonElement>? Output);
+    Dictionary<string, JsonElement>? Output,
+    Dictionary<string, JsonElement>? Music = null);
 
 /// <summary>
 /// Compiles a direct render job into the graph a workflow would run: sources → Edit.Timeline (the template) ←
-/// subtitles ← voice ← script, then Output.Render. Errors the graph rules find are renamed to the config field the
+/// subtitles ← voice ← script (and the voice mixed with music, when asked), then Output.Render. Errors the graph rules find are renamed to the config field the
 /// caller wrote (<c>config.tts.voice</c>, not <c>graph.nodes[2].params.voice</c>).
 /// </summary>
 public static class DirectJob
@@ -67,12 +73,31 @@ public static class DirectJob
             edges.Add(new GraphEdge("tts", "subtitles"));
             edges.Add(new GraphEdge("subtitles", "timeline"));
         }
-        else edges.Add(new GraphEdge("tts", "timeline", ToPort: "audio"));
+        else if (config.Music is null) edges.Add(new GraphEdge("tts", "timeline", ToPort: "audio"));
+        if (config.Music is { } music) AddMusic(music, nodes, edges);
         var timeline = templateId is null ? null : new Dictionary<string, JsonElement> { ["template_id"] = JsonSerializer.SerializeToElement(templateId) };
         nodes.Add(new GraphNode("timeline", "Edit.Timeline", timeline));
         nodes.Add(new GraphNode("render", "Output.Render", config.Output));
         edges.Add(new GraphEdge("timeline", "render"));
         return new WorkflowGraph(nodes, edges);
+    }
+
+    /// <summary>Mix params as config.music names them (the rest of config.music is the music node's).</summary>
+    private static readonly Dictionary<string, string> MixParams = new(StringComparer.Ordinal)
+    {
+        ["asset_id"] = "music_asset_id", ["volume"] = "music_volume", ["ducking"] = "ducking",
+    };
+
+    /// <summary>The narration mixed with the music (an uploaded track, or one generated from a prompt) into the timeline's audio.</summary>
+    private static void AddMusic(Dictionary<string, JsonElement> music, List<GraphNode> nodes, List<GraphEdge> edges)
+    {
+        var mix = music.Where(p => MixParams.ContainsKey(p.Key)).ToDictionary(p => MixParams[p.Key], p => p.Value);
+        nodes.Add(new GraphNode("mix", "Audio.Mix", mix));
+        edges.Add(new GraphEdge("tts", "mix", ToPort: "voice"));
+        edges.Add(new GraphEdge("mix", "timeline", ToPort: "audio"));
+        if (music.ContainsKey("asset_id")) return;
+        nodes.Add(new GraphNode("music", "Input.KAI.GenerateMusic", music.Where(p => !MixParams.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value)));
+        edges.Add(new GraphEdge("music", "mix", ToPort: "music"));
     }
 
     /// <summary>An error of the compiled graph, named by the config field it came from.</summary>
@@ -84,6 +109,7 @@ public static class DirectJob
             "tts" => "config.tts",
             "subtitles" => "config.subtitles",
             "render" => "config.output",
+            "music" or "mix" => "config.music",
             "timeline" => "template_id",
             { } id when id.StartsWith("sources_", StringComparison.Ordinal) => $"config.sources[{id["sources_".Length..]}]",
             _ => "config",
@@ -91,7 +117,9 @@ public static class DirectJob
         var field = error.Field;
         var param = field.IndexOf(".params.", StringComparison.Ordinal);
         // The timeline's only parameter is the template: its error is the template_id field itself.
-        var renamed = param < 0 || prefix == "template_id" ? prefix : $"{prefix}.{field[(param + ".params.".Length)..]}";
+        var name = param < 0 ? null : field[(param + ".params.".Length)..];
+        if (error.NodeId == "mix" && name is not null) name = MixParams.FirstOrDefault(p => name.StartsWith(p.Value, StringComparison.Ordinal)) is { Key: { } key, Value: { } mixed } ? key + name[mixed.Length..] : name;
+        var renamed = name is null || prefix == "template_id" ? prefix : $"{prefix}.{name}";
         return error with { Field = renamed, NodeId = null };
     }
 }
