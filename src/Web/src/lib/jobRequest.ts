@@ -23,6 +23,7 @@ export type CreateValues = {
   voice: string;
   speed: number;
   subtitleStyle: string; // 'none' turns subtitles off
+  musicPrompt: string; // empty: no music
   profile: string;
   quality: string;
   maxCostUsd: string;
@@ -72,6 +73,8 @@ export function buildJobRequest(v: CreateValues): Body<CreateJobRequest> {
       output: free<'output'>({ profile: v.profile, quality: v.quality }),
     },
   };
+  const music = v.musicPrompt.trim();
+  if (music) body.config!.music = free<'music'>({ prompt: music, volume: 0.25 });
   if (v.templateId) body.template_id = v.templateId;
   const max = Number(v.maxCostUsd);
   if (v.maxCostUsd.trim() !== '' && Number.isFinite(max)) body.budget = { max_cost_usd: max, max_tokens: null };
@@ -105,6 +108,8 @@ export const CREATE_FIELD_MAP: Record<string, keyof CreateValues> = {
   'config.tts.speed': 'speed',
   'config.subtitles': 'subtitleStyle',
   'config.subtitles.style': 'subtitleStyle',
+  'config.music': 'musicPrompt',
+  'config.music.prompt': 'musicPrompt',
   'config.output.profile': 'profile',
   'config.output.quality': 'quality',
   budget: 'maxCostUsd',

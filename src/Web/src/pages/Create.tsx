@@ -36,6 +36,7 @@ const schema = z
     voice: z.string().max(64),
     speed: z.number({ message: 'Enter a number' }).min(0.5, 'At least 0.5').max(2, 'At most 2'),
     subtitleStyle: z.string(),
+    musicPrompt: z.string().max(500, 'At most 500 characters'),
     profile: z.string().min(1),
     quality: z.string().min(1),
     maxCostUsd: z.string().refine((s) => s.trim() === '' || (Number.isFinite(Number(s)) && Number(s) > 0), 'Enter an amount in dollars, or leave it empty'),
@@ -61,6 +62,7 @@ const DEFAULTS: CreateValues = {
   voice: '',
   speed: 1,
   subtitleStyle: 'clean_box',
+  musicPrompt: '',
   profile: '9x16_1080p',
   quality: 'standard',
   maxCostUsd: '',
@@ -572,6 +574,12 @@ export default function Create() {
 
           <Section title="Voice" description="Who reads the script.">
             <VoicePicker form={form} />
+          </Section>
+
+          <Section title="Music" description="A track made for this video (Suno; an instrumental bed offline), ducked under the narration.">
+            <FormField label="Background music" hint="Describe it, e.g. calm piano with soft drums; leave empty for none." error={errors.musicPrompt?.message}>
+              <Input placeholder="calm piano with soft drums" {...form.register('musicPrompt')} />
+            </FormField>
           </Section>
 
           <Section title="Look and output">

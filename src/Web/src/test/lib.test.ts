@@ -100,6 +100,7 @@ const values: CreateValues = {
   voice: 'en-us',
   speed: 1.1,
   subtitleStyle: 'none',
+  musicPrompt: '',
   profile: '1x1_1080p',
   quality: 'draft',
   maxCostUsd: '0.5',
@@ -118,6 +119,11 @@ describe('the create form → POST /v1/jobs body', () => {
       },
       budget: { max_cost_usd: 0.5, max_tokens: null },
     });
+  });
+
+  it('asks for music from a prompt only when one is given', () => {
+    expect(buildJobRequest({ ...values, musicPrompt: '  calm piano ' }).config!.music).toEqual({ prompt: 'calm piano', volume: 0.25 });
+    expect(buildJobRequest(values).config).not.toHaveProperty('music');
   });
 
   it('uses uploads and AI models as sources', () => {
