@@ -20,15 +20,16 @@ const SECTIONS = [
 
 function SectionNav() {
   return (
-    <nav aria-label="Settings sections" className="mb-6 overflow-x-auto">
-      <ul className="inline-flex gap-1 rounded-lg bg-neutral-100 p-1">
+    // Two by two on phones, where the four tabs in a row would run off the screen; a row from the small breakpoint up.
+    <nav aria-label="Settings sections" className="mb-6">
+      <ul className="grid grid-cols-2 gap-1 rounded-lg bg-neutral-100 p-1 sm:inline-flex">
         {SECTIONS.map((s) => (
           <li key={s.to}>
             <NavLink
               to={`/settings/${s.to}`}
               className={({ isActive }) =>
                 cn(
-                  'block whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500',
+                  'block whitespace-nowrap rounded-md px-3 py-1.5 text-center text-sm font-medium focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-accent-500',
                   isActive ? 'bg-white text-neutral-900 shadow-sm' : 'text-neutral-600 hover:text-neutral-900',
                 )
               }
