@@ -253,9 +253,9 @@ public static class Estimates
                 var modelInput = model.Resolve(settings, NodeCatalog.ModelParamsOf(p), "params.model_params", new FieldErrors());
                 var outputs = model.Output == "image" ? Math.Max(1, settings.Count) : 1;
                 var clipSeconds = model.Output == "image" ? 0 : settings.DurationSeconds ?? 5;
-                // A track is audio for Audio.Mix (one item of its length), not media for the timeline.
-                if (model.Output == "audio") return (new Shape(1, clipSeconds, 0), 1, new Spend(0, providers.KieRouteOf(node.Definition.Type, p) != KieRoute.Local ? model.Credits(modelInput) : 0, 0));
                 var credits = providers.KieRouteOf(node.Definition.Type, p) != KieRoute.Local ? model.Credits(modelInput) : 0;
+                // A track is audio for Audio.Mix (one item of its length), not media for the timeline.
+                if (model.Output == "audio") return (new Shape(1, clipSeconds, 0), 1, new Spend(0, credits, 0));
                 return (new Shape(items * outputs, items * clipSeconds, 0), items, new Spend(0, credits, 0));
             }
             case "Edit.Timeline":

@@ -90,7 +90,7 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
         if (body.AssetIds is { Count: not 1 })
             throw new ValidationFailedException("asset_ids", "must name exactly one image to work from (a workflow's node fed several images makes one generation from each, in parallel)");
         if (body.AssetIds is [var assetId])
-            await CheckInputAsync(nodeType, assetId, body.Model ?? NodeCatalog.DefaultModel(nodeType), caller, ct);
+            await CheckInputAsync(nodeType, assetId, caller, ct);
 
         var nodes = new List<GraphNode> { new("generate", nodeType, parameters) };
         var edges = new List<GraphEdge>();
@@ -119,15 +119,13 @@ public sealed partial class KieFunctions(FentaDb db, KieGenerations generations,
     }
 
     /// <summary>
-    /// The file a direct generation works from: a ready asset of the caller's org of the kind the model takes (another
-    /// org's asset does not exist here, as everywhere), and a model that takes it.
+    /// The file a direct generation works from: a ready asset of the caller's org of the kind the node's media input takes
+    /// (another org's asset does not exist here, as everywhere). Whether the model takes it is the graph's rule
+    /// (NodeCatalog's generation check), refused on <c>model</c> when the one-node graph is validated.
     /// </summary>
-    private async Task CheckInputAsync(string nodeType, string assetId, string modelId, Caller caller, CancellationToken ct)
+    private async Task CheckInputAsync(string nodeType, string assetId, Caller caller, CancellationToken ct)
     {
         var wanted = nodeType == "Input.KAI.EditVideo" ? "video" : "image";
-        if (Domain.Models.ModelRegistry.Find(modelId) is { } model && Domain.Models.ModelRegistry.Fits(model, nodeType) && model.Takes != wanted)
-            throw new ValidationFailedException("model", $"{model.Id} cannot take {wanted}s; with asset_ids use one of: " +
-                string.Join(", ", Domain.Models.ModelRegistry.All.Where(m => Domain.Models.ModelRegistry.Fits(m, nodeType) && m.Takes == wanted).Select(m => m.Id)));
         var type = await db.Assets.Where(a => a.Id == assetId && a.OrgId == caller.OrgId && a.DeletedAt == null && a.Status == "ready")
             .Select(a => a.Type).FirstOrDefaultAsync(ct);
         if (type != wanted)

@@ -27,6 +27,12 @@ public sealed record KieOptions(Uri BaseUrl, string ApiKey, TimeSpan Timeout, Ti
             Domain.Common.PublicUrl.FromSettings(setting))
         : null;
 
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
+
+    /// <summary>When to ask about a task of this <paramref name="age"/> again: from the poll interval, slowing to a quarter of its age, at most 30 s.</summary>
+    public TimeSpan NextPoll(TimeSpan age) =>
+        TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, PollInterval.Ticks, Math.Max(PollInterval.Ticks, MaxPoll.Ticks)));
+
     private static double? Seconds(string? text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
 }

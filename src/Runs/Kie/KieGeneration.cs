@@ -25,7 +25,6 @@ public sealed record KieProgress(KieState State, IReadOnlyList<string> ResultUrl
 /// </summary>
 public sealed class KieGeneration(KieClient client, KieOptions options, KieGenerations generations, AssetStore assets, NpgsqlDataSource db)
 {
-    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
     /// <summary>What an input link lives past the generation's deadline: the time KIE's own download of it may take.</summary>
     private static readonly TimeSpan LinkMargin = TimeSpan.FromMinutes(10);
 
@@ -57,12 +56,12 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
         catch (ProviderException e) when (!e.Permanent)
         {
             await context.LogAsync("warn", $"KIE status query failed, will ask again: {e.Message}", new { task_id = task.TaskId }, ct);
-            return new KieProgress(KieState.Pending, [], (e.RetryAfter ?? NextPoll(age)).TotalSeconds);
+            return new KieProgress(KieState.Pending, [], (e.RetryAfter ?? options.NextPoll(age)).TotalSeconds);
         }
         var call = GenerationRequest.CallOf(context);
         return status.State switch
         {
-            KieState.Pending => new KieProgress(KieState.Pending, [], NextPoll(age).TotalSeconds),
+            KieState.Pending => new KieProgress(KieState.Pending, [], options.NextPoll(age).TotalSeconds),
             // A failed generation fails this attempt; the node's retry policy decides whether to try again.
             KieState.Failed => new KieProgress(KieState.Failed, [], 0, await generations.FailAsync(call, "KIE_GENERATION_FAILED",
                 $"KIE could not generate this ({status.FailCode ?? "no code"}): {status.FailMessage ?? "no reason given"}", false, ct)),
@@ -174,10 +173,6 @@ public sealed class KieGeneration(KieClient client, KieOptions options, KieGener
     }
 
     private static ModelDefinition ModelOf(ActivityContext context) => ModelRegistry.Find(NodeActivity<KieArgs>.ArgsOf(context.Params).Model)!;
-
-    /// <summary>Polls start at the configured interval and slow down to a quarter of the generation's age, at most 30 s.</summary>
-    private TimeSpan NextPoll(TimeSpan age) =>
-        TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, options.PollInterval.Ticks, Math.Max(options.PollInterval.Ticks, MaxPoll.Ticks)));
 
     private static string ContentTypeOf(string extension) => extension.ToLowerInvariant() switch
     {

@@ -16,7 +16,6 @@ namespace FentaWeb.Runs.Kie;
 public sealed class KieSpeech(KieClient client, KieOptions options) : ISpeechSynthesizer
 {
     public const string ProviderName = "elevenlabs";
-    private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(30);
     /// <summary>Every sentence is decoded to one format, so that the narration's clips join.</summary>
     private const int SampleRate = 44100;
 
@@ -93,7 +92,7 @@ public sealed class KieSpeech(KieClient client, KieOptions options) : ISpeechSyn
         {
             await Task.Delay(wait, ct);
             var age = DateTime.UtcNow - submitted;
-            wait = TimeSpan.FromTicks(Math.Clamp(age.Ticks / 4, options.PollInterval.Ticks, Math.Max(options.PollInterval.Ticks, MaxPoll.Ticks)));
+            wait = options.NextPoll(age);
             KieStatus status;
             try
             {
